@@ -1,0 +1,61 @@
+"""Search-result page parser: `parse_serp(html, engine=None) -> SerpPage`.
+
+Never raises: broken or unexpected input gives an "unknown" page with no results.
+"""
+
+from __future__ import annotations
+
+from . import bing, brave, duckduckgo, google
+from .detect import block_reason, detect_engine, looks_like_no_results
+from .model import SerpPage, SerpResult
+from .tree import parse_html
+
+__all__ = ["ENGINES", "SerpPage", "SerpResult", "parse_serp"]
+
+_PARSERS = {
+    "google": google.parse_results,
+    "bing": bing.parse_results,
+    "duckduckgo": duckduckgo.parse_results,
+    "brave": brave.parse_results,
+}
+ENGINES = tuple(_PARSERS)
+
+_ALIASES = {"ddg": "duckduckgo", "duck": "duckduckgo", "brave_search": "brave"}
+
+
+def parse_serp(html: str, engine: str | None = None) -> SerpPage:
+    """Read a saved result page: its engine, whether it is a block page, its organic results."""
+    try:
+        return _parse(html, engine)
+    except Exception:  # noqa: BLE001 - the contract is "never raises"; a bad page is data, not a crash
+        return SerpPage(engine=_known_engine(engine) or "unknown")
+
+
+def _known_engine(engine: str | None) -> str | None:
+    if not engine:
+        return None
+    name = engine.strip().lower()
+    name = _ALIASES.get(name, name)
+    return name if name in _PARSERS else None
+
+
+def _parse(html: str, engine: str | None) -> SerpPage:
+    if not isinstance(html, str):
+        html = html.decode("utf-8", "replace") if isinstance(html, bytes | bytearray) else ""
+    # Lexbor stops at NUL in some versions and NUL never carries meaning in a page.
+    html = html.replace("\x00", "")
+    name = _known_engine(engine) or detect_engine(html)
+    page = SerpPage(engine=name)
+    if not html.strip():
+        page.blocked, page.reason = True, "empty"
+        return page
+    tree = parse_html(html)
+    features: set[str] = set()
+    if name in _PARSERS:
+        page.results = _PARSERS[name](tree, features)
+    page.features = sorted(features)
+    if not page.results and not looks_like_no_results(html):
+        reason = block_reason(html, tree)
+        if reason is not None:
+            page.blocked, page.reason = True, reason
+    return page

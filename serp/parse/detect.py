@@ -1,0 +1,149 @@
+"""Which engine produced a page, and whether the page is a block (CAPTCHA, consent, ...)."""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborHTMLParser
+
+from .tree import clean_text
+
+# Strings that only an engine's own result pages carry; counted, the best score wins.
+_ENGINE_SIGNALS: dict[str, tuple[str, ...]] = {
+    "google": (
+        "www.google.",
+        "/url?q=",
+        "/url?sa=",
+        'id="rso"',
+        "gstatic.com",
+        "- google search</title>",
+        "googleusercontent",
+        "/search?q=",
+        'id="gsr"',
+        "/complete/search",
+    ),
+    "bing": (
+        "b_results",
+        "b_algo",
+        "bing.com",
+        "th.bing.com",
+        "- bing</title>",
+        "/rp/",
+        "b_content",
+    ),
+    "duckduckgo": (
+        "duckduckgo.com",
+        "result__a",
+        "result__snippet",
+        "- duckduckgo</title>",
+        "uddg=",
+        "ddg",
+        'data-testid="result',
+    ),
+    "brave": (
+        "search.brave.com",
+        "brave search",
+        'data-type="web"',
+        "cdn.search.brave",
+        "brave.com",
+    ),
+}
+
+# How much of the page is scanned for engine signals: the head and first results suffice.
+_SCAN_CHARS = 300_000
+
+
+def detect_engine(html: str) -> str:
+    """The engine that most likely produced `html`, or "unknown"."""
+    sample = html[:_SCAN_CHARS].lower()
+    scores = {
+        engine: sum(1 for signal in signals if signal in sample)
+        for engine, signals in _ENGINE_SIGNALS.items()
+    }
+    best = max(scores, key=lambda engine: scores[engine])
+    # One weak hit (a link to bing.com from some article) is not evidence of the engine.
+    return best if scores[best] >= 2 else "unknown"
+
+
+_CAPTCHA_SIGNALS = (
+    "g-recaptcha",
+    "captcha-form",
+    "/sorry/index",
+    "recaptcha/api",
+    "h-captcha",
+    "hcaptcha.com",
+    "b_captcha",
+    "challenge-form",
+    "cf-challenge",
+    "anomaly-modal",
+    "bots use duckduckgo too",
+    'id="captcha',
+    "please solve",
+)
+_UNUSUAL_TRAFFIC_SIGNALS = (
+    "unusual traffic",
+    "trafic inhabituel",
+    "ungewöhnlichen datenverkehr",
+    "tráfico inusual",
+    "traffico insolito",
+    "not a robot",
+    "automated queries",
+    "requêtes automatisées",
+    "automatisierte anfragen",
+)
+_CONSENT_SIGNALS = (
+    "before you continue to google",
+    "avant d'accéder à google",
+    "bevor sie zu google weitergehen",
+    "antes de ir a google",
+    "prima di continuare su google",
+    'action="https://consent.',
+)
+_NO_RESULTS_SIGNALS = (
+    "did not match any documents",
+    "aucun document ne correspond",
+    "ergab keine übereinstimmungen",
+    "no ha obtenido ningún resultado",
+    "there are no results for",
+    "no results found for",
+    "no results.",
+    "no_results",
+    "no-results",
+    "il n'y a aucun résultat",
+    "not many great matches",
+)
+
+_EMPTY_TEXT_CHARS = 20
+
+
+def _visible_text(tree: LexborHTMLParser) -> str:
+    body = tree.body
+    if body is None:
+        return ""
+    parts = [
+        node.text(deep=False)
+        for node in body.traverse(include_text=True)
+        if node.is_text_node and node.parent is not None and node.parent.tag not in _INVISIBLE
+    ]
+    return clean_text(" ".join(parts))
+
+
+_INVISIBLE = {"script", "style", "noscript", "template"}
+
+
+def block_reason(html: str, tree: LexborHTMLParser) -> str | None:
+    """Why a page without results is a block rather than a real answer, or None."""
+    lower = html.lower()
+    if any(signal in lower for signal in _CAPTCHA_SIGNALS):
+        return "captcha"
+    if any(signal in lower for signal in _UNUSUAL_TRAFFIC_SIGNALS):
+        return "unusual_traffic"
+    if any(signal in lower for signal in _CONSENT_SIGNALS):
+        return "consent"
+    if len(_visible_text(tree)) < _EMPTY_TEXT_CHARS:
+        return "empty"
+    return None
+
+
+def looks_like_no_results(html: str) -> bool:
+    """Whether the page says the query matched nothing (a genuine answer, not a block)."""
+    lower = html.lower()
+    return any(signal in lower for signal in _NO_RESULTS_SIGNALS)

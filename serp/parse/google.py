@@ -1,0 +1,415 @@
+"""Google result pages: desktop, mobile and the no-JavaScript / basic HTML layouts, 2018 onwards.
+
+Google's class names are generated and change every few months, so the rules here are structural:
+an organic result is a title (an `<h3>`, or an element with `role="heading" aria-level="3"`) with a
+link around, inside or next to it, sitting in the results column and outside the containers Google
+uses for ads and packs. Known class names are used only as extra signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from .model import SerpResult
+from .tree import ancestors, classes, clean_text, contains, node_text
+from .urls import clean_result_url, is_engine_internal, site_of
+
+ENGINE = "google"
+
+_TITLE_SELECTOR = 'h3, [role="heading"][aria-level="3"]'
+
+# Tried in order: the narrowest container that yields results wins, so a page whose
+# results column moved still parses from a broader one. The whole body is read only when
+# none exists: beside the results column it holds skip links and menus with headings.
+_CONTAINERS = ("#rso", "#search", "#res", "#center_col", "#main")
+
+# Containers of ads, packs and side panels (ids are stable on Google for many years).
+_EXCLUDED_IDS = {
+    "tads",
+    "tadsb",
+    "bottomads",
+    "tvcap",
+    "taw",
+    "rhs",
+    "rhscol",
+    "brs",
+    "botstuff",
+    "extrares",
+    "imagebox",
+    "imagebox_bigimages",
+    "appbar",
+    "hdtb",
+    "top_nav",
+    "footcnt",
+}
+_EXCLUDED_TAGS = {
+    "g-section-with-header",
+    "g-scrolling-carousel",
+    "related-question-pair",
+    "g-accordion-expander",
+    "g-expandable-container",
+    "video-voyager",
+    "inline-video",
+    "product-viewer-group",
+    "footer",
+    "header",
+    "nav",
+    "form",
+}
+_EXCLUDED_CLASSES = {
+    "ads-ad",
+    "ads-fr",
+    "commercial-unit-desktop-top",
+    "commercial-unit-desktop-rhs",
+    "commercial-unit-mobile-top",
+    "cu-container",
+    "related-question-pair",
+    "kno-kp",
+    "knowledge-panel",
+    "mod-ads",
+    "uEierd",  # ad block wrapper, 2020-2023
+}
+# Feature a container stands for, reported in SerpPage.features.
+_FEATURE_OF_ID = {
+    "tads": "ads",
+    "tadsb": "ads",
+    "bottomads": "ads",
+    "tvcap": "ads",
+    "taw": "ads",
+    "rhs": "knowledge_panel",
+    "imagebox": "images",
+    "imagebox_bigimages": "images",
+}
+_FEATURE_OF_TAG = {
+    "g-section-with-header": "top_stories",
+    "g-scrolling-carousel": "carousel",
+    "related-question-pair": "people_also_ask",
+    "g-accordion-expander": "people_also_ask",
+    "video-voyager": "videos",
+    "inline-video": "videos",
+}
+# Site links under a result (2018-2023 class names); structure catches the rest.
+_SITELINK_CLASSES = {"mslg", "nrg", "nrgw", "nrgt", "sld", "usJj9c", "HiHjCd", "fl"}
+# Labels Google puts on paid results, in the languages seen in our pages and a few more.
+_AD_LABELS = {
+    "ad",
+    "ads",
+    "sponsored",
+    "annonce",
+    "annonces",
+    "anzeige",
+    "anzeigen",
+    "sponsorisé",
+    "gesponsert",
+    "publicité",
+    "anuncio",
+    "patrocinado",
+    "sponsorizzato",
+    "annuncio",
+}
+_SNIPPET_CLASSES = (
+    ".VwiC3b",
+    ".IsZvec",
+    ".aCOpRe",
+    ".st",
+    ".s3v9rd",
+    ".lEBKkf",
+    ".yDYNvb",
+    ".MUxGbd",
+    "[data-sncf]",
+    "[data-content-feature='1']",
+)
+# How far up from a title its link may be, and how many levels make a title's "shape".
+_LINK_LEVELS = 4
+_SHAPE_LEVELS = 3
+
+
+@dataclass(slots=True)
+class _Accepted:
+    title: LexborNode
+    shape: tuple[str, ...]
+    site: str
+    block: LexborNode
+
+
+def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[SerpResult]:
+    """Organic results of a Google page, in page order."""
+    containers = [node for node in map(tree.css_first, _CONTAINERS) if node is not None]
+    if not containers and tree.body is not None:
+        containers = [tree.body]
+    for container in containers:
+        results = _heading_results(container, features) or _basic_results_in(container, features)
+        if results:
+            return results
+    return []
+
+
+def _heading_results(container: LexborNode, features: set[str]) -> list[SerpResult]:
+    """Results titled by headings, choosing which heading kind marks organic results.
+
+    Desktop pages title organic results with `<h3>` and use ARIA headings for video and news
+    cards; 2022+ mobile pages use ARIA headings for everything. When `<h3>` results are the
+    majority the ARIA-only ones are packs.
+    """
+    with_h3 = _results_in(container, features, "h3")
+    if not with_h3:
+        return _results_in(container, features, _TITLE_SELECTOR)
+    with_all = _results_in(container, set(), _TITLE_SELECTOR)
+    if 2 * len(with_h3) >= len(with_all):
+        if len(with_all) > len(with_h3):
+            features.add("videos_or_news")
+        return with_h3
+    return with_all
+
+
+def _results_in(container: LexborNode, features: set[str], selector: str) -> list[SerpResult]:
+    results: list[SerpResult] = []
+    accepted: list[_Accepted] = []
+    seen_links: set[int] = set()
+    for title in container.css(selector):
+        anchor = _link_of(title)
+        if anchor is None or anchor.mem_id in seen_links:
+            continue
+        seen_links.add(anchor.mem_id)
+        href = anchor.attributes.get("href")
+        if href and ("/aclk?" in href or "googleadservices." in href):
+            features.add("ads")
+            continue
+        url = clean_result_url(href, ENGINE)
+        if url is None or is_engine_internal(url):
+            continue
+        if _excluded(title, container, features):
+            continue
+        shape = _shape(title)
+        if accepted and _is_sitelink(title, shape, url, accepted[-1]):
+            continue
+        block = _block_of(title, container, site_of(url))
+        own_block = _own_block_of(title, container, selector)
+        if _has_ad_label(own_block, anchor):
+            features.add("ads")
+            continue
+        # A URL may appear twice (a featured snippet, then the same page as a plain result):
+        # both hold a position on the page, as rank trackers count them.
+        accepted.append(_Accepted(title, shape, site_of(url), block))
+        results.append(
+            SerpResult(
+                position=len(results) + 1,
+                url=url,
+                title=node_text(title),
+                snippet=_snippet_of(own_block, anchor, title),
+            )
+        )
+    return results
+
+
+def _link_of(title: LexborNode) -> LexborNode | None:
+    """The link of a title: around it (modern), inside it (2018 and older) or just before it."""
+    for level, node in enumerate(ancestors(title)):
+        if level >= _LINK_LEVELS:
+            break
+        if node.tag == "a" and node.attributes.get("href"):
+            return node
+    inner = title.css_first("a[href]")
+    if inner is not None:
+        return inner
+    previous = title.prev
+    while previous is not None and not previous.is_element_node:
+        previous = previous.prev
+    if previous is not None and previous.tag == "a" and previous.attributes.get("href"):
+        return previous
+    return None
+
+
+def _excluded(title: LexborNode, container: LexborNode, features: set[str]) -> bool:
+    """Whether the title sits in an ad, a pack, a side panel or a list of site links."""
+    for node in ancestors(title, stop=container):
+        node_id = node.attributes.get("id")
+        if node_id in _EXCLUDED_IDS:
+            features.add(_FEATURE_OF_ID.get(node_id, "other"))
+            return True
+        if node.tag in _EXCLUDED_TAGS or "carousel" in node.tag:
+            features.add(_FEATURE_OF_TAG.get(node.tag, "carousel"))
+            return True
+        if node.tag in ("table", "td"):
+            # Results are never laid out in tables below the results column; site links were.
+            return True
+        attributes = node.attributes
+        if "data-text-ad" in attributes or "data-rw" in attributes:
+            features.add("ads")
+            return True
+        names = classes(node)
+        if names & _EXCLUDED_CLASSES:
+            features.add("ads" if names & {"ads-ad", "uEierd", "mod-ads"} else "other")
+            return True
+        if names & _SITELINK_CLASSES:
+            return True
+        label = (attributes.get("aria-label") or "").lower()
+        if label in _AD_LABELS:
+            features.add("ads")
+            return True
+    return False
+
+
+def _shape(title: LexborNode) -> tuple[str, ...]:
+    """Tags and classes of the title's nearest ancestors: equal for sibling results.
+
+    The title's own class is left out: Google styles a site's second, indented result
+    differently, yet it is a result of its own, not a site link.
+    """
+    shape = [title.tag or ""]
+    for level, node in enumerate(ancestors(title)):
+        if level >= _SHAPE_LEVELS:
+            break
+        shape.append(f"{node.tag}.{node.attributes.get('class') or ''}")
+    return tuple(shape)
+
+
+def _is_sitelink(title: LexborNode, shape: tuple[str, ...], url: str, previous: _Accepted) -> bool:
+    """Site links are nested in the previous result's block, on its site, with another shape."""
+    return (
+        contains(previous.block, title)
+        and shape != previous.shape
+        and site_of(url) == previous.site
+    )
+
+
+def _block_of(title: LexborNode, container: LexborNode, site: str) -> LexborNode:
+    """The largest element around a result holding no other site's result: its snippet's home."""
+    block = title
+    for node in ancestors(title, stop=container):
+        if not _only_site(node, title, site):
+            break
+        block = node
+    return block
+
+
+def _own_block_of(title: LexborNode, container: LexborNode, selector: str) -> LexborNode:
+    """The largest element around a title holding no other title: where its snippet is."""
+    block = title
+    for node in ancestors(title, stop=container):
+        if len(node.css(selector)) > 1:
+            break
+        block = node
+    return block
+
+
+def _only_site(node: LexborNode, title: LexborNode, site: str) -> bool:
+    for other in node.css(_TITLE_SELECTOR):
+        if other.mem_id == title.mem_id:
+            continue
+        link = _link_of(other)
+        if link is None:
+            continue
+        url = clean_result_url(link.attributes.get("href"), ENGINE)
+        if url is None or site_of(url) != site:
+            return False
+    return True
+
+
+def _has_ad_label(block: LexborNode, anchor: LexborNode) -> bool:
+    """Paid results carry a short "Ad" / "Sponsored" label next to the link."""
+    for node in block.css("span, div"):
+        text = node.text(deep=False)
+        if text and len(text) <= 14 and clean_text(text).lower().rstrip("·: ") in _AD_LABELS:
+            return True
+    return False
+
+
+def _snippet_of(block: LexborNode, anchor: LexborNode, title: LexborNode) -> str:
+    for selector in _SNIPPET_CLASSES:
+        node = block.css_first(selector)
+        if node is not None and not contains(anchor, node):
+            text = node_text(node)
+            if text:
+                return text
+    return _longest_text_outside(block, anchor)
+
+
+def _longest_text_outside(block: LexborNode, anchor: LexborNode) -> str:
+    """Fallback snippet: the longest run of text in the block that is not the link itself."""
+    best = ""
+    for node in block.css("div, span"):
+        if contains(anchor, node) or contains(node, anchor):
+            continue
+        text = node_text(node)
+        if len(text) > len(best):
+            best = text
+    return best
+
+
+def _basic_results_in(container: LexborNode, features: set[str]) -> list[SerpResult]:
+    """Layouts without headings (basic HTML, 2018 mobile): one block per result, its first link.
+
+    A result block opens with its link (title and URL inside); packs such as top stories open
+    with a header and bury their links deeper, and site links follow the first link.
+    """
+    results: list[SerpResult] = []
+    for block in _blocks_of(container):
+        anchor = _first_text_link(block)
+        if anchor is None or _depth_below(anchor, block) > _BASIC_LINK_DEPTH:
+            continue
+        title = _basic_title(anchor)
+        if not title:
+            continue
+        url = clean_result_url(anchor.attributes.get("href"), ENGINE)
+        if url is None or is_engine_internal(url) or _excluded(anchor, container, features):
+            continue
+        results.append(
+            SerpResult(
+                position=len(results) + 1,
+                url=url,
+                title=title,
+                snippet=_longest_text_outside(block, anchor),
+            )
+        )
+    return results
+
+
+# In basic layouts a result's link sits at most this deep in its block (2018-2023 pages: 1-3).
+_BASIC_LINK_DEPTH = 4
+
+
+def _basic_title(anchor: LexborNode) -> str:
+    """The first piece of text in the link: the title, before the displayed URL."""
+    for node in anchor.css("h3, div, span"):
+        text = node_text(node)
+        if text:
+            return text
+    return node_text(anchor)
+
+
+def _first_text_link(block: LexborNode) -> LexborNode | None:
+    """The block's first link with text; a thumbnail link before the title does not count."""
+    for anchor in block.css("a[href]"):
+        if node_text(anchor):
+            return anchor
+    return None
+
+
+def _blocks_of(container: LexborNode) -> list[LexborNode]:
+    """Children of the container, looking through single-child wrappers."""
+    node = container
+    while True:
+        children = [child for child in _element_children(node)]
+        if len(children) != 1:
+            return children
+        node = children[0]
+
+
+def _element_children(node: LexborNode) -> list[LexborNode]:
+    children = []
+    child = node.child
+    while child is not None:
+        if child.is_element_node and child.tag not in ("script", "style"):
+            children.append(child)
+        child = child.next
+    return children
+
+
+def _depth_below(node: LexborNode, top: LexborNode) -> int:
+    depth = 0
+    for _parent in ancestors(node, stop=top):
+        depth += 1
+    return depth

@@ -1,0 +1,157 @@
+"""Redirect unwrapping and URL clean-up shared by the engine parsers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+ENGINE_HOMES = {
+    "google": "https://www.google.com/",
+    "bing": "https://www.bing.com/",
+    "duckduckgo": "https://duckduckgo.com/",
+    "brave": "https://search.brave.com/",
+    "unknown": "https://example.invalid/",
+}
+
+_GOOGLE_HOST = re.compile(r"(?:^|\.)google\.(?:[a-z]{2,3})(?:\.[a-z]{2})?$")
+_BING_HOST = re.compile(r"(?:^|\.)bing\.com$")
+_DDG_HOST = re.compile(r"(?:^|\.)duckduckgo\.com$")
+_BRAVE_HOST = re.compile(r"(?:^|\.)search\.brave\.com$")
+
+# Paths on an engine's own host that are its navigation, never a result about the query.
+_INTERNAL_PATHS = {
+    "google": (
+        "/search",
+        "/url",
+        "/aclk",
+        "/imgres",
+        "/webhp",
+        "/setprefs",
+        "/preferences",
+        "/advanced_search",
+        "/sorry",
+        "/httpservice",
+        "/travel/",
+        "/shopping",
+        "/localservices",
+    ),
+    "bing": ("/search", "/ck/", "/images/search", "/videos/search", "/news/search", "/aclk"),
+    "duckduckgo": ("/l/", "/y.js", "/html", "/lite", "/?q=", "/settings"),
+    "brave": ("/search", "/images", "/news", "/videos", "/a/redirect"),
+}
+
+# A chain of redirects is short in practice; the bound only guards against loops.
+_MAX_UNWRAP = 4
+
+
+def engine_of_host(host: str) -> str | None:
+    """The engine whose host this is, if any."""
+    host = host.lower().rstrip(".")
+    if _GOOGLE_HOST.search(host):
+        return "google"
+    if _BING_HOST.search(host):
+        return "bing"
+    if _DDG_HOST.search(host):
+        return "duckduckgo"
+    if _BRAVE_HOST.search(host):
+        return "brave"
+    return None
+
+
+def _first_param(query: str, *names: str) -> str | None:
+    params = parse_qs(query, keep_blank_values=False)
+    for name in names:
+        values = params.get(name)
+        if values and values[0]:
+            return values[0]
+    return None
+
+
+def decode_bing_u(value: str) -> str | None:
+    """Decode Bing's `u=` parameter: "a1" + URL-safe base64 without padding."""
+    if value.startswith(("http://", "https://")):
+        return value
+    if not value.startswith("a1"):
+        return None
+    payload = value[2:]
+    payload += "=" * (-len(payload) % 4)
+    try:
+        return base64.urlsafe_b64decode(payload).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _unwrap_once(url: str) -> str | None:
+    """The target of one redirect wrapper, or None when `url` is not a wrapper."""
+    parts = urlsplit(url)
+    engine = engine_of_host(parts.hostname or "")
+    path = parts.path
+    if engine == "google" and path in ("/url", "/interstitial", "/imgres"):
+        return _first_param(parts.query, "q", "url", "imgrefurl")
+    if engine == "bing" and path.startswith("/ck/a"):
+        raw = _first_param(parts.query, "u")
+        return decode_bing_u(raw) if raw else None
+    if engine == "duckduckgo" and path in ("/l/", "/l"):
+        return _first_param(parts.query, "uddg")
+    if engine == "brave" and path.startswith("/a/redirect"):
+        return _first_param(parts.query, "url")
+    return None
+
+
+def clean_result_url(href: str | None, engine: str) -> str | None:
+    """An absolute http(s) URL with redirect wrappers removed, or None if unusable."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    try:
+        url = urljoin(ENGINE_HOMES.get(engine, ENGINE_HOMES["unknown"]), href)
+        for _ in range(_MAX_UNWRAP):
+            target = _unwrap_once(url)
+            if target is None:
+                break
+            url = urljoin(url, target)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.hostname == "example.invalid":
+        return None
+    return url
+
+
+def is_engine_internal(url: str) -> bool:
+    """Whether `url` points back to a search engine's own navigation (search, redirect, ads)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return True
+    engine = engine_of_host(parts.hostname or "")
+    if engine is None:
+        return False
+    path = parts.path or "/"
+    if engine == "duckduckgo" and path == "/" and parts.query:
+        return True
+    if engine == "google" and path.startswith("/maps") and "q=" in parts.query:
+        # A maps search is the local pack's link; google.com/maps itself can be a result.
+        return True
+    return path.startswith(_INTERNAL_PATHS[engine])
+
+
+_SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "gouv", "ne", "or", "go"}
+
+
+def site_of(url: str) -> str:
+    """A rough registrable domain ("bbc.co.uk", "fiat.fr"), enough to group one site's links."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    labels = host.split(".")
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
