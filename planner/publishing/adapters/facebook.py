@@ -1,0 +1,101 @@
+"""Facebook Pages: ``POST /{version}/{page_id}/feed`` through the Graph API.
+
+Credentials: ``page_id``, ``page_access_token`` (a Page token with ``pages_manage_posts``),
+optionally ``graph_version`` (default :data:`DEFAULT_GRAPH_VERSION`) and ``base_url``.
+
+The token travels in the form body, never in a URL (URLs end up in proxy and debug logs).
+Facebook does not de-duplicate, so a timeout or a 5xx is ``UNCONFIRMED``. Images are not
+attached; the link gets Facebook's own preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import requests
+
+from .base import (
+    BaseAdapter,
+    Call,
+    Outcome,
+    OutgoingPost,
+    PublishResult,
+    json_body,
+    parse_retry_after,
+)
+
+DEFAULT_BASE_URL = "https://graph.facebook.com"
+DEFAULT_GRAPH_VERSION = "v23.0"
+# Graph API error codes: an invalid or expired token, and the rate-limit family (answered
+# before anything is created, so trying later is safe).
+REAUTH_CODES = {102, 190}
+RATE_LIMIT_CODES = {4, 17, 32, 341, 613}
+BUSINESS_RATE_LIMIT_CODES = range(80000, 80015)
+
+
+def graph_error(response: requests.Response) -> dict:
+    body = json_body(response)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"]
+    return {}
+
+
+class GraphAdapter(BaseAdapter):
+    """Error handling shared by the Graph API platforms (Facebook, Instagram)."""
+
+    def error_message(self, response: requests.Response) -> str | None:
+        error = graph_error(response)
+        if error.get("message"):
+            code = error.get("code")
+            return f"{error['message']} (code {code})" if code is not None else error["message"]
+        return super().error_message(response)
+
+    def error_result(
+        self, response: requests.Response, call: Call, *, deduplicates: bool | None = None
+    ) -> PublishResult:
+        error = graph_error(response)
+        code = error.get("code")
+        if code in REAUTH_CODES:
+            return call.result(
+                Outcome.REAUTH,
+                response,
+                reason=f"{self.platform} refused the token: {self.error_message(response)}",
+            )
+        if code in RATE_LIMIT_CODES or code in BUSINESS_RATE_LIMIT_CODES:
+            return call.result(
+                Outcome.RETRY,
+                response,
+                reason=f"{self.platform} rate limit: {self.error_message(response)}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        return super().error_result(response, call, deduplicates=deduplicates)
+
+
+class FacebookAdapter(GraphAdapter):
+    platform = "facebook"
+    required_credentials = ("page_id", "page_access_token")
+
+    def _publish(
+        self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
+    ) -> PublishResult:
+        base = (credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        version = credentials.get("graph_version") or DEFAULT_GRAPH_VERSION
+        form = {"message": post.text}
+        if post.link:
+            form["link"] = post.link
+        form["access_token"] = credentials["page_access_token"]
+        response = call.send("POST", f"{base}/{version}/{credentials['page_id']}/feed", data=form)
+        body = json_body(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("id"):
+            post_id = str(body["id"])
+            return call.result(
+                Outcome.PUBLISHED,
+                response,
+                platform_id=post_id,
+                url=f"https://www.facebook.com/{post_id}",
+            )
+        if response.ok:
+            return call.result(
+                Outcome.UNCONFIRMED, response, reason="Facebook answered without a post id"
+            )
+        return self.error_result(response, call)
