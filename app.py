@@ -1,0 +1,41 @@
+"""PageOne: the application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from core.config import load_config
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints and command-line groups."""
+    app = Flask(__name__, instance_relative_config=True)
+    overrides = config or {}
+    app.config.update(load_config(app.instance_path, generate_secret="SECRET_KEY" not in overrides))
+    app.config.update(overrides)
+
+    from core.extensions import csrf, db, login_manager
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from core import auth, web
+    from planner import api as planner_api
+    from planner import views as planner_views
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(planner_views.bp)
+    app.register_blueprint(planner_api.bp)
+    csrf.exempt(planner_api.bp)
+    web.register_error_handlers(app)
+
+    from core.cli import register_cli
+    from planner.cli import register_cli as register_planner_cli
+
+    register_cli(app)
+    register_planner_cli(app)
+    return app

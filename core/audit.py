@@ -1,0 +1,39 @@
+"""The audit log: every transition is written with who or what made it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.models import AuditEntry, User
+
+
+def actor_name(actor: User | str | None) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor
+    return f"user:{actor.id}:{actor.email}"
+
+
+def record(
+    session: Session,
+    actor: User | str | None,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    *,
+    brand_id: int | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor=actor_name(actor),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        brand_id=brand_id,
+        detail=detail,
+    )
+    session.add(entry)
+    return entry

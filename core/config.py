@@ -1,0 +1,67 @@
+"""Configuration, read from the environment once, in one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name)
+    return default if value is None else value.strip().lower() in TRUE_WORDS
+
+
+def _persistent_secret(instance_path: Path, filename: str) -> str:
+    """A random secret generated once and kept in instance/, so sessions survive restarts."""
+    path = instance_path / filename
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # Created with owner-only permissions: it signs sessions and derives the credentials key.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def load_config(
+    instance_path: str, env: dict[str, str] | None = None, *, generate_secret: bool = True
+) -> dict[str, Any]:
+    """Settings from the environment, with defaults that work on a fresh machine."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(instance_path)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'pageone.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    secret_key = env.get("SECRET_KEY") or (
+        _persistent_secret(instance, "secret_key") if generate_secret else ""
+    )
+    return {
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": database_url,
+        # Key for credentials stored at rest; derived from SECRET_KEY when not given.
+        "CREDENTIALS_KEY": env.get("CREDENTIALS_KEY") or None,
+        "BASE_URL": env.get("BASE_URL", "").rstrip("/") or None,
+        "SMTP_HOST": env.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _flag(env, "SMTP_STARTTLS"),
+        "MAIL_FROM": env.get("MAIL_FROM", "pageone@localhost"),
+        "NOTIFY_WEBHOOK_URL": env.get("NOTIFY_WEBHOOK_URL") or None,
+        "OUTBOUND_ALLOW_PRIVATE": _flag(env, "OUTBOUND_ALLOW_PRIVATE"),
+        "HTTP_TIMEOUT": float(env.get("HTTP_TIMEOUT", "10")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "SQL_ECHO": _flag(env, "SQL_ECHO"),
+    }

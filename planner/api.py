@@ -1,0 +1,397 @@
+"""JSON API under /api/v1: bearer tokens (or the browser session with a CSRF header)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from core.db import db, utcnow
+from core.extensions import csrf
+from core.models import Role
+from planner import openapi as _openapi  # noqa: F401  (contributes the planner paths)
+from planner import operations as ops
+from planner import slots
+from planner.calendar import calendar_events
+from planner.models import Channel, Post
+from planner.serialize import brand_dict, channel_dict, iso, post_dict
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors or [message]
+
+
+@bp.errorhandler(ApiError)
+def api_error(exc: ApiError) -> Any:
+    return jsonify(error=exc.message, errors=exc.errors), exc.status
+
+
+@bp.errorhandler(ops.NotFound)
+def not_found(exc: ops.NotFound) -> Any:
+    return jsonify(error=str(exc), errors=exc.errors), 404
+
+
+@bp.errorhandler(ops.PlannerError)
+def refused(exc: ops.PlannerError) -> Any:
+    return jsonify(error=exc.errors[0], errors=exc.errors), 422
+
+
+def api_auth(role: Role = Role.VIEWER) -> Callable[[F], F]:
+    """A bearer token or a logged-in browser session; unsafe methods from a session need CSRF."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                raise ApiError(
+                    401, "Authentication required: send 'Authorization: Bearer <token>'."
+                )
+            if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get(
+                "authenticated_by_token"
+            ):
+                try:
+                    csrf.protect()
+                except CSRFError as exc:
+                    raise ApiError(400, f"CSRF check failed: {exc.description}") from None
+            if not current_user.has_role(role):
+                raise ApiError(403, f"This needs the {role.value} role or higher.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "Send a JSON object with Content-Type: application/json.")
+    return data
+
+
+def parse_instant(value: Any, field: str, default_zone: ZoneInfo | None = None) -> datetime:
+    """An ISO 8601 instant; without an offset it is read in default_zone (or refused)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(422, f"'{field}' must be an ISO 8601 date-time.")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ApiError(422, f"'{field}' is not an ISO 8601 date-time: {value!r}.") from None
+    if parsed.tzinfo is None:
+        if default_zone is None:
+            raise ApiError(422, f"'{field}' needs a UTC offset, e.g. 2026-05-01T09:00:00Z.")
+        parsed = parsed.replace(tzinfo=default_zone)
+    return parsed.astimezone(UTC)
+
+
+def optional_int(data: dict[str, Any], field: str, default: int | None) -> int | None:
+    if field not in data:
+        return default
+    value = data[field]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(422, f"'{field}' must be a whole number.")
+    return value
+
+
+def commit() -> None:
+    db.session.commit()
+
+
+# --- brands -------------------------------------------------------------------------------------
+
+
+@bp.get("/brands")
+@api_auth()
+def list_brands() -> Any:
+    return jsonify(brands=[brand_dict(b) for b in ops.brands_for(db.session, current_user)])
+
+
+@bp.post("/brands")
+@api_auth(Role.ADMIN)
+def create_brand() -> Any:
+    data = body()
+    brand = ops.create_brand(
+        db.session,
+        name=str(data.get("name", "")),
+        timezone=str(data.get("timezone", "UTC")),
+        slug=data.get("slug"),
+        creator=current_user,
+    )
+    commit()
+    return jsonify(brand_dict(brand)), 201
+
+
+@bp.get("/brands/<int:brand_id>")
+@api_auth()
+def get_brand(brand_id: int) -> Any:
+    return jsonify(brand_dict(ops.brand_for(db.session, current_user, brand_id)))
+
+
+# --- channels and windows ---------------------------------------------------------------------
+
+
+@bp.get("/brands/<int:brand_id>/channels")
+@api_auth()
+def list_channels(brand_id: int) -> Any:
+    brand = ops.brand_for(db.session, current_user, brand_id)
+    return jsonify(channels=[channel_dict(c, with_windows=True) for c in brand.channels])
+
+
+@bp.post("/brands/<int:brand_id>/channels")
+@api_auth(Role.ADMIN)
+def create_channel(brand_id: int) -> Any:
+    brand = ops.brand_for(db.session, current_user, brand_id)
+    data = body()
+    channel = ops.create_channel(
+        db.session,
+        brand,
+        current_user,
+        platform=str(data.get("platform", "")),
+        name=str(data.get("name", "")),
+        timezone=data.get("timezone"),
+        min_gap_minutes=optional_int(data, "min_gap_minutes", 60) or 0,
+        max_per_day=optional_int(data, "max_per_day", 3),
+    )
+    commit()
+    return jsonify(channel_dict(channel, with_windows=True)), 201
+
+
+@bp.get("/channels/<int:channel_id>")
+@api_auth()
+def get_channel(channel_id: int) -> Any:
+    return jsonify(
+        channel_dict(ops.channel_for(db.session, current_user, channel_id), with_windows=True)
+    )
+
+
+@bp.patch("/channels/<int:channel_id>")
+@api_auth(Role.ADMIN)
+def update_channel(channel_id: int) -> Any:
+    channel = ops.channel_for(db.session, current_user, channel_id)
+    data = body()
+    ops.update_channel(
+        db.session,
+        channel,
+        current_user,
+        name=str(data.get("name", channel.name)),
+        timezone=str(data.get("timezone", channel.timezone)),
+        min_gap_minutes=optional_int(data, "min_gap_minutes", channel.min_gap_minutes) or 0,
+        max_per_day=optional_int(data, "max_per_day", channel.max_per_day),
+    )
+    commit()
+    return jsonify(channel_dict(channel, with_windows=True))
+
+
+def parse_window(item: Any, index: int) -> slots.WindowSpec:
+    where = f"window {index + 1}"
+    if not isinstance(item, dict):
+        raise ApiError(422, f"{where}: give an object with weekday, start, end and weight.")
+    weekday = item.get("weekday")
+    if isinstance(weekday, bool) or not isinstance(weekday, int):
+        raise ApiError(422, f"{where}: 'weekday' must be 0 (Monday) to 6 (Sunday).")
+    try:
+        weight = float(item.get("weight", 1.0))
+    except (TypeError, ValueError):
+        raise ApiError(422, f"{where}: 'weight' must be a number.") from None
+    return slots.WindowSpec(
+        weekday, parse_clock(item.get("start"), where), parse_clock(item.get("end"), where), weight
+    )
+
+
+def parse_clock(value: Any, where: str) -> int:
+    try:
+        hours, minutes = str(value).split(":")
+        hour, minute = int(hours), int(minutes)
+    except (ValueError, AttributeError):
+        raise ApiError(422, f"{where}: times are HH:MM, got {value!r}.") from None
+    if not (0 <= hour <= 24 and 0 <= minute < 60) or (hour == 24 and minute):
+        raise ApiError(422, f"{where}: {value!r} is not a time of day.")
+    return (hour * 60 + minute) % 1440
+
+
+@bp.get("/channels/<int:channel_id>/windows")
+@api_auth()
+def get_windows(channel_id: int) -> Any:
+    channel = ops.channel_for(db.session, current_user, channel_id)
+    return jsonify(windows=channel_dict(channel, with_windows=True)["windows"])
+
+
+@bp.put("/channels/<int:channel_id>/windows")
+@api_auth(Role.ADMIN)
+def put_windows(channel_id: int) -> Any:
+    channel = ops.channel_for(db.session, current_user, channel_id)
+    items = body().get("windows")
+    if not isinstance(items, list):
+        raise ApiError(422, 'Send {"windows": [...]}.')
+    ops.replace_windows(
+        db.session, channel, [parse_window(item, i) for i, item in enumerate(items)], current_user
+    )
+    commit()
+    return jsonify(windows=channel_dict(channel, with_windows=True)["windows"])
+
+
+@bp.get("/channels/<int:channel_id>/next-slot")
+@api_auth()
+def next_slot(channel_id: int) -> Any:
+    channel = ops.channel_for(db.session, current_user, channel_id)
+    after_arg = request.args.get("after")
+    after = parse_instant(after_arg, "after") if after_arg else utcnow()
+    slot = ops.next_free_slot(db.session, channel, after)
+    return jsonify(channel_id=channel.id, after=iso(after), slot=iso(slot))
+
+
+# --- posts --------------------------------------------------------------------------------------
+
+
+def _posts_query(brand_id: int) -> Any:
+    query = (
+        select(Post)
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(Channel.brand_id == brand_id)
+        .order_by(Post.scheduled_at, Post.id)
+    )
+    if status := request.args.get("status"):
+        query = query.where(Post.status == status)
+    if channel_id := request.args.get("channel_id", type=int):
+        query = query.where(Post.channel_id == channel_id)
+    return query
+
+
+@bp.get("/brands/<int:brand_id>/posts")
+@api_auth()
+def list_posts(brand_id: int) -> Any:
+    brand = ops.brand_for(db.session, current_user, brand_id)
+    limit = min(request.args.get("limit", 100, type=int) or 100, 1000)
+    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    query = _posts_query(brand.id)
+    if start := request.args.get("start"):
+        query = query.where(Post.scheduled_at >= parse_instant(start, "start", brand.zone))
+    if end := request.args.get("end"):
+        query = query.where(Post.scheduled_at < parse_instant(end, "end", brand.zone))
+    posts = db.session.scalars(query.limit(limit).offset(offset)).all()
+    return jsonify(posts=[post_dict(p) for p in posts], limit=limit, offset=offset)
+
+
+@bp.post("/brands/<int:brand_id>/posts")
+@api_auth(Role.EDITOR)
+def create_post(brand_id: int) -> Any:
+    brand = ops.brand_for(db.session, current_user, brand_id)
+    data = body()
+    channel_id = data.get("channel_id")
+    channel = next((c for c in brand.channels if c.id == channel_id), None)
+    if channel is None:
+        raise ApiError(422, "'channel_id' must name a channel of this brand.")
+    queue = bool(data.get("queue"))
+    draft = bool(data.get("draft"))
+    scheduled_at = None
+    if data.get("scheduled_at") is not None:
+        scheduled_at = parse_instant(data["scheduled_at"], "scheduled_at")
+    if not (queue or draft) and scheduled_at is None:
+        raise ApiError(422, 'Give \'scheduled_at\', or "queue": true, or "draft": true.')
+    change = ops.create_post(
+        db.session,
+        channel,
+        current_user,
+        text=str(data.get("text", "")),
+        link=data.get("link"),
+        image_url=data.get("image_url"),
+        scheduled_at=scheduled_at,
+        queue=queue,
+        draft=draft,
+        now=utcnow(),
+    )
+    commit()
+    return jsonify(post=post_dict(change.post), warnings=change.warnings), 201
+
+
+@bp.get("/posts/<int:post_id>")
+@api_auth()
+def get_post(post_id: int) -> Any:
+    return jsonify(post=post_dict(ops.post_for(db.session, current_user, post_id)))
+
+
+@bp.patch("/posts/<int:post_id>")
+@api_auth(Role.EDITOR)
+def patch_post(post_id: int) -> Any:
+    """Edit content and/or move: a refused move answers 409 with the reasons."""
+    post = ops.post_for(db.session, current_user, post_id)
+    data = body()
+    now = utcnow()
+    warnings: list[str] = []
+    content_keys = {"text", "link", "image_url", "channel_id"}
+    if content_keys & data.keys():
+        channel = None
+        if "channel_id" in data:
+            channel = ops.channel_for(db.session, current_user, int(data["channel_id"]))
+        warnings += ops.update_post(
+            db.session,
+            post,
+            current_user,
+            text=data.get("text"),
+            link=data.get("link"),
+            image_url=data.get("image_url"),
+            channel=channel,
+            now=now,
+        ).warnings
+    if data.get("queue"):
+        ops.queue_post(db.session, post, current_user, now=now)
+    elif "scheduled_at" in data:
+        when = parse_instant(data["scheduled_at"], "scheduled_at")
+        try:
+            warnings += ops.move_post(db.session, post, current_user, when, now=now).warnings
+        except ops.PlannerError as exc:
+            db.session.rollback()
+            raise ApiError(409, exc.errors[0], exc.errors) from None
+    commit()
+    return jsonify(post=post_dict(post), warnings=warnings)
+
+
+@bp.delete("/posts/<int:post_id>")
+@api_auth(Role.EDITOR)
+def delete_post(post_id: int) -> Any:
+    post = ops.post_for(db.session, current_user, post_id)
+    ops.delete_post(db.session, post, current_user)
+    commit()
+    return "", 204
+
+
+@bp.get("/brands/<int:brand_id>/events")
+@api_auth()
+def events(brand_id: int) -> Any:
+    """The calendar's event feed (FullCalendar's JSON feed: start/end query parameters)."""
+    brand = ops.brand_for(db.session, current_user, brand_id)
+    start = parse_instant(request.args.get("start"), "start", brand.zone)
+    end = parse_instant(request.args.get("end"), "end", brand.zone)
+    if end <= start or end - start > timedelta(days=400):
+        raise ApiError(422, "'end' must be after 'start', at most 400 days later.")
+    channel_ids = [int(c) for c in request.args.getlist("channel_id") if c.isdigit()] or None
+    include_windows = request.args.get("windows") in ("1", "true")
+    return jsonify(
+        calendar_events(
+            db.session,
+            brand,
+            start,
+            end,
+            channel_ids=channel_ids,
+            include_windows=include_windows,
+        )
+    )
+
+
+@bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(_rest: str) -> Any:
+    abort(404, description="No such API endpoint; see /api/v1/openapi.json.")

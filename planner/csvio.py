@@ -1,0 +1,360 @@
+"""CSV import and export of a brand's posts. Import checks every row before it writes any."""
+
+from __future__ import annotations
+
+import csv
+import io
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.models import User
+from planner import slots
+from planner.models import (
+    EDITABLE_STATUSES,
+    OCCUPYING_STATUSES,
+    Brand,
+    Channel,
+    Post,
+    PostSource,
+    PostStatus,
+)
+from planner.operations import URL_RE, window_specs
+from planner.serialize import iso
+from planner.text_limits import validate_post_text
+
+COLUMNS = {
+    "id": "Empty for a new post; the id of an existing post of this brand to change it.",
+    "channel_id": "The channel's id (shown on the channels page). Either this or channel.",
+    "channel": "The channel's name, when channel_id is empty.",
+    "text": "The post's text, checked against the platform's limit.",
+    "link": "Optional http(s) link.",
+    "image_url": "Optional http(s) image address (required for Instagram).",
+    "scheduled_at": "ISO 8601 time; without an offset it is read in the channel's time zone.",
+    "status": "draft or scheduled (default scheduled; with approval on it waits for approval).",
+    "source": "Exported only: manual, review or plan.",
+    "public_url": "Exported only: the published post's address.",
+}
+EXPORT_COLUMNS = list(COLUMNS)
+MAX_ROWS = 100_000
+
+
+@dataclass
+class ImportReport:
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def export_posts(session: Session, brand: Brand) -> Iterator[str]:
+    """CSV lines of every post of the brand, streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    names = {c.id: c.name for c in brand.channels}
+    rows = session.execute(
+        select(
+            Post.id,
+            Post.channel_id,
+            Post.text,
+            Post.link,
+            Post.image_url,
+            Post.scheduled_at,
+            Post.status,
+            Post.source,
+            Post.public_url,
+        )
+        .where(Post.channel_id.in_(list(names)))
+        .order_by(Post.scheduled_at, Post.id)
+        .execution_options(yield_per=2000)
+    )
+    yield buffer.getvalue()
+    for post_id, channel_id, text, link, image, when, status, source, public_url in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(
+            [
+                post_id,
+                channel_id,
+                names[channel_id],
+                _safe_cell(text),
+                link or "",
+                image or "",
+                iso(when) or "",
+                status,
+                source,
+                public_url or "",
+            ]
+        )
+        yield buffer.getvalue()
+
+
+def _safe_cell(text: str) -> str:
+    # A cell starting with = + - @ runs as a formula in spreadsheets; quote it as text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@dataclass
+class _Row:
+    line: int
+    post_id: int | None
+    channel: Channel
+    text: str
+    link: str | None
+    image_url: str | None
+    when: datetime | None
+    status: PostStatus
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("The file is not UTF-8 text; save it as CSV UTF-8.") from None
+
+
+def _parse_time(value: str, channel: Channel) -> datetime:
+    parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=channel.zone)
+    return parsed.astimezone(UTC)
+
+
+def _read_rows(
+    session: Session, brand: Brand, text: str, report: ImportReport, now: datetime
+) -> list[_Row]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if "text" not in header or not ({"channel_id", "channel"} & set(header)):
+        report.errors.append((1, "The header must name at least text and channel_id (or channel)."))
+        return []
+    reader.fieldnames = header
+    by_id = {c.id: c for c in brand.channels}
+    by_name = {c.name.strip().lower(): c for c in brand.channels}
+    rows: list[_Row] = []
+    for record in reader:
+        line = reader.line_num
+        if len(rows) >= MAX_ROWS:
+            report.errors.append((line, f"More than {MAX_ROWS} rows; split the file."))
+            break
+        values = {
+            k: (v or "").strip() if isinstance(v, str) else "" for k, v in record.items() if k
+        }
+        if not any(values.values()):
+            continue
+        problems: list[str] = []
+        channel = None
+        if values.get("channel_id"):
+            channel = (
+                by_id.get(int(values["channel_id"])) if values["channel_id"].isdigit() else None
+            )
+            if channel is None:
+                problems.append(f"channel_id {values['channel_id']} is not a channel of this brand")
+        elif values.get("channel"):
+            channel = by_name.get(values["channel"].lower())
+            if channel is None:
+                problems.append(f"no channel named “{values['channel']}” in this brand")
+        else:
+            problems.append("no channel given")
+        status_word = (values.get("status") or "scheduled").lower()
+        if status_word not in ("draft", "scheduled"):
+            problems.append(f"status must be draft or scheduled, not “{status_word}”")
+        post_id = None
+        if values.get("id"):
+            if not values["id"].isdigit():
+                problems.append("id must be a number")
+            else:
+                post_id = int(values["id"])
+        link = values.get("link") or None
+        image = values.get("image_url") or None
+        for label, url in (("link", link), ("image_url", image)):
+            if url and not URL_RE.match(url):
+                problems.append(f"{label} is not a full http(s) address")
+        when = None
+        if channel is not None and values.get("scheduled_at"):
+            try:
+                when = _parse_time(values["scheduled_at"], channel)
+            except ValueError:
+                problems.append(f"scheduled_at “{values['scheduled_at']}” is not an ISO 8601 time")
+        text_value = record.get("text") or ""
+        if channel is not None:
+            problems += validate_post_text(channel.platform, text_value, link=link, image_url=image)
+        if status_word == "scheduled" and not problems:
+            if when is None:
+                problems.append("a scheduled post needs scheduled_at")
+            elif when <= now:
+                problems.append("scheduled_at is in the past")
+        if problems:
+            report.errors.extend((line, p) for p in problems)
+            continue
+        assert channel is not None
+        rows.append(
+            _Row(line, post_id, channel, text_value, link, image, when, PostStatus(status_word))
+        )
+    return rows
+
+
+def _check_slots(
+    session: Session, rows: list[_Row], updated_ids: set[int], report: ImportReport
+) -> None:
+    """Gap and daily maximum over the file's rows together with the posts already planned."""
+    per_channel: dict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        if row.status is PostStatus.SCHEDULED and row.when is not None:
+            per_channel[row.channel.id].append(row)
+    occupying = [s.value for s in OCCUPYING_STATUSES]
+    for channel_rows in per_channel.values():
+        channel = channel_rows[0].channel
+        gap = timedelta(minutes=channel.min_gap_minutes)
+        first = min(r.when for r in channel_rows if r.when) - gap - timedelta(days=1)
+        last = max(r.when for r in channel_rows if r.when) + gap + timedelta(days=1)
+        existing = [
+            (when, None)
+            for post_id, when in session.execute(
+                select(Post.id, Post.scheduled_at).where(
+                    Post.channel_id == channel.id,
+                    Post.scheduled_at >= first,
+                    Post.scheduled_at < last,
+                    Post.status.in_(occupying),
+                )
+            )
+            if post_id not in updated_ids
+        ]
+        timeline = sorted(existing + [(r.when, r) for r in channel_rows], key=lambda x: x[0])
+        times = [t for t, _ in timeline]
+        days: dict[object, int] = defaultdict(int)
+        for when in times:
+            days[when.astimezone(channel.zone).date()] += 1
+        specs = window_specs(channel)
+        for row in channel_rows:
+            assert row.when is not None
+            index = bisect_left(times, row.when)
+            neighbours = [timeline[i] for i in (index - 1, index + 1) if 0 <= i < len(timeline)]
+            for other_when, other in neighbours:
+                if other is row or abs(other_when - row.when) >= gap:
+                    continue
+                what = f"line {other.line}" if other else "an existing post"
+                local = other_when.astimezone(channel.zone).strftime("%Y-%m-%d %H:%M")
+                report.errors.append(
+                    (row.line, f"closer than {channel.min_gap_minutes} min to {what} at {local}")
+                )
+                break
+            day = row.when.astimezone(channel.zone).date()
+            if channel.max_per_day is not None and days[day] > channel.max_per_day:
+                report.errors.append(
+                    (
+                        row.line,
+                        f"{channel.name} would have {days[day]} posts on {day}, "
+                        f"over its maximum of {channel.max_per_day}",
+                    )
+                )
+            if specs and not slots.in_window(specs, channel.zone, row.when):
+                report.warnings.append((row.line, "outside the channel's engagement windows"))
+
+
+def import_posts(
+    session: Session, brand: Brand, data: bytes, *, author: User | None, now: datetime
+) -> ImportReport:
+    """Check every row, then write all of them, or none (the report lists each bad row)."""
+    report = ImportReport()
+    try:
+        text = _decode(data)
+    except ValueError as exc:
+        report.errors.append((0, str(exc)))
+        return report
+    rows = _read_rows(session, brand, text, report, now)
+    existing: dict[int, Post] = {}
+    ids = [r.post_id for r in rows if r.post_id is not None]
+    if ids:
+        channel_ids = [c.id for c in brand.channels]
+        for chunk_start in range(0, len(ids), 500):
+            for post in session.scalars(
+                select(Post).where(
+                    Post.id.in_(ids[chunk_start : chunk_start + 500]),
+                    Post.channel_id.in_(channel_ids),
+                )
+            ):
+                existing[post.id] = post
+    changes: list[tuple[_Row, Post]] = []
+    for row in [r for r in rows if r.post_id is not None]:
+        post = existing.get(row.post_id)  # type: ignore[arg-type]
+        if post is None:
+            report.errors.append((row.line, f"id {row.post_id} is not a post of this brand"))
+        elif (post.text, post.link, post.image_url, post.scheduled_at, post.channel_id) == (
+            row.text,
+            row.link,
+            row.image_url,
+            row.when,
+            row.channel.id,
+        ):
+            report.unchanged += 1
+            row.status = PostStatus.DRAFT  # nothing to check for it
+        elif post.status not in EDITABLE_STATUSES:
+            report.errors.append((row.line, f"post {post.id} is {post.status} and cannot change"))
+        else:
+            changes.append((row, post))
+    unchanged = {r.post_id for r in rows if r.post_id is not None} - {p.id for _, p in changes}
+    _check_slots(
+        session,
+        [r for r in rows if r.post_id is None or r.post_id not in unchanged],
+        {p.id for _, p in changes},
+        report,
+    )
+    report.errors.sort()
+    if report.errors:
+        return report
+    approving = brand.requires_approval
+    new_rows = []
+    for row in rows:
+        if row.post_id is not None:
+            continue
+        status = row.status
+        if status is PostStatus.SCHEDULED and approving:
+            status = PostStatus.PENDING_APPROVAL
+        new_rows.append(
+            {
+                "channel_id": row.channel.id,
+                "text": row.text,
+                "link": row.link,
+                "image_url": row.image_url,
+                "scheduled_at": row.when,
+                "status": status.value,
+                "source": PostSource.MANUAL.value,
+                "author_id": author.id if author else None,
+                "version": 1,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    if new_rows:
+        session.execute(insert(Post), new_rows)
+    for row, post in changes:
+        post.channel_id, post.text, post.link = row.channel.id, row.text, row.link
+        post.image_url, post.scheduled_at = row.image_url, row.when
+        post.version += 1
+    report.created, report.updated = len(new_rows), len(changes)
+    audit.record(
+        session,
+        author,
+        "posts.imported",
+        "brand",
+        brand.id,
+        brand_id=brand.id,
+        created=report.created,
+        updated=report.updated,
+    )
+    session.flush()
+    return report

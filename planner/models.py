@@ -1,0 +1,215 @@
+"""Brands, channels, engagement windows and posts."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, utcnow
+
+
+class Platform(StrEnum):
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    X = "x"
+    LINKEDIN = "linkedin"
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+    WORDPRESS = "wordpress"
+    WEBHOOK = "webhook"
+
+    @property
+    def label(self) -> str:
+        return PLATFORM_LABELS[self]
+
+    @property
+    def colour(self) -> str:
+        return PLATFORM_COLOURS[self]
+
+
+PLATFORM_LABELS = {
+    Platform.FACEBOOK: "Facebook",
+    Platform.INSTAGRAM: "Instagram",
+    Platform.X: "X",
+    Platform.LINKEDIN: "LinkedIn",
+    Platform.MASTODON: "Mastodon",
+    Platform.BLUESKY: "Bluesky",
+    Platform.WORDPRESS: "WordPress blog",
+    Platform.WEBHOOK: "Webhook",
+}
+
+PLATFORM_COLOURS = {
+    Platform.FACEBOOK: "#1877f2",
+    Platform.INSTAGRAM: "#c13584",
+    Platform.X: "#111111",
+    Platform.LINKEDIN: "#0a66c2",
+    Platform.MASTODON: "#6364ff",
+    Platform.BLUESKY: "#1185fe",
+    Platform.WORDPRESS: "#21759b",
+    Platform.WEBHOOK: "#6b7280",
+}
+
+
+class PostStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    MISSED = "missed"
+    HELD = "held"
+
+
+# Posts that occupy their slot: the gap and the daily maximum are kept against these.
+OCCUPYING_STATUSES = (
+    PostStatus.SCHEDULED,
+    PostStatus.PUBLISHING,
+    PostStatus.PUBLISHED,
+    PostStatus.UNCONFIRMED,
+    PostStatus.PENDING_APPROVAL,
+)
+
+# A post in one of these may still be moved or edited by a person.
+EDITABLE_STATUSES = (
+    PostStatus.DRAFT,
+    PostStatus.PENDING_APPROVAL,
+    PostStatus.SCHEDULED,
+    PostStatus.FAILED,
+    PostStatus.MISSED,
+    PostStatus.HELD,
+)
+
+
+class PostSource(StrEnum):
+    MANUAL = "manual"
+    REVIEW = "review"
+    PLAN = "plan"
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    grace_minutes: Mapped[int] = mapped_column(default=60)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    requires_two_people: Mapped[bool] = mapped_column(default=False)
+    paused_at: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    ical_token: Mapped[str] = mapped_column(String(64), default=_token, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    channels: Mapped[list[Channel]] = relationship(
+        back_populates="brand", cascade="all, delete-orphan", order_by="Channel.id"
+    )
+    members: Mapped[list[BrandMember]] = relationship(
+        back_populates="brand", cascade="all, delete-orphan"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class BrandMember(Base):
+    __tablename__ = "brand_members"
+    __table_args__ = (UniqueConstraint("brand_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    brand: Mapped[Brand] = relationship(back_populates="members")
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    min_gap_minutes: Mapped[int] = mapped_column(default=60)
+    max_per_day: Mapped[int | None] = mapped_column(default=3)
+    credentials_encrypted: Mapped[str | None] = mapped_column(Text)
+    needs_reauth: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    brand: Mapped[Brand] = relationship(back_populates="channels")
+    windows: Mapped[list[EngagementWindow]] = relationship(
+        back_populates="channel",
+        cascade="all, delete-orphan",
+        order_by="(EngagementWindow.weekday, EngagementWindow.start_minute)",
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def platform_enum(self) -> Platform:
+        return Platform(self.platform)
+
+
+class EngagementWindow(Base):
+    """A weekly range of local wall-clock time when the channel's audience engages."""
+
+    __tablename__ = "engagement_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int]  # 0 = Monday
+    start_minute: Mapped[int]
+    end_minute: Mapped[int]  # <= start_minute: the window crosses midnight
+    weight: Mapped[float] = mapped_column(default=1.0)
+
+    channel: Mapped[Channel] = relationship(back_populates="windows")
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index("ix_posts_channel_scheduled", "channel_id", "scheduled_at"),
+        Index("ix_posts_status_scheduled", "status", "scheduled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2048))
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    scheduled_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT.value)
+    source: Mapped[str] = mapped_column(String(16), default=PostSource.MANUAL.value)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+    # Publishing state: the worker's claim, and what the platform answered.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    platform_post_id: Mapped[str | None] = mapped_column(String(255))
+    public_url: Mapped[str | None] = mapped_column(String(2048))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    channel: Mapped[Channel] = relationship()

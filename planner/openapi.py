@@ -1,0 +1,334 @@
+"""The planner's part of the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import openapi
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "401": _json(_ref("Error"), "Not authenticated"),
+    "403": _json(_ref("Error"), "Role too low"),
+    "404": _json(_ref("Error"), "Not found, or not a brand you belong to"),
+    "422": _json(_ref("Error"), "Invalid input, with every reason"),
+}
+
+
+def _id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _op(
+    summary: str,
+    response: dict[str, Any],
+    *,
+    body: str | None = None,
+    params: list[dict[str, Any]] | None = None,
+    code: str = "200",
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {code: response, **ERRORS}}
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
+    return op
+
+
+TIME = {"type": "string", "format": "date-time"}
+SCHEMAS = {
+    "Brand": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "timezone": {"type": "string"},
+            "grace_minutes": {"type": "integer"},
+            "requires_approval": {"type": "boolean"},
+            "paused": {"type": "boolean"},
+            "pause_reason": {"type": ["string", "null"]},
+        },
+    },
+    "BrandInput": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "slug": {"type": "string"},
+            "timezone": {"type": "string", "example": "Europe/Berlin"},
+        },
+    },
+    "Window": {
+        "type": "object",
+        "required": ["weekday", "start", "end"],
+        "properties": {
+            "weekday": {"type": "integer", "minimum": 0, "maximum": 6, "description": "0 = Monday"},
+            "start": {"type": "string", "pattern": "^\\d\\d:\\d\\d$"},
+            "end": {
+                "type": "string",
+                "pattern": "^\\d\\d:\\d\\d$",
+                "description": "at or before start: the window crosses midnight",
+            },
+            "weight": {"type": "number", "default": 1},
+        },
+    },
+    "Windows": {
+        "type": "object",
+        "properties": {"windows": {"type": "array", "items": _ref("Window")}},
+    },
+    "Channel": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "brand_id": {"type": "integer"},
+            "platform": {
+                "type": "string",
+                "enum": [
+                    "facebook",
+                    "instagram",
+                    "x",
+                    "linkedin",
+                    "mastodon",
+                    "bluesky",
+                    "wordpress",
+                    "webhook",
+                ],
+            },
+            "name": {"type": "string"},
+            "timezone": {"type": "string"},
+            "min_gap_minutes": {"type": "integer"},
+            "max_per_day": {"type": ["integer", "null"]},
+            "windows": {"type": "array", "items": _ref("Window")},
+        },
+    },
+    "ChannelInput": {
+        "type": "object",
+        "required": ["platform"],
+        "properties": {
+            "platform": {"type": "string"},
+            "name": {"type": "string"},
+            "timezone": {"type": "string"},
+            "min_gap_minutes": {"type": "integer"},
+            "max_per_day": {"type": ["integer", "null"]},
+        },
+    },
+    "Post": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "channel_id": {"type": "integer"},
+            "text": {"type": "string"},
+            "link": {"type": ["string", "null"]},
+            "image_url": {"type": ["string", "null"]},
+            "scheduled_at": {"type": ["string", "null"], "format": "date-time"},
+            "status": {
+                "type": "string",
+                "enum": [
+                    "draft",
+                    "pending_approval",
+                    "scheduled",
+                    "publishing",
+                    "published",
+                    "failed",
+                    "unconfirmed",
+                    "missed",
+                    "held",
+                ],
+            },
+            "source": {"type": "string", "enum": ["manual", "review", "plan"]},
+            "public_url": {"type": ["string", "null"]},
+        },
+    },
+    "PostInput": {
+        "type": "object",
+        "required": ["channel_id", "text"],
+        "properties": {
+            "channel_id": {"type": "integer"},
+            "text": {"type": "string"},
+            "link": {"type": "string"},
+            "image_url": {"type": "string"},
+            "scheduled_at": TIME,
+            "queue": {"type": "boolean", "description": "schedule in the next free slot"},
+            "draft": {"type": "boolean"},
+        },
+    },
+    "PostPatch": {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string"},
+            "link": {"type": "string"},
+            "image_url": {"type": "string"},
+            "channel_id": {"type": "integer"},
+            "scheduled_at": TIME,
+            "queue": {"type": "boolean"},
+        },
+    },
+    "PostResult": {
+        "type": "object",
+        "properties": {
+            "post": _ref("Post"),
+            "warnings": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "CalendarEvent": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "start": TIME,
+            "end": TIME,
+            "color": {"type": "string"},
+            "display": {"type": "string"},
+            "extendedProps": {"type": "object"},
+        },
+    },
+}
+
+PATHS = {
+    "/brands": {
+        "get": _op(
+            "Brands you belong to",
+            _json(
+                {
+                    "type": "object",
+                    "properties": {"brands": {"type": "array", "items": _ref("Brand")}},
+                }
+            ),
+        ),
+        "post": _op(
+            "Create a brand (admin)", _json(_ref("Brand"), "Created"), body="BrandInput", code="201"
+        ),
+    },
+    "/brands/{brand_id}": {"get": _op("A brand", _json(_ref("Brand")), params=[_id("brand_id")])},
+    "/brands/{brand_id}/channels": {
+        "get": _op(
+            "Channels with their windows",
+            _json(
+                {
+                    "type": "object",
+                    "properties": {"channels": {"type": "array", "items": _ref("Channel")}},
+                }
+            ),
+            params=[_id("brand_id")],
+        ),
+        "post": _op(
+            "Create a channel (admin); it gets the platform's default windows",
+            _json(_ref("Channel"), "Created"),
+            body="ChannelInput",
+            params=[_id("brand_id")],
+            code="201",
+        ),
+    },
+    "/channels/{channel_id}": {
+        "get": _op("A channel", _json(_ref("Channel")), params=[_id("channel_id")]),
+        "patch": _op(
+            "Change a channel (admin)",
+            _json(_ref("Channel")),
+            body="ChannelInput",
+            params=[_id("channel_id")],
+        ),
+    },
+    "/channels/{channel_id}/windows": {
+        "get": _op("Engagement windows", _json(_ref("Windows")), params=[_id("channel_id")]),
+        "put": _op(
+            "Replace the windows (admin); overlaps and empty windows are refused",
+            _json(_ref("Windows")),
+            body="Windows",
+            params=[_id("channel_id")],
+        ),
+    },
+    "/channels/{channel_id}/next-slot": {
+        "get": _op(
+            "The next free slot at or after 'after' (default now)",
+            _json(
+                {
+                    "type": "object",
+                    "properties": {"slot": {"type": ["string", "null"], "format": "date-time"}},
+                }
+            ),
+            params=[_id("channel_id"), {"name": "after", "in": "query", "schema": TIME}],
+        ),
+    },
+    "/brands/{brand_id}/posts": {
+        "get": _op(
+            "Posts, filtered",
+            _json(
+                {
+                    "type": "object",
+                    "properties": {"posts": {"type": "array", "items": _ref("Post")}},
+                }
+            ),
+            params=[
+                _id("brand_id"),
+                {"name": "status", "in": "query", "schema": {"type": "string"}},
+                {"name": "channel_id", "in": "query", "schema": {"type": "integer"}},
+                {"name": "start", "in": "query", "schema": TIME},
+                {"name": "end", "in": "query", "schema": TIME},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+            ],
+        ),
+        "post": _op(
+            "Create a post at 'scheduled_at', in the queue, or as a draft",
+            _json(_ref("PostResult"), "Created"),
+            body="PostInput",
+            params=[_id("brand_id")],
+            code="201",
+        ),
+    },
+    "/posts/{post_id}": {
+        "get": _op(
+            "A post",
+            _json({"type": "object", "properties": {"post": _ref("Post")}}),
+            params=[_id("post_id")],
+        ),
+        "patch": {
+            **_op(
+                "Edit and/or reschedule; a move that breaks the gap or daily maximum "
+                "answers 409 with the reasons",
+                _json(_ref("PostResult")),
+                body="PostPatch",
+                params=[_id("post_id")],
+            ),
+        },
+        "delete": _op(
+            "Delete a post that was never published",
+            {"description": "Deleted"},
+            params=[_id("post_id")],
+            code="204",
+        ),
+    },
+    "/brands/{brand_id}/events": {
+        "get": _op(
+            "Calendar event feed (FullCalendar JSON feed)",
+            _json({"type": "array", "items": _ref("CalendarEvent")}),
+            params=[
+                _id("brand_id"),
+                {"name": "start", "in": "query", "required": True, "schema": TIME},
+                {"name": "end", "in": "query", "required": True, "schema": TIME},
+                {"name": "channel_id", "in": "query", "schema": {"type": "integer"}},
+                {
+                    "name": "windows",
+                    "in": "query",
+                    "schema": {"type": "boolean"},
+                    "description": "add engagement windows as background events",
+                },
+            ],
+        ),
+    },
+}
+PATHS["/posts/{post_id}"]["patch"]["responses"]["409"] = _json(_ref("Error"), "Move refused")
+
+openapi.contribute(PATHS, SCHEMAS)

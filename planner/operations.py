@@ -1,0 +1,583 @@
+"""Planner operations: take explicit arguments, flush, and leave the commit to the caller."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.models import Role, User
+from planner import slots
+from planner.models import (
+    EDITABLE_STATUSES,
+    OCCUPYING_STATUSES,
+    Brand,
+    BrandMember,
+    Channel,
+    EngagementWindow,
+    Platform,
+    Post,
+    PostSource,
+    PostStatus,
+)
+from planner.text_limits import validate_post_text
+
+
+class PlannerError(Exception):
+    """A request the planner refuses, with the reasons a person can act on."""
+
+    def __init__(self, *errors: str) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = list(errors)
+
+
+class NotFound(PlannerError):
+    pass
+
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:64].strip("-") or "brand"
+
+
+# --- brands -----------------------------------------------------------------------------------
+
+
+def brands_for(session: Session, user: User) -> list[Brand]:
+    """The brands a user belongs to."""
+    return list(
+        session.scalars(
+            select(Brand)
+            .join(BrandMember, BrandMember.brand_id == Brand.id)
+            .where(BrandMember.user_id == user.id)
+            .order_by(Brand.name)
+        )
+    )
+
+
+def brand_for(session: Session, user: User, brand_id: int) -> Brand:
+    """A brand the user belongs to, or NotFound (never reveal brands of others)."""
+    brand = session.scalar(
+        select(Brand)
+        .join(BrandMember, BrandMember.brand_id == Brand.id)
+        .where(Brand.id == brand_id, BrandMember.user_id == user.id)
+    )
+    if brand is None:
+        raise NotFound(f"No brand {brand_id} that you belong to.")
+    return brand
+
+
+def is_member(session: Session, user: User, brand_id: int) -> bool:
+    return (
+        session.scalar(
+            select(BrandMember.id).where(
+                BrandMember.brand_id == brand_id, BrandMember.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def channel_for(session: Session, user: User, channel_id: int) -> Channel:
+    channel = session.get(Channel, channel_id)
+    if channel is None or not is_member(session, user, channel.brand_id):
+        raise NotFound(f"No channel {channel_id} that you can see.")
+    return channel
+
+
+def post_for(session: Session, user: User, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None or not is_member(session, user, post.channel.brand_id):
+        raise NotFound(f"No post {post_id} that you can see.")
+    return post
+
+
+def _check_timezone(name: str) -> None:
+    error = slots.validate_timezone(name)
+    if error:
+        raise PlannerError(error)
+
+
+def create_brand(
+    session: Session, *, name: str, timezone: str, creator: User | None, slug: str | None = None
+) -> Brand:
+    name = name.strip()
+    if not name:
+        raise PlannerError("A brand needs a name.")
+    _check_timezone(timezone)
+    slug = (slug or slugify(name)).strip().lower()
+    if not SLUG_RE.match(slug):
+        raise PlannerError("The short name may use a–z, 0–9 and hyphens, up to 64 characters.")
+    if session.scalar(select(Brand.id).where(Brand.slug == slug)) is not None:
+        raise PlannerError(f"The short name “{slug}” is taken; choose another.")
+    brand = Brand(name=name, slug=slug, timezone=timezone)
+    session.add(brand)
+    session.flush()
+    if creator is not None:
+        session.add(BrandMember(brand_id=brand.id, user_id=creator.id))
+    audit.record(session, creator, "brand.created", "brand", brand.id, brand_id=brand.id)
+    session.flush()
+    return brand
+
+
+def update_brand(
+    session: Session,
+    brand: Brand,
+    actor: User,
+    *,
+    name: str,
+    timezone: str,
+    grace_minutes: int,
+    requires_approval: bool,
+    requires_two_people: bool,
+) -> Brand:
+    if not name.strip():
+        raise PlannerError("A brand needs a name.")
+    _check_timezone(timezone)
+    if not 0 <= grace_minutes <= 7 * 24 * 60:
+        raise PlannerError("The grace period must be between 0 minutes and 7 days.")
+    brand.name = name.strip()
+    brand.timezone = timezone
+    brand.grace_minutes = grace_minutes
+    brand.requires_approval = requires_approval
+    brand.requires_two_people = requires_two_people
+    audit.record(session, actor, "brand.updated", "brand", brand.id, brand_id=brand.id)
+    session.flush()
+    return brand
+
+
+def add_member(session: Session, brand: Brand, user: User, actor: User) -> None:
+    if not is_member(session, user, brand.id):
+        session.add(BrandMember(brand_id=brand.id, user_id=user.id))
+        audit.record(
+            session, actor, "brand.member_added", "brand", brand.id, brand_id=brand.id, user=user.id
+        )
+        session.flush()
+
+
+# --- channels and windows ---------------------------------------------------------------------
+
+
+def _check_channel_numbers(min_gap_minutes: int, max_per_day: int | None) -> None:
+    errors = []
+    if not 0 <= min_gap_minutes <= 7 * 24 * 60:
+        errors.append("The minimum gap must be between 0 minutes and 7 days.")
+    if max_per_day is not None and not 1 <= max_per_day <= 500:
+        errors.append("The daily maximum must be between 1 and 500 (or empty for no maximum).")
+    if errors:
+        raise PlannerError(*errors)
+
+
+def create_channel(
+    session: Session,
+    brand: Brand,
+    actor: User | None,
+    *,
+    platform: str,
+    name: str,
+    timezone: str | None = None,
+    min_gap_minutes: int = 60,
+    max_per_day: int | None = 3,
+) -> Channel:
+    """A new channel, with the platform's default engagement windows."""
+    try:
+        platform_enum = Platform(platform)
+    except ValueError:
+        known = ", ".join(p.value for p in Platform)
+        raise PlannerError(f"Unknown platform “{platform}”; use one of {known}.") from None
+    timezone = timezone or brand.timezone
+    _check_timezone(timezone)
+    _check_channel_numbers(min_gap_minutes, max_per_day)
+    channel = Channel(
+        brand=brand,
+        platform=platform_enum.value,
+        name=name.strip() or platform_enum.label,
+        timezone=timezone,
+        min_gap_minutes=min_gap_minutes,
+        max_per_day=max_per_day,
+    )
+    session.add(channel)
+    for spec in slots.default_windows(platform_enum.value):
+        channel.windows.append(
+            EngagementWindow(
+                weekday=spec.weekday,
+                start_minute=spec.start_minute,
+                end_minute=spec.end_minute,
+                weight=spec.weight,
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "channel.created",
+        "channel",
+        channel.id,
+        brand_id=brand.id,
+        platform=channel.platform,
+    )
+    return channel
+
+
+def update_channel(
+    session: Session,
+    channel: Channel,
+    actor: User,
+    *,
+    name: str,
+    timezone: str,
+    min_gap_minutes: int,
+    max_per_day: int | None,
+) -> Channel:
+    _check_timezone(timezone)
+    _check_channel_numbers(min_gap_minutes, max_per_day)
+    channel.name = name.strip() or channel.platform_enum.label
+    channel.timezone = timezone
+    channel.min_gap_minutes = min_gap_minutes
+    channel.max_per_day = max_per_day
+    audit.record(
+        session, actor, "channel.updated", "channel", channel.id, brand_id=channel.brand_id
+    )
+    session.flush()
+    return channel
+
+
+def window_specs(channel: Channel) -> list[slots.WindowSpec]:
+    return [
+        slots.WindowSpec(w.weekday, w.start_minute, w.end_minute, w.weight) for w in channel.windows
+    ]
+
+
+def replace_windows(
+    session: Session, channel: Channel, specs: Sequence[slots.WindowSpec], actor: User | None
+) -> None:
+    """Replace all of a channel's windows, or refuse with every reason."""
+    errors = slots.validate_windows(specs)
+    if errors:
+        raise PlannerError(*errors)
+    channel.windows.clear()
+    session.flush()
+    for spec in specs:
+        channel.windows.append(
+            EngagementWindow(
+                weekday=spec.weekday,
+                start_minute=spec.start_minute,
+                end_minute=spec.end_minute,
+                weight=spec.weight,
+            )
+        )
+    audit.record(
+        session,
+        actor,
+        "channel.windows_replaced",
+        "channel",
+        channel.id,
+        brand_id=channel.brand_id,
+        count=len(specs),
+    )
+    session.flush()
+
+
+# --- slots ------------------------------------------------------------------------------------
+
+
+def busy_loader(
+    session: Session, channel_id: int, exclude_post_id: int | None = None
+) -> Callable[[datetime, datetime], list[datetime]]:
+    """Instants of the channel's posts that occupy a slot, for a bounded range."""
+    occupying = [s.value for s in OCCUPYING_STATUSES]
+
+    def load(start: datetime, end: datetime) -> list[datetime]:
+        query = (
+            select(Post.scheduled_at)
+            .where(
+                Post.channel_id == channel_id,
+                Post.scheduled_at >= start,
+                Post.scheduled_at < end,
+                Post.status.in_(occupying),
+            )
+            .order_by(Post.scheduled_at)
+        )
+        if exclude_post_id is not None:
+            query = query.where(Post.id != exclude_post_id)
+        return list(session.scalars(query))
+
+    return load
+
+
+def next_free_slot(
+    session: Session, channel: Channel, after: datetime, exclude_post_id: int | None = None
+) -> datetime | None:
+    """The earliest free instant ≥ after inside one of the channel's windows."""
+    return slots.find_free_slot(
+        window_specs(channel),
+        channel.zone,
+        timedelta(minutes=channel.min_gap_minutes),
+        channel.max_per_day,
+        after,
+        busy_loader(session, channel.id, exclude_post_id),
+    )
+
+
+def check_time(
+    session: Session, channel: Channel, when: datetime, exclude_post_id: int | None = None
+) -> slots.SlotCheck:
+    return slots.check_slot(
+        window_specs(channel),
+        channel.zone,
+        timedelta(minutes=channel.min_gap_minutes),
+        channel.max_per_day,
+        when,
+        busy_loader(session, channel.id, exclude_post_id),
+    )
+
+
+# --- posts ------------------------------------------------------------------------------------
+
+
+@dataclass
+class PostChange:
+    """What a create or update did, and any warnings the person should see."""
+
+    post: Post
+    warnings: list[str] = field(default_factory=list)
+
+
+def _clean_url(value: str | None, label: str) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and not URL_RE.match(value):
+        raise PlannerError(f"The {label} must be a full http(s) address.")
+    return value
+
+
+def _check_editable(user: User) -> None:
+    if not user.has_role(Role.EDITOR):
+        raise PlannerError("Viewers cannot change posts.")
+
+
+def _schedule_status(brand: Brand, actor: User | None) -> PostStatus:
+    # With approval on, what an editor schedules waits for an approver.
+    if brand.requires_approval and (actor is None or not actor.has_role(Role.APPROVER)):
+        return PostStatus.PENDING_APPROVAL
+    if brand.requires_approval and brand.requires_two_people:
+        return PostStatus.PENDING_APPROVAL
+    return PostStatus.SCHEDULED
+
+
+def _place(
+    session: Session,
+    post: Post,
+    channel: Channel,
+    *,
+    scheduled_at: datetime | None,
+    queue: bool,
+    now: datetime,
+    exclude_post_id: int | None,
+) -> list[str]:
+    """Set the post's time: the next free slot, or a checked explicit time. Returns warnings."""
+    if queue:
+        slot = next_free_slot(session, channel, now, exclude_post_id=exclude_post_id)
+        if slot is None:
+            raise PlannerError(
+                "No free slot in this channel's engagement windows within a year: "
+                "add windows, shorten the gap or raise the daily maximum."
+            )
+        post.scheduled_at = slot
+        return []
+    if scheduled_at is None:
+        raise PlannerError("Give a time, or add the post to the queue.")
+    if scheduled_at.tzinfo is None:
+        raise PlannerError("The time needs a time zone (for example 2026-05-01T09:00:00Z).")
+    if scheduled_at <= now:
+        raise PlannerError("The time is in the past; choose a time in the future.")
+    result = check_time(session, channel, scheduled_at, exclude_post_id=exclude_post_id)
+    if not result.ok:
+        raise PlannerError(*result.errors)
+    post.scheduled_at = scheduled_at
+    return list(result.warnings)
+
+
+def create_post(
+    session: Session,
+    channel: Channel,
+    author: User | None,
+    *,
+    text: str,
+    link: str | None = None,
+    image_url: str | None = None,
+    scheduled_at: datetime | None = None,
+    queue: bool = False,
+    draft: bool = False,
+    source: PostSource = PostSource.MANUAL,
+    now: datetime,
+) -> PostChange:
+    """A new post: a draft, at a checked time, or in the next free slot of the queue."""
+    if author is not None:
+        _check_editable(author)
+    link = _clean_url(link, "link")
+    image_url = _clean_url(image_url, "image address")
+    errors = validate_post_text(channel.platform, text, link=link, image_url=image_url)
+    if errors:
+        raise PlannerError(*errors)
+    post = Post(
+        channel=channel,
+        text=text,
+        link=link,
+        image_url=image_url,
+        author_id=author.id if author else None,
+        source=source.value,
+    )
+    warnings: list[str] = []
+    if draft:
+        post.status = PostStatus.DRAFT.value
+        post.scheduled_at = scheduled_at
+    else:
+        warnings = _place(
+            session,
+            post,
+            channel,
+            scheduled_at=scheduled_at,
+            queue=queue,
+            now=now,
+            exclude_post_id=None,
+        )
+        post.status = _schedule_status(channel.brand, author).value
+    session.add(post)
+    session.flush()
+    audit.record(
+        session,
+        author,
+        "post.created",
+        "post",
+        post.id,
+        brand_id=channel.brand_id,
+        status=post.status,
+        scheduled_at=post.scheduled_at.isoformat() if post.scheduled_at else None,
+    )
+    return PostChange(post, warnings)
+
+
+def update_post(
+    session: Session,
+    post: Post,
+    actor: User,
+    *,
+    text: str | None = None,
+    link: str | None = None,
+    image_url: str | None = None,
+    channel: Channel | None = None,
+    now: datetime,
+) -> PostChange:
+    """Change a post's content (and channel); its time is changed by move_post."""
+    _check_editable(actor)
+    if post.status not in EDITABLE_STATUSES:
+        raise PlannerError(f"A {post.status.replace('_', ' ')} post can no longer be edited.")
+    if channel is not None and channel.id != post.channel_id:
+        if channel.brand_id != post.channel.brand_id:
+            raise PlannerError("A post can only move to a channel of the same brand.")
+        post.channel = channel
+    new_text = post.text if text is None else text
+    new_link = post.link if link is None else _clean_url(link, "link")
+    new_image = post.image_url if image_url is None else _clean_url(image_url, "image address")
+    errors = validate_post_text(post.channel.platform, new_text, link=new_link, image_url=new_image)
+    if errors:
+        raise PlannerError(*errors)
+    post.text, post.link, post.image_url = new_text, new_link, new_image
+    post.version += 1
+    warnings: list[str] = []
+    if post.scheduled_at is not None and post.status == PostStatus.SCHEDULED:
+        result = check_time(session, post.channel, post.scheduled_at, exclude_post_id=post.id)
+        if not result.ok:
+            raise PlannerError(*result.errors)
+        warnings = list(result.warnings)
+    audit.record(session, actor, "post.updated", "post", post.id, brand_id=post.channel.brand_id)
+    session.flush()
+    return PostChange(post, warnings)
+
+
+def move_post(
+    session: Session, post: Post, actor: User, when: datetime, *, now: datetime
+) -> PostChange:
+    """Reschedule a post: outside a window is a warning; a broken gap or daily maximum refuses."""
+    _check_editable(actor)
+    if post.status not in EDITABLE_STATUSES:
+        raise PlannerError(f"A {post.status.replace('_', ' ')} post cannot be moved.")
+    before = post.scheduled_at
+    warnings = _place(
+        session,
+        post,
+        post.channel,
+        scheduled_at=when,
+        queue=False,
+        now=now,
+        exclude_post_id=post.id,
+    )
+    if post.status in (PostStatus.MISSED, PostStatus.HELD, PostStatus.FAILED):
+        post.status = _schedule_status(post.channel.brand, actor).value
+    post.version += 1
+    audit.record(
+        session,
+        actor,
+        "post.moved",
+        "post",
+        post.id,
+        brand_id=post.channel.brand_id,
+        before=before.isoformat() if before else None,
+        after=when.isoformat(),
+    )
+    session.flush()
+    return PostChange(post, warnings)
+
+
+def queue_post(session: Session, post: Post, actor: User, *, now: datetime) -> PostChange:
+    """Put an existing post (a draft, say) into its channel's next free slot."""
+    _check_editable(actor)
+    if post.status not in EDITABLE_STATUSES:
+        raise PlannerError(f"A {post.status.replace('_', ' ')} post cannot be queued.")
+    _place(
+        session, post, post.channel, scheduled_at=None, queue=True, now=now, exclude_post_id=post.id
+    )
+    post.status = _schedule_status(post.channel.brand, actor).value
+    post.version += 1
+    audit.record(
+        session,
+        actor,
+        "post.queued",
+        "post",
+        post.id,
+        brand_id=post.channel.brand_id,
+        scheduled_at=post.scheduled_at.isoformat() if post.scheduled_at else None,
+    )
+    session.flush()
+    return PostChange(post)
+
+
+def delete_post(session: Session, post: Post, actor: User) -> None:
+    _check_editable(actor)
+    if post.status in (PostStatus.PUBLISHED, PostStatus.PUBLISHING, PostStatus.UNCONFIRMED):
+        raise PlannerError("A post that was (or may have been) published is kept for the record.")
+    audit.record(
+        session,
+        actor,
+        "post.deleted",
+        "post",
+        post.id,
+        brand_id=post.channel.brand_id,
+        text=post.text[:200],
+    )
+    session.delete(post)
+    session.flush()
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)

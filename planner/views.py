@@ -1,0 +1,333 @@
+"""Planner pages: brands, channels and their windows, the calendar, CSV import and export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from core.auth import role_required
+from core.db import db, utcnow
+from core.models import Role, User
+from planner import csvio, ical, slots
+from planner import operations as ops
+from planner.forms import (
+    BrandForm,
+    BrandSettingsForm,
+    ChannelForm,
+    ChannelSettingsForm,
+    ImportForm,
+    MemberForm,
+)
+from planner.models import Brand, Platform
+from planner.serialize import channel_dict
+from planner.text_limits import PLATFORM_LIMITS
+
+bp = Blueprint("planner", __name__)
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _brand(brand_id: int) -> Brand:
+    try:
+        return ops.brand_for(db.session, current_user, brand_id)
+    except ops.NotFound:
+        abort(404, description="No such brand, or you are not a member of it.")
+
+
+def _flash_errors(errors: list[str]) -> None:
+    for error in errors:
+        flash(error, "error")
+
+
+@bp.app_context_processor
+def inject_navigation() -> dict[str, Any]:
+    if current_user.is_authenticated:
+        return {"nav_brands": ops.brands_for(db.session, current_user), "Role": Role}
+    return {"nav_brands": [], "Role": Role}
+
+
+@bp.route("/")
+@login_required
+def home() -> Any:
+    brands = ops.brands_for(db.session, current_user)
+    if brands:
+        return redirect(url_for("planner.calendar", brand_id=brands[0].id))
+    return redirect(url_for("planner.brands"))
+
+
+@bp.route("/brands", methods=["GET", "POST"])
+@login_required
+def brands() -> Any:
+    form = BrandForm()
+    if form.validate_on_submit():
+        if not current_user.has_role(Role.ADMIN):
+            abort(403, description="Only admins create brands.")
+        try:
+            brand = ops.create_brand(
+                db.session,
+                name=form.name.data,
+                slug=form.slug.data or None,
+                timezone=form.timezone.data.strip(),
+                creator=current_user,
+            )
+        except ops.PlannerError as exc:
+            _flash_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(f"Brand “{brand.name}” created. Add its channels next.", "success")
+            return redirect(url_for("planner.channels", brand_id=brand.id))
+    return render_template(
+        "planner/brands.html", form=form, brands=ops.brands_for(db.session, current_user)
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/brands/<int:brand_id>/settings", methods=["GET", "POST"])
+@login_required
+def brand_settings(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    form = BrandSettingsForm(obj=brand)
+    member_form = MemberForm(prefix="member")
+    if request.method == "POST" and not current_user.has_role(Role.ADMIN):
+        abort(403, description="Only admins change brand settings.")
+    if "member-email" in request.form:
+        if member_form.validate_on_submit():
+            user = db.session.scalar(
+                select(User).where(User.email == member_form.email.data.strip().lower())
+            )
+            if user is None:
+                flash("No user with that email; create it first (flask users create).", "error")
+            else:
+                ops.add_member(db.session, brand, user, current_user)
+                db.session.commit()
+                flash(f"{user.email} can now see {brand.name}.", "success")
+                return redirect(url_for("planner.brand_settings", brand_id=brand.id))
+    elif form.validate_on_submit():
+        try:
+            ops.update_brand(
+                db.session,
+                brand,
+                current_user,
+                name=form.name.data,
+                timezone=form.timezone.data.strip(),
+                grace_minutes=form.grace_minutes.data or 0,
+                requires_approval=form.requires_approval.data,
+                requires_two_people=form.requires_two_people.data,
+            )
+        except ops.PlannerError as exc:
+            _flash_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash("Settings saved.", "success")
+            return redirect(url_for("planner.brand_settings", brand_id=brand.id))
+    members = db.session.scalars(
+        select(User)
+        .join_from(User, ops.BrandMember, ops.BrandMember.user_id == User.id)
+        .where(ops.BrandMember.brand_id == brand.id)
+        .order_by(User.email)
+    ).all()
+    ical_url = url_for("planner.ical_feed", token=brand.ical_token, _external=True)
+    return render_template(
+        "planner/brand_settings.html",
+        brand=brand,
+        form=form,
+        member_form=member_form,
+        members=members,
+        ical_url=ical_url,
+    ), (400 if form.errors or member_form.errors else 200)
+
+
+@bp.route("/brands/<int:brand_id>/channels", methods=["GET", "POST"])
+@login_required
+def channels(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    form = ChannelForm(timezone=brand.timezone)
+    if form.validate_on_submit():
+        if not current_user.has_role(Role.ADMIN):
+            abort(403, description="Only admins add channels.")
+        try:
+            channel = ops.create_channel(
+                db.session,
+                brand,
+                current_user,
+                platform=form.platform.data,
+                name=form.name.data or "",
+                timezone=form.timezone.data.strip(),
+                min_gap_minutes=form.min_gap_minutes.data or 0,
+                max_per_day=form.max_per_day.data,
+            )
+        except ops.PlannerError as exc:
+            _flash_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(f"Channel “{channel.name}” added with the platform's default windows.", "success")
+            return redirect(url_for("planner.channel", channel_id=channel.id))
+    return render_template("planner/channels.html", brand=brand, form=form, Platform=Platform), (
+        400 if form.errors else 200
+    )
+
+
+def _windows_from_form() -> tuple[list[slots.WindowSpec], list[str]]:
+    specs, errors = [], []
+    rows = zip(
+        request.form.getlist("weekday"),
+        request.form.getlist("start"),
+        request.form.getlist("end"),
+        request.form.getlist("weight"),
+        strict=False,
+    )
+    for number, (weekday, start, end, weight) in enumerate(rows, start=1):
+        if not (start or end):
+            continue
+        try:
+            day = int(weekday)
+            start_h, start_m = (int(x) for x in start.split(":"))
+            end_h, end_m = (int(x) for x in end.split(":"))
+            specs.append(
+                slots.WindowSpec(
+                    day, start_h * 60 + start_m, (end_h * 60 + end_m) % 1440, float(weight or 1)
+                )
+            )
+        except ValueError:
+            errors.append(f"Row {number}: give the day, a start and an end as HH:MM.")
+    return specs, errors
+
+
+@bp.route("/channels/<int:channel_id>", methods=["GET", "POST"])
+@login_required
+def channel(channel_id: int) -> Any:
+    try:
+        channel = ops.channel_for(db.session, current_user, channel_id)
+    except ops.NotFound:
+        abort(404)
+    form = ChannelSettingsForm(obj=channel)
+    windows_form = FlaskForm(prefix="windows")
+    status = 200
+    if request.method == "POST" and not current_user.has_role(Role.ADMIN):
+        abort(403, description="Only admins change channels.")
+    if request.form.get("action") == "windows":
+        if windows_form.validate_on_submit():
+            specs, errors = _windows_from_form()
+            try:
+                if errors:
+                    raise ops.PlannerError(*errors)
+                ops.replace_windows(db.session, channel, specs, current_user)
+            except ops.PlannerError as exc:
+                db.session.rollback()
+                _flash_errors(exc.errors)
+                status = 400
+            else:
+                db.session.commit()
+                flash("Engagement windows saved.", "success")
+                return redirect(url_for("planner.channel", channel_id=channel.id))
+        else:
+            status = 400
+    elif request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                ops.update_channel(
+                    db.session,
+                    channel,
+                    current_user,
+                    name=form.name.data or "",
+                    timezone=form.timezone.data.strip(),
+                    min_gap_minutes=form.min_gap_minutes.data or 0,
+                    max_per_day=form.max_per_day.data,
+                )
+            except ops.PlannerError as exc:
+                _flash_errors(exc.errors)
+                status = 400
+            else:
+                db.session.commit()
+                flash("Channel saved.", "success")
+                return redirect(url_for("planner.channel", channel_id=channel.id))
+        else:
+            status = 400
+    next_slot = ops.next_free_slot(db.session, channel, utcnow())
+    return render_template(
+        "planner/channel.html",
+        channel=channel,
+        brand=channel.brand,
+        form=form,
+        windows_form=windows_form,
+        weekdays=WEEKDAYS,
+        next_slot=next_slot.astimezone(channel.zone) if next_slot else None,
+    ), status
+
+
+@bp.route("/brands/<int:brand_id>/calendar")
+@login_required
+def calendar(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    return render_template(
+        "planner/calendar.html",
+        brand=brand,
+        channels=[channel_dict(c) for c in brand.channels],
+        limits=PLATFORM_LIMITS,
+        can_edit=current_user.has_role(Role.EDITOR),
+    )
+
+
+@bp.route("/brands/<int:brand_id>/posts/export.csv")
+@login_required
+def export_posts(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    filename = f"{brand.slug}-posts-{datetime.now(UTC):%Y%m%d}.csv"
+    return Response(
+        csvio.export_posts(db.session, brand),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/brands/<int:brand_id>/posts/import", methods=["GET", "POST"])
+@role_required(Role.EDITOR)
+def import_posts(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        report = csvio.import_posts(
+            db.session, brand, form.file.data.read(), author=current_user, now=utcnow()
+        )
+        if report.ok:
+            db.session.commit()
+            flash(f"Imported {report.created} posts.", "success")
+            return redirect(url_for("planner.calendar", brand_id=brand.id))
+        db.session.rollback()
+    return render_template(
+        "planner/import.html", brand=brand, form=form, report=report, columns=csvio.COLUMNS
+    ), (400 if report is not None or form.errors else 200)
+
+
+@bp.route("/ical/<token>.ics")
+def ical_feed(token: str) -> Any:
+    """The brand's plan as an iCalendar feed; the secret token in the URL is the access check."""
+    brand = db.session.scalar(select(Brand).where(Brand.ical_token == token))
+    if brand is None:
+        abort(404)
+    now = utcnow()
+    body = ical.brand_feed(db.session, brand, now - timedelta(days=90), now + timedelta(days=365))
+    return Response(body, mimetype="text/calendar")
+
+
+@bp.route("/brands/<int:brand_id>/ical/rotate", methods=["POST"])
+@role_required(Role.ADMIN)
+def rotate_ical(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    brand.ical_token = ops.new_feed_token()
+    db.session.commit()
+    flash("A new feed address was made; the old one no longer works.", "success")
+    return redirect(url_for("planner.brand_settings", brand_id=brand.id))
