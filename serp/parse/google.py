@@ -8,15 +8,19 @@ uses for ads and packs. Known class names are used only as extra signals.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .model import SerpResult
-from .tree import ancestors, classes, clean_text, contains, node_text
+from .tree import ancestors, clean_text, contains, node_text
 from .urls import clean_result_url, is_engine_internal, site_of
 
 ENGINE = "google"
+
+T = TypeVar("T")
 
 _TITLE_SELECTOR = 'h3, [role="heading"][aria-level="3"]'
 
@@ -153,10 +157,14 @@ def _heading_results(container: LexborNode, features: set[str]) -> list[SerpResu
     cards; 2022+ mobile pages use ARIA headings for everything. When `<h3>` results are the
     majority the ARIA-only ones are packs.
     """
-    with_h3 = _results_in(container, features, "h3")
+    candidates = [_candidate(title, container) for title in container.css(_TITLE_SELECTOR)]
+    h3_only = [candidate for candidate in candidates if candidate.title.tag == "h3"]
+    with_h3 = _results_in(h3_only, container, features)
     if not with_h3:
-        return _results_in(container, features, _TITLE_SELECTOR)
-    with_all = _results_in(container, set(), _TITLE_SELECTOR)
+        return _results_in(candidates, container, features)
+    if len(h3_only) == len(candidates):
+        return with_h3
+    with_all = _results_in(candidates, container, set())
     if 2 * len(with_h3) >= len(with_all):
         if len(with_all) > len(with_h3):
             features.add("videos_or_news")
@@ -164,35 +172,62 @@ def _heading_results(container: LexborNode, features: set[str]) -> list[SerpResu
     return with_all
 
 
-def _results_in(container: LexborNode, features: set[str], selector: str) -> list[SerpResult]:
+@dataclass(slots=True)
+class _Candidate:
+    """A heading in the results column with what is known about it before choosing."""
+
+    title: LexborNode
+    anchor: LexborNode | None
+    url: str | None
+    site: str
+    # Ancestors up to the results container, nearest first.
+    chain: list[LexborNode]
+
+
+def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
+    anchor = _link_of(title)
+    url = clean_result_url(anchor.attributes.get("href"), ENGINE) if anchor is not None else None
+    return _Candidate(
+        title=title,
+        anchor=anchor,
+        url=url,
+        site=site_of(url) if url else "",
+        chain=list(ancestors(title, stop=container)),
+    )
+
+
+def _results_in(
+    candidates: list[_Candidate], container: LexborNode, features: set[str]
+) -> list[SerpResult]:
+    titles_under, sites_under = _census(candidates)
     results: list[SerpResult] = []
     accepted: list[_Accepted] = []
     seen_links: set[int] = set()
-    for title in container.css(selector):
-        anchor = _link_of(title)
+    for candidate in candidates:
+        title, anchor, url = candidate.title, candidate.anchor, candidate.url
         if anchor is None or anchor.mem_id in seen_links:
             continue
         seen_links.add(anchor.mem_id)
-        href = anchor.attributes.get("href")
-        if href and ("/aclk?" in href or "googleadservices." in href):
+        href = anchor.attributes.get("href") or ""
+        if "/aclk?" in href or "googleadservices." in href:
             features.add("ads")
             continue
-        url = clean_result_url(href, ENGINE)
         if url is None or is_engine_internal(url):
             continue
-        if _excluded(title, container, features):
+        if _excluded_chain(candidate.chain, features):
             continue
         shape = _shape(title)
         if accepted and _is_sitelink(title, shape, url, accepted[-1]):
             continue
-        block = _block_of(title, container, site_of(url))
-        own_block = _own_block_of(title, container, selector)
-        if _has_ad_label(own_block, anchor):
+        own_site = {candidate.site}
+        block = _widest(candidate.title, candidate.chain, sites_under, own_site.issuperset)
+        own_block = _widest(candidate.title, candidate.chain, titles_under, (1).__eq__)
+        if _has_ad_label(own_block):
             features.add("ads")
             continue
         # A URL may appear twice (a featured snippet, then the same page as a plain result):
         # both hold a position on the page, as rank trackers count them.
-        accepted.append(_Accepted(title, shape, site_of(url), block))
+        accepted.append(_Accepted(title, shape, candidate.site, block))
         results.append(
             SerpResult(
                 position=len(results) + 1,
@@ -202,6 +237,36 @@ def _results_in(container: LexborNode, features: set[str], selector: str) -> lis
             )
         )
     return results
+
+
+def _census(candidates: list[_Candidate]) -> tuple[dict[int, int], dict[int, set[str]]]:
+    """For every element above a title: how many titles it holds, and the sites they link to."""
+    titles_under: dict[int, int] = {}
+    sites_under: dict[int, set[str]] = {}
+    for candidate in candidates:
+        for node in candidate.chain:
+            key = node.mem_id
+            titles_under[key] = titles_under.get(key, 0) + 1
+            sites = sites_under.setdefault(key, set())
+            if candidate.anchor is not None:
+                # An unusable link (a Google search link) counts as a foreign site.
+                sites.add(candidate.site or "-")
+    return titles_under, sites_under
+
+
+def _widest(
+    title: LexborNode,
+    chain: list[LexborNode],
+    census: Mapping[int, T],
+    fits: Callable[[T], bool],
+) -> LexborNode:
+    """The highest ancestor whose census value `fits`, all the way up from the title."""
+    block = title
+    for node in chain:
+        if not fits(census[node.mem_id]):
+            break
+        block = node
+    return block
 
 
 def _link_of(title: LexborNode) -> LexborNode | None:
@@ -224,22 +289,29 @@ def _link_of(title: LexborNode) -> LexborNode | None:
 
 def _excluded(title: LexborNode, container: LexborNode, features: set[str]) -> bool:
     """Whether the title sits in an ad, a pack, a side panel or a list of site links."""
-    for node in ancestors(title, stop=container):
-        node_id = node.attributes.get("id")
-        if node_id in _EXCLUDED_IDS:
-            features.add(_FEATURE_OF_ID.get(node_id, "other"))
+    return _excluded_chain(ancestors(title, stop=container), features)
+
+
+def _excluded_chain(chain: Iterable[LexborNode], features: set[str]) -> bool:
+    for node in chain:
+        tag = node.tag or ""
+        if tag in _EXCLUDED_TAGS or "carousel" in tag:
+            features.add(_FEATURE_OF_TAG.get(tag, "carousel"))
             return True
-        if node.tag in _EXCLUDED_TAGS or "carousel" in node.tag:
-            features.add(_FEATURE_OF_TAG.get(node.tag, "carousel"))
-            return True
-        if node.tag in ("table", "td"):
+        if tag in ("table", "td"):
             # Results are never laid out in tables below the results column; site links were.
             return True
         attributes = node.attributes
+        if not attributes:
+            continue
+        node_id = attributes.get("id")
+        if node_id in _EXCLUDED_IDS:
+            features.add(_FEATURE_OF_ID.get(node_id, "other"))
+            return True
         if "data-text-ad" in attributes or "data-rw" in attributes:
             features.add("ads")
             return True
-        names = classes(node)
+        names = set((attributes.get("class") or "").split())
         if names & _EXCLUDED_CLASSES:
             features.add("ads" if names & {"ads-ad", "uEierd", "mod-ads"} else "other")
             return True
@@ -275,46 +347,25 @@ def _is_sitelink(title: LexborNode, shape: tuple[str, ...], url: str, previous: 
     )
 
 
-def _block_of(title: LexborNode, container: LexborNode, site: str) -> LexborNode:
-    """The largest element around a result holding no other site's result: its snippet's home."""
-    block = title
-    for node in ancestors(title, stop=container):
-        if not _only_site(node, title, site):
-            break
-        block = node
-    return block
-
-
-def _own_block_of(title: LexborNode, container: LexborNode, selector: str) -> LexborNode:
-    """The largest element around a title holding no other title: where its snippet is."""
-    block = title
-    for node in ancestors(title, stop=container):
-        if len(node.css(selector)) > 1:
-            break
-        block = node
-    return block
-
-
-def _only_site(node: LexborNode, title: LexborNode, site: str) -> bool:
-    for other in node.css(_TITLE_SELECTOR):
-        if other.mem_id == title.mem_id:
+def _has_ad_label(block: LexborNode) -> bool:
+    """Paid results carry a short "Ad" / "Sponsored" label at the top of their block."""
+    seen = 0
+    for node in block.traverse(include_text=True):
+        if not node.is_text_node:
             continue
-        link = _link_of(other)
-        if link is None:
+        text = node.text_content
+        if not text or not text.strip():
             continue
-        url = clean_result_url(link.attributes.get("href"), ENGINE)
-        if url is None or site_of(url) != site:
-            return False
-    return True
-
-
-def _has_ad_label(block: LexborNode, anchor: LexborNode) -> bool:
-    """Paid results carry a short "Ad" / "Sponsored" label next to the link."""
-    for node in block.css("span, div"):
-        text = node.text(deep=False)
-        if text and len(text) <= 14 and clean_text(text).lower().rstrip("·: ") in _AD_LABELS:
+        if len(text) <= 14 and clean_text(text).lower().rstrip("·: ") in _AD_LABELS:
             return True
+        seen += 1
+        if seen >= _AD_LABEL_TEXTS:
+            return False
     return False
+
+
+# The label comes before or beside the displayed URL, among the block's first few texts.
+_AD_LABEL_TEXTS = 6
 
 
 def _snippet_of(block: LexborNode, anchor: LexborNode, title: LexborNode) -> str:
