@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -286,7 +287,7 @@ def export_posts(brand_id: int) -> Any:
     brand = _brand(brand_id)
     filename = f"{brand.slug}-posts-{datetime.now(UTC):%Y%m%d}.csv"
     return Response(
-        csvio.export_posts(db.session, brand),
+        stream_with_context(csvio.export_posts(db.session, brand)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

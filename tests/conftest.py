@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.security import generate_password_hash
 
 import core.models  # noqa: F401  (registers the tables)
 import planner.models  # noqa: F401
@@ -48,6 +51,23 @@ def reset_schema(app: Flask) -> None:
     Base.metadata.create_all(engine)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production.
+
+    The tests keep an app context open for their own queries; without this, requests would share
+    its `g` (the logged-in user) and its database session, and a view that forgot to commit
+    would look as if it had saved.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        try:
+            db.session.expire_all()  # the test's own session sees what the request committed
+        except RuntimeError:
+            pass
+        return response
+
+
 def make_app(database_url: str, **extra: object) -> Flask:
     app = create_app(
         {
@@ -55,9 +75,12 @@ def make_app(database_url: str, **extra: object) -> Flask:
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": database_url,
             "OUTBOUND_ALLOW_PRIVATE": True,
+            # Form tests post without tokens; tests/core/test_csrf.py turns the check back on.
+            "WTF_CSRF_ENABLED": False,
             **extra,
         }
     )
+    app.test_client_class = IsolatedClient
     reset_schema(app)
     return app
 
@@ -93,9 +116,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.cache
+def password_hash() -> str:
+    # Hashing is slow on purpose; the tests hash the shared password once.
+    return generate_password_hash(PASSWORD)
+
+
 def create_user(email: str, role: Role) -> User:
     user = User(email=email, name=email.split("@")[0], role=role.value)
-    user.set_password(PASSWORD)
+    user.password_hash = password_hash()
     db.session.add(user)
     db.session.flush()
     return user
