@@ -140,6 +140,7 @@ class _Accepted:
 
 def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[SerpResult]:
     """Organic results of a Google page, in page order."""
+    _note_page_features(tree, features)
     containers = [node for node in map(tree.css_first, _CONTAINERS) if node is not None]
     if not containers and tree.body is not None:
         containers = [tree.body]
@@ -148,6 +149,28 @@ def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[SerpResult
         if results:
             return results
     return []
+
+
+# One pass over the page for the features shown outside the results column too.
+_PAGE_FEATURES = (
+    "#tads, #tadsb, #bottomads, [data-text-ad], .ads-ad, "
+    "related-question-pair, .related-question-pair, "
+    "g-section-with-header, video-voyager, #imagebox_bigimages, #rhs, .kp-wholepage"
+)
+
+
+def _note_page_features(tree: LexborHTMLParser, features: set[str]) -> None:
+    for node in tree.css(_PAGE_FEATURES):
+        attributes = node.attributes
+        names = set((attributes.get("class") or "").split())
+        if node.tag in _FEATURE_OF_TAG:
+            features.add(_FEATURE_OF_TAG[node.tag])
+        elif attributes.get("id") in _FEATURE_OF_ID:
+            features.add(_FEATURE_OF_ID[attributes["id"] or ""])
+        elif "data-text-ad" in attributes or "ads-ad" in names:
+            features.add("ads")
+        elif names:
+            features.add(_feature_of_classes(names))
 
 
 def _heading_results(container: LexborNode, features: set[str]) -> list[SerpResult]:
@@ -233,7 +256,8 @@ def _results_in(
                 position=len(results) + 1,
                 url=url,
                 title=node_text(title),
-                snippet=_snippet_of(own_block, anchor, title),
+                # Site links share the result's block; its snippet may sit beside them.
+                snippet=_snippet_of(own_block, anchor) or _snippet_of(block, anchor),
             )
         )
     return results
@@ -296,7 +320,9 @@ def _excluded_chain(chain: Iterable[LexborNode], features: set[str]) -> bool:
     for node in chain:
         tag = node.tag or ""
         if tag in _EXCLUDED_TAGS or "carousel" in tag:
-            features.add(_FEATURE_OF_TAG.get(tag, "carousel"))
+            feature = _FEATURE_OF_TAG.get(tag) or ("carousel" if "carousel" in tag else None)
+            if feature:
+                features.add(feature)
             return True
         if tag in ("table", "td"):
             # Results are never laid out in tables below the results column; site links were.
@@ -313,7 +339,7 @@ def _excluded_chain(chain: Iterable[LexborNode], features: set[str]) -> bool:
             return True
         names = set((attributes.get("class") or "").split())
         if names & _EXCLUDED_CLASSES:
-            features.add("ads" if names & {"ads-ad", "uEierd", "mod-ads"} else "other")
+            features.add(_feature_of_classes(names))
             return True
         if names & _SITELINK_CLASSES:
             return True
@@ -322,6 +348,14 @@ def _excluded_chain(chain: Iterable[LexborNode], features: set[str]) -> bool:
             features.add("ads")
             return True
     return False
+
+
+def _feature_of_classes(names: set[str]) -> str:
+    if names & {"ads-ad", "ads-fr", "uEierd", "mod-ads"} or any("commercial" in n for n in names):
+        return "ads"
+    if "related-question-pair" in names:
+        return "people_also_ask"
+    return "knowledge_panel"
 
 
 def _shape(title: LexborNode) -> tuple[str, ...]:
@@ -368,7 +402,7 @@ def _has_ad_label(block: LexborNode) -> bool:
 _AD_LABEL_TEXTS = 6
 
 
-def _snippet_of(block: LexborNode, anchor: LexborNode, title: LexborNode) -> str:
+def _snippet_of(block: LexborNode, anchor: LexborNode) -> str:
     for selector in _SNIPPET_CLASSES:
         node = block.css_first(selector)
         if node is not None and not contains(anchor, node):

@@ -78,26 +78,27 @@ def decode_bing_u(value: str) -> str | None:
     payload = value[2:]
     payload += "=" * (-len(payload) % 4)
     try:
-        return base64.urlsafe_b64decode(payload).decode("utf-8")
+        decoded = base64.b64decode(payload, altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         return None
+    return decoded if decoded.startswith(("http://", "https://")) else None
 
 
-def _unwrap_once(url: str) -> str | None:
-    """The target of one redirect wrapper, or None when `url` is not a wrapper."""
+def _unwrap_once(url: str) -> tuple[bool, str | None]:
+    """Whether `url` is a redirect wrapper, and its target (None when the wrapper has none)."""
     parts = urlsplit(url)
     engine = engine_of_host(parts.hostname or "")
     path = parts.path
     if engine == "google" and path in ("/url", "/interstitial", "/imgres"):
-        return _first_param(parts.query, "q", "url", "imgrefurl")
+        return True, _first_param(parts.query, "q", "url", "imgrefurl")
     if engine == "bing" and path.startswith("/ck/a"):
         raw = _first_param(parts.query, "u")
-        return decode_bing_u(raw) if raw else None
+        return True, decode_bing_u(raw) if raw else None
     if engine == "duckduckgo" and path in ("/l/", "/l"):
-        return _first_param(parts.query, "uddg")
+        return True, _first_param(parts.query, "uddg")
     if engine == "brave" and path.startswith("/a/redirect"):
-        return _first_param(parts.query, "url")
-    return None
+        return True, _first_param(parts.query, "url")
+    return False, None
 
 
 def clean_result_url(href: str | None, engine: str) -> str | None:
@@ -110,9 +111,11 @@ def clean_result_url(href: str | None, engine: str) -> str | None:
     try:
         url = urljoin(ENGINE_HOMES.get(engine, ENGINE_HOMES["unknown"]), href)
         for _ in range(_MAX_UNWRAP):
-            target = _unwrap_once(url)
-            if target is None:
+            is_wrapper, target = _unwrap_once(url)
+            if not is_wrapper:
                 break
+            if target is None:
+                return None
             url = urljoin(url, target)
         parts = urlsplit(url)
     except ValueError:

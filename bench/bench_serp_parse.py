@@ -1,0 +1,92 @@
+"""How fast the result-page parser reads the shared real pages, against a BeautifulSoup baseline.
+
+Run: `python bench/bench_serp_parse.py` (or through bench/run.py, which calls `main()`).
+The pages are read from `$SERP_FIXTURES` or `../shared/serp-fixtures` next to the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from serp.parse import parse_serp  # noqa: E402
+
+ROUNDS = 5
+# Recordings (YAML) and expected-URL lists are not pages.
+_NOT_PAGES = {".res", ".md", ".yaml", ".yml"}
+
+
+def fixtures_dir() -> Path:
+    return Path(os.environ.get("SERP_FIXTURES") or REPO_ROOT.parent / "shared" / "serp-fixtures")
+
+
+def load_pages(folder: Path) -> list[str]:
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix not in _NOT_PAGES)
+    return [path.read_text(encoding="utf-8", errors="replace") for path in paths]
+
+
+def baseline_parse(html: str) -> None:
+    """What a typical parser starts from: a BeautifulSoup tree and all its links."""
+    from bs4 import BeautifulSoup
+
+    BeautifulSoup(html, "html.parser").find_all("a")
+
+
+def per_page_ms(pages: list[str], parse: Callable[[str], object], rounds: int) -> list[float]:
+    """For each page, the best of `rounds` timings (the least disturbed by other processes)."""
+    timings = []
+    for html in pages:
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.perf_counter()
+            parse(html)
+            best = min(best, time.perf_counter() - start)
+        timings.append(best * 1000)
+    return timings
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main() -> dict[str, float]:
+    folder = fixtures_dir()
+    if not folder.is_dir():
+        print(f"bench_serp_parse: no shared fixtures at {folder}; set SERP_FIXTURES. Skipped.")
+        return {}
+    pages = load_pages(folder)
+    if not pages:
+        print(f"bench_serp_parse: no pages in {folder}. Skipped.")
+        return {}
+    parser_ms = per_page_ms(pages, parse_serp, ROUNDS)
+    # The baseline is ~30x slower; fewer rounds keep the run short without changing its median.
+    baseline_ms = per_page_ms(pages, baseline_parse, max(1, ROUNDS // 2))
+    sizes = sorted(len(html.encode("utf-8")) for html in pages)
+    print(f"SERP parse: {len(pages)} pages, median size {statistics.median(sizes) / 1024:.0f} KB")
+    print(f"{'parser':<34}{'median ms/page':>16}{'p95 ms/page':>14}")
+    print(
+        f"{'parse_serp (selectolax/Lexbor)':<34}{statistics.median(parser_ms):>16.2f}"
+        f"{p95(parser_ms):>14.2f}"
+    )
+    print(
+        f"{'BeautifulSoup html.parser + <a>':<34}{statistics.median(baseline_ms):>16.2f}"
+        f"{p95(baseline_ms):>14.2f}"
+    )
+    return {
+        "serp_parse_median_ms": statistics.median(parser_ms),
+        "serp_parse_p95_ms": p95(parser_ms),
+        "serp_parse_baseline_median_ms": statistics.median(baseline_ms),
+    }
+
+
+if __name__ == "__main__":
+    main()
