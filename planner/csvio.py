@@ -60,11 +60,9 @@ class ImportReport:
 
 def export_posts(session: Session, brand: Brand) -> Iterator[str]:
     """CSV lines of every post of the brand, streamed."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
+    # Read the channels now: the lines are written after the view has returned.
     names = {c.id: c.name for c in brand.channels}
-    rows = session.execute(
+    query = (
         select(
             Post.id,
             Post.channel_id,
@@ -77,33 +75,50 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
             Post.public_url,
         )
         .where(Post.channel_id.in_(list(names)))
-        .order_by(Post.scheduled_at, Post.id)
+        .order_by(Post.scheduled_at.is_(None), Post.scheduled_at, Post.id)
         .execution_options(yield_per=2000)
     )
-    yield buffer.getvalue()
-    for post_id, channel_id, text, link, image, when, status, source, public_url in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(
-            [
-                post_id,
-                channel_id,
-                names[channel_id],
-                _safe_cell(text),
-                link or "",
-                image or "",
-                iso(when) or "",
-                status,
-                source,
-                public_url or "",
-            ]
-        )
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
         yield buffer.getvalue()
+        for post_id, channel_id, text, link, image, when, status, source, url in session.execute(
+            query
+        ):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(
+                [
+                    post_id,
+                    channel_id,
+                    names[channel_id],
+                    _safe_cell(text),
+                    link or "",
+                    image or "",
+                    iso(when) or "",
+                    status,
+                    source,
+                    url or "",
+                ]
+            )
+            yield buffer.getvalue()
+
+    return lines()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _safe_cell(text: str) -> str:
     # A cell starting with = + - @ runs as a formula in spreadsheets; quote it as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def _unquote_cell(text: str) -> str:
+    """The inverse of _safe_cell, so that an export imports back unchanged."""
+    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
 
 
 @dataclass
@@ -188,7 +203,7 @@ def _read_rows(
                 when = _parse_time(values["scheduled_at"], channel)
             except ValueError:
                 problems.append(f"scheduled_at “{values['scheduled_at']}” is not an ISO 8601 time")
-        text_value = record.get("text") or ""
+        text_value = _unquote_cell(record.get("text") or "")
         if channel is not None:
             problems += validate_post_text(channel.platform, text_value, link=link, image_url=image)
         if status_word == "scheduled" and not problems:

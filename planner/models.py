@@ -144,7 +144,7 @@ class Channel(Base):
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     min_gap_minutes: Mapped[int] = mapped_column(default=60)
-    max_per_day: Mapped[int | None] = mapped_column(default=3)
+    max_per_day: Mapped[int | None]  # None: no daily maximum
     credentials_encrypted: Mapped[str | None] = mapped_column(Text)
     needs_reauth: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
