@@ -156,7 +156,7 @@ def _range_errors(window: WindowSpec) -> list[str]:
     for label, minute in (("start", window.start_minute), ("end", window.end_minute)):
         if not 0 <= minute < MINUTES_PER_DAY:
             errors.append(
-                f"the {label} time must be between 00:00 and 23:59 "
+                f"the {label} time must be from 00:00 to 23:59 "
                 f"(minute 0 to {MINUTES_PER_DAY - 1}), not minute {minute}"
             )
     if not errors and window.start_minute == window.end_minute:
@@ -398,8 +398,8 @@ class _QueueSearch:
                 return slot
 
     def _first_step_worth_checking(self, occurrence: _Occurrence) -> int:
-        # Converting every step before `not_before` would waste time in long windows; wall time
-        # and UTC differ by at most one clock change, so start just that much earlier.
+        # Converting every step before `not_before` would waste time in long windows. Steps are
+        # in wall time, which a clock change shifts against UTC, so start a safe margin earlier.
         target = _local_wall(self.not_before, self.tz) - _LARGEST_CLOCK_CHANGE
         return max(0, _steps_until(occurrence.wall_start, target))
 
