@@ -184,7 +184,7 @@ def create_channel(
     actor: User | None,
     *,
     platform: str,
-    name: str,
+    name: str = "",
     timezone: str | None = None,
     min_gap_minutes: int = 60,
     max_per_day: int | None = 3,
