@@ -41,6 +41,18 @@ def next_slot(channel_id: int, after: str | None) -> None:
     click.echo(slot.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
+@planner_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run one round, wait for its posts, then exit.")
+@click.option("--worker-id", help="Name in claims and the audit log (default: host:pid).")
+def worker(once: bool, worker_id: str | None) -> None:
+    """Publish due posts until stopped (SIGTERM or Ctrl-C)."""
+    from flask import current_app
+
+    from planner.publishing.worker import run_worker
+
+    run_worker(current_app._get_current_object(), worker_id=worker_id, once=once)
+
+
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def demo_load(if_empty: bool) -> None:

@@ -1,0 +1,376 @@
+"""The publishing worker against a fake Mastodon on loopback: claims, outcomes, sweeps, leases."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug import Request, Response
+
+from core.crypto import encrypt_json
+from core.db import db
+from core.models import AuditEntry
+from planner.models import Brand, Channel, Post, PostStatus
+from planner.publishing.worker import (
+    LEASE_EXPIRED_REASON,
+    MAX_ATTEMPTS,
+    claim_due_posts,
+    publish_one,
+    recover_expired_leases,
+    run_worker,
+)
+
+
+class FakeMastodon:
+    """Counts statuses by Idempotency-Key and answers as the test tells it to."""
+
+    def __init__(self, httpserver) -> None:
+        self.server = httpserver
+        self.posted: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.answer = lambda key: Response(
+            json.dumps({"id": key, "url": f"https://social.example/@acme/{key}"}),
+            status=200,
+            content_type="application/json",
+        )
+        httpserver.expect_request("/api/v2/instance", method="GET").respond_with_json(
+            {"configuration": {"statuses": {"max_characters": 500}}}
+        )
+        httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_handler(
+            self.handle
+        )
+
+    def handle(self, request: Request) -> Response:
+        key = request.headers["Idempotency-Key"]
+        with self.lock:
+            self.posted[key] += 1
+        return self.answer(key)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+
+@pytest.fixture
+def mastodon(make_httpserver):
+    """The session's loopback server, cleared after the test; unexpected requests fail it."""
+    server = FakeMastodon(make_httpserver)
+    try:
+        yield server
+        make_httpserver.check_assertions()
+    finally:
+        make_httpserver.clear()
+
+
+def make_brand(session: Session, slug: str = "acme", **fields) -> Brand:
+    brand = Brand(slug=slug, name=slug.title(), **fields)
+    session.add(brand)
+    session.flush()
+    return brand
+
+
+def make_channel(session: Session, brand: Brand, platform: str, credentials: dict | None, config):
+    channel = Channel(
+        brand=brand,
+        platform=platform,
+        name=platform,
+        credentials_encrypted=encrypt_json(credentials, config) if credentials else None,
+    )
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def make_posts(
+    session: Session,
+    channel: Channel,
+    scheduled_at: datetime,
+    count: int = 1,
+    status: str = PostStatus.SCHEDULED.value,
+    **fields,
+) -> list[Post]:
+    posts = [
+        Post(
+            channel=channel,
+            text=f"Fresh bread #{n}",
+            scheduled_at=scheduled_at,
+            status=status,
+            **fields,
+        )
+        for n in range(count)
+    ]
+    session.add_all(posts)
+    session.commit()
+    return posts
+
+
+@pytest.fixture
+def acme(app):
+    brand = make_brand(db.session)
+    db.session.commit()
+    return brand
+
+
+@pytest.fixture
+def masto_channel(app, acme, mastodon):
+    channel = make_channel(
+        db.session,
+        acme,
+        "mastodon",
+        {"base_url": mastodon.base_url, "access_token": "tok"},
+        app.config,
+    )
+    db.session.commit()
+    return channel
+
+
+def reload(post: Post) -> Post:
+    db.session.expire_all()
+    return db.session.get(Post, post.id)
+
+
+def audit_actions(post_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.object_type == "post", AuditEntry.object_id == post_id)
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def test_due_post_is_published_once_and_its_public_url_stored(app, masto_channel, mastodon):
+    (post,) = make_posts(db.session, masto_channel, now() - timedelta(minutes=1))
+    (later,) = make_posts(db.session, masto_channel, now() + timedelta(hours=1))
+
+    run_worker(app, "w1", once=True)
+    run_worker(app, "w2", once=True)
+
+    post = reload(post)
+    assert post.status == PostStatus.PUBLISHED
+    assert post.public_url == f"https://social.example/@acme/pageone-{post.id}-v1"
+    assert post.platform_post_id == f"pageone-{post.id}-v1"
+    assert post.published_at is not None and post.claimed_by is None
+    assert mastodon.posted == Counter({f"pageone-{post.id}-v1": 1})
+    assert reload(later).status == PostStatus.SCHEDULED
+    assert audit_actions(post.id) == ["post.claimed", "post.publish_attempt", "post.published"]
+    attempt = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "post.publish_attempt")
+    ).one()
+    assert attempt.actor == "worker:w1"
+    assert attempt.detail["status_code"] == 200
+    assert "tok" not in json.dumps(attempt.detail)
+
+
+def test_refused_post_fails_with_the_platform_reason(app, masto_channel, mastodon):
+    mastodon.answer = lambda key: Response(
+        json.dumps({"error": "Validation failed: Text character limit exceeded"}),
+        status=422,
+        content_type="application/json",
+    )
+    (post,) = make_posts(db.session, masto_channel, now())
+
+    run_worker(app, "w1", once=True)
+
+    post = reload(post)
+    assert post.status == PostStatus.FAILED
+    assert "Text character limit exceeded" in post.last_error
+    assert audit_actions(post.id)[-1] == "post.failed"
+
+
+def test_rate_limited_post_is_rescheduled_after_retry_after(app, masto_channel, mastodon):
+    mastodon.answer = lambda key: Response("slow down", status=429, headers={"Retry-After": "120"})
+    (post,) = make_posts(db.session, masto_channel, now())
+    before = now()
+
+    run_worker(app, "w1", once=True)
+    run_worker(app, "w1", once=True)  # not due again yet
+
+    post = reload(post)
+    assert post.status == PostStatus.SCHEDULED
+    assert post.attempts == 1 and post.claimed_by is None
+    assert before + timedelta(seconds=119) <= post.next_attempt_at <= now() + timedelta(seconds=121)
+    assert sum(mastodon.posted.values()) == 1
+
+
+def test_post_that_keeps_being_rate_limited_fails_after_the_last_attempt(
+    app, masto_channel, mastodon
+):
+    mastodon.answer = lambda key: Response("slow down", status=429)
+    (post,) = make_posts(db.session, masto_channel, now(), attempts=MAX_ATTEMPTS - 1)
+
+    run_worker(app, "w1", once=True)
+
+    post = reload(post)
+    assert post.status == PostStatus.FAILED
+    assert post.attempts == MAX_ATTEMPTS
+    assert f"after {MAX_ATTEMPTS} attempts" in post.last_error
+
+
+def test_revoked_token_fails_the_post_and_asks_for_reauthorisation(app, masto_channel, mastodon):
+    mastodon.answer = lambda key: Response('{"error": "The access token is invalid"}', status=401)
+    (post,) = make_posts(db.session, masto_channel, now())
+
+    run_worker(app, "w1", once=True)
+
+    assert reload(post).status == PostStatus.FAILED
+    assert db.session.get(Channel, masto_channel.id).needs_reauth is True
+
+
+def test_channel_without_credentials_fails_with_a_clear_reason(app, acme):
+    channel = make_channel(db.session, acme, "mastodon", None, app.config)
+    (post,) = make_posts(db.session, channel, now())
+
+    run_worker(app, "w1", once=True)
+
+    post = reload(post)
+    assert post.status == PostStatus.FAILED
+    assert "no credentials" in post.last_error
+
+
+def test_post_later_than_the_grace_period_is_missed_not_sent(app, acme, masto_channel, mastodon):
+    acme.grace_minutes = 30
+    (late,) = make_posts(db.session, masto_channel, now() - timedelta(minutes=31))
+    (in_grace,) = make_posts(db.session, masto_channel, now() - timedelta(minutes=29))
+
+    run_worker(app, "w1", once=True)
+
+    assert reload(late).status == PostStatus.MISSED
+    assert "30 minutes" in reload(late).last_error
+    assert reload(in_grace).status == PostStatus.PUBLISHED
+    assert list(mastodon.posted) == [f"pageone-{in_grace.id}-v1"]
+    assert audit_actions(late.id) == ["post.missed"]
+
+
+def test_due_post_of_a_paused_brand_is_held(app, acme, masto_channel, mastodon):
+    acme.paused_at = now()
+    (due,) = make_posts(db.session, masto_channel, now() - timedelta(minutes=1))
+    (future,) = make_posts(db.session, masto_channel, now() + timedelta(hours=1))
+
+    run_worker(app, "w1", once=True)
+
+    assert reload(due).status == PostStatus.HELD
+    assert reload(future).status == PostStatus.SCHEDULED
+    assert not mastodon.posted
+
+
+def test_result_is_not_recorded_once_the_post_is_no_longer_claimed(app, masto_channel, mastodon):
+    (post,) = make_posts(db.session, masto_channel, now())
+    assert claim_due_posts(db.session, "w1", now(), 10, timedelta(minutes=5)) == [post.id]
+    db.session.commit()
+
+    assert publish_one(app, post.id, "w2") is None  # not w2's claim: nothing is sent
+
+    assert not mastodon.posted
+    assert reload(post).status == PostStatus.PUBLISHING
+
+
+def claim_in_threads(app, workers: int, limit: int) -> list[list[int]]:
+    """Several workers claiming at once, each with its own session, until nothing is left."""
+    results: list[list[int]] = [[] for _ in range(workers)]
+    start = threading.Barrier(workers)
+
+    def claimer(index: int) -> None:
+        with app.app_context():
+            start.wait()
+            while True:
+                with db.job_session() as session:
+                    got = claim_due_posts(session, f"w{index}", now(), limit)
+                if not got:
+                    return
+                results[index].extend(got)
+
+    threads = [threading.Thread(target=claimer, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def assert_disjoint_and_complete(results: list[list[int]], posts: list[Post]) -> None:
+    claimed = [post_id for result in results for post_id in result]
+    assert len(claimed) == len(set(claimed)), "a post was claimed twice"
+    assert set(claimed) == {post.id for post in posts}
+
+
+def test_two_claimers_never_share_a_post_on_sqlite(app, acme):
+    channel = make_channel(db.session, acme, "x", {"k": "v"}, app.config)
+    posts = make_posts(db.session, channel, now() - timedelta(minutes=1), count=60)
+
+    assert_disjoint_and_complete(claim_in_threads(app, 2, limit=7), posts)
+
+
+def test_two_claimers_never_share_a_post_on_postgresql(pg_app):
+    brand = make_brand(db.session)
+    channel = make_channel(db.session, brand, "x", {"k": "v"}, pg_app.config)
+    posts = make_posts(db.session, channel, now() - timedelta(minutes=1), count=200)
+
+    results = claim_in_threads(pg_app, 2, limit=10)
+
+    assert_disjoint_and_complete(results, posts)
+    assert all(results), "SKIP LOCKED let both workers take part"
+    db.session.expire_all()
+    owners = dict(db.session.execute(select(Post.id, Post.claimed_by)).all())
+    for index, result in enumerate(results):
+        assert {owners[post_id] for post_id in result} <= {f"w{index}"}
+
+
+@pytest.mark.parametrize(
+    ("platform", "status"),
+    [
+        ("webhook", PostStatus.UNCONFIRMED),
+        ("x", PostStatus.UNCONFIRMED),
+        ("mastodon", PostStatus.SCHEDULED),
+    ],
+)
+def test_post_whose_worker_died_is_retried_only_where_the_platform_deduplicates(
+    app, acme, platform, status
+):
+    channel = make_channel(db.session, acme, platform, {"k": "v"}, app.config)
+    (dead,) = make_posts(
+        db.session,
+        channel,
+        now() - timedelta(minutes=10),
+        status=PostStatus.PUBLISHING.value,
+        claimed_by="gone",
+        lease_until=now() - timedelta(seconds=1),
+    )
+    (alive,) = make_posts(
+        db.session,
+        channel,
+        now() - timedelta(minutes=10),
+        status=PostStatus.PUBLISHING.value,
+        claimed_by="busy",
+        lease_until=now() + timedelta(minutes=1),
+    )
+
+    assert recover_expired_leases(db.session, now()) == 1
+    db.session.commit()
+
+    dead = reload(dead)
+    assert dead.status == status and dead.claimed_by is None
+    if status == PostStatus.UNCONFIRMED:
+        assert dead.last_error == LEASE_EXPIRED_REASON
+    assert reload(alive).status == PostStatus.PUBLISHING
+    assert audit_actions(dead.id) == ["post.lease_expired"]
+
+
+def test_worker_command_publishes_due_posts(app, masto_channel, mastodon):
+    (post,) = make_posts(db.session, masto_channel, now())
+
+    result = app.test_cli_runner().invoke(
+        args=["planner", "worker", "--once", "--worker-id", "cli"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert reload(post).status == PostStatus.PUBLISHED
