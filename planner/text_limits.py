@@ -105,6 +105,8 @@ _MASTODON_ENTITIES = regex.compile(
     "(?P<url>" + _SCHEME_URL + ")|(?P<mention>" + _MENTION_WITH_DOMAIN + ")"
 )
 _ANY_URL = regex.compile("(?P<url>" + _SCHEME_URL + ")|(?P<bare>" + _BARE_URL + ")")
+# Known difference from Intl.Segmenter (ICU): the regex module joins a virama that follows a
+# non-Indic letter to the next consonant ("x\u094d\u0937" is 1 here, 2 in the browser).
 _GRAPHEME = regex.compile(r"\X")
 _HASHTAG = regex.compile(r"(?<![" + _WORD_CHAR + r"&#＃])[#＃][" + _WORD_CHAR + r"]+")
 _AT_TAG = regex.compile(r"(?<![" + _WORD_CHAR + r"@＠])[@＠][A-Za-z0-9_.]+")
