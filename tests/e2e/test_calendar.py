@@ -23,8 +23,11 @@ def log_in(page: Any, server: LiveServer) -> None:
     page.goto(f"{server.url}/login")
     page.get_by_label("Email").fill(server.email)
     page.get_by_label("Password").fill(server.password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    if "/login" in page.url:
+        errors = page.locator("main .error, main .flash").all_inner_texts()
+        pytest.fail(f"the login form refused {server.email}: {errors}")
 
 
 def open_calendar(page: Any, server: LiveServer) -> None:
