@@ -1,0 +1,197 @@
+"""Planner benchmarks: the calendar feed, next_free_slot and CSV import at scale."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert
+
+from bench.common import bench_app, median, percentile, postgres_available, table
+from core.db import db
+from core.models import ApiToken, Role, User
+from planner import operations as ops
+from planner.csvio import import_posts
+from planner.models import Platform, Post
+
+PLATFORMS = [p.value for p in Platform if p is not Platform.INSTAGRAM]
+MONTH_START = datetime(2031, 3, 1, tzinfo=UTC)
+
+
+def _admin_and_brand(name: str):
+    admin = User(email=f"bench-{name}@example.com", name="bench", role=Role.ADMIN.value)
+    admin.password_hash = "x"
+    db.session.add(admin)
+    db.session.flush()
+    brand = ops.create_brand(db.session, name=name, timezone="Europe/Berlin", creator=admin)
+    return admin, brand
+
+
+def feed_p95(backend: str) -> tuple[float, float]:
+    """10,000 posts over 100 channels in one month; the month's feed, 40 requests."""
+    app = bench_app(backend)
+    with app.app_context():
+        admin, brand = _admin_and_brand("Feed")
+        channels = [
+            ops.create_channel(
+                db.session,
+                brand,
+                admin,
+                platform=PLATFORMS[i % len(PLATFORMS)],
+                name=f"channel {i}",
+                max_per_day=None,
+            )
+            for i in range(100)
+        ]
+        rng = random.Random(1)
+        rows = [
+            {
+                "channel_id": channels[i % 100].id,
+                "text": f"Post number {i} " + "x" * rng.randint(20, 200),
+                "scheduled_at": MONTH_START + timedelta(minutes=rng.randint(0, 31 * 24 * 60 - 1)),
+                "status": "scheduled",
+                "source": "manual",
+                "version": 1,
+                "attempts": 0,
+                "created_at": MONTH_START,
+                "updated_at": MONTH_START,
+            }
+            for i in range(10_000)
+        ]
+        db.session.execute(insert(Post), rows)
+        token, plain = ApiToken.issue(admin)
+        db.session.add(token)
+        db.session.commit()
+        brand_id = brand.id
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {plain}"}
+    url = f"/api/v1/brands/{brand_id}/events?start=2031-03-01T00:00:00Z&end=2031-04-01T00:00:00Z"
+    timings = []
+    for _ in range(40):
+        started = time.perf_counter()
+        response = client.get(url, headers=headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200 and len(response.get_json()) == 10_000
+    app.extensions["pageone.db"].dispose()
+    return median(timings), percentile(timings, 95)
+
+
+def next_slot_median_us() -> float:
+    """A channel with 100,000 posts: years of history, and the coming weeks partly planned."""
+    app = bench_app("sqlite")
+    with app.app_context():
+        admin, brand = _admin_and_brand("Slots")
+        channel = ops.create_channel(
+            db.session, brand, admin, platform="linkedin", min_gap_minutes=30, max_per_day=3
+        )
+        now = datetime(2031, 6, 2, 6, 0, tzinfo=UTC)
+        start = now - timedelta(days=4 * 365)
+        step = (now - start) / 99_900
+        rows = [
+            {
+                "channel_id": channel.id,
+                "text": "history",
+                "scheduled_at": start + step * i,
+                "status": "published",
+                "source": "manual",
+                "version": 1,
+                "attempts": 0,
+                "created_at": start,
+                "updated_at": start,
+            }
+            for i in range(99_900)
+        ]
+        db.session.execute(insert(Post), rows)
+        # The next 100 posts fill the queue ahead, as "Add to queue" would.
+        cursor = now
+        for _ in range(100):
+            slot = ops.next_free_slot(db.session, channel, cursor)
+            db.session.add(
+                Post(channel=channel, text="planned", scheduled_at=slot, status="scheduled")
+            )
+            db.session.flush()
+        db.session.commit()
+        timings = []
+        for i in range(300):
+            after = now + timedelta(minutes=53 * i)
+            started = time.perf_counter()
+            slot = ops.next_free_slot(db.session, channel, after)
+            timings.append((time.perf_counter() - started) * 1e6)
+            assert slot is not None and slot >= after
+    app.extensions["pageone.db"].dispose()
+    return median(timings)
+
+
+def csv_import_seconds() -> float:
+    """10,000 rows over 10 channels, checked and written in one transaction."""
+    app = bench_app("sqlite")
+    with app.app_context():
+        admin, brand = _admin_and_brand("Import")
+        channels = [
+            ops.create_channel(
+                db.session,
+                brand,
+                admin,
+                platform="mastodon",
+                name=f"m{i}",
+                min_gap_minutes=30,
+                max_per_day=None,
+            )
+            for i in range(10)
+        ]
+        db.session.commit()
+        now = datetime(2031, 1, 1, tzinfo=UTC)
+        lines = ["channel_id,text,link,scheduled_at"]
+        for i in range(10_000):
+            when = now + timedelta(days=1, hours=i // 10)
+            lines.append(
+                f"{channels[i % 10].id},Imported post {i} with some text,"
+                f"https://acme.example/p/{i},{when.isoformat()}"
+            )
+        data = ("\n".join(lines) + "\n").encode()
+        started = time.perf_counter()
+        report = import_posts(db.session, brand, data, author=admin, now=now)
+        db.session.commit()
+        elapsed = time.perf_counter() - started
+        assert report.ok and report.created == 10_000, report.errors[:3]
+    app.extensions["pageone.db"].dispose()
+    return elapsed
+
+
+def main() -> dict[str, float]:
+    figures: dict[str, float] = {}
+    rows = []
+    p50, p95 = feed_p95("sqlite")
+    figures["calendar_feed_p95_ms_sqlite"] = p95
+    rows.append(
+        (
+            "calendar feed, 10k posts/100 channels, SQLite p50/p95 ms",
+            f"{p50:.1f} / {p95:.1f}",
+            "target p95 ≤ 100 ms",
+        )
+    )
+    if postgres_available():
+        p50, p95 = feed_p95("postgres")
+        figures["calendar_feed_p95_ms_postgres"] = p95
+        rows.append(
+            (
+                "calendar feed, PostgreSQL p50/p95 ms",
+                f"{p50:.1f} / {p95:.1f}",
+                "target p95 ≤ 100 ms",
+            )
+        )
+    else:
+        rows.append(("calendar feed, PostgreSQL", "skipped", "PostgreSQL unreachable"))
+    slot = next_slot_median_us()
+    figures["next_slot_median_us"] = slot
+    rows.append(("next_free_slot, 100k posts, median µs", f"{slot:.0f}", "target ≤ 2000 µs"))
+    seconds = csv_import_seconds()
+    figures["csv_import_10k_s"] = seconds
+    rows.append(("CSV import, 10k rows, s", f"{seconds:.2f}", "target ≤ 10 s"))
+    table(rows)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
