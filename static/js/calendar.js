@@ -97,10 +97,12 @@
   }
 
   function showWarning(lines) {
+    setMessage(statusArea, null);
     setMessage(alertArea, lines, "warning");
   }
 
   function showStatus(text) {
+    setMessage(alertArea, null);
     setMessage(statusArea, text, "success");
     clearTimeout(statusTimer);
     statusTimer = setTimeout(function () {
