@@ -17,7 +17,7 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -501,7 +501,13 @@ def run_worker(app: Flask, worker_id: str | None = None, once: bool = False) -> 
 
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(
-        worker.tick, "interval", seconds=1, max_instances=1, coalesce=True, id="publish"
+        worker.tick,
+        "interval",
+        seconds=1,
+        max_instances=1,
+        coalesce=True,
+        id="publish",
+        next_run_time=datetime.now(UTC),  # the first round at start, not a second later
     )
 
     def stop(signum: int, _frame: Any) -> None:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug import Request, Response
 
@@ -374,3 +380,62 @@ def test_worker_command_publishes_due_posts(app, masto_channel, mastodon):
 
     assert result.exit_code == 0, result.output
     assert reload(post).status == PostStatus.PUBLISHED
+
+
+def stopped_output(process: subprocess.Popen) -> str:
+    """The output of a process told to stop; killed (and the test failed) if it hangs."""
+    try:
+        return process.communicate(timeout=15)[0].decode()
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output = process.communicate()[0].decode()
+        pytest.fail(f"the worker did not stop on SIGTERM:\n{output}")
+
+
+def test_two_worker_processes_publish_each_post_exactly_once(pg_app, mastodon):
+    brand = make_brand(db.session)
+    channel = make_channel(
+        db.session,
+        brand,
+        "mastodon",
+        {"base_url": mastodon.base_url, "access_token": "tok"},
+        pg_app.config,
+    )
+    posts = make_posts(db.session, channel, now() - timedelta(seconds=5), count=100)
+    root = Path(__file__).resolve().parents[3]
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_app.config["DATABASE_URL"],
+        "SECRET_KEY": pg_app.config["SECRET_KEY"],
+        "OUTBOUND_ALLOW_PRIVATE": "1",
+        "HTTP_TIMEOUT": "5",
+    }
+    flask = str(Path(sys.executable).with_name("flask"))
+    workers = [
+        subprocess.Popen(
+            [flask, "--app", "app", "planner", "worker", "--worker-id", f"proc{n}"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for n in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            left = db.session.scalar(
+                select(func.count()).where(Post.status != PostStatus.PUBLISHED.value)
+            )
+            if left == 0:
+                break
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        outputs = [stopped_output(worker) for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    assert left == 0, outputs
+    assert mastodon.posted == Counter({f"pageone-{post.id}-v1": 1 for post in posts})
