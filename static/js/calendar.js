@@ -216,8 +216,9 @@
     var label = PLATFORM_LABELS[props.platform] || props.platform;
     input.title = label + " · " + input.title;
     input.className = ["pageone-post", statusClass(props.status), "status-" + props.status].join(" ");
-    // The feed says which posts may move; a viewer moves none, and nothing is resized.
-    input.startEditable = Boolean(config.canEdit && input.editable);
+    // The feed marks the posts that may not move (editable: false); a viewer moves none, and
+    // nothing is resized.
+    input.startEditable = Boolean(config.canEdit && input.editable !== false);
     input.durationEditable = false;
     delete input.editable;
     return input;
