@@ -163,14 +163,19 @@ def claim_due_posts(
     }
     if postgres:
         ids = [post_id for post_id, _ in candidates]
-        if ids:
-            session.execute(
+        # The rows are locked by this transaction; the status guard only restates the rule.
+        updated = set(
+            session.scalars(
                 update(Post)
-                .where(Post.id.in_(ids))
+                .where(Post.id.in_(ids), Post.status == PostStatus.SCHEDULED.value)
                 .values(**claim)
+                .returning(Post.id)
                 .execution_options(synchronize_session=False)
             )
-        won = candidates
+            if ids
+            else ()
+        )
+        won = [(post_id, brand_id) for post_id, brand_id in candidates if post_id in updated]
     else:
         won = [
             (post_id, brand_id)
@@ -512,6 +517,9 @@ def run_worker(app: Flask, worker_id: str | None = None, once: bool = False) -> 
 
     def stop(signum: int, _frame: Any) -> None:
         logger.info("worker %s stopping (signal %s)", worker.worker_id, signum)
+        # A second signal while the posts in flight finish takes the default action.
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         scheduler.shutdown(wait=False)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
