@@ -20,6 +20,8 @@ import json
 import time
 from collections.abc import Mapping
 
+import requests
+
 from .base import BaseAdapter, Call, Outcome, OutgoingPost, PublishResult
 
 SECRET_PREFIX = "whsec_"
@@ -95,7 +97,7 @@ class WebhookAdapter(BaseAdapter):
             )
         return self.error_result(response, call)
 
-    def error_message(self, response) -> str | None:
+    def error_message(self, response: requests.Response) -> str | None:
         message = super().error_message(response)
         if message:
             return message
