@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -439,3 +440,30 @@ def test_two_worker_processes_publish_each_post_exactly_once(pg_app, mastodon):
     assert [worker.returncode for worker in workers] == [0, 0], outputs
     assert left == 0, outputs
     assert mastodon.posted == Counter({f"pageone-{post.id}-v1": 1 for post in posts})
+
+
+@pytest.fixture
+def silent_url():
+    """A loopback server that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    server.close()
+
+
+def test_slow_platform_does_not_delay_other_posts(app, acme, masto_channel, mastodon, silent_url):
+    app.config["HTTP_TIMEOUT"] = 1.5
+    hook = make_channel(
+        db.session, acme, "webhook", {"url": silent_url, "secret": "whsec_c2VjcmV0"}, app.config
+    )
+    (slow,) = make_posts(db.session, hook, now() - timedelta(seconds=2))
+    (fast,) = make_posts(db.session, masto_channel, now() - timedelta(seconds=1))
+    started = now()
+
+    run_worker(app, "w1", once=True)
+
+    assert reload(fast).status == PostStatus.PUBLISHED
+    assert reload(fast).published_at - started < timedelta(seconds=1)
+    assert reload(slow).status != PostStatus.PUBLISHED
+    assert now() - started >= timedelta(seconds=1.5)
