@@ -61,7 +61,10 @@ def _due(now: datetime):
     )
 
 
-def _is_late(scheduled_at: datetime, next_attempt_at: datetime | None, grace: int, now: datetime):
+def _is_late(
+    scheduled_at: datetime, next_attempt_at: datetime | None, grace: int, now: datetime
+) -> bool:
+    """Whether a due post is past the grace period, counted from when it last became due."""
     due_at = max(scheduled_at, next_attempt_at) if next_attempt_at else scheduled_at
     return now - due_at > timedelta(minutes=grace)
 
