@@ -29,7 +29,7 @@ run: $(VENV)/.installed node_modules/.package-lock.json
 	@$(FLASK) demo load --if-empty
 	@echo
 	@echo "  PageOne is starting at http://$(HOST):$(PORT)/"
-	@echo "  Demo login: demo@pageone.local / demo-password   (Ctrl-C stops web and worker)"
+	@echo "  Demo login: demo@example.com / demo-password   (Ctrl-C stops web and worker)"
 	@echo
 	@trap 'kill 0' INT TERM; \
 	  if $(FLASK) planner --help 2>/dev/null | grep -q ' worker'; then $(FLASK) planner worker & fi; \

@@ -98,7 +98,7 @@ def calendar_events(
             "title": _title(text),
             "start": scheduled_at,
             "color": colour,
-            "classNames": ["status-" + status],
+            "className": "status-" + status,
             "extendedProps": props,
         }
         if status not in DRAGGABLE:
@@ -125,7 +125,7 @@ def window_events(
                     "end": iso(occ_end),
                     "display": "background",
                     "color": colour,
-                    "classNames": ["engagement-window"],
+                    "className": "engagement-window",
                     "extendedProps": {"channelId": channel.id, "window": True},
                 }
             )

@@ -12,7 +12,7 @@ from core.models import Role, User
 from planner import operations as ops
 from planner.models import Platform, Post, PostStatus
 
-DEMO_EMAIL = "demo@pageone.local"
+DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"
 
 SAMPLE_TEXTS = [
