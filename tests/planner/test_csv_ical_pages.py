@@ -258,7 +258,7 @@ def test_brand_and_channel_forms_refuse_bad_input_with_messages(client, users, b
 
 def test_demo_load_is_idempotent_and_fills_a_month(app, runner):
     result = runner.invoke(args=["demo", "load", "--if-empty"])
-    assert result.exit_code == 0 and "demo@pageone.local" in result.output
+    assert result.exit_code == 0 and "demo@example.com" in result.output
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "not loaded" in again.output
     now = datetime.now(UTC)
