@@ -333,6 +333,9 @@ class _ChannelPosts:
     """The channel's post times within one fetched range, for gap and per-day checks."""
 
     def __init__(self, instants: Sequence[datetime]) -> None:
+        # A naive time would silently be read in the server's own timezone: refuse it instead.
+        if any(instant.tzinfo is None for instant in instants):
+            raise ValueError("busy() must return timezone-aware datetimes")
         self.instants = sorted(instant.astimezone(UTC) for instant in instants)
 
     def too_close(self, when: datetime, min_gap: timedelta) -> list[datetime]:
