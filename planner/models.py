@@ -187,6 +187,8 @@ class Post(Base):
     __table_args__ = (
         Index("ix_posts_channel_scheduled", "channel_id", "scheduled_at"),
         Index("ix_posts_status_scheduled", "status", "scheduled_at"),
+        # The calendar reads a month of all the brand's channels by time.
+        Index("ix_posts_scheduled_at", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
