@@ -25,17 +25,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core import auth, web
     from planner import api as planner_api
     from planner import views as planner_views
+    from planner.reviews import api as reviews_api
+    from planner.reviews import views as reviews_views
 
     app.register_blueprint(web.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(planner_views.bp)
     app.register_blueprint(planner_api.bp)
     csrf.exempt(planner_api.bp)
+    app.register_blueprint(reviews_views.bp)
+    app.register_blueprint(reviews_views.public_bp)
+    app.register_blueprint(reviews_api.bp)
+    csrf.exempt(reviews_api.bp)
     web.register_error_handlers(app)
 
     from core.cli import register_cli
     from planner.cli import register_cli as register_planner_cli
+    from planner.reviews.cli import register_cli as register_reviews_cli
 
     register_cli(app)
     register_planner_cli(app)
+    register_reviews_cli(app)
     return app
