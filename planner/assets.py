@@ -1,0 +1,141 @@
+"""Owned assets: the pages and posts a brand publishes on places it controls.
+
+SERP measurement recognises these automatically as "owned" results. An asset is kept once per
+brand and normalised URL, so recording the same page again (a re-publish, a second worker, a
+settings page saved twice) changes nothing but fills in what was missing.
+
+The normal form matches ``serp.urls.normalize_url`` (scheme and ``www.`` dropped, host lower
+case, fragment, tracking parameters and trailing slash dropped); it is repeated here because
+the planner may not import ``serp``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.db import Base, utcnow
+from planner.models import Platform, Post
+
+
+class AssetKind(StrEnum):
+    SOCIAL_POST = "social_post"
+    REVIEWS_PAGE = "reviews_page"
+    BLOG_POST = "blog_post"
+    OTHER = "other"
+
+
+class OwnedAsset(Base):
+    __tablename__ = "owned_assets"
+    __table_args__ = (UniqueConstraint("brand_id", "normalized_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    normalized_url: Mapped[str] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(20), default=AssetKind.OTHER.value)
+    title: Mapped[str | None] = mapped_column(String(300))
+    published_at: Mapped[datetime | None]
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+_TRACKING = frozenset(
+    {"gclid", "fbclid", "msclkid", "yclid", "dclid", "gbraid", "wbraid", "mc_cid", "mc_eid"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_url(url: str) -> str:
+    """``host/path?query``: no scheme, no www., no fragment, tracking or trailing slash."""
+    url = (url or "").strip()
+    if "://" not in url:
+        url = "https://" + url.lstrip("/")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url.lower()
+    host = (parts.hostname or "").strip(".").lower()
+    host = host[4:] if host.startswith("www.") else host
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host = f"{host}:{port}"
+    pairs = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k.lower().startswith("utm_") or k.lower() in _TRACKING)
+    ]
+    query = urlencode(pairs, doseq=True) if pairs else ""
+    return host + parts.path.rstrip("/") + (f"?{query}" if query else "")
+
+
+def record_owned_asset(
+    session: Session,
+    brand_id: int,
+    url: str,
+    kind: str | AssetKind,
+    published_at: datetime | None,
+    post_id: int | None = None,
+    title: str | None = None,
+) -> OwnedAsset:
+    """The brand's asset at this URL, created once; later calls only fill in missing details."""
+    kind = AssetKind(kind).value
+    key = normalize_url(url)
+    asset = session.scalar(
+        select(OwnedAsset).where(OwnedAsset.brand_id == brand_id, OwnedAsset.normalized_url == key)
+    )
+    if asset is None:
+        asset = OwnedAsset(
+            brand_id=brand_id,
+            url=url.strip(),
+            normalized_url=key,
+            kind=kind,
+            title=(title or None) and title[:300],
+            published_at=published_at,
+            post_id=post_id,
+        )
+        session.add(asset)
+    else:
+        asset.title = asset.title or ((title or None) and title[:300])
+        asset.published_at = asset.published_at or published_at
+        asset.post_id = asset.post_id or post_id
+    session.flush()
+    return asset
+
+
+def owned_assets(session: Session, brand_id: int) -> list[OwnedAsset]:
+    """Every owned asset of the brand, newest first."""
+    return list(
+        session.scalars(
+            select(OwnedAsset)
+            .where(OwnedAsset.brand_id == brand_id)
+            .order_by(OwnedAsset.published_at.desc(), OwnedAsset.id.desc())
+        )
+    )
+
+
+def record_published_post(session: Session, post: Post) -> OwnedAsset | None:
+    """Hook for the publishing worker: a published post with a public URL is an owned asset."""
+    if not post.public_url:
+        return None
+    kind = (
+        AssetKind.BLOG_POST
+        if post.channel.platform == Platform.WORDPRESS.value
+        else AssetKind.SOCIAL_POST
+    )
+    title = (post.text.strip().splitlines() or [""])[0][:300] or None
+    return record_owned_asset(
+        session,
+        post.channel.brand_id,
+        post.public_url,
+        kind,
+        post.published_at or utcnow(),
+        post_id=post.id,
+        title=title,
+    )

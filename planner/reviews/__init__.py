@@ -1,0 +1,1 @@
+"""Promoted reviews: import, sentiment, ranking, the inbox, promotion and the public page."""

@@ -1,0 +1,104 @@
+"""Which reviews to promote first, and why: a score out of 100 in four explained parts.
+
+- rating (40): five stars 40, four stars 30.
+- sentiment (25): VADER's compound score mapped from -1..1 to 0..25 for English text; other
+  languages (and text the detector was unsure of) take the rating's share instead.
+- specificity (20): length up to 400 characters (10), and concrete details such as numbers and
+  names of products or staff (2.5 each, up to 10). Specific reviews persuade; "Great!" does not.
+- recency (15): halves every 180 days.
+
+Only reviews of four or five stars with text, whose text does not read negative, and that were
+not promoted within the brand's cool-down (90 days by default) are promotable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from planner.reviews.sentiment import NEGATIVE_BELOW
+
+WEIGHTS = {"rating": 40.0, "sentiment": 25.0, "specificity": 20.0, "recency": 15.0}
+MIN_RATING = 4
+LENGTH_FOR_FULL_MARKS = 400
+POINTS_PER_DETAIL = 2.5
+HALF_LIFE_DAYS = 180
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    """What ranking reads of a review (a row of the reviews table, or a test's own)."""
+
+    id: int
+    rating: int
+    sentiment: float | None
+    text_length: int
+    details: list[str]
+    created_at: datetime
+    last_promoted_at: datetime | None
+    language: str | None = None
+
+
+@dataclass
+class Ranked:
+    review_id: int
+    score: float
+    parts: dict[str, float]
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+def promotable(facts: ReviewFacts, now: datetime, cooldown_days: int) -> str | None:
+    """None when the review may be promoted, else the reason it may not."""
+    if facts.rating < MIN_RATING:
+        return f"{facts.rating} stars: only 4 and 5 star reviews are promoted"
+    if facts.text_length == 0:
+        return "no text to quote"
+    if facts.sentiment is not None and facts.sentiment <= NEGATIVE_BELOW:
+        return f"the text reads negative (sentiment {facts.sentiment:+.2f})"
+    if facts.last_promoted_at is not None:
+        again = facts.last_promoted_at + timedelta(days=cooldown_days)
+        if again > now:
+            return f"promoted on {facts.last_promoted_at:%Y-%m-%d}; again from {again:%Y-%m-%d}"
+    return None
+
+
+def score(facts: ReviewFacts, now: datetime) -> Ranked:
+    """The review's score and the reason behind each part."""
+    rating_share = (facts.rating - 1) / 4
+    rating = WEIGHTS["rating"] * rating_share
+    if facts.sentiment is not None:
+        sentiment = WEIGHTS["sentiment"] * (facts.sentiment + 1) / 2
+        sentiment_why = f"VADER compound {facts.sentiment:+.2f} (English text)"
+    else:
+        sentiment = WEIGHTS["sentiment"] * rating_share
+        language = facts.language or "unknown language"
+        sentiment_why = f"from the rating ({language}: text sentiment is read for English only)"
+    length_points = min(facts.text_length / LENGTH_FOR_FULL_MARKS, 1.0) * 10
+    detail_points = min(len(facts.details) * POINTS_PER_DETAIL, 10.0)
+    specificity = length_points + detail_points
+    shown = ", ".join(facts.details[:4]) or "none found"
+    age_days = max((now - facts.created_at).total_seconds() / 86400, 0.0)
+    recency = WEIGHTS["recency"] * 0.5 ** (age_days / HALF_LIFE_DAYS)
+    parts = {
+        "rating": round(rating, 1),
+        "sentiment": round(sentiment, 1),
+        "specificity": round(specificity, 1),
+        "recency": round(recency, 1),
+    }
+    reasons = {
+        "rating": f"{facts.rating} of 5 stars",
+        "sentiment": sentiment_why,
+        "specificity": f"{facts.text_length} characters; details: {shown}",
+        "recency": f"{age_days:.0f} days old",
+    }
+    return Ranked(facts.id, round(sum(parts.values()), 1), parts, reasons)
+
+
+def rank(
+    reviews: Iterable[ReviewFacts], now: datetime, cooldown_days: int = 90, limit: int | None = None
+) -> list[Ranked]:
+    """Promotable reviews, best first (ties: the older review id first, for a stable order)."""
+    ranked = [score(f, now) for f in reviews if promotable(f, now, cooldown_days) is None]
+    ranked.sort(key=lambda r: (-r.score, r.review_id))
+    return ranked[:limit] if limit is not None else ranked

