@@ -1,0 +1,457 @@
+"""Checks: claim due queries, fetch their pages, store every result, schedule the next look.
+
+A query is claimed with one guarded statement before any network call (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, ``UPDATE … WHERE claimed_by IS NULL`` and the row count on SQLite), so
+several workers never check the same query at once. A blocked or failed check is stored as such,
+with its reason, and the query is retried sooner with a growing backoff: it is a gap in the
+history, never "the result left the page".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.crypto import CredentialsUnreadable, decrypt_json
+from core.db import db, utcnow
+from planner.models import Brand
+from serp.models import CheckStatus, Schedule, SerpCheck, SerpResultRow, TrackedQuery
+from serp.parse import SerpResult
+from serp.providers import (
+    FetchOutcome,
+    HttpClient,
+    ProviderPage,
+    QuerySpec,
+    fetch_results,
+    get_provider,
+)
+from serp.urls import domain_of, normalize_url
+
+logger = logging.getLogger("serp.checks")
+
+DEFAULT_LEASE = timedelta(minutes=30)
+DEFAULT_THREADS = 8
+RAW_KEEP = timedelta(days=90)
+FIRST_RETRY = timedelta(minutes=15)
+RETRY_CAP = timedelta(hours=12)
+MAX_FAILURES = 6  # then wait for the next regular check
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- schedule -----------------------------------------------------------------------------------
+
+
+def next_scheduled(query: TrackedQuery, zone: ZoneInfo, after: datetime) -> datetime | None:
+    """The next regular check after ``after``: the query's local hour (and weekday), in UTC."""
+    if query.schedule == Schedule.MANUAL.value:
+        return None
+    local = after.astimezone(zone)
+    for days in range(0, 9):
+        day = (local + timedelta(days=days)).date()
+        if query.schedule == Schedule.WEEKLY.value and day.weekday() != query.weekday:
+            continue
+        # A local hour skipped by DST moves forward with the clock; an ambiguous one is its first.
+        candidate = datetime(day.year, day.month, day.day, query.hour, tzinfo=zone).astimezone(UTC)
+        if candidate > after:
+            return candidate
+    return None
+
+
+def retry_delay(failures: int, retry_after: float | None = None) -> timedelta:
+    """The wait before retrying after ``failures`` failed checks in a row."""
+    delay = min(FIRST_RETRY * 2 ** max(0, failures - 1), RETRY_CAP)
+    if retry_after:
+        delay = max(delay, min(timedelta(seconds=retry_after), RETRY_CAP))
+    return delay
+
+
+# --- raw pages ----------------------------------------------------------------------------------
+
+
+def compress_pages(pages: list[dict[str, Any]]) -> bytes | None:
+    if not pages:
+        return None
+    return zlib.compress(json.dumps(pages).encode(), level=6)
+
+
+def decompress_pages(blob: bytes | None) -> list[dict[str, Any]]:
+    if not blob:
+        return []
+    return json.loads(zlib.decompress(blob))
+
+
+# --- storing ------------------------------------------------------------------------------------
+
+
+def store_check(
+    session: Session,
+    query: TrackedQuery,
+    *,
+    status: str,
+    results: Iterable[SerpResult],
+    checked_at: datetime,
+    provider: str,
+    reason: str | None = None,
+    pages: list[dict[str, Any]] | None = None,
+) -> SerpCheck:
+    """A check with every result row (all positions, whoever's they are)."""
+    check = SerpCheck(
+        query_id=query.id,
+        checked_at=checked_at,
+        status=status,
+        engine=query.engine,
+        provider=provider,
+        reason=reason,
+        raw_pages=compress_pages(pages or []),
+        raw_expires_at=checked_at + RAW_KEEP if pages else None,
+    )
+    check.results = [_row(result) for result in results]
+    check.result_count = len(check.results)
+    session.add(check)
+    session.flush()
+    return check
+
+
+def _row(result: SerpResult) -> SerpResultRow:
+    return SerpResultRow(
+        position=result.position,
+        url=result.url,
+        normalized_url=normalize_url(result.url)[:2048],
+        domain=domain_of(result.url)[:255],
+        title=result.title,
+        snippet=result.snippet,
+    )
+
+
+# --- claiming -----------------------------------------------------------------------------------
+
+
+def _due(now: datetime) -> tuple[Any, ...]:
+    return (
+        TrackedQuery.deleted_at.is_(None),
+        TrackedQuery.paused.is_(False),
+        TrackedQuery.provider != "manual",
+        TrackedQuery.next_check_at <= now,
+        or_(TrackedQuery.claimed_by.is_(None), TrackedQuery.lease_until < now),
+    )
+
+
+def claim_due_checks(
+    session: Session,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta = DEFAULT_LEASE,
+) -> list[int]:
+    """Claim up to ``limit`` due queries for this worker; the caller commits before fetching."""
+    if limit <= 0:
+        return []
+    candidates = (
+        select(TrackedQuery.id)
+        .where(*_due(now))
+        .order_by(TrackedQuery.next_check_at, TrackedQuery.id)
+        .limit(limit)
+    )
+    claim = {"claimed_by": worker_id, "lease_until": now + lease}
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(
+                update(TrackedQuery)
+                .where(TrackedQuery.id.in_(ids))
+                .values(**claim)
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+    won = []
+    for query_id in list(session.scalars(candidates)):
+        result = session.execute(
+            update(TrackedQuery)
+            .where(TrackedQuery.id == query_id, *_due(now))
+            .values(**claim)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            won.append(query_id)
+    return won
+
+
+def claim_query(
+    session: Session, query_id: int, worker_id: str, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> bool:
+    """Claim one query now, due or not (a check asked for by a person); False if taken."""
+    result = session.execute(
+        update(TrackedQuery)
+        .where(
+            TrackedQuery.id == query_id,
+            TrackedQuery.deleted_at.is_(None),
+            or_(TrackedQuery.claimed_by.is_(None), TrackedQuery.lease_until < now),
+        )
+        .values(claimed_by=worker_id, lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def mark_due_now(session: Session, queries: Iterable[TrackedQuery], now: datetime) -> int:
+    """Ask the worker to check these queries at its next round."""
+    count = 0
+    for query in queries:
+        if query.deleted_at is None and query.provider != "manual":
+            query.next_check_at = now
+            count += 1
+    session.flush()
+    return count
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+def query_spec(query: TrackedQuery) -> QuerySpec:
+    return QuerySpec(
+        text=query.text,
+        engine=query.engine,
+        language=query.language,
+        country=query.country,
+        device=query.device,
+        depth=query.depth,
+    )
+
+
+def provider_settings(query: TrackedQuery, config: Mapping[str, Any]) -> dict[str, Any]:
+    return decrypt_json(query.provider_settings_encrypted, dict(config))
+
+
+def _fetch(
+    client: HttpClient, query: TrackedQuery, config: Mapping[str, Any]
+) -> tuple[FetchOutcome, str]:
+    try:
+        settings = provider_settings(query, config)
+    except CredentialsUnreadable:
+        return FetchOutcome(
+            CheckStatus.ERROR.value, [], [], "the provider settings cannot be decrypted"
+        ), query.provider
+    try:
+        provider = get_provider(query.provider, client)
+    except ValueError as exc:
+        return FetchOutcome(CheckStatus.ERROR.value, [], [], str(exc)), query.provider
+    problems = provider.problems(query.engine, settings)
+    if problems:
+        return FetchOutcome(CheckStatus.ERROR.value, [], [], " ".join(problems)), provider.name
+    return fetch_results(provider, query_spec(query), settings), provider.name
+
+
+def record_outcome(
+    session: Session,
+    query: TrackedQuery,
+    outcome: FetchOutcome,
+    provider: str,
+    worker_id: str,
+    checked_at: datetime,
+) -> SerpCheck:
+    """Store the check and schedule the query's next one (only while this worker holds it)."""
+    check = store_check(
+        session,
+        query,
+        status=outcome.status,
+        results=outcome.results,
+        checked_at=checked_at,
+        provider=provider,
+        reason=outcome.reason,
+        pages=outcome.pages,
+    )
+    zone = ZoneInfo(session.get(Brand, query.brand_id).timezone)
+    now = utcnow()
+    if outcome.status == CheckStatus.OK.value:
+        values = {"failures": 0, "next_check_at": next_scheduled(query, zone, now)}
+    else:
+        failures = query.failures + 1
+        regular = next_scheduled(query, zone, now)
+        retry_at = now + retry_delay(failures, outcome.retry_after)
+        if failures > MAX_FAILURES or (regular is not None and regular <= retry_at):
+            retry_at = regular
+        values = {"failures": failures, "next_check_at": retry_at}
+    session.execute(
+        update(TrackedQuery)
+        .where(TrackedQuery.id == query.id, TrackedQuery.claimed_by == worker_id)
+        .values(last_checked_at=checked_at, claimed_by=None, lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return check
+
+
+def run_check(app: Flask, query_id: int, worker_id: str, client: HttpClient | None = None) -> str:
+    """Check one claimed query: fetch (outside any transaction), then store; its status."""
+    with app.app_context():
+        client = client or HttpClient(app.config)
+        with db.job_session() as session:
+            query = session.get(TrackedQuery, query_id)
+            if query is None:
+                return "gone"
+            session.expunge(query)
+        checked_at = utcnow()
+        try:
+            outcome, provider = _fetch(client, query, app.config)
+        except Exception as exc:  # noqa: BLE001 - a provider bug is stored as an error, not lost
+            logger.exception("check of query %s failed", query_id)
+            outcome = FetchOutcome(CheckStatus.ERROR.value, [], [], f"internal error: {exc!r}")
+            provider = query.provider
+        with db.job_session() as session:
+            fresh = session.get(TrackedQuery, query_id)
+            if fresh is None:  # purged while it was being checked
+                return "gone"
+            record_outcome(session, fresh, outcome, provider, worker_id, checked_at)
+        if outcome.status != CheckStatus.OK.value:
+            logger.info("query %s: %s (%s)", query_id, outcome.status, outcome.reason)
+        return outcome.status
+
+
+def run_queries(
+    app: Flask,
+    query_ids: list[int],
+    worker_id: str,
+    *,
+    threads: int | None = None,
+    on_done: Callable[[int, str], None] | None = None,
+) -> dict[str, int]:
+    """Run claimed queries on a thread pool; counts of each outcome."""
+    counts = {"claimed": len(query_ids), "ok": 0, "blocked": 0, "error": 0, "gone": 0}
+    if not query_ids:
+        return counts
+    client = HttpClient(app.config)
+    workers = threads or int(app.config.get("SERP_CHECK_THREADS", DEFAULT_THREADS))
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="serp") as pool:
+        futures = {pool.submit(run_check, app, qid, worker_id, client): qid for qid in query_ids}
+        for future in as_completed(futures):
+            try:
+                status = future.result()
+            except Exception:  # noqa: BLE001 - e.g. the database went away; the lease expires
+                logger.exception("check of query %s was not recorded", futures[future])
+                status = "error"
+            counts[status] = counts.get(status, 0) + 1
+            if on_done is not None:
+                on_done(futures[future], status)
+    return counts
+
+
+def run_due_checks(
+    app: Flask,
+    limit: int = 100,
+    worker_id: str | None = None,
+    *,
+    threads: int | None = None,
+    on_claimed: Callable[[int], None] | None = None,
+    on_done: Callable[[int, str], None] | None = None,
+) -> dict[str, int]:
+    """Claim up to ``limit`` due queries, check them in parallel; counts of each outcome."""
+    worker_id = worker_id or default_worker_id()
+    with app.app_context():
+        with db.job_session() as session:
+            ids = claim_due_checks(session, worker_id, utcnow(), limit)
+    if on_claimed is not None:
+        on_claimed(len(ids))
+    return run_queries(app, ids, worker_id, threads=threads, on_done=on_done)
+
+
+def check_now(app: Flask, query_id: int, worker_id: str | None = None) -> str:
+    """Check one query at once, whatever its schedule; "busy" when another worker holds it."""
+    worker_id = worker_id or default_worker_id()
+    with app.app_context():
+        with db.job_session() as session:
+            query = session.get(TrackedQuery, query_id)
+            if query is None or query.deleted_at is not None:
+                return "gone"
+            if not claim_query(session, query_id, worker_id, utcnow()):
+                return "busy"
+    return run_check(app, query_id, worker_id)
+
+
+# --- reparse, purge, expiry ---------------------------------------------------------------------
+
+
+def reparse_check(session: Session, check: SerpCheck, config: Mapping[str, Any]) -> bool:
+    """Read a check's stored pages again with today's parser; whether anything changed."""
+    pages = decompress_pages(check.raw_pages)
+    if not pages:
+        return False
+    query = check.query
+    provider = get_provider(check.provider, HttpClient(config))
+    spec = query_spec(query)
+    results: list[SerpResult] = []
+    seen: set[str] = set()
+    status, reason = CheckStatus.OK.value, None
+    for index, page in enumerate(pages):
+        read: ProviderPage = provider.parse_raw(page["body"], page["format"], spec)
+        if read.status != CheckStatus.OK.value:
+            status = read.status
+            reason = read.reason if not index else f"page {index + 1}: {read.reason}"
+            break
+        for result in read.results:
+            key = normalize_url(result.url)
+            if key not in seen:
+                seen.add(key)
+                results.append(
+                    SerpResult(len(results) + 1, result.url, result.title, result.snippet)
+                )
+    if check.provider != "manual" or pages[0]["format"] != "csv":
+        results = results[: query.depth]
+    before = (check.status, [(r.position, r.url, r.title, r.snippet) for r in check.results])
+    after = (status, [(r.position, r.url, r.title, r.snippet) for r in results])
+    if before == after:
+        return False
+    check.status, check.reason = status, reason
+    check.results = [_row(result) for result in results]
+    check.result_count = len(check.results)
+    session.flush()
+    return True
+
+
+def reparse(
+    session: Session, config: Mapping[str, Any], query_id: int | None = None
+) -> dict[str, int]:
+    """Re-read every stored raw page (of one query, or all); counts of checks read and changed."""
+    statement = select(SerpCheck).where(SerpCheck.raw_pages.is_not(None)).order_by(SerpCheck.id)
+    if query_id is not None:
+        statement = statement.where(SerpCheck.query_id == query_id)
+    counts = {"read": 0, "changed": 0}
+    for check in session.scalars(statement):
+        counts["read"] += 1
+        if reparse_check(session, check, config):
+            counts["changed"] += 1
+    return counts
+
+
+def purge_query(session: Session, query_id: int) -> int:
+    """Delete a query and all its history for good; the number of checks removed."""
+    check_ids = select(SerpCheck.id).where(SerpCheck.query_id == query_id)
+    session.execute(delete(SerpResultRow).where(SerpResultRow.check_id.in_(check_ids)))
+    removed = session.execute(delete(SerpCheck).where(SerpCheck.query_id == query_id)).rowcount
+    session.execute(delete(TrackedQuery).where(TrackedQuery.id == query_id))
+    session.expire_all()
+    return removed
+
+
+def expire_raw_pages(session: Session, now: datetime) -> int:
+    """Drop stored raw pages past their keep date; rows and statuses stay."""
+    result = session.execute(
+        update(SerpCheck)
+        .where(SerpCheck.raw_pages.is_not(None), SerpCheck.raw_expires_at < now)
+        .values(raw_pages=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
