@@ -9,6 +9,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner.assets import OwnedAsset
 from planner.models import Channel, Post, PostStatus
 from serp.models import Label, MatchType
 from serp.urls import domain_of, normalize_domain, normalize_url
@@ -35,11 +36,12 @@ def normalize_pattern(match_type: str, pattern: str) -> str:
 
 
 def owned_urls_for_brand(session: Session, brand_id: int) -> set[str]:
-    """Pages the brand owns, recognised without a rule: for now its published posts' URLs.
-
-    The single place to extend with further owned assets (promoted-review pages, sites).
+    """Pages the brand owns, recognised without a rule: the planner's owned assets (review pages,
+    blog posts, ...) and the public URLs of its published posts (also those published before
+    assets were recorded). The single place to extend with further kinds of owned pages.
     """
-    rows = session.scalars(
+    assets = session.scalars(select(OwnedAsset.url).where(OwnedAsset.brand_id == brand_id))
+    posts = session.scalars(
         select(Post.public_url)
         .join(Channel, Post.channel_id == Channel.id)
         .where(
@@ -48,7 +50,7 @@ def owned_urls_for_brand(session: Session, brand_id: int) -> set[str]:
             Post.public_url.is_not(None),
         )
     )
-    return {url for url in rows if url}
+    return {url for url in [*assets, *posts] if url}
 
 
 class Classifier:

@@ -6,6 +6,7 @@ import pytest
 
 from core.db import db
 from planner import operations as planner_ops
+from planner.assets import record_owned_asset
 from planner.models import Post, PostStatus
 from serp import operations as ops
 from serp.labels import Classifier, Rule, classifier_for_brand, classify, owned_urls_for_brand
@@ -60,7 +61,7 @@ def test_owned_urls_are_recognised_but_an_exact_rule_overrules():
     assert Classifier(broad, owned).label("https://acme.example/blog/new-bread") == "owned"
 
 
-def test_published_posts_of_the_brand_are_its_owned_urls(app, brand, users):
+def test_owned_assets_and_published_posts_of_the_brand_are_owned(app, brand, users):
     channel = planner_ops.create_channel(db.session, brand, users["admin"], platform="wordpress")
     other = planner_ops.create_brand(db.session, name="Other", timezone="UTC", creator=None)
     other_channel = planner_ops.create_channel(db.session, other, None, platform="wordpress")
@@ -70,8 +71,16 @@ def test_published_posts_of_the_brand_are_its_owned_urls(app, brand, users):
         (other_channel, PostStatus.PUBLISHED, "https://other.example/c"),
     ]:
         db.session.add(Post(channel=chan, text="t", status=status.value, public_url=url))
+    record_owned_asset(db.session, brand.id, "https://acme.example/reviews/", "reviews_page", None)
     db.session.commit()
-    assert owned_urls_for_brand(db.session, brand.id) == {"https://acme.example/blog/a"}
+    assert owned_urls_for_brand(db.session, brand.id) == {
+        "https://acme.example/blog/a",
+        "https://acme.example/reviews/",
+    }
+    assert (
+        classify("https://www.acme.example/reviews", [], owned_urls_for_brand(db.session, brand.id))
+        == "owned"
+    )
     assert (
         classifier_for_brand(db.session, brand.id).label("https://acme.example/blog/a") == "owned"
     )
@@ -100,3 +109,18 @@ def test_rule_validation_lists_every_problem(app, brand, users):
     with pytest.raises(ops.SerpError):
         ops.save_rule(db.session, brand.id, users["viewer"], match_type="domain",
                       pattern="x.example", label="neutral")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://WWW.Example.COM/Path/?utm_source=x&b=1#f",
+        "http://example.com:8080/a/?gclid=1",
+        "example.com",
+        "https://example.com:443/reviews",
+    ],
+)
+def test_planner_owned_assets_use_the_same_normal_form(url):
+    from planner.assets import normalize_url as planner_normalize
+
+    assert planner_normalize(url) == normalize_url(url)
