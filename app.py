@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner import views as planner_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
+    from serp import api as serp_api
 
     app.register_blueprint(web.bp)
     app.register_blueprint(auth.bp)
@@ -37,13 +38,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reviews_views.public_bp)
     app.register_blueprint(reviews_api.bp)
     csrf.exempt(reviews_api.bp)
+    app.register_blueprint(serp_api.bp)
+    csrf.exempt(serp_api.bp)
     web.register_error_handlers(app)
 
     from core.cli import register_cli
     from planner.cli import register_cli as register_planner_cli
     from planner.reviews.cli import register_cli as register_reviews_cli
+    from serp.cli import register_cli as register_serp_cli
 
     register_cli(app)
     register_planner_cli(app)
     register_reviews_cli(app)
+    register_serp_cli(app)
     return app

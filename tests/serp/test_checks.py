@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
-from werkzeug import Request, Response
 
 from core.db import db, utcnow
 from serp import checks
@@ -25,24 +24,7 @@ from serp.checks import (
 from serp.labels import classifier_for_brand
 from serp.models import SerpCheck, SerpResultRow, TrackedQuery
 
-from .conftest import fixture_text, make_query
-from .test_providers import bing_page
-
-
-@pytest.fixture
-def engine_server(app, httpserver):
-    """A fake Bing at loopback: answers pages from `state["page"]` (a callable of start)."""
-    state = {"page": lambda start: bing_page(start), "status": 200}
-
-    def answer(request: Request) -> Response:
-        start = int(request.args.get("first", "1")) - 1
-        return Response(
-            state["page"](start), status=state["status"], content_type="text/html; charset=utf-8"
-        )
-
-    httpserver.expect_request("/search").respond_with_handler(answer)
-    app.config["SERP_ENGINE_URLS"] = {"bing": httpserver.url_for("/search")}
-    return state
+from .conftest import bing_page, fixture_text, make_query
 
 
 def bing_query(app, brand, **values):

@@ -14,17 +14,7 @@ from serp.models import CheckStatus
 from serp.providers import HttpClient, QuerySpec, fetch_results, get_provider
 from serp.providers.http import TokenBucket, limiter_for, parse_retry_after
 
-from .conftest import FAST, fixture_text
-
-
-def bing_page(start: int, count: int = 10) -> str:
-    items = "".join(
-        f'<li class="b_algo"><h2><a href="https://site{i}.example.com/page">Result {i}</a></h2>'
-        f"<p>Snippet {i}</p></li>"
-        for i in range(start, start + count)
-    )
-    head = "<html><head><title>q - Search</title></head>"
-    return f'{head}<body><ol id="b_results">{items}</ol></body></html>'
+from .conftest import FAST, bing_page, fixture_text
 
 
 def client_for(httpserver, provider: str, sleep=None, **extra) -> HttpClient:

@@ -1,0 +1,319 @@
+"""JSON API of search tracking under /api/v1: tracked queries, label rules, uploads, history."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_login import current_user
+
+from core.db import db, utcnow
+from core.models import Role
+from planner import operations as planner_ops
+from planner.api import ApiError, api_auth, body, parse_instant
+from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
+from serp import operations as ops
+from serp.checks import mark_due_now
+from serp.labels import classifier_for_brand
+from serp.models import SerpCheck, TrackedQuery
+from serp.serialize import check_dict, query_dict, rule_dict
+
+bp = Blueprint("serp_api", __name__, url_prefix="/api/v1")
+
+MAX_HISTORY = 1000
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+@bp.errorhandler(ApiError)
+def api_error(exc: ApiError) -> Any:
+    return jsonify(error=exc.message, errors=exc.errors), exc.status
+
+
+@bp.errorhandler(planner_ops.NotFound)
+def not_found(exc: planner_ops.NotFound) -> Any:
+    return jsonify(error=str(exc), errors=exc.errors), 404
+
+
+@bp.errorhandler(planner_ops.PlannerError)
+def refused(exc: planner_ops.PlannerError) -> Any:
+    return jsonify(error=exc.errors[0], errors=exc.errors), 422
+
+
+def _brand(brand_id: int):
+    return planner_ops.brand_for(db.session, current_user, brand_id)
+
+
+def _query(query_id: int) -> TrackedQuery:
+    return ops.query_for(db.session, current_user, query_id)
+
+
+def _config() -> dict[str, Any]:
+    return current_app.config
+
+
+# --- tracked queries ----------------------------------------------------------------------------
+
+
+@bp.get("/brands/<int:brand_id>/serp/queries")
+@api_auth()
+def list_queries(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    include_deleted = request.args.get("include_deleted") in ("1", "true", "yes")
+    queries = ops.queries_of(db.session, brand.id, include_deleted)
+    return jsonify(queries=[query_dict(q, _config()) for q in queries])
+
+
+@bp.post("/brands/<int:brand_id>/serp/queries")
+@api_auth(Role.EDITOR)
+def create_query(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    query = ops.create_query(
+        db.session, brand, current_user, body(), config=_config(), now=utcnow()
+    )
+    db.session.commit()
+    return jsonify(query_dict(query, _config())), 201
+
+
+@bp.get("/serp/queries/<int:query_id>")
+@api_auth()
+def get_query(query_id: int) -> Any:
+    return jsonify(query_dict(_query(query_id), _config()))
+
+
+@bp.patch("/serp/queries/<int:query_id>")
+@api_auth(Role.EDITOR)
+def update_query(query_id: int) -> Any:
+    query = _query(query_id)
+    data = body()
+    unknown = sorted(set(data) - set(ops.QUERY_FIELDS) - {"provider_settings"})
+    if unknown:
+        raise ApiError(422, f"Unknown fields: {', '.join(unknown)}.")
+    ops.update_query(db.session, query, current_user, data, config=_config(), now=utcnow())
+    db.session.commit()
+    return jsonify(query_dict(query, _config()))
+
+
+@bp.delete("/serp/queries/<int:query_id>")
+@api_auth(Role.EDITOR)
+def delete_query(query_id: int) -> Any:
+    query = _query(query_id)
+    if query.deleted_at is None:
+        ops.delete_query(db.session, query, current_user, utcnow())
+        db.session.commit()
+    return "", 204
+
+
+@bp.post("/serp/queries/<int:query_id>/check")
+@api_auth(Role.EDITOR)
+def check_query(query_id: int) -> Any:
+    """Ask the worker to check the query at its next round (within a minute)."""
+    query = _query(query_id)
+    if query.deleted_at is not None or query.provider == "manual":
+        raise ApiError(422, "This query is not fetched: it is deleted or takes uploads only.")
+    mark_due_now(db.session, [query], utcnow())
+    db.session.commit()
+    return jsonify(query_dict(query, _config())), 202
+
+
+@bp.get("/brands/<int:brand_id>/serp/progress")
+@api_auth()
+def progress(brand_id: int) -> Any:
+    """Counts for a "check all now" progress bar: waiting, being checked, done since a time."""
+    brand = _brand(brand_id)
+    since = parse_instant(request.args.get("since"), "since") if "since" in request.args else None
+    return jsonify(ops.check_progress(db.session, brand.id, since, utcnow()))
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+def _history_args() -> tuple[int, datetime | None]:
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        raise ApiError(422, "'limit' must be a whole number.") from None
+    if not 1 <= limit <= MAX_HISTORY:
+        raise ApiError(422, f"'limit' must be between 1 and {MAX_HISTORY}.")
+    since = parse_instant(request.args["since"], "since") if "since" in request.args else None
+    return limit, since
+
+
+@bp.get("/serp/queries/<int:query_id>/history")
+@api_auth()
+def query_history(query_id: int) -> Any:
+    """The query's checks, newest first, each with every result and its label."""
+    query = _query(query_id)
+    limit, since = _history_args()
+    classifier = classifier_for_brand(db.session, query.brand_id)
+    checks = ops.history(db.session, query.id, limit, since)
+    return jsonify(
+        query=query_dict(query, _config()), checks=[check_dict(c, classifier) for c in checks]
+    )
+
+
+EXPORT_COLUMNS = (
+    "query_id",
+    "query",
+    "checked_at",
+    "status",
+    "reason",
+    "position",
+    "url",
+    "normalized_url",
+    "domain",
+    "title",
+    "label",
+)
+
+
+def _cell(value: Any) -> Any:
+    # A cell starting with = + - @ runs as a formula in spreadsheets; quote it as text.
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
+def history_csv_lines(query: TrackedQuery, checks: list[SerpCheck], classifier) -> Iterator[str]:
+    """One line per result; a check without results (blocked, error, empty) gets one line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for check in sorted(checks, key=lambda c: (c.checked_at, c.id)):
+        base = [query.id, _cell(query.text), check.checked_at.isoformat(), check.status]
+        reason = _cell(check.reason or "")
+        if not check.results:
+            writer.writerow([*base, reason, "", "", "", "", "", ""])
+        for row in check.results:
+            label = classifier.label(row.normalized_url, normalized=True) or ""
+            writer.writerow(
+                [*base, reason, row.position, row.url, row.normalized_url, row.domain,
+                 _cell(row.title), label]
+            )  # fmt: skip
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+@bp.get("/serp/queries/<int:query_id>/history.csv")
+@api_auth()
+def query_history_csv(query_id: int) -> Any:
+    query = _query(query_id)
+    since = parse_instant(request.args["since"], "since") if "since" in request.args else None
+    classifier = classifier_for_brand(db.session, query.brand_id)
+    checks = ops.history(db.session, query.id, None, since)
+    filename = f"serp-query-{query.id}-{datetime.now(UTC):%Y%m%d}.csv"
+    return Response(
+        "".join(history_csv_lines(query, checks, classifier)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+def upload_kind(filename: str, content_type: str, given: str | None) -> str:
+    if given in ("html", "csv"):
+        return given
+    name = filename.lower()
+    if name.endswith(".csv") or "csv" in content_type:
+        return "csv"
+    if name.endswith((".html", ".htm")) or "html" in content_type:
+        return "html"
+    raise ApiError(422, "Say what the upload is: kind=html or kind=csv (or name the file so).")
+
+
+def decode_upload(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Saved result pages are sometimes in a legacy charset; keep what can be read.
+        return data.decode("latin-1")
+
+
+@bp.post("/serp/queries/<int:query_id>/uploads")
+@api_auth(Role.EDITOR)
+def upload(query_id: int) -> Any:
+    """A saved result page (HTML) or a CSV of checks, as a multipart `file` or the raw body."""
+    query = _query(query_id)
+    file = request.files.get("file")
+    if file is not None:
+        content, filename, content_type = file.read(), file.filename or "", file.mimetype or ""
+    else:
+        content, filename, content_type = request.get_data(), "", request.mimetype or ""
+    if not content:
+        raise ApiError(422, "Send the page or CSV as the `file` field or as the request body.")
+    kind = upload_kind(filename, content_type, request.values.get("kind"))
+    checked_at = (
+        parse_instant(request.values["checked_at"], "checked_at")
+        if request.values.get("checked_at")
+        else utcnow()
+    )
+    checks = ops.import_upload(
+        db.session,
+        query,
+        current_user,
+        content=decode_upload(content),
+        kind=kind,
+        checked_at=checked_at,
+    )
+    db.session.commit()
+    classifier = classifier_for_brand(db.session, query.brand_id)
+    return jsonify(checks=[check_dict(c, classifier) for c in checks]), 201
+
+
+# --- label rules --------------------------------------------------------------------------------
+
+
+@bp.get("/brands/<int:brand_id>/serp/labels")
+@api_auth()
+def list_rules(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    return jsonify(labels=[rule_dict(r) for r in ops.rules_of(db.session, brand.id)])
+
+
+@bp.post("/brands/<int:brand_id>/serp/labels")
+@api_auth(Role.EDITOR)
+def create_rule(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    data = body()
+    rule = ops.save_rule(
+        db.session,
+        brand.id,
+        current_user,
+        match_type=data.get("match_type", "exact"),
+        pattern=data.get("pattern"),
+        label=data.get("label"),
+        note=str(data.get("note") or ""),
+    )
+    db.session.commit()
+    return jsonify(rule_dict(rule)), 201
+
+
+@bp.get("/serp/labels/<int:rule_id>")
+@api_auth()
+def get_rule(rule_id: int) -> Any:
+    return jsonify(rule_dict(ops.rule_for(db.session, current_user, rule_id)))
+
+
+@bp.patch("/serp/labels/<int:rule_id>")
+@api_auth(Role.EDITOR)
+def update_rule(rule_id: int) -> Any:
+    rule = ops.rule_for(db.session, current_user, rule_id)
+    ops.update_rule(db.session, rule, current_user, body())
+    db.session.commit()
+    return jsonify(rule_dict(rule))
+
+
+@bp.delete("/serp/labels/<int:rule_id>")
+@api_auth(Role.EDITOR)
+def delete_rule(rule_id: int) -> Any:
+    rule = ops.rule_for(db.session, current_user, rule_id)
+    ops.delete_rule(db.session, rule, current_user)
+    db.session.commit()
+    return "", 204
