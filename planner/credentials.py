@@ -1,0 +1,169 @@
+"""A channel's platform credentials: which fields each platform needs, saving them encrypted, and
+what may be shown about them (which keys are set, and since when; never a value of a secret)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.crypto import CredentialsUnreadable, decrypt_json, encrypt_json
+from core.models import AuditEntry, Role, User
+from planner.models import Channel
+from planner.operations import PlannerError
+from planner.publishing.adapters import get_adapter
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    key: str
+    label: str
+    secret: bool
+    required: bool
+    hint: str = ""
+
+
+# Labels and hints in the user's words; the required keys come from each adapter.
+_LABELS: dict[str, tuple[str, bool, str]] = {
+    "base_url": ("API base URL", False, "Only to reach a different server than the default."),
+    "access_token": ("Access token", True, ""),
+    "handle": ("Handle", False, "e.g. acme.bsky.social"),
+    "app_password": ("App password", True, "An app password, never the account password."),
+    "service": ("Service", False, "The PDS or entryway; default https://bsky.social."),
+    "page_id": ("Page ID", False, ""),
+    "page_access_token": ("Page access token", True, "A Page token with pages_manage_posts."),
+    "graph_version": ("Graph API version", False, "e.g. v23.0; empty for the default."),
+    "ig_user_id": ("Instagram user ID", False, ""),
+    "author_urn": ("Author URN", False, "urn:li:person:… or urn:li:organization:…"),
+    "api_version": ("API version", False, "YYYYMM; empty for the default."),
+    "site_url": ("Site URL", False, "e.g. https://blog.example.com"),
+    "username": ("User name", False, ""),
+    "url": ("Receiver URL", True, "Kept secret: many receivers put a token in it."),
+    "secret": ("Signing secret", True, "whsec_ followed by base64."),
+}
+
+_OPTIONAL: dict[str, tuple[str, ...]] = {
+    "bluesky": ("service",),
+    "facebook": ("graph_version", "base_url"),
+    "instagram": ("graph_version", "base_url"),
+    "linkedin": ("api_version", "base_url"),
+    "x": ("base_url",),
+}
+
+
+def credential_fields(platform: str) -> list[CredentialField]:
+    """The form fields of a platform: its adapter's required keys, then the optional ones."""
+    required = get_adapter(platform).required_credentials
+    fields = []
+    for key in (*required, *_OPTIONAL.get(platform, ())):
+        label, secret, hint = _LABELS.get(key, (key.replace("_", " ").capitalize(), True, ""))
+        fields.append(CredentialField(key, label, secret, key in required, hint))
+    return fields
+
+
+@dataclass(frozen=True)
+class CredentialsState:
+    """What the channel page may say about stored credentials."""
+
+    keys_set: list[str]
+    public_values: dict[str, str]
+    saved_at: datetime | None
+    unreadable: bool
+
+
+def credentials_state(
+    session: Session, channel: Channel, config: Mapping[str, Any]
+) -> CredentialsState:
+    stored: dict[str, Any] = {}
+    unreadable = False
+    try:
+        stored = decrypt_json(channel.credentials_encrypted, dict(config))
+    except CredentialsUnreadable:
+        unreadable = True
+    public = {
+        f.key: str(stored[f.key])
+        for f in credential_fields(channel.platform)
+        if not f.secret and stored.get(f.key)
+    }
+    saved_at = session.scalar(
+        select(AuditEntry.at)
+        .where(
+            AuditEntry.object_type == "channel",
+            AuditEntry.object_id == channel.id,
+            AuditEntry.action == "channel.credentials_saved",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return CredentialsState(
+        keys_set=[key for key, value in stored.items() if value],
+        public_values=public,
+        saved_at=saved_at if channel.credentials_encrypted else None,
+        unreadable=unreadable,
+    )
+
+
+def save_credentials(
+    session: Session,
+    channel: Channel,
+    actor: User,
+    values: Mapping[str, str],
+    config: Mapping[str, Any],
+) -> list[str]:
+    """Store the channel's credentials encrypted; an empty secret field keeps the stored value.
+
+    Clears ``needs_reauth``. Returns the keys that are set. The audit entry names keys, never
+    values.
+    """
+    if not actor.has_role(Role.ADMIN):
+        raise PlannerError("Only admins change a channel's credentials.")
+    fields = credential_fields(channel.platform)
+    try:
+        current = decrypt_json(channel.credentials_encrypted, dict(config))
+    except CredentialsUnreadable:
+        current = {}  # unreadable with this key: whatever is entered now replaces it
+    merged: dict[str, str] = {}
+    for f in fields:
+        given = (values.get(f.key) or "").strip()
+        if given:
+            merged[f.key] = given
+        elif f.secret and current.get(f.key):
+            merged[f.key] = str(current[f.key])
+    problem = get_adapter(channel.platform).check_credentials(merged)
+    if problem:
+        raise PlannerError(problem)
+    channel.credentials_encrypted = encrypt_json(merged, dict(config))
+    was_reauth = channel.needs_reauth
+    channel.needs_reauth = False
+    audit.record(
+        session,
+        actor,
+        "channel.credentials_saved",
+        "channel",
+        channel.id,
+        brand_id=channel.brand_id,
+        keys=sorted(merged),
+        cleared_reauth=was_reauth,
+    )
+    session.flush()
+    return sorted(merged)
+
+
+def remove_credentials(session: Session, channel: Channel, actor: User) -> None:
+    if not actor.has_role(Role.ADMIN):
+        raise PlannerError("Only admins change a channel's credentials.")
+    channel.credentials_encrypted = None
+    audit.record(
+        session,
+        actor,
+        "channel.credentials_removed",
+        "channel",
+        channel.id,
+        brand_id=channel.brand_id,
+    )
+    session.flush()
