@@ -436,6 +436,14 @@ def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
                 )
         with db.job_session() as session:
             applied = record_outcome(session, post_id, worker_id, prepared, result, utcnow())
+        if applied:
+            # After the outcome is committed: a mail or webhook failure cannot change it.
+            try:
+                from planner.notifications import notify_outcome
+
+                notify_outcome(app, post_id, result.outcome.value)
+            except Exception:  # noqa: BLE001
+                logger.exception("notifying about post %s failed", post_id)
         return result.outcome if applied else None
 
 

@@ -1,0 +1,195 @@
+"""Telling people when publishing needs them: a post failed, may or may not have been published,
+or a channel must be connected again. Email to the brand's admins, and a JSON event to the
+operator's webhook (NOTIFY_WEBHOOK_URL) when one is set."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import db, utcnow
+from core.mail import send_mail
+from core.models import Role, User
+from core.outbound import check_url
+from planner.models import BrandMember, Post, PostStatus
+from planner.serialize import iso
+
+logger = logging.getLogger("planner.notifications")
+
+# Worker outcomes that need a person, by the event name sent out.
+EVENTS = {
+    "failed": "post.failed",
+    "unconfirmed": "post.unconfirmed",
+    "reauth": "channel.needs_reauth",
+}
+
+_SUBJECTS = {
+    "post.failed": "{brand}: a post to {channel} failed",
+    "post.unconfirmed": "{brand}: check {channel} — a post may or may not have been published",
+    "channel.needs_reauth": "{brand}: connect {channel} again",
+}
+
+_ADVICE = {
+    "post.failed": "The platform did not publish the post. Open it to see why, fix it and "
+    "schedule it again.",
+    "post.unconfirmed": "The request may have reached the platform. Check the platform before "
+    "re-sending, then say on the post's page whether it was published.",
+    "channel.needs_reauth": "The platform no longer accepts the channel's credentials. An admin "
+    "must enter new ones on the channel's page; until then its posts fail.",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    post_id: int
+    brand_id: int
+    brand: str
+    channel_id: int
+    channel: str
+    platform: str
+    status: str
+    reason: str | None
+    scheduled_at: str | None
+    post_url: str | None
+    channel_url: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event": self.name,
+            "at": iso(utcnow()),
+            "post": {
+                "id": self.post_id,
+                "status": self.status,
+                "scheduled_at": self.scheduled_at,
+                "reason": self.reason,
+                "url": self.post_url,
+            },
+            "channel": {
+                "id": self.channel_id,
+                "name": self.channel,
+                "platform": self.platform,
+                "url": self.channel_url,
+            },
+            "brand": {"id": self.brand_id, "name": self.brand},
+        }
+
+
+def event_name(outcome: str, post_status: str) -> str | None:
+    """The event a worker outcome raises, if any (a retry that gave up is a failure)."""
+    if outcome == "reauth":
+        return EVENTS["reauth"]
+    if post_status == PostStatus.FAILED:
+        return EVENTS["failed"]
+    if post_status == PostStatus.UNCONFIRMED:
+        return EVENTS["unconfirmed"]
+    return None
+
+
+def brand_admin_emails(session: Session, brand_id: int) -> list[str]:
+    """Addresses of the brand's active members with the admin role."""
+    return list(
+        session.scalars(
+            select(User.email)
+            .join(BrandMember, BrandMember.user_id == User.id)
+            .where(
+                BrandMember.brand_id == brand_id,
+                User.role == Role.ADMIN.value,
+                User.active.is_(True),
+            )
+            .order_by(User.email)
+        )
+    )
+
+
+def build_event(post: Post, name: str, base_url: str | None) -> Event:
+    channel = post.channel
+    return Event(
+        name=name,
+        post_id=post.id,
+        brand_id=channel.brand_id,
+        brand=channel.brand.name,
+        channel_id=channel.id,
+        channel=channel.name,
+        platform=channel.platform,
+        status=post.status,
+        reason=post.last_error,
+        scheduled_at=iso(post.scheduled_at),
+        post_url=f"{base_url}/posts/{post.id}" if base_url else None,
+        channel_url=f"{base_url}/channels/{channel.id}" if base_url else None,
+    )
+
+
+def mail_text(event: Event) -> str:
+    lines = [
+        _ADVICE[event.name],
+        "",
+        f"Brand:   {event.brand}",
+        f"Channel: {event.channel} ({event.platform})",
+        f"Post:    {event.post_id}, due {event.scheduled_at or 'without a date'}",
+        f"Status:  {event.status.replace('_', ' ')}",
+    ]
+    if event.reason:
+        lines.append(f"Reason:  {event.reason}")
+    if event.name == "channel.needs_reauth" and event.channel_url:
+        lines += ["", f"Channel: {event.channel_url}"]
+    if event.post_url:
+        lines += ["", f"Open the post: {event.post_url}"]
+    return "\n".join(lines) + "\n"
+
+
+def send_webhook(config: Mapping[str, Any], payload: dict[str, Any]) -> None:
+    """POST the event to NOTIFY_WEBHOOK_URL through the outbound guard, never following
+    redirects."""
+    url = config["NOTIFY_WEBHOOK_URL"]
+    check_url(url, allow_private=bool(config.get("OUTBOUND_ALLOW_PRIVATE")))
+    timeout = float(config.get("HTTP_TIMEOUT") or 10)
+    response = requests.post(
+        url,
+        json=payload,
+        timeout=(timeout, timeout),
+        allow_redirects=False,
+        headers={"User-Agent": "PageOne/0.1 (notifications)"},
+    )
+    if not 200 <= response.status_code < 300:
+        logger.warning("notification webhook answered %s", response.status_code)
+
+
+def notify(session: Session, config: Mapping[str, Any], post: Post, name: str) -> Event:
+    """Send one event by mail and webhook; a failure of one does not stop the other."""
+    event = build_event(post, name, config.get("BASE_URL"))
+    try:
+        recipients = brand_admin_emails(session, event.brand_id)
+        if recipients:
+            subject = _SUBJECTS[name].format(brand=event.brand, channel=event.channel)
+            send_mail(config, recipients, subject, mail_text(event))
+    except Exception:  # noqa: BLE001 - a mail server's trouble must not hide the webhook
+        logger.exception("mail about post %s (%s) could not be sent", post.id, name)
+    if config.get("NOTIFY_WEBHOOK_URL"):
+        try:
+            send_webhook(config, event.as_json())
+        except Exception:  # noqa: BLE001
+            logger.exception("webhook about post %s (%s) could not be sent", post.id, name)
+    return event
+
+
+def notify_outcome(app: Flask, post_id: int, outcome: str) -> str | None:
+    """After the worker recorded an outcome: tell people when it needs them. Returns the event
+    sent, if any."""
+    if outcome == "published":
+        return None  # the common case costs no query
+    with app.app_context():
+        with db.job_session() as session:
+            post = session.get(Post, post_id)
+            name = event_name(outcome, post.status) if post is not None else None
+            if post is None or name is None:
+                return None
+            notify(session, app.config, post, name)
+            return name
