@@ -17,9 +17,9 @@ from sqlalchemy import select
 from core.db import db, utcnow
 from core.extensions import csrf
 from core.models import Role
+from planner import approval, pause, slots, unconfirmed
 from planner import openapi as _openapi  # noqa: F401  (contributes the planner paths)
 from planner import operations as ops
-from planner import slots
 from planner.calendar import calendar_events
 from planner.models import Channel, Post
 from planner.serialize import brand_dict, channel_dict, iso, post_dict
@@ -368,6 +368,83 @@ def delete_post(post_id: int) -> Any:
     ops.delete_post(db.session, post, current_user)
     commit()
     return "", 204
+
+
+# --- publishing: pause, approval, unconfirmed posts ------------------------------------------
+
+
+@bp.post("/brands/<int:brand_id>/pause")
+@api_auth(Role.ADMIN)
+def pause_brand(brand_id: int) -> Any:
+    brand = ops.brand_for(db.session, current_user, brand_id)
+    pause.pause_brand(db.session, brand, current_user, str(body().get("reason") or ""))
+    commit()
+    return jsonify(brand_dict(brand) | {"paused_at": iso(brand.paused_at)})
+
+
+@bp.post("/brands/<int:brand_id>/resume")
+@api_auth(Role.ADMIN)
+def resume_brand(brand_id: int) -> Any:
+    brand = ops.brand_for(db.session, current_user, brand_id)
+    held = body().get("held")
+    if held not in pause.HELD_CHOICES:
+        raise ApiError(422, '\'held\' must be "now" (publish held posts now) or "requeue".')
+    posts = pause.resume_brand(db.session, brand, current_user, held)
+    commit()
+    return jsonify(brand=brand_dict(brand), released=[post_dict(p) for p in posts])
+
+
+@bp.post("/posts/<int:post_id>/approve")
+@api_auth(Role.APPROVER)
+def approve_post(post_id: int) -> Any:
+    """Approve a waiting post; a passed time answers 409 unless a new scheduled_at is given."""
+    post = ops.post_for(db.session, current_user, post_id)
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "Send a JSON object with Content-Type: application/json.")
+    when = None
+    if data.get("scheduled_at") is not None:
+        when = parse_instant(data["scheduled_at"], "scheduled_at")
+    try:
+        change = approval.approve_post(
+            db.session, post, current_user, now=utcnow(), scheduled_at=when
+        )
+    except approval.ApprovalRefused as exc:
+        raise ApiError(403, exc.errors[0], exc.errors) from None
+    except approval.NeedsNewTime as exc:
+        raise ApiError(409, exc.errors[0], exc.errors) from None
+    commit()
+    return jsonify(post=post_dict(change.post), warnings=change.warnings)
+
+
+@bp.post("/posts/<int:post_id>/reject")
+@api_auth(Role.APPROVER)
+def reject_post(post_id: int) -> Any:
+    post = ops.post_for(db.session, current_user, post_id)
+    try:
+        approval.reject_post(db.session, post, current_user, str(body().get("reason") or ""))
+    except approval.ApprovalRefused as exc:
+        raise ApiError(403, exc.errors[0], exc.errors) from None
+    commit()
+    return jsonify(post=post_dict(post))
+
+
+@bp.post("/posts/<int:post_id>/resolve")
+@api_auth(Role.EDITOR)
+def resolve_unconfirmed(post_id: int) -> Any:
+    """An unconfirmed post: {"published": true, "public_url": …} or {"published": false}."""
+    post = ops.post_for(db.session, current_user, post_id)
+    data = body()
+    if not isinstance(data.get("published"), bool):
+        raise ApiError(422, "'published' must be true or false: was it on the platform?")
+    if data["published"]:
+        unconfirmed.confirm_published(
+            db.session, post, current_user, str(data.get("public_url") or ""), now=utcnow()
+        )
+    else:
+        unconfirmed.confirm_not_published(db.session, post, current_user, now=utcnow())
+    commit()
+    return jsonify(post=post_dict(post))
 
 
 @bp.get("/brands/<int:brand_id>/events")

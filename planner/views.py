@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -22,8 +23,8 @@ from sqlalchemy import select
 
 from core.auth import role_required
 from core.db import db, utcnow
-from core.models import Role, User
-from planner import csvio, ical, slots
+from core.models import AuditEntry, Role, User
+from planner import approval, credentials, csvio, ical, pause, slots, unconfirmed
 from planner import operations as ops
 from planner.forms import (
     BrandForm,
@@ -33,7 +34,7 @@ from planner.forms import (
     ImportForm,
     MemberForm,
 )
-from planner.models import Brand, Platform
+from planner.models import Brand, Channel, Platform, Post, PostStatus
 from planner.serialize import channel_dict
 from planner.text_limits import PLATFORM_LIMITS
 
@@ -265,6 +266,9 @@ def channel(channel_id: int) -> Any:
         windows_form=windows_form,
         weekdays=WEEKDAYS,
         next_slot=next_slot.astimezone(channel.zone) if next_slot else None,
+        credentials_form=FlaskForm(prefix="credentials"),
+        credential_fields=credentials.credential_fields(channel.platform),
+        credentials_state=credentials.credentials_state(db.session, channel, current_app.config),
     ), status
 
 
@@ -278,6 +282,8 @@ def calendar(brand_id: int) -> Any:
         channels=[channel_dict(c) for c in brand.channels],
         limits=PLATFORM_LIMITS,
         can_edit=current_user.has_role(Role.EDITOR),
+        can_approve=current_user.has_role(Role.APPROVER),
+        waiting_count=len(approval.waiting_posts(db.session, brand)),
     )
 
 
@@ -332,3 +338,261 @@ def rotate_ical(brand_id: int) -> Any:
     db.session.commit()
     flash("A new feed address was made; the old one no longer works.", "success")
     return redirect(url_for("planner.brand_settings", brand_id=brand.id))
+
+
+# --- publishing: credentials, pause, approval, the post page -----------------------------------
+
+
+def _post(post_id: int) -> Post:
+    try:
+        return ops.post_for(db.session, current_user, post_id)
+    except ops.NotFound:
+        abort(404, description="No such post, or you are not a member of its brand.")
+
+
+def _check_csrf() -> None:
+    # The forms below are read field by field; this validates their CSRF token.
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+
+
+def _local_time(value: str | None, zone: Any) -> datetime | None:
+    """A datetime-local value from a form, read in the brand's zone, as UTC."""
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ops.PlannerError(f"“{value}” is not a date and time.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+@bp.route("/channels/<int:channel_id>/credentials", methods=["POST"])
+@role_required(Role.ADMIN)
+def channel_credentials(channel_id: int) -> Any:
+    try:
+        channel = ops.channel_for(db.session, current_user, channel_id)
+    except ops.NotFound:
+        abort(404)
+    if not FlaskForm(prefix="credentials").validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    try:
+        if request.form.get("action") == "remove":
+            credentials.remove_credentials(db.session, channel, current_user)
+            message = "Credentials removed: this channel's posts fail until new ones are saved."
+        else:
+            values = {
+                f.key: request.form.get(f"cred-{f.key}", "")
+                for f in credentials.credential_fields(channel.platform)
+            }
+            keys = credentials.save_credentials(
+                db.session, channel, current_user, values, current_app.config
+            )
+            message = f"Credentials saved ({', '.join(keys)}), encrypted."
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("planner.channel", channel_id=channel.id) + "#credentials")
+
+
+@bp.route("/brands/<int:brand_id>/publishing")
+@login_required
+def publishing(brand_id: int) -> Any:
+    """Pause and resume, held posts, and the posts and channels that need a person."""
+    brand = _brand(brand_id)
+    problems = db.session.scalars(
+        select(Post)
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(
+            Channel.brand_id == brand.id,
+            Post.status.in_(
+                [PostStatus.UNCONFIRMED.value, PostStatus.FAILED.value, PostStatus.MISSED.value]
+            ),
+        )
+        .order_by(Post.scheduled_at.desc(), Post.id.desc())
+        .limit(200)
+    ).all()
+    return render_template(
+        "planner/publishing.html",
+        brand=brand,
+        held=pause.held_posts(db.session, brand),
+        problems=problems,
+        reauth=[c for c in brand.channels if c.needs_reauth],
+        zone=brand.zone,
+    )
+
+
+@bp.route("/brands/<int:brand_id>/pause", methods=["POST"])
+@role_required(Role.ADMIN)
+def pause_brand(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    _check_csrf()
+    try:
+        pause.pause_brand(db.session, brand, current_user, request.form.get("reason", ""))
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+    else:
+        db.session.commit()
+        flash(f"Publishing for {brand.name} is paused. Due posts are held.", "warning")
+    return redirect(url_for("planner.publishing", brand_id=brand.id))
+
+
+@bp.route("/brands/<int:brand_id>/resume", methods=["POST"])
+@role_required(Role.ADMIN)
+def resume_brand(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    _check_csrf()
+    held = request.form.get("held", "")
+    try:
+        posts = pause.resume_brand(db.session, brand, current_user, held)  # type: ignore[arg-type]
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+    else:
+        db.session.commit()
+        done = "go out now" if held == "now" else "moved to the next free slots"
+        flash(f"Publishing resumed; {len(posts)} held post(s) {done}.", "success")
+    return redirect(url_for("planner.publishing", brand_id=brand.id))
+
+
+@bp.route("/brands/<int:brand_id>/approvals")
+@login_required
+def approvals(brand_id: int) -> Any:
+    """Waiting for approval."""
+    brand = _brand(brand_id)
+    posts = approval.waiting_posts(db.session, brand)
+    authors = {
+        u.id: u
+        for u in db.session.scalars(select(User).where(User.id.in_({p.author_id for p in posts})))
+    }
+    return render_template(
+        "planner/approvals.html",
+        brand=brand,
+        posts=posts,
+        authors=authors,
+        now=utcnow(),
+        zone=brand.zone,
+        may_approve={p.id: approval.may_approve(p, current_user) for p in posts},
+    )
+
+
+def _back_to(post: Post) -> str:
+    target = request.form.get("next", "")
+    if target in ("approvals", "post"):
+        if target == "approvals":
+            return url_for("planner.approvals", brand_id=post.channel.brand_id)
+        return url_for("planner.post_page", post_id=post.id)
+    return url_for("planner.post_page", post_id=post.id)
+
+
+@bp.route("/posts/<int:post_id>/approve", methods=["POST"])
+@role_required(Role.APPROVER)
+def approve_post(post_id: int) -> Any:
+    post = _post(post_id)
+    _check_csrf()
+    try:
+        when = _local_time(request.form.get("scheduled_at"), post.channel.brand.zone)
+        change = approval.approve_post(
+            db.session, post, current_user, now=utcnow(), scheduled_at=when
+        )
+    except approval.ApprovalRefused as exc:
+        db.session.rollback()
+        abort(403, description=exc.errors[0])
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+        return redirect(_back_to(post)), 303
+    db.session.commit()
+    flash("Approved: the post is scheduled.", "success")
+    for warning in change.warnings:
+        flash(warning, "warning")
+    return redirect(_back_to(post))
+
+
+@bp.route("/posts/<int:post_id>/reject", methods=["POST"])
+@role_required(Role.APPROVER)
+def reject_post(post_id: int) -> Any:
+    post = _post(post_id)
+    _check_csrf()
+    try:
+        approval.reject_post(db.session, post, current_user, request.form.get("reason", ""))
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+    else:
+        db.session.commit()
+        flash("Rejected: the post is a draft again, with your reason.", "success")
+    return redirect(_back_to(post))
+
+
+@bp.route("/posts/<int:post_id>")
+@login_required
+def post_page(post_id: int) -> Any:
+    post = _post(post_id)
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "post", AuditEntry.object_id == post.id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
+    people = {
+        u.id: u
+        for u in db.session.scalars(
+            select(User).where(User.id.in_({post.author_id, post.approved_by_id} - {None}))
+        )
+    }
+    return render_template(
+        "planner/post.html",
+        post=post,
+        brand=post.channel.brand,
+        channel=post.channel,
+        zone=post.channel.brand.zone,
+        attempts=[e for e in history if e.action == "post.publish_attempt"],
+        history=[e for e in history if e.action != "post.publish_attempt"],
+        people=people,
+        rejection=approval.last_rejection(db.session, post),
+        may_approve=approval.may_approve(post, current_user),
+        now=utcnow(),
+    )
+
+
+@bp.route("/posts/<int:post_id>/published", methods=["POST"])
+@role_required(Role.EDITOR)
+def confirm_published(post_id: int) -> Any:
+    post = _post(post_id)
+    _check_csrf()
+    try:
+        unconfirmed.confirm_published(
+            db.session, post, current_user, request.form.get("public_url", ""), now=utcnow()
+        )
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+    else:
+        db.session.commit()
+        flash("Recorded as published.", "success")
+    return redirect(url_for("planner.post_page", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/not-published", methods=["POST"])
+@role_required(Role.EDITOR)
+def confirm_not_published(post_id: int) -> Any:
+    post = _post(post_id)
+    _check_csrf()
+    try:
+        unconfirmed.confirm_not_published(db.session, post, current_user, now=utcnow())
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+    else:
+        db.session.commit()
+        when = post.scheduled_at.astimezone(post.channel.brand.zone)
+        flash(
+            f"Back in the queue: {when:%A %d %B, %H:%M} ({post.channel.brand.timezone}).", "success"
+        )
+    return redirect(url_for("planner.post_page", post_id=post.id))

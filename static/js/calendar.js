@@ -393,7 +393,9 @@
       var show =
         !readOnly &&
         (wanted === mode ||
-          (wanted === "edit-draft" && mode === "edit" && current.post.status === "draft"));
+          (wanted === "edit-draft" && mode === "edit" && current.post.status === "draft") ||
+          (wanted === "approve" && mode === "edit" && config.canApprove &&
+            current.post.status === "pending_approval"));
       button.hidden = !show;
     });
     Object.keys(fields).forEach(function (name) {
@@ -407,6 +409,7 @@
     showDialogMessages(dialogWarnings, null);
     $("post-state").hidden = true;
     $("post-public-url").hidden = true;
+    $("post-page-link").hidden = true;
   }
 
   function openDialog() {
@@ -460,7 +463,14 @@
             link.hidden = false;
           }
         }
+        if (post.status === "pending_approval") {
+          state.hidden = false;
+          $("post-state-text").textContent = "Waiting for approval.";
+        }
         if (post.last_error) showDialogMessages(dialogWarnings, ["Last error: " + post.last_error]);
+        var pageLink = $("post-page-link");
+        pageLink.querySelector("a").href = config.postPageUrl + post.id;
+        pageLink.hidden = false;
         setMode("edit", !editable);
         openDialog();
       },
@@ -560,6 +570,24 @@
       request = api("PATCH", config.postUrl + current.post.id, payload).then(function (data) {
         afterChange(data, "Added to the queue: " + describeTime(data.post.scheduled_at) + ".");
       });
+    } else if (action === "approve") {
+      // The approver may give a new time, which a passed time requires (the server says so).
+      var approval = {};
+      var was = current.post.scheduled_at ? toLocalInput(new Date(current.post.scheduled_at)) : "";
+      if (when && fields.when.value !== was) approval.scheduled_at = isoWithOffset(when);
+      request = api("POST", config.postUrl + current.post.id + "/approve", approval).then(
+        function (data) {
+          afterChange(data, "Approved: scheduled for " + describeTime(data.post.scheduled_at) + ".");
+        }
+      );
+    } else if (action === "reject") {
+      var reason = window.prompt("Why is this post rejected? Its author sees the reason.");
+      if (!reason || !reason.trim()) return;
+      request = api("POST", config.postUrl + current.post.id + "/reject", { reason: reason }).then(
+        function (data) {
+          afterChange(data, "Rejected: the post is a draft again.");
+        }
+      );
     } else if (action === "delete") {
       if (!window.confirm("Delete this post? This cannot be undone.")) return;
       request = api("DELETE", config.postUrl + current.post.id).then(function () {
