@@ -1,0 +1,601 @@
+"""Displacement: is the brand's content pushing the negative results down?
+
+Pure functions over plain data (:class:`CheckPoint` lists per query) compute every figure; one
+loader (:func:`load_brand_history`) reads them from the database, aggregating in SQL so a brand
+with a year of deep checks is read without loading every result row.
+
+Conventions shared by every figure:
+
+- Only good checks (status ``ok``) count. A blocked or failed check is a gap: it is never read as
+  "the item disappeared", and is skipped when looking for "the check before" or "4 weeks ago".
+- A tracked URL missing from a good check is **below depth**: its position is ``None`` and it is
+  shown as "> depth". It ranks below every position the check shows.
+- A figure that compares or aggregates checks over time needs at least 2 good checks; with fewer
+  its value is ``None`` and ``notes[field]`` says "too few checks".
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
+
+# Backlinko 2019 organic click-through rates for positions 1-10, in percent.
+DEFAULT_CTR_CURVE: tuple[float, ...] = (
+    31.73, 24.71, 18.66, 13.60, 9.51, 6.23, 4.15, 3.12, 2.97, 3.09,
+)  # fmt: skip
+PAGE_ONE = 10
+TOO_FEW = "too few checks"
+MIN_CHECKS = 2
+UNLABELLED = "unlabelled"
+EMPTY = "empty"
+COMPOSITION_KEYS = ("owned", "positive", "neutral", UNLABELLED, "negative")
+SIGN = {Label.OWNED.value: 1, Label.POSITIVE.value: 1, Label.NEGATIVE.value: -1}
+WINDOW_CHECKS = 4  # "is it working": good checks before and after an asset went live
+
+
+# --- page one -----------------------------------------------------------------------------------
+
+
+def check_curve(curve: Sequence[float]) -> tuple[float, ...]:
+    """A click-through curve of 10 non-negative weights with a positive sum, or ValueError."""
+    values = tuple(float(v) for v in curve)
+    if len(values) != PAGE_ONE or any(v < 0 for v in values) or sum(values) <= 0:
+        raise ValueError("A click-through curve has 10 non-negative weights, not all zero.")
+    return values
+
+
+def page_one_score(
+    labels: Sequence[str | None], curve: Sequence[float] = DEFAULT_CTR_CURVE
+) -> float:
+    """Σ w(p)·s(p) / Σ w(p) over positions 1-10: +1 owned/positive, -1 negative, 0 otherwise.
+
+    ``labels[0]`` is position 1. A page with fewer than 10 results counts its empty positions as
+    0, so the score is always relative to the whole of page one.
+    """
+    weights = check_curve(curve)
+    total = sum(w * SIGN.get(label or "", 0) for w, label in zip(weights, labels, strict=False))
+    return total / sum(weights)
+
+
+def composition(labels: Sequence[str | None]) -> dict[str, int]:
+    """How many of positions 1-10 are owned, positive, neutral, unlabelled and negative."""
+    counts = dict.fromkeys(COMPOSITION_KEYS, 0)
+    for label in list(labels)[:PAGE_ONE]:
+        if label == EMPTY:
+            continue
+        counts[label if label in counts else UNLABELLED] += 1
+    return counts
+
+
+def needed_to_leave_page_one(position: int | None) -> int:
+    """Results that must move above a result at this position to push it off page one."""
+    return PAGE_ONE + 1 - position if position is not None and position <= PAGE_ONE else 0
+
+
+def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
+    """Mean of the values weighted by their weights, leaving out missing values."""
+    pairs = [(value, weight) for value, weight in pairs if value is not None and weight > 0]
+    total = sum(weight for _, weight in pairs)
+    return sum(value * weight for value, weight in pairs) / total if total else None
+
+
+# --- history of a query -------------------------------------------------------------------------
+
+
+@dataclass
+class CheckPoint:
+    """One check of a query, as the figures need it."""
+
+    check_id: int
+    checked_at: datetime
+    status: str
+    score: float | None = None  # page-one score; None unless the check is good
+    counts: dict[str, int] = field(default_factory=dict)
+    positions: dict[str, int] = field(default_factory=dict)  # tracked normalized URL → position
+
+    @property
+    def ok(self) -> bool:
+        return self.status == CheckStatus.OK.value
+
+
+@dataclass
+class QueryHistory:
+    query_id: int
+    text: str
+    importance: float
+    depth: int
+    checks: list[CheckPoint]  # oldest first, blocked and failed ones included
+    strip: list[str] = field(default_factory=list)  # labels of positions 1-10, latest good check
+    strip_urls: list[str] = field(default_factory=list)
+
+    @property
+    def good(self) -> list[CheckPoint]:
+        return [c for c in self.checks if c.ok]
+
+    @property
+    def latest(self) -> CheckPoint | None:
+        good = self.good
+        return good[-1] if good else None
+
+
+def _rank(position: int | None) -> float:
+    return float("inf") if position is None else float(position)
+
+
+def _check_at_or_before(good: Sequence[CheckPoint], when: datetime) -> CheckPoint | None:
+    found = None
+    for check in good:
+        if check.checked_at <= when:
+            found = check
+    return found
+
+
+# Weekly checks drift by minutes from week to week; "4 weeks ago" tolerates half a day.
+SLACK = timedelta(hours=12)
+
+
+@dataclass
+class NegativeItem:
+    """A negative result of one query and how it moved."""
+
+    query_id: int
+    url: str
+    depth: int
+    current: int | None  # None: below depth in the latest good check
+    best: int | None = None
+    worst: int | None = None  # None with notes["worst"] == "> depth": it was below depth once
+    change_last: int | None = None  # + moved down (good), - moved up
+    change_4w: int | None = None
+    change_12w: int | None = None
+    weeks_on_page_one: int | None = None
+    needed: int = 0
+    good_checks: int = 0
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def shown(self, name: str) -> str:
+        """A figure as text: the number, "> depth", or the note that explains its absence."""
+        value = getattr(self, name)
+        if value is not None:
+            return f"{value:+d}" if name.startswith("change") else str(value)
+        return self.notes.get(name, f"> {self.depth}")
+
+
+def _change(
+    item: NegativeItem, name: str, now: CheckPoint, before: CheckPoint | None, url: str
+) -> None:
+    if before is None:
+        item.notes[name] = TOO_FEW
+        return
+    old, new = before.positions.get(url), now.positions.get(url)
+    if old is None and new is None:
+        item.notes[name] = f"> {item.depth} both times"
+    elif old is None:
+        item.notes[name] = f"entered from > {item.depth}"
+    elif new is None:
+        item.notes[name] = f"fell below {item.depth}"
+    else:
+        setattr(item, name, new - old)
+
+
+def negative_item(history: QueryHistory, url: str) -> NegativeItem:
+    """Position, best, worst, movements, weeks on page one and "needed" of a negative URL."""
+    good = history.good
+    latest = good[-1] if good else None
+    item = NegativeItem(history.query_id, url, history.depth, None, good_checks=len(good))
+    if latest is None:
+        item.notes["current"] = "no good check"
+        return item
+    item.current = latest.positions.get(url)
+    item.needed = needed_to_leave_page_one(item.current)
+    seen = [c.positions.get(url) for c in good]
+    if len(good) < MIN_CHECKS:
+        for name in ("best", "worst", "weeks_on_page_one"):
+            item.notes[name] = TOO_FEW
+    else:
+        known = [p for p in seen if p is not None]
+        item.best = min(known) if known else None
+        if item.best is None:
+            item.notes["best"] = f"> {history.depth}"
+        if all(p is not None for p in seen):
+            item.worst = max(known)
+        else:
+            item.notes["worst"] = f"> {history.depth}"
+        weeks = {_week(c.checked_at) for c in good if _rank(c.positions.get(url)) <= PAGE_ONE}
+        item.weeks_on_page_one = len(weeks)
+    previous = good[-2] if len(good) >= MIN_CHECKS else None
+    _change(item, "change_last", latest, previous, url)
+    for name, weeks_back in (("change_4w", 4), ("change_12w", 12)):
+        reference = _check_at_or_before(
+            good[:-1], latest.checked_at - timedelta(weeks=weeks_back) + SLACK
+        )
+        _change(item, name, latest, reference, url)
+    return item
+
+
+def _week(moment: datetime) -> tuple[int, int]:
+    iso = moment.isocalendar()
+    return iso[0], iso[1]
+
+
+def negative_urls(histories: Iterable[QueryHistory], labels: Mapping[str, str]) -> set[str]:
+    urls: set[str] = set()
+    for history in histories:
+        for check in history.good:
+            urls.update(u for u in check.positions if labels.get(u) == Label.NEGATIVE.value)
+    return urls
+
+
+def negative_items(
+    histories: Iterable[QueryHistory], labels: Mapping[str, str]
+) -> list[NegativeItem]:
+    """Every negative URL of every query, the most visible first."""
+    items = []
+    for history in histories:
+        urls = {
+            u for c in history.good for u in c.positions if labels.get(u) == Label.NEGATIVE.value
+        }
+        items.extend(negative_item(history, url) for url in urls)
+    return sorted(items, key=lambda i: (_rank(i.current), i.query_id, i.url))
+
+
+# --- owned assets -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asset:
+    """An owned asset as the figures need it."""
+
+    id: int
+    url: str  # normalized
+    title: str
+    kind: str
+    published_at: datetime | None
+
+
+@dataclass
+class Appearance:
+    query_id: int
+    checked_at: datetime
+    position: int
+
+
+@dataclass
+class AssetFigures:
+    asset: Asset
+    first_seen: Appearance | None
+    best: Appearance | None
+    outranks: list[tuple[int, str, int]] = field(default_factory=list)  # (query, url, position)
+
+
+def asset_figures(
+    histories: Sequence[QueryHistory], asset: Asset, labels: Mapping[str, str]
+) -> AssetFigures:
+    """First appearance in any query, best position, and the negatives it now ranks above."""
+    first: Appearance | None = None
+    best: Appearance | None = None
+    outranks: list[tuple[int, str, int]] = []
+    for history in histories:
+        for check in history.good:
+            position = check.positions.get(asset.url)
+            if position is None:
+                continue
+            seen = Appearance(history.query_id, check.checked_at, position)
+            if first is None or seen.checked_at < first.checked_at:
+                first = seen
+            if best is None or position < best.position:
+                best = seen
+        latest = history.latest
+        mine = latest.positions.get(asset.url) if latest else None
+        if latest is None or mine is None:
+            continue
+        for url, position in latest.positions.items():
+            if labels.get(url) == Label.NEGATIVE.value and position > mine:
+                outranks.append((history.query_id, url, position))
+    return AssetFigures(asset, first, best, sorted(outranks, key=lambda o: (o[2], o[0])))
+
+
+# --- is it working ------------------------------------------------------------------------------
+
+
+def median_position(positions: Sequence[int | None]) -> float | None:
+    """Median position, "below depth" ranking last; None when the median is below depth."""
+    ranks = sorted(_rank(p) for p in positions)
+    middle = statistics.median(ranks)
+    return None if middle == float("inf") else middle
+
+
+@dataclass
+class Window:
+    """A negative item's median position around the day an owned asset went live."""
+
+    query_id: int
+    url: str
+    asset: Asset
+    before: float | None
+    after: float | None
+    checks_before: int
+    checks_after: int
+    entered_page_one: list[Asset]
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def moved_down(self) -> float | None:
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+
+def _first_on_page_one(history: QueryHistory, url: str) -> datetime | None:
+    for check in history.good:
+        if _rank(check.positions.get(url)) <= PAGE_ONE:
+            return check.checked_at
+    return None
+
+
+def is_it_working(
+    history: QueryHistory, url: str, assets: Sequence[Asset], depth: int | None = None
+) -> list[Window]:
+    """For each asset with a publication date: the median position of the negative ``url`` in
+    the 4 good checks before and the 4 from the day it went live, beside the assets that entered
+    page one over those 4 checks."""
+    depth = depth or history.depth
+    good = history.good
+    windows = []
+    for asset in sorted(
+        (a for a in assets if a.published_at), key=lambda a: (a.published_at, a.id)
+    ):
+        before = [c for c in good if c.checked_at < asset.published_at][-WINDOW_CHECKS:]
+        after = [c for c in good if c.checked_at >= asset.published_at][:WINDOW_CHECKS]
+        window = Window(history.query_id, url, asset, None, None, len(before), len(after), [])
+        for name, checks in (("before", before), ("after", after)):
+            if len(checks) < MIN_CHECKS:
+                window.notes[name] = TOO_FEW
+                continue
+            value = median_position([c.positions.get(url) for c in checks])
+            setattr(window, name, value)
+            if value is None:
+                window.notes[name] = f"> {depth}"
+        if after:
+            end = after[-1].checked_at
+            for other in assets:
+                entered = _first_on_page_one(history, other.url)
+                if entered is not None and asset.published_at <= entered <= end:
+                    window.entered_page_one.append(other)
+            window.entered_page_one.sort(key=lambda a: (a.published_at or end, a.id))
+        windows.append(window)
+    return windows
+
+
+# --- brand --------------------------------------------------------------------------------------
+
+
+def brand_score(histories: Iterable[QueryHistory]) -> float | None:
+    """The latest page-one score of each query, weighted by the query's importance."""
+    return weighted_mean((h.latest.score if h.latest else None, h.importance) for h in histories)
+
+
+def week_start(moment: datetime, zone: ZoneInfo) -> date:
+    local = moment.astimezone(zone).date()
+    return local - timedelta(days=local.weekday())
+
+
+@dataclass
+class WeekScore:
+    week: date  # Monday, in the brand's time zone
+    score: float | None
+    queries: int  # queries with a good check that week
+
+
+def brand_score_by_week(histories: Sequence[QueryHistory], zone: ZoneInfo) -> list[WeekScore]:
+    """Per week: each query's last good check of the week, weighted by importance. A week whose
+    checks were all blocked or failed is a gap (score None), never a zero."""
+    weeks: dict[date, dict[int, tuple[datetime, float, float]]] = {}
+    for history in histories:
+        for check in history.checks:
+            week = week_start(check.checked_at, zone)
+            weeks.setdefault(week, {})
+            if not check.ok or check.score is None:
+                continue
+            held = weeks[week].get(history.query_id)
+            if held is None or check.checked_at >= held[0]:
+                weeks[week][history.query_id] = (check.checked_at, check.score, history.importance)
+    return [
+        WeekScore(
+            week,
+            weighted_mean((score, weight) for _, score, weight in per_query.values()),
+            len(per_query),
+        )
+        for week, per_query in sorted(weeks.items())
+    ]
+
+
+# --- loading from the database ------------------------------------------------------------------
+
+
+@dataclass
+class BrandHistory:
+    histories: list[QueryHistory]
+    labels: dict[str, str]  # normalized URL → label, for the URLs the figures look at
+    assets: list[Asset]
+    curve: tuple[float, ...]
+
+    def history(self, query_id: int) -> QueryHistory:
+        return next(h for h in self.histories if h.query_id == query_id)
+
+
+_KIND_CODE = {Label.OWNED.value: 1, Label.POSITIVE.value: 2, Label.NEGATIVE.value: 3}
+_KIND_CODE[Label.NEUTRAL.value] = 4
+
+
+def load_brand_history(
+    session: Session,
+    brand_id: int,
+    *,
+    query_ids: Sequence[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    curve: Sequence[float] | None = None,
+) -> BrandHistory:
+    """The brand's queries with every check, their page-one scores and composition (summed in
+    SQL), and the positions of its negative results and owned assets at any depth.
+
+    Negative items are the results labelled negative that were on page one of a good check in
+    the period; their positions are then followed down to the depth of each check.
+    """
+    from planner.assets import OwnedAsset
+    from serp.labels import classifier_for_brand
+    from serp.plans import curve_for_brand
+
+    curve = check_curve(curve) if curve is not None else curve_for_brand(session, brand_id)
+    query_filter = [TrackedQuery.brand_id == brand_id, TrackedQuery.deleted_at.is_(None)]
+    if query_ids is not None:
+        query_filter.append(TrackedQuery.id.in_(list(query_ids)))
+    queries = session.execute(
+        select(TrackedQuery.id, TrackedQuery.text, TrackedQuery.importance, TrackedQuery.depth)
+        .where(*query_filter)
+        .order_by(TrackedQuery.text, TrackedQuery.id)
+    ).all()
+    ids = [q.id for q in queries]
+    check_filter = [SerpCheck.query_id.in_(ids)]
+    if since is not None:
+        check_filter.append(SerpCheck.checked_at >= since)
+    if until is not None:
+        check_filter.append(SerpCheck.checked_at <= until)
+    good_filter = [*check_filter, SerpCheck.status == CheckStatus.OK.value]
+
+    classifier = classifier_for_brand(session, brand_id)
+    page_one_urls = session.scalars(
+        select(SerpResultRow.normalized_url)
+        .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
+        .where(*good_filter, SerpResultRow.position <= PAGE_ONE)
+        .distinct()
+    ).all()
+    labels: dict[str, str] = {}
+    for url in page_one_urls:
+        label = classifier.label(url, normalized=True)
+        if label is not None:
+            labels[url] = label
+    assets = [
+        Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
+        for a in session.scalars(select(OwnedAsset).where(OwnedAsset.brand_id == brand_id))
+    ]
+    for asset in assets:
+        labels.setdefault(asset.url, classifier.label(asset.url, normalized=True) or "owned")
+
+    checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
+    by_id: dict[int, CheckPoint] = {}
+    for row in session.execute(
+        select(SerpCheck.id, SerpCheck.query_id, SerpCheck.checked_at, SerpCheck.status)
+        .where(*check_filter)
+        .order_by(SerpCheck.checked_at, SerpCheck.id)
+    ):
+        point = CheckPoint(row.id, row.checked_at, row.status)
+        checks[row.query_id].append(point)
+        by_id[row.id] = point
+
+    _load_scores(session, good_filter, labels, curve, by_id)
+    tracked = sorted(
+        {u for u, label in labels.items() if label == Label.NEGATIVE.value}
+        | {a.url for a in assets}
+    )
+    if tracked:
+        for row in session.execute(
+            select(
+                SerpResultRow.check_id,
+                SerpResultRow.normalized_url,
+                func.min(SerpResultRow.position),
+            )
+            .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
+            .where(*good_filter, SerpResultRow.normalized_url.in_(tracked))
+            .group_by(SerpResultRow.check_id, SerpResultRow.normalized_url)
+        ):
+            by_id[row[0]].positions[row[1]] = row[2]
+
+    histories = [QueryHistory(q.id, q.text, q.importance, q.depth, checks[q.id]) for q in queries]
+    _load_strips(session, histories, labels, classifier)
+    return BrandHistory(histories, labels, assets, tuple(curve))
+
+
+def _load_scores(
+    session: Session,
+    good_filter: list,
+    labels: Mapping[str, str],
+    curve: Sequence[float],
+    by_id: dict[int, CheckPoint],
+) -> None:
+    """Page-one score and composition of every good check, summed by the database."""
+    lists = {code: [] for code in _KIND_CODE.values()}
+    for url, label in labels.items():
+        lists[_KIND_CODE[label]].append(url)
+    url = SerpResultRow.normalized_url
+    whens = [(url.in_(urls), code) for code, urls in lists.items() if urls]
+    kind = case(*whens, else_=0) if whens else case((url.is_(None), 0), else_=0)
+    rows = (
+        select(SerpCheck.id.label("check_id"), SerpResultRow.position, kind.label("kind"))
+        .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
+        .where(*good_filter, SerpResultRow.position <= PAGE_ONE)
+        .subquery()
+    )
+    weight = case({p + 1: w for p, w in enumerate(curve)}, value=rows.c.position, else_=0.0)
+    sign = case((rows.c.kind.in_([1, 2]), 1), (rows.c.kind == 3, -1), else_=0)
+
+    def count(code: int):
+        return func.sum(case((rows.c.kind == code, 1), else_=0))
+
+    statement = select(
+        rows.c.check_id,
+        func.sum(weight * sign),
+        count(1),
+        count(2),
+        count(4),
+        count(3),
+        func.count(),
+    ).group_by(rows.c.check_id)
+    total = sum(curve)
+    for check_id, weighted, owned, positive, neutral, negative, results in session.execute(
+        statement
+    ):
+        point = by_id[check_id]
+        point.score = float(weighted or 0) / total
+        owned, positive, neutral, negative = (
+            int(v or 0) for v in (owned, positive, neutral, negative)
+        )
+        point.counts = {
+            "owned": owned,
+            "positive": positive,
+            "neutral": neutral,
+            UNLABELLED: int(results) - owned - positive - neutral - negative,
+            "negative": negative,
+        }
+    for point in by_id.values():
+        if point.ok and point.score is None:  # a good check with no results at all
+            point.score = 0.0
+            point.counts = dict.fromkeys(COMPOSITION_KEYS, 0)
+
+
+def _load_strips(session: Session, histories: list[QueryHistory], labels, classifier) -> None:
+    """Labels of positions 1-10 of each query's latest good check."""
+    latest_ids = {h.latest.check_id: h for h in histories if h.latest is not None}
+    if not latest_ids:
+        return
+    strips: dict[int, list[str]] = {cid: [EMPTY] * PAGE_ONE for cid in latest_ids}
+    urls: dict[int, list[str]] = {cid: [""] * PAGE_ONE for cid in latest_ids}
+    for check_id, position, url in session.execute(
+        select(SerpResultRow.check_id, SerpResultRow.position, SerpResultRow.normalized_url).where(
+            and_(SerpResultRow.check_id.in_(list(latest_ids)), SerpResultRow.position <= PAGE_ONE)
+        )
+    ):
+        label = labels.get(url) or classifier.label(url, normalized=True) or UNLABELLED
+        strips[check_id][position - 1] = label
+        urls[check_id][position - 1] = url
+    for check_id, history in latest_ids.items():
+        history.strip = strips[check_id]
+        history.strip_urls = urls[check_id]

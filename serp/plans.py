@@ -1,0 +1,404 @@
+"""Displacement plans: what to publish to push a negative result off page one, on the calendar.
+
+A plan for a negative item at position p proposes 11 - p assets (at least one), drawn from a
+catalogue of kinds of content that rank for brand queries. Social ones become draft posts in the
+next free slots of the brand's channels; long-form ones get target dates one week apart. Each
+asset is then followed: drafted → published → seen in results → above the negative item.
+
+Also the brand's measurement settings (its click-through curve) and the record of weekly
+reports sent, so two workers never mail the same week twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from core import audit
+from core.db import Base, utcnow
+from core.models import Role, User
+from planner import operations as planner_ops
+from planner.assets import AssetKind, OwnedAsset, record_owned_asset
+from planner.models import Brand, Channel, Platform, Post, PostSource, PostStatus
+from serp.models import CheckStatus, SerpCheck, SerpResultRow, TrackedQuery
+from serp.urls import normalize_url
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+class BrandSerpSettings(Base):
+    """Measurement settings of a brand; a brand without a row uses the defaults."""
+
+    __tablename__ = "serp_brand_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), unique=True)
+    # Ten click-through weights for positions 1-10; None: the default (Backlinko 2019).
+    ctr_curve: Mapped[list[float] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def curve_for_brand(session: Session, brand_id: int) -> tuple[float, ...]:
+    from serp.displacement import DEFAULT_CTR_CURVE, check_curve
+
+    curve = session.scalar(
+        select(BrandSerpSettings.ctr_curve).where(BrandSerpSettings.brand_id == brand_id)
+    )
+    return check_curve(curve) if curve else DEFAULT_CTR_CURVE
+
+
+def set_curve(
+    session: Session, brand_id: int, actor: User | None, curve: Sequence[float] | None
+) -> None:
+    """Set (or, with None, reset) the brand's click-through curve."""
+    from serp.displacement import check_curve
+
+    if actor is not None and not actor.has_role(Role.EDITOR):
+        raise planner_ops.PlannerError("Viewers cannot change measurement settings.")
+    try:
+        values = list(check_curve(curve)) if curve is not None else None
+    except ValueError as exc:
+        raise planner_ops.PlannerError(str(exc)) from None
+    settings = session.scalar(
+        select(BrandSerpSettings).where(BrandSerpSettings.brand_id == brand_id)
+    )
+    if settings is None:
+        settings = BrandSerpSettings(brand_id=brand_id)
+        session.add(settings)
+    settings.ctr_curve = values
+    session.flush()
+    audit.record(
+        session, actor, "serp.curve_set", "brand", brand_id, brand_id=brand_id, curve=values
+    )
+
+
+class WeeklyReportSent(Base):
+    """A weekly report mailed for a brand and week: claimed before sending, once per week."""
+
+    __tablename__ = "serp_weekly_reports"
+    __table_args__ = (UniqueConstraint("brand_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(10))  # Monday of the week, ISO date
+    recipients: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- catalogue ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssetIdea:
+    """A kind of content that ranks for brand queries."""
+
+    key: str
+    label: str
+    platform: str | None  # a planner platform: drafted as a post on the brand's channel
+    note: str
+
+
+# In the order they are proposed: owned pages the brand controls first, then third-party ones.
+CATALOGUE: tuple[AssetIdea, ...] = (
+    AssetIdea("reviews_page", "Promoted reviews page", None,
+              "A 'selected reviews' page on the brand's site, linking to the full profile."),
+    AssetIdea("case_study", "Case study", None, "A customer story on the brand's site."),
+    AssetIdea("video_linkedin", "Video testimonial on LinkedIn", Platform.LINKEDIN.value,
+              "A customer's video testimonial, posted on the brand's LinkedIn page."),
+    AssetIdea("video_facebook", "Video testimonial on Facebook", Platform.FACEBOOK.value,
+              "A customer's video testimonial, posted on the brand's Facebook page."),
+    AssetIdea("video_youtube", "Video testimonial on YouTube", None,
+              "A testimonial video on the brand's YouTube channel, titled with the query."),
+    AssetIdea("white_paper", "White paper", None, "A downloadable paper on the brand's site."),
+    AssetIdea("guest_article", "Guest article", None,
+              "An article by the brand on a respected site of its field."),
+    AssetIdea("encyclopedia_entry", "Neutral encyclopedia entry", None,
+              "A neutral, sourced entry; follow the site's conflict-of-interest rules."),
+    AssetIdea("forum_answers", "Answers on forums", None,
+              "Helpful answers signed by the brand where its customers ask."),
+    AssetIdea("platform_profile", "Profile on a missing platform", None,
+              "A complete profile on a platform where the brand has none yet."),
+)  # fmt: skip
+IDEAS = {idea.key: idea for idea in CATALOGUE}
+
+
+class PlanStatus:
+    ACTIVE = "active"
+    DONE = "done"
+
+
+class DisplacementPlan(Base):
+    """What the brand publishes to push one negative result of one query off page one."""
+
+    __tablename__ = "serp_displacement_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("serp_queries.id", ondelete="CASCADE"))
+    negative_url: Mapped[str] = mapped_column(String(2048))  # normalized
+    position_at_start: Mapped[int]
+    needed: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default=PlanStatus.ACTIVE)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assets: Mapped[list[PlanAsset]] = relationship(
+        back_populates="plan",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PlanAsset.id",
+    )
+
+
+class PlanAsset(Base):
+    """One piece of content of a plan: a draft post, or a long-form piece with a target date."""
+
+    __tablename__ = "serp_plan_assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("serp_displacement_plans.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(300))
+    brief: Mapped[str] = mapped_column(Text, default="")
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    target_date: Mapped[datetime | None]
+    url: Mapped[str | None] = mapped_column(String(2048))  # where it was published
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    plan: Mapped[DisplacementPlan] = relationship(back_populates="assets")
+    post: Mapped[Post | None] = relationship()
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+
+def propose(position: int, channels: Sequence[Channel]) -> list[AssetIdea]:
+    """The assets a negative item at ``position`` needs: 11 - position, at least one.
+
+    Social kinds are proposed only when the brand has a channel on that platform; when more
+    assets are needed than the catalogue holds, it is used again from the top.
+    """
+    count = max(1, 11 - position)
+    platforms = {c.platform for c in channels}
+    usable = [i for i in CATALOGUE if i.platform is None or i.platform in platforms]
+    return [usable[n % len(usable)] for n in range(count)]
+
+
+def _latest_position(session: Session, query_id: int, url: str) -> int | None:
+    latest = session.scalar(
+        select(SerpCheck.id)
+        .where(SerpCheck.query_id == query_id, SerpCheck.status == CheckStatus.OK.value)
+        .order_by(SerpCheck.checked_at.desc(), SerpCheck.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return None
+    return session.scalar(
+        select(SerpResultRow.position)
+        .where(SerpResultRow.check_id == latest, SerpResultRow.normalized_url == url)
+        .order_by(SerpResultRow.position)
+        .limit(1)
+    )
+
+
+def create_plan(
+    session: Session,
+    brand: Brand,
+    actor: User | None,
+    *,
+    query_id: int,
+    negative_url: str,
+    now: datetime,
+) -> DisplacementPlan:
+    """Plan the displacement of a negative item now on page one, drafts on the calendar."""
+    if actor is not None and not actor.has_role(Role.EDITOR):
+        raise planner_ops.PlannerError("Viewers cannot plan content.")
+    query = session.get(TrackedQuery, query_id)
+    if query is None or query.brand_id != brand.id:
+        raise planner_ops.NotFound(f"No tracked query {query_id} of this brand.")
+    url = normalize_url(negative_url)
+    position = _latest_position(session, query_id, url)
+    if position is None or position > 10:
+        raise planner_ops.PlannerError(
+            "This result is not on page one in the latest good check: there is nothing to push."
+        )
+    channels = list(
+        session.scalars(select(Channel).where(Channel.brand_id == brand.id).order_by(Channel.id))
+    )
+    ideas = propose(position, channels)
+    plan = DisplacementPlan(
+        brand_id=brand.id,
+        query_id=query_id,
+        negative_url=url,
+        position_at_start=position,
+        needed=11 - position,
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(plan)
+    session.flush()
+    after: dict[int, datetime] = {}
+    long_form = 0
+    for idea in ideas:
+        title = f"{idea.label}: {query.text}"
+        asset = PlanAsset(plan=plan, kind=idea.key, title=title[:300], brief=idea.note)
+        session.add(asset)
+        channel = next((c for c in channels if c.platform == idea.platform), None)
+        if channel is not None:
+            start = after.get(channel.id, now)
+            slot = planner_ops.next_free_slot(session, channel, start)
+            text = f"{idea.label} — {query.text}. {idea.note}"
+            post = planner_ops.create_post(
+                session, channel, actor, text=text, draft=True, scheduled_at=slot,
+                source=PostSource.PLAN, now=now,
+            ).post  # fmt: skip
+            asset.post_id = post.id
+            asset.target_date = slot
+            # Drafts do not occupy slots; the next draft of this channel goes after this one.
+            if slot is not None:
+                after[channel.id] = slot + timedelta(minutes=max(channel.min_gap_minutes, 1))
+        else:
+            long_form += 1
+            asset.target_date = now + timedelta(weeks=long_form)
+    session.flush()
+    audit.record(
+        session, actor, "serp.plan_created", "serp_plan", plan.id, brand_id=brand.id,
+        query_id=query_id, url=url, position=position, assets=len(ideas),
+    )  # fmt: skip
+    return plan
+
+
+def mark_published(
+    session: Session, asset: PlanAsset, actor: User | None, url: str, now: datetime
+) -> PlanAsset:
+    """A long-form asset went live at ``url``: recorded as an owned asset of the brand."""
+    if actor is not None and not actor.has_role(Role.EDITOR):
+        raise planner_ops.PlannerError("Viewers cannot change plans.")
+    url = (url or "").strip()
+    if not planner_ops.URL_RE.match(url):
+        raise planner_ops.PlannerError("The address must be a full http(s) URL.")
+    asset.url, asset.published_at = url, asset.published_at or now
+    kind = AssetKind.REVIEWS_PAGE if asset.kind == "reviews_page" else AssetKind.OTHER
+    record_owned_asset(
+        session, asset.plan.brand_id, url, kind, asset.published_at, None, asset.title
+    )
+    session.flush()
+    audit.record(
+        session, actor, "serp.plan_asset_published", "serp_plan_asset", asset.id,
+        brand_id=asset.plan.brand_id, url=url,
+    )  # fmt: skip
+    return asset
+
+
+def plans_of(session: Session, brand_id: int) -> list[DisplacementPlan]:
+    return list(
+        session.scalars(
+            select(DisplacementPlan)
+            .where(DisplacementPlan.brand_id == brand_id)
+            .order_by(DisplacementPlan.created_at.desc(), DisplacementPlan.id.desc())
+        )
+    )
+
+
+def plan_for(session: Session, user: User, plan_id: int) -> DisplacementPlan:
+    plan = session.get(DisplacementPlan, plan_id)
+    if plan is None or not planner_ops.is_member(session, user, plan.brand_id):
+        raise planner_ops.NotFound(f"No plan {plan_id} that you can see.")
+    return plan
+
+
+STAGES = ("drafted", "published", "seen in results", "above the negative item")
+
+
+@dataclass
+class AssetProgress:
+    asset: PlanAsset
+    url: str | None  # public address once published
+    stage: int  # index into STAGES
+    position: int | None  # in the latest good check of the plan's query
+    negative_position: int | None
+
+    @property
+    def stage_name(self) -> str:
+        return STAGES[self.stage]
+
+
+def plan_progress(session: Session, plan: DisplacementPlan) -> list[AssetProgress]:
+    """Where each asset of the plan stands: drafted → published → seen → above the negative."""
+    good = select(SerpCheck.id).where(
+        SerpCheck.query_id == plan.query_id, SerpCheck.status == CheckStatus.OK.value
+    )
+    latest = session.scalar(good.order_by(SerpCheck.checked_at.desc()).limit(1))
+    negative_position = (
+        _latest_position(session, plan.query_id, plan.negative_url) if latest else None
+    )
+    out = []
+    for asset in plan.assets:
+        url = asset.url
+        if asset.post is not None and asset.post.status == PostStatus.PUBLISHED.value:
+            url = asset.post.public_url or url
+        published = url is not None or (
+            asset.post is not None and asset.post.status == PostStatus.PUBLISHED.value
+        )
+        stage, position = (1 if published else 0), None
+        if url:
+            key = normalize_url(url)
+            seen = session.scalar(
+                select(SerpResultRow.id)
+                .where(SerpResultRow.check_id.in_(good), SerpResultRow.normalized_url == key)
+                .limit(1)
+            )
+            if seen is not None:
+                stage = 2
+                position = session.scalar(
+                    select(SerpResultRow.position)
+                    .where(SerpResultRow.check_id == latest, SerpResultRow.normalized_url == key)
+                    .order_by(SerpResultRow.position)
+                    .limit(1)
+                )
+                if position is not None and (
+                    negative_position is None or position < negative_position
+                ):
+                    stage = 3
+        out.append(AssetProgress(asset, url, stage, position, negative_position))
+    return out
+
+
+def owned_asset_for(session: Session, brand_id: int, url: str) -> OwnedAsset | None:
+    return session.scalar(
+        select(OwnedAsset).where(
+            OwnedAsset.brand_id == brand_id, OwnedAsset.normalized_url == normalize_url(url)
+        )
+    )
+
+
+def plan_summary(session: Session, plan: DisplacementPlan) -> dict[str, Any]:
+    progress = plan_progress(session, plan)
+    return {
+        "id": plan.id,
+        "query_id": plan.query_id,
+        "negative_url": plan.negative_url,
+        "position_at_start": plan.position_at_start,
+        "needed": plan.needed,
+        "assets": [
+            {
+                "id": p.asset.id,
+                "kind": p.asset.kind,
+                "title": p.asset.title,
+                "post_id": p.asset.post_id,
+                "target_date": p.asset.target_date.isoformat() if p.asset.target_date else None,
+                "url": p.url,
+                "stage": p.stage_name,
+                "position": p.position,
+            }
+            for p in progress
+        ],
+        "stages": {name: sum(1 for p in progress if p.stage >= i) for i, name in enumerate(STAGES)},
+    }
