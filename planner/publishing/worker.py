@@ -14,14 +14,16 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -43,6 +45,9 @@ EXCERPT_LENGTH = 300
 # look-up. Any other post whose worker died mid-send needs a person to look.
 SAFE_TO_RESEND = frozenset({"mastodon", "bluesky", "wordpress"})
 LEASE_EXPIRED_REASON = "worker stopped while publishing; check the platform before re-sending"
+# Tries of a publish job's short transaction when the database connection drops under it.
+DB_ATTEMPTS = 5
+_T = TypeVar("_T")
 
 
 def actor(worker_id: str) -> str:
@@ -410,11 +415,30 @@ def record_outcome(
     return True
 
 
+def _in_transaction(job: Callable[[Session], _T]) -> _T:
+    """Run ``job`` in a transaction of its own, again on a new connection if the old one dropped.
+
+    A connection lost to a database restart, a failover or a killed backend would otherwise leave
+    the post claimed until its lease runs out, then re-sent or flagged unconfirmed although this
+    worker knew the outcome. The jobs are guarded statements, so running one again is safe: when
+    a lost commit had in fact landed, the second run finds the post no longer claimed.
+    """
+    for attempt in range(1, DB_ATTEMPTS + 1):
+        try:
+            with db.job_session() as session:
+                return job(session)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or attempt == DB_ATTEMPTS:
+                raise
+            logger.warning("database connection lost (%s); running the job again", exc.orig)
+            time.sleep(0.25 * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
 def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
     """Send one claimed post and record the outcome; None when the post is no longer ours."""
     with app.app_context():
-        with db.job_session() as session:
-            prepared = _prepare(session, post_id, worker_id, app.config)
+        prepared = _in_transaction(lambda s: _prepare(s, post_id, worker_id, app.config))
         if prepared is None:
             return None
         if prepared.problem:
@@ -434,8 +458,9 @@ def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
                     reason=f"the worker failed while publishing ({type(exc).__name__}); "
                     "check the platform before re-sending",
                 )
-        with db.job_session() as session:
-            applied = record_outcome(session, post_id, worker_id, prepared, result, utcnow())
+        applied = _in_transaction(
+            lambda s: record_outcome(s, post_id, worker_id, prepared, result, utcnow())
+        )
         if applied:
             # After the outcome is committed: a mail or webhook failure cannot change it.
             try:

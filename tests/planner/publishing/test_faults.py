@@ -1,0 +1,402 @@
+"""Faults on PostgreSQL: worker processes racing, killed mid-batch and cut off from the database,
+checked against what a fake Mastodon on loopback received."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
+
+from core.crypto import encrypt_json
+from core.db import db
+from core.models import AuditEntry
+from planner.models import Brand, Channel, Post, PostStatus
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[3]
+FLASK = str(Path(sys.executable).with_name("flask"))
+# The test's own connections carry this name so that cutting the workers' connections spares them.
+TEST_CONNECTION = "pageone-fault-test"
+FINAL = {PostStatus.PUBLISHED.value, PostStatus.UNCONFIRMED.value, PostStatus.FAILED.value}
+
+
+class FakeMastodon(ThreadingHTTPServer):
+    """A threaded Mastodon on loopback: creates one status per Idempotency-Key, as Mastodon does
+    for an hour, and records every send, including those whose sender died before the answer."""
+
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__(("127.0.0.1", 0), _MastodonHandler)
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.sends: Counter[str] = Counter()  # POSTs per Idempotency-Key
+        self.statuses: dict[str, dict] = {}  # Idempotency-Key -> the status created first
+        self.in_flight = 0
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def post_status(self, key: str, status: str) -> dict:
+        with self.lock:
+            self.sends[key] += 1
+            if key not in self.statuses:
+                number = len(self.statuses) + 1
+                self.statuses[key] = {
+                    "id": str(number),
+                    "url": f"https://social.example/@acme/{number}",
+                    "content": status,
+                }
+            return self.statuses[key]
+
+    def statuses_per_text(self) -> Counter[str]:
+        with self.lock:
+            return Counter(status["content"] for status in self.statuses.values())
+
+
+class _MastodonHandler(BaseHTTPRequestHandler):
+    server: FakeMastodon
+
+    def do_GET(self) -> None:
+        if self.path == "/api/v2/instance":
+            self._answer(200, {"configuration": {"statuses": {"max_characters": 500}}})
+        else:
+            self._answer(404, {"error": "Record not found"})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        key = self.headers.get("Idempotency-Key")
+        if self.path != "/api/v1/statuses" or not key:
+            self._answer(422, {"error": "unexpected request"})
+            return
+        with self.server.lock:
+            self.server.in_flight += 1
+        try:
+            # The status exists as soon as the request arrives; the answer comes after the delay.
+            status = self.server.post_status(key, body["status"])
+            time.sleep(self.server.delay)
+            self._answer(200, status)
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def _answer(self, code: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the worker died waiting: the status was created all the same
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_mastodon() -> Iterator[callable]:
+    servers: list[FakeMastodon] = []
+
+    def start(delay: float = 0.0) -> FakeMastodon:
+        server = FakeMastodon(delay)
+        server.thread.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def watcher(pg_app) -> Iterator[Engine]:
+    """An engine of the test's own, whose connections are never cut."""
+    engine = create_engine(
+        pg_app.config["DATABASE_URL"],
+        pool_pre_ping=True,
+        connect_args={"application_name": TEST_CONNECTION},
+    )
+    yield engine
+    engine.dispose()
+
+
+class Workers:
+    """`flask planner worker` processes on the test database, their output kept in files."""
+
+    def __init__(self, app, folder: Path, lease_seconds: float | None = None) -> None:
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "OUTBOUND_ALLOW_PRIVATE": "1",
+            "HTTP_TIMEOUT": "5",
+        }
+        # PUBLISH_LEASE_SECONDS is read from the app config, which the environment does not
+        # reach; Flask's --app passes literal arguments to the factory.
+        self.app_spec = (
+            f"app:create_app({{'PUBLISH_LEASE_SECONDS': {lease_seconds}}})"
+            if lease_seconds
+            else "app"
+        )
+        self.folder = folder
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [FLASK, "--app", self.app_spec, "planner", "worker", "--worker-id", name],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self.processes[name] = process
+        return process
+
+    def output(self) -> str:
+        return "\n".join(
+            f"--- {name} ---\n{(self.folder / f'{name}.log').read_text()[-3000:]}"
+            for name in self.processes
+        )
+
+    def stop_all(self) -> dict[str, int | None]:
+        """SIGTERM every running worker; the exit codes (a hung worker is killed and gets None)."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        codes: dict[str, int | None] = {}
+        for name, process in self.processes.items():
+            try:
+                codes[name] = process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                codes[name] = None
+        return codes
+
+
+@pytest.fixture
+def workers(pg_app, tmp_path) -> Iterator[callable]:
+    made: list[Workers] = []
+
+    def make(lease_seconds: float | None = None) -> Workers:
+        group = Workers(pg_app, tmp_path, lease_seconds)
+        made.append(group)
+        return group
+
+    yield make
+    for group in made:
+        group.stop_all()
+
+
+def mastodon_posts(app, fake: FakeMastodon, count: int, channels: int = 5) -> list[int]:
+    """``count`` posts due now, spread over ``channels`` Mastodon channels of one brand."""
+    brand = Brand(slug="acme", name="Acme")
+    db.session.add(brand)
+    made = [
+        Channel(
+            brand=brand,
+            platform="mastodon",
+            name=f"mastodon {n}",
+            credentials_encrypted=encrypt_json(
+                {"base_url": fake.base_url, "access_token": f"tok{n}"}, app.config
+            ),
+        )
+        for n in range(channels)
+    ]
+    due = datetime.now(UTC) - timedelta(seconds=5)
+    posts = [
+        Post(
+            channel=made[n % channels],
+            text=f"Fresh bread #{n}",
+            scheduled_at=due,
+            status="scheduled",
+        )
+        for n in range(count)
+    ]
+    db.session.add_all(posts)
+    db.session.commit()
+    return [post.id for post in posts]
+
+
+def statuses(engine: Engine) -> dict[int, tuple[str, str | None, str]]:
+    """Each post's status, platform id and text, read through the test's own connection."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(Post.id, Post.status, Post.platform_post_id, Post.text))
+        return {post_id: (status, platform_id, body) for post_id, status, platform_id, body in rows}
+
+
+def wait_until_settled(engine: Engine, seconds: float) -> dict[int, tuple[str, str | None, str]]:
+    """Poll until every post reached a final status or the time is up; the last reading."""
+    deadline = time.monotonic() + seconds
+    while True:
+        now = statuses(engine)
+        if all(status in FINAL for status, _, _ in now.values()) or time.monotonic() > deadline:
+            return now
+        time.sleep(0.25)
+
+
+def audit_counts(engine: Engine, action: str) -> Counter[int]:
+    with engine.connect() as connection:
+        return Counter(
+            connection.scalars(
+                select(AuditEntry.object_id).where(
+                    AuditEntry.object_type == "post", AuditEntry.action == action
+                )
+            )
+        )
+
+
+def publishing_actors(engine: Engine) -> Counter[str]:
+    with engine.connect() as connection:
+        return Counter(
+            dict(
+                connection.execute(
+                    select(AuditEntry.actor, func.count())
+                    .where(AuditEntry.action == "post.published")
+                    .group_by(AuditEntry.actor)
+                ).all()
+            )
+        )
+
+
+def key(post_id: int) -> str:
+    return f"pageone-{post_id}-v1"
+
+
+def assert_matches_the_platform(posts: dict, fake: FakeMastodon) -> None:
+    """Every published post points at the one status the platform holds for it."""
+    for post_id, (status, platform_id, _) in posts.items():
+        if status == PostStatus.PUBLISHED.value:
+            assert platform_id == fake.statuses[key(post_id)]["id"], post_id
+    per_text = fake.statuses_per_text()
+    assert not [body for body, count in per_text.items() if count > 1], "a post appeared twice"
+
+
+def test_two_worker_processes_share_500_due_posts_without_sending_any_twice(
+    pg_app, fake_mastodon, workers, watcher
+):
+    fake = fake_mastodon()
+    post_ids = mastodon_posts(pg_app, fake, 500)
+    group = workers()
+
+    group.start("proc0")
+    group.start("proc1")
+    posts = wait_until_settled(watcher, 45)
+    codes = group.stop_all()
+
+    assert codes == {"proc0": 0, "proc1": 0}, group.output()
+    assert Counter(status for status, _, _ in posts.values()) == {"published": 500}, group.output()
+    # Each post reached the platform once: not re-sent and left to the Idempotency-Key.
+    assert fake.sends == Counter({key(post_id): 1 for post_id in post_ids})
+    assert_matches_the_platform(posts, fake)
+    assert audit_counts(watcher, "post.publish_attempt") == Counter(dict.fromkeys(post_ids, 1))
+    assert audit_counts(watcher, "post.published") == Counter(dict.fromkeys(post_ids, 1))
+    actors = publishing_actors(watcher)
+    assert set(actors) == {"worker:proc0", "worker:proc1"}, "both workers took a share"
+
+
+def test_worker_killed_mid_batch_leaves_no_post_lost_or_duplicated_after_restart(
+    pg_app, fake_mastodon, workers, watcher
+):
+    fake = fake_mastodon(delay=0.3)
+    post_ids = mastodon_posts(pg_app, fake, 120)
+    group = workers(lease_seconds=2)
+
+    doomed = group.start("doomed")
+    deadline = time.monotonic() + 20
+    while not (sum(fake.sends.values()) >= 20 and fake.in_flight >= 3):
+        assert time.monotonic() < deadline, group.output()
+        time.sleep(0.01)
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(5)
+    sent_before_restart = sum(fake.sends.values())
+    group.start("restarted")
+    posts = wait_until_settled(watcher, 30)
+    group.stop_all()
+
+    assert sent_before_restart < len(post_ids), "the kill landed mid-batch"
+    assert {status for status, _, _ in posts.values()} <= {"published", "unconfirmed"}, (
+        Counter(status for status, _, _ in posts.values()),
+        group.output(),
+    )
+    # Mastodon de-duplicates a re-send with the same Idempotency-Key, so nothing needs a person.
+    assert Counter(status for status, _, _ in posts.values()) == {"published": 120}
+    assert set(fake.statuses) == {key(post_id) for post_id in post_ids}
+    assert_matches_the_platform(posts, fake)
+    # The posts the dead worker had claimed were taken back after its lease and sent (again):
+    # those it never heard back from reached the platform twice and still made one status.
+    recovered = set(audit_counts(watcher, "post.lease_expired"))
+    assert recovered, group.output()
+    assert {fake.sends[key(post_id)] for post_id in recovered} <= {1, 2}
+    assert any(fake.sends[key(post_id)] == 2 for post_id in recovered)
+    assert all(fake.sends[key(post_id)] == 1 for post_id in set(post_ids) - recovered)
+
+
+def cut_connections(engine: Engine, stop: threading.Event, cuts: list[int]) -> None:
+    """Terminate every other connection to the test database, every 300 ms until told to stop."""
+    while not stop.wait(0.3):
+        try:
+            with engine.connect() as connection:
+                terminated = connection.scalars(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        " AND application_name <> :ours"
+                    ),
+                    {"ours": TEST_CONNECTION},
+                ).all()
+                connection.commit()
+            cuts.append(sum(terminated))
+        except OperationalError:
+            continue
+
+
+def test_worker_carries_on_when_its_database_connections_are_cut(
+    pg_app, fake_mastodon, workers, watcher
+):
+    fake = fake_mastodon(delay=0.05)
+    post_ids = mastodon_posts(pg_app, fake, 300)
+    group = workers(lease_seconds=3)
+    stop, cuts = threading.Event(), []
+    cutter = threading.Thread(target=cut_connections, args=(watcher, stop, cuts))
+
+    group.start("proc0")
+    cutter.start()
+    try:
+        posts = wait_until_settled(watcher, 40)
+    finally:
+        stop.set()
+        cutter.join(5)
+    codes = group.stop_all()
+
+    assert sum(cuts) > 0, "connections were cut while the worker ran"
+    assert codes == {"proc0": 0}, group.output()
+    assert Counter(status for status, _, _ in posts.values()) == {"published": 300}, (
+        Counter(status for status, _, _ in posts.values()),
+        group.output(),
+    )
+    assert set(fake.statuses) == {key(post_id) for post_id in post_ids}
+    assert_matches_the_platform(posts, fake)
+    assert fake.sends == Counter({key(post_id): 1 for post_id in post_ids}), "none sent twice"
