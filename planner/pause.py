@@ -33,6 +33,8 @@ def held_posts(session: Session, brand: Brand) -> list[Post]:
             .join(Channel, Channel.id == Post.channel_id)
             .where(Channel.brand_id == brand.id, Post.status == PostStatus.HELD.value)
             .order_by(Post.scheduled_at, Post.id)
+            # The worker holds posts with Core updates: refresh any stale copies in the session.
+            .execution_options(populate_existing=True)
         )
     )
 

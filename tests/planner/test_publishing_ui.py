@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from core.crypto import decrypt_json
 from core.db import db
-from core.models import AuditEntry
+from core.models import AuditEntry, Role
 from planner import operations as ops
 from planner.approval import ApprovalRefused, NeedsNewTime, approve_post
 from planner.models import Brand, Channel, Post, PostStatus
-from planner.pause import pause_brand
+from planner.pause import pause_brand, resume_brand
 from planner.publishing.adapters import mastodon as mastodon_adapter
 from planner.publishing.worker import claim_due_posts, run_worker, sweep_missed_and_held
 from tests.conftest import login
@@ -457,7 +457,11 @@ def test_mail_failure_does_not_change_the_outcome(app, users, brand, channel, pl
     platform.expect_request("/api/v1/statuses", method="POST").respond_with_json(
         {"error": "Unauthorized"}, status=401
     )
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nothing listens there
+    platform.expect_request("/notify", method="POST").respond_with_data("ok")
+    # Nothing listens on the SMTP port: the mail fails, the webhook still goes out.
+    app.config.update(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), NOTIFY_WEBHOOK_URL=platform.url_for("/notify")
+    )
     as_user(app, users, "admin").post(
         f"/channels/{channel.id}/credentials",
         data={"cred-base_url": platform.url_for("").rstrip("/"), "cred-access_token": TOKEN},
@@ -468,3 +472,29 @@ def test_mail_failure_does_not_change_the_outcome(app, users, brand, channel, pl
 
     assert reload(Post, post.id).status == PostStatus.FAILED
     assert reload(Channel, channel.id).needs_reauth is True
+    (notify_request,) = [r for r, _ in platform.log if r.path == "/notify"]
+    assert notify_request.get_json()["event"] == "channel.needs_reauth"
+
+
+def test_requeue_in_the_session_that_saw_the_worker_hold_on_postgresql(pg_app):
+    """Called as another package would, in one session: the worker's holds (Core updates) must
+    not leave stale posts that take the same slot twice."""
+    from tests.conftest import create_user
+
+    admin = create_user("admin@example.com", Role.ADMIN)
+    brand = ops.create_brand(db.session, name="Acme", timezone="Europe/Berlin", creator=admin)
+    channel = ops.create_channel(db.session, brand, admin, platform="mastodon")
+    db.session.commit()
+    pause_brand(db.session, brand, admin, "Crisis")
+    posts = [add_post(channel, now() - timedelta(minutes=m), PostStatus.SCHEDULED) for m in (9, 3)]
+    assert claim_due_posts(db.session, "w1", now(), 10) == []
+    assert sweep_missed_and_held(db.session, "w1", now())["held"] == 2
+    db.session.commit()
+
+    released = resume_brand(db.session, brand, admin, "requeue")
+    db.session.commit()
+
+    assert [p.id for p in released] == [p.id for p in posts]
+    times = [reload(Post, p.id).scheduled_at for p in posts]
+    assert now() < times[0] < times[1]
+    assert reload(Brand, brand.id).paused_at is None
