@@ -1,0 +1,155 @@
+"""Plain text from feed HTML, Google Alerts links unwrapped, key terms, questions, sentiment."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from planner.reviews.sentiment import detect_language, english_compound, normalize_language
+
+NEGATIVE_BELOW = -0.05
+POSITIVE_ABOVE = 0.05
+
+_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z0-9]*)[^>]*>?", re.DOTALL)
+# Tags that separate words; inline ones (a, b, span) are dropped without a space ("#<span>x").
+_BLOCK_TAGS = frozenset(
+    "p br div li ul ol h1 h2 h3 h4 h5 h6 tr td th table blockquote pre hr img section article "
+    "header footer iframe".split()
+)
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W\d_][\w'’-]{2,}", re.UNICODE)
+_GOOGLE_HOSTS = {"www.google.com", "google.com"}
+
+STOPWORDS = frozenset(
+    """
+    the and for are but not you all any can had her was one our out has have him his how its
+    may new now old see two way who did get got let put say she too use that with this from they
+    will would there their what about which when your than then them these some into more been
+    were also just like over only very after most other such here where while should could
+    because being does doing each few those through until under again further once both same own
+    yours ours hers it's i'm don't can't isn't won't didn't doesn't we're they're you're there's
+    what's via amp nbsp http https www com html today year years news says said make made
+    der die das und ist nicht mit von den des ein eine auf für sich dem les une est pas pour
+    dans que qui sur avec
+    """.split()
+)
+QUESTION_WORDS = frozenset(
+    "how why what when where who which can could does do did is are will would should anyone "
+    "any help".split()
+)
+
+
+def strip_html(value: str | None) -> str:
+    """Plain text: scripts dropped, tags removed, entities decoded, whitespace collapsed."""
+    if not value:
+        return ""
+    text = _SCRIPT.sub(" ", value)
+    text = _TAG.sub(lambda m: " " if m.group(2).lower() in _BLOCK_TAGS else "", text)
+    text = html.unescape(text)
+    # Entities may have encoded tags ("&lt;b&gt;"): what remains is text and is shown escaped.
+    return _SPACE.sub(" ", text).strip()
+
+
+def unwrap_google_url(url: str | None) -> str | None:
+    """The target of a ``https://www.google.com/url?...&url=<target>`` redirect link."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.hostname in _GOOGLE_HOSTS and parts.path == "/url":
+        query = parse_qs(parts.query)
+        target = (query.get("url") or query.get("q") or [None])[0]
+        if target and target.startswith(("http://", "https://")):
+            return target
+    return url
+
+
+def url_key(url: str | None) -> str | None:
+    """A short key of the URL without fragment, tracking parameters or a trailing slash."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if not parts.netloc:
+        return None
+    query = "&".join(
+        p for p in parts.query.split("&") if p and not p.lower().startswith(("utm_", "fbclid="))
+    )
+    path = parts.path.rstrip("/") or "/"
+    normal = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+    return hashlib.sha1(normal.encode()).hexdigest()
+
+
+def _contains(text_lower: str, keyword: str) -> bool:
+    keyword = keyword.strip().lower()
+    if not keyword:
+        return False
+    return re.search(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)", text_lower) is not None
+
+
+def key_terms(text: str, tracked: Iterable[str], top: int = 3, limit: int = 8) -> list[str]:
+    """The brand's tracked keywords found in the text, then its most frequent significant words."""
+    lower = text.lower()
+    found = [k.strip().lower() for k in tracked if _contains(lower, k)]
+    words = [w.strip("'’-") for w in _WORD.findall(lower)]
+    counts = Counter(w for w in words if len(w) >= 4 and w not in STOPWORDS and w not in found)
+    # most_common keeps first-seen order among equal counts.
+    found.extend(word for word, _ in counts.most_common(top))
+    return list(dict.fromkeys(found))[:limit]
+
+
+def is_question(text: str) -> bool:
+    """Whether the mention asks something: a question mark, or a short post that opens with a
+    question word ("anyone know if …"); a long article titled "How …" is not a question."""
+    if "?" in text or "？" in text:
+        return True
+    first = re.match(r"\W*([^\W\d_]+)", text.lower())
+    return bool(first and first.group(1) in QUESTION_WORDS and len(text) <= 280)
+
+
+@dataclass(frozen=True)
+class Reading:
+    language: str | None
+    sentiment: float | None
+    label: str  # positive, negative, neutral
+
+
+def keyword_label(text: str, positive: Iterable[str], negative: Iterable[str]) -> str | None:
+    lower = text.lower()
+    pos = sum(1 for k in positive if _contains(lower, k))
+    neg = sum(1 for k in negative if _contains(lower, k))
+    if neg > pos:
+        return "negative"
+    if pos > neg:
+        return "positive"
+    return None
+
+
+def read_sentiment(
+    text: str,
+    language: str | None,
+    positive: Iterable[str] = (),
+    negative: Iterable[str] = (),
+) -> Reading:
+    """VADER for English; other languages neutral unless the brand's own keywords say otherwise.
+
+    The keywords also decide an English mention VADER reads as neutral ("recall", a product name
+    in trouble): the brand knows words a general lexicon does not.
+    """
+    lang = normalize_language(language) or detect_language(text)
+    score = english_compound(text) if lang == "en" and text.strip() else None
+    label = "neutral"
+    if score is not None and score <= NEGATIVE_BELOW:
+        label = "negative"
+    elif score is not None and score >= POSITIVE_ABOVE:
+        label = "positive"
+    if label == "neutral":
+        label = keyword_label(text, positive, negative) or "neutral"
+    return Reading(lang, score, label)
