@@ -53,6 +53,7 @@ class Review(Base):
     sentiment: Mapped[float | None]
     # Concrete details found in the text (numbers, names), kept for ranking and its explanation.
     details: Mapped[list[str]] = mapped_column(JSON, default=list)
+    detail_count: Mapped[int] = mapped_column(default=0)
     content_hash: Mapped[str] = mapped_column(String(40))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import calendar
 import html
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -168,6 +168,7 @@ def _chunks(rows: Sequence[ReviewRow], size: int) -> Iterator[Sequence[ReviewRow
 
 def _stored_values(row: ReviewRow, now: datetime) -> dict[str, Any]:
     analysis = analyse(row.title, row.text, row.language)
+    details = concrete_details(row.text, analysis.language)
     return {
         "rating": row.rating,
         "title": row.title,
@@ -180,7 +181,8 @@ def _stored_values(row: ReviewRow, now: datetime) -> dict[str, Any]:
         "language": analysis.language,
         "language_detected": analysis.language_detected,
         "sentiment": analysis.sentiment,
-        "details": concrete_details(row.text, analysis.language),
+        "details": details,
+        "detail_count": len(details),
         "content_hash": row.content_hash(),
         "updated_at": now,
     }
@@ -201,14 +203,23 @@ def import_reviews(
     if parsed.errors:
         return report
     for chunk in _chunks(parsed.rows, CHUNK):
-        # One query per chunk finds which of its reviews are already stored, and as what.
+        # One query per chunk finds which of its reviews are already stored, and as what; the
+        # condition names (source, external_id) pairs so that it reads the unique index.
+        by_source: dict[str, set[str]] = {}
+        for row in chunk:
+            by_source.setdefault(row.source, set()).add(row.external_id)
+        lookups = [
+            select(Review.id, Review.source, Review.external_id, Review.content_hash).where(
+                Review.brand_id == brand.id,
+                Review.source == source,
+                Review.external_id.in_(ids),
+            )
+            for source, ids in by_source.items()
+        ]
         existing = {
             (source, external_id): (review_id, content_hash)
             for review_id, source, external_id, content_hash in session.execute(
-                select(Review.id, Review.source, Review.external_id, Review.content_hash).where(
-                    Review.brand_id == brand.id,
-                    Review.external_id.in_({row.external_id for row in chunk}),
-                )
+                lookups[0] if len(lookups) == 1 else union_all(*lookups)
             )
         }
         inserts: list[dict[str, Any]] = []
@@ -232,7 +243,8 @@ def import_reviews(
             else:
                 updates.append({"id": found[0], **values})
         if inserts:
-            session.execute(insert(Review), inserts)
+            # Core executemany: the ORM's bulk path would batch far smaller on SQLite.
+            session.connection().execute(insert(Review.__table__), inserts)
         if updates:
             session.execute(update(Review), updates)
         report.created += len(inserts)
@@ -359,7 +371,7 @@ def _facts_query(brand: Brand) -> Select[Any]:
         Review.rating,
         Review.sentiment,
         func.length(Review.text),
-        Review.details,
+        Review.detail_count,
         Review.created_at,
         Review.last_promoted_at,
         Review.language,
@@ -372,9 +384,9 @@ def _facts_query(brand: Brand) -> Select[Any]:
 
 
 def _facts(rows: Any) -> Iterator[ranking.ReviewFacts]:
-    for review_id, rating, sentiment, length, details, created, promoted, language in rows:
+    for review_id, rating, sentiment, length, detail_count, created, promoted, language in rows:
         yield ranking.ReviewFacts(
-            review_id, rating, sentiment, length or 0, details or [], created, promoted, language
+            review_id, rating, sentiment, length or 0, detail_count, created, promoted, language
         )
 
 
@@ -384,12 +396,19 @@ class RankedReview:
     ranked: ranking.Ranked
 
 
-def _with_reviews(session: Session, ranked: list[ranking.Ranked]) -> list[RankedReview]:
+def _with_reviews(
+    session: Session, ranked: list[ranking.Ranked], now: datetime
+) -> list[RankedReview]:
+    """The ranked reviews loaded, each explained with the details it names."""
     by_id = {
         r.id: r
         for r in session.scalars(select(Review).where(Review.id.in_([x.review_id for x in ranked])))
     }
-    return [RankedReview(by_id[x.review_id], x) for x in ranked if x.review_id in by_id]
+    return [
+        RankedReview(by_id[x.review_id], ranking.score(_facts_of(by_id[x.review_id]), now))
+        for x in ranked
+        if x.review_id in by_id
+    ]
 
 
 def promotable_reviews(
@@ -402,7 +421,7 @@ def promotable_reviews(
         or_(Review.last_promoted_at.is_(None), Review.last_promoted_at <= cutoff)
     )
     ranked = ranking.rank(_facts(session.execute(query)), now, settings.cooldown_days, limit=limit)
-    return _with_reviews(session, ranked)
+    return _with_reviews(session, ranked, now)
 
 
 # --- promotion ----------------------------------------------------------------------------------
@@ -567,10 +586,11 @@ def _facts_of(review: Review) -> ranking.ReviewFacts:
         review.rating,
         review.sentiment,
         len(review.text),
-        review.details or [],
+        len(review.details or []),
         review.created_at,
         review.last_promoted_at,
         review.language,
+        tuple(review.details or []),
     )
 
 
@@ -599,10 +619,7 @@ def public_page(session: Session, brand: Brand, *, now: datetime) -> ReviewsPage
         _facts_query(brand).order_by(Review.created_at.desc()).limit(PAGE_CANDIDATES)
     )  # the page ranks the newest candidates; promotion history does not matter here
     ranked = ranking.rank(
-        (
-            ranking.ReviewFacts(**{**f.__dict__, "last_promoted_at": None})
-            for f in _facts(session.execute(query))
-        ),
+        (replace(f, last_promoted_at=None) for f in _facts(session.execute(query))),
         now,
         limit=PAGE_SIZE,
     )
@@ -614,7 +631,7 @@ def public_page(session: Session, brand: Brand, *, now: datetime) -> ReviewsPage
         settings=settings_for(session, brand),
         total=total or 0,
         average=round(float(average), 2) if average is not None else None,
-        selected=[r.review for r in _with_reviews(session, ranked)],
+        selected=[r.review for r in _with_reviews(session, ranked, now)],
         latest=latest,
         sources=[source_name(s) for s in sources],
     )
@@ -679,11 +696,8 @@ def build_roundup(
     days = calendar.monthrange(year, month)[1]
     end = (datetime(year, month, days, tzinfo=zone) + timedelta(days=1)).astimezone(UTC)
     query = _facts_query(brand).where(and_(Review.created_at >= start, Review.created_at < end))
-    facts = (
-        ranking.ReviewFacts(**{**f.__dict__, "last_promoted_at": None})
-        for f in _facts(session.execute(query))
-    )
-    chosen = _with_reviews(session, ranking.rank(facts, now, limit=limit))
+    facts = (replace(f, last_promoted_at=None) for f in _facts(session.execute(query)))
+    chosen = _with_reviews(session, ranking.rank(facts, now, limit=limit), now)
     month_name = f"{calendar.month_name[month]} {year}"
     if not chosen:
         raise PlannerError(f"No 4 or 5 star reviews with text from {month_name} to show.")

@@ -13,6 +13,7 @@ not promoted within the brand's cool-down (90 days by default) are promotable.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,10 +35,11 @@ class ReviewFacts:
     rating: int
     sentiment: float | None
     text_length: int
-    details: list[str]
+    detail_count: int
     created_at: datetime
     last_promoted_at: datetime | None
     language: str | None = None
+    details: tuple[str, ...] = ()  # the details themselves, for the explanation
 
 
 @dataclass
@@ -63,23 +65,37 @@ def promotable(facts: ReviewFacts, now: datetime, cooldown_days: int) -> str | N
     return None
 
 
-def score(facts: ReviewFacts, now: datetime) -> Ranked:
-    """The review's score and the reason behind each part."""
+def _parts(facts: ReviewFacts, now: datetime) -> tuple[float, float, float, float, float]:
     rating_share = (facts.rating - 1) / 4
     rating = WEIGHTS["rating"] * rating_share
     if facts.sentiment is not None:
         sentiment = WEIGHTS["sentiment"] * (facts.sentiment + 1) / 2
-        sentiment_why = f"VADER compound {facts.sentiment:+.2f} (English text)"
     else:
         sentiment = WEIGHTS["sentiment"] * rating_share
-        language = facts.language or "unknown language"
-        sentiment_why = f"from the rating ({language}: text sentiment is read for English only)"
     length_points = min(facts.text_length / LENGTH_FOR_FULL_MARKS, 1.0) * 10
-    detail_points = min(len(facts.details) * POINTS_PER_DETAIL, 10.0)
-    specificity = length_points + detail_points
-    shown = ", ".join(facts.details[:4]) or "none found"
+    specificity = length_points + min(facts.detail_count * POINTS_PER_DETAIL, 10.0)
     age_days = max((now - facts.created_at).total_seconds() / 86400, 0.0)
     recency = WEIGHTS["recency"] * 0.5 ** (age_days / HALF_LIFE_DAYS)
+    return rating, sentiment, specificity, recency, age_days
+
+
+def total(facts: ReviewFacts, now: datetime) -> float:
+    """The score alone, without its explanation: what ranking many reviews needs."""
+    return sum(_parts(facts, now)[:4])
+
+
+def score(facts: ReviewFacts, now: datetime) -> Ranked:
+    """The review's score and the reason behind each part."""
+    rating, sentiment, specificity, recency, age_days = _parts(facts, now)
+    if facts.sentiment is not None:
+        sentiment_why = f"VADER compound {facts.sentiment:+.2f} (English text)"
+    else:
+        language = facts.language or "unknown language"
+        sentiment_why = f"from the rating ({language}: text sentiment is read for English only)"
+    if facts.details:
+        shown = ", ".join(facts.details[:4])
+    else:
+        shown = f"{facts.detail_count} found" if facts.detail_count else "none found"
     parts = {
         "rating": round(rating, 1),
         "sentiment": round(sentiment, 1),
@@ -99,6 +115,7 @@ def rank(
     reviews: Iterable[ReviewFacts], now: datetime, cooldown_days: int = 90, limit: int | None = None
 ) -> list[Ranked]:
     """Promotable reviews, best first (ties: the older review id first, for a stable order)."""
-    ranked = [score(f, now) for f in reviews if promotable(f, now, cooldown_days) is None]
-    ranked.sort(key=lambda r: (-r.score, r.review_id))
-    return ranked[:limit] if limit is not None else ranked
+    eligible = [f for f in reviews if promotable(f, now, cooldown_days) is None]
+    keyed = ((-total(f, now), f.id, f) for f in eligible)
+    best = heapq.nsmallest(limit, keyed) if limit is not None else sorted(keyed)
+    return [score(f, now) for _, _, f in best]

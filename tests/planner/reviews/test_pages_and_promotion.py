@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -316,3 +317,37 @@ def test_api_import_list_promotable_and_promote(api, brand, channels):
     assert again.status_code == 422 and "cannot be promoted" in again.json["error"]
     doc = api["viewer"].get("/api/v1/openapi.json").json
     assert "/brands/{brand_id}/reviews/{review_id}/promote" in doc["paths"]
+
+
+def test_promotable_page_explains_why_and_offers_the_roundup(
+    client, users, brand, channels, reviews
+):
+    login(client, users["editor"].email)
+    page = client.get(f"/brands/{brand.id}/reviews/promotable").get_data(as_text=True)
+    assert "Why here: score" in page and "VADER compound" in page
+    assert "Waited 40 minutes" not in page
+    assert "Post the roundup" in page
+
+
+def test_upload_in_the_ui_imports_or_lists_the_bad_rows(client, users, brand):
+    login(client, users["editor"].email)
+    assert "CSV columns" in client.get(f"/brands/{brand.id}/reviews/import").get_data(as_text=True)
+    bad = csv_file("google,u1,5,,Fine,Ann,2026-01-01,,,,", "google,u2,0,,Zero,Ann,2026-01-01,,,,")
+    response = client.post(
+        f"/brands/{brand.id}/reviews/import",
+        data={"file": (io.BytesIO(bad), "reviews.csv"), "format": ""},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "Line 3: rating 0 is outside 1–5 whole stars" in response.get_data(as_text=True)
+    good = csv_file("google,u1,5,,Fine,Ann,2026-01-01,,,,")
+    response = client.post(
+        f"/brands/{brand.id}/reviews/import",
+        data={"file": (io.BytesIO(good), "reviews.csv"), "format": "csv"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(Review.external_id)) == "u1"
+    client.post("/logout")
+    login(client, users["viewer"].email)
+    assert client.get(f"/brands/{brand.id}/reviews/import").status_code == 403

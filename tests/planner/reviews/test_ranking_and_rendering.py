@@ -30,11 +30,14 @@ def facts(review_id: int, **kw) -> ReviewFacts:
         "rating": 5,
         "sentiment": 0.8,
         "text_length": 200,
-        "details": [],
+        "detail_count": 0,
         "created_at": NOW - timedelta(days=30),
         "last_promoted_at": None,
         "language": "en",
     }
+    if "details" in kw:
+        kw["detail_count"] = len(kw["details"])
+        kw["details"] = tuple(kw["details"])
     return ReviewFacts(review_id, **{**base, **kw})
 
 
