@@ -40,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(reviews_api.bp)
     app.register_blueprint(serp_api.bp)
     csrf.exempt(serp_api.bp)
+    from serp import dashboard as serp_dashboard
+
+    app.register_blueprint(serp_dashboard.bp)
     web.register_error_handlers(app)
 
     from core.cli import register_cli
@@ -51,4 +54,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_planner_cli(app)
     register_reviews_cli(app)
     register_serp_cli(app)
+    from serp.cli import serp_cli
+    from serp.reports import report_command
+
+    serp_cli.add_command(report_command)
     return app

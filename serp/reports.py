@@ -1,0 +1,548 @@
+"""Displacement reports: the measures as JSON/CSV, the weekly e-mail and page, and alerts.
+
+- :func:`brand_report` gathers every figure of :mod:`serp.displacement` for a brand (or one query).
+- :func:`send_weekly_reports` mails each brand's report once per week; the worker calls it after
+  the week's checks. Two workers may call it at once: a row per brand and week is claimed first.
+- :func:`alerts_after_check` finds what a finished check should alert about (a new negative result
+  on page one, a negative item up 3 or more places); :func:`send_alerts` mails and posts them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+import requests
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.db import db, utcnow
+from core.mail import send_mail
+from core.models import User
+from core.outbound import OutboundBlocked, check_url
+from planner.models import Brand, BrandMember
+from serp import displacement as dsp
+from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
+from serp.plans import WeeklyReportSent, plan_summary, plans_of
+
+logger = logging.getLogger("serp.reports")
+
+WEBHOOK_TIMEOUT = 10.0
+ALERT_RISE = 3  # places a negative item must climb in one check to alert
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- the measures -------------------------------------------------------------------------------
+
+
+def brand_report(
+    session: Session,
+    brand: Brand,
+    *,
+    query_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    with_checks: bool = True,
+    with_windows: bool = True,
+) -> dict[str, Any]:
+    """Every displacement figure of the brand (or of one of its queries) as plain data."""
+    data = dsp.load_brand_history(
+        session,
+        brand.id,
+        query_ids=[query_id] if query_id is not None else None,
+        since=since,
+        until=until,
+    )
+    zone = ZoneInfo(brand.timezone)
+    items = dsp.negative_items(data.histories, data.labels)
+    texts = {h.query_id: h.text for h in data.histories}
+    report: dict[str, Any] = {
+        "brand": {"id": brand.id, "slug": brand.slug, "name": brand.name},
+        "curve": list(data.curve),
+        "brand_score": dsp.brand_score(data.histories),
+        "weeks": [
+            {"week": w.week.isoformat(), "score": w.score, "queries": w.queries}
+            for w in dsp.brand_score_by_week(data.histories, zone)
+        ],
+        "queries": [],
+        "negative_items": [{**asdict(item), "query": texts[item.query_id]} for item in items],
+        "assets": [],
+        "is_it_working": [],
+        "plans": [],
+    }
+    for history in data.histories:
+        latest = history.latest
+        entry: dict[str, Any] = {
+            "id": history.query_id,
+            "text": history.text,
+            "importance": history.importance,
+            "depth": history.depth,
+            "good_checks": len(history.good),
+            "checks": len(history.checks),
+            "latest_check_at": _iso(latest.checked_at) if latest else None,
+            "score": latest.score if latest else None,
+            "composition": latest.counts if latest else None,
+            "strip": history.strip,
+            "strip_urls": history.strip_urls,
+        }
+        if with_checks:
+            entry["history"] = [
+                {
+                    "checked_at": _iso(c.checked_at),
+                    "status": c.status,
+                    "score": c.score,
+                    "composition": c.counts or None,
+                }
+                for c in history.checks
+            ]
+        report["queries"].append(entry)
+    for asset in data.assets:
+        figures = dsp.asset_figures(data.histories, asset, data.labels)
+        report["assets"].append(
+            {
+                "id": asset.id,
+                "url": asset.url,
+                "title": asset.title,
+                "kind": asset.kind,
+                "published_at": _iso(asset.published_at),
+                "first_seen": _appearance(figures.first_seen),
+                "best": _appearance(figures.best),
+                "outranks": [
+                    {"query_id": q, "url": u, "position": p} for q, u, p in figures.outranks
+                ],
+            }
+        )
+    if with_windows:
+        for item in items:
+            history = data.history(item.query_id)
+            for window in dsp.is_it_working(history, item.url, data.assets):
+                report["is_it_working"].append(
+                    {
+                        "query_id": item.query_id,
+                        "url": item.url,
+                        "asset_id": window.asset.id,
+                        "asset": window.asset.title,
+                        "published_at": _iso(window.asset.published_at),
+                        "median_before": window.before,
+                        "median_after": window.after,
+                        "checks_before": window.checks_before,
+                        "checks_after": window.checks_after,
+                        "entered_page_one": [a.title for a in window.entered_page_one],
+                        "notes": window.notes,
+                    }
+                )
+    for plan in plans_of(session, brand.id):
+        if query_id is None or plan.query_id == query_id:
+            report["plans"].append(plan_summary(session, plan))
+    return report
+
+
+def _appearance(appearance: dsp.Appearance | None) -> dict[str, Any] | None:
+    if appearance is None:
+        return None
+    return {
+        "query_id": appearance.query_id,
+        "checked_at": _iso(appearance.checked_at),
+        "position": appearance.position,
+    }
+
+
+CSV_COLUMNS = ("section", "query_id", "query", "when", "url", "measure", "value", "note")
+
+
+def report_csv_rows(report: Mapping[str, Any]) -> Iterator[list[Any]]:
+    """The report as long rows: one measure per line, notes beside missing values."""
+    yield list(CSV_COLUMNS)
+    yield ["brand", "", "", "", "", "brand_score", report["brand_score"], ""]
+    for week in report["weeks"]:
+        note = "" if week["score"] is not None else "no good check"
+        yield ["week", "", "", week["week"], "", "brand_score", week["score"], note]
+    for query in report["queries"]:
+        base = ["query", query["id"], query["text"], query["latest_check_at"] or ""]
+        yield [*base, "", "page_one_score", query["score"], ""]
+        for name, count in (query["composition"] or {}).items():
+            yield [*base, "", name, count, ""]
+        for check in query.get("history", []):
+            note = "" if check["status"] == CheckStatus.OK.value else f"{check['status']}: a gap"
+            yield [
+                "check", query["id"], query["text"], check["checked_at"], "",
+                "page_one_score", check["score"], note,
+            ]  # fmt: skip
+    for item in report["negative_items"]:
+        for name in (
+            "current", "best", "worst", "change_last", "change_4w", "change_12w",
+            "weeks_on_page_one", "needed",
+        ):  # fmt: skip
+            value = item[name]
+            note = item["notes"].get(name, "") if value is None else ""
+            if value is None and not note:
+                note = f"> {item['depth']}"
+            yield ["negative", item["query_id"], item["query"], "", item["url"], name, value, note]
+    for asset in report["assets"]:
+        for name in ("first_seen", "best"):
+            seen = asset[name]
+            yield [
+                "asset", seen["query_id"] if seen else "", "", seen["checked_at"] if seen else "",
+                asset["url"], name, seen["position"] if seen else None,
+                "" if seen else "not seen in results",
+            ]  # fmt: skip
+        for out in asset["outranks"]:
+            yield ["asset", out["query_id"], "", "", asset["url"], "outranks", out["url"], ""]
+    for window in report["is_it_working"]:
+        for name in ("median_before", "median_after"):
+            value = window[name]
+            note = window["notes"].get(name.removeprefix("median_"), "")
+            yield [
+                "is_it_working", window["query_id"], "", window["published_at"], window["url"],
+                f"{name} ({window['asset']})", value, note,
+            ]  # fmt: skip
+
+
+def report_csv(report: Mapping[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in report_csv_rows(report):
+        writer.writerow(["" if v is None else v for v in row])
+    return buffer.getvalue()
+
+
+@click.command("report")
+@click.option("--brand", "slug", required=True, help="The brand's slug.")
+@click.option("--query", "query_id", type=int, help="Only this tracked query.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+@with_appcontext
+def report_command(slug: str, query_id: int | None, fmt: str) -> None:
+    """Print a brand's displacement measures: scores, composition, negative items, assets."""
+    import json
+
+    brand = db.session.scalar(select(Brand).where(Brand.slug == slug))
+    if brand is None:
+        raise click.ClickException(f"No brand with the slug {slug!r}.")
+    if query_id is not None:
+        query = db.session.get(TrackedQuery, query_id)
+        if query is None or query.brand_id != brand.id:
+            raise click.ClickException(f"No tracked query {query_id} of {brand.name}.")
+    report = brand_report(db.session, brand, query_id=query_id)
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(report_csv(report), nl=False)
+
+
+# --- the weekly report --------------------------------------------------------------------------
+
+
+def weekly_summary(session: Session, brand: Brand, now: datetime) -> dict[str, Any]:
+    """What the weekly report says: this week's figures beside last week's."""
+    report = brand_report(session, brand, until=now, with_checks=False)
+    weeks = [w for w in report["weeks"] if w["score"] is not None]
+    previous = weeks[-2]["score"] if len(weeks) >= 2 else None
+    on_page_one = [i for i in report["negative_items"] if i["needed"] > 0]
+    pushed_off = [
+        i for i in report["negative_items"]
+        if i["needed"] == 0 and i["change_last"] is not None and i["current"] is not None
+        and i["current"] - i["change_last"] <= dsp.PAGE_ONE
+    ]  # fmt: skip
+    return {
+        "report": report,
+        "brand": brand,
+        "week": dsp.week_start(now, ZoneInfo(brand.timezone)),
+        "score": report["brand_score"],
+        "previous_score": previous,
+        "on_page_one": on_page_one,
+        "pushed_off": pushed_off,
+        "needed": sum(i["needed"] for i in on_page_one),
+        "generated_at": now,
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:+.1f}"
+
+
+def _shown(item: Mapping[str, Any], name: str) -> str:
+    value = item[name]
+    if value is None:
+        return item["notes"].get(name, f"> {item['depth']}")
+    return f"{value:+d}" if name.startswith("change") else str(value)
+
+
+def weekly_text(summary: Mapping[str, Any]) -> str:
+    """The plain-text part of the weekly report."""
+    report, brand = summary["report"], summary["brand"]
+    lines = [
+        f"{brand.name} — search results, week of {summary['week'].isoformat()}",
+        "",
+        f"Brand score {_pct(summary['score'])} (previous week {_pct(summary['previous_score'])}),"
+        " from -100 (page one all negative) to +100 (all owned or positive).",
+        f"{len(summary['on_page_one'])} negative item(s) on page one; {summary['needed']} "
+        "result(s) must move above them to push them all off.",
+        "",
+        "Page one per query (positions 1-10: O owned, + positive, n neutral, . unlabelled,"
+        " X negative):",
+    ]
+    letters = {"owned": "O", "positive": "+", "neutral": "n", "unlabelled": ".", "negative": "X"}
+    for query in report["queries"]:
+        strip = "".join(letters.get(label, " ") for label in query["strip"]) or "no good check"
+        lines.append(f"  [{strip:10}] {_pct(query['score']):>6}  {query['text']}")
+    lines += ["", "Negative items (now, since last check, 4 weeks, 12 weeks, needed):"]
+    for item in report["negative_items"]:
+        figures = ", ".join(
+            _shown(item, n) for n in ("current", "change_last", "change_4w", "change_12w", "needed")
+        )
+        lines.append(f"  {item['url']} — {item['query']}: {figures}")
+    if not report["negative_items"]:
+        lines.append("  none")
+    for plan in report["plans"]:
+        stages = ", ".join(f"{count} {stage}" for stage, count in plan["stages"].items())
+        lines.append(f"Plan for {plan['negative_url']}: {stages}")
+    lines += [
+        "",
+        "Changes: + moved down (good), - moved up. Blocked or failed checks are left out.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_weekly(summary: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the weekly report."""
+    brand = summary["brand"]
+    subject = f"{brand.name}: search results, week of {summary['week'].isoformat()}"
+    text = weekly_text(summary)
+    # Rendered without the request's context processors: the worker has no logged-in user.
+    html = current_app.jinja_env.get_template("serp/report_email.html").render(**summary)
+    return subject, text, html
+
+
+def _recipients(session: Session, brand_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(User.email)
+            .join(BrandMember, BrandMember.user_id == User.id)
+            .where(BrandMember.brand_id == brand_id, User.active.is_(True))
+            .order_by(User.email)
+        )
+    )
+
+
+def _claim_week(app: Flask, brand_id: int, week: str) -> bool:
+    with app.app_context(), db.job_session() as session:
+        try:
+            with session.begin_nested():
+                session.add(WeeklyReportSent(brand_id=brand_id, week=week))
+        except IntegrityError:
+            return False
+    return True
+
+
+def send_weekly_reports(app: Flask, now: datetime) -> dict[str, int]:
+    """Mail each brand with a good check in the last 7 days its weekly report, once per week.
+
+    The claim is committed before the mail is sent, so two workers never send the same week;
+    a mail that fails gives its claim back, so the next run tries again.
+    """
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    with app.app_context():
+        brand_ids = list(
+            db.session.scalars(
+                select(TrackedQuery.brand_id)
+                .join(SerpCheck, SerpCheck.query_id == TrackedQuery.id)
+                .where(
+                    TrackedQuery.deleted_at.is_(None),
+                    SerpCheck.status == CheckStatus.OK.value,
+                    SerpCheck.checked_at > now - timedelta(days=7),
+                    SerpCheck.checked_at <= now,
+                )
+                .distinct()
+            )
+        )
+    for brand_id in sorted(brand_ids):
+        with app.app_context():
+            brand = db.session.get(Brand, brand_id)
+            week = dsp.week_start(now, ZoneInfo(brand.timezone)).isoformat()
+            recipients = _recipients(db.session, brand_id)
+            if not recipients or not _claim_week(app, brand_id, week):
+                counts["skipped"] += 1
+                continue
+            try:
+                subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
+                send_mail(app.config, recipients, subject, text, html)
+            except Exception:
+                logger.exception(
+                    "weekly report for brand %s failed; it will be tried again", brand_id
+                )
+                with db.job_session() as session:
+                    session.execute(
+                        delete(WeeklyReportSent).where(
+                            WeeklyReportSent.brand_id == brand_id, WeeklyReportSent.week == week
+                        )
+                    )
+                counts["failed"] += 1
+                continue
+            with db.job_session() as session:
+                claim = session.scalar(
+                    select(WeeklyReportSent).where(
+                        WeeklyReportSent.brand_id == brand_id, WeeklyReportSent.week == week
+                    )
+                )
+                claim.recipients, claim.sent_at = len(recipients), utcnow()
+            counts["sent"] += 1
+    return counts
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Alert:
+    """Something a finished check found that a person should see now."""
+
+    kind: str  # "new_on_page_one" | "moved_up"
+    brand_id: int
+    query_id: int
+    query: str
+    check_id: int
+    checked_at: datetime
+    url: str
+    position: int
+    previous: int | None  # None: not in the previous good check (below depth)
+
+    @property
+    def message(self) -> str:
+        if self.kind == "new_on_page_one":
+            before = f"was {self.previous}" if self.previous else "was not in the results"
+            return (
+                f"New negative result on page one for “{self.query}”: {self.url} at "
+                f"{self.position} ({before})."
+            )
+        return (
+            f"Negative result moved up for “{self.query}”: {self.url} from {self.previous} "
+            f"to {self.position}."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "checked_at": _iso(self.checked_at), "message": self.message}
+
+
+def _positions(session: Session, check_id: int) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for url, position in session.execute(
+        select(SerpResultRow.normalized_url, SerpResultRow.position)
+        .where(SerpResultRow.check_id == check_id)
+        .order_by(SerpResultRow.position.desc())
+    ):
+        positions[url] = position  # ascending overwrite keeps each URL's best position
+    return positions
+
+
+def alerts_after_check(session: Session, check: SerpCheck) -> list[Alert]:
+    """Alerts for a check that just finished: compared with the good check before it.
+
+    Blocked and failed checks say nothing of positions, so they raise no alert, and the check
+    compared with is the previous *good* one.
+    """
+    from serp.labels import classifier_for_brand
+
+    if check.status != CheckStatus.OK.value:
+        return []
+    query = session.get(TrackedQuery, check.query_id)
+    previous = session.scalar(
+        select(SerpCheck.id)
+        .where(
+            SerpCheck.query_id == check.query_id,
+            SerpCheck.status == CheckStatus.OK.value,
+            SerpCheck.checked_at < check.checked_at,
+        )
+        .order_by(SerpCheck.checked_at.desc(), SerpCheck.id.desc())
+        .limit(1)
+    )
+    now_positions = _positions(session, check.id)
+    before = _positions(session, previous) if previous is not None else {}
+    classifier = classifier_for_brand(session, query.brand_id)
+    alerts = []
+    for url, position in sorted(now_positions.items(), key=lambda item: item[1]):
+        if classifier.label(url, normalized=True) != Label.NEGATIVE.value:
+            continue
+        old = before.get(url)
+        kind = None
+        if (
+            previous is not None
+            and position <= dsp.PAGE_ONE
+            and (old is None or old > dsp.PAGE_ONE)
+        ):
+            kind = "new_on_page_one"
+        elif previous is None and position <= dsp.PAGE_ONE:
+            kind = "new_on_page_one"  # the query's first good check
+        elif old is not None and old - position >= ALERT_RISE:
+            kind = "moved_up"
+        if kind:
+            alerts.append(
+                Alert(
+                    kind,
+                    query.brand_id,
+                    query.id,
+                    query.text,
+                    check.id,
+                    check.checked_at,
+                    url,
+                    position,
+                    old,
+                )  # fmt: skip
+            )
+    return alerts
+
+
+def send_alerts(app: Flask, alerts: list[Alert]) -> dict[str, int]:
+    """Mail each brand's members its alerts, and post them to NOTIFY_WEBHOOK_URL if set."""
+    counts = {"mailed": 0, "webhooks": 0, "failed": 0}
+    by_brand: dict[int, list[Alert]] = {}
+    for alert in alerts:
+        by_brand.setdefault(alert.brand_id, []).append(alert)
+    for brand_id, brand_alerts in by_brand.items():
+        with app.app_context():
+            brand = db.session.get(Brand, brand_id)
+            recipients = _recipients(db.session, brand_id)
+        lines = [alert.message for alert in brand_alerts]
+        subject = f"{brand.name}: {len(lines)} search-result alert" + (
+            "s" if len(lines) > 1 else ""
+        )
+        text = "\n".join(f"- {line}" for line in lines) + "\n"
+        try:
+            if send_mail(app.config, recipients, subject, text):
+                counts["mailed"] += 1
+        except Exception:
+            logger.exception("alert mail for brand %s failed", brand_id)
+            counts["failed"] += 1
+        url = app.config.get("NOTIFY_WEBHOOK_URL")
+        if url:
+            payload = {
+                "event": "serp.alerts",
+                "brand": {"id": brand.id, "slug": brand.slug, "name": brand.name},
+                "alerts": [alert.to_dict() for alert in brand_alerts],
+            }
+            try:
+                check_url(url, allow_private=bool(app.config.get("OUTBOUND_ALLOW_PRIVATE")))
+                response = requests.post(
+                    url, json=payload, timeout=WEBHOOK_TIMEOUT, allow_redirects=False
+                )
+                response.raise_for_status()
+                counts["webhooks"] += 1
+            except (OutboundBlocked, requests.RequestException) as exc:
+                # The URL is the operator's; the error is logged without the payload.
+                logger.warning("alert webhook for brand %s failed: %s", brand_id, exc)
+                counts["failed"] += 1
+    return counts
