@@ -75,4 +75,8 @@ def load_demo(session: Session, *, now: datetime, only_if_empty: bool = True) ->
             session.flush()
             cursor = slot + timedelta(days=rng.randint(2, 5))
     session.flush()
+    from planner.reviews.demo import load_demo_reviews
+
+    load_demo_reviews(session, brand, now=now)
+    session.flush()
     return True

@@ -26,7 +26,8 @@ from planner.models import (
     PostSource,
     PostStatus,
 )
-from planner.text_limits import validate_post_text
+from planner.reviews.donot import check_do_not_list
+from planner.text_limits import join_link, validate_post_text
 
 
 class PlannerError(Exception):
@@ -424,6 +425,7 @@ def create_post(
     link = _clean_url(link, "link")
     image_url = _clean_url(image_url, "image address")
     errors = validate_post_text(channel.platform, text, link=link, image_url=image_url)
+    errors += check_do_not_list(session, channel.brand, join_link(text, link))
     if errors:
         raise PlannerError(*errors)
     post = Post(
@@ -487,6 +489,7 @@ def update_post(
     new_link = post.link if link is None else _clean_url(link, "link")
     new_image = post.image_url if image_url is None else _clean_url(image_url, "image address")
     errors = validate_post_text(post.channel.platform, new_text, link=new_link, image_url=new_image)
+    errors += check_do_not_list(session, post.channel.brand, join_link(new_text, new_link))
     if errors:
         raise PlannerError(*errors)
     post.text, post.link, post.image_url = new_text, new_link, new_image

@@ -329,3 +329,16 @@ def test_api_errors_are_json_never_html(api):
     assert missing.status_code == 404 and missing.is_json
     wrong_method = api["admin"].put("/api/v1/brands")
     assert wrong_method.is_json
+
+
+def test_every_post_is_checked_against_the_do_not_list(api, brand, facebook):
+    response = api["editor"].post(
+        f"/api/v1/brands/{brand.id}/posts",
+        json={
+            "channel_id": facebook["id"],
+            "text": "Get a 10% discount when you leave us a 5-star review!",
+            "queue": True,
+        },
+    )
+    assert response.status_code == 422
+    assert "in exchange for a review" in response.get_json()["error"]
