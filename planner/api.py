@@ -322,7 +322,13 @@ def create_post(brand_id: int) -> Any:
 @bp.get("/posts/<int:post_id>")
 @api_auth()
 def get_post(post_id: int) -> Any:
-    return jsonify(post=post_dict(ops.post_for(db.session, current_user, post_id)))
+    post = ops.post_for(db.session, current_user, post_id)
+    rejection = approval.last_rejection(db.session, post)
+    if rejection is None:
+        return jsonify(post=post_dict(post))
+    # A draft an approver sent back says why, where its author opens it.
+    rejected = {"at": iso(rejection.at), "reason": rejection.detail.get("reason")}
+    return jsonify(post=post_dict(post), rejected=rejected)
 
 
 @bp.patch("/posts/<int:post_id>")

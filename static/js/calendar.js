@@ -467,7 +467,11 @@
           state.hidden = false;
           $("post-state-text").textContent = "Waiting for approval.";
         }
-        if (post.last_error) showDialogMessages(dialogWarnings, ["Last error: " + post.last_error]);
+        if (data.rejected) {
+          showDialogMessages(dialogWarnings, ["Rejected: " + data.rejected.reason]);
+        } else if (post.last_error) {
+          showDialogMessages(dialogWarnings, ["Last error: " + post.last_error]);
+        }
         var pageLink = $("post-page-link");
         pageLink.querySelector("a").href = config.postPageUrl + post.id;
         pageLink.hidden = false;

@@ -301,6 +301,8 @@ def test_rejection_needs_a_reason_and_returns_a_draft(app, api, users, approval_
     assert response.status_code == 200 and response.get_json()["post"]["status"] == "draft"
     page = as_user(app, users, "editor").get(f"/posts/{post.id}").get_data(as_text=True)
     assert "Wrong price in the text" in page
+    shown = api["editor"].get(f"/api/v1/posts/{post.id}").get_json()
+    assert shown["rejected"]["reason"] == "Wrong price in the text"
     assert actions("post", post.id)[-1] == "post.rejected"
 
 
