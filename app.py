@@ -43,6 +43,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from serp import dashboard as serp_dashboard
 
     app.register_blueprint(serp_dashboard.bp)
+    from listening import api as listening_api
+    from listening import views as listening_views
+
+    app.register_blueprint(listening_views.bp)
+    app.register_blueprint(listening_views.public_bp)
+    app.register_blueprint(listening_api.bp)
+    csrf.exempt(listening_api.bp)
     web.register_error_handlers(app)
 
     from core.cli import register_cli
@@ -58,4 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from serp.reports import report_command
 
     serp_cli.add_command(report_command)
+    from listening.cli import register_cli as register_listening_cli
+
+    register_listening_cli(app)
     return app

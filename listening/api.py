@@ -1,0 +1,149 @@
+"""JSON API of listening under /api/v1: sources, mentions (state, assignee), CSV uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from core.db import db, utcnow
+from core.models import Role
+from listening import openapi as _openapi  # noqa: F401  (contributes the listening paths)
+from listening import operations as ops
+from listening.serialize import mention_dict, source_dict
+from listening.sources import parse_csv
+from planner import operations as planner_ops
+from planner.api import ApiError, api_auth, body
+
+bp = Blueprint("listening_api", __name__, url_prefix="/api/v1")
+PAGE_SIZE = 100
+
+
+@bp.errorhandler(ApiError)
+def api_error(exc: ApiError) -> Any:
+    return jsonify(error=exc.message, errors=exc.errors), exc.status
+
+
+@bp.errorhandler(planner_ops.NotFound)
+def not_found(exc: planner_ops.NotFound) -> Any:
+    return jsonify(error=str(exc), errors=exc.errors), 404
+
+
+@bp.errorhandler(planner_ops.PlannerError)
+def refused(exc: planner_ops.PlannerError) -> Any:
+    return jsonify(error=exc.errors[0], errors=exc.errors), 422
+
+
+def _brand(brand_id: int):
+    return planner_ops.brand_for(db.session, current_user, brand_id)
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+@bp.get("/brands/<int:brand_id>/listening/sources")
+@api_auth()
+def list_sources(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    return jsonify(sources=[source_dict(s) for s in ops.sources_of(db.session, brand.id)])
+
+
+@bp.post("/brands/<int:brand_id>/listening/sources")
+@api_auth(Role.EDITOR)
+def create_source(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    source = ops.create_source(db.session, brand, current_user, body(), utcnow())
+    db.session.commit()
+    return jsonify(source_dict(source)), 201
+
+
+@bp.get("/listening/sources/<int:source_id>")
+@api_auth()
+def get_source(source_id: int) -> Any:
+    return jsonify(source_dict(ops.source_for(db.session, current_user, source_id)))
+
+
+@bp.patch("/listening/sources/<int:source_id>")
+@api_auth(Role.EDITOR)
+def update_source(source_id: int) -> Any:
+    source = ops.source_for(db.session, current_user, source_id)
+    ops.update_source(db.session, source, current_user, body())
+    db.session.commit()
+    return jsonify(source_dict(source))
+
+
+@bp.delete("/listening/sources/<int:source_id>")
+@api_auth(Role.EDITOR)
+def delete_source(source_id: int) -> Any:
+    source = ops.source_for(db.session, current_user, source_id)
+    ops.delete_source(db.session, source, current_user)
+    db.session.commit()
+    return "", 204
+
+
+# --- mentions -----------------------------------------------------------------------------------
+
+
+@bp.get("/brands/<int:brand_id>/listening/mentions")
+@api_auth()
+def list_mentions(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    now = utcnow()
+    filters = ops.parse_filters(request.args)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = ops.inbox_query(brand.id, filters, now)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    mentions = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    return jsonify(
+        mentions=[mention_dict(m, now) for m in mentions],
+        total=total,
+        page=page,
+        per_page=PAGE_SIZE,
+    )
+
+
+@bp.get("/listening/mentions/<int:mention_id>")
+@api_auth()
+def get_mention(mention_id: int) -> Any:
+    return jsonify(mention_dict(ops.mention_for(db.session, current_user, mention_id), utcnow()))
+
+
+@bp.patch("/listening/mentions/<int:mention_id>")
+@api_auth(Role.EDITOR)
+def update_mention(mention_id: int) -> Any:
+    mention = ops.mention_for(db.session, current_user, mention_id)
+    data = body()
+    now = utcnow()
+    if "assignee_id" in data:
+        value = data["assignee_id"]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ApiError(422, "'assignee_id' must be a user id or null.")
+        ops.assign(db.session, mention, current_user, value)
+    if "state" in data:
+        ops.set_state(db.session, mention, current_user, str(data["state"]), now)
+    db.session.commit()
+    return jsonify(mention_dict(mention, now))
+
+
+@bp.post("/brands/<int:brand_id>/listening/mentions/upload")
+@api_auth(Role.EDITOR)
+def upload_mentions(brand_id: int) -> Any:
+    """A CSV file (multipart field "file", or the body as text/csv): all rows or none."""
+    brand = _brand(brand_id)
+    upload = request.files.get("file")
+    raw = upload.read() if upload is not None else request.get_data()
+    if not raw:
+        raise ApiError(400, "Send a CSV file (multipart field 'file' or a text/csv body).")
+    now = utcnow()
+    items, errors = parse_csv(raw, now)
+    if errors:
+        raise ApiError(422, f"{len(errors)} row(s) cannot be read; nothing was imported.", errors)
+    source = ops.csv_source(db.session, brand)
+    result = ops.ingest(db.session, brand, source, items, now)
+    db.session.commit()
+    current_app.logger.info(
+        "listening CSV upload: %d new, %d duplicates", result.new, result.duplicates
+    )
+    return jsonify(new=result.new, duplicates=result.duplicates), 201
