@@ -329,6 +329,55 @@ PATHS = {
         ),
     },
 }
+def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+PATHS["/brands/{brand_id}/pause"] = {
+    "post": {
+        **_op("Pause the brand's publishing (admin): due posts become held",
+              _json(_ref("Brand")), params=[_id("brand_id")]),
+        "requestBody": _body({"reason": {"type": "string"}}, ["reason"]),
+    }
+}
+PATHS["/brands/{brand_id}/resume"] = {
+    "post": {
+        **_op("Resume publishing (admin): held posts go out now or to the next free slots",
+              _json({"type": "object", "properties": {
+                  "brand": _ref("Brand"), "released": {"type": "array", "items": _ref("Post")}}}),
+              params=[_id("brand_id")]),
+        "requestBody": _body({"held": {"type": "string", "enum": ["now", "requeue"]}}, ["held"]),
+    }
+}
+PATHS["/posts/{post_id}/approve"] = {
+    "post": {
+        **_op("Approve a waiting post (approver); 409 when its time has passed and no new "
+              "scheduled_at is given; 403 for one's own post when two people are required",
+              _json(_ref("PostResult")), params=[_id("post_id")]),
+        "requestBody": _body({"scheduled_at": TIME}),
+    }
+}
+PATHS["/posts/{post_id}/reject"] = {
+    "post": {
+        **_op("Send a waiting post back to draft with a reason (approver)",
+              _json({"type": "object", "properties": {"post": _ref("Post")}}),
+              params=[_id("post_id")]),
+        "requestBody": _body({"reason": {"type": "string"}}, ["reason"]),
+    }
+}
+PATHS["/posts/{post_id}/resolve"] = {
+    "post": {
+        **_op("Resolve an unconfirmed post: it was published (with its URL) or it was not "
+              "(back to the next free slot)",
+              _json({"type": "object", "properties": {"post": _ref("Post")}}),
+              params=[_id("post_id")]),
+        "requestBody": _body({"published": {"type": "boolean"}, "public_url": {"type": "string"}},
+                             ["published"]),
+    }
+}
 PATHS["/posts/{post_id}"]["patch"]["responses"]["409"] = _json(_ref("Error"), "Move refused")
 
 openapi.contribute(PATHS, SCHEMAS)
