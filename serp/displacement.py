@@ -20,9 +20,10 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, String, and_, case, column, func, literal, select, values
 from sqlalchemy.orm import Session
 
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
@@ -100,6 +101,7 @@ class CheckPoint:
     score: float | None = None  # page-one score; None unless the check is good
     counts: dict[str, int] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)  # tracked normalized URL → position
+    result_count: int = 0
 
     @property
     def ok(self) -> bool:
@@ -116,7 +118,7 @@ class QueryHistory:
     strip: list[str] = field(default_factory=list)  # labels of positions 1-10, latest good check
     strip_urls: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def good(self) -> list[CheckPoint]:
         return [c for c in self.checks if c.ok]
 
@@ -279,27 +281,35 @@ def asset_figures(
     histories: Sequence[QueryHistory], asset: Asset, labels: Mapping[str, str]
 ) -> AssetFigures:
     """First appearance in any query, best position, and the negatives it now ranks above."""
-    first: Appearance | None = None
-    best: Appearance | None = None
-    outranks: list[tuple[int, str, int]] = []
+    return all_asset_figures(histories, [asset], labels)[asset.url]
+
+
+def all_asset_figures(
+    histories: Sequence[QueryHistory], assets: Sequence[Asset], labels: Mapping[str, str]
+) -> dict[str, AssetFigures]:
+    """:func:`asset_figures` of many assets in one pass over the checks, by asset URL."""
+    figures = {a.url: AssetFigures(a, None, None) for a in assets}
     for history in histories:
         for check in history.good:
-            position = check.positions.get(asset.url)
-            if position is None:
-                continue
-            seen = Appearance(history.query_id, check.checked_at, position)
-            if first is None or seen.checked_at < first.checked_at:
-                first = seen
-            if best is None or position < best.position:
-                best = seen
+            for url in figures.keys() & check.positions.keys():
+                figure, position = figures[url], check.positions[url]
+                seen = Appearance(history.query_id, check.checked_at, position)
+                if figure.first_seen is None or seen.checked_at < figure.first_seen.checked_at:
+                    figure.first_seen = seen
+                if figure.best is None or position < figure.best.position:
+                    figure.best = seen
         latest = history.latest
-        mine = latest.positions.get(asset.url) if latest else None
-        if latest is None or mine is None:
+        if latest is None:
             continue
-        for url, position in latest.positions.items():
-            if labels.get(url) == Label.NEGATIVE.value and position > mine:
-                outranks.append((history.query_id, url, position))
-    return AssetFigures(asset, first, best, sorted(outranks, key=lambda o: (o[2], o[0])))
+        negatives = [
+            (u, p) for u, p in latest.positions.items() if labels.get(u) == Label.NEGATIVE.value
+        ]
+        for url in figures.keys() & latest.positions.keys():
+            mine = latest.positions[url]
+            figures[url].outranks.extend((history.query_id, u, p) for u, p in negatives if p > mine)
+    for figure in figures.values():
+        figure.outranks.sort(key=lambda o: (o[2], o[0]))
+    return figures
 
 
 # --- is it working ------------------------------------------------------------------------------
@@ -349,6 +359,7 @@ def is_it_working(
     depth = depth or history.depth
     good = history.good
     windows = []
+    entered_at = {other.url: _first_on_page_one(history, other.url) for other in assets}
     for asset in sorted(
         (a for a in assets if a.published_at), key=lambda a: (a.published_at, a.id)
     ):
@@ -366,7 +377,7 @@ def is_it_working(
         if after:
             end = after[-1].checked_at
             for other in assets:
-                entered = _first_on_page_one(history, other.url)
+                entered = entered_at[other.url]
                 if entered is not None and asset.published_at <= entered <= end:
                     window.entered_page_one.append(other)
             window.entered_page_one.sort(key=lambda a: (a.published_at or end, a.id))
@@ -493,11 +504,17 @@ def load_brand_history(
     checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
     by_id: dict[int, CheckPoint] = {}
     for row in session.execute(
-        select(SerpCheck.id, SerpCheck.query_id, SerpCheck.checked_at, SerpCheck.status)
+        select(
+            SerpCheck.id,
+            SerpCheck.query_id,
+            SerpCheck.checked_at,
+            SerpCheck.status,
+            SerpCheck.result_count,
+        )
         .where(*check_filter)
         .order_by(SerpCheck.checked_at, SerpCheck.id)
     ):
-        point = CheckPoint(row.id, row.checked_at, row.status)
+        point = CheckPoint(row.id, row.checked_at, row.status, result_count=row.result_count)
         checks[row.query_id].append(point)
         by_id[row.id] = point
 
@@ -532,18 +549,26 @@ def _load_scores(
     by_id: dict[int, CheckPoint],
 ) -> None:
     """Page-one score and composition of every good check, summed by the database."""
-    lists = {code: [] for code in _KIND_CODE.values()}
-    for url, label in labels.items():
-        lists[_KIND_CODE[label]].append(url)
-    url = SerpResultRow.normalized_url
-    whens = [(url.in_(urls), code) for code, urls in lists.items() if urls]
-    kind = case(*whens, else_=0) if whens else case((url.is_(None), 0), else_=0)
-    rows = (
-        select(SerpCheck.id.label("check_id"), SerpResultRow.position, kind.label("kind"))
+    url_column = SerpResultRow.normalized_url
+    labelled = sorted(labels.items())
+    joined = (
+        select(SerpCheck.id.label("check_id"), SerpResultRow.position)
         .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
         .where(*good_filter, SerpResultRow.position <= PAGE_ONE)
-        .subquery()
     )
+    if labelled and session.get_bind().dialect.name == "postgresql":
+        # A hash join with the labelled URLs: a CASE over long IN lists is tested row by row.
+        table = values(column("url", String), column("kind", Integer), name="labelled").data(
+            [(u, _KIND_CODE[label]) for u, label in labelled]
+        )
+        rows = joined.add_columns(table.c.kind).join(table, table.c.url == url_column).subquery()
+    else:
+        lists: dict[int, list[str]] = {code: [] for code in _KIND_CODE.values()}
+        for url, label in labelled:
+            lists[_KIND_CODE[label]].append(url)
+        whens = [(url_column.in_(urls), code) for code, urls in lists.items() if urls]
+        kind = case(*whens, else_=0) if whens else literal(0)
+        rows = joined.add_columns(kind.label("kind")).where(kind != 0).subquery()
     weight = case({p + 1: w for p, w in enumerate(curve)}, value=rows.c.position, else_=0.0)
     sign = case((rows.c.kind.in_([1, 2]), 1), (rows.c.kind == 3, -1), else_=0)
 
@@ -551,34 +576,25 @@ def _load_scores(
         return func.sum(case((rows.c.kind == code, 1), else_=0))
 
     statement = select(
-        rows.c.check_id,
-        func.sum(weight * sign),
-        count(1),
-        count(2),
-        count(4),
-        count(3),
-        func.count(),
+        rows.c.check_id, func.sum(weight * sign), count(1), count(2), count(4), count(3)
     ).group_by(rows.c.check_id)
     total = sum(curve)
-    for check_id, weighted, owned, positive, neutral, negative, results in session.execute(
-        statement
-    ):
-        point = by_id[check_id]
+    sums = {row[0]: row[1:] for row in session.execute(statement)}
+    for point in by_id.values():
+        if not point.ok:
+            continue
+        weighted, *counted = sums.get(point.check_id, (0, 0, 0, 0, 0))
+        owned, positive, neutral, negative = (int(v or 0) for v in counted)
         point.score = float(weighted or 0) / total
-        owned, positive, neutral, negative = (
-            int(v or 0) for v in (owned, positive, neutral, negative)
-        )
+        # Positions are numbered from 1 without holes: page one holds min(results, 10).
+        results = min(point.result_count, PAGE_ONE)
         point.counts = {
             "owned": owned,
             "positive": positive,
             "neutral": neutral,
-            UNLABELLED: int(results) - owned - positive - neutral - negative,
+            UNLABELLED: results - owned - positive - neutral - negative,
             "negative": negative,
         }
-    for point in by_id.values():
-        if point.ok and point.score is None:  # a good check with no results at all
-            point.score = 0.0
-            point.counts = dict.fromkeys(COMPOSITION_KEYS, 0)
 
 
 def _load_strips(session: Session, histories: list[QueryHistory], labels, classifier) -> None:

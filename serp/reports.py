@@ -109,8 +109,9 @@ def brand_report(
                 for c in history.checks
             ]
         report["queries"].append(entry)
+    all_figures = dsp.all_asset_figures(data.histories, data.assets, data.labels)
     for asset in data.assets:
-        figures = dsp.asset_figures(data.histories, asset, data.labels)
+        figures = all_figures[asset.url]
         report["assets"].append(
             {
                 "id": asset.id,
@@ -249,7 +250,7 @@ def report_command(slug: str, query_id: int | None, fmt: str) -> None:
 
 def weekly_summary(session: Session, brand: Brand, now: datetime) -> dict[str, Any]:
     """What the weekly report says: this week's figures beside last week's."""
-    report = brand_report(session, brand, until=now, with_checks=False)
+    report = brand_report(session, brand, until=now, with_checks=False, with_windows=False)
     weeks = [w for w in report["weeks"] if w["score"] is not None]
     previous = weeks[-2]["score"] if len(weeks) >= 2 else None
     on_page_one = [i for i in report["negative_items"] if i["needed"] > 0]

@@ -1,0 +1,143 @@
+"""Displacement dashboard at scale: a brand with 200 queries × 52 weekly checks × 100 results
+(about a million result rows) on PostgreSQL; the dashboard's p95 and the weekly report."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, text
+from werkzeug.security import generate_password_hash
+
+import serp.models  # noqa: F401
+import serp.plans  # noqa: F401
+from bench.common import bench_app, percentile, postgres_available, table
+from core.db import db
+from core.models import Role, User
+from planner import operations as ops
+from planner.assets import AssetKind, record_owned_asset
+from serp.models import LabelRule, SerpCheck, TrackedQuery
+from serp.reports import send_weekly_reports
+
+QUERIES, WEEKS, DEPTH = 200, 52, 100
+START = datetime(2030, 1, 7, 6, 0, tzinfo=UTC)
+PASSWORD = "bench password"
+
+
+def _load(app) -> tuple[int, datetime]:
+    """The brand, its rules and assets, and the checks with every result (COPY)."""
+    rng = random.Random(7)
+    admin = User(email="bench-serp@example.com", name="bench", role=Role.ADMIN.value)
+    admin.password_hash = generate_password_hash(PASSWORD)
+    db.session.add(admin)
+    db.session.flush()
+    brand = ops.create_brand(db.session, name="Scale", timezone="UTC", creator=admin)
+    query_rows = [
+        {
+            "brand_id": brand.id, "text": f"scale query {q}", "engine": "google",
+            "language": "en", "country": "us", "device": "desktop", "depth": DEPTH,
+            "schedule": "weekly", "weekday": 0, "hour": 6, "provider": "manual", "tags": [],
+            "importance": float(1 + q % 5), "paused": False, "failures": 0,
+            "created_at": START, "updated_at": START,
+        }
+        for q in range(QUERIES)
+    ]  # fmt: skip
+    query_ids = list(
+        db.session.scalars(insert(TrackedQuery).returning(TrackedQuery.id), query_rows)
+    )
+    stamp = {"note": "", "created_at": START, "updated_at": START}
+    rules = [{"brand_id": brand.id, "match_type": "domain", "pattern": "wikipedia.org",
+              "label": "positive", **stamp}]  # fmt: skip
+    for q in range(QUERIES):
+        for n in range(2):
+            rules.append(
+                {"brand_id": brand.id, "match_type": "exact", "pattern": f"bad{n}.example/q{q}",
+                 "label": "negative", "note": "", "created_at": START, "updated_at": START}
+            )  # fmt: skip
+    db.session.execute(insert(LabelRule), rules)
+    for a in range(20):
+        record_owned_asset(
+            db.session, brand.id, f"https://scale.example/page{a}", AssetKind.BLOG_POST,
+            START + timedelta(weeks=2 * a + 1),
+        )  # fmt: skip
+    check_rows = [
+        {
+            "query_id": query_ids[q], "checked_at": START + timedelta(weeks=w, minutes=q),
+            "status": "blocked" if rng.random() < 0.02 else "ok", "engine": "google",
+            "provider": "manual", "result_count": DEPTH,
+        }
+        for q in range(QUERIES)
+        for w in range(WEEKS)
+    ]  # fmt: skip
+    check_ids = list(db.session.scalars(insert(SerpCheck).returning(SerpCheck.id), check_rows))
+    db.session.commit()
+
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        columns = "check_id, position, url, normalized_url, domain, title, snippet"
+        with cursor.copy(f"COPY serp_results ({columns}) FROM STDIN") as copy:
+            for index, row in enumerate(check_rows):
+                if row["status"] != "ok":
+                    continue
+                q, w = divmod(index, WEEKS)
+                pool = [f"site{k}.example/q{q}" for k in range(DEPTH + 30)]
+                pool[0] = f"en.wikipedia.org/wiki/Q{q}"
+                # The negatives start high and sink; the brand's pages climb over the year.
+                pool.insert(min(2 + w // 4, 60), f"bad0.example/q{q}")
+                pool.insert(min(5 + w // 6, 70), f"bad1.example/q{q}")
+                pool.insert(max(40 - w, 1), f"scale.example/page{q % 20}")
+                for _ in range(5):
+                    i = rng.randrange(3, DEPTH - 1)
+                    pool[i], pool[i + 1] = pool[i + 1], pool[i]
+                for position, url in enumerate(pool[:DEPTH], start=1):
+                    domain = url.split("/", 1)[0]
+                    copy.write_row(
+                        (check_ids[index], position, "https://" + url, url, domain, url, "")
+                    )
+        connection.commit()
+        cursor.execute("ANALYZE")
+        connection.commit()
+    finally:
+        connection.close()
+    return brand.id, START + timedelta(weeks=WEEKS - 1, hours=12)
+
+
+def main() -> dict[str, float]:
+    if not postgres_available():
+        print("  PostgreSQL unreachable: dashboard benchmark skipped")
+        return {}
+    app = bench_app("postgres")
+    with app.app_context():
+        started = time.perf_counter()
+        brand_id, now = _load(app)
+        rows = db.session.scalar(text("select count(*) from serp_results"))
+        load_s = time.perf_counter() - started
+    client = app.test_client()
+    client.post("/login", data={"email": "bench-serp@example.com", "password": PASSWORD})
+    timings = []
+    for _ in range(25):
+        started = time.perf_counter()
+        response = client.get(f"/brands/{brand_id}/serp/dashboard")
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    dashboard_p95 = percentile(timings[3:], 95)
+    started = time.perf_counter()
+    counts = send_weekly_reports(app, now)  # no SMTP_HOST: built and rendered, not delivered
+    report_ms = (time.perf_counter() - started) * 1000
+    assert counts["sent"] == 1, counts
+    table(
+        [
+            ("result rows", f"{rows:,}", f"loaded in {load_s:.1f} s"),
+            ("dashboard p95 (ms)", f"{dashboard_p95:.1f}", "target ≤ 300"),
+            ("dashboard median (ms)", f"{percentile(timings[3:], 50):.1f}", ""),
+            ("weekly report (ms)", f"{report_ms:.1f}", "one brand, built and rendered"),
+        ]
+    )
+    app.extensions["pageone.db"].dispose()
+    return {"dashboard_p95_ms_postgres": dashboard_p95, "weekly_report_ms": report_ms}
+
+
+if __name__ == "__main__":
+    main()
