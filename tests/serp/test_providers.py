@@ -188,6 +188,15 @@ def test_html_fetch_of_a_captcha_page_is_blocked(httpserver):
     assert outcome.results == []
 
 
+def test_google_unusual_traffic_page_is_blocked_even_with_its_help_link(httpserver):
+    httpserver.expect_request("/search").respond_with_data(
+        fixture_text("google_unusual_traffic.html"), content_type="text/html"
+    )
+    provider = get_provider("html", client_for(httpserver, "html"))
+    outcome = fetch_results(provider, QuerySpec("acme", "google"), {})
+    assert (outcome.status, outcome.reason, outcome.results) == ("blocked", "unusual_traffic", [])
+
+
 def test_html_page_nobody_can_read_is_an_error_not_an_empty_page(httpserver):
     httpserver.expect_request("/search").respond_with_data(
         "<html><body><p>Something else entirely</p></body></html>", content_type="text/html"
