@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
     from serp import api as serp_api
+    from serp import views as serp_views
 
     app.register_blueprint(web.bp)
     app.register_blueprint(auth.bp)
@@ -38,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reviews_views.public_bp)
     app.register_blueprint(reviews_api.bp)
     csrf.exempt(reviews_api.bp)
+    app.register_blueprint(serp_views.bp)
     app.register_blueprint(serp_api.bp)
     csrf.exempt(serp_api.bp)
     from serp import dashboard as serp_dashboard

@@ -650,3 +650,16 @@ def check_progress(
             .where(TrackedQuery.brand_id == brand_id, SerpCheck.checked_at >= since)
         )
     return {"waiting": waiting or 0, "running": running or 0, "done": done or 0}
+
+
+def position_grid(checks: list[SerpCheck], keys: list[str]) -> dict[str, list[int | None]]:
+    """Each URL's position at each check (None: not in the recorded results, or a gap)."""
+    grid: dict[str, list[int | None]] = {key: [] for key in keys}
+    for check in checks:
+        positions: dict[str, int] = {}
+        if check.status == CheckStatus.OK.value:
+            for row in check.results:
+                positions.setdefault(row.normalized_url, row.position)
+        for key in keys:
+            grid[key].append(positions.get(key))
+    return grid

@@ -1,0 +1,430 @@
+"""Search-tracking pages: tracked queries, the latest page with labels and movements, history
+charts, a page per URL, the labelling queue and uploads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from core.auth import role_required
+from core.db import db, utcnow
+from core.models import Role
+from planner import operations as planner_ops
+from planner.api import ApiError, parse_instant
+from planner.models import Brand
+from serp import operations as ops
+from serp.api import decode_upload
+from serp.checks import mark_due_now
+from serp.forms import (
+    ENGINE_LABELS,
+    WEEKDAYS,
+    ActionForm,
+    LabelForm,
+    QueryForm,
+    RuleForm,
+    UploadForm,
+)
+from serp.labels import classifier_for_brand
+from serp.models import CheckStatus, Label, SerpCheck, TrackedQuery
+from serp.urls import normalize_url
+
+bp = Blueprint("serp", __name__)
+
+HISTORY_CHECKS = 30  # checks shown in a query's chart and table
+CHART_URLS = 10  # lines in a query's chart
+
+
+def _brand(brand_id: int) -> Brand:
+    try:
+        return planner_ops.brand_for(db.session, current_user, brand_id)
+    except planner_ops.NotFound:
+        abort(404, description="No such brand, or you are not a member of it.")
+
+
+def _query(brand: Brand, query_id: int) -> TrackedQuery:
+    query = db.session.get(TrackedQuery, query_id)
+    if query is None or query.brand_id != brand.id:
+        abort(404, description="No such tracked query in this brand.")
+    return query
+
+
+def _flash_errors(errors: list[str]) -> None:
+    for error in errors:
+        flash(error, "error")
+
+
+def _back(default: str) -> Any:
+    target = request.form.get("next") or ""
+    # Only same-site paths: never an open redirect.
+    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return redirect(target)
+    return redirect(default)
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: datetime | None, brand: Brand) -> str:
+    return value.astimezone(brand.zone).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _page_context(brand: Brand) -> dict[str, Any]:
+    return {
+        "brand": brand,
+        "can_edit": current_user.has_role(Role.EDITOR),
+        "labels": [lab.value for lab in Label],
+        "engine_labels": ENGINE_LABELS,
+        "weekdays": WEEKDAYS,
+        "action_form": ActionForm(),
+    }
+
+
+# --- tracked queries ----------------------------------------------------------------------------
+
+
+@bp.route("/brands/<int:brand_id>/search", methods=["GET", "POST"])
+@login_required
+def queries(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    form = QueryForm()
+    status = 200
+    if request.method == "POST":
+        if not current_user.has_role(Role.EDITOR):
+            abort(403, description="Viewers cannot add tracked queries.")
+        if form.validate_on_submit():
+            values = form.values() | {"provider_settings": _settings(form)}
+            try:
+                query = ops.create_query(
+                    db.session, brand, current_user, values, config=current_app.config,
+                    now=utcnow(),
+                )  # fmt: skip
+            except ops.SerpError as exc:
+                db.session.rollback()
+                _flash_errors(exc.errors)
+                status = 422
+            else:
+                db.session.commit()
+                flash(f"Tracking “{query.text}”; its first check runs shortly.", "success")
+                return redirect(url_for("serp.queries", brand_id=brand.id))
+        else:
+            status = 400
+    tracked = ops.queries_of(db.session, brand.id)
+    latest = _latest_checks([q.id for q in tracked])
+    since = request.args.get("since")
+    return render_template(
+        "serp/queries.html",
+        form=form,
+        queries=tracked,
+        latest=latest,
+        since=since,
+        **_page_context(brand),
+    ), status
+
+
+def _settings(form: QueryForm) -> dict[str, str] | None:
+    settings = {}
+    if form.api_key.data:
+        settings["api_key"] = form.api_key.data
+    if form.base_url.data:
+        settings["base_url"] = form.base_url.data.strip()
+    return settings or None
+
+
+def _latest_checks(query_ids: list[int]) -> dict[int, SerpCheck]:
+    if not query_ids:
+        return {}
+    newest = (
+        select(SerpCheck.query_id, func.max(SerpCheck.id).label("id"))
+        .where(SerpCheck.query_id.in_(query_ids))
+        .group_by(SerpCheck.query_id)
+        .subquery()
+    )
+    checks = db.session.scalars(select(SerpCheck).join(newest, newest.c.id == SerpCheck.id))
+    return {check.query_id: check for check in checks}
+
+
+@bp.route("/brands/<int:brand_id>/search/<int:query_id>/edit", methods=["GET", "POST"])
+@role_required(Role.EDITOR)
+def edit_query(brand_id: int, query_id: int) -> Any:
+    brand = _brand(brand_id)
+    query = _query(brand, query_id)
+    form = QueryForm(obj=query)
+    if request.method == "GET":
+        form.tags.data = ", ".join(query.tags or [])
+    if form.validate_on_submit():
+        values = form.values()
+        settings = _settings(form)
+        if settings is not None:
+            # Only what was typed is replaced; a stored key stays unless a new one is given.
+            stored = ops.provider_settings_of(query, current_app.config)
+            values["provider_settings"] = {**stored, **settings}
+        try:
+            ops.update_query(
+                db.session, query, current_user, values, config=current_app.config, now=utcnow()
+            )
+        except ops.SerpError as exc:
+            db.session.rollback()
+            _flash_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash("Query saved.", "success")
+            return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
+    stored_settings = ops.provider_settings_of(query, current_app.config)
+    return render_template(
+        "serp/edit.html",
+        form=form,
+        query=query,
+        has_key=bool(stored_settings.get("api_key")),
+        stored_base_url=stored_settings.get("base_url", ""),
+        **_page_context(brand),
+    ), (422 if request.method == "POST" else 200)
+
+
+@bp.post("/brands/<int:brand_id>/search/<int:query_id>/pause")
+@role_required(Role.EDITOR)
+def pause_query(brand_id: int, query_id: int) -> Any:
+    brand = _brand(brand_id)
+    query = _query(brand, query_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    ops.set_paused(db.session, query, current_user, not query.paused)
+    db.session.commit()
+    flash(f"“{query.text}” {'paused' if query.paused else 'resumed'}.", "success")
+    return _back(url_for("serp.queries", brand_id=brand.id))
+
+
+@bp.post("/brands/<int:brand_id>/search/<int:query_id>/delete")
+@role_required(Role.EDITOR)
+def delete_query(brand_id: int, query_id: int) -> Any:
+    brand = _brand(brand_id)
+    query = _query(brand, query_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    ops.delete_query(db.session, query, current_user, utcnow())
+    db.session.commit()
+    flash(f"Stopped tracking “{query.text}”. Its history is kept until it is purged.", "success")
+    return redirect(url_for("serp.queries", brand_id=brand.id))
+
+
+@bp.post("/brands/<int:brand_id>/search/check-all")
+@role_required(Role.EDITOR)
+def check_all(brand_id: int) -> Any:
+    """Mark every active query due now; the worker checks them and the page shows progress."""
+    brand = _brand(brand_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    now = utcnow()
+    active = [q for q in ops.queries_of(db.session, brand.id) if not q.paused]
+    count = mark_due_now(db.session, active, now)
+    db.session.commit()
+    flash(f"{count} queries will be checked by the worker within a minute.", "info")
+    since = now.isoformat().replace("+00:00", "Z")
+    return redirect(url_for("serp.queries", brand_id=brand.id, since=since))
+
+
+@bp.post("/brands/<int:brand_id>/search/<int:query_id>/check")
+@role_required(Role.EDITOR)
+def check_one(brand_id: int, query_id: int) -> Any:
+    brand = _brand(brand_id)
+    query = _query(brand, query_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    mark_due_now(db.session, [query], utcnow())
+    db.session.commit()
+    flash("The worker will check this query within a minute.", "info")
+    return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
+
+
+# --- a query's page and history -----------------------------------------------------------------
+
+
+@bp.route("/brands/<int:brand_id>/search/<int:query_id>")
+@login_required
+def query_detail(brand_id: int, query_id: int) -> Any:
+    brand = _brand(brand_id)
+    query = _query(brand, query_id)
+    classifier = classifier_for_brand(db.session, brand.id)
+    checks = ops.history(db.session, query.id, HISTORY_CHECKS)
+    latest = ops.latest_page(checks, classifier)
+    keys = [m.row.normalized_url for m in latest.rows[:CHART_URLS]]
+    chronological = list(reversed(checks))
+    grid = ops.position_grid(chronological, keys)
+    chart = {
+        "labels": [local_time(c.checked_at, brand) for c in chronological],
+        "gaps": [c.status != CheckStatus.OK.value for c in chronological],
+        "series": [{"url": key, "positions": grid[key]} for key in keys],
+        "depth": query.depth,
+    }
+    return render_template(
+        "serp/query.html",
+        query=query,
+        latest=latest,
+        checks=chronological,
+        grid=grid,
+        keys=keys,
+        chart=chart,
+        label_form=LabelForm(),
+        **_page_context(brand),
+    )
+
+
+@bp.route("/brands/<int:brand_id>/search/url")
+@login_required
+def url_detail(brand_id: int) -> Any:
+    """Every tracked query a URL appeared in, with its position at each check."""
+    brand = _brand(brand_id)
+    raw = (request.args.get("u") or "").strip()
+    if not raw:
+        abort(404, description="Which URL? Follow a link from a result table.")
+    key = normalize_url(raw)
+    appearances = ops.url_history(db.session, brand.id, key)
+    label = classifier_for_brand(db.session, brand.id).label(key, normalized=True)
+    chart = {
+        "series": [
+            {
+                "query": query.text,
+                "points": [
+                    {"x": check.checked_at.isoformat(), "y": position}
+                    for check, position in rows
+                    if check.status == CheckStatus.OK.value
+                ],
+            }
+            for query, rows in appearances
+        ]
+    }
+    return render_template(
+        "serp/url.html",
+        key=key,
+        label=label,
+        appearances=appearances,
+        chart=chart,
+        label_form=LabelForm(),
+        **_page_context(brand),
+    )
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+@bp.post("/brands/<int:brand_id>/search/label")
+@role_required(Role.EDITOR)
+def label_url(brand_id: int) -> Any:
+    """One click: label this exact URL for the brand."""
+    brand = _brand(brand_id)
+    form = LabelForm()
+    if not form.validate_on_submit():
+        abort(400, description="Choose a label for a URL.")
+    try:
+        ops.save_rule(
+            db.session, brand.id, current_user, match_type="exact", pattern=form.url.data,
+            label=form.label.data,
+        )  # fmt: skip
+    except ops.SerpError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+    else:
+        db.session.commit()
+    return _back(url_for("serp.queue", brand_id=brand.id))
+
+
+@bp.route("/brands/<int:brand_id>/search/labels", methods=["GET", "POST"])
+@login_required
+def rules(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    form = RuleForm()
+    if request.method == "POST":
+        if not current_user.has_role(Role.EDITOR):
+            abort(403, description="Viewers cannot change labels.")
+        if form.validate_on_submit():
+            try:
+                ops.save_rule(
+                    db.session, brand.id, current_user, match_type=form.match_type.data,
+                    pattern=form.pattern.data, label=form.label.data,
+                )  # fmt: skip
+            except ops.SerpError as exc:
+                db.session.rollback()
+                _flash_errors(exc.errors)
+            else:
+                db.session.commit()
+                flash("Label saved.", "success")
+                return redirect(url_for("serp.rules", brand_id=brand.id))
+    return render_template(
+        "serp/labels.html",
+        form=form,
+        rules=ops.rules_of(db.session, brand.id),
+        **_page_context(brand),
+    )
+
+
+@bp.post("/brands/<int:brand_id>/search/labels/<int:rule_id>/delete")
+@role_required(Role.EDITOR)
+def delete_rule(brand_id: int, rule_id: int) -> Any:
+    brand = _brand(brand_id)
+    try:
+        rule = ops.rule_for(db.session, current_user, rule_id)
+    except ops.NotFound:
+        abort(404)
+    if rule.brand_id != brand.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    ops.delete_rule(db.session, rule, current_user)
+    db.session.commit()
+    flash("Label rule deleted.", "success")
+    return redirect(url_for("serp.rules", brand_id=brand.id))
+
+
+@bp.route("/brands/<int:brand_id>/search/queue")
+@login_required
+def queue(brand_id: int) -> Any:
+    """Page-one results no rule labels yet, most visible first."""
+    brand = _brand(brand_id)
+    return render_template(
+        "serp/queue.html",
+        items=ops.unlabelled_page_one(db.session, brand.id),
+        label_form=LabelForm(),
+        **_page_context(brand),
+    )
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+@bp.route("/brands/<int:brand_id>/search/<int:query_id>/upload", methods=["GET", "POST"])
+@role_required(Role.EDITOR)
+def upload(brand_id: int, query_id: int) -> Any:
+    brand = _brand(brand_id)
+    query = _query(brand, query_id)
+    form = UploadForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            checked_at = (
+                parse_instant(form.checked_at.data, "checked_at", brand.zone)
+                if form.checked_at.data
+                else utcnow()
+            )
+            made = ops.import_upload(
+                db.session, query, current_user, content=decode_upload(form.file.data.read()),
+                kind=form.kind.data, checked_at=checked_at,
+            )  # fmt: skip
+        except ApiError as exc:
+            _flash_errors(exc.errors)
+            status = 422
+        except ops.SerpError as exc:
+            db.session.rollback()
+            _flash_errors(exc.errors)
+            status = 422
+        else:
+            db.session.commit()
+            states = ", ".join(sorted({c.status for c in made}))
+            flash(f"{len(made)} check{'s' if len(made) != 1 else ''} stored ({states}).", "success")
+            return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "serp/upload.html", form=form, query=query, **_page_context(brand)
+    ), status
