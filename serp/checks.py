@@ -13,9 +13,10 @@ import json
 import logging
 import os
 import socket
+import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -355,17 +356,47 @@ def run_due_checks(
     worker_id: str | None = None,
     *,
     threads: int | None = None,
-    on_claimed: Callable[[int], None] | None = None,
+    budget_seconds: float | None = None,
     on_done: Callable[[int, str], None] | None = None,
 ) -> dict[str, int]:
-    """Claim up to ``limit`` due queries, check them in parallel; counts of each outcome."""
+    """Check up to ``limit`` due queries on a thread pool; counts of each outcome.
+
+    Queries are claimed a few at a time whenever the pool runs short of work, so the pool
+    never drains between batches and no query sits claimed for long before it is fetched.
+    No new claims are made after ``budget_seconds``.
+    """
     worker_id = worker_id or default_worker_id()
-    with app.app_context():
-        with db.job_session() as session:
-            ids = claim_due_checks(session, worker_id, utcnow(), limit)
-    if on_claimed is not None:
-        on_claimed(len(ids))
-    return run_queries(app, ids, worker_id, threads=threads, on_done=on_done)
+    workers = max(1, threads or int(app.config.get("SERP_CHECK_THREADS", DEFAULT_THREADS)))
+    client = HttpClient(app.config)
+    counts = {"claimed": 0, "ok": 0, "blocked": 0, "error": 0, "gone": 0}
+    started = time.monotonic()
+    pending: dict[Future[str], int] = {}
+    exhausted = False
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="serp") as pool:
+        while True:
+            over_budget = budget_seconds is not None and time.monotonic() - started > budget_seconds
+            room = min(2 * workers - len(pending), limit - counts["claimed"])
+            if not exhausted and not over_budget and room > 0:
+                with app.app_context(), db.job_session() as session:
+                    ids = claim_due_checks(session, worker_id, utcnow(), room)
+                exhausted = len(ids) < room
+                counts["claimed"] += len(ids)
+                for query_id in ids:
+                    pending[pool.submit(run_check, app, query_id, worker_id, client)] = query_id
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                query_id = pending.pop(future)
+                try:
+                    status = future.result()
+                except Exception:  # noqa: BLE001 - e.g. the database went away; the lease expires
+                    logger.exception("check of query %s was not recorded", query_id)
+                    status = "error"
+                counts[status] = counts.get(status, 0) + 1
+                if on_done is not None:
+                    on_done(query_id, status)
+    return counts
 
 
 def check_now(app: Flask, query_id: int, worker_id: str | None = None) -> str:

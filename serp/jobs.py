@@ -13,16 +13,24 @@ from serp.checks import default_worker_id, expire_raw_pages, run_due_checks
 
 logger = logging.getLogger("serp.jobs")
 INTERVAL_SECONDS = 60
-DEFAULT_BATCH = 200
+DEFAULT_LIMIT = 100_000
+# A round keeps claiming while queries are due, for up to this long, so a weekly run of many
+# queries goes at the providers' pace instead of one batch a minute; the bound keeps a stopping
+# worker from waiting long for the round to end (the next round carries on).
+ROUND_BUDGET_SECONDS = 300
 
 
 def due_checks_job(app: Flask, worker_id: str | None = None) -> dict[str, int]:
-    """One round: claim and run up to SERP_CHECKS_PER_ROUND due queries, then expire raw pages."""
-    limit = int(app.config.get("SERP_CHECKS_PER_ROUND", DEFAULT_BATCH))
-    counts = run_due_checks(app, limit, worker_id or default_worker_id())
-    with app.app_context():
-        with db.job_session() as session:
-            counts["raw_expired"] = expire_raw_pages(session, utcnow())
+    """One round: check due queries until none are due (or the round's time is up), then drop
+    expired raw pages."""
+    counts = run_due_checks(
+        app,
+        int(app.config.get("SERP_CHECKS_PER_ROUND", DEFAULT_LIMIT)),
+        worker_id or default_worker_id(),
+        budget_seconds=float(app.config.get("SERP_ROUND_BUDGET_SECONDS", ROUND_BUDGET_SECONDS)),
+    )
+    with app.app_context(), db.job_session() as session:
+        counts["raw_expired"] = expire_raw_pages(session, utcnow())
     if counts["claimed"]:
         logger.info("serp checks: %s", counts)
     return counts

@@ -79,6 +79,10 @@ class Limiter:
     slots: threading.BoundedSemaphore
 
 
+# Requests are paced a little under the provider's limit: the limit is counted where requests
+# arrive, and scheduling and connection jitter would otherwise push some over it.
+RATE_MARGIN = 0.04
+
 _limiters: dict[tuple[str, float, float, int], Limiter] = {}
 _limiters_lock = threading.Lock()
 
@@ -89,12 +93,12 @@ def limiter_for(provider: str, config: Mapping[str, Any]) -> Limiter:
         **DEFAULT_LIMITS.get(provider, {"rate": 1.0, "burst": 1, "concurrency": 1}),
         **(config.get("SERP_PROVIDER_LIMITS") or {}).get(provider, {}),
     }
-    key = (provider, float(limits["rate"]), float(limits["burst"]), int(limits["concurrency"]))
+    margin = float(config.get("SERP_RATE_MARGIN", RATE_MARGIN))
+    rate = float(limits["rate"]) * (1 - margin)
+    key = (provider, rate, float(limits["burst"]), int(limits["concurrency"]))
     with _limiters_lock:
         if key not in _limiters:
-            _limiters[key] = Limiter(
-                TokenBucket(key[1], key[2]), threading.BoundedSemaphore(key[3])
-            )
+            _limiters[key] = Limiter(TokenBucket(rate, key[2]), threading.BoundedSemaphore(key[3]))
         return _limiters[key]
 
 
