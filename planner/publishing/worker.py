@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -39,6 +39,7 @@ MAX_ATTEMPTS = 5
 BACKOFF_CAP = timedelta(hours=1)
 DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_THREADS = 16
+TICK_SECONDS = 1.0
 EXCERPT_LENGTH = 300
 # Platforms where re-sending a post whose first attempt may have landed cannot create a second
 # one: Mastodon's Idempotency-Key, Bluesky's record key derived from the post, WordPress's slug
@@ -496,22 +497,37 @@ class Worker:
             return self._tick()
 
     def _tick(self) -> list[Future[Outcome | None]]:
-        with self._lock:
-            free = self.threads - len(self._in_flight)
+        started = time.monotonic()
         now = utcnow()
+        futures: list[Future[Outcome | None]] = []
         with self.app.app_context():
             with db.job_session() as session:
                 recover_expired_leases(session, now, self.worker_id)
                 sweep_missed_and_held(session, self.worker_id, now)
-                claimed = claim_due_posts(session, self.worker_id, now, free, self.lease)
-        # The claim is committed: only now do posts go out.
-        futures = []
-        for post_id in claimed:
-            future = self.pool.submit(publish_one, self.app, post_id, self.worker_id)
-            with self._lock:
-                self._in_flight.add(future)
-            future.add_done_callback(self._done)
-            futures.append(future)
+            # Claiming only once a tick capped a worker at PUBLISH_THREADS posts a second however
+            # fast the platforms answer: while claims fill the pool, more may be due, so claim
+            # again as sends finish, until the tick's time is nearly up.
+            while not self.stopping:
+                with self._lock:
+                    busy = {future for future in self._in_flight if not future.done()}
+                remaining = started + 0.8 * TICK_SECONDS - time.monotonic()
+                if remaining <= 0:
+                    break
+                if len(busy) >= self.threads:
+                    wait(busy, timeout=remaining, return_when=FIRST_COMPLETED)
+                    continue
+                free = self.threads - len(busy)
+                with db.job_session() as session:
+                    claimed = claim_due_posts(session, self.worker_id, utcnow(), free, self.lease)
+                # The claim is committed: only now do posts go out.
+                for post_id in claimed:
+                    future = self.pool.submit(publish_one, self.app, post_id, self.worker_id)
+                    with self._lock:
+                        self._in_flight.add(future)
+                    future.add_done_callback(self._done)
+                    futures.append(future)
+                if len(claimed) < free:
+                    break  # nothing else is due: the next tick looks again
         return futures
 
     def _done(self, future: Future[Outcome | None]) -> None:
@@ -544,7 +560,7 @@ def run_worker(app: Flask, worker_id: str | None = None, once: bool = False) -> 
     scheduler.add_job(
         worker.tick,
         "interval",
-        seconds=1,
+        seconds=TICK_SECONDS,
         max_instances=1,
         coalesce=True,
         id="publish",

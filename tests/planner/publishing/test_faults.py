@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import wait
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +25,7 @@ from core.crypto import encrypt_json
 from core.db import db
 from core.models import AuditEntry
 from planner.models import Brand, Channel, Post, PostStatus
+from planner.publishing.worker import Worker
 
 pytestmark = pytest.mark.postgres
 
@@ -292,6 +294,22 @@ def assert_matches_the_platform(posts: dict, fake: FakeMastodon) -> None:
             assert platform_id == fake.statuses[key(post_id)]["id"], post_id
     per_text = fake.statuses_per_text()
     assert not [body for body, count in per_text.items() if count > 1], "a post appeared twice"
+
+
+def test_a_round_keeps_claiming_as_sends_finish_instead_of_one_pool_full_a_second(
+    pg_app, fake_mastodon
+):
+    fake = fake_mastodon()
+    mastodon_posts(pg_app, fake, 12, channels=1)
+    worker = Worker(pg_app, "w1", threads=2)
+    try:
+        sent = worker.tick()
+        wait(sent)
+    finally:
+        worker.shutdown()
+
+    assert len(sent) > worker.threads
+    assert sum(fake.sends.values()) == len(sent)
 
 
 def test_two_worker_processes_share_500_due_posts_without_sending_any_twice(
