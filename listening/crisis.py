@@ -93,13 +93,18 @@ def spike_flags(series: np.ndarray, k: float = 3.0, min_count: int = 10) -> np.n
     start = HISTORY_HOURS
     if hours <= start:
         return flags
+    # Sums over each hour and its two neighbours first: seven slices instead of 21.
+    window = counts[:, :-2] + counts[:, 1:-1] + counts[:, 2:]  # centred on hour i + 1
+    squared = counts * counts
+    window_sq = squared[:, :-2] + squared[:, 1:-1] + squared[:, 2:]
     current = counts[:, start:]
     total = np.zeros_like(current)
     squares = np.zeros_like(current)
-    for lag in BASELINE_LAGS:
-        lagged = counts[:, start - lag : hours - lag]
-        total += lagged
-        squares += lagged * lagged
+    for day in range(1, DAYS + 1):
+        # The window centred on h - 24·day starts at index h - 24·day - 1.
+        first = start - 24 * day - 1
+        total += window[:, first : first + hours - start]
+        squares += window_sq[:, first : first + hours - start]
     n = len(BASELINE_LAGS)
     mean = total / n
     sigma = np.sqrt(np.maximum(squares / n - mean * mean, 0.0))
