@@ -262,3 +262,24 @@ def test_html_upload_of_a_consent_page_is_stored_blocked(app, brand, users):
         kind="html", checked_at=utcnow(),
     )  # fmt: skip
     assert check.status == "blocked" and check.result_count == 0
+
+
+def test_worker_job_checks_everything_due_and_registers_every_minute(app, brand, engine_server):
+    from serp.jobs import due_checks_job, register_jobs
+
+    for n in range(5):
+        bing_query(app, brand, text=f"query {n}")
+    assert run_due_checks(app, limit=2, worker_id="w1")["claimed"] == 2
+    counts = due_checks_job(app, "w2")
+    assert (counts["claimed"], counts["ok"]) == (3, 3)
+    assert due_checks_job(app, "w2")["claimed"] == 0
+
+    class Scheduler:
+        def add_job(self, func, trigger, **options):
+            self.added = (func, trigger, options)
+
+    scheduler = Scheduler()
+    register_jobs(scheduler, app)
+    func, trigger, options = scheduler.added
+    assert func is due_checks_job and trigger == "interval" and options["seconds"] == 60
+    assert options["max_instances"] == 1
