@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,6 +178,7 @@ def publish_run(app, fake: FakeMastodon, channel_ids: list[int], workers: int, s
     if left:
         tail = "\n".join((logs / f"worker{n}.log").read_text()[-2000:] for n in range(workers))
         print(f"  {left} posts still due when the run gave up; worker output:\n{tail}")
+    shutil.rmtree(logs, ignore_errors=True)
     with fake.lock:
         lateness = [fake.first_seen[key] - due[key] for key in fake.first_seen]
         extra_sends = sum(count - 1 for count in fake.sends.values())
