@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.db import db, utcnow
+from planner.assets import record_published_post
 from planner.models import Brand, Channel, Post, PostStatus
 
 from .adapters import ALLOW_PRIVATE_KEY, Outcome, OutgoingPost, PublishResult, get_adapter
@@ -413,6 +414,11 @@ def record_outcome(
             brand_id=prepared.brand_id,
             reason=result.reason,
         )
+    if result.outcome is Outcome.PUBLISHED and result.url:
+        # The published URL is an owned asset: search tracking recognises it in results.
+        post = session.get(Post, post_id, populate_existing=True)
+        if post is not None:
+            record_published_post(session, post)
     return True
 
 

@@ -467,3 +467,19 @@ def test_slow_platform_does_not_delay_other_posts(app, acme, masto_channel, mast
     assert reload(fast).published_at - started < timedelta(seconds=1)
     assert reload(slow).status != PostStatus.PUBLISHED
     assert now() - started >= timedelta(seconds=1.5)
+
+
+def test_published_post_is_recorded_as_an_owned_asset(app, acme, masto_channel, mastodon):
+    from planner.assets import AssetKind, owned_assets
+    from serp.labels import classifier_for_brand
+
+    (post,) = make_posts(db.session, masto_channel, now() - timedelta(minutes=1))
+    run_worker(app, "w1", once=True)
+    post = reload(post)
+    assets = owned_assets(db.session, acme.id)
+    assert [(a.url, a.kind, a.post_id) for a in assets] == [
+        (post.public_url, AssetKind.SOCIAL_POST, post.id)
+    ]
+    assert assets[0].published_at == post.published_at
+    # Search tracking labels the URL as the brand's own.
+    assert classifier_for_brand(db.session, acme.id).label(post.public_url) == "owned"
