@@ -58,6 +58,10 @@ def load_config(
         "NOTIFY_WEBHOOK_URL": env.get("NOTIFY_WEBHOOK_URL") or None,
         "OUTBOUND_ALLOW_PRIVATE": _flag(env, "OUTBOUND_ALLOW_PRIVATE"),
         "HTTP_TIMEOUT": float(env.get("HTTP_TIMEOUT", "10")),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "10")),
+        # A claimed post whose worker stops answering is recovered after its lease.
+        "PUBLISH_LEASE_SECONDS": int(env.get("PUBLISH_LEASE_SECONDS", "300")),
+        "PUBLISH_THREADS": int(env.get("PUBLISH_THREADS", "16")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE"),
