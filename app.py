@@ -21,53 +21,67 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_worker_jobs(app)
+    return app
 
+
+def register_blueprints(app: Flask) -> None:
     from core import auth, web
+    from core.extensions import csrf
+    from listening import api as listening_api
+    from listening import views as listening_views
     from planner import api as planner_api
     from planner import views as planner_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
     from serp import api as serp_api
+    from serp import dashboard as serp_dashboard
     from serp import views as serp_views
 
-    app.register_blueprint(web.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(planner_views.bp)
-    app.register_blueprint(planner_api.bp)
-    csrf.exempt(planner_api.bp)
-    app.register_blueprint(reviews_views.bp)
-    app.register_blueprint(reviews_views.public_bp)
-    app.register_blueprint(reviews_api.bp)
-    csrf.exempt(reviews_api.bp)
-    app.register_blueprint(serp_views.bp)
-    app.register_blueprint(serp_api.bp)
-    csrf.exempt(serp_api.bp)
-    from serp import dashboard as serp_dashboard
-
-    app.register_blueprint(serp_dashboard.bp)
-    from listening import api as listening_api
-    from listening import views as listening_views
-
-    app.register_blueprint(listening_views.bp)
-    app.register_blueprint(listening_views.public_bp)
-    app.register_blueprint(listening_api.bp)
-    csrf.exempt(listening_api.bp)
+    for blueprint in (
+        web.bp,
+        auth.bp,
+        planner_views.bp,
+        reviews_views.bp,
+        reviews_views.public_bp,
+        serp_views.bp,
+        serp_dashboard.bp,
+        listening_views.bp,
+        listening_views.public_bp,
+    ):
+        app.register_blueprint(blueprint)
+    # The JSON APIs authenticate with bearer tokens; browser calls are CSRF-checked in api_auth.
+    for api in (planner_api.bp, reviews_api.bp, serp_api.bp, listening_api.bp):
+        app.register_blueprint(api)
+        csrf.exempt(api)
     web.register_error_handlers(app)
 
-    from core.cli import register_cli
+
+def register_cli(app: Flask) -> None:
+    from core.cli import register_cli as register_core_cli
+    from listening.cli import register_cli as register_listening_cli
     from planner.cli import register_cli as register_planner_cli
     from planner.reviews.cli import register_cli as register_reviews_cli
     from serp.cli import register_cli as register_serp_cli
-
-    register_cli(app)
-    register_planner_cli(app)
-    register_reviews_cli(app)
-    register_serp_cli(app)
     from serp.cli import serp_cli
     from serp.reports import report_command
 
+    register_core_cli(app)
+    register_planner_cli(app)
+    register_reviews_cli(app)
+    register_serp_cli(app)
     serp_cli.add_command(report_command)
-    from listening.cli import register_cli as register_listening_cli
-
     register_listening_cli(app)
-    return app
+
+
+def register_worker_jobs(app: Flask) -> None:
+    """The periodic jobs the worker runs beside publishing, one registration per feature.
+
+    Kept here so that the planner's worker runs them without importing serp or listening.
+    """
+    from listening.jobs import register_jobs as listening_jobs
+    from serp.jobs import register_jobs as serp_jobs
+
+    app.extensions["pageone.worker_jobs"] = [serp_jobs, listening_jobs]

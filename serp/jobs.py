@@ -36,8 +36,29 @@ def due_checks_job(app: Flask, worker_id: str | None = None) -> dict[str, int]:
     return counts
 
 
+def weekly_reports_job(app: Flask) -> dict[str, int]:
+    """Mail each brand its weekly report; several workers may run it, each week goes once."""
+    from serp.reports import send_weekly_reports
+
+    counts = send_weekly_reports(app, utcnow())
+    if counts["sent"] or counts["failed"]:
+        logger.info("weekly reports: %s", counts)
+    return counts
+
+
 def register_jobs(scheduler: Any, app: Flask, worker_id: str | None = None) -> None:
-    """Add the search-tracking job to the worker's APScheduler scheduler (every 60 s)."""
+    """Add the search-tracking jobs to the worker's APScheduler scheduler: due checks every
+    60 s, and the weekly reports on Monday at noon UTC, after a week of checks."""
+    scheduler.add_job(
+        weekly_reports_job,
+        "cron",
+        day_of_week="mon",
+        hour=12,
+        args=[app],
+        id="serp-weekly-reports",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.add_job(
         due_checks_job,
         "interval",

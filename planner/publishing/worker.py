@@ -572,6 +572,9 @@ def run_worker(app: Flask, worker_id: str | None = None, once: bool = False) -> 
         id="publish",
         next_run_time=datetime.now(UTC),  # the first round at start, not a second later
     )
+    # Search checks, listening polls and reports, registered by their packages in create_app.
+    for register in app.extensions.get("pageone.worker_jobs", []):
+        register(scheduler, app)
 
     def stop(signum: int, _frame: Any) -> None:
         logger.info("worker %s stopping (signal %s)", worker.worker_id, signum)

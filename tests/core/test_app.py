@@ -1,0 +1,32 @@
+"""The factory wires every feature: blueprints, commands and the worker's periodic jobs."""
+
+from __future__ import annotations
+
+
+class RecordingScheduler:
+    def __init__(self) -> None:
+        self.jobs: dict[str, tuple] = {}
+
+    def add_job(self, func, trigger, **options) -> None:
+        self.jobs[options["id"]] = (func, trigger, options)
+
+
+def test_worker_runs_the_jobs_of_every_feature(app):
+    scheduler = RecordingScheduler()
+    for register in app.extensions["pageone.worker_jobs"]:
+        register(scheduler, app)
+    assert set(scheduler.jobs) == {
+        "serp-due-checks",
+        "serp-weekly-reports",
+        "listening-poll",
+        "listening-spikes",
+        "listening-sla",
+    }
+    assert scheduler.jobs["serp-weekly-reports"][1] == "cron"
+
+
+def test_every_command_group_is_registered(app):
+    assert {"db", "users", "planner", "demo", "serp", "reviews", "listening"} <= set(
+        app.cli.commands
+    )
+    assert "report" in app.cli.commands["serp"].commands
