@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_worker_jobs(app)
+    register_demo(app)
     return app
 
 
@@ -85,3 +86,10 @@ def register_worker_jobs(app: Flask) -> None:
     from serp.jobs import register_jobs as serp_jobs
 
     app.extensions["pageone.worker_jobs"] = [serp_jobs, listening_jobs]
+
+
+def register_demo(app: Flask) -> None:
+    """What `flask demo load` adds to the planner's demo brand: a year of search checks."""
+    from serp.demo import load_serp_demo
+
+    app.extensions["pageone.demo_loaders"] = [load_serp_demo]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from core.db import db, utcnow
@@ -59,7 +59,12 @@ def demo_load(if_empty: bool) -> None:
     """Load the demo: a user, a brand, one channel per platform and a month of posts."""
     from planner.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 
-    loaded = load_demo(db.session, now=utcnow(), only_if_empty=if_empty)
+    loaded = load_demo(
+        db.session,
+        now=utcnow(),
+        only_if_empty=if_empty,
+        more=current_app.extensions.get("pageone.demo_loaders", ()),
+    )
     db.session.commit()
     if loaded:
         click.echo(f"Demo loaded. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Role, User
 from planner import operations as ops
-from planner.models import Platform, Post, PostStatus
+from planner.models import Brand, Platform, Post, PostStatus
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"
@@ -30,7 +32,17 @@ SAMPLE_TEXTS = [
 DEMO_IMAGE = "https://images.example.com/pageone-demo/coffee.jpg"
 
 
-def load_demo(session: Session, *, now: datetime, only_if_empty: bool = True) -> bool:
+DemoLoader = Callable[[Session, Brand, User, datetime], Any]
+
+
+def load_demo(
+    session: Session,
+    *,
+    now: datetime,
+    only_if_empty: bool = True,
+    more: Sequence[DemoLoader] = (),
+) -> bool:
+    """The demo brand; ``more`` loaders (search history, say) add to it, given by create_app."""
     if only_if_empty and session.scalar(select(func.count(User.id))):
         return False
     user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
@@ -78,5 +90,7 @@ def load_demo(session: Session, *, now: datetime, only_if_empty: bool = True) ->
     from planner.reviews.demo import load_demo_reviews
 
     load_demo_reviews(session, brand, now=now)
+    for loader in more:
+        loader(session, brand, user, now)
     session.flush()
     return True

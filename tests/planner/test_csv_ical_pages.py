@@ -267,3 +267,8 @@ def test_demo_load_is_idempotent_and_fills_a_month(app, runner):
     )
     past = db.session.scalar(select(func.count(Post.id)).where(Post.status == "published"))
     assert upcoming >= 8 and past >= 8
+    # create_app adds a year of weekly search checks to the demo brand.
+    from serp.models import SerpCheck, TrackedQuery
+
+    assert db.session.scalar(select(func.count(TrackedQuery.id))) >= 1
+    assert db.session.scalar(select(func.count(SerpCheck.id))) >= 52
