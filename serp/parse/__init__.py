@@ -58,4 +58,14 @@ def _parse(html: str, engine: str | None) -> SerpPage:
         reason = block_reason(html, tree)
         if reason is not None:
             page.blocked, page.reason = True, reason
+    elif 0 < len(page.results) <= _FEW_RESULTS and not looks_like_no_results(html):
+        # A block page can carry a link or two that look like results (Google's "why did this
+        # happen" help link): with a block page's own signals, a handful of results is no answer.
+        reason = block_reason(html, tree)
+        if reason in _BLOCK_PAGE_REASONS:
+            page.blocked, page.reason, page.results = True, reason, []
     return page
+
+
+_FEW_RESULTS = 3
+_BLOCK_PAGE_REASONS = {"captcha", "unusual_traffic", "consent"}

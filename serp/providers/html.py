@@ -21,9 +21,6 @@ MOBILE_AGENT = (
     "Chrome/131.0.0.0 Mobile Safari/537.36"
 )
 
-# A page with this few results is also read without the engine, to catch block pages.
-FEW_RESULTS = 3
-
 # Where each engine's result page lives; tests and proxies override them in config.
 ENGINE_URLS = {
     "google": "https://www.google.com/search",
@@ -59,12 +56,6 @@ def page_params(query: QuerySpec, page: int) -> dict[str, Any]:
 def read_page(html: str, engine: str, http_status: int = 200) -> ProviderPage:
     """A fetched or uploaded result page as a provider page: ok, blocked or error."""
     parsed = parse_serp(html, engine)
-    if not parsed.blocked and len(parsed.results) <= FEW_RESULTS:
-        # With the engine given, the parser reads a block page's help link as a result (Google's
-        # "Sorry… unusual traffic" page); read without it, the page is recognised as a block.
-        detected = parse_serp(html)
-        if detected.blocked:
-            parsed = detected
     if parsed.blocked:
         return ProviderPage(CheckStatus.BLOCKED.value, reason=parsed.reason, raw=html)
     if parsed.results:

@@ -356,3 +356,11 @@ def test_mutated_real_ish_pages_parse_without_raising(html, start, length, junk)
     positions = [result.position for result in result_page.results]
     assert positions == list(range(1, len(positions) + 1))
     assert all(result.url.startswith(("http://", "https://")) for result in result_page.results)
+
+
+def test_block_page_with_a_help_link_is_blocked_even_when_the_engine_is_given():
+    html = (FIXTURES / "google_unusual_traffic.html").read_text()
+    for engine in ("google", None):
+        page = parse_serp(html, engine=engine)
+        assert page.blocked and page.reason == "unusual_traffic", engine
+        assert page.results == []
