@@ -57,6 +57,7 @@ MAX_BYTES = 50 * 1024 * 1024
 STAR_WORDS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _GOOGLE_TRANSLATED = re.compile(r"\(Translated by Google\).*?\(Original\)\s*", re.DOTALL)
 
@@ -114,7 +115,7 @@ def parse_instant(value: Any) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("no date")
     text = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if _DATE_ONLY.fullmatch(text):
         day = date.fromisoformat(text)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     # Google sends nanoseconds; Python reads at most microseconds.

@@ -35,7 +35,7 @@ from planner.reviews.rendering import (
     stars,
     template_for,
 )
-from planner.reviews.sentiment import NEGATIVE_BELOW, analyse, concrete_details
+from planner.reviews.sentiment import NEGATIVE_BELOW, Analysis, analyse_reviews
 
 PlannerError = ops.PlannerError
 CHUNK = 2000
@@ -166,9 +166,9 @@ def _chunks(rows: Sequence[ReviewRow], size: int) -> Iterator[Sequence[ReviewRow
         yield rows[start : start + size]
 
 
-def _stored_values(row: ReviewRow, now: datetime) -> dict[str, Any]:
-    analysis = analyse(row.title, row.text, row.language)
-    details = concrete_details(row.text, analysis.language)
+def _stored_values(
+    row: ReviewRow, content_hash: str, found: Analysis, details: list[str], now: datetime
+) -> dict[str, Any]:
     return {
         "rating": row.rating,
         "title": row.title,
@@ -178,13 +178,37 @@ def _stored_values(row: ReviewRow, now: datetime) -> dict[str, Any]:
         "url": row.url,
         "reply_text": row.reply_text,
         "reply_at": row.reply_at,
-        "language": analysis.language,
-        "language_detected": analysis.language_detected,
-        "sentiment": analysis.sentiment,
+        "language": found.language,
+        "language_detected": found.language_detected,
+        "sentiment": found.sentiment,
         "details": details,
         "detail_count": len(details),
-        "content_hash": row.content_hash(),
+        "content_hash": content_hash,
         "updated_at": now,
+    }
+
+
+def _stored_reviews(
+    session: Session, brand: Brand, chunk: Sequence[ReviewRow]
+) -> dict[tuple[str, str], tuple[int, str]]:
+    """(source, external_id) → (id, content hash) of the chunk's reviews already stored."""
+    # The condition names (source, external_id) pairs so that it reads the unique index.
+    by_source: dict[str, set[str]] = {}
+    for row in chunk:
+        by_source.setdefault(row.source, set()).add(row.external_id)
+    lookups = [
+        select(Review.id, Review.source, Review.external_id, Review.content_hash).where(
+            Review.brand_id == brand.id,
+            Review.source == source,
+            Review.external_id.in_(ids),
+        )
+        for source, ids in by_source.items()
+    ]
+    return {
+        (source, external_id): (review_id, content_hash)
+        for review_id, source, external_id, content_hash in session.execute(
+            lookups[0] if len(lookups) == 1 else union_all(*lookups)
+        )
     }
 
 
@@ -202,35 +226,27 @@ def import_reviews(
     report = ImportReport(parsed.format, list(parsed.errors))
     if parsed.errors:
         return report
+    # First which reviews are new or edited (one query per chunk), then the language and
+    # sentiment of only those, all at once so that a large file can use every core.
+    changed: list[tuple[ReviewRow, str, int | None]] = []  # (row, its hash, id when stored)
     for chunk in _chunks(parsed.rows, CHUNK):
-        # One query per chunk finds which of its reviews are already stored, and as what; the
-        # condition names (source, external_id) pairs so that it reads the unique index.
-        by_source: dict[str, set[str]] = {}
-        for row in chunk:
-            by_source.setdefault(row.source, set()).add(row.external_id)
-        lookups = [
-            select(Review.id, Review.source, Review.external_id, Review.content_hash).where(
-                Review.brand_id == brand.id,
-                Review.source == source,
-                Review.external_id.in_(ids),
-            )
-            for source, ids in by_source.items()
-        ]
-        existing = {
-            (source, external_id): (review_id, content_hash)
-            for review_id, source, external_id, content_hash in session.execute(
-                lookups[0] if len(lookups) == 1 else union_all(*lookups)
-            )
-        }
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        existing = _stored_reviews(session, brand, chunk)
         for row in chunk:
             found = existing.get(row.key)
-            if found is not None and found[1] == row.content_hash():
+            content_hash = row.content_hash()
+            if found is not None and found[1] == content_hash:
                 report.unchanged += 1
-                continue
-            values = _stored_values(row, now)
-            if found is None:
+            else:
+                changed.append((row, content_hash, found[0] if found is not None else None))
+    analyses = analyse_reviews([(row.title, row.text, row.language) for row, _, _ in changed])
+    for start in range(0, len(changed), CHUNK):
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for (row, content_hash, review_id), (analysis, details) in zip(
+            changed[start : start + CHUNK], analyses[start : start + CHUNK], strict=True
+        ):
+            values = _stored_values(row, content_hash, analysis, details, now)
+            if review_id is None:
                 inserts.append(
                     {
                         "brand_id": brand.id,
@@ -241,7 +257,7 @@ def import_reviews(
                     }
                 )
             else:
-                updates.append({"id": found[0], **values})
+                updates.append({"id": review_id, **values})
         if inserts:
             # Core executemany: the ORM's bulk path would batch far smaller on SQLite.
             session.connection().execute(insert(Review.__table__), inserts)

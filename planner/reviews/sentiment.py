@@ -11,15 +11,25 @@ Both models load on first use, not at import.
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
 import re
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 MIN_CONFIDENCE = 0.5
 # VADER's authors' thresholds: compound ≥ 0.05 positive, ≤ -0.05 negative.
 NEGATIVE_BELOW = -0.05
 POSITIVE_ABOVE = 0.05
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+_WORD_CHARACTER = re.compile(r"\w")
 
 _lock = threading.Lock()
 _models: dict[str, Any] = {}
@@ -28,9 +38,9 @@ _models: dict[str, Any] = {}
 def _vader() -> Any:
     with _lock:
         if "vader" not in _models:
-            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+            from planner.reviews.vader import ReviewSentimentAnalyzer
 
-            _models["vader"] = SentimentIntensityAnalyzer()
+            _models["vader"] = ReviewSentimentAnalyzer()
         return _models["vader"]
 
 
@@ -47,13 +57,13 @@ def _detector() -> Any:
 def normalize_language(code: str | None) -> str | None:
     """The primary language subtag, lower case: "en-GB" → "en"; empty → None."""
     code = (code or "").strip().replace("_", "-").split("-")[0].lower()
-    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+    return code if _LANGUAGE_CODE.fullmatch(code) else None
 
 
 def detect_language(text: str) -> str | None:
     """The text's language code, or None when there is no text or the model is unsure."""
     text = " ".join(text.split())[:1000]
-    if not re.search(r"\w", text):
+    if not _WORD_CHARACTER.search(text):
         return None
     found = _detector().detect(text, model="lite", k=1)
     if not found or found[0]["score"] < MIN_CONFIDENCE:
@@ -83,6 +93,51 @@ def analyse(title: str, text: str, language: str | None) -> Analysis:
     return Analysis(lang, detected, sentiment)
 
 
+def analyse_review(title: str, text: str, language: str | None) -> tuple[Analysis, list[str]]:
+    """What an import stores about a review's words: its analysis and its concrete details."""
+    analysis = analyse(title, text, language)
+    return analysis, concrete_details(text, analysis.language)
+
+
+# Below this many reviews, starting worker processes (each loads both models) costs more than
+# it saves; above it the models' CPU time dominates an import and is shared over the cores.
+PARALLEL_FROM = 5000
+_WORKER_CHUNK = 2000
+
+
+def _analyse_chunk(
+    items: Sequence[tuple[str, str, str | None]],
+) -> list[tuple[Analysis, list[str]]]:
+    return [analyse_review(*item) for item in items]
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def analyse_reviews(
+    items: Sequence[tuple[str, str, str | None]],
+) -> list[tuple[Analysis, list[str]]]:
+    """``analyse_review`` of each (title, text, language), in order; large batches in parallel."""
+    workers = min(_cores(), 8)
+    if len(items) < PARALLEL_FROM or workers < 2:
+        return _analyse_chunk(items)
+    chunks = [items[i : i + _WORKER_CHUNK] for i in range(0, len(items), _WORKER_CHUNK)]
+    try:
+        # "spawn": forking a web server's threads (and their held locks) is not safe.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return [result for part in pool.map(_analyse_chunk, chunks) for result in part]
+    except Exception:  # noqa: BLE001 - no processes here (a daemon, a sandbox): do it in-process
+        logger.warning(
+            "review analysis: worker processes failed; analysing in-process", exc_info=True
+        )
+        return _analyse_chunk(items)
+
+
 def is_negative(rating: int, sentiment: float | None) -> bool:
     """A review that needs a reply: two stars or fewer, or English text that reads negative."""
     return rating <= 2 or (sentiment is not None and sentiment <= NEGATIVE_BELOW)
@@ -92,6 +147,7 @@ def is_negative(rating: int, sentiment: float | None) -> bool:
 
 _NUMBER = re.compile(r"\b\d+(?:[.,:]\d+)?\s?(?:%|€|\$|£|min(?:utes)?|hours?|days?|km|kg)?")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?…\n]")
 # Capitalised words that are not names: sentence starters and common words written in capitals.
 _NOT_NAMES = frozenset(
     """
@@ -121,16 +177,16 @@ def concrete_details(text: str, language: str | None = None, limit: int = 8) -> 
     previous_end = None
     for match in _WORD.finditer(text):
         word = match.group(0)
-        between = text[previous_end or 0 : match.start()]
-        sentence_start = previous_end is None or any(c in ".!?…\n" for c in between)
-        previous_end = match.end()
+        start, end = match.span()
         if (
-            not sentence_start
+            previous_end is not None
             and word[0].isupper()
             and len(word) > 1
             and word.lower() not in _NOT_NAMES
             and not word.isupper()
+            and _SENTENCE_END.search(text, previous_end, start) is None
         ):
             found.append(word)
+        previous_end = end
     unique = list(dict.fromkeys(found))
     return unique[:limit]
