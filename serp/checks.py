@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.db import db, utcnow
 from planner.models import Brand
+from serp import summaries
 from serp.models import CheckStatus, Schedule, SerpCheck, SerpResultRow, TrackedQuery
 from serp.parse import SerpResult
 from serp.providers import (
@@ -276,6 +277,7 @@ def record_outcome(
         reason=outcome.reason,
         pages=outcome.pages,
     )
+    summaries.refresh_check(session, check)
     zone = ZoneInfo(session.get(Brand, query.brand_id).timezone)
     now = utcnow()
     if outcome.status == CheckStatus.OK.value:
@@ -449,6 +451,7 @@ def reparse_check(session: Session, check: SerpCheck, config: Mapping[str, Any])
     check.results = [_row(result) for result in results]
     check.result_count = len(check.results)
     session.flush()
+    summaries.refresh_check(session, check)
     return True
 
 

@@ -47,7 +47,15 @@ def _plan(plan_id: int) -> plans.DisplacementPlan:
 
 def dashboard_data(brand: Brand) -> dict[str, Any]:
     """What the dashboard shows: the report without per-check history and launch windows."""
-    return brand_report(db.session, brand, with_checks=False, with_windows=False)
+    data = brand_report(db.session, brand, with_checks=False, with_windows=False)
+    _keep_summaries()
+    return data
+
+
+def _keep_summaries() -> None:
+    # Reading the figures brings missing or out-of-date check summaries up to date (after a
+    # change of labels made outside search tracking); keep them, or every view redoes it.
+    db.session.commit()
 
 
 @bp.get("/brands/<int:brand_id>/serp/dashboard")
@@ -104,6 +112,7 @@ def dashboard_csv(brand_id: int, table: str) -> Any:
     brand = _brand(brand_id)
     if table == "report":
         body = report_csv(brand_report(db.session, brand))
+        _keep_summaries()
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -123,6 +132,7 @@ def dashboard_csv(brand_id: int, table: str) -> Any:
 def weekly_report(brand_id: int) -> Any:
     brand = _brand(brand_id)
     summary = weekly_summary(db.session, brand, utcnow())
+    _keep_summaries()
     return render_template("serp/report.html", **summary)
 
 
@@ -132,6 +142,7 @@ def weekly_report_email(brand_id: int) -> Any:
     """The HTML part of the weekly e-mail as it would be sent now."""
     brand = _brand(brand_id)
     _subject, _text, html = render_weekly(weekly_summary(db.session, brand, utcnow()))
+    _keep_summaries()
     return html
 
 

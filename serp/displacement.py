@@ -1,8 +1,10 @@
 """Displacement: is the brand's content pushing the negative results down?
 
 Pure functions over plain data (:class:`CheckPoint` lists per query) compute every figure; one
-loader (:func:`load_brand_history`) reads them from the database, aggregating in SQL so a brand
-with a year of deep checks is read without loading every result row.
+loader (:func:`load_brand_history`) reads them from the database: each good check's page-one
+score and composition from its stored summary (:mod:`serp.summaries`), and only the positions of
+the negative results and owned assets from the result rows, so a brand with a year of deep
+checks is read without labelling or loading every result row.
 
 Conventions shared by every figure:
 
@@ -16,14 +18,18 @@ Conventions shared by every figure:
 
 from __future__ import annotations
 
+import gc
+import json
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, and_, case, column, func, literal, select, values
+from sqlalchemy import ARRAY, String, any_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
@@ -39,6 +45,9 @@ UNLABELLED = "unlabelled"
 EMPTY = "empty"
 COMPOSITION_KEYS = ("owned", "positive", "neutral", UNLABELLED, "negative")
 SIGN = {Label.OWNED.value: 1, Label.POSITIVE.value: 1, Label.NEGATIVE.value: -1}
+# Plain strings: an enum member's .value costs a descriptor call in loops over every check.
+OK = CheckStatus.OK.value
+NEGATIVE = Label.NEGATIVE.value
 WINDOW_CHECKS = 4  # "is it working": good checks before and after an asset went live
 
 
@@ -91,7 +100,7 @@ def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
 # --- history of a query -------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # a brand holds thousands: no per-instance __dict__
 class CheckPoint:
     """One check of a query, as the figures need it."""
 
@@ -105,7 +114,7 @@ class CheckPoint:
 
     @property
     def ok(self) -> bool:
-        return self.status == CheckStatus.OK.value
+        return self.status == OK
 
 
 @dataclass
@@ -231,7 +240,7 @@ def negative_urls(histories: Iterable[QueryHistory], labels: Mapping[str, str]) 
     urls: set[str] = set()
     for history in histories:
         for check in history.good:
-            urls.update(u for u in check.positions if labels.get(u) == Label.NEGATIVE.value)
+            urls.update(u for u in check.positions if labels.get(u) == NEGATIVE)
     return urls
 
 
@@ -241,9 +250,7 @@ def negative_items(
     """Every negative URL of every query, the most visible first."""
     items = []
     for history in histories:
-        urls = {
-            u for c in history.good for u in c.positions if labels.get(u) == Label.NEGATIVE.value
-        }
+        urls = {u for c in history.good for u in c.positions if labels.get(u) == NEGATIVE}
         items.extend(negative_item(history, url) for url in urls)
     return sorted(items, key=lambda i: (_rank(i.current), i.query_id, i.url))
 
@@ -301,9 +308,7 @@ def all_asset_figures(
         latest = history.latest
         if latest is None:
             continue
-        negatives = [
-            (u, p) for u, p in latest.positions.items() if labels.get(u) == Label.NEGATIVE.value
-        ]
+        negatives = [(u, p) for u, p in latest.positions.items() if labels.get(u) == NEGATIVE]
         for url in figures.keys() & latest.positions.keys():
             mine = latest.positions[url]
             figures[url].outranks.extend((history.query_id, u, p) for u, p in negatives if p > mine)
@@ -410,14 +415,14 @@ def brand_score_by_week(histories: Sequence[QueryHistory], zone: ZoneInfo) -> li
     checks were all blocked or failed is a gap (score None), never a zero."""
     weeks: dict[date, dict[int, tuple[datetime, float, float]]] = {}
     for history in histories:
+        query_id, importance = history.query_id, history.importance
         for check in history.checks:
-            week = week_start(check.checked_at, zone)
-            weeks.setdefault(week, {})
-            if not check.ok or check.score is None:
+            per_query = weeks.setdefault(week_start(check.checked_at, zone), {})
+            if check.status != OK or check.score is None:
                 continue
-            held = weeks[week].get(history.query_id)
+            held = per_query.get(query_id)
             if held is None or check.checked_at >= held[0]:
-                weeks[week][history.query_id] = (check.checked_at, check.score, history.importance)
+                per_query[query_id] = (check.checked_at, check.score, importance)
     return [
         WeekScore(
             week,
@@ -442,10 +447,6 @@ class BrandHistory:
         return next(h for h in self.histories if h.query_id == query_id)
 
 
-_KIND_CODE = {Label.OWNED.value: 1, Label.POSITIVE.value: 2, Label.NEGATIVE.value: 3}
-_KIND_CODE[Label.NEUTRAL.value] = 4
-
-
 def load_brand_history(
     session: Session,
     brand_id: int,
@@ -455,17 +456,52 @@ def load_brand_history(
     until: datetime | None = None,
     curve: Sequence[float] | None = None,
 ) -> BrandHistory:
-    """The brand's queries with every check, their page-one scores and composition (summed in
-    SQL), and the positions of its negative results and owned assets at any depth.
+    """The brand's queries with every check, their page-one scores and composition (from the
+    checks' stored summaries), and the positions of its negative results and owned assets at
+    any depth.
 
     Negative items are the results labelled negative that were on page one of a good check in
-    the period; their positions are then followed down to the depth of each check.
+    the period; their positions are then followed down to the depth of each check. Summaries
+    that are missing or were computed with other labels are brought up to date first (flushed:
+    a caller that commits keeps them).
     """
-    from planner.assets import OwnedAsset
-    from serp.labels import classifier_for_brand
-    from serp.plans import curve_for_brand
+    with collection_paused():
+        return _load_brand_history(session, brand_id, query_ids, since, until, curve)
 
-    curve = check_curve(curve) if curve is not None else curve_for_brand(session, brand_id)
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a brand's figures are computed.
+
+    Reading a year of checks creates some 50,000 rows, points and figures that hold no
+    reference cycles; each full collection they trigger walks every object of the process,
+    which made up a third of the dashboard's time. Reference counting still frees them, and
+    collection resumes (if it was on) as soon as they are computed.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load_brand_history(
+    session: Session,
+    brand_id: int,
+    query_ids: Sequence[int] | None,
+    since: datetime | None,
+    until: datetime | None,
+    curve: Sequence[float] | None,
+) -> BrandHistory:
+    from planner.assets import OwnedAsset
+    from serp import summaries
+    from serp.summaries import CheckSummary
+
+    labelling = summaries.labelling_for_brand(session, brand_id)
+    classifier = labelling.classifier
+    curve = check_curve(curve) if curve is not None else labelling.curve
     query_filter = [TrackedQuery.brand_id == brand_id, TrackedQuery.deleted_at.is_(None)]
     if query_ids is not None:
         query_filter.append(TrackedQuery.id.in_(list(query_ids)))
@@ -474,26 +510,64 @@ def load_brand_history(
         .where(*query_filter)
         .order_by(TrackedQuery.text, TrackedQuery.id)
     ).all()
-    ids = [q.id for q in queries]
-    check_filter = [SerpCheck.query_id.in_(ids)]
+    # A subquery rather than the ids: a brand's hundreds of ids would be bound in every read.
+    check_filter = [SerpCheck.query_id.in_(select(TrackedQuery.id).where(*query_filter))]
     if since is not None:
         check_filter.append(SerpCheck.checked_at >= since)
     if until is not None:
         check_filter.append(SerpCheck.checked_at <= until)
     good_filter = [*check_filter, SerpCheck.status == CheckStatus.OK.value]
 
-    classifier = classifier_for_brand(session, brand_id)
-    page_one_urls = session.scalars(
-        select(SerpResultRow.normalized_url)
-        .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
-        .where(*good_filter, SerpResultRow.position <= PAGE_ONE)
-        .distinct()
+    # Core rather than ORM execution for the two large reads: no ORM work per row.
+    connection = session.connection()
+    rows = connection.execute(
+        select(
+            SerpCheck.id,
+            SerpCheck.query_id,
+            SerpCheck.checked_at,
+            SerpCheck.status,
+            SerpCheck.result_count,
+            CheckSummary.fingerprint,
+            CheckSummary.score,
+            # In the order of COMPOSITION_KEYS.
+            CheckSummary.owned,
+            CheckSummary.positive,
+            CheckSummary.neutral,
+            CheckSummary.unlabelled,
+            CheckSummary.negative,
+        )
+        .outerjoin(CheckSummary, CheckSummary.check_id == SerpCheck.id)
+        .where(*check_filter)
+        .order_by(SerpCheck.checked_at, SerpCheck.id)
     ).all()
+    stale = [r.id for r in rows if r.status == OK and r.fingerprint != labelling.fingerprint]
+    fresh = (
+        summaries.refresh(session, brand_id, check_ids=stale, labelling=labelling) if stale else {}
+    )
+    rescore = tuple(curve) != labelling.curve  # a curve other than the brand's: scores again
+    scores = _scores_with(session, good_filter, curve) if rescore else {}
+
+    checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
+    by_id: dict[int, CheckPoint] = {}
+    for check_id, query_id, checked_at, status, result_count, _, score, *counted in rows:
+        point = CheckPoint(check_id, checked_at, status, result_count=result_count)
+        if status == OK:
+            values = fresh.get(check_id)
+            if values is not None:
+                score, counted = values["score"], [values[key] for key in COMPOSITION_KEYS]
+            point.score = scores.get(check_id, 0.0) if rescore else score
+            point.counts = dict(zip(COMPOSITION_KEYS, counted, strict=True))
+        checks[query_id].append(point)
+        by_id[check_id] = point
+
     labels: dict[str, str] = {}
-    for url in page_one_urls:
-        label = classifier.label(url, normalized=True)
-        if label is not None:
-            labels[url] = label
+    for listed in session.scalars(
+        select(CheckSummary.negative_urls)
+        .join(SerpCheck, SerpCheck.id == CheckSummary.check_id)
+        .where(*good_filter, CheckSummary.negative > 0)
+        .distinct()
+    ):
+        labels.update(dict.fromkeys(json.loads(listed), NEGATIVE))
     assets = [
         Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
         for a in session.scalars(select(OwnedAsset).where(OwnedAsset.brand_id == brand_id))
@@ -501,117 +575,70 @@ def load_brand_history(
     for asset in assets:
         labels.setdefault(asset.url, classifier.label(asset.url, normalized=True) or "owned")
 
-    checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
-    by_id: dict[int, CheckPoint] = {}
-    for row in session.execute(
-        select(
-            SerpCheck.id,
-            SerpCheck.query_id,
-            SerpCheck.checked_at,
-            SerpCheck.status,
-            SerpCheck.result_count,
-        )
-        .where(*check_filter)
-        .order_by(SerpCheck.checked_at, SerpCheck.id)
-    ):
-        point = CheckPoint(row.id, row.checked_at, row.status, result_count=row.result_count)
-        checks[row.query_id].append(point)
-        by_id[row.id] = point
-
-    _load_scores(session, good_filter, labels, curve, by_id)
     tracked = sorted(
-        {u for u, label in labels.items() if label == Label.NEGATIVE.value}
-        | {a.url for a in assets}
+        {u for u, label in labels.items() if label == NEGATIVE} | {a.url for a in assets}
     )
     if tracked:
-        for row in session.execute(
+        for check_id, url, position in connection.execute(
             select(
                 SerpResultRow.check_id,
                 SerpResultRow.normalized_url,
                 func.min(SerpResultRow.position),
             )
             .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
-            .where(*good_filter, SerpResultRow.normalized_url.in_(tracked))
+            .where(*good_filter, _among(SerpResultRow.normalized_url, tracked, session))
             .group_by(SerpResultRow.check_id, SerpResultRow.normalized_url)
-        ):
-            by_id[row[0]].positions[row[1]] = row[2]
+        ).all():  # fetched at once: row by row, the driver's per-row cost dominates
+            by_id[check_id].positions[url] = position
 
     histories = [QueryHistory(q.id, q.text, q.importance, q.depth, checks[q.id]) for q in queries]
-    _load_strips(session, histories, labels, classifier)
+    _load_strips(session, histories, labels)
     return BrandHistory(histories, labels, assets, tuple(curve))
 
 
-def _load_scores(
-    session: Session,
-    good_filter: list,
-    labels: Mapping[str, str],
-    curve: Sequence[float],
-    by_id: dict[int, CheckPoint],
-) -> None:
-    """Page-one score and composition of every good check, summed by the database."""
-    url_column = SerpResultRow.normalized_url
-    labelled = sorted(labels.items())
-    joined = (
-        select(SerpCheck.id.label("check_id"), SerpResultRow.position)
-        .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
-        .where(*good_filter, SerpResultRow.position <= PAGE_ONE)
-    )
-    if labelled and session.get_bind().dialect.name == "postgresql":
-        # A hash join with the labelled URLs: a CASE over long IN lists is tested row by row.
-        table = values(column("url", String), column("kind", Integer), name="labelled").data(
-            [(u, _KIND_CODE[label]) for u, label in labelled]
+def _among(column_: Any, values_: list[str], session: Session) -> Any:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of
+    hundreds that the driver would parse in the statement's text at every read."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column_ == any_(bindparam("among", values_, type_=ARRAY(String)))
+    return column_.in_(values_)
+
+
+def _scores_with(session: Session, good_filter: list, curve: Sequence[float]) -> dict[int, float]:
+    """Page-one scores of the good checks with another curve than the brand's, by check id."""
+    from serp.summaries import CheckSummary
+
+    weights, total = tuple(curve), sum(curve)
+    scores = {}
+    for check_id, page_one in session.execute(
+        select(CheckSummary.check_id, CheckSummary.page_one)
+        .join(SerpCheck, SerpCheck.id == CheckSummary.check_id)
+        .where(*good_filter)
+    ):
+        weighted = sum(
+            weights[p - 1] * SIGN.get(label or "", 0) for p, _u, label in page_one if 1 <= p <= 10
         )
-        rows = joined.add_columns(table.c.kind).join(table, table.c.url == url_column).subquery()
-    else:
-        lists: dict[int, list[str]] = {code: [] for code in _KIND_CODE.values()}
-        for url, label in labelled:
-            lists[_KIND_CODE[label]].append(url)
-        whens = [(url_column.in_(urls), code) for code, urls in lists.items() if urls]
-        kind = case(*whens, else_=0) if whens else literal(0)
-        rows = joined.add_columns(kind.label("kind")).where(kind != 0).subquery()
-    weight = case({p + 1: w for p, w in enumerate(curve)}, value=rows.c.position, else_=0.0)
-    sign = case((rows.c.kind.in_([1, 2]), 1), (rows.c.kind == 3, -1), else_=0)
-
-    def count(code: int):
-        return func.sum(case((rows.c.kind == code, 1), else_=0))
-
-    statement = select(
-        rows.c.check_id, func.sum(weight * sign), count(1), count(2), count(4), count(3)
-    ).group_by(rows.c.check_id)
-    total = sum(curve)
-    sums = {row[0]: row[1:] for row in session.execute(statement)}
-    for point in by_id.values():
-        if not point.ok:
-            continue
-        weighted, *counted = sums.get(point.check_id, (0, 0, 0, 0, 0))
-        owned, positive, neutral, negative = (int(v or 0) for v in counted)
-        point.score = float(weighted or 0) / total
-        # Positions are numbered from 1 without holes: page one holds min(results, 10).
-        results = min(point.result_count, PAGE_ONE)
-        point.counts = {
-            "owned": owned,
-            "positive": positive,
-            "neutral": neutral,
-            UNLABELLED: results - owned - positive - neutral - negative,
-            "negative": negative,
-        }
+        scores[check_id] = weighted / total
+    return scores
 
 
-def _load_strips(session: Session, histories: list[QueryHistory], labels, classifier) -> None:
-    """Labels of positions 1-10 of each query's latest good check."""
+def _load_strips(session: Session, histories: list[QueryHistory], labels: dict[str, str]) -> None:
+    """Labels of positions 1-10 of each query's latest good check, from its summary."""
+    from serp.summaries import CheckSummary
+
     latest_ids = {h.latest.check_id: h for h in histories if h.latest is not None}
     if not latest_ids:
         return
-    strips: dict[int, list[str]] = {cid: [EMPTY] * PAGE_ONE for cid in latest_ids}
-    urls: dict[int, list[str]] = {cid: [""] * PAGE_ONE for cid in latest_ids}
-    for check_id, position, url in session.execute(
-        select(SerpResultRow.check_id, SerpResultRow.position, SerpResultRow.normalized_url).where(
-            and_(SerpResultRow.check_id.in_(list(latest_ids)), SerpResultRow.position <= PAGE_ONE)
+    for check_id, page_one in session.execute(
+        select(CheckSummary.check_id, CheckSummary.page_one).where(
+            CheckSummary.check_id.in_(list(latest_ids))
         )
     ):
-        label = labels.get(url) or classifier.label(url, normalized=True) or UNLABELLED
-        strips[check_id][position - 1] = label
-        urls[check_id][position - 1] = url
-    for check_id, history in latest_ids.items():
-        history.strip = strips[check_id]
-        history.strip_urls = urls[check_id]
+        strip, urls = [EMPTY] * PAGE_ONE, [""] * PAGE_ONE
+        for position, url, label in page_one:
+            if 1 <= position <= PAGE_ONE:
+                strip[position - 1] = label or UNLABELLED
+                urls[position - 1] = url
+                if label:
+                    labels.setdefault(url, label)
+        latest_ids[check_id].strip, latest_ids[check_id].strip_urls = strip, urls

@@ -18,6 +18,7 @@ from core.models import Role, User
 from core.outbound import OutboundBlocked, check_url
 from planner import operations as planner_ops
 from planner.models import Brand
+from serp import summaries
 from serp.checks import next_scheduled, store_check
 from serp.labels import Classifier, classifier_for_brand, normalize_pattern
 from serp.models import (
@@ -367,6 +368,7 @@ def save_rule(
         session.add(rule)
     rule.label, rule.note = label, note.strip()[:500]
     session.flush()
+    summaries.refresh_brand(session, brand_id)
     audit.record(
         session, actor, "serp.label_saved", "serp_label_rule", rule.id, brand_id=brand_id,
         match_type=match_type, pattern=pattern, label=label,
@@ -397,6 +399,7 @@ def update_rule(
     if "note" in values:
         rule.note = str(values["note"] or "").strip()[:500]
     session.flush()
+    summaries.refresh_brand(session, rule.brand_id)
     audit.record(
         session, actor, "serp.label_updated", "serp_label_rule", rule.id, brand_id=rule.brand_id,
         label=label,
@@ -412,6 +415,7 @@ def delete_rule(session: Session, rule: LabelRule, actor: User | None) -> None:
     )  # fmt: skip
     session.delete(rule)
     session.flush()
+    summaries.refresh_brand(session, rule.brand_id)
 
 
 # --- uploads ------------------------------------------------------------------------------------

@@ -72,6 +72,9 @@ def set_curve(
         session.add(settings)
     settings.ctr_curve = values
     session.flush()
+    from serp import summaries  # imports this module
+
+    summaries.refresh_brand(session, brand_id)
     audit.record(
         session, actor, "serp.curve_set", "brand", brand_id, brand_id=brand_id, curve=values
     )
@@ -290,6 +293,9 @@ def mark_published(
         session, asset.plan.brand_id, url, kind, asset.published_at, None, asset.title
     )
     session.flush()
+    from serp import summaries  # imports this module
+
+    summaries.refresh_brand(session, asset.plan.brand_id)
     audit.record(
         session, actor, "serp.plan_asset_published", "serp_plan_asset", asset.id,
         brand_id=asset.plan.brand_id, url=url,

@@ -59,6 +59,19 @@ def brand_report(
     with_windows: bool = True,
 ) -> dict[str, Any]:
     """Every displacement figure of the brand (or of one of its queries) as plain data."""
+    with dsp.collection_paused():
+        return _brand_report(session, brand, query_id, since, until, with_checks, with_windows)
+
+
+def _brand_report(
+    session: Session,
+    brand: Brand,
+    query_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    with_checks: bool,
+    with_windows: bool,
+) -> dict[str, Any]:
     data = dsp.load_brand_history(
         session,
         brand.id,
@@ -381,6 +394,7 @@ def send_weekly_reports(app: Flask, now: datetime) -> dict[str, int]:
                 continue
             try:
                 subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
+                db.session.commit()  # keeps summaries the report brought up to date
                 send_mail(app.config, recipients, subject, text, html)
             except Exception:
                 logger.exception(

@@ -1,0 +1,82 @@
+"""Check summaries: stored when a check is recorded, brought up to date when labels change."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from core.db import db, utcnow
+from planner.assets import AssetKind, record_owned_asset
+from serp import displacement as dsp
+from serp import operations as ops
+from serp.checks import run_due_checks
+from serp.models import SerpCheck
+from serp.summaries import CheckSummary, labelling_for_brand
+
+from .conftest import make_query
+
+CURVE_SUM = 117.77
+
+
+def checked_once(app, brand, users):
+    """One good Bing check of site0 … site9 (site0 negative by a rule); its summary."""
+    ops.save_rule(
+        db.session, brand.id, users["admin"], match_type="domain", pattern="site0.example.com",
+        label="negative",
+    )  # fmt: skip
+    db.session.commit()
+    make_query(app, brand, None, engine="bing")
+    assert run_due_checks(app, limit=10, worker_id="w1")["ok"] == 1
+    check = db.session.scalars(select(SerpCheck)).one()
+    return db.session.get(CheckSummary, check.id)
+
+
+def test_a_recorded_check_stores_its_page_one_labels_and_score(app, brand, users, engine_server):
+    summary = checked_once(app, brand, users)
+    assert summary.page_one[:2] == [
+        [1, "site0.example.com/page", "negative"],
+        [2, "site1.example.com/page", None],
+    ]
+    assert (summary.negative, summary.unlabelled, summary.owned) == (1, 9, 0)
+    assert summary.score == pytest.approx(-31.73 / CURVE_SUM)
+    assert summary.fingerprint == labelling_for_brand(db.session, brand.id).fingerprint
+
+
+def test_a_new_label_rule_relabels_the_stored_summaries(app, brand, users, engine_server):
+    summary = checked_once(app, brand, users)
+    ops.save_rule(
+        db.session, brand.id, users["editor"], match_type="exact",
+        pattern="https://site1.example.com/page", label="positive",
+    )  # fmt: skip
+    db.session.commit()
+    db.session.expire_all()
+    assert (summary.positive, summary.unlabelled) == (1, 8)
+    assert summary.score == pytest.approx((-31.73 + 24.71) / CURVE_SUM)
+    assert summary.fingerprint == labelling_for_brand(db.session, brand.id).fingerprint
+
+
+def test_an_owned_page_recorded_by_the_planner_counts_at_the_next_read(
+    app, brand, users, engine_server
+):
+    summary = checked_once(app, brand, users)
+    # The planner records owned pages without search tracking knowing: the summary is stale.
+    record_owned_asset(
+        db.session, brand.id, "https://site2.example.com/page", AssetKind.BLOG_POST, utcnow()
+    )
+    db.session.commit()
+    latest = dsp.load_brand_history(db.session, brand.id).histories[0].latest
+    assert latest.counts["owned"] == 1
+    assert latest.score == pytest.approx((-31.73 + 18.66) / CURVE_SUM)
+    db.session.commit()
+    db.session.expire_all()
+    assert summary.owned == 1  # and kept for the next reader
+
+
+def test_a_curve_change_rescores_the_stored_summaries(app, brand, users, engine_server):
+    from serp.plans import set_curve
+
+    summary = checked_once(app, brand, users)
+    set_curve(db.session, brand.id, users["admin"], list(range(10, 0, -1)))
+    db.session.commit()
+    db.session.expire_all()
+    assert summary.score == pytest.approx(-10 / 55)
