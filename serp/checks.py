@@ -39,6 +39,7 @@ from serp.providers import (
     fetch_results,
     get_provider,
 )
+from serp.reports import alerts_after_check, send_alerts
 from serp.urls import domain_of, normalize_url
 
 logger = logging.getLogger("serp.checks")
@@ -318,7 +319,18 @@ def run_check(app: Flask, query_id: int, worker_id: str, client: HttpClient | No
             fresh = session.get(TrackedQuery, query_id)
             if fresh is None:  # purged while it was being checked
                 return "gone"
-            record_outcome(session, fresh, outcome, provider, worker_id, checked_at)
+            check = record_outcome(session, fresh, outcome, provider, worker_id, checked_at)
+            try:
+                with session.begin_nested():
+                    alerts = alerts_after_check(session, check)
+            except Exception:  # noqa: BLE001 - the check is kept even if its alerts fail
+                logger.exception("alerts after the check of query %s failed", query_id)
+                alerts = []
+        if alerts:  # sent once the check is committed: no network inside the transaction
+            try:
+                send_alerts(app, alerts)
+            except Exception:  # noqa: BLE001
+                logger.exception("alerts after the check of query %s were not sent", query_id)
         if outcome.status != CheckStatus.OK.value:
             logger.info("query %s: %s (%s)", query_id, outcome.status, outcome.reason)
         return outcome.status

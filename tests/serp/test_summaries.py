@@ -1,9 +1,11 @@
-"""Check summaries: stored when a check is recorded, brought up to date when labels change."""
+"""Check summaries: stored when a check is recorded, brought up to date when labels change, and
+the alerts of a check sent once it is committed."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
+from werkzeug import Request, Response
 
 from core.db import db, utcnow
 from planner.assets import AssetKind, record_owned_asset
@@ -80,3 +82,27 @@ def test_a_curve_change_rescores_the_stored_summaries(app, brand, users, engine_
     db.session.commit()
     db.session.expire_all()
     assert summary.score == pytest.approx(-10 / 55)
+
+
+def test_alerts_of_a_check_are_sent_after_it_is_committed(
+    app, brand, users, engine_server, httpserver
+):
+    committed = []
+
+    def hook(request: Request) -> Response:
+        # Read on a connection of its own: only what the worker committed is visible.
+        with app.extensions["pageone.db"].connect() as connection:
+            committed.append(connection.scalar(text("select count(*) from serp_checks")))
+        committed.append(request.get_json())
+        return Response("{}", content_type="application/json")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(hook)
+    app.config["NOTIFY_WEBHOOK_URL"] = httpserver.url_for("/hook")
+    checked_once(app, brand, users)
+    count, payload = committed
+    assert count == 1
+    [alert] = payload["alerts"]
+    assert (alert["kind"], alert["url"], alert["position"]) == (
+        "new_on_page_one", "site0.example.com/page", 1,
+    )  # fmt: skip
+    assert db.session.scalar(select(func.count()).select_from(CheckSummary)) == 1
