@@ -248,4 +248,3 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), CHUNK):
         yield list(ids[start : start + CHUNK])
-
