@@ -62,7 +62,13 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     )
     Base.metadata.create_all(app.extensions["pageone.db"])
     with app.app_context():
-        load_demo(db.session, now=utcnow(), only_if_empty=False)
+        # The demo as `flask demo` loads it: with the year of search checks as well.
+        load_demo(
+            db.session,
+            now=utcnow(),
+            only_if_empty=False,
+            more=app.extensions["pageone.demo_loaders"],
+        )
         db.session.commit()
         brand_id = db.session.query(Brand.id).scalar()
 
