@@ -20,7 +20,7 @@ from core.models import Role
 from planner import approval, pause, slots, unconfirmed
 from planner import openapi as _openapi  # noqa: F401  (contributes the planner paths)
 from planner import operations as ops
-from planner.calendar import calendar_events
+from planner.calendar import calendar_events, compact_feed
 from planner.models import Channel, Post
 from planner.serialize import brand_dict, channel_dict, iso, post_dict
 
@@ -464,12 +464,13 @@ def events(brand_id: int) -> Any:
         raise ApiError(422, "'end' must be after 'start', at most 400 days later.")
     channel_ids = [int(c) for c in request.args.getlist("channel_id") if c.isdigit()] or None
     include_windows = request.args.get("windows") in ("1", "true")
-    events = calendar_events(
+    build = compact_feed if request.args.get("format") == "compact" else calendar_events
+    feed = build(
         db.session, brand, start, end, channel_ids=channel_ids, include_windows=include_windows
     )
-    # orjson: the feed of a busy month holds thousands of events, and encoding them with the
+    # orjson: the feed of a busy month holds thousands of posts, and encoding them with the
     # standard library took longer than building them (bench/bench_planner.py).
-    return Response(orjson.dumps(events), mimetype="application/json")
+    return Response(orjson.dumps(feed), mimetype="application/json")
 
 
 @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

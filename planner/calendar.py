@@ -27,23 +27,54 @@ DRAGGABLE = {
 
 
 def utc_iso_text(column: Any, dialect: str) -> Any:
-    """The UTC instant as text, without building a datetime per row: ISO 8601 ending in Z on
-    PostgreSQL; on SQLite the stored "YYYY-MM-DD HH:MM:SS" UTC text, finished by _sqlite_iso."""
+    """The UTC instant as ISO 8601 text ending in Z, formatted by the database: building a
+    datetime per row was most of a busy month's feed time (bench/bench_planner.py)."""
     if dialect == "postgresql":
         return func.to_char(
             func.timezone("UTC", column), literal_column('\'YYYY-MM-DD"T"HH24:MI:SS"Z"\'')
         )
-    return func.substr(column, 1, 19)
-
-
-def _sqlite_iso(stored: str) -> str:
-    return stored[:10] + "T" + stored[11:19] + "Z"
+    # SQLite keeps naive UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]".
+    return func.substr(column, 1, 10) + "T" + func.substr(column, 12, 8) + "Z"
 
 
 def _title(text: str) -> str:
-    # Only the head of the text is shown; folding the whole of a long post would waste time.
-    head = " ".join(text[: TITLE_LENGTH * 2].split())
+    head = " ".join(text.split())
     return head if len(head) <= TITLE_LENGTH else head[: TITLE_LENGTH - 1] + "…"
+
+
+def _wanted(brand: Brand, channel_ids: Sequence[int] | None) -> dict[int, Channel]:
+    channels = {c.id: c for c in brand.channels}
+    return {cid: channels[cid] for cid in (channel_ids or channels) if cid in channels}
+
+
+def post_rows(
+    session: Session, channels: Sequence[int], start: datetime, end: datetime
+) -> list[tuple[Any, ...]]:
+    """(id, channel id, head of the text, ISO start, status, source, public URL) per post."""
+    if not channels:
+        return []
+    table = Post.__table__
+    connection = session.connection()
+    return [
+        tuple(row)
+        for row in connection.execute(
+            select(
+                table.c.id,
+                table.c.channel_id,
+                # Only the head of the text is shown on the calendar.
+                func.substr(table.c.text, 1, TITLE_LENGTH * 2),
+                utc_iso_text(table.c.scheduled_at, connection.dialect.name),
+                table.c.status,
+                table.c.source,
+                table.c.public_url,
+            ).where(
+                table.c.channel_id.in_(channels),
+                table.c.scheduled_at >= start,
+                table.c.scheduled_at < end,
+            )
+            # No ORDER BY: the calendar places events itself, and sorting a month costs.
+        ).all()  # one fetchall: iterating a result fetches row by row, several times slower
+    ]
 
 
 def calendar_events(
@@ -56,44 +87,16 @@ def calendar_events(
     include_windows: bool = False,
 ) -> list[dict[str, Any]]:
     """FullCalendar event objects for [start, end): one per post, plus window shading."""
-    channels = {c.id: c for c in brand.channels}
-    wanted = [cid for cid in (channel_ids or channels) if cid in channels]
-    if not wanted:
-        return []
-    table = Post.__table__
-    connection = session.connection()
-    # Core rows, not ORM objects, with the time formatted by the database: a busy month holds
-    # thousands of posts, and per-row datetime objects were most of the feed's time (bench/).
-    rows = connection.execute(
-        select(
-            table.c.id,
-            table.c.channel_id,
-            func.substr(table.c.text, 1, TITLE_LENGTH * 2),
-            utc_iso_text(table.c.scheduled_at, connection.dialect.name),
-            table.c.status,
-            table.c.source,
-            table.c.public_url,
-        )
-        .where(
-            table.c.channel_id.in_(wanted),
-            table.c.scheduled_at >= start,
-            table.c.scheduled_at < end,
-        )
-        # No ORDER BY: the calendar places events itself, and sorting a month costs.
-    ).all()  # one fetchall: iterating the result fetches row by row, several times slower
-    on_sqlite = connection.dialect.name == "sqlite"
-    looks = {
-        cid: (Platform(channels[cid].platform).colour, channels[cid].name, channels[cid].platform)
-        for cid in wanted
-    }
+    channels = _wanted(brand, channel_ids)
     events: list[dict[str, Any]] = []
-    append = events.append
-    for post_id, channel_id, text, scheduled_at, status, source, public_url in rows:
-        colour, channel_name, platform = looks[channel_id]
+    for post_id, channel_id, text, when, status, source, public_url in post_rows(
+        session, list(channels), start, end
+    ):
+        channel = channels[channel_id]
         props = {
             "channelId": channel_id,
-            "channelName": channel_name,
-            "platform": platform,
+            "channelName": channel.name,
+            "platform": channel.platform,
             "status": status,
             "source": source,
         }
@@ -102,17 +105,41 @@ def calendar_events(
         event = {
             "id": str(post_id),
             "title": _title(text),
-            "start": _sqlite_iso(scheduled_at) if on_sqlite else scheduled_at,
-            "color": colour,
+            "start": when,
+            "color": Platform(channel.platform).colour,
             "className": "status-" + status,
             "extendedProps": props,
         }
         if status not in DRAGGABLE:
             event["editable"] = False
-        append(event)
+        events.append(event)
     if include_windows:
-        events.extend(window_events([channels[cid] for cid in wanted], start, end))
+        events.extend(window_events(list(channels.values()), start, end))
     return events
+
+
+COMPACT_FIELDS = ["id", "channelId", "text", "start", "status", "source", "publicUrl"]
+
+
+def compact_feed(
+    session: Session,
+    brand: Brand,
+    start: datetime,
+    end: datetime,
+    *,
+    channel_ids: Sequence[int] | None = None,
+    include_windows: bool = False,
+) -> dict[str, Any]:
+    """The calendar page's own feed: one row per post, expanded into events by the page, which
+    knows the channels. A month of a busy brand is ten thousand posts; building an object per
+    event on the server took most of the feed's time (bench/bench_planner.py)."""
+    channels = _wanted(brand, channel_ids)
+    return {
+        "fields": COMPACT_FIELDS,
+        "posts": post_rows(session, list(channels), start, end),
+        "movable": sorted(s.value for s in DRAGGABLE),
+        "windows": window_events(list(channels.values()), start, end) if include_windows else [],
+    }
 
 
 def window_events(

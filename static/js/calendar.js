@@ -196,7 +196,48 @@
       params.append("channel_id", id);
     });
     if (windows) params.set("windows", "1");
-    return api("GET", config.eventsUrl + "?" + params.toString());
+    params.set("format", "compact");
+    return api("GET", config.eventsUrl + "?" + params.toString()).then(expandFeed);
+  }
+
+  var TITLE_LENGTH = 80;
+
+  function shortTitle(text) {
+    var head = text.replace(/\s+/g, " ").trim();
+    return head.length <= TITLE_LENGTH ? head : head.slice(0, TITLE_LENGTH - 1) + "\u2026";
+  }
+
+  // The compact feed sends one row per post; the page knows the channels and builds the events.
+  function expandFeed(feed) {
+    var at = {};
+    feed.fields.forEach(function (name, index) {
+      at[name] = index;
+    });
+    var movable = {};
+    feed.movable.forEach(function (status) {
+      movable[status] = true;
+    });
+    var events = feed.posts.map(function (row) {
+      var channel = channelsById[row[at.channelId]] || {};
+      var status = row[at.status];
+      var event = {
+        id: String(row[at.id]),
+        title: shortTitle(row[at.text]),
+        start: row[at.start],
+        color: channel.colour,
+        extendedProps: {
+          channelId: row[at.channelId],
+          channelName: channel.name,
+          platform: channel.platform,
+          status: status,
+          source: row[at.source],
+          publicUrl: row[at.publicUrl] || undefined,
+        },
+      };
+      if (!movable[status]) event.editable = false;
+      return event;
+    });
+    return events.concat(feed.windows);
   }
 
   function statusClass(status) {

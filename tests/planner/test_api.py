@@ -342,3 +342,25 @@ def test_every_post_is_checked_against_the_do_not_list(api, brand, facebook):
     )
     assert response.status_code == 422
     assert "in exchange for a review" in response.get_json()["error"]
+
+
+def test_compact_feed_carries_the_same_posts_as_the_event_feed(api, brand, facebook):
+    for text in ("First  post\nwith a break", "x" * 200):
+        api["editor"].post(
+            f"/api/v1/brands/{brand.id}/posts",
+            json={"channel_id": facebook["id"], "text": text, "queue": True},
+        )
+    query = f"start={z(datetime.now(UTC))}&end={z(datetime.now(UTC) + timedelta(days=40))}"
+    full = api["viewer"].get(f"/api/v1/brands/{brand.id}/events?{query}").get_json()
+    compact = api["viewer"].get(
+        f"/api/v1/brands/{brand.id}/events?{query}&format=compact&windows=1"
+    ).get_json()
+    at = {name: i for i, name in enumerate(compact["fields"])}
+    rows = sorted(compact["posts"], key=lambda row: row[at["id"]])
+    assert [(str(r[at["id"]]), r[at["start"]], r[at["status"]]) for r in rows] == sorted(
+        (e["id"], e["start"], e["extendedProps"]["status"]) for e in full
+    )
+    assert rows[0][at["text"]] == "First  post\nwith a break"  # the page folds and shortens
+    assert len(rows[1][at["text"]]) == 160
+    assert "scheduled" in compact["movable"] and "published" not in compact["movable"]
+    assert compact["windows"] and all(w["display"] == "background" for w in compact["windows"])
