@@ -1,0 +1,72 @@
+"""Listening's claims on PostgreSQL: two workers never poll a source or alert a mention twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from core.db import db
+from core.models import Role
+from listening.jobs import _claim
+from listening.models import MentionSource
+from listening.sla import _claim_overdue
+from planner import operations as planner_ops
+from tests.conftest import create_user
+from tests.listening.conftest import NOW, add_mentions, item, make_source
+
+pytestmark = pytest.mark.postgres
+
+
+def race(app, work, workers: int = 2) -> list:
+    """Run ``work(session)`` in threads, each with its own session, all starting together."""
+    results: list = [None] * workers
+    start = threading.Barrier(workers)
+
+    def run(index: int) -> None:
+        with app.app_context():
+            session = Session(bind=app.extensions["pageone.db"], expire_on_commit=False)
+            start.wait()
+            results[index] = work(session)
+            session.commit()
+            session.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+@pytest.fixture
+def pg_brand(pg_app):
+    admin = create_user("admin@example.com", Role.ADMIN)
+    brand = planner_ops.create_brand(db.session, name="Acme", timezone="UTC", creator=admin)
+    db.session.commit()
+    return brand, admin
+
+
+def test_two_workers_alert_each_overdue_mention_once(pg_app, pg_brand):
+    brand, admin = pg_brand
+    source = make_source(brand, admin)
+    add_mentions(brand, source, [item(n) for n in range(300)])
+    later = NOW + timedelta(days=3)  # every mention is past its 24-hour target
+    claimed = race(pg_app, lambda session: _claim_overdue(session, later))
+    first, second = (set(ids) for ids in claimed)
+    assert not first & second
+    # Each round takes at most a batch; together two rounds cover more than one worker's batch.
+    assert len(first | second) == min(300, 2 * 500)
+
+
+def test_two_workers_poll_a_due_source_once(pg_app, pg_brand):
+    brand, admin = pg_brand
+    source = make_source(brand, admin)
+    source_id = source.id
+
+    def claim(session: Session) -> bool:
+        return _claim(session, session.get(MentionSource, source_id), NOW + timedelta(hours=1))
+
+    assert sorted(race(pg_app, claim)) == [False, True]
