@@ -45,11 +45,20 @@ def _plan(plan_id: int) -> plans.DisplacementPlan:
         abort(404, description="No such plan, or you are not a member of its brand.")
 
 
-def dashboard_data(brand: Brand) -> dict[str, Any]:
-    """What the dashboard shows: the report without per-check history and launch windows."""
-    data = brand_report(db.session, brand, with_checks=False, with_windows=False)
+def dashboard_data(brand: Brand, *, with_windows: bool = True) -> dict[str, Any]:
+    """What the dashboard shows: the report without per-check history. The "is it working"
+    windows are left out only for the CSV tables, which do not list them."""
+    data = brand_report(db.session, brand, with_checks=False, with_windows=with_windows)
     _keep_summaries()
     return data
+
+
+def windows_by_item(data: dict[str, Any]) -> dict[tuple[int, str], list[dict[str, Any]]]:
+    """The "is it working" windows of each negative item, by (query id, URL), oldest asset first."""
+    grouped: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for window in data["is_it_working"]:
+        grouped.setdefault((window["query_id"], window["url"]), []).append(window)
+    return grouped
 
 
 def _keep_summaries() -> None:
@@ -64,7 +73,13 @@ def dashboard(brand_id: int) -> Any:
     brand = _brand(brand_id)
     data = dashboard_data(brand)
     return render_template(
-        "serp/dashboard.html", brand=brand, data=data, composition_keys=COMPOSITION_KEYS
+        "serp/dashboard.html",
+        brand=brand,
+        data=data,
+        composition_keys=COMPOSITION_KEYS,
+        windows=windows_by_item(data),
+        query_texts={q["id"]: q["text"] for q in data["queries"]},
+        on_page_one=[i for i in data["negative_items"] if i["needed"]],
     )
 
 
@@ -116,7 +131,7 @@ def dashboard_csv(brand_id: int, table: str) -> Any:
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        for row in _csv_rows(table, dashboard_data(brand)):
+        for row in _csv_rows(table, dashboard_data(brand, with_windows=False)):
             writer.writerow(["" if v is None else v for v in row])
         body = buffer.getvalue()
     filename = f"{brand.slug}-{table}.csv"

@@ -220,7 +220,8 @@ def check_all(brand_id: int) -> Any:
     active = [q for q in ops.queries_of(db.session, brand.id) if not q.paused]
     count = mark_due_now(db.session, active, now)
     db.session.commit()
-    flash(f"{count} queries will be checked by the worker within a minute.", "info")
+    queries = "query" if count == 1 else "queries"
+    flash(f"{count} {queries} will be checked by the worker within a minute.", "info")
     since = now.isoformat().replace("+00:00", "Z")
     return redirect(url_for("serp.queries", brand_id=brand.id, since=since))
 

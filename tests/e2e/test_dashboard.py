@@ -30,6 +30,18 @@ def cells(row: Any) -> list[str]:
     return [text.strip() for text in row.locator("td").all_inner_texts()]
 
 
+def assert_within_viewport(page: Any, element: Any) -> None:
+    """The element is laid out inside the window's width: not clipped, no sideways scroll."""
+    box = element.bounding_box()
+    width = page.viewport_size["width"]
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (box, width)
+    assert element.evaluate(
+        "e => { for (let p = e.parentElement; p; p = p.parentElement)"
+        "  if (p.scrollWidth > p.clientWidth + 1 && getComputedStyle(p).overflowX !== 'visible')"
+        "    return false; return true; }"
+    ), "a container scrolls sideways: part of it is hidden"
+
+
 def label_negative(page: Any, server: LiveServer, url: str) -> None:
     """A label rule made on the rules page, as a user marks a result negative."""
     page.goto(f"{server.url}/brands/{server.brand_id}/search/labels")
@@ -73,7 +85,36 @@ def test_the_dashboard_shows_the_complaint_pushed_down_beside_the_owned_assets(
     assert (now, best, worst) == ("12", "3", "12"), values
     assert twelve.startswith("+") and int(twelve) > 0
     assert row.get_by_role("button", name="Plan displacement").count() == 0, "it is off page one"
-    page.wait_for_function("() => Chart.getChart('needed-chart')")
+    # Nothing is on page one any more: a sentence rather than an empty "Results needed" chart.
+    assert page.locator("canvas#needed-chart").count() == 0
+    assert page.get_by_text("No negative item is on page one").is_visible()
+
+    # Beside it, the owned assets that pushed it down, and where they rank.
+    owned = page.locator("section#owned-assets")
+    for title, best in (
+        ("Selected reviews", "2"),
+        ("Case study: a bakery chain", "3"),
+        ("Case study: a hotel group", "4"),
+    ):
+        asset = owned.locator("tr", has=page.locator("strong", has_text=title))
+        assert asset.is_visible()
+        values = cells(asset)
+        assert values[4].split()[0] == best, values
+        assert COMPLAINT in values[5], "it now ranks above the complaint"
+
+    # Is it working: the complaint's median position before and after each asset went live.
+    working = page.locator("section#is-it-working")
+    assert working.locator("h3", has_text=COMPLAINT).is_visible()
+    windows = {cells(r)[0]: cells(r) for r in working.locator("tbody tr").all()}
+    assert set(windows) == {
+        "Selected reviews",
+        "Case study: a bakery chain",
+        "Case study: a hotel group",
+    }
+    assert windows["Selected reviews"][2] == "3"
+    assert windows["Case study: a hotel group"][3] == "8.5"
+    assert all(float(w[3]) >= float(w[2]) for w in windows.values()), "it moved down each time"
+    assert_within_viewport(page, page.locator("table#negative-items"))
     page.screenshot(path="/tmp/e2e-dashboard.png", full_page=True)
 
     # The owned assets that pushed it down, with where they rank (the dashboard's JSON).
@@ -99,6 +140,11 @@ def test_plan_displacement_drafts_the_plan_on_the_calendar(
 
     row = negative_row(page, NEXT_NEGATIVE.removeprefix("https://"))
     assert cells(row)[2] == "5", cells(row)
+    # At 1366 px the whole table and its button show, and the "Results needed" chart is drawn.
+    page.wait_for_function("() => window.Chart && Chart.getChart('needed-chart')")
+    assert_within_viewport(page, page.locator("table#negative-items"))
+    assert_within_viewport(page, row.get_by_role("button", name="Plan displacement"))
+    page.screenshot(path="/tmp/e2e-dashboard-1366.png", full_page=True)
     with page.expect_navigation():
         row.get_by_role("button", name="Plan displacement").click()
     page.get_by_text("Plan created: 6 assets drafted on the calendar.").wait_for()
