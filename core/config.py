@@ -62,6 +62,8 @@ def load_config(
         # A claimed post whose worker stops answering is recovered after its lease.
         "PUBLISH_LEASE_SECONDS": int(env.get("PUBLISH_LEASE_SECONDS", "300")),
         "PUBLISH_THREADS": int(env.get("PUBLISH_THREADS", "16")),
+        # Proxies for fetching result pages directly, used in turn: "http://p1:3128,http://p2:3128".
+        "SERP_PROXIES": [p.strip() for p in env.get("SERP_PROXIES", "").split(",") if p.strip()],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE"),

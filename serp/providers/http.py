@@ -10,6 +10,7 @@ is safe because a search is a read.
 from __future__ import annotations
 
 import email.utils
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -150,6 +151,10 @@ def _session() -> requests.Session:
     return session
 
 
+# Only the direct fetch of result pages goes through proxies; paid APIs are called directly.
+PROXIED_PROVIDERS = {"html"}
+
+
 class HttpClient:
     """Sends provider requests with the app's outbound and retry settings."""
 
@@ -164,6 +169,13 @@ class HttpClient:
         self.retry_base = float(config.get("SERP_RETRY_BASE_SECONDS", 1.0))
         self.max_retry_wait = float(config.get("SERP_MAX_RETRY_WAIT", 60.0))
         self.sleep = sleep
+        # Result pages fetched directly may go out through the operator's proxies, in turn.
+        self.proxies = itertools.cycle(list(config.get("SERP_PROXIES") or []) or [None])
+        self._proxy_lock = threading.Lock()
+
+    def next_proxy(self) -> str | None:
+        with self._proxy_lock:
+            return next(self.proxies)
 
     def send(
         self,
@@ -181,13 +193,20 @@ class HttpClient:
         Raises FetchFailed when no answer came (refused URL, connection error, timeout).
         """
         limiter = limiter_for(provider, self.config)
+        proxy = self.next_proxy() if provider in PROXIED_PROVIDERS else None
         attempt = 0
         while True:
             try:
                 with limiter.slots:
                     limiter.bucket.acquire(self.sleep)
                     answer = self._send_following_redirects(
-                        method, url, params=params, headers=headers, json_body=json_body, data=data
+                        method,
+                        url,
+                        params=params,
+                        headers=headers,
+                        json_body=json_body,
+                        data=data,
+                        proxy=proxy,
                     )
             except OutboundBlocked as exc:
                 raise FetchFailed(f"refused by the outbound guard: {exc}") from None
@@ -214,6 +233,7 @@ class HttpClient:
         headers: Mapping[str, str] | None,
         json_body: Any,
         data: Mapping[str, Any] | None,
+        proxy: str | None = None,
     ) -> Answer:
         # Each hop passes the outbound guard: a redirect must not lead to a private address.
         for _hop in range(MAX_REDIRECTS + 1):
@@ -227,6 +247,7 @@ class HttpClient:
                 data=data,
                 timeout=self.timeout,
                 allow_redirects=False,
+                proxies={"http": proxy, "https": proxy} if proxy else None,
             )
             if response.is_redirect and response.headers.get("Location"):
                 url = urljoin(response.url, response.headers["Location"])

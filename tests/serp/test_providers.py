@@ -333,3 +333,35 @@ def test_provider_refuses_engines_it_cannot_search():
         "Serper needs an API key (provider setting 'api_key')."
     ]
     assert CheckStatus.OK.value == "ok"
+
+
+def test_result_pages_go_out_through_the_configured_proxies_in_turn():
+    from pytest_httpserver import HTTPServer
+
+    from serp.providers.http import HttpClient
+
+    proxies = [HTTPServer(host="127.0.0.1", port=0) for _ in range(2)]
+    for proxy in proxies:
+        proxy.start()
+        proxy.expect_request("/search").respond_with_data("<html>page</html>")
+    try:
+        client = HttpClient(
+            {
+                "OUTBOUND_ALLOW_PRIVATE": True,
+                "SERP_PROXIES": [p.url_for("").rstrip("/") for p in proxies],
+                "SERP_PROVIDER_LIMITS": {"html": {"rate": 100.0, "burst": 10, "concurrency": 2}},
+            }
+        )
+        # The target itself is never reached: the proxies answer for it.
+        for _ in range(3):
+            answer = client.send("html", "GET", "http://127.0.0.1:9/search", params={"q": "x"})
+            assert answer.status == 200 and answer.text == "<html>page</html>"
+        assert [len(p.log) for p in proxies] == [2, 1]
+        # The APIs a user pays for are called directly (through a proxy, the second would see it).
+        direct = client.send("serpapi", "GET", proxies[0].url_for("/search"))
+        assert direct.status == 200 and [len(p.log) for p in proxies] == [3, 1]
+    finally:
+        for proxy in proxies:
+            proxy.clear()
+            if proxy.is_running():
+                proxy.stop()
