@@ -322,8 +322,12 @@ def all_asset_figures(
 
 def median_position(positions: Sequence[int | None]) -> float | None:
     """Median position, "below depth" ranking last; None when the median is below depth."""
+    # statistics.median's own arithmetic, without its per-call overhead: it runs per window.
     ranks = sorted(_rank(p) for p in positions)
-    middle = statistics.median(ranks)
+    if not ranks:
+        raise statistics.StatisticsError("no median for empty data")
+    half = len(ranks) // 2
+    middle = ranks[half] if len(ranks) % 2 else (ranks[half - 1] + ranks[half]) / 2
     return None if middle == float("inf") else middle
 
 
@@ -348,30 +352,77 @@ class Window:
         return self.after - self.before
 
 
-def _first_on_page_one(history: QueryHistory, url: str) -> datetime | None:
+@dataclass
+class AssetWindow:
+    """The good checks of one query around the day an asset went live, whatever the item."""
+
+    asset: Asset
+    before: list[CheckPoint]
+    after: list[CheckPoint]
+    entered_page_one: list[Asset]
+
+
+def _first_on_page_one(history: QueryHistory, urls: Iterable[str]) -> dict[str, datetime | None]:
+    """When each URL was first on page one of a good check of the query, in one pass."""
+    entered: dict[str, datetime | None] = dict.fromkeys(urls)
+    pending = set(entered)
     for check in history.good:
-        if _rank(check.positions.get(url)) <= PAGE_ONE:
-            return check.checked_at
-    return None
+        if not pending:
+            break
+        positions = check.positions
+        arrived = [u for u in pending & positions.keys() if positions[u] <= PAGE_ONE]
+        for url in arrived:
+            entered[url] = check.checked_at
+        pending.difference_update(arrived)
+    return entered
 
 
-def is_it_working(
-    history: QueryHistory, url: str, assets: Sequence[Asset], depth: int | None = None
-) -> list[Window]:
-    """For each asset with a publication date: the median position of the negative ``url`` in
-    the 4 good checks before and the 4 from the day it went live, beside the assets that entered
-    page one over those 4 checks."""
-    depth = depth or history.depth
+def asset_windows(history: QueryHistory, assets: Sequence[Asset]) -> list[AssetWindow]:
+    """For each asset with a publication date, oldest first: the 4 good checks before and the 4
+    from the day it went live, and the assets that entered page one over those 4 checks. The
+    same for every negative item of the query, so :func:`is_it_working` takes it ready-made."""
     good = history.good
+    entered_at = _first_on_page_one(history, (a.url for a in assets))
     windows = []
-    entered_at = {other.url: _first_on_page_one(history, other.url) for other in assets}
     for asset in sorted(
         (a for a in assets if a.published_at), key=lambda a: (a.published_at, a.id)
     ):
         before = [c for c in good if c.checked_at < asset.published_at][-WINDOW_CHECKS:]
         after = [c for c in good if c.checked_at >= asset.published_at][:WINDOW_CHECKS]
-        window = Window(history.query_id, url, asset, None, None, len(before), len(after), [])
-        for name, checks in (("before", before), ("after", after)):
+        entered: list[Asset] = []
+        if after:
+            end = after[-1].checked_at
+            for other in assets:
+                moment = entered_at[other.url]
+                if moment is not None and asset.published_at <= moment <= end:
+                    entered.append(other)
+            entered.sort(key=lambda a: (a.published_at or end, a.id))
+        windows.append(AssetWindow(asset, before, after, entered))
+    return windows
+
+
+def is_it_working(
+    history: QueryHistory,
+    url: str,
+    assets: Sequence[Asset],
+    depth: int | None = None,
+    *,
+    around: Sequence[AssetWindow] | None = None,
+) -> list[Window]:
+    """For each asset with a publication date: the median position of the negative ``url`` in
+    the 4 good checks before and the 4 from the day it went live, beside the assets that entered
+    page one over those 4 checks. ``around``: the query's :func:`asset_windows`, when several
+    items of the query are looked at."""
+    depth = depth or history.depth
+    if around is None:
+        around = asset_windows(history, assets)
+    windows = []
+    for span in around:
+        window = Window(
+            history.query_id, url, span.asset, None, None, len(span.before), len(span.after),
+            list(span.entered_page_one),
+        )  # fmt: skip
+        for name, checks in (("before", span.before), ("after", span.after)):
             if len(checks) < MIN_CHECKS:
                 window.notes[name] = TOO_FEW
                 continue
@@ -379,13 +430,6 @@ def is_it_working(
             setattr(window, name, value)
             if value is None:
                 window.notes[name] = f"> {depth}"
-        if after:
-            end = after[-1].checked_at
-            for other in assets:
-                entered = entered_at[other.url]
-                if entered is not None and asset.published_at <= entered <= end:
-                    window.entered_page_one.append(other)
-            window.entered_page_one.sort(key=lambda a: (a.published_at or end, a.id))
         windows.append(window)
     return windows
 

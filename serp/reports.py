@@ -140,9 +140,14 @@ def _brand_report(
             }
         )
     if with_windows:
+        histories = {h.query_id: h for h in data.histories}
+        around: dict[int, list[dsp.AssetWindow]] = {}  # per query: the same for all its items
         for item in items:
-            history = data.history(item.query_id)
-            for window in dsp.is_it_working(history, item.url, data.assets):
+            history = histories[item.query_id]
+            if item.query_id not in around:
+                around[item.query_id] = dsp.asset_windows(history, data.assets)
+            spans = around[item.query_id]
+            for window in dsp.is_it_working(history, item.url, data.assets, around=spans):
                 report["is_it_working"].append(
                     {
                         "query_id": item.query_id,
