@@ -29,6 +29,7 @@ from serp.reports import brand_report, render_weekly, report_csv, weekly_summary
 bp = Blueprint("serp_dashboard", __name__)
 
 CSV_TABLES = ("scores", "composition", "negatives", "plans", "report")
+WINDOWS_SHOWN = 20  # negative items whose "is it working" windows the page lists
 
 
 def _brand(brand_id: int) -> Brand:
@@ -45,10 +46,15 @@ def _plan(plan_id: int) -> plans.DisplacementPlan:
         abort(404, description="No such plan, or you are not a member of its brand.")
 
 
-def dashboard_data(brand: Brand, *, with_windows: bool = True) -> dict[str, Any]:
+def dashboard_data(
+    brand: Brand, *, with_windows: bool = True, windows_of: int | None = None
+) -> dict[str, Any]:
     """What the dashboard shows: the report without per-check history. The "is it working"
-    windows are left out only for the CSV tables, which do not list them."""
-    data = brand_report(db.session, brand, with_checks=False, with_windows=with_windows)
+    windows are left out only for the CSV tables, which do not list them, and kept to the
+    items the page lists (``windows_of``) on the page."""
+    data = brand_report(
+        db.session, brand, with_checks=False, with_windows=with_windows, windows_of=windows_of
+    )
     _keep_summaries()
     return data
 
@@ -71,13 +77,14 @@ def _keep_summaries() -> None:
 @login_required
 def dashboard(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    data = dashboard_data(brand)
+    data = dashboard_data(brand, windows_of=WINDOWS_SHOWN)
     return render_template(
         "serp/dashboard.html",
         brand=brand,
         data=data,
         composition_keys=COMPOSITION_KEYS,
         windows=windows_by_item(data),
+        windows_shown=WINDOWS_SHOWN,
         query_texts={q["id"]: q["text"] for q in data["queries"]},
         on_page_one=[i for i in data["negative_items"] if i["needed"]],
     )

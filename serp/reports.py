@@ -57,10 +57,15 @@ def brand_report(
     until: datetime | None = None,
     with_checks: bool = True,
     with_windows: bool = True,
+    windows_of: int | None = None,
 ) -> dict[str, Any]:
-    """Every displacement figure of the brand (or of one of its queries) as plain data."""
+    """Every displacement figure of the brand (or of one of its queries) as plain data.
+    ``windows_of``: the "is it working" windows of only that many negative items, the most
+    visible first (a page that shows no more)."""
     with dsp.collection_paused():
-        return _brand_report(session, brand, query_id, since, until, with_checks, with_windows)
+        return _brand_report(
+            session, brand, query_id, since, until, with_checks, with_windows, windows_of
+        )
 
 
 def _brand_report(
@@ -71,6 +76,7 @@ def _brand_report(
     until: datetime | None,
     with_checks: bool,
     with_windows: bool,
+    windows_of: int | None,
 ) -> dict[str, Any]:
     data = dsp.load_brand_history(
         session,
@@ -142,7 +148,7 @@ def _brand_report(
     if with_windows:
         histories = {h.query_id: h for h in data.histories}
         around: dict[int, list[dsp.AssetWindow]] = {}  # per query: the same for all its items
-        for item in items:
+        for item in items[:windows_of]:
             history = histories[item.query_id]
             if item.query_id not in around:
                 around[item.query_id] = dsp.asset_windows(history, data.assets)
