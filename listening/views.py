@@ -26,18 +26,12 @@ from listening.models import (
 from listening.sources import parse_csv
 from planner import operations as planner_ops
 from planner.models import Brand
+from planner.pages import member_brand as _brand
 
 bp = Blueprint("listening", __name__)
 public_bp = Blueprint("listening_public", __name__)
 PAGE_SIZE = 50
 REPORT_DAYS = (7, 30, 90)
-
-
-def _brand(brand_id: int) -> Brand:
-    try:
-        return planner_ops.brand_for(db.session, current_user, brand_id)
-    except planner_ops.NotFound:
-        abort(404, description="No such brand, or you are not a member of it.")
 
 
 def _mention(brand: Brand, mention_id: int) -> Mention:

@@ -35,23 +35,13 @@ from planner.forms import (
     MemberForm,
 )
 from planner.models import Brand, Channel, Platform, Post, PostStatus
+from planner.pages import flash_errors as _flash_errors
+from planner.pages import member_brand as _brand
 from planner.serialize import channel_dict
 from planner.text_limits import PLATFORM_LIMITS
 
 bp = Blueprint("planner", __name__)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
-def _brand(brand_id: int) -> Brand:
-    try:
-        return ops.brand_for(db.session, current_user, brand_id)
-    except ops.NotFound:
-        abort(404, description="No such brand, or you are not a member of it.")
-
-
-def _flash_errors(errors: list[str]) -> None:
-    for error in errors:
-        flash(error, "error")
 
 
 @bp.app_context_processor

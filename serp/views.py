@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
-from planner import operations as planner_ops
 from planner.api import ApiError, parse_instant
 from planner.models import Brand
+from planner.pages import flash_errors as _flash_errors
+from planner.pages import member_brand as _brand
 from serp import operations as ops
 from serp.api import decode_upload
 from serp.checks import mark_due_now
@@ -39,23 +40,11 @@ HISTORY_CHECKS = 30  # checks shown in a query's chart and table
 CHART_URLS = 10  # lines in a query's chart
 
 
-def _brand(brand_id: int) -> Brand:
-    try:
-        return planner_ops.brand_for(db.session, current_user, brand_id)
-    except planner_ops.NotFound:
-        abort(404, description="No such brand, or you are not a member of it.")
-
-
 def _query(brand: Brand, query_id: int) -> TrackedQuery:
     query = db.session.get(TrackedQuery, query_id)
     if query is None or query.brand_id != brand.id:
         abort(404, description="No such tracked query in this brand.")
     return query
-
-
-def _flash_errors(errors: list[str]) -> None:
-    for error in errors:
-        flash(error, "error")
 
 
 def _back(default: str) -> Any:

@@ -27,6 +27,8 @@ from core.db import db, utcnow
 from core.models import Role
 from planner import operations as ops
 from planner.models import Brand, Platform
+from planner.pages import flash_errors as _flash_errors
+from planner.pages import member_brand as _brand
 from planner.reviews import operations as rops
 from planner.reviews.forms import PromoteForm, ReviewImportForm, ReviewSettingsForm, RoundupForm
 from planner.reviews.importers import COLUMNS, MAX_BYTES
@@ -36,18 +38,6 @@ from planner.reviews.rendering import DEFAULT_TEMPLATES, reviewer_name, stars
 bp = Blueprint("reviews", __name__)
 public_bp = Blueprint("reviews_public", __name__)
 PER_PAGE = 50
-
-
-def _brand(brand_id: int) -> Brand:
-    try:
-        return ops.brand_for(db.session, current_user, brand_id)
-    except ops.NotFound:
-        abort(404, description="No such brand, or you are not a member of it.")
-
-
-def _flash_errors(errors: list[str]) -> None:
-    for error in errors:
-        flash(error, "error")
 
 
 def public_page_url(brand: Brand) -> str:
