@@ -30,6 +30,7 @@ bp = Blueprint("serp_dashboard", __name__)
 
 CSV_TABLES = ("scores", "composition", "negatives", "plans", "report")
 WINDOWS_SHOWN = 20  # negative items whose "is it working" windows the page lists
+NEGATIVES_SHOWN = 50  # negative items the page's table lists; the CSV has them all
 
 
 def _brand(brand_id: int) -> Brand:
@@ -85,6 +86,7 @@ def dashboard(brand_id: int) -> Any:
         composition_keys=COMPOSITION_KEYS,
         windows=windows_by_item(data),
         windows_shown=WINDOWS_SHOWN,
+        negatives_shown=NEGATIVES_SHOWN,
         query_texts={q["id"]: q["text"] for q in data["queries"]},
         on_page_one=[i for i in data["negative_items"] if i["needed"]],
     )

@@ -21,10 +21,10 @@ from __future__ import annotations
 import gc
 import json
 import statistics
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -447,6 +447,33 @@ def week_start(moment: datetime, zone: ZoneInfo) -> date:
     return local - timedelta(days=local.weekday())
 
 
+_HOUR = timedelta(hours=1)
+
+
+def _week_starts(zone: ZoneInfo) -> Callable[[datetime], date]:
+    """:func:`week_start` with the zone's UTC offset looked up once per UTC hour rather than
+    converted at every check: a brand has thousands of checks in a few hundred hours. An hour
+    in which the offset changes (a transition at half past, say) is converted check by check."""
+    offsets: dict[tuple[int, int, int, int], timedelta | None] = {}
+
+    def week_of(moment: datetime) -> date:
+        utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+        key = (utc.year, utc.month, utc.day, utc.hour)
+        try:
+            offset = offsets[key]
+        except KeyError:
+            hour = utc.replace(minute=0, second=0, microsecond=0)
+            first = hour.astimezone(zone).utcoffset()
+            last = (hour + _HOUR - timedelta.resolution).astimezone(zone).utcoffset()
+            offset = offsets[key] = first if first == last else None
+        if offset is None:
+            return week_start(moment, zone)
+        local = (utc + offset).date()
+        return local - timedelta(days=local.weekday())
+
+    return week_of
+
+
 @dataclass
 class WeekScore:
     week: date  # Monday, in the brand's time zone
@@ -458,10 +485,11 @@ def brand_score_by_week(histories: Sequence[QueryHistory], zone: ZoneInfo) -> li
     """Per week: each query's last good check of the week, weighted by importance. A week whose
     checks were all blocked or failed is a gap (score None), never a zero."""
     weeks: dict[date, dict[int, tuple[datetime, float, float]]] = {}
+    week_of = _week_starts(zone)
     for history in histories:
         query_id, importance = history.query_id, history.importance
         for check in history.checks:
-            per_query = weeks.setdefault(week_start(check.checked_at, zone), {})
+            per_query = weeks.setdefault(week_of(check.checked_at), {})
             if check.status != OK or check.score is None:
                 continue
             held = per_query.get(query_id)

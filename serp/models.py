@@ -125,7 +125,9 @@ class SerpResultRow(Base):
     __tablename__ = "serp_results"
     __table_args__ = (
         Index("ix_serp_results_check_position", "check_id", "position"),
-        Index("ix_serp_results_normalized_url", "normalized_url"),
+        # Covers the dashboard's read of where negatives and owned assets stand: positions come
+        # from the index alone, without visiting a million heap rows.
+        Index("ix_serp_results_url_check_position", "normalized_url", "check_id", "position"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

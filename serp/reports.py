@@ -13,7 +13,7 @@ import csv
 import io
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,7 +97,7 @@ def _brand_report(
             for w in dsp.brand_score_by_week(data.histories, zone)
         ],
         "queries": [],
-        "negative_items": [{**asdict(item), "query": texts[item.query_id]} for item in items],
+        "negative_items": [_negative_item(item, texts[item.query_id]) for item in items],
         "assets": [],
         "is_it_working": [],
         "plans": [],
@@ -173,6 +173,18 @@ def _brand_report(
         if query_id is None or plan.query_id == query_id:
             report["plans"].append(plan_summary(session, plan))
     return report
+
+
+_NEGATIVE_ITEM_FIELDS = tuple(f.name for f in fields(dsp.NegativeItem))
+
+
+def _negative_item(item: dsp.NegativeItem, query: str) -> dict[str, Any]:
+    """``asdict`` of the item and its query's text, without ``asdict``'s deep copy of each
+    field (a brand has hundreds of items; only the notes are a container)."""
+    values = {name: getattr(item, name) for name in _NEGATIVE_ITEM_FIELDS}
+    values["notes"] = dict(item.notes)
+    values["query"] = query
+    return values
 
 
 def _appearance(appearance: dsp.Appearance | None) -> dict[str, Any] | None:
