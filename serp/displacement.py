@@ -29,7 +29,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, String, any_, bindparam, func, select
+from sqlalchemy import ARRAY, String, any_, bindparam, select
 from sqlalchemy.orm import Session
 
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
@@ -651,17 +651,17 @@ def _load_brand_history(
         {u for u, label in labels.items() if label == NEGATIVE} | {a.url for a in assets}
     )
     if tracked:
+        # Every row, not GROUP BY with min(): hashing the URLs took the database longer than
+        # keeping the first position here. A URL listed twice on a page keeps its highest place.
         for check_id, url, position in connection.execute(
-            select(
-                SerpResultRow.check_id,
-                SerpResultRow.normalized_url,
-                func.min(SerpResultRow.position),
-            )
+            select(SerpResultRow.check_id, SerpResultRow.normalized_url, SerpResultRow.position)
             .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
             .where(*good_filter, _among(SerpResultRow.normalized_url, tracked, session))
-            .group_by(SerpResultRow.check_id, SerpResultRow.normalized_url)
         ).all():  # fetched at once: row by row, the driver's per-row cost dominates
-            by_id[check_id].positions[url] = position
+            positions = by_id[check_id].positions
+            held = positions.get(url)
+            if held is None or position < held:
+                positions[url] = position
 
     histories = [QueryHistory(q.id, q.text, q.importance, q.depth, checks[q.id]) for q in queries]
     _load_strips(session, histories, labels)
