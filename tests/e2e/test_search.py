@@ -130,7 +130,7 @@ def test_a_tracked_query_gets_history_a_negative_label_and_a_live_check(
     page.get_by_role("link", name="Tracked queries").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Check all now").click()
-    page.get_by_text("1 queries will be checked by the worker").wait_for()
+    page.get_by_text("1 query will be checked by the worker").wait_for()
     progress = page.locator("#serp-progress")
     progress.get_by_text("0 done, 0 being checked, 1 waiting").wait_for()
 
