@@ -131,6 +131,11 @@ class QueryHistory:
     def good(self) -> list[CheckPoint]:
         return [c for c in self.checks if c.ok]
 
+    @cached_property
+    def good_weeks(self) -> list[tuple[int, int]]:
+        """The ISO week of each good check, as :func:`_week` gives it."""
+        return [_week(c.checked_at) for c in self.good]
+
     @property
     def latest(self) -> CheckPoint | None:
         good = self.good
@@ -219,7 +224,11 @@ def negative_item(history: QueryHistory, url: str) -> NegativeItem:
             item.worst = max(known)
         else:
             item.notes["worst"] = f"> {history.depth}"
-        weeks = {_week(c.checked_at) for c in good if _rank(c.positions.get(url)) <= PAGE_ONE}
+        weeks = {
+            week
+            for check, week in zip(good, history.good_weeks, strict=True)
+            if _rank(check.positions.get(url)) <= PAGE_ONE
+        }
         item.weeks_on_page_one = len(weeks)
     previous = good[-2] if len(good) >= MIN_CHECKS else None
     _change(item, "change_last", latest, previous, url)
@@ -298,13 +307,21 @@ def all_asset_figures(
     figures = {a.url: AssetFigures(a, None, None) for a in assets}
     for history in histories:
         for check in history.good:
-            for url in figures.keys() & check.positions.keys():
-                figure, position = figures[url], check.positions[url]
-                seen = Appearance(history.query_id, check.checked_at, position)
-                if figure.first_seen is None or seen.checked_at < figure.first_seen.checked_at:
-                    figure.first_seen = seen
-                if figure.best is None or position < figure.best.position:
-                    figure.best = seen
+            for url, position in check.positions.items():
+                figure = figures.get(url)
+                if figure is None:
+                    continue
+                # An appearance is made only when it is the first or the best so far.
+                earlier = (
+                    figure.first_seen is None or check.checked_at < figure.first_seen.checked_at
+                )
+                better = figure.best is None or position < figure.best.position
+                if earlier or better:
+                    seen = Appearance(history.query_id, check.checked_at, position)
+                    if earlier:
+                        figure.first_seen = seen
+                    if better:
+                        figure.best = seen
         latest = history.latest
         if latest is None:
             continue
@@ -612,7 +629,8 @@ def _load_brand_history(
         .where(*check_filter)
         .order_by(SerpCheck.checked_at, SerpCheck.id)
     ).all()
-    stale = [r.id for r in rows if r.status == OK and r.fingerprint != labelling.fingerprint]
+    fingerprint = labelling.fingerprint  # rows by index: a named attribute costs a lookup each
+    stale = [r[0] for r in rows if r[3] == OK and r[5] != fingerprint]
     fresh = (
         summaries.refresh(session, brand_id, check_ids=stale, labelling=labelling) if stale else {}
     )
