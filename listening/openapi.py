@@ -5,35 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from core import openapi
+from core.openapi import ERRORS, TIME, operation
+from core.openapi import json_response as _json
+from core.openapi import path_id as _id
+from core.openapi import ref as _ref
 from listening.models import SourceKind
-from planner.openapi import ERRORS, TIME, _id, _json, _ref
 
 _INT = {"type": "integer"}
 _STR = {"type": "string"}
 _NULL_STR = {"type": ["string", "null"]}
 
 
-def _op(
-    summary: str,
-    response: dict[str, Any],
-    *,
-    body: str | None = None,
-    params: list[dict[str, Any]] | None = None,
-    code: str = "200",
-) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "summary": summary,
-        "tags": ["listening"],
-        "responses": {code: response, **ERRORS},
-    }
-    if params:
-        op["parameters"] = params
-    if body:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _ref(body)}},
-        }
-    return op
+def _op(summary: str, response: dict[str, Any], **options: Any) -> dict[str, Any]:
+    return operation(summary, response, tags=["listening"], **options)
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:

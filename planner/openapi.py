@@ -5,48 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from core import openapi
+from core.openapi import TIME
+from core.openapi import json_response as _json
+from core.openapi import operation as _op
+from core.openapi import path_id as _id
+from core.openapi import ref as _ref
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-ERRORS = {
-    "401": _json(_ref("Error"), "Not authenticated"),
-    "403": _json(_ref("Error"), "Role too low"),
-    "404": _json(_ref("Error"), "Not found, or not a brand you belong to"),
-    "422": _json(_ref("Error"), "Invalid input, with every reason"),
-}
-
-
-def _id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
-def _op(
-    summary: str,
-    response: dict[str, Any],
-    *,
-    body: str | None = None,
-    params: list[dict[str, Any]] | None = None,
-    code: str = "200",
-) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {code: response, **ERRORS}}
-    if params:
-        op["parameters"] = params
-    if body:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _ref(body)}},
-        }
-    return op
-
-
-TIME = {"type": "string", "format": "date-time"}
 SCHEMAS = {
     "Brand": {
         "type": "object",
@@ -329,6 +293,8 @@ PATHS = {
         ),
     },
 }
+
+
 def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
@@ -338,44 +304,64 @@ def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict
 
 PATHS["/brands/{brand_id}/pause"] = {
     "post": {
-        **_op("Pause the brand's publishing (admin): due posts become held",
-              _json(_ref("Brand")), params=[_id("brand_id")]),
+        **_op(
+            "Pause the brand's publishing (admin): due posts become held",
+            _json(_ref("Brand")),
+            params=[_id("brand_id")],
+        ),
         "requestBody": _body({"reason": {"type": "string"}}, ["reason"]),
     }
 }
 PATHS["/brands/{brand_id}/resume"] = {
     "post": {
-        **_op("Resume publishing (admin): held posts go out now or to the next free slots",
-              _json({"type": "object", "properties": {
-                  "brand": _ref("Brand"), "released": {"type": "array", "items": _ref("Post")}}}),
-              params=[_id("brand_id")]),
+        **_op(
+            "Resume publishing (admin): held posts go out now or to the next free slots",
+            _json(
+                {
+                    "type": "object",
+                    "properties": {
+                        "brand": _ref("Brand"),
+                        "released": {"type": "array", "items": _ref("Post")},
+                    },
+                }
+            ),
+            params=[_id("brand_id")],
+        ),
         "requestBody": _body({"held": {"type": "string", "enum": ["now", "requeue"]}}, ["held"]),
     }
 }
 PATHS["/posts/{post_id}/approve"] = {
     "post": {
-        **_op("Approve a waiting post (approver); 409 when its time has passed and no new "
-              "scheduled_at is given; 403 for one's own post when two people are required",
-              _json(_ref("PostResult")), params=[_id("post_id")]),
+        **_op(
+            "Approve a waiting post (approver); 409 when its time has passed and no new "
+            "scheduled_at is given; 403 for one's own post when two people are required",
+            _json(_ref("PostResult")),
+            params=[_id("post_id")],
+        ),
         "requestBody": _body({"scheduled_at": TIME}),
     }
 }
 PATHS["/posts/{post_id}/reject"] = {
     "post": {
-        **_op("Send a waiting post back to draft with a reason (approver)",
-              _json({"type": "object", "properties": {"post": _ref("Post")}}),
-              params=[_id("post_id")]),
+        **_op(
+            "Send a waiting post back to draft with a reason (approver)",
+            _json({"type": "object", "properties": {"post": _ref("Post")}}),
+            params=[_id("post_id")],
+        ),
         "requestBody": _body({"reason": {"type": "string"}}, ["reason"]),
     }
 }
 PATHS["/posts/{post_id}/resolve"] = {
     "post": {
-        **_op("Resolve an unconfirmed post: it was published (with its URL) or it was not "
-              "(back to the next free slot)",
-              _json({"type": "object", "properties": {"post": _ref("Post")}}),
-              params=[_id("post_id")]),
-        "requestBody": _body({"published": {"type": "boolean"}, "public_url": {"type": "string"}},
-                             ["published"]),
+        **_op(
+            "Resolve an unconfirmed post: it was published (with its URL) or it was not "
+            "(back to the next free slot)",
+            _json({"type": "object", "properties": {"post": _ref("Post")}}),
+            params=[_id("post_id")],
+        ),
+        "requestBody": _body(
+            {"published": {"type": "boolean"}, "public_url": {"type": "string"}}, ["published"]
+        ),
     }
 }
 PATHS["/posts/{post_id}"]["patch"]["responses"]["409"] = _json(_ref("Error"), "Move refused")

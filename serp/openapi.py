@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from core import openapi
-from planner.openapi import ERRORS, TIME, _id, _json, _ref
+from core.openapi import ERRORS, TIME
+from core.openapi import json_response as _json
+from core.openapi import path_id as _id
+from core.openapi import ref as _ref
 
 ENGINES = ["google", "bing", "duckduckgo", "brave"]
 PROVIDERS = ["html", "serpapi", "serper", "searxng", "brave_api", "manual"]
