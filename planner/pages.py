@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash
 from flask_login import current_user
 
@@ -21,3 +24,15 @@ def member_brand(brand_id: int) -> Brand:
 def flash_errors(errors: list[str]) -> None:
     for error in errors:
         flash(error, "error")
+
+
+def commit_or_flash(action: Callable[[], Any]) -> bool:
+    """Run a form's operation: commit it, or roll back and show every reason. Whether it went."""
+    try:
+        action()
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        flash_errors(exc.errors)
+        return False
+    db.session.commit()
+    return True

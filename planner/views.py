@@ -35,6 +35,7 @@ from planner.forms import (
     MemberForm,
 )
 from planner.models import Brand, Channel, Platform, Post, PostStatus
+from planner.pages import commit_or_flash
 from planner.pages import flash_errors as _flash_errors
 from planner.pages import member_brand as _brand
 from planner.serialize import channel_dict
@@ -340,12 +341,6 @@ def _post(post_id: int) -> Post:
         abort(404, description="No such post, or you are not a member of its brand.")
 
 
-def _check_csrf() -> None:
-    # The forms below are read field by field; this validates their CSRF token.
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
-
-
 def _local_time(value: str | None, zone: Any) -> datetime | None:
     """A datetime-local value from a form, read in the brand's zone, as UTC."""
     if not value or not value.strip():
@@ -366,27 +361,26 @@ def channel_credentials(channel_id: int) -> Any:
         channel = ops.channel_for(db.session, current_user, channel_id)
     except ops.NotFound:
         abort(404)
-    if not FlaskForm(prefix="credentials").validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
-    try:
+    messages: list[str] = []
+
+    def change() -> None:
         if request.form.get("action") == "remove":
             credentials.remove_credentials(db.session, channel, current_user)
-            message = "Credentials removed: this channel's posts fail until new ones are saved."
-        else:
-            values = {
-                f.key: request.form.get(f"cred-{f.key}", "")
-                for f in credentials.credential_fields(channel.platform)
-            }
-            keys = credentials.save_credentials(
-                db.session, channel, current_user, values, current_app.config
+            messages.append(
+                "Credentials removed: this channel's posts fail until new ones are saved."
             )
-            message = f"Credentials saved ({', '.join(keys)}), encrypted."
-    except ops.PlannerError as exc:
-        db.session.rollback()
-        _flash_errors(exc.errors)
-    else:
-        db.session.commit()
-        flash(message, "success")
+            return
+        values = {
+            f.key: request.form.get(f"cred-{f.key}", "")
+            for f in credentials.credential_fields(channel.platform)
+        }
+        keys = credentials.save_credentials(
+            db.session, channel, current_user, values, current_app.config
+        )
+        messages.append(f"Credentials saved ({', '.join(keys)}), encrypted.")
+
+    if commit_or_flash(change):
+        flash(messages[0], "success")
     return redirect(url_for("planner.channel", channel_id=channel.id) + "#credentials")
 
 
@@ -421,14 +415,8 @@ def publishing(brand_id: int) -> Any:
 @role_required(Role.ADMIN)
 def pause_brand(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    _check_csrf()
-    try:
-        pause.pause_brand(db.session, brand, current_user, request.form.get("reason", ""))
-    except ops.PlannerError as exc:
-        db.session.rollback()
-        _flash_errors(exc.errors)
-    else:
-        db.session.commit()
+    reason = request.form.get("reason", "")
+    if commit_or_flash(lambda: pause.pause_brand(db.session, brand, current_user, reason)):
         flash(f"Publishing for {brand.name} is paused. Due posts are held.", "warning")
     return redirect(url_for("planner.publishing", brand_id=brand.id))
 
@@ -437,15 +425,13 @@ def pause_brand(brand_id: int) -> Any:
 @role_required(Role.ADMIN)
 def resume_brand(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    _check_csrf()
     held = request.form.get("held", "")
-    try:
-        posts = pause.resume_brand(db.session, brand, current_user, held)  # type: ignore[arg-type]
-    except ops.PlannerError as exc:
-        db.session.rollback()
-        _flash_errors(exc.errors)
-    else:
-        db.session.commit()
+    posts: list[Post] = []
+
+    def resume() -> None:
+        posts.extend(pause.resume_brand(db.session, brand, current_user, held))  # type: ignore[arg-type]
+
+    if commit_or_flash(resume):
         done = "go out now" if held == "now" else "moved to the next free slots"
         flash(f"Publishing resumed; {len(posts)} held post(s) {done}.", "success")
     return redirect(url_for("planner.publishing", brand_id=brand.id))
@@ -485,7 +471,6 @@ def _back_to(post: Post) -> str:
 @role_required(Role.APPROVER)
 def approve_post(post_id: int) -> Any:
     post = _post(post_id)
-    _check_csrf()
     try:
         when = _local_time(request.form.get("scheduled_at"), post.channel.brand.zone)
         change = approval.approve_post(
@@ -509,14 +494,8 @@ def approve_post(post_id: int) -> Any:
 @role_required(Role.APPROVER)
 def reject_post(post_id: int) -> Any:
     post = _post(post_id)
-    _check_csrf()
-    try:
-        approval.reject_post(db.session, post, current_user, request.form.get("reason", ""))
-    except ops.PlannerError as exc:
-        db.session.rollback()
-        _flash_errors(exc.errors)
-    else:
-        db.session.commit()
+    reason = request.form.get("reason", "")
+    if commit_or_flash(lambda: approval.reject_post(db.session, post, current_user, reason)):
         flash("Rejected: the post is a draft again, with your reason.", "success")
     return redirect(_back_to(post))
 
@@ -555,16 +534,10 @@ def post_page(post_id: int) -> Any:
 @role_required(Role.EDITOR)
 def confirm_published(post_id: int) -> Any:
     post = _post(post_id)
-    _check_csrf()
-    try:
-        unconfirmed.confirm_published(
-            db.session, post, current_user, request.form.get("public_url", ""), now=utcnow()
-        )
-    except ops.PlannerError as exc:
-        db.session.rollback()
-        _flash_errors(exc.errors)
-    else:
-        db.session.commit()
+    url = request.form.get("public_url", "")
+    if commit_or_flash(
+        lambda: unconfirmed.confirm_published(db.session, post, current_user, url, now=utcnow())
+    ):
         flash("Recorded as published.", "success")
     return redirect(url_for("planner.post_page", post_id=post.id))
 
@@ -573,14 +546,9 @@ def confirm_published(post_id: int) -> Any:
 @role_required(Role.EDITOR)
 def confirm_not_published(post_id: int) -> Any:
     post = _post(post_id)
-    _check_csrf()
-    try:
-        unconfirmed.confirm_not_published(db.session, post, current_user, now=utcnow())
-    except ops.PlannerError as exc:
-        db.session.rollback()
-        _flash_errors(exc.errors)
-    else:
-        db.session.commit()
+    if commit_or_flash(
+        lambda: unconfirmed.confirm_not_published(db.session, post, current_user, now=utcnow())
+    ):
         when = post.scheduled_at.astimezone(post.channel.brand.zone)
         flash(
             f"Back in the queue: {when:%A %d %B, %H:%M} ({post.channel.brand.timezone}).", "success"

@@ -133,4 +133,9 @@ def test_forms_and_session_api_calls_need_the_csrf_token(tmp_path):
             "/api/v1/brands", json={"name": "B", "timezone": "UTC"}, headers={"X-CSRFToken": header}
         )
         assert ok.status_code == 201
+        # Every form is checked by the global CSRF protection, the publishing switches included.
+        brand_id = ok.get_json()["id"]
+        refused = client.post(f"/brands/{brand_id}/pause", data={"reason": "drill"})
+        assert refused.status_code == 400
+        assert client.get(f"/api/v1/brands/{brand_id}").get_json()["paused"] is False
     app.extensions["pageone.db"].dispose()
