@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
 from werkzeug.exceptions import HTTPException
 
 bp = Blueprint("core", __name__)
@@ -16,8 +25,6 @@ VENDOR_PACKAGES = ("fullcalendar", "chart.js")
 
 @bp.route("/vendor/<package>/<path:filename>")
 def vendor(package: str, filename: str) -> Any:
-    from flask import send_from_directory
-
     if package not in VENDOR_PACKAGES:
         abort(404)
     root = Path(current_app.root_path) / "node_modules" / package
