@@ -46,8 +46,6 @@ def next_slot(channel_id: int, after: str | None) -> None:
 @click.option("--worker-id", help="Name in claims and the audit log (default: host:pid).")
 def worker(once: bool, worker_id: str | None) -> None:
     """Publish due posts until stopped (SIGTERM or Ctrl-C)."""
-    from flask import current_app
-
     from planner.publishing.worker import run_worker
 
     run_worker(current_app._get_current_object(), worker_id=worker_id, once=once)
