@@ -47,7 +47,11 @@ def test_a_check_stores_every_result_of_every_page(app, brand, engine_server):
     assert check.raw_expires_at - check.checked_at == timedelta(days=90)
     db.session.refresh(query)
     assert query.claimed_by is None and query.failures == 0
-    assert query.next_check_at > utcnow() + timedelta(hours=1)  # the next weekly slot
+    # The next weekly slot: the query's local weekday and hour, within the coming week.
+    assert query.schedule == "weekly"
+    assert check.checked_at < query.next_check_at <= check.checked_at + timedelta(days=7)
+    local = query.next_check_at.astimezone(ZoneInfo(brand.timezone))
+    assert (local.weekday(), local.hour, local.minute) == (query.weekday, query.hour, 0)
 
 
 def test_a_blocked_check_is_a_gap_never_not_found(app, brand, users, engine_server):
