@@ -19,6 +19,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, select, update
@@ -69,16 +70,28 @@ class Labelling:
 
 def labelling_for_brand(session: Session, brand_id: int) -> Labelling:
     """The brand's rules, owned URLs and click-through curve as they are now."""
-    rules = [
-        Rule(*row)
-        for row in session.execute(
-            select(LabelRule.match_type, LabelRule.pattern, LabelRule.label).where(
-                LabelRule.brand_id == brand_id
+    # Plain tuples: they are the cache's key, and rows hash far more slowly.
+    rules = tuple(
+        sorted(
+            tuple(row)
+            for row in session.execute(
+                select(LabelRule.match_type, LabelRule.pattern, LabelRule.label).where(
+                    LabelRule.brand_id == brand_id
+                )
             )
         )
-    ]
-    classifier = Classifier(rules, owned_urls_for_brand(session, brand_id))
-    curve = curve_for_brand(session, brand_id)
+    )
+    owned = frozenset(owned_urls_for_brand(session, brand_id))
+    return _labelling(rules, owned, tuple(curve_for_brand(session, brand_id)))
+
+
+@lru_cache(maxsize=64)
+def _labelling(
+    rules: tuple[tuple[str, str, str], ...], owned: frozenset[str], curve: tuple[float, ...]
+) -> Labelling:
+    """Indexing and fingerprinting a brand's hundreds of rules took longer than reading them:
+    done once per distinct set of rules, owned URLs and curve, and kept for the next reader."""
+    classifier = Classifier([Rule(*rule) for rule in rules], owned)
     # From the classifier's own indexes: exactly what a label depends on, in a stable order.
     state = {
         "exact": sorted(classifier.exact.items()),
