@@ -39,6 +39,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is UTC:
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -72,7 +74,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
-        connect_args={"connect_timeout": 10},
+        # Sessions in UTC: timestamps come back as UTC datetimes, as they are stored.
+        connect_args={"connect_timeout": 10, "options": "-c timezone=UTC"},
     )
 
 
