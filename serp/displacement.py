@@ -29,7 +29,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, String, any_, bindparam, select
+from sqlalchemy import ARRAY, DateTime, Integer, String, any_, bindparam, case, select, type_coerce
 from sqlalchemy.orm import Session
 
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
@@ -108,13 +108,19 @@ class CheckPoint:
     checked_at: datetime
     status: str
     score: float | None = None  # page-one score; None unless the check is good
-    counts: dict[str, int] = field(default_factory=dict)
+    # Page-one composition in the order of COMPOSITION_KEYS; empty unless the check is good.
+    counted: tuple[int, ...] = ()
     positions: dict[str, int] = field(default_factory=dict)  # tracked normalized URL → position
     result_count: int = 0
 
     @property
     def ok(self) -> bool:
         return self.status == OK
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The composition by label; a dict is made only for the few checks that show one."""
+        return dict(zip(COMPOSITION_KEYS, self.counted, strict=True)) if self.counted else {}
 
 
 @dataclass
@@ -132,8 +138,8 @@ class QueryHistory:
         return [c for c in self.checks if c.ok]
 
     @cached_property
-    def good_weeks(self) -> list[tuple[int, int]]:
-        """The ISO week of each good check, as :func:`_week` gives it."""
+    def good_weeks(self) -> list[int]:
+        """The ISO week (in UTC) of each good check, as :func:`_week` numbers it."""
         return [_week(c.checked_at) for c in self.good]
 
     @property
@@ -240,9 +246,10 @@ def negative_item(history: QueryHistory, url: str) -> NegativeItem:
     return item
 
 
-def _week(moment: datetime) -> tuple[int, int]:
-    iso = moment.isocalendar()
-    return iso[0], iso[1]
+def _week(moment: datetime) -> int:
+    """The ISO week of a moment in UTC, numbered from the week of 1 January 1970: weeks begin
+    on Mondays, and day 0 of the epoch was a Thursday."""
+    return (int(moment.timestamp() // 86400) + 3) // 7
 
 
 def negative_urls(histories: Iterable[QueryHistory], labels: Mapping[str, str]) -> set[str]:
@@ -465,28 +472,36 @@ def week_start(moment: datetime, zone: ZoneInfo) -> date:
 
 
 _HOUR = timedelta(hours=1)
+_EPOCH_DAY = date(1970, 1, 1)
 
 
 def _week_starts(zone: ZoneInfo) -> Callable[[datetime], date]:
-    """:func:`week_start` with the zone's UTC offset looked up once per UTC hour rather than
-    converted at every check: a brand has thousands of checks in a few hundred hours. An hour
-    in which the offset changes (a transition at half past, say) is converted check by check."""
-    offsets: dict[tuple[int, int, int, int], timedelta | None] = {}
+    """:func:`week_start` in integer arithmetic on the check's timestamp, with the zone's UTC
+    offset looked up once per UTC hour and each day's Monday once per day: a brand has
+    thousands of checks in a few hundred hours. An hour in which the offset changes (a
+    transition at half past, say) is converted check by check."""
+    offsets: dict[int, int | None] = {}  # UTC hour since the epoch → offset in seconds
+    mondays: dict[int, date] = {}  # local day since the epoch → the Monday of its week
 
     def week_of(moment: datetime) -> date:
-        utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-        key = (utc.year, utc.month, utc.day, utc.hour)
+        stamp = moment.timestamp()
+        hour = int(stamp // 3600)
         try:
-            offset = offsets[key]
+            offset = offsets[hour]
         except KeyError:
-            hour = utc.replace(minute=0, second=0, microsecond=0)
-            first = hour.astimezone(zone).utcoffset()
-            last = (hour + _HOUR - timedelta.resolution).astimezone(zone).utcoffset()
-            offset = offsets[key] = first if first == last else None
+            start = datetime.fromtimestamp(hour * 3600, UTC)
+            first = start.astimezone(zone).utcoffset()
+            last = (start + _HOUR - timedelta.resolution).astimezone(zone).utcoffset()
+            offset = offsets[hour] = int(first.total_seconds()) if first == last else None
         if offset is None:
             return week_start(moment, zone)
-        local = (utc + offset).date()
-        return local - timedelta(days=local.weekday())
+        day = int((stamp + offset) // 86400)
+        try:
+            return mondays[day]
+        except KeyError:
+            local = _EPOCH_DAY + timedelta(days=day)
+            monday = mondays[day] = local - timedelta(days=local.weekday())
+            return monday
 
     return week_of
 
@@ -609,15 +624,26 @@ def _load_brand_history(
 
     # Core rather than ORM execution for the two large reads: no ORM work per row.
     connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    # PostgreSQL sessions run in UTC (core.db): the driver's datetimes are UTC already, without
+    # a conversion per row. Checked once below in case a server setting overrode it.
+    checked_at = (
+        type_coerce(SerpCheck.checked_at, DateTime(timezone=True))
+        if postgres
+        else SerpCheck.checked_at
+    )
     rows = connection.execute(
         select(
             SerpCheck.id,
             SerpCheck.query_id,
-            SerpCheck.checked_at,
+            checked_at,
             SerpCheck.status,
             SerpCheck.result_count,
-            CheckSummary.fingerprint,
+            # True: up to date; false: computed with other labels; null: no summary yet.
+            CheckSummary.fingerprint == labelling.fingerprint,
             CheckSummary.score,
+            # The negative URLs only where there are some: most pages repeat a few lists.
+            case((CheckSummary.negative > 0, CheckSummary.negative_urls)),
             # In the order of COMPOSITION_KEYS.
             CheckSummary.owned,
             CheckSummary.positive,
@@ -627,36 +653,38 @@ def _load_brand_history(
         )
         .outerjoin(CheckSummary, CheckSummary.check_id == SerpCheck.id)
         .where(*check_filter)
-        .order_by(SerpCheck.checked_at, SerpCheck.id)
+        # The order of the (query, time) index: no sort, and each query's checks oldest first.
+        .order_by(SerpCheck.query_id, SerpCheck.checked_at, SerpCheck.id)
     ).all()
-    fingerprint = labelling.fingerprint  # rows by index: a named attribute costs a lookup each
-    stale = [r[0] for r in rows if r[3] == OK and r[5] != fingerprint]
+    stale = [r[0] for r in rows if r[3] == OK and not r[5]]  # rows by index: no name lookups
     fresh = (
         summaries.refresh(session, brand_id, check_ids=stale, labelling=labelling) if stale else {}
     )
     rescore = tuple(curve) != labelling.curve  # a curve other than the brand's: scores again
     scores = _scores_with(session, good_filter, curve) if rescore else {}
+    convert = postgres and bool(rows) and rows[0][2].tzinfo is not UTC
 
     checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
-    by_id: dict[int, CheckPoint] = {}
-    for check_id, query_id, checked_at, status, result_count, _, score, *counted in rows:
-        point = CheckPoint(check_id, checked_at, status, result_count=result_count)
+    good_by_id: dict[int, CheckPoint] = {}
+    negative_lists: set[str] = set()
+    for check_id, query_id, when, status, result_count, _, score, listed, *counted in rows:
+        if convert:
+            when = when.astimezone(UTC)
+        point = CheckPoint(check_id, when, status, result_count=result_count)
         if status == OK:
             values = fresh.get(check_id)
             if values is not None:
                 score, counted = values["score"], [values[key] for key in COMPOSITION_KEYS]
+                listed = values["negative_urls"] if values["negative"] else None
             point.score = scores.get(check_id, 0.0) if rescore else score
-            point.counts = dict(zip(COMPOSITION_KEYS, counted, strict=True))
+            point.counted = tuple(counted)
+            good_by_id[check_id] = point
+            if listed is not None:
+                negative_lists.add(listed)
         checks[query_id].append(point)
-        by_id[check_id] = point
 
     labels: dict[str, str] = {}
-    for listed in session.scalars(
-        select(CheckSummary.negative_urls)
-        .join(SerpCheck, SerpCheck.id == CheckSummary.check_id)
-        .where(*good_filter, CheckSummary.negative > 0)
-        .distinct()
-    ):
+    for listed in negative_lists:
         labels.update(dict.fromkeys(json.loads(listed), NEGATIVE))
     assets = [
         Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
@@ -671,12 +699,18 @@ def _load_brand_history(
     if tracked:
         # Every row, not GROUP BY with min(): hashing the URLs took the database longer than
         # keeping the first position here. A URL listed twice on a page keeps its highest place.
+        # Read from the (URL, check, position) index alone, without joining the checks: the
+        # rows of other brands' checks, of checks outside the period and of bad checks (few:
+        # these URLs are the brand's own) are left out here.
         for check_id, url, position in connection.execute(
-            select(SerpResultRow.check_id, SerpResultRow.normalized_url, SerpResultRow.position)
-            .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
-            .where(*good_filter, _among(SerpResultRow.normalized_url, tracked, session))
+            select(
+                SerpResultRow.check_id, SerpResultRow.normalized_url, SerpResultRow.position
+            ).where(_among(SerpResultRow.normalized_url, tracked, session))
         ).all():  # fetched at once: row by row, the driver's per-row cost dominates
-            positions = by_id[check_id].positions
+            point = good_by_id.get(check_id)
+            if point is None:
+                continue
+            positions = point.positions
             held = positions.get(url)
             if held is None or position < held:
                 positions[url] = position
@@ -686,11 +720,11 @@ def _load_brand_history(
     return BrandHistory(histories, labels, assets, tuple(curve))
 
 
-def _among(column_: Any, values_: list[str], session: Session) -> Any:
+def _among(column_: Any, values_: list[Any], session: Session, type_: Any = String) -> Any:
     """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of
     hundreds that the driver would parse in the statement's text at every read."""
     if session.get_bind().dialect.name == "postgresql":
-        return column_ == any_(bindparam("among", values_, type_=ARRAY(String)))
+        return column_ == any_(bindparam("among", values_, type_=ARRAY(type_)))
     return column_.in_(values_)
 
 
@@ -719,9 +753,9 @@ def _load_strips(session: Session, histories: list[QueryHistory], labels: dict[s
     latest_ids = {h.latest.check_id: h for h in histories if h.latest is not None}
     if not latest_ids:
         return
-    for check_id, page_one in session.execute(
+    for check_id, page_one in session.connection().execute(
         select(CheckSummary.check_id, CheckSummary.page_one).where(
-            CheckSummary.check_id.in_(list(latest_ids))
+            _among(CheckSummary.check_id, list(latest_ids), session, Integer)
         )
     ):
         strip, urls = [EMPTY] * PAGE_ONE, [""] * PAGE_ONE

@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import serp.plans  # noqa: F401  (registers the plan tables)
 from core.db import db
@@ -162,6 +164,31 @@ def test_composition_counts_each_kind_of_label():
     assert dsp.composition(labels) == {
         "owned": 2, "positive": 1, "neutral": 1, "unlabelled": 1, "negative": 1,
     }  # fmt: skip
+
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu",
+         "America/St_Johns", "Australia/Lord_Howe", "Pacific/Apia", "America/Santiago",
+         "America/Havana", "Asia/Beirut"]  # fmt: skip
+MOMENTS = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(zone=st.sampled_from(ZONES), moments=st.lists(MOMENTS, min_size=1, max_size=40))
+def test_the_week_of_a_check_is_the_monday_of_its_local_week(zone, moments):
+    """The arithmetic week lookup the week scores use agrees with converting each moment,
+    across half-hour offsets, DST changes at midnight and a zone that skipped a whole day."""
+    week_of = dsp._week_starts(ZoneInfo(zone))
+    for moment in moments + [m + timedelta(minutes=30) for m in moments]:
+        assert week_of(moment) == dsp.week_start(moment, ZoneInfo(zone))
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=MOMENTS, second=MOMENTS)
+def test_two_checks_share_a_week_number_when_they_share_an_iso_week(first, second):
+    same = first.isocalendar()[:2] == second.isocalendar()[:2]
+    assert (dsp._week(first) == dsp._week(second)) == same
 
 
 def test_median_ranks_below_depth_last_and_reports_it_as_such():
