@@ -24,9 +24,12 @@ from planner import operations as planner_ops
 from planner.models import Brand
 from serp import plans
 from serp.displacement import COMPOSITION_KEYS, collection_paused
+from serp.presentation import TEMPLATE_GLOBALS
 from serp.reports import brand_report, render_weekly, report_csv, weekly_summary
 
 bp = Blueprint("serp_dashboard", __name__)
+for _name, _helper in TEMPLATE_GLOBALS.items():
+    bp.add_app_template_global(_helper, _name)
 
 CSV_TABLES = ("scores", "composition", "negatives", "plans", "report")
 WINDOWS_SHOWN = 20  # negative items whose "is it working" windows the page lists
@@ -68,12 +71,6 @@ def windows_by_item(data: dict[str, Any]) -> dict[tuple[int, str], list[dict[str
     return grouped
 
 
-def strip_cells(query: dict[str, Any]) -> list[tuple[int, str, str]]:
-    """Position, label and URL of each square of a query's page-one strip."""
-    pairs = zip(query["strip"], query["strip_urls"], strict=True)
-    return [(position, label, url) for position, (label, url) in enumerate(pairs, start=1)]
-
-
 def _keep_summaries() -> None:
     # Reading the figures brings missing or out-of-date check summaries up to date (after a
     # change of labels made outside search tracking); keep them, or every view redoes it.
@@ -97,7 +94,6 @@ def dashboard(brand_id: int) -> Any:
             windows=windows_by_item(data),
             windows_shown=WINDOWS_SHOWN,
             negatives_shown=NEGATIVES_SHOWN,
-            strips=strip_cells,
             query_texts={q["id"]: q["text"] for q in data["queries"]},
             on_page_one=[i for i in data["negative_items"] if i["needed"]],
         )

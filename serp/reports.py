@@ -34,6 +34,7 @@ from planner.models import Brand, BrandMember
 from serp import displacement as dsp
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
 from serp.plans import WeeklyReportSent, plan_summary, plans_of
+from serp.presentation import pct, shown
 
 logger = logging.getLogger("serp.reports")
 
@@ -308,24 +309,13 @@ def weekly_summary(session: Session, brand: Brand, now: datetime) -> dict[str, A
     }
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:+.1f}"
-
-
-def _shown(item: Mapping[str, Any], name: str) -> str:
-    value = item[name]
-    if value is None:
-        return item["notes"].get(name, f"> {item['depth']}")
-    return f"{value:+d}" if name.startswith("change") else str(value)
-
-
 def weekly_text(summary: Mapping[str, Any]) -> str:
     """The plain-text part of the weekly report."""
     report, brand = summary["report"], summary["brand"]
     lines = [
         f"{brand.name} — search results, week of {summary['week'].isoformat()}",
         "",
-        f"Brand score {_pct(summary['score'])} (previous week {_pct(summary['previous_score'])}),"
+        f"Brand score {pct(summary['score'])} (previous week {pct(summary['previous_score'])}),"
         " from -100 (page one all negative) to +100 (all owned or positive).",
         f"{len(summary['on_page_one'])} negative item(s) on page one; {summary['needed']} "
         "result(s) must move above them to push them all off.",
@@ -336,11 +326,11 @@ def weekly_text(summary: Mapping[str, Any]) -> str:
     letters = {"owned": "O", "positive": "+", "neutral": "n", "unlabelled": ".", "negative": "X"}
     for query in report["queries"]:
         strip = "".join(letters.get(label, " ") for label in query["strip"]) or "no good check"
-        lines.append(f"  [{strip:10}] {_pct(query['score']):>6}  {query['text']}")
+        lines.append(f"  [{strip:10}] {pct(query['score']):>6}  {query['text']}")
     lines += ["", "Negative items (now, since last check, 4 weeks, 12 weeks, needed):"]
     for item in report["negative_items"]:
         figures = ", ".join(
-            _shown(item, n) for n in ("current", "change_last", "change_4w", "change_12w", "needed")
+            shown(item, n) for n in ("current", "change_last", "change_4w", "change_12w", "needed")
         )
         lines.append(f"  {item['url']} — {item['query']}: {figures}")
     if not report["negative_items"]:

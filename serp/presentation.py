@@ -1,0 +1,98 @@
+"""How displacement figures read on the dashboard, the weekly report and its plain-text part.
+
+Plain functions rather than template macros: the dashboard shows some 4,000 figures and strip
+squares, and a macro call costs the template several times what a function call does. The
+templates reach them as globals (registered by :mod:`serp.dashboard`); values are escaped here
+wherever HTML is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup, escape
+
+# The colour of each label in page-one strips and their legends.
+COLOURS = {
+    "owned": "#2563eb",
+    "positive": "#16a34a",
+    "neutral": "#9ca3af",
+    "unlabelled": "#e5e7eb",
+    "negative": "#dc2626",
+    "empty": "#ffffff",
+}
+# The e-mail's squares carry their style inline: mail clients drop style sheets.
+_MAIL_SQUARE = (
+    "display: inline-block; width: 14px; height: 14px; margin-right: 1px; "
+    "border: 1px solid #ccc; background: "
+)
+
+
+def pct(value: float | None) -> str:
+    """A score in [-1, 1] as signed points out of 100; "–" when there is none."""
+    return "–" if value is None else f"{value * 100:+.1f}"
+
+
+def shown(item: Mapping[str, Any], name: str) -> str:
+    """A negative item's figure as text: the number (changes signed), or the note that explains
+    its absence ("too few checks", "> depth", ...)."""
+    value = item[name]
+    if value is None:
+        return item["notes"].get(name, f"> {item['depth']}")
+    return f"{value:+d}" if name.startswith("change") else str(value)
+
+
+def shown_cell(item: Mapping[str, Any], name: str) -> Markup:
+    """:func:`shown` for a table cell: a missing figure carries its note as a tooltip."""
+    if item[name] is not None:
+        return Markup(escape(shown(item, name)))
+    return Markup('<span title="{}">{}</span>').format(
+        item["notes"].get(name, ""), shown(item, name)
+    )
+
+
+def strip(query: Mapping[str, Any], *, mail: bool = False) -> Markup:
+    """A query's page one as 10 coloured squares, each titled with its position, label and URL
+    (the URL is left out of the e-mail's)."""
+    squares = []
+    for position, (label, url) in enumerate(
+        zip(query["strip"], query["strip_urls"], strict=True), start=1
+    ):
+        colour = COLOURS.get(label, COLOURS["unlabelled"])
+        if mail:
+            squares.append(
+                f'<span title="{position}: {escape(label)}" style="{_MAIL_SQUARE}{colour}"></span>'
+            )
+        else:
+            title = escape(f"{position}: {label} {url}")
+            squares.append(f'<span style="background: {colour}" title="{title}"></span>')
+    return Markup("".join(squares) if mail else f'<span class="strip">{"".join(squares)}</span>')
+
+
+def window_row(window: Mapping[str, Any]) -> Markup:
+    """The cells of an "is it working" window: the asset, when it went live, the medians
+    before and after (or why there is none), how far the item moved, what entered page one."""
+    notes, before, after = window["notes"], window["median_before"], window["median_after"]
+    moved = after - before if before is not None and after is not None else None
+    direction = ("down" if moved > 0 else "up") if moved else ""
+    before_text = f"{before:g}" if before is not None else escape(notes.get("before", "–"))
+    after_text = f"{after:g}" if after is not None else escape(notes.get("after", "–"))
+    return Markup(
+        f"<td>{escape(window['asset'])}</td>"
+        f"<td>{escape((window['published_at'] or '')[:10])}</td>"
+        f'<td title="{window["checks_before"]:d} good checks">{before_text}</td>'
+        f'<td title="{window["checks_after"]:d} good checks">{after_text}</td>'
+        f'<td class="{direction}">{"–" if moved is None else f"{moved:+g}"}</td>'
+        f"<td>{escape(', '.join(window['entered_page_one']) or 'none')}</td>"
+    )
+
+
+TEMPLATE_GLOBALS = {
+    "serp_window_row": window_row,
+    "serp_colours": COLOURS,
+    "serp_pct": pct,
+    "serp_shown": shown,
+    "serp_shown_cell": shown_cell,
+    "serp_strip": strip,
+}
