@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import json
 import statistics
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,6 +133,10 @@ class QueryHistory:
     checks: list[CheckPoint]  # oldest first, blocked and failed ones included
     strip: list[str] = field(default_factory=list)  # labels of positions 1-10, latest good check
     strip_urls: list[str] = field(default_factory=list)
+    # weeks back → the check of weeks_before_latest(), filled in as items ask for it
+    _references: dict[int, CheckPoint | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @cached_property
     def good(self) -> list[CheckPoint]:
@@ -147,17 +152,28 @@ class QueryHistory:
         good = self.good
         return good[-1] if good else None
 
+    def weeks_before_latest(self, weeks: int) -> CheckPoint | None:
+        """The good check ``weeks`` weeks before the latest (the last one at or before that
+        moment, with :data:`SLACK`); None when there is none. The same for every item of the
+        query, so it is looked up once."""
+        found = self._references.get(weeks, _UNSET)
+        if found is _UNSET:
+            good = self.good
+            when = good[-1].checked_at - timedelta(weeks=weeks) + SLACK
+            index = bisect_right(good, when, hi=len(good) - 1, key=_checked_at) - 1
+            found = self._references[weeks] = good[index] if index >= 0 else None
+        return found
+
+
+_UNSET: Any = object()
+
+
+def _checked_at(check: CheckPoint) -> datetime:
+    return check.checked_at
+
 
 def _rank(position: int | None) -> float:
     return float("inf") if position is None else float(position)
-
-
-def _check_at_or_before(good: Sequence[CheckPoint], when: datetime) -> CheckPoint | None:
-    found = None
-    for check in good:
-        if check.checked_at <= when:
-            found = check
-    return found
 
 
 # Weekly checks drift by minutes from week to week; "4 weeks ago" tolerates half a day.
@@ -226,23 +242,20 @@ def negative_item(history: QueryHistory, url: str) -> NegativeItem:
         item.best = min(known) if known else None
         if item.best is None:
             item.notes["best"] = f"> {history.depth}"
-        if all(p is not None for p in seen):
+        if len(known) == len(seen):
             item.worst = max(known)
         else:
             item.notes["worst"] = f"> {history.depth}"
         weeks = {
             week
-            for check, week in zip(good, history.good_weeks, strict=True)
-            if _rank(check.positions.get(url)) <= PAGE_ONE
+            for position, week in zip(seen, history.good_weeks, strict=True)
+            if position is not None and position <= PAGE_ONE
         }
         item.weeks_on_page_one = len(weeks)
     previous = good[-2] if len(good) >= MIN_CHECKS else None
     _change(item, "change_last", latest, previous, url)
     for name, weeks_back in (("change_4w", 4), ("change_12w", 12)):
-        reference = _check_at_or_before(
-            good[:-1], latest.checked_at - timedelta(weeks=weeks_back) + SLACK
-        )
-        _change(item, name, latest, reference, url)
+        _change(item, name, latest, history.weeks_before_latest(weeks_back), url)
     return item
 
 
