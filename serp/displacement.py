@@ -488,17 +488,17 @@ _HOUR = timedelta(hours=1)
 _EPOCH_DAY = date(1970, 1, 1)
 
 
-def _week_starts(zone: ZoneInfo) -> Callable[[datetime], date]:
-    """:func:`week_start` in integer arithmetic on the check's timestamp, with the zone's UTC
-    offset looked up once per UTC hour and each day's Monday once per day: a brand has
-    thousands of checks in a few hundred hours. An hour in which the offset changes (a
-    transition at half past, say) is converted check by check."""
+def _week_starts(zone: ZoneInfo) -> Callable[[Iterable[datetime]], list[date]]:
+    """:func:`week_start` of many moments, in integer arithmetic on their timestamps: a brand
+    has thousands of checks in a few hundred hours. The zone's UTC offset is looked up once
+    per UTC hour; where it is a whole number of hours, local midnight falls on a UTC hour, so
+    the whole hour has one week. An hour in which the offset changes (a transition at half
+    past, say) is converted moment by moment."""
     offsets: dict[int, int | None] = {}  # UTC hour since the epoch → offset in seconds
+    by_hour: dict[int, date] = {}  # UTC hour → its week, where the hour has a single one
     mondays: dict[int, date] = {}  # local day since the epoch → the Monday of its week
 
-    def week_of(moment: datetime) -> date:
-        stamp = moment.timestamp()
-        hour = int(stamp // 3600)
+    def looked_up(moment: datetime, stamp: float, hour: int) -> date:
         try:
             offset = offsets[hour]
         except KeyError:
@@ -509,14 +509,24 @@ def _week_starts(zone: ZoneInfo) -> Callable[[datetime], date]:
         if offset is None:
             return week_start(moment, zone)
         day = int((stamp + offset) // 86400)
-        try:
-            return mondays[day]
-        except KeyError:
+        monday = mondays.get(day)
+        if monday is None:
             local = _EPOCH_DAY + timedelta(days=day)
             monday = mondays[day] = local - timedelta(days=local.weekday())
-            return monday
+        if offset % 3600 == 0:
+            by_hour[hour] = monday
+        return monday
 
-    return week_of
+    def weeks_of(moments: Iterable[datetime]) -> list[date]:
+        weeks = []
+        for moment in moments:
+            stamp = moment.timestamp()
+            hour = int(stamp // 3600)
+            monday = by_hour.get(hour)
+            weeks.append(monday if monday is not None else looked_up(moment, stamp, hour))
+        return weeks
+
+    return weeks_of
 
 
 @dataclass
@@ -530,11 +540,14 @@ def brand_score_by_week(histories: Sequence[QueryHistory], zone: ZoneInfo) -> li
     """Per week: each query's last good check of the week, weighted by importance. A week whose
     checks were all blocked or failed is a gap (score None), never a zero."""
     weeks: dict[date, dict[int, tuple[datetime, float, float]]] = {}
-    week_of = _week_starts(zone)
+    weeks_of = _week_starts(zone)
     for history in histories:
         query_id, importance = history.query_id, history.importance
-        for check in history.checks:
-            per_query = weeks.setdefault(week_of(check.checked_at), {})
+        checks = history.checks
+        for check, week in zip(checks, weeks_of(c.checked_at for c in checks), strict=True):
+            per_query = weeks.get(week)
+            if per_query is None:
+                per_query = weeks[week] = {}
             if check.status != OK or check.score is None:
                 continue
             held = per_query.get(query_id)

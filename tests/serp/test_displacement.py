@@ -179,9 +179,10 @@ MOMENTS = st.datetimes(
 def test_the_week_of_a_check_is_the_monday_of_its_local_week(zone, moments):
     """The arithmetic week lookup the week scores use agrees with converting each moment,
     across half-hour offsets, DST changes at midnight and a zone that skipped a whole day."""
-    week_of = dsp._week_starts(ZoneInfo(zone))
-    for moment in moments + [m + timedelta(minutes=30) for m in moments]:
-        assert week_of(moment) == dsp.week_start(moment, ZoneInfo(zone))
+    weeks_of = dsp._week_starts(ZoneInfo(zone))
+    moments = moments + [m + timedelta(minutes=30) for m in moments]
+    assert weeks_of(moments) == [dsp.week_start(m, ZoneInfo(zone)) for m in moments]
+    assert weeks_of(moments[::-1]) == [dsp.week_start(m, ZoneInfo(zone)) for m in moments[::-1]]
 
 
 @settings(max_examples=300, deadline=None)
