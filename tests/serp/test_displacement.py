@@ -23,7 +23,7 @@ Position 1 is always wikipedia.org (positive by a domain rule), position 10 alwa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -180,7 +180,11 @@ def test_the_week_of_a_check_is_the_monday_of_its_local_week(zone, moments):
     """The arithmetic week lookup the week scores use agrees with converting each moment,
     across half-hour offsets, DST changes at midnight and a zone that skipped a whole day."""
     weeks_of = dsp._week_starts(ZoneInfo(zone))
-    moments = moments + [m + timedelta(minutes=30) for m in moments]
+    # Each moment, half an hour later, and around the local midnights that begin its week.
+    mondays = [dsp.week_start(m, ZoneInfo(zone)) for m in moments]
+    midnights = [datetime.combine(d, time(), ZoneInfo(zone)).astimezone(UTC) for d in mondays]
+    near = [m + timedelta(minutes=k) for m in midnights for k in (-40, -10, 10, 40)]
+    moments = moments + [m + timedelta(minutes=30) for m in moments] + near
     assert weeks_of(moments) == [dsp.week_start(m, ZoneInfo(zone)) for m in moments]
     assert weeks_of(moments[::-1]) == [dsp.week_start(m, ZoneInfo(zone)) for m in moments[::-1]]
 
