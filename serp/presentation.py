@@ -52,6 +52,22 @@ def shown_cell(item: Mapping[str, Any], name: str) -> Markup:
     )
 
 
+# The figures of a negative item in the weekly report, in its columns' order.
+REPORT_FIGURES = (
+    "current", "change_last", "change_4w", "change_12w", "best", "weeks_on_page_one", "needed",
+)  # fmt: skip
+
+
+def report_cells(item: Mapping[str, Any]) -> Markup:
+    """A negative item's figures as the weekly report's table cells (styled inline for mail)."""
+    return Markup(
+        "".join(
+            f'<td align="center" style="padding: 2px 6px">{escape(shown(item, name))}</td>'
+            for name in REPORT_FIGURES
+        )
+    )
+
+
 def strip(query: Mapping[str, Any], *, mail: bool = False) -> Markup:
     """A query's page one as 10 coloured squares, each titled with its position, label and URL
     (the URL is left out of the e-mail's)."""
@@ -89,6 +105,7 @@ def window_row(window: Mapping[str, Any]) -> Markup:
 
 
 TEMPLATE_GLOBALS = {
+    "serp_report_cells": report_cells,
     "serp_window_row": window_row,
     "serp_colours": COLOURS,
     "serp_pct": pct,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from serp.presentation import pct, shown, shown_cell, strip, window_row
+from serp.presentation import pct, report_cells, shown, shown_cell, strip, window_row
 
 ITEM = {"current": None, "change_last": 3, "best": 4, "depth": 100,
         "notes": {"current": 'fell "below" <100>'}}  # fmt: skip
@@ -43,3 +43,12 @@ def test_window_row_shows_medians_movement_and_escapes_titles():
     short = {**window, "median_before": None, "notes": {"before": "too few checks"}}
     assert '<td title="4 good checks">too few checks</td>' in str(window_row(short))
     assert '<td class="">–</td>' in str(window_row(short))
+
+
+def test_report_cells_list_the_item_figures_in_column_order():
+    item = {"current": 7, "change_last": -2, "change_4w": None, "change_12w": 5, "best": 3,
+            "weeks_on_page_one": 9, "needed": 4, "depth": 100,
+            "notes": {"change_4w": "too few checks"}}  # fmt: skip
+    cells = str(report_cells(item)).split("</td>")[:-1]
+    texts = [cell.rsplit(">", 1)[1] for cell in cells]
+    assert texts == ["7", "-2", "too few checks", "+5", "3", "9", "4"]
