@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
@@ -20,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import click
 import requests
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask.cli import with_appcontext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +51,49 @@ def _iso(value: datetime | None) -> str | None:
 # --- the measures -------------------------------------------------------------------------------
 
 
+FIGURES_KEPT = 16  # brand reports kept per process, the most recently used
+
+
+class FiguresCache:
+    """The figures of the reports last computed, each with the :func:`dsp.data_stamp` of the data
+    it was computed from. A report is served from here only while its data's stamp is unchanged,
+    so a dashboard viewed again and again between two weekly checks is computed once; a new
+    check, a label, an owned page or a changed query makes the next view compute it afresh.
+    The figures are shared between requests: readers never change them."""
+
+    def __init__(self, size: int = FIGURES_KEPT) -> None:
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]]
+        self._entries = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], stamp: tuple[Any, ...]) -> dict[str, Any] | None:
+        with self._lock:
+            kept = self._entries.get(key)
+            if kept is None or kept[0] != stamp:
+                return None
+            self._entries.move_to_end(key)
+            return kept[1]
+
+    def put(self, key: tuple[Any, ...], stamp: tuple[Any, ...], figures: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries[key] = (stamp, figures)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def figures_cache() -> FiguresCache | None:
+    """This application's cache of figures (None outside an application context)."""
+    if not has_app_context():
+        return None
+    return current_app.extensions.setdefault("pageone.serp_figures", FiguresCache())
+
+
 def brand_report(
     session: Session,
     brand: Brand,
@@ -62,35 +107,54 @@ def brand_report(
 ) -> dict[str, Any]:
     """Every displacement figure of the brand (or of one of its queries) as plain data.
     ``windows_of``: the "is it working" windows of only that many negative items, the most
-    visible first (a page that shows no more)."""
+    visible first (a page that shows no more). The figures come from :class:`FiguresCache`
+    when the data is as it was when they were computed; the plans are read every time."""
+    query_ids = [query_id] if query_id is not None else None
     with dsp.collection_paused():
-        return _brand_report(
-            session, brand, query_id, since, until, with_checks, with_windows, windows_of
-        )
+        stamp = dsp.data_stamp(session, brand.id, query_ids=query_ids, since=since, until=until)
+        key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
+               windows_of)  # fmt: skip
+        cache = figures_cache()
+        figures = cache.get(key, stamp) if cache is not None else None
+        if figures is None:
+            figures, refreshed = _figures(
+                session, brand, query_ids, since, until, with_checks, with_windows, windows_of
+            )
+            if cache is not None:
+                if refreshed:  # summaries brought up to date: the data's stamp moved with them
+                    stamp = dsp.data_stamp(
+                        session, brand.id, query_ids=query_ids, since=since, until=until
+                    )
+                cache.put(key, stamp, figures)
+        plans = [
+            plan_summary(session, plan)
+            for plan in plans_of(session, brand.id)
+            if query_id is None or plan.query_id == query_id
+        ]
+    return {
+        "brand": {"id": brand.id, "slug": brand.slug, "name": brand.name},
+        **figures,
+        "plans": plans,
+    }
 
 
-def _brand_report(
+def _figures(
     session: Session,
     brand: Brand,
-    query_id: int | None,
+    query_ids: list[int] | None,
     since: datetime | None,
     until: datetime | None,
     with_checks: bool,
     with_windows: bool,
     windows_of: int | None,
-) -> dict[str, Any]:
-    data = dsp.load_brand_history(
-        session,
-        brand.id,
-        query_ids=[query_id] if query_id is not None else None,
-        since=since,
-        until=until,
-    )
+) -> tuple[dict[str, Any], int]:
+    """The report's figures (all but the brand and its plans), and how many check summaries
+    were brought up to date to compute them."""
+    data = dsp.load_brand_history(session, brand.id, query_ids=query_ids, since=since, until=until)
     zone = ZoneInfo(brand.timezone)
     items = dsp.negative_items(data.histories, data.labels)
     texts = {h.query_id: h.text for h in data.histories}
     report: dict[str, Any] = {
-        "brand": {"id": brand.id, "slug": brand.slug, "name": brand.name},
         "curve": list(data.curve),
         "brand_score": dsp.brand_score(data.histories),
         "weeks": [
@@ -101,7 +165,6 @@ def _brand_report(
         "negative_items": [_negative_item(item, texts[item.query_id]) for item in items],
         "assets": [],
         "is_it_working": [],
-        "plans": [],
     }
     for history in data.histories:
         latest = history.latest
@@ -170,10 +233,7 @@ def _brand_report(
                         "notes": window.notes,
                     }
                 )
-    for plan in plans_of(session, brand.id):
-        if query_id is None or plan.query_id == query_id:
-            report["plans"].append(plan_summary(session, plan))
-    return report
+    return report, data.refreshed
 
 
 _NEGATIVE_ITEM_FIELDS = tuple(f.name for f in fields(dsp.NegativeItem))

@@ -1,0 +1,158 @@
+"""Kept figures: a report computed once is served again only while its data is unchanged.
+
+Each change a user or the worker can make to what the figures are computed from must make the
+next report equal to one computed from scratch, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from core.db import db
+from planner.assets import AssetKind, record_owned_asset
+from serp import operations as serp_ops
+from serp import summaries
+from serp.checks import _row, store_check
+from serp.models import SerpCheck
+from serp.plans import set_curve
+from serp.reports import brand_report, figures_cache
+from tests.conftest import make_app, postgres_url
+from tests.serp.conftest import FAST
+from tests.serp.test_displacement import NEWS, N, build_scenario, page, week
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app(request, tmp_path) -> Iterator[Flask]:
+    url = f"sqlite:///{tmp_path / 'test.db'}" if request.param == "sqlite" else postgres_url()
+    app = make_app(url, **FAST)
+    with app.app_context():
+        yield app
+    app.extensions["pageone.db"].dispose()
+
+
+@pytest.fixture
+def scenario(app, brand, users):
+    q1, q2 = build_scenario(app, brand, users["admin"])
+    return brand, q1, q2
+
+
+def report(brand, **kw):
+    return brand_report(db.session, brand, with_checks=False, windows_of=20, **kw)
+
+
+def from_scratch(brand, **kw):
+    figures_cache().clear()
+    return report(brand, **kw)
+
+
+def test_the_same_data_is_served_from_the_kept_figures(scenario):
+    brand, q1, _q2 = scenario
+    first = report(brand)
+    again = report(brand)
+    assert again["negative_items"] is first["negative_items"]  # not computed again
+    assert again == first
+    # Another period or query is another report.
+    assert report(brand, query_id=q1.id)["queries"] != first["queries"]
+
+
+CHANGES: dict[str, Callable] = {}
+
+
+def change(name):
+    def register(function):
+        CHANGES[name] = function
+        return function
+
+    return register
+
+
+@change("a new check")
+def _new_check(brand, q1, q2, admin):
+    store_check(
+        db.session, q1, status="ok", results=page({N: 1}, 20, {}), checked_at=week(13),
+        provider="manual",
+    )  # fmt: skip
+
+
+@change("a new label rule")
+def _new_rule(brand, q1, q2, admin):
+    serp_ops.save_rule(
+        db.session, brand.id, admin, match_type="domain", pattern="news.example", label="negative"
+    )
+
+
+@change("an owned page recorded by the planner")
+def _owned(brand, q1, q2, admin):
+    record_owned_asset(
+        db.session, brand.id, "https://" + NEWS, AssetKind.BLOG_POST, week(3), title="News"
+    )
+
+
+@change("a query's importance")
+def _importance(brand, q1, q2, admin):
+    q2.importance = 10
+
+
+@change("a query deleted")
+def _deleted(brand, q1, q2, admin):
+    serp_ops.delete_query(db.session, q2, admin, datetime.now(UTC))
+
+
+@change("a check read again as blocked")
+def _reparsed(brand, q1, q2, admin):
+    check = db.session.scalars(
+        select(SerpCheck).where(SerpCheck.query_id == q1.id, SerpCheck.checked_at == week(12))
+    ).one()
+    check.status, check.reason = "blocked", "captcha"
+    summaries.refresh_check(db.session, check)
+
+
+@change("a check read again with other results")
+def _read_again(brand, q1, q2, admin):
+    check = db.session.scalars(
+        select(SerpCheck).where(SerpCheck.query_id == q2.id, SerpCheck.checked_at == week(12))
+    ).one()
+    check.results = [_row(result) for result in page({N: 7}, 10, {})]
+    db.session.flush()
+    summaries.refresh_check(db.session, check)
+
+
+@change("a check deleted")
+def _check_deleted(brand, q1, q2, admin):
+    db.session.delete(
+        db.session.scalars(
+            select(SerpCheck).where(SerpCheck.query_id == q2.id, SerpCheck.checked_at == week(12))
+        ).one()
+    )
+
+
+@change("the click-through curve")
+def _curve(brand, q1, q2, admin):
+    set_curve(db.session, brand.id, admin, [10] * 10)
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_every_change_to_the_data_gives_the_figures_computed_from_scratch(scenario, users, name):
+    brand, q1, q2 = scenario
+    before = report(brand)
+    assert report(brand)["negative_items"] is before["negative_items"]
+    CHANGES[name](brand, q1, q2, users["admin"])
+    db.session.commit()
+    after = report(brand)
+    assert after == from_scratch(brand)
+    assert after != before, f"{name} changes the figures"
+
+
+def test_a_period_ending_now_follows_new_checks(scenario):
+    brand, q1, _q2 = scenario
+    until = week(13) + timedelta(days=1)
+    before = report(brand, until=until)
+    _new_check(brand, q1, None, None)
+    db.session.commit()
+    after = report(brand, until=until)
+    assert after == from_scratch(brand, until=until) and after != before
