@@ -7,7 +7,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, text
+from sqlalchemy import delete, insert, text
 from werkzeug.security import generate_password_hash
 
 import serp.models  # noqa: F401
@@ -18,7 +18,8 @@ from core.models import Role, User
 from planner import operations as ops
 from planner.assets import AssetKind, record_owned_asset
 from serp.models import LabelRule, SerpCheck, TrackedQuery
-from serp.reports import send_weekly_reports
+from serp.plans import WeeklyReportSent
+from serp.reports import FiguresCache, figures_cache, send_weekly_reports
 from serp.summaries import refresh_brand
 
 QUERIES, WEEKS, DEPTH = 200, 52, 100
@@ -108,6 +109,11 @@ def _load(app) -> tuple[int, datetime]:
     return brand.id, START + timedelta(weeks=WEEKS - 1, hours=12)
 
 
+def figures_cache_of(app) -> FiguresCache:
+    with app.app_context():
+        return figures_cache()
+
+
 def main() -> dict[str, float]:
     if not postgres_available():
         print("  PostgreSQL unreachable: dashboard benchmark skipped")
@@ -124,30 +130,58 @@ def main() -> dict[str, float]:
         summarized = refresh_brand(db.session, brand_id)
         db.session.commit()
         summaries_s = time.perf_counter() - started
+    # Autovacuum would analyze the summaries after such a bulk write; the planner needs it.
+    engine = app.extensions["pageone.db"]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
+        autocommit.execute(text("VACUUM ANALYZE serp_check_summaries"))
     client = app.test_client()
     client.post("/login", data={"email": "bench-serp@example.com", "password": PASSWORD})
-    timings = []
-    for _ in range(25):
+    kept = figures_cache_of(app)
+
+    def view() -> float:
         started = time.perf_counter()
         response = client.get(f"/brands/{brand_id}/serp/dashboard")
-        timings.append((time.perf_counter() - started) * 1000)
+        elapsed = (time.perf_counter() - started) * 1000
         assert response.status_code == 200, response.status_code
-    dashboard_p95 = percentile(timings[3:], 95)
-    started = time.perf_counter()
-    counts = send_weekly_reports(app, now)  # no SMTP_HOST: built and rendered, not delivered
-    report_ms = (time.perf_counter() - started) * 1000
-    assert counts["sent"] == 1, counts
+        return elapsed
+
+    # The first view after the week's checks computes the figures; later views, until the
+    # next check, find them kept. Both are measured: every cold view starts with nothing kept.
+    view()  # warms the process (templates compiled, statements cached), as any earlier page does
+    cold = []
+    for _ in range(20):
+        kept.clear()
+        cold.append(view())
+    warm = [view() for _ in range(25)]
+    report_runs = []
+    for _ in range(5):
+        kept.clear()
+        with app.app_context():
+            db.session.execute(delete(WeeklyReportSent))
+            db.session.commit()
+        started = time.perf_counter()
+        counts = send_weekly_reports(app, now)  # no SMTP_HOST: built and rendered, not sent
+        report_runs.append((time.perf_counter() - started) * 1000)
+        assert counts["sent"] == 1, counts
+    cold_p95, warm_p95 = percentile(cold, 95), percentile(warm, 95)
+    report_ms = percentile(report_runs, 50)
     table(
         [
             ("result rows", f"{rows:,}", f"loaded in {load_s:.1f} s"),
             ("check summaries", f"{summarized:,}", f"computed in {summaries_s:.1f} s"),
-            ("dashboard p95 (ms)", f"{dashboard_p95:.1f}", "target ≤ 300"),
-            ("dashboard median (ms)", f"{percentile(timings[3:], 50):.1f}", ""),
-            ("weekly report (ms)", f"{report_ms:.1f}", "one brand, built and rendered"),
+            ("dashboard p95, first view (ms)", f"{cold_p95:.1f}", "target ≤ 300; figures computed"),
+            ("dashboard median, first view", f"{percentile(cold, 50):.1f}", ""),
+            ("dashboard p95, later views (ms)", f"{warm_p95:.1f}", "figures kept until new data"),
+            ("weekly report (ms)", f"{report_ms:.1f}", "median of 5, computed each time"),
         ]
     )
     app.extensions["pageone.db"].dispose()
-    return {"dashboard_p95_ms_postgres": dashboard_p95, "weekly_report_ms": report_ms}
+    return {
+        # The first view after new checks, when every figure is computed: the slower of the two.
+        "dashboard_p95_ms_postgres": cold_p95,
+        "dashboard_kept_p95_ms_postgres": warm_p95,
+        "weekly_report_ms": report_ms,
+    }
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from serp.displacement import COMPOSITION_KEYS
+
 # The colour of each label in page-one strips and their legends.
 COLOURS = {
     "owned": "#2563eb",
@@ -86,6 +88,34 @@ def strip(query: Mapping[str, Any], *, mail: bool = False) -> Markup:
     return Markup("".join(squares) if mail else f'<span class="strip">{"".join(squares)}</span>')
 
 
+def query_row(query: Mapping[str, Any]) -> Markup:
+    """A query's row of the dashboard's page-one table: its text, its strip, score and
+    composition (in the order of COMPOSITION_KEYS) and the day of its latest good check."""
+    composition = query["composition"]
+    counts = "".join(
+        f"<td>{composition[name] if composition else '–'}</td>" for name in COMPOSITION_KEYS
+    )
+    checked = query["latest_check_at"]
+    return Markup(
+        f"<td>{escape(query['text'])}</td>"
+        f"<td>{strip(query) if query['strip'] else 'no good check'}</td>"
+        f"<td>{pct(query['score'])}</td>{counts}"
+        f"<td>{escape(checked[:10]) if checked else '–'}</td>"
+    )
+
+
+def outranks_list(outranks: list[Mapping[str, Any]], query_texts: Mapping[int, str]) -> Markup:
+    """The negative items an owned asset now ranks above, with their positions and queries."""
+    if not outranks:
+        return Markup("no negative item")
+    items = "".join(
+        f"<li><code>{escape(other['url'])}</code> (now {other['position']:d}, "
+        f"{escape(query_texts.get(other['query_id'], ''))})</li>"
+        for other in outranks
+    )
+    return Markup(f'<ul class="plain">{items}</ul>')
+
+
 def window_row(window: Mapping[str, Any]) -> Markup:
     """The cells of an "is it working" window: the asset, when it went live, the medians
     before and after (or why there is none), how far the item moved, what entered page one."""
@@ -105,6 +135,8 @@ def window_row(window: Mapping[str, Any]) -> Markup:
 
 
 TEMPLATE_GLOBALS = {
+    "serp_query_row": query_row,
+    "serp_outranks": outranks_list,
     "serp_report_cells": report_cells,
     "serp_window_row": window_row,
     "serp_colours": COLOURS,

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from serp.presentation import pct, report_cells, shown, shown_cell, strip, window_row
+from serp.presentation import (
+    outranks_list,
+    pct,
+    query_row,
+    report_cells,
+    shown,
+    shown_cell,
+    strip,
+    window_row,
+)
 
 ITEM = {"current": None, "change_last": 3, "best": 4, "depth": 100,
         "notes": {"current": 'fell "below" <100>'}}  # fmt: skip
@@ -52,3 +61,28 @@ def test_report_cells_list_the_item_figures_in_column_order():
     cells = str(report_cells(item)).split("</td>")[:-1]
     texts = [cell.rsplit(">", 1)[1] for cell in cells]
     assert texts == ["7", "-2", "too few checks", "+5", "3", "9", "4"]
+
+
+def test_query_row_shows_text_strip_score_composition_and_day():
+    query = {"text": "acme <bakery>", "strip": ["owned"] * 10, "strip_urls": ["a.example/"] * 10,
+             "score": 0.5, "latest_check_at": "2030-03-04T06:00:00+00:00",
+             "composition": {"owned": 10, "positive": 0, "neutral": 0, "unlabelled": 0,
+                             "negative": 0}}  # fmt: skip
+    html = str(query_row(query))
+    assert html.startswith('<td>acme &lt;bakery&gt;</td><td><span class="strip">')
+    assert html.endswith("<td>+50.0</td><td>10</td><td>0</td><td>0</td><td>0</td><td>0</td>"
+                         "<td>2030-03-04</td>")  # fmt: skip
+    unchecked = {**query, "strip": [], "score": None, "latest_check_at": None,
+                 "composition": None}  # fmt: skip
+    assert str(query_row(unchecked)) == (
+        "<td>acme &lt;bakery&gt;</td><td>no good check</td><td>–</td>" + "<td>–</td>" * 5
+        + "<td>–</td>"
+    )  # fmt: skip
+
+
+def test_outranks_list_names_each_item_its_position_and_query():
+    outranks = [{"query_id": 1, "url": "bad.example/<x>", "position": 7}]
+    assert str(outranks_list(outranks, {1: "acme & co"})) == (
+        '<ul class="plain"><li><code>bad.example/&lt;x&gt;</code> (now 7, acme &amp; co)</li></ul>'
+    )
+    assert str(outranks_list([], {})) == "no negative item"
