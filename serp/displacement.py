@@ -155,8 +155,9 @@ class QueryHistory:
 
     @cached_property
     def good_weeks(self) -> list[int]:
-        """The ISO week (in UTC) of each good check, as :func:`_week` numbers it."""
-        return [_week(c.checked_at) for c in self.good]
+        """The ISO week (in UTC) of each good check, numbered from the week of 1 January 1970:
+        weeks begin on Mondays, and day 0 of the epoch was a Thursday."""
+        return [(int(c.checked_at.timestamp() // 86400) + 3) // 7 for c in self.good]
 
     @property
     def latest(self) -> CheckPoint | None:
@@ -270,12 +271,6 @@ def negative_item(history: QueryHistory, url: str) -> NegativeItem:
     return item
 
 
-def _week(moment: datetime) -> int:
-    """The ISO week of a moment in UTC, numbered from the week of 1 January 1970: weeks begin
-    on Mondays, and day 0 of the epoch was a Thursday."""
-    return (int(moment.timestamp() // 86400) + 3) // 7
-
-
 def negative_urls(histories: Iterable[QueryHistory], labels: Mapping[str, str]) -> set[str]:
     urls: set[str] = set()
     for history in histories:
@@ -290,7 +285,8 @@ def negative_items(
     """Every negative URL of every query, the most visible first."""
     items = []
     for history in histories:
-        urls = {u for c in history.good for u in c.positions if labels.get(u) == NEGATIVE}
+        seen = set().union(*(c.positions for c in history.good))
+        urls = {u for u in seen if labels.get(u) == NEGATIVE}
         items.extend(negative_item(history, url) for url in urls)
     return sorted(items, key=lambda i: (_rank(i.current), i.query_id, i.url))
 
