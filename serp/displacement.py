@@ -123,7 +123,6 @@ class CheckPoint:
     # Page-one composition in the order of COMPOSITION_KEYS; empty unless the check is good.
     counted: tuple[int, ...] = ()
     positions: dict[str, int] = field(default_factory=dict)  # tracked normalized URL → position
-    result_count: int = 0
 
     @property
     def ok(self) -> bool:
@@ -593,10 +592,12 @@ def load_brand_history(
     since: datetime | None = None,
     until: datetime | None = None,
     curve: Sequence[float] | None = None,
+    compositions: bool = True,
 ) -> BrandHistory:
     """The brand's queries with every check, their page-one scores and composition (from the
     checks' stored summaries), and the positions of its negative results and owned assets at
-    any depth.
+    any depth. Without ``compositions``, only each query's latest good check has its
+    composition (what a page that shows no history needs).
 
     Negative items are the results labelled negative that were on page one of a good check in
     the period; their positions are then followed down to the depth of each check. Summaries
@@ -604,7 +605,7 @@ def load_brand_history(
     a caller that commits keeps them).
     """
     with collection_paused():
-        return _load_brand_history(session, brand_id, query_ids, since, until, curve)
+        return _load_brand_history(session, brand_id, query_ids, since, until, curve, compositions)
 
 
 @contextmanager
@@ -706,6 +707,7 @@ def _load_brand_history(
     since: datetime | None,
     until: datetime | None,
     curve: Sequence[float] | None,
+    compositions: bool,
 ) -> BrandHistory:
     from planner.assets import OwnedAsset
     from serp import summaries
@@ -732,31 +734,27 @@ def _load_brand_history(
         if postgres
         else SerpCheck.checked_at
     )
+    # The composition of every check only when asked for; the latest's comes with its strip.
+    counted_columns = [getattr(CheckSummary, key) for key in COMPOSITION_KEYS]
     rows = connection.execute(
         select(
             SerpCheck.id,
             SerpCheck.query_id,
             checked_at,
             SerpCheck.status,
-            SerpCheck.result_count,
             # True: up to date; false: computed with other labels; null: no summary yet.
             CheckSummary.fingerprint == labelling.fingerprint,
             CheckSummary.score,
             # The negative URLs only where there are some: most pages repeat a few lists.
             case((CheckSummary.negative > 0, CheckSummary.negative_urls)),
-            # In the order of COMPOSITION_KEYS.
-            CheckSummary.owned,
-            CheckSummary.positive,
-            CheckSummary.neutral,
-            CheckSummary.unlabelled,
-            CheckSummary.negative,
+            *(counted_columns if compositions else ()),
         )
         .outerjoin(CheckSummary, CheckSummary.check_id == SerpCheck.id)
         .where(*check_filter)
         # The order of the (query, time) index: no sort, and each query's checks oldest first.
         .order_by(SerpCheck.query_id, SerpCheck.checked_at, SerpCheck.id)
     ).all()
-    stale = [r[0] for r in rows if r[3] == OK and not r[5]]  # rows by index: no name lookups
+    stale = [r[0] for r in rows if r[3] == OK and not r[4]]  # rows by index: no name lookups
     fresh = (
         summaries.refresh(session, brand_id, check_ids=stale, labelling=labelling) if stale else {}
     )
@@ -767,17 +765,18 @@ def _load_brand_history(
     checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
     good_by_id: dict[int, CheckPoint] = {}
     negative_lists: set[str] = set()
-    for check_id, query_id, when, status, result_count, _, score, listed, *counted in rows:
+    for check_id, query_id, when, status, _, score, listed, *counted in rows:
         if convert:
             when = when.astimezone(UTC)
-        point = CheckPoint(check_id, when, status, result_count=result_count)
+        point = CheckPoint(check_id, when, status)
         if status == OK:
             values = fresh.get(check_id)
             if values is not None:
                 score, counted = values["score"], [values[key] for key in COMPOSITION_KEYS]
                 listed = values["negative_urls"] if values["negative"] else None
             point.score = scores.get(check_id, 0.0) if rescore else score
-            point.counted = tuple(counted)
+            if compositions:
+                point.counted = tuple(counted)
             good_by_id[check_id] = point
             if listed is not None:
                 negative_lists.add(listed)
@@ -853,11 +852,15 @@ def _load_strips(session: Session, histories: list[QueryHistory], labels: dict[s
     latest_ids = {h.latest.check_id: h for h in histories if h.latest is not None}
     if not latest_ids:
         return
-    for check_id, page_one in session.connection().execute(
-        select(CheckSummary.check_id, CheckSummary.page_one).where(
+    counted_columns = [getattr(CheckSummary, key) for key in COMPOSITION_KEYS]
+    for check_id, page_one, *counted in session.connection().execute(
+        select(CheckSummary.check_id, CheckSummary.page_one, *counted_columns).where(
             _among(CheckSummary.check_id, list(latest_ids), session, Integer)
         )
     ):
+        latest = latest_ids[check_id].latest
+        if not latest.counted:
+            latest.counted = tuple(counted)
         strip, urls = [EMPTY] * PAGE_ONE, [""] * PAGE_ONE
         for position, url, label in page_one:
             if 1 <= position <= PAGE_ONE:

@@ -150,7 +150,9 @@ def _figures(
 ) -> tuple[dict[str, Any], int]:
     """The report's figures (all but the brand and its plans), and how many check summaries
     were brought up to date to compute them."""
-    data = dsp.load_brand_history(session, brand.id, query_ids=query_ids, since=since, until=until)
+    data = dsp.load_brand_history(
+        session, brand.id, query_ids=query_ids, since=since, until=until, compositions=with_checks
+    )
     zone = ZoneInfo(brand.timezone)
     items = dsp.negative_items(data.histories, data.labels)
     texts = {h.query_id: h.text for h in data.histories}

@@ -156,3 +156,14 @@ def test_a_period_ending_now_follows_new_checks(scenario):
     db.session.commit()
     after = report(brand, until=until)
     assert after == from_scratch(brand, until=until) and after != before
+
+
+def test_a_report_without_history_has_each_querys_latest_composition(scenario):
+    brand, _q1, _q2 = scenario
+    full = brand_report(db.session, brand)
+    short = report(brand)
+    assert [q["composition"] for q in short["queries"]] == [
+        q["composition"] for q in full["queries"]
+    ]
+    assert all(q["composition"] for q in short["queries"])
+    assert full["queries"][0]["history"][-1]["composition"] == full["queries"][0]["composition"]
