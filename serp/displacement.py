@@ -593,11 +593,13 @@ def load_brand_history(
     until: datetime | None = None,
     curve: Sequence[float] | None = None,
     compositions: bool = True,
+    assets: bool = True,
 ) -> BrandHistory:
     """The brand's queries with every check, their page-one scores and composition (from the
     checks' stored summaries), and the positions of its negative results and owned assets at
     any depth. Without ``compositions``, only each query's latest good check has its
-    composition (what a page that shows no history needs).
+    composition (what a page that shows no history needs). Without ``assets``, the owned
+    assets are neither listed nor followed (a report that shows none).
 
     Negative items are the results labelled negative that were on page one of a good check in
     the period; their positions are then followed down to the depth of each check. Summaries
@@ -605,7 +607,9 @@ def load_brand_history(
     a caller that commits keeps them).
     """
     with collection_paused():
-        return _load_brand_history(session, brand_id, query_ids, since, until, curve, compositions)
+        return _load_brand_history(
+            session, brand_id, query_ids, since, until, curve, compositions, assets
+        )
 
 
 @contextmanager
@@ -708,6 +712,7 @@ def _load_brand_history(
     until: datetime | None,
     curve: Sequence[float] | None,
     compositions: bool,
+    with_assets: bool,
 ) -> BrandHistory:
     from planner.assets import OwnedAsset
     from serp import summaries
@@ -785,10 +790,14 @@ def _load_brand_history(
     labels: dict[str, str] = {}
     for listed in negative_lists:
         labels.update(dict.fromkeys(json.loads(listed), NEGATIVE))
-    assets = [
-        Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
-        for a in session.scalars(select(OwnedAsset).where(OwnedAsset.brand_id == brand_id))
-    ]
+    assets = (
+        [
+            Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
+            for a in session.scalars(select(OwnedAsset).where(OwnedAsset.brand_id == brand_id))
+        ]
+        if with_assets
+        else []
+    )
     for asset in assets:
         labels.setdefault(asset.url, classifier.label(asset.url, normalized=True) or "owned")
 

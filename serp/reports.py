@@ -104,22 +104,26 @@ def brand_report(
     with_checks: bool = True,
     with_windows: bool = True,
     windows_of: int | None = None,
+    with_assets: bool = True,
 ) -> dict[str, Any]:
     """Every displacement figure of the brand (or of one of its queries) as plain data.
     ``windows_of``: the "is it working" windows of only that many negative items, the most
-    visible first (a page that shows no more). The figures come from :class:`FiguresCache`
-    when the data is as it was when they were computed; the plans are read every time."""
+    visible first (a page that shows no more); without ``with_assets``, the owned assets'
+    figures and windows are left out (the weekly report shows neither). The figures come
+    from :class:`FiguresCache` when the data is as it was when they were computed; the plans
+    are read every time."""
     query_ids = [query_id] if query_id is not None else None
     with dsp.collection_paused():
         stamp = dsp.data_stamp(session, brand.id, query_ids=query_ids, since=since, until=until)
         key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
-               windows_of)  # fmt: skip
+               windows_of, with_assets)  # fmt: skip
         cache = figures_cache()
         figures = cache.get(key, stamp) if cache is not None else None
         if figures is None:
             figures, refreshed = _figures(
-                session, brand, query_ids, since, until, with_checks, with_windows, windows_of
-            )
+                session, brand, query_ids, since, until, with_checks, with_windows, windows_of,
+                with_assets,
+            )  # fmt: skip
             if cache is not None:
                 if refreshed:  # summaries brought up to date: the data's stamp moved with them
                     stamp = dsp.data_stamp(
@@ -147,12 +151,14 @@ def _figures(
     with_checks: bool,
     with_windows: bool,
     windows_of: int | None,
+    with_assets: bool,
 ) -> tuple[dict[str, Any], int]:
     """The report's figures (all but the brand and its plans), and how many check summaries
     were brought up to date to compute them."""
     data = dsp.load_brand_history(
-        session, brand.id, query_ids=query_ids, since=since, until=until, compositions=with_checks
-    )
+        session, brand.id, query_ids=query_ids, since=since, until=until,
+        compositions=with_checks, assets=with_assets,
+    )  # fmt: skip
     zone = ZoneInfo(brand.timezone)
     items = dsp.negative_items(data.histories, data.labels)
     texts = {h.query_id: h.text for h in data.histories}
@@ -349,7 +355,9 @@ def report_command(slug: str, query_id: int | None, fmt: str) -> None:
 
 def weekly_summary(session: Session, brand: Brand, now: datetime) -> dict[str, Any]:
     """What the weekly report says: this week's figures beside last week's."""
-    report = brand_report(session, brand, until=now, with_checks=False, with_windows=False)
+    report = brand_report(
+        session, brand, until=now, with_checks=False, with_windows=False, with_assets=False
+    )
     weeks = [w for w in report["weeks"] if w["score"] is not None]
     previous = weeks[-2]["score"] if len(weeks) >= 2 else None
     on_page_one = [i for i in report["negative_items"] if i["needed"] > 0]

@@ -167,3 +167,13 @@ def test_a_report_without_history_has_each_querys_latest_composition(scenario):
     ]
     assert all(q["composition"] for q in short["queries"])
     assert full["queries"][0]["history"][-1]["composition"] == full["queries"][0]["composition"]
+
+
+def test_a_report_without_assets_has_the_same_negative_items_and_queries(scenario):
+    brand, _q1, _q2 = scenario
+    full = report(brand)
+    short = report(brand, with_assets=False, with_windows=False)
+    assert full["assets"] and full["is_it_working"]
+    assert short["assets"] == [] and short["is_it_working"] == []
+    for name in ("negative_items", "queries", "weeks", "brand_score"):
+        assert short[name] == full[name]
