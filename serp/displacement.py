@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -45,6 +45,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
+
+if TYPE_CHECKING:
+    from serp.summaries import Labelling
 
 # Backlinko 2019 organic click-through rates for positions 1-10, in percent.
 DEFAULT_CTR_CURVE: tuple[float, ...] = (
@@ -594,12 +597,14 @@ def load_brand_history(
     curve: Sequence[float] | None = None,
     compositions: bool = True,
     assets: bool = True,
+    labelling: Labelling | None = None,
 ) -> BrandHistory:
     """The brand's queries with every check, their page-one scores and composition (from the
     checks' stored summaries), and the positions of its negative results and owned assets at
     any depth. Without ``compositions``, only each query's latest good check has its
     composition (what a page that shows no history needs). Without ``assets``, the owned
-    assets are neither listed nor followed (a report that shows none).
+    assets are neither listed nor followed (a report that shows none). ``labelling``: the
+    brand's, when the caller has just read it.
 
     Negative items are the results labelled negative that were on page one of a good check in
     the period; their positions are then followed down to the depth of each check. Summaries
@@ -608,7 +613,7 @@ def load_brand_history(
     """
     with collection_paused():
         return _load_brand_history(
-            session, brand_id, query_ids, since, until, curve, compositions, assets
+            session, brand_id, query_ids, since, until, curve, compositions, assets, labelling
         )
 
 
@@ -653,6 +658,7 @@ def data_stamp(
     query_ids: Sequence[int] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    labelling: Labelling | None = None,
 ) -> tuple[Any, ...]:
     """What :func:`load_brand_history` reads, summed up: equal stamps, equal figures.
 
@@ -697,7 +703,7 @@ def data_stamp(
         ).where(OwnedAsset.brand_id == brand_id)
     )
     return (
-        summaries.labelling_for_brand(session, brand_id).fingerprint,
+        (labelling or summaries.labelling_for_brand(session, brand_id)).fingerprint,
         tuple(sorted(tuple(q) for q in queries)),
         tuple(checks),
         tuple(sorted(tuple(a) for a in assets)),
@@ -713,12 +719,13 @@ def _load_brand_history(
     curve: Sequence[float] | None,
     compositions: bool,
     with_assets: bool,
+    labelling: Labelling | None,
 ) -> BrandHistory:
     from planner.assets import OwnedAsset
     from serp import summaries
     from serp.summaries import CheckSummary
 
-    labelling = summaries.labelling_for_brand(session, brand_id)
+    labelling = labelling or summaries.labelling_for_brand(session, brand_id)
     classifier = labelling.classifier
     curve = check_curve(curve) if curve is not None else labelling.curve
     query_filter, check_filter = _filters(brand_id, query_ids, since, until)

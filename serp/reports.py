@@ -37,6 +37,7 @@ from serp import displacement as dsp
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
 from serp.plans import WeeklyReportSent, plan_summary, plans_of
 from serp.presentation import pct, shown
+from serp.summaries import labelling_for_brand
 
 logger = logging.getLogger("serp.reports")
 
@@ -114,21 +115,22 @@ def brand_report(
     are read every time."""
     query_ids = [query_id] if query_id is not None else None
     with dsp.collection_paused():
-        stamp = dsp.data_stamp(session, brand.id, query_ids=query_ids, since=since, until=until)
+        labelling = labelling_for_brand(session, brand.id)
+        period = {"query_ids": query_ids, "since": since, "until": until}
+        stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
         key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
                windows_of, with_assets)  # fmt: skip
         cache = figures_cache()
         figures = cache.get(key, stamp) if cache is not None else None
         if figures is None:
-            figures, refreshed = _figures(
-                session, brand, query_ids, since, until, with_checks, with_windows, windows_of,
-                with_assets,
+            data = dsp.load_brand_history(
+                session, brand.id, compositions=with_checks, assets=with_assets,
+                labelling=labelling, **period,
             )  # fmt: skip
+            figures = _figures(brand, data, with_checks, with_windows, windows_of)
             if cache is not None:
-                if refreshed:  # summaries brought up to date: the data's stamp moved with them
-                    stamp = dsp.data_stamp(
-                        session, brand.id, query_ids=query_ids, since=since, until=until
-                    )
+                if data.refreshed:  # summaries brought up to date: the stamp moved with them
+                    stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
                 cache.put(key, stamp, figures)
         plans = [
             plan_summary(session, plan)
@@ -143,22 +145,13 @@ def brand_report(
 
 
 def _figures(
-    session: Session,
     brand: Brand,
-    query_ids: list[int] | None,
-    since: datetime | None,
-    until: datetime | None,
+    data: dsp.BrandHistory,
     with_checks: bool,
     with_windows: bool,
     windows_of: int | None,
-    with_assets: bool,
-) -> tuple[dict[str, Any], int]:
-    """The report's figures (all but the brand and its plans), and how many check summaries
-    were brought up to date to compute them."""
-    data = dsp.load_brand_history(
-        session, brand.id, query_ids=query_ids, since=since, until=until,
-        compositions=with_checks, assets=with_assets,
-    )  # fmt: skip
+) -> dict[str, Any]:
+    """The report's figures from the brand's history: all but the brand and its plans."""
     zone = ZoneInfo(brand.timezone)
     items = dsp.negative_items(data.histories, data.labels)
     texts = {h.query_id: h.text for h in data.histories}
@@ -241,7 +234,7 @@ def _figures(
                         "notes": window.notes,
                     }
                 )
-    return report, data.refreshed
+    return report
 
 
 _NEGATIVE_ITEM_FIELDS = tuple(f.name for f in fields(dsp.NegativeItem))
