@@ -32,7 +32,7 @@ for _name, _helper in TEMPLATE_GLOBALS.items():
     bp.add_app_template_global(_helper, _name)
 
 CSV_TABLES = ("scores", "composition", "negatives", "plans", "report")
-WINDOWS_SHOWN = 20  # negative items whose "is it working" windows the page lists
+WINDOWS_SHOWN = 20  # negative items whose "is it working" windows the page lists (≤ the next)
 NEGATIVES_SHOWN = 50  # negative items the page's table lists; the CSV has them all
 
 
@@ -51,13 +51,23 @@ def _plan(plan_id: int) -> plans.DisplacementPlan:
 
 
 def dashboard_data(
-    brand: Brand, *, with_windows: bool = True, windows_of: int | None = None
+    brand: Brand,
+    *,
+    with_windows: bool = True,
+    windows_of: int | None = None,
+    items_of: int | None = None,
 ) -> dict[str, Any]:
     """What the dashboard shows: the report without per-check history. The "is it working"
-    windows are left out only for the CSV tables, which do not list them, and kept to the
-    items the page lists (``windows_of``) on the page."""
+    windows are left out only for the CSV tables, which do not list them; on the page, the
+    windows and the negative items' movements are kept to the items it lists (``windows_of``,
+    ``items_of``)."""
     data = brand_report(
-        db.session, brand, with_checks=False, with_windows=with_windows, windows_of=windows_of
+        db.session,
+        brand,
+        with_checks=False,
+        with_windows=with_windows,
+        windows_of=windows_of,
+        items_of=items_of,
     )
     _keep_summaries()
     return data
@@ -81,7 +91,7 @@ def _keep_summaries() -> None:
 @login_required
 def dashboard(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    data = dashboard_data(brand, windows_of=WINDOWS_SHOWN)
+    data = dashboard_data(brand, windows_of=WINDOWS_SHOWN, items_of=NEGATIVES_SHOWN)
     # Rendering the page's thousands of cells beside the figures triggered collections that
     # walked them all (17 ms a request, full ones now and then); what cycles the render
     # leaves are collected once collection resumes.

@@ -239,14 +239,29 @@ def _change(
 
 def negative_item(history: QueryHistory, url: str) -> NegativeItem:
     """Position, best, worst, movements, weeks on page one and "needed" of a negative URL."""
+    item = _current(history, url)
+    _movement(history, item)
+    return item
+
+
+def _current(history: QueryHistory, url: str) -> NegativeItem:
+    """A negative item with its current position and "needed" only."""
     good = history.good
-    latest = good[-1] if good else None
     item = NegativeItem(history.query_id, url, history.depth, None, good_checks=len(good))
-    if latest is None:
+    if not good:
         item.notes["current"] = "no good check"
         return item
-    item.current = latest.positions.get(url)
+    item.current = good[-1].positions.get(url)
     item.needed = needed_to_leave_page_one(item.current)
+    return item
+
+
+def _movement(history: QueryHistory, item: NegativeItem) -> None:
+    """The rest of an item's figures: best, worst, weeks on page one and its changes."""
+    good, url = history.good, item.url
+    if not good:
+        return
+    latest = good[-1]
     seen = [c.positions.get(url) for c in good]
     if len(good) < MIN_CHECKS:
         for name in ("best", "worst", "weeks_on_page_one"):
@@ -270,7 +285,6 @@ def negative_item(history: QueryHistory, url: str) -> NegativeItem:
     _change(item, "change_last", latest, previous, url)
     for name, weeks_back in (("change_4w", 4), ("change_12w", 12)):
         _change(item, name, latest, history.weeks_before_latest(weeks_back), url)
-    return item
 
 
 def negative_urls(histories: Iterable[QueryHistory], labels: Mapping[str, str]) -> set[str]:
@@ -282,15 +296,21 @@ def negative_urls(histories: Iterable[QueryHistory], labels: Mapping[str, str]) 
 
 
 def negative_items(
-    histories: Iterable[QueryHistory], labels: Mapping[str, str]
+    histories: Iterable[QueryHistory], labels: Mapping[str, str], detailed: int | None = None
 ) -> list[NegativeItem]:
-    """Every negative URL of every query, the most visible first."""
+    """Every negative URL of every query, the most visible first. ``detailed``: only that many
+    items, the first, get every figure; the others have their current position and "needed"
+    (a page that lists no more)."""
     items = []
+    history_of = {}
     for history in histories:
+        history_of[history.query_id] = history
         seen = set().union(*(c.positions for c in history.good))
-        urls = {u for u in seen if labels.get(u) == NEGATIVE}
-        items.extend(negative_item(history, url) for url in urls)
-    return sorted(items, key=lambda i: (_rank(i.current), i.query_id, i.url))
+        items.extend(_current(history, u) for u in seen if labels.get(u) == NEGATIVE)
+    items.sort(key=lambda i: (_rank(i.current), i.query_id, i.url))
+    for item in items[:detailed]:
+        _movement(history_of[item.query_id], item)
+    return items
 
 
 # --- owned assets -------------------------------------------------------------------------------

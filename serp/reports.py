@@ -106,11 +106,14 @@ def brand_report(
     with_windows: bool = True,
     windows_of: int | None = None,
     with_assets: bool = True,
+    items_of: int | None = None,
 ) -> dict[str, Any]:
     """Every displacement figure of the brand (or of one of its queries) as plain data.
     ``windows_of``: the "is it working" windows of only that many negative items, the most
     visible first (a page that shows no more); without ``with_assets``, the owned assets'
-    figures and windows are left out (the weekly report shows neither). The figures come
+    figures and windows are left out (the weekly report shows neither); ``items_of``: every
+    figure of only that many negative items, the most visible first, the others with their
+    current position and "needed" (the dashboard lists no more). The figures come
     from :class:`FiguresCache` when the data is as it was when they were computed; the plans
     are read every time."""
     query_ids = [query_id] if query_id is not None else None
@@ -119,7 +122,7 @@ def brand_report(
         period = {"query_ids": query_ids, "since": since, "until": until}
         stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
         key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
-               windows_of, with_assets)  # fmt: skip
+               windows_of, with_assets, items_of)  # fmt: skip
         cache = figures_cache()
         figures = cache.get(key, stamp) if cache is not None else None
         if figures is None:
@@ -127,7 +130,7 @@ def brand_report(
                 session, brand.id, compositions=with_checks, assets=with_assets,
                 labelling=labelling, **period,
             )  # fmt: skip
-            figures = _figures(brand, data, with_checks, with_windows, windows_of)
+            figures = _figures(brand, data, with_checks, with_windows, windows_of, items_of)
             if cache is not None:
                 if data.refreshed:  # summaries brought up to date: the stamp moved with them
                     stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
@@ -150,10 +153,11 @@ def _figures(
     with_checks: bool,
     with_windows: bool,
     windows_of: int | None,
+    items_of: int | None,
 ) -> dict[str, Any]:
     """The report's figures from the brand's history: all but the brand and its plans."""
     zone = ZoneInfo(brand.timezone)
-    items = dsp.negative_items(data.histories, data.labels)
+    items = dsp.negative_items(data.histories, data.labels, detailed=items_of)
     texts = {h.query_id: h.text for h in data.histories}
     report: dict[str, Any] = {
         "curve": list(data.curve),

@@ -177,3 +177,17 @@ def test_a_report_without_assets_has_the_same_negative_items_and_queries(scenari
     assert short["assets"] == [] and short["is_it_working"] == []
     for name in ("negative_items", "queries", "weeks", "brand_score"):
         assert short[name] == full[name]
+
+
+def test_a_report_with_fewer_detailed_items_lists_them_all_in_the_same_order(scenario):
+    brand, _q1, _q2 = scenario
+    full = report(brand)
+    short = report(brand, items_of=1)
+    assert len(full["negative_items"]) == len(short["negative_items"]) >= 3
+    assert short["negative_items"][0] == full["negative_items"][0]
+    pairs = zip(short["negative_items"][1:], full["negative_items"][1:], strict=True)
+    for partial, whole in pairs:
+        assert (partial["url"], partial["current"], partial["needed"]) == (
+            whole["url"], whole["current"], whole["needed"]
+        )  # fmt: skip
+        assert partial["best"] is None and whole["best"] is not None
