@@ -568,27 +568,23 @@ class WeekScore:
 def brand_score_by_week(histories: Sequence[QueryHistory], zone: ZoneInfo) -> list[WeekScore]:
     """Per week: each query's last good check of the week, weighted by importance. A week whose
     checks were all blocked or failed is a gap (score None), never a zero."""
-    weeks: dict[date, dict[int, tuple[datetime, float, float]]] = {}
     weeks_of = _week_starts(zone)
+    every_week: set[date] = set()
+    scored: dict[date, list[tuple[float, float]]] = {}
     for history in histories:
-        query_id, importance = history.query_id, history.importance
-        checks = history.checks
-        for check, week in zip(checks, weeks_of(c.checked_at for c in checks), strict=True):
-            per_query = weeks.get(week)
-            if per_query is None:
-                per_query = weeks[week] = {}
-            if check.status != OK or check.score is None:
-                continue
-            held = per_query.get(query_id)
-            if held is None or check.checked_at >= held[0]:
-                per_query[query_id] = (check.checked_at, check.score, importance)
+        checks = history.checks  # oldest first: a later check of the week replaces an earlier
+        weeks = weeks_of([c.checked_at for c in checks])
+        every_week.update(weeks)
+        last_of_week = {
+            week: check.score
+            for week, check in zip(weeks, checks, strict=True)
+            if check.status == OK and check.score is not None
+        }
+        for week, score in last_of_week.items():
+            scored.setdefault(week, []).append((score, history.importance))
     return [
-        WeekScore(
-            week,
-            weighted_mean((score, weight) for _, score, weight in per_query.values()),
-            len(per_query),
-        )
-        for week, per_query in sorted(weeks.items())
+        WeekScore(week, weighted_mean(scored.get(week, ())), len(scored.get(week, ())))
+        for week in sorted(every_week)
     ]
 
 
