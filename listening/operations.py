@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import Select, select
+from sqlalchemy import ARRAY, Select, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -276,7 +276,15 @@ def target_minutes(settings: ListeningSettings, label: str, question: bool) -> i
 
 
 def _existing(session: Session, query: Any, column: Any, values: Sequence[str]) -> set[str]:
+    """The values already stored, of those given."""
     found: set[str] = set()
+    if session.get_bind().dialect.name == "postgresql":
+        # The values as one array, joined as a set. A list of bound values was tested row by
+        # row once the statement was prepared with a plan made while the table was small:
+        # a large first import slowed with every batch (3 s per 1,000 mentions at 25,000).
+        listed = select(func.unnest(bindparam("values", list(values), type_=ARRAY(String))))
+        found.update(session.scalars(query.where(column.in_(listed))))
+        return found
     for start in range(0, len(values), LOOKUP_CHUNK):
         chunk = values[start : start + LOOKUP_CHUNK]
         found.update(session.scalars(query.where(column.in_(chunk))))

@@ -6,12 +6,13 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import db
 from core.models import Role
 from listening.jobs import _claim
-from listening.models import MentionSource
+from listening.models import Mention, MentionSource
 from listening.sla import _claim_overdue
 from planner import operations as planner_ops
 from tests.conftest import create_user
@@ -70,3 +71,16 @@ def test_two_workers_poll_a_due_source_once(pg_app, pg_brand):
         return _claim(session, session.get(MentionSource, source_id), NOW + timedelta(hours=1))
 
     assert sorted(race(pg_app, claim)) == [False, True]
+
+
+def test_ingest_skips_entries_and_urls_already_stored_on_postgres(pg_app, pg_brand):
+    brand, admin = pg_brand
+    source = make_source(brand, admin)
+    first = add_mentions(brand, source, [item(n) for n in range(1200)])
+    assert (first.new, first.duplicates) == (1200, 0)
+    again = [item(n) for n in range(1100, 1300)]  # 100 seen entries, 100 new
+    again += [item(5000 + n, url=f"https://news.example.com/{n}") for n in range(50)]  # seen URLs
+    second = add_mentions(brand, source, again)
+    assert (second.new, second.duplicates) == (100, 150)
+    stored = db.session.scalars(select(Mention.external_id).where(Mention.brand_id == brand.id))
+    assert sorted(stored) == sorted(f"item-{n}" for n in range(1300))
