@@ -107,6 +107,7 @@ def brand_report(
     windows_of: int | None = None,
     with_assets: bool = True,
     items_of: int | None = None,
+    keep: bool = True,
 ) -> dict[str, Any]:
     """Every displacement figure of the brand (or of one of its queries) as plain data.
     ``windows_of``: the "is it working" windows of only that many negative items, the most
@@ -115,15 +116,17 @@ def brand_report(
     figure of only that many negative items, the most visible first, the others with their
     current position and "needed" (the dashboard lists no more). The figures come
     from :class:`FiguresCache` when the data is as it was when they were computed; the plans
-    are read every time."""
+    are read every time. ``keep=False``: computed and not kept, for a report that will not be
+    asked for again (one that ends at this moment)."""
     query_ids = [query_id] if query_id is not None else None
     with dsp.collection_paused():
         labelling = labelling_for_brand(session, brand.id)
         period = {"query_ids": query_ids, "since": since, "until": until}
-        stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
-        key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
-               windows_of, with_assets, items_of)  # fmt: skip
-        cache = figures_cache()
+        cache = figures_cache() if keep else None
+        if cache is not None:
+            stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
+            key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
+                   windows_of, with_assets, items_of)  # fmt: skip
         figures = cache.get(key, stamp) if cache is not None else None
         if figures is None:
             data = dsp.load_brand_history(
@@ -353,8 +356,9 @@ def report_command(slug: str, query_id: int | None, fmt: str) -> None:
 def weekly_summary(session: Session, brand: Brand, now: datetime) -> dict[str, Any]:
     """What the weekly report says: this week's figures beside last week's."""
     report = brand_report(
-        session, brand, until=now, with_checks=False, with_windows=False, with_assets=False
-    )
+        session, brand, until=now, with_checks=False, with_windows=False, with_assets=False,
+        keep=False,
+    )  # fmt: skip
     weeks = [w for w in report["weeks"] if w["score"] is not None]
     previous = weeks[-2]["score"] if len(weeks) >= 2 else None
     on_page_one = [i for i in report["negative_items"] if i["needed"] > 0]
@@ -473,7 +477,9 @@ def send_weekly_reports(app: Flask, now: datetime) -> dict[str, int]:
                 counts["skipped"] += 1
                 continue
             try:
-                subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
+                # Nothing the report builds holds a cycle: no collection walks it meanwhile.
+                with dsp.collection_paused():
+                    subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
                 db.session.commit()  # keeps summaries the report brought up to date
                 send_mail(app.config, recipients, subject, text, html)
             except Exception:

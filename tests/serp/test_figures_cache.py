@@ -191,3 +191,12 @@ def test_a_report_with_fewer_detailed_items_lists_them_all_in_the_same_order(sce
             whole["url"], whole["current"], whole["needed"]
         )  # fmt: skip
         assert partial["best"] is None and whole["best"] is not None
+
+
+def test_a_report_ending_now_is_computed_and_not_kept(scenario):
+    brand, _q1, _q2 = scenario
+    figures_cache().clear()
+    now = week(13)
+    unkept = report(brand, until=now, keep=False)
+    assert report(brand, until=now, keep=False)["weeks"] is not unkept["weeks"]
+    assert unkept == from_scratch(brand, until=now)
