@@ -153,7 +153,7 @@ class QueryHistory:
 
     @cached_property
     def good(self) -> list[CheckPoint]:
-        return [c for c in self.checks if c.ok]
+        return [c for c in self.checks if c.status == OK]  # not .ok: a call per check
 
     @cached_property
     def good_weeks(self) -> list[int]:
