@@ -287,14 +287,6 @@ def _movement(history: QueryHistory, item: NegativeItem) -> None:
         _change(item, name, latest, history.weeks_before_latest(weeks_back), url)
 
 
-def negative_urls(histories: Iterable[QueryHistory], labels: Mapping[str, str]) -> set[str]:
-    urls: set[str] = set()
-    for history in histories:
-        for check in history.good:
-            urls.update(u for u in check.positions if labels.get(u) == NEGATIVE)
-    return urls
-
-
 def negative_items(
     histories: Iterable[QueryHistory], labels: Mapping[str, str], detailed: int | None = None
 ) -> list[NegativeItem]:
