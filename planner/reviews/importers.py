@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from planner.reviews.sentiment import normalize_language
+
 COLUMNS = {
     "source": "Where the review was left: google, trustpilot, yelp … (default csv).",
     "external_id": "The review's id on that site (required). With source, the import key.",
@@ -55,6 +57,7 @@ COLUMNS = {
 FORMATS = ("csv", "gbp", "trustpilot")
 MAX_BYTES = 50 * 1024 * 1024
 STAR_WORDS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
+_WHOLE_STARS = {str(stars): stars for stars in range(1, 6)}
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -115,11 +118,14 @@ def parse_instant(value: Any) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("no date")
     text = value.strip()
-    if _DATE_ONLY.fullmatch(text):
+    if len(text) == 10 and _DATE_ONLY.fullmatch(text):
         day = date.fromisoformat(text)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if "z" in text:
+        text = text.replace("z", "Z")
     # Google sends nanoseconds; Python reads at most microseconds.
-    text = _FRACTION.sub(r"\1", text.replace("z", "Z"))
+    if "." in text:
+        text = _FRACTION.sub(r"\1", text)
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -127,6 +133,8 @@ def parse_instant(value: Any) -> datetime:
 
 
 def _rating(value: Any) -> int:
+    if isinstance(value, str) and value in _WHOLE_STARS:  # the usual "1" to "5"
+        return _WHOLE_STARS[value]
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError("no rating")
     if isinstance(value, bool):
@@ -160,9 +168,9 @@ def _optional_url(value: Any) -> str | None:
 
 
 def _language(value: Any) -> str | None:
-    from planner.reviews.sentiment import normalize_language
-
     raw = _text(value)
+    if not raw:
+        return None
     language = normalize_language(raw)
     if raw and language is None:
         raise ValueError(f"language “{raw[:20]}” is not a language code such as en or pt-BR")

@@ -12,7 +12,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, union_all, update
+from sqlalchemy import (
+    Select,
+    and_,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -167,7 +178,7 @@ def _chunks(rows: Sequence[ReviewRow], size: int) -> Iterator[Sequence[ReviewRow
 
 
 def _stored_values(
-    row: ReviewRow, content_hash: str, found: Analysis, details: list[str], now: datetime
+    row: ReviewRow, content_hash: str, found: Analysis, details: list[str]
 ) -> dict[str, Any]:
     return {
         "rating": row.rating,
@@ -184,8 +195,16 @@ def _stored_values(
         "details": details,
         "detail_count": len(details),
         "content_hash": content_hash,
-        "updated_at": now,
     }
+
+
+def _written_once(session: Session, column: Any, value: Any) -> Any:
+    """``value`` rendered into the statement as the column's type writes it, so that an
+    executemany converts it for the database once rather than once per row."""
+    sql = literal(value, column.type).compile(
+        dialect=session.connection().dialect, compile_kwargs={"literal_binds": True}
+    )
+    return literal_column(str(sql), column.type)
 
 
 def _stored_reviews(
@@ -245,22 +264,23 @@ def import_reviews(
         for (row, content_hash, review_id), (analysis, details) in zip(
             changed[start : start + CHUNK], analyses[start : start + CHUNK], strict=True
         ):
-            values = _stored_values(row, content_hash, analysis, details, now)
+            values = _stored_values(row, content_hash, analysis, details)
             if review_id is None:
-                inserts.append(
-                    {
-                        "brand_id": brand.id,
-                        "source": row.source,
-                        "external_id": row.external_id,
-                        "imported_at": now,
-                        **values,
-                    }
-                )
+                values["brand_id"] = brand.id
+                values["source"] = row.source
+                values["external_id"] = row.external_id
+                inserts.append(values)
             else:
-                updates.append({"id": review_id, **values})
+                values["id"] = review_id
+                values["updated_at"] = now
+                updates.append(values)
         if inserts:
             # Core executemany: the ORM's bulk path would batch far smaller on SQLite.
-            session.connection().execute(insert(Review.__table__), inserts)
+            written_now = _written_once(session, Review.__table__.c.updated_at, now)
+            statement = insert(Review.__table__).values(
+                imported_at=written_now, updated_at=written_now
+            )
+            session.connection().execute(statement, inserts)
         if updates:
             session.execute(update(Review), updates)
         report.created += len(inserts)

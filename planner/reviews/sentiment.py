@@ -73,7 +73,7 @@ def detect_language(text: str) -> str | None:
 
 def english_compound(text: str) -> float:
     """VADER's compound score; call only with English text."""
-    return float(_vader().polarity_scores(text)["compound"])
+    return float(_vader().compound(text))
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,15 @@ def analyse_reviews(
     items: Sequence[tuple[str, str, str | None]],
 ) -> list[tuple[Analysis, list[str]]]:
     """``analyse_review`` of each (title, text, language), in order; large batches in parallel."""
+    # The same words (a one-word review, a text posted on two sites) are analysed once.
+    unique = list(dict.fromkeys(items))
+    analysed = dict(zip(unique, _analyse_unique(unique), strict=True))
+    return [(analysis, list(details)) for analysis, details in map(analysed.__getitem__, items)]
+
+
+def _analyse_unique(
+    items: Sequence[tuple[str, str, str | None]],
+) -> list[tuple[Analysis, list[str]]]:
     workers = min(_cores(), 8)
     if len(items) < PARALLEL_FROM or workers < 2:
         return _analyse_chunk(items)
@@ -168,25 +177,22 @@ _NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 def concrete_details(text: str, language: str | None = None, limit: int = 8) -> list[str]:
     """Numbers and names in the text (a staff member, a product): what makes a review specific."""
-    found: list[str] = []
-    for match in _NUMBER.finditer(text):
-        found.append(match.group(0).strip())
+    found = [number.strip() for number in _NUMBER.findall(text)]
     if language in _NOUNS_CAPITALISED:
         return list(dict.fromkeys(found))[:limit]
     # A capitalised word that does not start a sentence reads as a name ("Ana", "Flat White").
-    previous_end = None
-    for match in _WORD.finditer(text):
-        word = match.group(0)
-        start, end = match.span()
-        if (
-            previous_end is not None
-            and word[0].isupper()
-            and len(word) > 1
-            and word.lower() not in _NOT_NAMES
-            and not word.isupper()
-            and _SENTENCE_END.search(text, previous_end, start) is None
-        ):
-            found.append(word)
-        previous_end = end
+    # No word holds a sentence end, so "not the first word of its sentence" is the same as "no
+    # sentence end since the previous word": each sentence's words after its first are checked.
+    for sentence in _SENTENCE_END.split(text):
+        if sentence.islower():  # no capital letter at all: no name
+            continue
+        for word in _WORD.findall(sentence)[1:]:
+            if (
+                word[0].isupper()
+                and len(word) > 1
+                and word.lower() not in _NOT_NAMES
+                and not word.isupper()
+            ):
+                found.append(word)
     unique = list(dict.fromkeys(found))
     return unique[:limit]

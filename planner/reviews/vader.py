@@ -12,6 +12,8 @@ Imported on first use by ``sentiment``: loading the lexicon is not import-time w
 
 from __future__ import annotations
 
+import string
+
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
     C_INCR,
@@ -19,11 +21,13 @@ from vaderSentiment.vaderSentiment import (
     NEGATE,
     SPECIAL_CASES,
     SentimentIntensityAnalyzer,
-    SentiText,
+    allcap_differential,
+    normalize,
     scalar_inc_dec,
 )
 
 _NEGATE = frozenset(NEGATE)
+_PUNCTUATION = string.punctuation
 
 
 def _negated(word_lower: str) -> bool:
@@ -42,9 +46,34 @@ class ReviewSentimentAnalyzer(SentimentIntensityAnalyzer):
         if not isinstance(text, str) or not self._emoji_chars.isdisjoint(text):
             return super().polarity_scores(text)
         text = text.strip()
-        sentitext = SentiText(text)
-        words = sentitext.words_and_emoticons
-        lower = [str(w).lower() for w in words]
+        return self.score_valence(self._sentiments(text), text)
+
+    def compound(self, text: str) -> float:
+        """``polarity_scores(text)["compound"]``, without working out the other three scores."""
+        if not isinstance(text, str) or not self._emoji_chars.isdisjoint(text):
+            return super().polarity_scores(text)["compound"]
+        text = text.strip()
+        sentiments = self._sentiments(text)
+        if not sentiments:
+            return 0.0
+        # SentimentIntensityAnalyzer.score_valence up to the compound score.
+        sum_s = float(sum(sentiments))
+        punct_emph_amplifier = self._punctuation_emphasis(text)
+        if sum_s > 0:
+            sum_s += punct_emph_amplifier
+        elif sum_s < 0:
+            sum_s -= punct_emph_amplifier
+        return round(normalize(sum_s), 4)
+
+    def _sentiments(self, text: str) -> list[float]:
+        # SentiText(text): its words (punctuation stripped unless that leaves two characters or
+        # fewer: an emoticon) and whether only some of them are in capitals.
+        words = []
+        for token in text.split():
+            stripped = token.strip(_PUNCTUATION)
+            words.append(token if len(stripped) <= 2 else stripped)
+        is_cap_diff = allcap_differential(words)
+        lower = [w.lower() for w in words]
         last = len(words) - 1
         lexicon = self.lexicon
         sentiments: list[float] = []
@@ -58,9 +87,8 @@ class ReviewSentimentAnalyzer(SentimentIntensityAnalyzer):
             ):
                 sentiments.append(0)
                 continue
-            sentiments.append(self._valence(sentitext.is_cap_diff, words, lower, item, i))
-        sentiments = self._but_check(words, sentiments)
-        return self.score_valence(sentiments, text)
+            sentiments.append(self._valence(is_cap_diff, words, lower, item, i))
+        return _but_check(lower, sentiments)
 
     def _valence(
         self, is_cap_diff: bool, words: list[str], lower: list[str], item: str, i: int
@@ -94,6 +122,21 @@ class ReviewSentimentAnalyzer(SentimentIntensityAnalyzer):
                 if start_i == 2:
                     valence = _special_idioms_check(valence, lower, i)
         return self._least_check(valence, words, i)
+
+
+def _but_check(lower: list[str], sentiments: list[float]) -> list[float]:
+    # SentimentIntensityAnalyzer._but_check on already lower-cased words, step by step.
+    if "but" in lower:
+        bi = lower.index("but")
+        for sentiment in sentiments:
+            si = sentiments.index(sentiment)
+            if si < bi:
+                sentiments.pop(si)
+                sentiments.insert(si, sentiment * 0.5)
+            elif si > bi:
+                sentiments.pop(si)
+                sentiments.insert(si, sentiment * 1.5)
+    return sentiments
 
 
 def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> float:
