@@ -61,6 +61,12 @@ def test_review_vader_scores_exactly_as_stock_vader():
         assert quick.polarity_scores(text) == stock.polarity_scores(text), text
 
 
+def test_the_compound_score_alone_is_stock_vaders_compound():
+    stock, quick = SentimentIntensityAnalyzer(), ReviewSentimentAnalyzer()
+    for text in SENTENCES + texts(4000, seed=11):
+        assert quick.compound(text) == stock.polarity_scores(text)["compound"], text
+
+
 def items() -> list[tuple[str, str, str | None]]:
     return [
         ("", text, language)
