@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -292,23 +292,38 @@ def replace_windows(
 # --- slots ------------------------------------------------------------------------------------
 
 
+def _busy_query(excluding_a_post: bool) -> Select[tuple[datetime]]:
+    posts = Post.__table__
+    # Built once: a statement made per call costs more to build, key and bind than the indexed
+    # query on (channel_id, scheduled_at) costs to run. The statuses are separate plain binds,
+    # not an expanding IN, which would be re-rendered at every execution.
+    query = select(posts.c.scheduled_at).where(
+        posts.c.channel_id == bindparam("channel_id"),
+        posts.c.status.in_([literal(status.value) for status in OCCUPYING_STATUSES]),
+        posts.c.scheduled_at >= bindparam("start"),
+        posts.c.scheduled_at < bindparam("end"),
+    )
+    if excluding_a_post:
+        query = query.where(posts.c.id != bindparam("exclude_post_id"))
+    return query.order_by(posts.c.scheduled_at)
+
+
+_BUSY = _busy_query(excluding_a_post=False)
+_BUSY_EXCLUDING_A_POST = _busy_query(excluding_a_post=True)
+
+
 def busy_loader(
     session: Session, channel_id: int, exclude_post_id: int | None = None
-) -> Callable[[datetime, datetime], list[datetime]]:
+) -> Callable[[datetime, datetime], Sequence[datetime]]:
     """Instants of the channel's posts that occupy a slot, for a bounded range."""
-    occupying = [s.value for s in OCCUPYING_STATUSES]
-    table = Post.__table__
-    # A Core query on the (channel_id, scheduled_at) index: "Add to queue" runs it a few times
-    # per call and must stay fast on a channel with 100,000 posts (bench/bench_planner.py).
-    base = select(table.c.scheduled_at).where(
-        table.c.channel_id == channel_id, table.c.status.in_(occupying)
-    )
+    # "Add to queue" runs this a few times per call and must stay fast on a channel with
+    # 100,000 posts (bench/bench_planner.py).
+    query, params = _BUSY, {"channel_id": channel_id}
     if exclude_post_id is not None:
-        base = base.where(table.c.id != exclude_post_id)
+        query, params = _BUSY_EXCLUDING_A_POST, {**params, "exclude_post_id": exclude_post_id}
 
-    def load(start: datetime, end: datetime) -> list[datetime]:
-        query = base.where(table.c.scheduled_at >= start, table.c.scheduled_at < end)
-        return list(session.connection().scalars(query.order_by(table.c.scheduled_at)))
+    def load(start: datetime, end: datetime) -> Sequence[datetime]:
+        return session.connection().scalars(query, {**params, "start": start, "end": end}).all()
 
     return load
 

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 SLOT_STEP = timedelta(minutes=5)
+_ONE_DAY = timedelta(days=1)
+_MIDNIGHT = time()
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_ABBREVIATIONS = (
@@ -221,10 +223,20 @@ def validate_timezone(name: str) -> str | None:
 # --- local wall clock ---------------------------------------------------------------------------
 
 
+# The queue search converts many wall times, and `datetime.replace` costs several times what
+# arithmetic does: UTC is attached by adding to an aware epoch instead.
+_NAIVE_EPOCH = datetime(2000, 1, 1)
+_UTC_EPOCH = _NAIVE_EPOCH.replace(tzinfo=UTC)
+
+
 def _instant_of(wall: datetime, tz: ZoneInfo) -> datetime | None:
     """The UTC instant a local wall time first shows, or None when the clocks skip it."""
-    instant = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) != wall:
+    if wall.fold:
+        wall = wall.replace(fold=0)
+    offset = tz.utcoffset(wall)  # the zone reads a naive time as its own, fold=0: first showing
+    instant = _UTC_EPOCH + (wall - _NAIVE_EPOCH - offset)
+    # A skipped wall time gives an instant at which another offset is in force.
+    if instant.astimezone(tz).utcoffset() != offset:
         return None
     return instant
 
@@ -254,7 +266,7 @@ class _DayStarts:
     def __call__(self, day: date) -> datetime:
         start = self._known.get(day)
         if start is None:
-            start = _first_instant_at_or_after(datetime.combine(day, time()), self.tz)
+            start = _first_instant_at_or_after(datetime.combine(day, _MIDNIGHT), self.tz)
             self._known[day] = start
         return start
 
@@ -268,28 +280,56 @@ class _Occurrence:
     end: datetime  # UTC: when the clock first reaches wall_end
 
 
+# A usable window with its start (from local midnight) and length as wall-clock durations.
+_TimedWindow = tuple[WindowSpec, timedelta, timedelta]
+
+
+def _usable_by_weekday(windows: Sequence[WindowSpec]) -> dict[int, list[_TimedWindow]]:
+    """The usable windows of each local weekday, in the order they open."""
+    by_weekday: dict[int, list[_TimedWindow]] = {}
+    for window in sorted(windows, key=lambda window: window.start_minute):
+        if _is_usable(window):
+            by_weekday.setdefault(window.weekday, []).append(
+                (
+                    window,
+                    timedelta(minutes=window.start_minute),
+                    timedelta(minutes=window.length_minutes),
+                )
+            )
+    return by_weekday
+
+
+def _walls_starting_on(
+    days: Sequence[date], by_weekday: dict[int, list[_TimedWindow]]
+) -> Iterator[tuple[WindowSpec, datetime, datetime]]:
+    """Each window's local wall-clock start and end on `days`, in the order they open."""
+    for day in days:
+        midnight = datetime.combine(day, _MIDNIGHT)
+        for window, start, length in by_weekday.get(day.weekday(), ()):
+            wall_start = midnight + start
+            yield window, wall_start, wall_start + length
+
+
 def _occurrences_starting_on(
     days: Sequence[date], windows: Sequence[WindowSpec], tz: ZoneInfo
 ) -> list[_Occurrence]:
-    by_weekday: dict[int, list[WindowSpec]] = {}
-    for window in windows:
-        if _is_usable(window):
-            by_weekday.setdefault(window.weekday, []).append(window)
     found = []
-    for day in days:
-        for window in by_weekday.get(day.weekday(), ()):
-            wall_start = datetime.combine(day, time()) + timedelta(minutes=window.start_minute)
-            wall_end = wall_start + timedelta(minutes=window.length_minutes)
-            start = _first_instant_at_or_after(wall_start, tz)
-            end = _first_instant_at_or_after(wall_end, tz)
-            if start < end:  # a window lying wholly in skipped time has no occurrence
-                found.append(_Occurrence(window, wall_start, wall_end, start, end))
+    for window, wall_start, wall_end in _walls_starting_on(days, _usable_by_weekday(windows)):
+        start = _first_instant_at_or_after(wall_start, tz)
+        end = _first_instant_at_or_after(wall_end, tz)
+        if start < end:  # a window lying wholly in skipped time has no occurrence
+            found.append(_Occurrence(window, wall_start, wall_end, start, end))
     found.sort(key=lambda occurrence: (occurrence.start, occurrence.end))
     return found
 
 
 def _days(first: date, last_exclusive: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last_exclusive - first).days)]
+    days = []
+    day = first
+    while day < last_exclusive:
+        days.append(day)
+        day += _ONE_DAY
+    return days
 
 
 def _require_aware(value: datetime, name: str) -> datetime:
@@ -336,7 +376,9 @@ class _ChannelPosts:
         # A naive time would silently be read in the server's own timezone: refuse it instead.
         if any(instant.tzinfo is None for instant in instants):
             raise ValueError("busy() must return timezone-aware datetimes")
-        self.instants = sorted(instant.astimezone(UTC) for instant in instants)
+        self.instants = sorted(
+            instant if instant.tzinfo is UTC else instant.astimezone(UTC) for instant in instants
+        )
 
     def too_close(self, when: datetime, min_gap: timedelta) -> list[datetime]:
         """Posts less than `min_gap` away from `when`, earliest first."""
@@ -344,9 +386,12 @@ class _ChannelPosts:
         last = bisect_left(self.instants, when + min_gap)
         return self.instants[first:last]
 
-    def has_one_too_close(self, when: datetime, min_gap: timedelta) -> bool:
-        first = bisect_right(self.instants, when - min_gap)
-        return first < len(self.instants) and self.instants[first] < when + min_gap
+    def last_too_close(self, when: datetime, min_gap: timedelta) -> datetime | None:
+        """The latest post less than `min_gap` away from `when`, or None."""
+        last = bisect_left(self.instants, when + min_gap) - 1
+        if last >= 0 and self.instants[last] > when - min_gap:
+            return self.instants[last]
+        return None
 
     def count_between(self, start: datetime, end: datetime) -> int:
         return bisect_left(self.instants, end) - bisect_left(self.instants, start)
@@ -361,7 +406,13 @@ def _non_negative(gap: timedelta) -> timedelta:
 
 @dataclass
 class _QueueSearch:
-    """The rules one "Add to queue" search applies within one fetched chunk of local days."""
+    """The rules one "Add to queue" search applies within one fetched chunk of local days.
+
+    A local wall time's first instant grows with the wall time (DST shifts it, never reverses
+    it), so the search walks window steps in wall-clock order and jumps over runs of steps that
+    cannot be free instead of converting each one to UTC: the rest of a full day, the steps
+    before `not_before`, and the steps within `min_gap` of the post that blocks a step.
+    """
 
     tz: ZoneInfo
     min_gap: timedelta
@@ -372,42 +423,52 @@ class _QueueSearch:
     end_day: date  # first local day after the chunk
     not_before: datetime  # UTC
     before: datetime  # UTC
+    _full_days: dict[date, bool] = field(default_factory=dict, init=False)
+    _first_wall_worth_checking: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Converting every step before `not_before` would waste time in long windows. Steps are
+        # in wall time, which a clock change shifts against UTC, so start a safe margin earlier.
+        not_before_wall = _local_wall(self.not_before, self.tz)
+        self._first_wall_worth_checking = not_before_wall - _LARGEST_CLOCK_CHANGE
 
     def day_is_full(self, day: date) -> bool:
         if self.max_per_day is None:
             return False
-        posts = self.posts.count_between(self.day_starts(day), self.day_starts(day + _ONE_DAY))
-        return posts >= self.max_per_day
+        full = self._full_days.get(day)
+        if full is None:
+            posts = self.posts.count_between(self.day_starts(day), self.day_starts(day + _ONE_DAY))
+            full = self._full_days[day] = posts >= self.max_per_day
+        return full
 
-    def earliest_slot_in(self, occurrence: _Occurrence) -> datetime | None:
+    def earliest_slot_in(self, wall_start: datetime, wall_end: datetime) -> datetime | None:
         """The first free 5-minute step of one window occurrence, or None."""
-        step = self._first_step_worth_checking(occurrence)
-        full_days: dict[date, bool] = {}
+        step = max(0, _steps_until(wall_start, self._first_wall_worth_checking))
         while True:
-            wall = occurrence.wall_start + step * SLOT_STEP
-            if wall >= occurrence.wall_end or wall.date() >= self.end_day:
+            wall = wall_start + step * SLOT_STEP
+            if wall >= wall_end:
                 return None
             day = wall.date()
-            if day < self.first_day or full_days.setdefault(day, self.day_is_full(day)):
-                step = _steps_until(occurrence.wall_start, datetime.combine(day + _ONE_DAY, time()))
-                continue
-            step += 1
-            slot = _instant_of(wall, self.tz)
-            if slot is None or slot < self.not_before:
-                continue  # skipped by the clocks, or earlier than asked
-            if slot >= self.before:
+            if day >= self.end_day:
                 return None
-            if not self.posts.has_one_too_close(slot, self.min_gap):
-                return slot
-
-    def _first_step_worth_checking(self, occurrence: _Occurrence) -> int:
-        # Converting every step before `not_before` would waste time in long windows. Steps are
-        # in wall time, which a clock change shifts against UTC, so start a safe margin earlier.
-        target = _local_wall(self.not_before, self.tz) - _LARGEST_CLOCK_CHANGE
-        return max(0, _steps_until(occurrence.wall_start, target))
-
-
-_ONE_DAY = timedelta(days=1)
+            if day < self.first_day or self.day_is_full(day):
+                step = _steps_until(wall_start, datetime.combine(day + _ONE_DAY, _MIDNIGHT))
+                continue
+            slot = _instant_of(wall, self.tz)
+            if slot is None:  # skipped by the clocks
+                step += 1
+                continue
+            if slot < self.not_before:
+                wait_until = self.not_before
+            else:
+                if slot >= self.before:
+                    return None
+                blocking = self.posts.last_too_close(slot, self.min_gap)
+                if blocking is None:
+                    return slot
+                wait_until = blocking + self.min_gap
+            # Every step before the one showing `wait_until` comes earlier, so it is no better.
+            step = max(step + 1, _steps_until(wall_start, _local_wall(wait_until, self.tz)))
 
 
 def _steps_until(wall_start: datetime, target: datetime) -> int:
@@ -443,7 +504,8 @@ def find_free_slot(
     """
     after = _require_aware(after, "after")
     min_gap = _non_negative(min_gap)
-    if horizon_days <= 0 or not any(_is_usable(window) for window in windows):
+    by_weekday = _usable_by_weekday(windows)
+    if horizon_days <= 0 or not by_weekday:
         return None
     before = after + timedelta(days=horizon_days)
     day_starts = _DayStarts(tz)
@@ -464,22 +526,24 @@ def find_free_slot(
         )
         # Windows that cross midnight reach into the chunk from the day before it.
         days = _days(chunk_first - _ONE_DAY, chunk_end)
-        slot = _earliest_slot(_occurrences_starting_on(days, windows, tz), search)
+        slot = _earliest_slot(_walls_starting_on(days, by_weekday), search)
         if slot is not None:
             return slot
     return None
 
 
-def _earliest_slot(occurrences: list[_Occurrence], search: _QueueSearch) -> datetime | None:
+def _earliest_slot(
+    walls: Iterator[tuple[WindowSpec, datetime, datetime]], search: _QueueSearch
+) -> datetime | None:
     best: datetime | None = None
-    for occurrence in occurrences:  # sorted by start
-        if best is not None and occurrence.start >= best:
+    best_wall: datetime | None = None
+    for _window, wall_start, wall_end in walls:  # in the order they open
+        # A window opening at or after the best slot's wall time cannot show a slot before it.
+        if best_wall is not None and wall_start >= best_wall:
             break  # valid windows never overlap, so this is where the search usually stops
-        if occurrence.end <= search.not_before or occurrence.start >= search.before:
-            continue
-        slot = search.earliest_slot_in(occurrence)
+        slot = search.earliest_slot_in(wall_start, wall_end)
         if slot is not None and (best is None or slot < best):
-            best = slot
+            best, best_wall = slot, _local_wall(slot, search.tz)
     return best
 
 
