@@ -91,11 +91,12 @@ def _keep_summaries() -> None:
 @login_required
 def dashboard(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    data = dashboard_data(brand, windows_of=WINDOWS_SHOWN, items_of=NEGATIVES_SHOWN)
-    # Rendering the page's thousands of cells beside the figures triggered collections that
-    # walked them all (17 ms a request, full ones now and then); what cycles the render
+    # One pause for the figures and the page: rendering thousands of cells beside the figures
+    # triggered collections that walked them all (17 ms a request, full ones now and then),
+    # and resuming between the two walked the fresh figures once more. What cycles the render
     # leaves are collected once collection resumes.
     with collection_paused():
+        data = dashboard_data(brand, windows_of=WINDOWS_SHOWN, items_of=NEGATIVES_SHOWN)
         return render_template(
             "serp/dashboard.html",
             brand=brand,
