@@ -833,10 +833,9 @@ def _load_brand_history(
             point = good_by_id.get(check_id)
             if point is None:
                 continue
-            positions = point.positions
-            held = positions.get(url)
-            if held is None or position < held:
-                positions[url] = position
+            held = point.positions.setdefault(url, position)
+            if position < held:
+                point.positions[url] = position
 
     histories = [QueryHistory(q.id, q.text, q.importance, q.depth, checks[q.id]) for q in queries]
     _load_strips(session, histories, labels)
