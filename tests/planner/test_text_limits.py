@@ -330,10 +330,17 @@ PARITY_PIECES = st.sampled_from(
 )
 
 
+# Code points this Python's Unicode data does not assign are left out: a browser and the server
+# each segment newly assigned ones with their own Unicode version (U+1D280, a Unicode 17 mark,
+# joins the character before it for the regex module and stands alone for Node 20's ICU). The
+# server's count is the one that validates a post.
+ASSIGNED_TEXT = st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=40)
+
+
 @settings(max_examples=10, deadline=None)
 @given(
     strings=st.lists(
-        st.one_of(st.text(max_size=40), st.lists(PARITY_PIECES, max_size=12).map("".join)),
+        st.one_of(ASSIGNED_TEXT, st.lists(PARITY_PIECES, max_size=12).map("".join)),
         min_size=50,
         max_size=50,
     )
