@@ -122,12 +122,13 @@ def brand_report(
     with dsp.collection_paused():
         labelling = labelling_for_brand(session, brand.id)
         period = {"query_ids": query_ids, "since": since, "until": until}
+        key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
+               windows_of, with_assets, items_of)  # fmt: skip
         cache = figures_cache() if keep else None
+        figures = stamp = None
         if cache is not None:
             stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
-            key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
-                   windows_of, with_assets, items_of)  # fmt: skip
-        figures = cache.get(key, stamp) if cache is not None else None
+            figures = cache.get(key, stamp)
         if figures is None:
             data = dsp.load_brand_history(
                 session, brand.id, compositions=with_checks, assets=with_assets,
