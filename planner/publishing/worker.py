@@ -15,7 +15,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,8 +47,12 @@ EXCERPT_LENGTH = 300
 # look-up. Any other post whose worker died mid-send needs a person to look.
 SAFE_TO_RESEND = frozenset({"mastodon", "bluesky", "wordpress"})
 LEASE_EXPIRED_REASON = "worker stopped while publishing; check the platform before re-sending"
-# Tries of a publish job's short transaction when the database connection drops under it.
+# Tries of a publish job's short transaction when the database connection drops under it; the
+# outcome of a send that went out is worth waiting longer for (about half a minute in all): while
+# it is being written the post stays in flight and its lease is renewed.
 DB_ATTEMPTS = 5
+RECORD_ATTEMPTS = 10
+DB_RETRY_CAP = 5.0
 _T = TypeVar("_T")
 
 
@@ -205,8 +209,41 @@ def claim_due_posts(
     return [post_id for post_id, _ in won]
 
 
-def recover_expired_leases(session: Session, now: datetime, worker_id: str = "recovery") -> int:
-    """Posts whose worker died mid-send: retried where the platform de-duplicates, else flagged."""
+def renew_leases(
+    session: Session, worker_id: str, post_ids: Collection[int], now: datetime, lease: timedelta
+) -> int:
+    """Extend this worker's claims on the posts it is still sending, once half a lease is left.
+
+    A send or the writing of its outcome can outlast a lease (a slow platform, a database that
+    keeps dropping connections); without renewal another worker, or this one's own recovery,
+    would take the post back and send it a second time. Returns how many leases were extended.
+    """
+    if not post_ids:
+        return 0
+    return session.execute(
+        update(Post)
+        .where(
+            Post.id.in_(list(post_ids)),
+            Post.status == PostStatus.PUBLISHING.value,
+            Post.claimed_by == worker_id,
+            Post.lease_until < now + lease / 2,
+        )
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def recover_expired_leases(
+    session: Session,
+    now: datetime,
+    worker_id: str = "recovery",
+    sending: Collection[int] = (),
+) -> int:
+    """Posts whose worker died mid-send: retried where the platform de-duplicates, else flagged.
+
+    ``sending`` are the posts the calling worker itself still has in flight: their lease may have
+    run out while the database was out of reach, but the send is alive and is not taken back.
+    """
     rows = session.execute(
         select(Post.id, Post.claimed_by, Channel.platform, Channel.brand_id)
         .join(Channel, Post.channel_id == Channel.id)
@@ -214,6 +251,8 @@ def recover_expired_leases(session: Session, now: datetime, worker_id: str = "re
     ).all()
     recovered = 0
     for post_id, claimed_by, platform, brand_id in rows:
+        if claimed_by == worker_id and post_id in sending:
+            continue
         guard = update(Post).where(
             Post.id == post_id,
             Post.status == PostStatus.PUBLISHING.value,
@@ -282,6 +321,10 @@ def _outgoing(post: Post, platform: str) -> OutgoingPost:
 def _prepare(session: Session, post_id: int, worker_id: str, config: Mapping[str, Any]):
     post = session.get(Post, post_id)
     if post is None or post.status != PostStatus.PUBLISHING or post.claimed_by != worker_id:
+        return None
+    if post.lease_until is not None and post.lease_until <= utcnow():
+        # The claim ran out before the send began (the database was out of reach): another
+        # worker may be taking the post back this moment, so it is left to the recovery.
         return None
     channel = post.channel
     credentials: dict[str, Any] | None = None
@@ -422,7 +465,7 @@ def record_outcome(
     return True
 
 
-def _in_transaction(job: Callable[[Session], _T]) -> _T:
+def _in_transaction(job: Callable[[Session], _T], attempts: int = DB_ATTEMPTS) -> _T:
     """Run ``job`` in a transaction of its own, again on a new connection if the old one dropped.
 
     A connection lost to a database restart, a failover or a killed backend would otherwise leave
@@ -430,15 +473,15 @@ def _in_transaction(job: Callable[[Session], _T]) -> _T:
     worker knew the outcome. The jobs are guarded statements, so running one again is safe: when
     a lost commit had in fact landed, the second run finds the post no longer claimed.
     """
-    for attempt in range(1, DB_ATTEMPTS + 1):
+    for attempt in range(1, attempts + 1):
         try:
             with db.job_session() as session:
                 return job(session)
         except DBAPIError as exc:
-            if not exc.connection_invalidated or attempt == DB_ATTEMPTS:
+            if not exc.connection_invalidated or attempt == attempts:
                 raise
             logger.warning("database connection lost (%s); running the job again", exc.orig)
-            time.sleep(0.25 * 2 ** (attempt - 1))
+            time.sleep(min(0.25 * 2 ** (attempt - 1), DB_RETRY_CAP))
     raise AssertionError("unreachable")
 
 
@@ -466,7 +509,8 @@ def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
                     "check the platform before re-sending",
                 )
         applied = _in_transaction(
-            lambda s: record_outcome(s, post_id, worker_id, prepared, result, utcnow())
+            lambda s: record_outcome(s, post_id, worker_id, prepared, result, utcnow()),
+            RECORD_ATTEMPTS,
         )
         if applied:
             # After the outcome is committed: a mail or webhook failure cannot change it.
@@ -490,7 +534,7 @@ class Worker:
             seconds=float(app.config.get("PUBLISH_LEASE_SECONDS", DEFAULT_LEASE.total_seconds()))
         )
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="publish")
-        self._in_flight: set[Future[Outcome | None]] = set()
+        self._in_flight: dict[Future[Outcome | None], int] = {}  # the post each send is for
         self._lock = threading.Lock()
         self._ticking = threading.Lock()
         self.stopping = False
@@ -506,9 +550,12 @@ class Worker:
         started = time.monotonic()
         now = utcnow()
         futures: list[Future[Outcome | None]] = []
+        with self._lock:
+            sending = set(self._in_flight.values())
         with self.app.app_context():
             with db.job_session() as session:
-                recover_expired_leases(session, now, self.worker_id)
+                renew_leases(session, self.worker_id, sending, now, self.lease)
+                recover_expired_leases(session, now, self.worker_id, sending)
                 sweep_missed_and_held(session, self.worker_id, now)
             # Claiming only once a tick capped a worker at PUBLISH_THREADS posts a second however
             # fast the platforms answer: while claims fill the pool, more may be due, so claim
@@ -529,7 +576,7 @@ class Worker:
                 for post_id in claimed:
                     future = self.pool.submit(publish_one, self.app, post_id, self.worker_id)
                     with self._lock:
-                        self._in_flight.add(future)
+                        self._in_flight[future] = post_id
                     future.add_done_callback(self._done)
                     futures.append(future)
                 if len(claimed) < free:
@@ -538,7 +585,7 @@ class Worker:
 
     def _done(self, future: Future[Outcome | None]) -> None:
         with self._lock:
-            self._in_flight.discard(future)
+            self._in_flight.pop(future, None)
         if future.exception() is not None:
             logger.error("publish job failed", exc_info=future.exception())
 

@@ -25,6 +25,7 @@ from core.crypto import encrypt_json
 from core.db import db
 from core.models import AuditEntry
 from planner.models import Brand, Channel, Post, PostStatus
+from planner.publishing.adapters import Outcome
 from planner.publishing.worker import Worker
 
 pytestmark = pytest.mark.postgres
@@ -418,3 +419,34 @@ def test_worker_carries_on_when_its_database_connections_are_cut(
     assert set(fake.statuses) == {key(post_id) for post_id in post_ids}
     assert_matches_the_platform(posts, fake)
     assert fake.sends == Counter({key(post_id): 1 for post_id in post_ids}), "none sent twice"
+
+
+@pytest.mark.parametrize("beside", [False, True], ids=["alone", "beside-another-worker"])
+def test_send_that_outlasts_its_lease_is_kept_by_its_worker_and_not_sent_again(
+    pg_app, fake_mastodon, watcher, beside
+):
+    # The platform answers after 2.5 s; the claim lasts 1 s. The worker's ticks go on meanwhile,
+    # as they do in `flask planner worker`, and so do another worker's.
+    fake = fake_mastodon(delay=2.5)
+    (post_id,) = mastodon_posts(pg_app, fake, 1, channels=1)
+    pg_app.config["PUBLISH_LEASE_SECONDS"] = 1
+    sender = Worker(pg_app, "sender", threads=2)
+    others = [Worker(pg_app, "other", threads=2)] if beside else []
+    try:
+        (sent,) = sender.tick()
+        deadline = time.monotonic() + 10
+        while not sent.done():
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+            for worker in (sender, *others):
+                worker.tick()
+        outcome = sent.result()
+    finally:
+        for worker in (sender, *others):
+            worker.shutdown()
+
+    assert outcome is Outcome.PUBLISHED
+    assert fake.sends == Counter({key(post_id): 1})
+    assert statuses(watcher)[post_id][:2] == ("published", fake.statuses[key(post_id)]["id"])
+    assert audit_counts(watcher, "post.lease_expired") == Counter()
+    assert audit_counts(watcher, "post.claimed") == Counter({post_id: 1})

@@ -281,6 +281,21 @@ def test_result_is_not_recorded_once_the_post_is_no_longer_claimed(app, masto_ch
     assert reload(post).status == PostStatus.PUBLISHING
 
 
+def test_claim_that_ran_out_before_the_send_began_is_left_to_recovery(
+    app, masto_channel, mastodon
+):
+    (post,) = make_posts(db.session, masto_channel, now())
+    assert claim_due_posts(db.session, "w1", now(), 10, timedelta(seconds=-1)) == [post.id]
+    db.session.commit()
+
+    assert publish_one(app, post.id, "w1") is None  # another worker may be taking it back
+
+    assert not mastodon.posted
+    assert recover_expired_leases(db.session, now()) == 1
+    db.session.commit()
+    assert reload(post).status == PostStatus.SCHEDULED
+
+
 def claim_in_threads(app, workers: int, limit: int) -> list[list[int]]:
     """Several workers claiming at once, each with its own session, until nothing is left."""
     results: list[list[int]] = [[] for _ in range(workers)]
