@@ -32,13 +32,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ARRAY,
+    Date,
     DateTime,
     Integer,
     String,
     any_,
     bindparam,
     case,
+    cast,
     func,
+    null,
     select,
     type_coerce,
 )
@@ -126,6 +129,7 @@ class CheckPoint:
     # Page-one composition in the order of COMPOSITION_KEYS; empty unless the check is good.
     counted: tuple[int, ...] = ()
     positions: dict[str, int] = field(default_factory=dict)  # tracked normalized URL → position
+    week: date | None = None  # Monday of its week in the brand's zone, when loaded with one
 
     @property
     def ok(self) -> bool:
@@ -146,6 +150,7 @@ class QueryHistory:
     checks: list[CheckPoint]  # oldest first, blocked and failed ones included
     strip: list[str] = field(default_factory=list)  # labels of positions 1-10, latest good check
     strip_urls: list[str] = field(default_factory=list)
+    week_zone: str | None = None  # the zone of the checks' ``week``, when they have one
     # weeks back → the check of weeks_before_latest(), filled in as items ask for it
     _references: dict[int, CheckPoint | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -565,7 +570,10 @@ def brand_score_by_week(histories: Sequence[QueryHistory], zone: ZoneInfo) -> li
     scored: dict[date, list[tuple[float, float]]] = {}
     for history in histories:
         checks = history.checks  # oldest first: a later check of the week replaces an earlier
-        weeks = weeks_of([c.checked_at for c in checks])
+        if history.week_zone == zone.key:
+            weeks = [c.week for c in checks]  # computed by the database as the checks were read
+        else:
+            weeks = weeks_of([c.checked_at for c in checks])
         every_week.update(weeks)
         last_of_week = {
             week: check.score
@@ -606,13 +614,15 @@ def load_brand_history(
     compositions: bool = True,
     assets: bool = True,
     labelling: Labelling | None = None,
+    zone: ZoneInfo | None = None,
 ) -> BrandHistory:
     """The brand's queries with every check, their page-one scores and composition (from the
     checks' stored summaries), and the positions of its negative results and owned assets at
     any depth. Without ``compositions``, only each query's latest good check has its
     composition (what a page that shows no history needs). Without ``assets``, the owned
     assets are neither listed nor followed (a report that shows none). ``labelling``: the
-    brand's, when the caller has just read it.
+    brand's, when the caller has just read it. ``zone``: each check's ``week`` is its Monday
+    there, for :func:`brand_score_by_week`.
 
     Negative items are the results labelled negative that were on page one of a good check in
     the period; their positions are then followed down to the depth of each check. Summaries
@@ -621,8 +631,9 @@ def load_brand_history(
     """
     with collection_paused():
         return _load_brand_history(
-            session, brand_id, query_ids, since, until, curve, compositions, assets, labelling
-        )
+            session, brand_id, query_ids, since, until, curve, compositions, assets, labelling,
+            zone,
+        )  # fmt: skip
 
 
 @contextmanager
@@ -728,6 +739,7 @@ def _load_brand_history(
     compositions: bool,
     with_assets: bool,
     labelling: Labelling | None,
+    zone: ZoneInfo | None,
 ) -> BrandHistory:
     from planner.assets import OwnedAsset
     from serp import summaries
@@ -754,6 +766,13 @@ def _load_brand_history(
         if postgres
         else SerpCheck.checked_at
     )
+    # Each check's week in the brand's zone, where the database can tell: a time-zone conversion
+    # per check costs it far less than Python.
+    week = (
+        cast(func.date_trunc("week", func.timezone(zone.key, SerpCheck.checked_at)), Date)
+        if zone is not None and postgres
+        else null()
+    )
     # The composition of every check only when asked for; the latest's comes with its strip.
     counted_columns = [getattr(CheckSummary, key) for key in COMPOSITION_KEYS]
     rows = connection.execute(
@@ -767,6 +786,7 @@ def _load_brand_history(
             CheckSummary.score,
             # The negative URLs only where there are some: most pages repeat a few lists.
             case((CheckSummary.negative > 0, CheckSummary.negative_urls)),
+            week,
             *(counted_columns if compositions else ()),
         )
         .outerjoin(CheckSummary, CheckSummary.check_id == SerpCheck.id)
@@ -785,10 +805,10 @@ def _load_brand_history(
     checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
     good_by_id: dict[int, CheckPoint] = {}
     negative_lists: set[str] = set()
-    for check_id, query_id, when, status, _, score, listed, *counted in rows:
+    for check_id, query_id, when, status, _, score, listed, monday, *counted in rows:
         if convert:
             when = when.astimezone(UTC)
-        point = CheckPoint(check_id, when, status)
+        point = CheckPoint(check_id, when, status, week=monday)
         if status == OK:
             values = fresh.get(check_id)
             if values is not None:
@@ -837,7 +857,17 @@ def _load_brand_history(
             if position < held:
                 point.positions[url] = position
 
-    histories = [QueryHistory(q.id, q.text, q.importance, q.depth, checks[q.id]) for q in queries]
+    if zone is not None and not postgres:
+        points = [point for listed in checks.values() for point in listed]
+        for point, monday in zip(
+            points, _week_starts(zone)([p.checked_at for p in points]), strict=True
+        ):
+            point.week = monday
+    week_zone = zone.key if zone is not None else None
+    histories = [
+        QueryHistory(q.id, q.text, q.importance, q.depth, checks[q.id], week_zone=week_zone)
+        for q in queries
+    ]
     _load_strips(session, histories, labels)
     return BrandHistory(histories, labels, assets, tuple(curve), refreshed=len(stale))
 

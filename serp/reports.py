@@ -132,7 +132,7 @@ def brand_report(
         if figures is None:
             data = dsp.load_brand_history(
                 session, brand.id, compositions=with_checks, assets=with_assets,
-                labelling=labelling, **period,
+                labelling=labelling, zone=ZoneInfo(brand.timezone), **period,
             )  # fmt: skip
             figures = _figures(brand, data, with_checks, with_windows, windows_of, items_of)
             if cache is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -16,13 +17,14 @@ from sqlalchemy import select
 from core.db import db
 from planner.assets import AssetKind, record_owned_asset
 from serp import operations as serp_ops
+from serp import displacement as dsp
 from serp import summaries
 from serp.checks import _row, store_check
 from serp.models import SerpCheck
 from serp.plans import set_curve
 from serp.reports import brand_report, figures_cache
 from tests.conftest import make_app, postgres_url
-from tests.serp.conftest import FAST
+from tests.serp.conftest import FAST, make_query
 from tests.serp.test_displacement import NEWS, N, build_scenario, page, week
 
 
@@ -200,3 +202,34 @@ def test_a_report_ending_now_is_computed_and_not_kept(scenario):
     unkept = report(brand, until=now, keep=False)
     assert report(brand, until=now, keep=False)["weeks"] is not unkept["weeks"]
     assert unkept == from_scratch(brand, until=now)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Kolkata", "America/St_Johns"])
+def test_the_weeks_read_with_the_checks_are_the_weeks_of_the_brand_zone(app, brand, zone):
+    # Checks an hour or less either side of local midnight between Sunday and Monday, across a
+    # change to summer time, in zones a whole hour, half an hour and 3.5 hours from UTC.
+    query = make_query(app, brand, text="acme bakery", provider="manual")
+    local = ZoneInfo(zone)
+    moments = []
+    for monday in (datetime(2026, 3, 23), datetime(2026, 3, 30), datetime(2026, 10, 26)):
+        midnight = monday.replace(tzinfo=local)
+        moments += [midnight - timedelta(minutes=30), midnight, midnight + timedelta(minutes=59)]
+    for n, moment in enumerate(moments):
+        store_check(
+            db.session, query, status="ok", results=page({N: 1 + n % 10}, 10, {}),
+            checked_at=moment.astimezone(UTC), provider="manual",
+        )  # fmt: skip
+    db.session.commit()
+
+    loaded = dsp.load_brand_history(db.session, brand.id, zone=local)
+    (history,) = loaded.histories
+    assert [c.week for c in history.checks] == [
+        dsp.week_start(c.checked_at, local) for c in history.checks
+    ]
+    assert len({c.week for c in history.checks}) == 5  # 23 and 30 March in two weeks each
+    # The weekly brand scores are those computed from the check times alone.
+    plain = dsp.load_brand_history(db.session, brand.id)
+    assert plain.histories[0].week_zone is None
+    assert dsp.brand_score_by_week(loaded.histories, local) == dsp.brand_score_by_week(
+        plain.histories, local
+    )
