@@ -21,7 +21,7 @@ from __future__ import annotations
 import gc
 import json
 import statistics
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -159,6 +159,11 @@ class QueryHistory:
     @cached_property
     def good(self) -> list[CheckPoint]:
         return [c for c in self.checks if c.status == OK]  # not .ok: a call per check
+
+    @cached_property
+    def urls(self) -> set[str]:
+        """Every tracked URL in the query's good checks."""
+        return set().union(*(c.positions for c in self.good))
 
     @cached_property
     def good_weeks(self) -> list[int]:
@@ -302,8 +307,7 @@ def negative_items(
     history_of = {}
     for history in histories:
         history_of[history.query_id] = history
-        seen = set().union(*(c.positions for c in history.good))
-        items.extend(_current(history, u) for u in seen if labels.get(u) == NEGATIVE)
+        items.extend(_current(history, u) for u in history.urls if labels.get(u) == NEGATIVE)
     items.sort(key=lambda i: (_rank(i.current), i.query_id, i.url))
     for item in items[:detailed]:
         _movement(history_of[item.query_id], item)
@@ -352,10 +356,15 @@ def all_asset_figures(
     """:func:`asset_figures` of many assets in one pass over the checks, by asset URL."""
     figures = {a.url: AssetFigures(a, None, None) for a in assets}
     for history in histories:
-        for check in history.good:
-            for url, position in check.positions.items():
-                figure = figures.get(url)
-                if figure is None:
+        # Only the assets this query's results hold: most of a check's tracked URLs are the
+        # negatives, and most assets appear in few queries.
+        present = [figures[url] for url in history.urls & figures.keys()]
+        for check in history.good if present else ():
+            positions = check.positions
+            for figure in present:
+                url = figure.asset.url
+                position = positions.get(url)
+                if position is None:
                     continue
                 # An appearance is made only when it is the first or the best so far.
                 earlier = (
@@ -450,8 +459,10 @@ def asset_windows(history: QueryHistory, assets: Sequence[Asset]) -> list[AssetW
     for asset in sorted(
         (a for a in assets if a.published_at), key=lambda a: (a.published_at, a.id)
     ):
-        before = [c for c in good if c.checked_at < asset.published_at][-WINDOW_CHECKS:]
-        after = [c for c in good if c.checked_at >= asset.published_at][:WINDOW_CHECKS]
+        # Good checks are oldest first: the first one from the day the asset went live splits them.
+        split = bisect_left(good, asset.published_at, key=_checked_at)
+        before = good[max(0, split - WINDOW_CHECKS) : split]
+        after = good[split : split + WINDOW_CHECKS]
         entered: list[Asset] = []
         if after:
             end = after[-1].checked_at
