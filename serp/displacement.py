@@ -700,7 +700,6 @@ def data_stamp(
     """
     from planner.assets import OwnedAsset
     from serp import summaries
-    from serp.summaries import CheckSummary
 
     query_filter, check_filter = _filters(brand_id, query_ids, since, until)
     # The first read goes through the session, so pending changes are flushed before any.
@@ -710,17 +709,16 @@ def data_stamp(
         ).where(*query_filter)
     ).all()
     connection = session.connection()
+    # The checks record when their summaries were written: no join with the summaries.
     checks = connection.execute(
         select(
             func.count(SerpCheck.id),
             func.coalesce(func.sum(SerpCheck.id), 0),
             func.max(SerpCheck.id),
             func.count(case((SerpCheck.status == OK, 1))),
-            func.count(CheckSummary.check_id),
-            func.max(CheckSummary.computed_at),
-        )
-        .outerjoin(CheckSummary, CheckSummary.check_id == SerpCheck.id)
-        .where(*check_filter)
+            func.count(SerpCheck.summarized_at),
+            func.max(SerpCheck.summarized_at),
+        ).where(*check_filter)
     ).one()
     assets = connection.execute(
         select(

@@ -109,6 +109,10 @@ class SerpCheck(Base):
     # "body": ...}), so they can be parsed again; dropped after raw_expires_at.
     raw_pages: Mapped[bytes | None] = mapped_column(LargeBinary)
     raw_expires_at: Mapped[datetime | None]
+    # When its page-one summary (serp.summaries) was last written; None while it has none.
+    # Kept here so that what the displacement figures were computed from can be stamped
+    # from this table alone.
+    summarized_at: Mapped[datetime | None]
 
     query: Mapped[TrackedQuery] = relationship(back_populates="checks")
     results: Mapped[list[SerpResultRow]] = relationship(

@@ -202,13 +202,15 @@ def refresh(
             rows_of[check_id].append((position, url))
         for check_id, page in rows_of.items():
             written[check_id] = summarize(page, counts[check_id], labelling)
+    now = utcnow()
     for chunk in _chunks(relabelled_only):
         session.execute(
             update(CheckSummary)
             .where(CheckSummary.check_id.in_(chunk))
-            .values(fingerprint=labelling.fingerprint, computed_at=utcnow())
+            .values(fingerprint=labelling.fingerprint, computed_at=now)
             .execution_options(synchronize_session=False)
         )
+        _mark(session, chunk, now)
     _upsert(session, [{"check_id": cid, **written[cid]} for cid in sorted(written)])
     session.flush()
     return written
@@ -218,6 +220,7 @@ def refresh_check(session: Session, check: SerpCheck) -> None:
     """Summarize a check that was just recorded (or read again); nothing for a bad check."""
     if check.status != CheckStatus.OK.value:
         session.execute(CheckSummary.__table__.delete().where(CheckSummary.check_id == check.id))
+        _mark(session, [check.id], None)
         return
     brand_id = session.scalar(
         select(TrackedQuery.brand_id).where(TrackedQuery.id == check.query_id)
@@ -246,16 +249,28 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     if module is None:
         for row in rows:
             session.merge(CheckSummary(**row))
-        return
-    table = CheckSummary.__table__
-    statement = module.insert(table)
-    columns = [c.name for c in table.columns if c.name != "check_id"]
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.check_id],
-        set_={name: statement.excluded[name] for name in columns},
+    else:
+        table = CheckSummary.__table__
+        statement = module.insert(table)
+        columns = [c.name for c in table.columns if c.name != "check_id"]
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.check_id],
+            set_={name: statement.excluded[name] for name in columns},
+        )
+        for start in range(0, len(rows), CHUNK):
+            session.execute(statement, rows[start : start + CHUNK])
+    for chunk in _chunks([row["check_id"] for row in rows]):
+        _mark(session, chunk, now)
+
+
+def _mark(session: Session, check_ids: list[int], when: datetime | None) -> None:
+    """Record on the checks when their summaries were written (None: removed)."""
+    session.execute(
+        update(SerpCheck)
+        .where(SerpCheck.id.in_(check_ids))
+        .values(summarized_at=when)
+        .execution_options(synchronize_session=False)
     )
-    for start in range(0, len(rows), CHUNK):
-        session.execute(statement, rows[start : start + CHUNK])
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:

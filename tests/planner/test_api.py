@@ -352,9 +352,11 @@ def test_compact_feed_carries_the_same_posts_as_the_event_feed(api, brand, faceb
         )
     query = f"start={z(datetime.now(UTC))}&end={z(datetime.now(UTC) + timedelta(days=40))}"
     full = api["viewer"].get(f"/api/v1/brands/{brand.id}/events?{query}").get_json()
-    compact = api["viewer"].get(
-        f"/api/v1/brands/{brand.id}/events?{query}&format=compact&windows=1"
-    ).get_json()
+    compact = (
+        api["viewer"]
+        .get(f"/api/v1/brands/{brand.id}/events?{query}&format=compact&windows=1")
+        .get_json()
+    )
     at = {name: i for i, name in enumerate(compact["fields"])}
     rows = sorted(compact["posts"], key=lambda row: row[at["id"]])
     assert [(str(r[at["id"]]), r[at["start"]], r[at["status"]]) for r in rows] == sorted(

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from core.db import db
 from planner.assets import AssetKind, record_owned_asset
-from serp import operations as serp_ops
 from serp import displacement as dsp
+from serp import operations as serp_ops
 from serp import summaries
 from serp.checks import _row, store_check
 from serp.models import SerpCheck
