@@ -814,21 +814,30 @@ def _load_brand_history(
     checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
     good_by_id: dict[int, CheckPoint] = {}
     negative_lists: set[str] = set()
-    for check_id, query_id, when, status, _, score, listed, monday, *counted in rows:
+    listing = negative_lists.add
+    # Ten thousand rows a brand: fixed unpacking and every field of the point given in order
+    # take half the time of starred unpacking and keywords.
+    for row in rows:
+        fixed = row[:8] if compositions else row
+        check_id, query_id, when, status, _, score, listed, monday = fixed
         if convert:
             when = when.astimezone(UTC)
-        point = CheckPoint(check_id, when, status, week=monday)
         if status == OK:
-            values = fresh.get(check_id)
+            counted = tuple(row[8:]) if compositions else ()
+            values = fresh.get(check_id) if fresh else None
             if values is not None:
-                score, counted = values["score"], [values[key] for key in COMPOSITION_KEYS]
+                score = values["score"]
+                if compositions:
+                    counted = tuple(values[key] for key in COMPOSITION_KEYS)
                 listed = values["negative_urls"] if values["negative"] else None
-            point.score = scores.get(check_id, 0.0) if rescore else score
-            if compositions:
-                point.counted = tuple(counted)
+            if rescore:
+                score = scores.get(check_id, 0.0)
+            point = CheckPoint(check_id, when, status, score, counted, {}, monday)
             good_by_id[check_id] = point
             if listed is not None:
-                negative_lists.add(listed)
+                listing(listed)
+        else:
+            point = CheckPoint(check_id, when, status, None, (), {}, monday)
         checks[query_id].append(point)
 
     labels: dict[str, str] = {}
