@@ -233,17 +233,10 @@ def renew_leases(
     ).rowcount
 
 
-def recover_expired_leases(
-    session: Session,
-    now: datetime,
-    worker_id: str = "recovery",
-    sending: Collection[int] = (),
-) -> int:
+def recover_expired_leases(session: Session, now: datetime, worker_id: str = "recovery") -> int:
     """Posts whose worker died mid-send: retried where the platform de-duplicates, else flagged.
-
-    ``sending`` are the posts the calling worker itself still has in flight: their lease may have
-    run out while the database was out of reach, but the send is alive and is not taken back.
-    """
+    A worker renews its own in-flight posts' leases first (:func:`renew_leases`), in the same
+    transaction, so a send that is still going on is never taken back."""
     rows = session.execute(
         select(Post.id, Post.claimed_by, Channel.platform, Channel.brand_id)
         .join(Channel, Post.channel_id == Channel.id)
@@ -251,8 +244,6 @@ def recover_expired_leases(
     ).all()
     recovered = 0
     for post_id, claimed_by, platform, brand_id in rows:
-        if claimed_by == worker_id and post_id in sending:
-            continue
         guard = update(Post).where(
             Post.id == post_id,
             Post.status == PostStatus.PUBLISHING.value,
@@ -555,7 +546,7 @@ class Worker:
         with self.app.app_context():
             with db.job_session() as session:
                 renew_leases(session, self.worker_id, sending, now, self.lease)
-                recover_expired_leases(session, now, self.worker_id, sending)
+                recover_expired_leases(session, now, self.worker_id)
                 sweep_missed_and_held(session, self.worker_id, now)
             # Claiming only once a tick capped a worker at PUBLISH_THREADS posts a second however
             # fast the platforms answer: while claims fill the pool, more may be due, so claim
