@@ -876,7 +876,7 @@ def _load_brand_history(
                 point.positions[url] = position
 
     if zone is not None and not postgres:
-        points = [point for listed in checks.values() for point in listed]
+        points = [point for of_query in checks.values() for point in of_query]
         for point, monday in zip(
             points, _week_starts(zone)([p.checked_at for p in points]), strict=True
         ):
