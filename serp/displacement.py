@@ -22,7 +22,7 @@ import gc
 import json
 import statistics
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -67,6 +67,7 @@ SIGN = {Label.OWNED.value: 1, Label.POSITIVE.value: 1, Label.NEGATIVE.value: -1}
 OK = CheckStatus.OK.value
 NEGATIVE = Label.NEGATIVE.value
 WINDOW_CHECKS = 4  # "is it working": good checks before and after an asset went live
+FEW_CHECKS = 200  # up to this many good checks, positions are read check by check
 
 
 # --- page one -----------------------------------------------------------------------------------
@@ -432,6 +433,7 @@ class AssetWindow:
     before: list[CheckPoint]
     after: list[CheckPoint]
     entered_page_one: list[Asset]
+    split: int = 0  # the index in the query's good checks of the first one after
 
 
 def _first_on_page_one(history: QueryHistory, urls: Iterable[str]) -> dict[str, datetime | None]:
@@ -471,7 +473,7 @@ def asset_windows(history: QueryHistory, assets: Sequence[Asset]) -> list[AssetW
                 if moment is not None and asset.published_at <= moment <= end:
                     entered.append(other)
             entered.sort(key=lambda a: (a.published_at or end, a.id))
-        windows.append(AssetWindow(asset, before, after, entered))
+        windows.append(AssetWindow(asset, before, after, entered, split))
     return windows
 
 
@@ -490,22 +492,43 @@ def is_it_working(
     depth = depth or history.depth
     if around is None:
         around = asset_windows(history, assets)
-    windows = []
-    for span in around:
-        window = Window(
-            history.query_id, url, span.asset, None, None, len(span.before), len(span.after),
-            list(span.entered_page_one),
+    return [
+        window_of(
+            history.query_id,
+            url,
+            span.asset,
+            span.entered_page_one,
+            depth,
+            [c.positions.get(url) for c in span.before],
+            [c.positions.get(url) for c in span.after],
         )  # fmt: skip
-        for name, checks in (("before", span.before), ("after", span.after)):
-            if len(checks) < MIN_CHECKS:
-                window.notes[name] = TOO_FEW
-                continue
-            value = median_position([c.positions.get(url) for c in checks])
-            setattr(window, name, value)
-            if value is None:
-                window.notes[name] = f"> {depth}"
-        windows.append(window)
-    return windows
+        for span in around
+    ]
+
+
+def window_of(
+    query_id: int,
+    url: str,
+    asset: Asset,
+    entered_page_one: Sequence[Asset],
+    depth: int,
+    before: Sequence[int | None],
+    after: Sequence[int | None],
+) -> Window:
+    """The window of the negative ``url`` around ``asset`` from its positions in the good checks
+    before and after the asset went live."""
+    window = Window(
+        query_id, url, asset, None, None, len(before), len(after), list(entered_page_one)
+    )
+    for name, positions in (("before", before), ("after", after)):
+        if len(positions) < MIN_CHECKS:
+            window.notes[name] = TOO_FEW
+            continue
+        value = median_position(positions)
+        setattr(window, name, value)
+        if value is None:
+            window.notes[name] = f"> {depth}"
+    return window
 
 
 # --- brand --------------------------------------------------------------------------------------
@@ -609,6 +632,8 @@ class BrandHistory:
     assets: list[Asset]
     curve: tuple[float, ...]
     refreshed: int = 0  # check summaries brought up to date while loading
+    # query id → the URLs its good checks' summaries list as negative on page one, sorted
+    listed: dict[int, list[str]] = field(default_factory=dict)
 
     def history(self, query_id: int) -> QueryHistory:
         return next(h for h in self.histories if h.query_id == query_id)
@@ -626,6 +651,7 @@ def load_brand_history(
     assets: bool = True,
     labelling: Labelling | None = None,
     zone: ZoneInfo | None = None,
+    negatives: Collection[str] = (),
 ) -> BrandHistory:
     """The brand's queries with every check, their page-one scores and composition (from the
     checks' stored summaries), and the positions of its negative results and owned assets at
@@ -633,7 +659,8 @@ def load_brand_history(
     composition (what a page that shows no history needs). Without ``assets``, the owned
     assets are neither listed nor followed (a report that shows none). ``labelling``: the
     brand's, when the caller has just read it. ``zone``: each check's ``week`` is its Monday
-    there, for :func:`brand_score_by_week`.
+    there, for :func:`brand_score_by_week`. ``negatives``: URLs negative on page one of the
+    brand's other queries, when only some are loaded: they are followed in these queries too.
 
     Negative items are the results labelled negative that were on page one of a good check in
     the period; their positions are then followed down to the depth of each check. Summaries
@@ -643,7 +670,7 @@ def load_brand_history(
     with collection_paused():
         return _load_brand_history(
             session, brand_id, query_ids, since, until, curve, compositions, assets, labelling,
-            zone,
+            zone, negatives,
         )  # fmt: skip
 
 
@@ -749,6 +776,7 @@ def _load_brand_history(
     with_assets: bool,
     labelling: Labelling | None,
     zone: ZoneInfo | None,
+    negatives: Collection[str],
 ) -> BrandHistory:
     from planner.assets import OwnedAsset
     from serp import summaries
@@ -813,7 +841,7 @@ def _load_brand_history(
 
     checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
     good_by_id: dict[int, CheckPoint] = {}
-    negative_lists: set[str] = set()
+    negative_lists: set[tuple[int, str]] = set()  # (query, list): most checks repeat a few
     listing = negative_lists.add
     # Ten thousand rows a brand: fixed unpacking and every field of the point given in order
     # take half the time of starred unpacking and keywords.
@@ -835,18 +863,23 @@ def _load_brand_history(
             point = CheckPoint(check_id, when, status, score, counted, {}, monday)
             good_by_id[check_id] = point
             if listed is not None:
-                listing(listed)
+                listing((query_id, listed))
         else:
             point = CheckPoint(check_id, when, status, None, (), {}, monday)
         checks[query_id].append(point)
 
-    labels: dict[str, str] = {}
-    for listed in negative_lists:
-        labels.update(dict.fromkeys(json.loads(listed), NEGATIVE))
+    labels: dict[str, str] = dict.fromkeys(negatives, NEGATIVE)
+    by_query: dict[int, set[str]] = {q.id: set() for q in queries}
+    for query_id, listed in negative_lists:
+        by_query[query_id].update(json.loads(listed))
+    for urls in by_query.values():
+        labels.update(dict.fromkeys(urls, NEGATIVE))
     assets = (
         [
             Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
-            for a in session.scalars(select(OwnedAsset).where(OwnedAsset.brand_id == brand_id))
+            for a in session.scalars(
+                select(OwnedAsset).where(OwnedAsset.brand_id == brand_id).order_by(OwnedAsset.id)
+            )
         ]
         if with_assets
         else []
@@ -862,14 +895,22 @@ def _load_brand_history(
         # keeping the first position here. A URL listed twice on a page keeps its highest place.
         # Read from the (URL, check, position) index alone, without joining the checks: the
         # rows of other brands' checks, of checks outside the period and of bad checks (few:
-        # these URLs are the brand's own) are left out here.
+        # these URLs are the brand's own) are left out here. The checks of a few queries are read
+        # whole instead, by check: their rows are far fewer than the tracked URLs' brand-wide.
+        few = query_ids is not None and len(good_by_id) <= FEW_CHECKS
+        among = (
+            _among(SerpResultRow.check_id, list(good_by_id), session, Integer)
+            if few
+            else _among(SerpResultRow.normalized_url, tracked, session)
+        )
+        wanted = set(tracked)
         for check_id, url, position in connection.execute(
             select(
                 SerpResultRow.check_id, SerpResultRow.normalized_url, SerpResultRow.position
-            ).where(_among(SerpResultRow.normalized_url, tracked, session))
+            ).where(among)
         ).all():  # fetched at once: row by row, the driver's per-row cost dominates
             point = good_by_id.get(check_id)
-            if point is None:
+            if point is None or (few and url not in wanted):
                 continue
             held = point.positions.setdefault(url, position)
             if position < held:
@@ -887,7 +928,8 @@ def _load_brand_history(
         for q in queries
     ]
     _load_strips(session, histories, labels)
-    return BrandHistory(histories, labels, assets, tuple(curve), refreshed=len(stale))
+    listed = {query_id: sorted(urls) for query_id, urls in by_query.items()}
+    return BrandHistory(histories, labels, assets, tuple(curve), len(stale), listed)
 
 
 def _among(column_: Any, values_: list[Any], session: Session, type_: Any = String) -> Any:
