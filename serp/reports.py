@@ -15,7 +15,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ from core.models import User
 from core.outbound import OutboundBlocked, check_url
 from planner.models import Brand, BrandMember
 from serp import displacement as dsp
+from serp import query_figures
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
 from serp.plans import WeeklyReportSent, plan_summary, plans_of
 from serp.presentation import pct, shown
@@ -108,6 +109,7 @@ def brand_report(
     with_assets: bool = True,
     items_of: int | None = None,
     keep: bool = True,
+    stored: bool = True,
 ) -> dict[str, Any]:
     """Every displacement figure of the brand (or of one of its queries) as plain data.
     ``windows_of``: the "is it working" windows of only that many negative items, the most
@@ -117,7 +119,11 @@ def brand_report(
     current position and "needed" (the dashboard lists no more). The figures come
     from :class:`FiguresCache` when the data is as it was when they were computed; the plans
     are read every time. ``keep=False``: computed and not kept, for a report that will not be
-    asked for again (one that ends at this moment)."""
+    asked for again (one that ends at this moment).
+
+    A report over every check of every query, without per-check history, is merged from each
+    query's kept part (:mod:`serp.query_figures`), every negative item with all its figures;
+    ``stored=False`` computes it from every check instead."""
     query_ids = [query_id] if query_id is not None else None
     with dsp.collection_paused():
         labelling = labelling_for_brand(session, brand.id)
@@ -125,14 +131,31 @@ def brand_report(
         key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
                windows_of, with_assets, items_of)  # fmt: skip
         cache = figures_cache() if keep else None
-        figures = stamp = None
-        if cache is not None:
+        figures = stamp = brand_stamp = None
+        zone = ZoneInfo(brand.timezone)
+        # Over every check of every query, without per-check history: merged from query parts.
+        whole = query_id is None and since is None and until is None
+        parts = stored and whole and with_assets and not with_checks
+        if parts:
+            brand_stamp = query_figures.brand_stamp(session, brand.id, labelling, zone)
+            stamp = brand_stamp.key
+        elif cache is not None:
             stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
+        if cache is not None:
             figures = cache.get(key, stamp)
+        if figures is None and parts:
+            figures, refreshed = query_figures.brand_figures(
+                session, brand.id, labelling, zone, with_windows=with_windows,
+                windows_of=windows_of, stamp=brand_stamp,
+            )  # fmt: skip
+            if cache is not None:
+                if refreshed:  # summaries brought up to date: the stamp moved with them
+                    stamp = query_figures.brand_stamp(session, brand.id, labelling, zone).key
+                cache.put(key, stamp, figures)
         if figures is None:
             data = dsp.load_brand_history(
                 session, brand.id, compositions=with_checks, assets=with_assets,
-                labelling=labelling, zone=ZoneInfo(brand.timezone), **period,
+                labelling=labelling, zone=zone, **period,
             )  # fmt: skip
             figures = _figures(brand, data, with_checks, with_windows, windows_of, items_of)
             if cache is not None:
@@ -226,35 +249,17 @@ def _figures(
             if item.query_id not in around:
                 around[item.query_id] = dsp.asset_windows(history, data.assets)
             spans = around[item.query_id]
-            for window in dsp.is_it_working(history, item.url, data.assets, around=spans):
-                report["is_it_working"].append(
-                    {
-                        "query_id": item.query_id,
-                        "url": item.url,
-                        "asset_id": window.asset.id,
-                        "asset": window.asset.title,
-                        "published_at": _iso(window.asset.published_at),
-                        "median_before": window.before,
-                        "median_after": window.after,
-                        "checks_before": window.checks_before,
-                        "checks_after": window.checks_after,
-                        "entered_page_one": [a.title for a in window.entered_page_one],
-                        "notes": window.notes,
-                    }
-                )
+            report["is_it_working"].extend(
+                query_figures.window_entry(item.query_id, item.url, window)
+                for window in dsp.is_it_working(history, item.url, data.assets, around=spans)
+            )
     return report
-
-
-_NEGATIVE_ITEM_FIELDS = tuple(f.name for f in fields(dsp.NegativeItem))
 
 
 def _negative_item(item: dsp.NegativeItem, query: str) -> dict[str, Any]:
     """``asdict`` of the item and its query's text, without ``asdict``'s deep copy of each
     field (a brand has hundreds of items; only the notes are a container)."""
-    values = {name: getattr(item, name) for name in _NEGATIVE_ITEM_FIELDS}
-    values["notes"] = dict(item.notes)
-    values["query"] = query
-    return values
+    return {**query_figures.negative_entry(item), "query": query}
 
 
 def _appearance(appearance: dsp.Appearance | None) -> dict[str, Any] | None:

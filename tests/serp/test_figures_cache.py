@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app import create_app
 from core.db import db
 from planner.assets import AssetKind, record_owned_asset
 from serp import displacement as dsp
@@ -22,6 +23,7 @@ from serp import summaries
 from serp.checks import _row, store_check
 from serp.models import SerpCheck
 from serp.plans import set_curve
+from serp.query_figures import QueryFigures
 from serp.reports import brand_report, figures_cache
 from tests.conftest import make_app, postgres_url
 from tests.serp.conftest import FAST, make_query
@@ -48,8 +50,8 @@ def report(brand, **kw):
 
 
 def from_scratch(brand, **kw):
-    figures_cache().clear()
-    return report(brand, **kw)
+    """The figures computed from every check: nothing kept in the process or as query parts."""
+    return report(brand, keep=False, stored=False, **kw)
 
 
 def test_the_same_data_is_served_from_the_kept_figures(scenario):
@@ -182,9 +184,11 @@ def test_a_report_without_assets_has_the_same_negative_items_and_queries(scenari
 
 
 def test_a_report_with_fewer_detailed_items_lists_them_all_in_the_same_order(scenario):
+    # Computed from every check, only the first items get every figure; merged from the kept
+    # query parts, every item has them all.
     brand, _q1, _q2 = scenario
-    full = report(brand)
-    short = report(brand, items_of=1)
+    full = from_scratch(brand)
+    short = from_scratch(brand, items_of=1)
     assert len(full["negative_items"]) == len(short["negative_items"]) >= 3
     assert short["negative_items"][0] == full["negative_items"][0]
     pairs = zip(short["negative_items"][1:], full["negative_items"][1:], strict=True)
@@ -193,6 +197,73 @@ def test_a_report_with_fewer_detailed_items_lists_them_all_in_the_same_order(sce
             whole["url"], whole["current"], whole["needed"]
         )  # fmt: skip
         assert partial["best"] is None and whole["best"] is not None
+    assert report(brand, items_of=1)["negative_items"] == full["negative_items"]
+
+
+def kept_parts() -> dict[int, tuple[str, datetime]]:
+    return {
+        row.query_id: (row.stamp, row.computed_at)
+        for row in db.session.scalars(select(QueryFigures))
+    }
+
+
+def test_a_new_check_recomputes_only_its_querys_part(scenario):
+    brand, q1, q2 = scenario
+    report(brand)
+    before = kept_parts()
+    assert set(before) == {q1.id, q2.id}
+    _new_check(brand, q1, q2, None)
+    db.session.commit()
+    figures_cache().clear()
+    after = report(brand)
+    parts = kept_parts()
+    assert parts[q2.id] == before[q2.id]
+    assert parts[q1.id][0] != before[q1.id][0] and parts[q1.id][1] > before[q1.id][1]
+    assert after == from_scratch(brand)
+
+
+def test_the_kept_parts_serve_another_process(scenario, app):
+    brand, _q1, _q2 = scenario
+    first = report(brand)
+    db.session.commit()
+    before = kept_parts()
+    # Another application on the same database, as a second web process or a restart.
+    other = create_app({"SECRET_KEY": "t", "DATABASE_URL": app.config["DATABASE_URL"], **FAST})
+    with other.app_context():
+        again = report(db.session.get(type(brand), brand.id))
+        assert kept_parts() == before  # read, not computed again
+    other.extensions["pageone.db"].dispose()
+    assert again == first
+
+
+S = "scam.example/acme-bakery"
+
+
+def test_a_negative_new_on_page_one_of_one_query_is_followed_in_the_others(scenario, users, app):
+    # A negative result that reaches page one of one query becomes an item of every query whose
+    # results hold it, however deep: the other queries' kept parts are computed again.
+    brand, q1, _q2 = scenario
+    serp_ops.save_rule(
+        db.session, brand.id, users["admin"], match_type="exact", pattern=S, label="negative"
+    )
+    q3 = make_query(app, brand, text="acme bakery prices", depth=50, provider="manual")
+    for n in (11, 12):
+        store_check(
+            db.session, q3, status="ok", results=page({S: 25}, 50, {}), checked_at=week(n),
+            provider="manual",
+        )  # fmt: skip
+    db.session.commit()
+    before = report(brand)
+    assert S not in {i["url"] for i in before["negative_items"]}
+    store_check(
+        db.session, q1, status="ok", results=page({S: 7}, 20, {}), checked_at=week(13),
+        provider="manual",
+    )  # fmt: skip
+    db.session.commit()
+    after = report(brand)
+    found = {(i["query_id"], i["current"]) for i in after["negative_items"] if i["url"] == S}
+    assert found == {(q1.id, 7), (q3.id, 25)}
+    assert after == from_scratch(brand)
 
 
 def test_a_report_ending_now_is_computed_and_not_kept(scenario):

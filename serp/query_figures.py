@@ -1,0 +1,466 @@
+"""Each tracked query's displacement figures, kept in the database between views.
+
+A brand's figures are made of its queries' parts: each query's latest page one and weekly
+scores, its negative items with every figure, where each owned asset appeared in its results and
+which negatives it outranks there, and the positions its items' "is it working" windows are
+computed from (only for the items a page shows, at the merge). A part depends
+only on the query's own checks and on what the whole brand shares: its labels, owned assets and
+time zone, and which URLs are negative on page one of any of its queries (a negative is followed
+in every query). :func:`brand_figures` recomputes only the parts whose stamp moved (after a new
+check, one), keeps them, and merges every part into the report's figures: the same figures as
+computed from every check (``tests/serp/test_figures_cache.py`` holds them to it), from 200
+small rows rather than a year of checks and positions.
+
+Parts are kept as plain JSON; a stale part is never read, whoever wrote it: each says what it
+was computed from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.db import Base, utcnow
+from serp import displacement as dsp
+from serp.models import SerpCheck, TrackedQuery
+from serp.summaries import Labelling
+
+# The layout of a part: a release that changes it changes this, and every kept part is then
+# computed again rather than misread.
+PART_FORMAT = 2
+
+
+class QueryFigures(Base):
+    """One query's part of its brand's displacement figures, and what it was computed from."""
+
+    __tablename__ = "serp_query_figures"
+
+    query_id: Mapped[int] = mapped_column(
+        ForeignKey("serp_queries.id", ondelete="CASCADE"), primary_key=True
+    )
+    # sha256 of the query's checks (count, ids, good ones, summaries written) and depth, and of
+    # the brand's labels, owned assets and time zone.
+    stamp: Mapped[str] = mapped_column(String(64))
+    # sha256 of the brand's negative URLs it was computed with.
+    negatives: Mapped[str] = mapped_column(String(64))
+    # The URLs this query's good checks list as negative on page one, sorted.
+    own_negatives: Mapped[list[str]] = mapped_column(JSON)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the "is it working" windows of its items are computed from, read only for the items
+    # a page shows: each negative URL's position in every good check, and each dated asset's
+    # place among those checks with the assets that entered page one after it.
+    series: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _sha(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- a query's part -----------------------------------------------------------------------------
+
+
+def window_entry(query_id: int, url: str, window: dsp.Window) -> dict[str, Any]:
+    """An "is it working" window as the report lists it."""
+    return {
+        "query_id": query_id,
+        "url": url,
+        "asset_id": window.asset.id,
+        "asset": window.asset.title,
+        "published_at": _iso(window.asset.published_at),
+        "median_before": window.before,
+        "median_after": window.after,
+        "checks_before": window.checks_before,
+        "checks_after": window.checks_after,
+        "entered_page_one": [a.title for a in window.entered_page_one],
+        "notes": window.notes,
+    }
+
+
+def negative_entry(item: dsp.NegativeItem) -> dict[str, Any]:
+    """A negative item's figures as plain data, without its query's text."""
+    values = {name: getattr(item, name) for name in NEGATIVE_ITEM_FIELDS}
+    values["notes"] = dict(item.notes)
+    return values
+
+
+NEGATIVE_ITEM_FIELDS = tuple(dsp.NegativeItem.__dataclass_fields__)
+
+
+def query_part(
+    history: dsp.QueryHistory,
+    labels: dict[str, str],
+    assets: Sequence[dsp.Asset],
+    zone: ZoneInfo,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The query's figures (without its text and importance, which the merge adds) and what
+    its items' windows are computed from, as JSON-ready data."""
+    latest = history.latest
+    last_of_week: dict[date, float | None] = {}
+    weeks = (
+        [c.week for c in history.checks]
+        if history.week_zone == zone.key
+        else [dsp.week_start(c.checked_at, zone) for c in history.checks]
+    )
+    for week, check in zip(weeks, history.checks, strict=True):
+        last_of_week.setdefault(week, None)
+        if check.status == dsp.OK and check.score is not None:
+            last_of_week[week] = check.score
+    items = dsp.negative_items([history], labels)
+    series = {
+        "positions": {
+            item.url: [c.positions.get(item.url) for c in history.good] for item in items
+        },
+        # [asset id, first check before, first check after, end of after, assets entered]
+        "spans": [
+            [
+                span.asset.id,
+                span.split - len(span.before),
+                span.split,
+                span.split + len(span.after),
+                [a.id for a in span.entered_page_one],
+            ]  # fmt: skip
+            for span in (dsp.asset_windows(history, assets) if items else ())
+        ],
+    }
+    seen = {}
+    for url, figure in dsp.all_asset_figures([history], assets, labels).items():
+        if figure.first_seen is None and not figure.outranks:
+            continue
+        seen[url] = {
+            "first_seen": _appearance(figure.first_seen),
+            "best": _appearance(figure.best),
+            "outranks": [[u, p] for _q, u, p in figure.outranks],
+        }
+    figures = {
+        "depth": history.depth,
+        "checks": len(history.checks),
+        "good_checks": len(history.good),
+        "latest_check_at": _iso(latest.checked_at) if latest else None,
+        "score": latest.score if latest else None,
+        "composition": latest.counts if latest else None,
+        "strip": history.strip,
+        "strip_urls": history.strip_urls,
+        "weeks": [[week.isoformat() for week in last_of_week], list(last_of_week.values())],
+        "negative_items": [negative_entry(item) for item in items],
+        "assets": seen,
+    }
+    return figures, series
+
+
+def _appearance(appearance: dsp.Appearance | None) -> list[Any] | None:
+    return None if appearance is None else [_iso(appearance.checked_at), appearance.position]
+
+
+# --- a brand's figures --------------------------------------------------------------------------
+
+
+@dataclass
+class BrandStamp:
+    """What a brand's figures are computed from, summed up: equal stamps, equal figures."""
+
+    queries: list[Any]  # id, text, importance and depth, in the report's order
+    assets: list[dsp.Asset]
+    shared: list[Any]  # what every part depends on: labels, zone and owned assets
+    stamps: dict[int, str]  # query id → the stamp its part must carry
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return tuple(tuple(q) for q in self.queries), tuple(self.stamps.values())
+
+
+def brand_stamp(
+    session: Session, brand_id: int, labelling: Labelling, zone: ZoneInfo
+) -> BrandStamp:
+    """The brand's queries, owned assets and each query's stamp as they are now."""
+    queries = session.execute(
+        select(TrackedQuery.id, TrackedQuery.text, TrackedQuery.importance, TrackedQuery.depth)
+        .where(TrackedQuery.brand_id == brand_id, TrackedQuery.deleted_at.is_(None))
+        .order_by(TrackedQuery.text, TrackedQuery.id)
+    ).all()
+    assets = _assets(session, brand_id)
+    shared = [
+        PART_FORMAT, labelling.fingerprint, zone.key,
+        [[a.id, a.url, a.title, a.kind, _iso(a.published_at)] for a in assets],
+    ]  # fmt: skip
+    return BrandStamp(queries, assets, shared, _stamps(session, brand_id, queries, shared))
+
+
+def brand_figures(
+    session: Session,
+    brand_id: int,
+    labelling: Labelling,
+    zone: ZoneInfo,
+    *,
+    with_windows: bool = True,
+    windows_of: int | None = None,
+    stamp: BrandStamp | None = None,
+) -> tuple[dict[str, Any], int]:
+    """The brand's figures over every check, as :func:`serp.reports.brand_report` gives them
+    without per-check history, and how many check summaries were brought up to date on the
+    way. The parts whose stamp moved are computed and kept (flushed). ``stamp``: the brand's,
+    when the caller has just read it."""
+    stamp = stamp or brand_stamp(session, brand_id, labelling, zone)
+    queries, assets, shared, stamps = stamp.queries, stamp.assets, stamp.shared, stamp.stamps
+    ids = [q.id for q in queries]
+    connection = session.connection()
+    kept = {
+        row[0]: row
+        for row in connection.execute(
+            select(
+                QueryFigures.query_id,
+                QueryFigures.stamp,
+                QueryFigures.negatives,
+                QueryFigures.own_negatives,
+                QueryFigures.figures,
+            ).where(QueryFigures.query_id.in_(_brand_query_ids(brand_id)))
+        )
+        if row[0] in stamps
+    }
+    stale = [i for i in ids if i not in kept or kept[i][1] != stamps[i]]
+    own = {i: set(kept[i][3]) for i in ids if i not in stale}
+    computed: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    loads = []
+    if stale:
+        others = set().union(*own.values())
+        data = _load(session, brand_id, stale if own else None, labelling, zone, others)
+        own.update((i, set(urls)) for i, urls in data.listed.items())
+        if data.refreshed:  # summaries written while loading: their checks' stamps moved
+            stamps = _stamps(session, brand_id, queries, shared)
+        loads.append(data)
+    negatives = set().union(*own.values())
+    negatives_stamp = _sha(sorted(negatives))
+    moved = [i for i in ids if i not in stale and kept[i][2] != negatives_stamp]
+    if moved:
+        loads.append(_load(session, brand_id, moved, labelling, zone, negatives))
+    rows = []
+    for data in loads:
+        for history in data.histories:
+            part = computed[history.query_id] = query_part(history, data.labels, assets, zone)
+            rows.append(
+                {
+                    "query_id": history.query_id,
+                    "stamp": stamps[history.query_id],
+                    "negatives": negatives_stamp,
+                    "own_negatives": sorted(own[history.query_id]),
+                    "figures": part[0],
+                    "series": part[1],
+                }
+            )
+    _upsert(session, rows)
+    parts = {i: computed[i][0] if i in computed else kept[i][4] for i in ids}
+    merged = _merge(session, queries, parts, computed, assets, labelling, with_windows, windows_of)
+    return merged, sum(data.refreshed for data in loads)
+
+
+def _brand_query_ids(brand_id: int) -> Any:
+    return select(TrackedQuery.id).where(TrackedQuery.brand_id == brand_id)
+
+
+def _assets(session: Session, brand_id: int) -> list[dsp.Asset]:
+    from planner.assets import OwnedAsset
+
+    return [
+        dsp.Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
+        for a in session.scalars(
+            select(OwnedAsset).where(OwnedAsset.brand_id == brand_id).order_by(OwnedAsset.id)
+        )
+    ]
+
+
+def _stamps(
+    session: Session, brand_id: int, queries: Sequence[Any], shared: list[Any]
+) -> dict[int, str]:
+    """Each query's stamp: its checks summed up (a new check, a check read again or deleted, a
+    summary written each moves it), its depth, and what the brand's queries share."""
+    summed = {
+        row[0]: [str(value) for value in row[1:]]
+        for row in session.connection().execute(
+            select(
+                SerpCheck.query_id,
+                func.count(SerpCheck.id),
+                func.coalesce(func.sum(SerpCheck.id), 0),
+                func.max(SerpCheck.id),
+                func.count(case((SerpCheck.status == dsp.OK, 1))),
+                func.count(SerpCheck.summarized_at),
+                func.max(SerpCheck.summarized_at),
+            )
+            .where(SerpCheck.query_id.in_(_brand_query_ids(brand_id)))
+            .group_by(SerpCheck.query_id)
+        )
+    }
+    base = _sha(shared)
+    return {q.id: _sha([base, q.depth, summed.get(q.id)]) for q in queries}
+
+
+def _load(
+    session: Session,
+    brand_id: int,
+    query_ids: list[int] | None,
+    labelling: Labelling,
+    zone: ZoneInfo,
+    negatives: set[str],
+) -> dsp.BrandHistory:
+    return dsp.load_brand_history(
+        session, brand_id, query_ids=query_ids, compositions=False, labelling=labelling,
+        zone=zone, negatives=negatives,
+    )  # fmt: skip
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace parts: two views may compute the same one at once."""
+    if not rows:
+        return
+    now = utcnow()
+    rows = [{**row, "computed_at": now} for row in rows]
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
+    if module is None:
+        for row in rows:
+            session.merge(QueryFigures(**row))
+        session.flush()
+        return
+    table = QueryFigures.__table__
+    statement = module.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.query_id],
+        set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != "query_id"},
+    )
+    for start in range(0, len(rows), 200):
+        session.execute(statement, rows[start : start + 200])
+
+
+def _merge(
+    session: Session,
+    queries: Sequence[Any],
+    parts: dict[int, dict[str, Any]],
+    computed: dict[int, tuple[dict[str, Any], dict[str, Any]]],
+    assets: Sequence[dsp.Asset],
+    labelling: Labelling,
+    with_windows: bool,
+    windows_of: int | None,
+) -> dict[str, Any]:
+    """The brand's figures from its queries' parts, in the order and with the arithmetic of
+    :func:`serp.reports.brand_report` computed from every check."""
+    every_week: set[str] = set()
+    columns = []  # per query: its score by week, and its importance
+    entries, items = [], []
+    first_seen: dict[str, list[Any]] = {}
+    best: dict[str, list[Any]] = {}
+    outranks: dict[str, list[tuple[int, str, int]]] = {a.url: [] for a in assets}
+    for query in queries:  # in the report's order of queries, as the sums run there
+        part = parts[query.id]
+        weeks, scores = part["weeks"]
+        every_week.update(weeks)
+        columns.append((dict(zip(weeks, scores, strict=True)), query.importance))
+        entries.append(
+            {
+                "id": query.id,
+                "text": query.text,
+                "importance": query.importance,
+                "depth": query.depth,
+                **{name: part[name] for name in QUERY_FIELDS},
+            }
+        )
+        items.extend({**item, "query": query.text} for item in part["negative_items"])
+        for url, seen in part["assets"].items():
+            if url not in outranks:
+                continue
+            mine = seen["first_seen"]
+            if mine is not None:
+                held = first_seen.get(url)
+                when = datetime.fromisoformat(mine[0])
+                if held is None or when < datetime.fromisoformat(held[1]):
+                    first_seen[url] = [query.id, *mine]
+                held = best.get(url)
+                if held is None or seen["best"][1] < held[2]:
+                    best[url] = [query.id, *seen["best"]]
+            outranks[url].extend((query.id, u, p) for u, p in seen["outranks"])
+    items.sort(key=lambda i: (dsp._rank(i["current"]), i["query_id"], i["url"]))
+    weekly = []
+    for week in sorted(every_week):  # each week's scores in the order of the queries
+        scored = [
+            (score, importance)
+            for by_week, importance in columns
+            if (score := by_week.get(week)) is not None
+        ]
+        weekly.append({"week": week, "score": dsp.weighted_mean(scored), "queries": len(scored)})
+    report: dict[str, Any] = {
+        "curve": list(labelling.curve),
+        "brand_score": dsp.weighted_mean((parts[q.id]["score"], q.importance) for q in queries),
+        "weeks": weekly,
+        "queries": entries,
+        "negative_items": items,
+        "assets": [],
+        "is_it_working": [],
+    }
+    for asset in assets:
+        ranked = sorted(outranks[asset.url], key=lambda o: (o[2], o[0]))
+        report["assets"].append(
+            {
+                "id": asset.id,
+                "url": asset.url,
+                "title": asset.title,
+                "kind": asset.kind,
+                "published_at": _iso(asset.published_at),
+                "first_seen": _shown(first_seen.get(asset.url)),
+                "best": _shown(best.get(asset.url)),
+                "outranks": [{"query_id": q, "url": u, "position": p} for q, u, p in ranked],
+            }
+        )
+    if with_windows:
+        shown = items[:windows_of]
+        by_id = {a.id: a for a in assets}
+        series = _series(session, {i["query_id"] for i in shown}, computed)
+        for item in shown:
+            query_id, url = item["query_id"], item["url"]
+            positions = series[query_id]["positions"][url]
+            for asset_id, start, split, end, entered in series[query_id]["spans"]:
+                window = dsp.window_of(
+                    query_id, url, by_id[asset_id], [by_id[i] for i in entered], item["depth"],
+                    positions[start:split], positions[split:end],
+                )  # fmt: skip
+                report["is_it_working"].append(window_entry(query_id, url, window))
+    return report
+
+
+QUERY_FIELDS = (
+    "good_checks", "checks", "latest_check_at", "score", "composition", "strip", "strip_urls",
+)  # fmt: skip
+
+
+def _shown(seen: list[Any] | None) -> dict[str, Any] | None:
+    if seen is None:
+        return None
+    return {"query_id": seen[0], "checked_at": seen[1], "position": seen[2]}
+
+
+def _series(
+    session: Session,
+    query_ids: Iterable[int],
+    computed: dict[int, tuple[dict[str, Any], dict[str, Any]]],
+) -> dict[int, dict[str, Any]]:
+    """The windows' series of these queries: those just computed, the others read."""
+    series = {i: computed[i][1] for i in query_ids if i in computed}
+    wanted = [i for i in query_ids if i not in computed]
+    if wanted:
+        for query_id, kept in session.connection().execute(
+            select(QueryFigures.query_id, QueryFigures.series).where(
+                dsp._among(QueryFigures.query_id, wanted, session, Integer)
+            )
+        ):
+            series[query_id] = kept
+    return series
