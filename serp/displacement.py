@@ -439,7 +439,7 @@ class AssetWindow:
 def _first_on_page_one(history: QueryHistory, urls: Iterable[str]) -> dict[str, datetime | None]:
     """When each URL was first on page one of a good check of the query, in one pass."""
     entered: dict[str, datetime | None] = dict.fromkeys(urls)
-    pending = set(entered)
+    pending = history.urls & entered.keys()  # the others never appear
     for check in history.good:
         if not pending:
             break
@@ -457,6 +457,8 @@ def asset_windows(history: QueryHistory, assets: Sequence[Asset]) -> list[AssetW
     same for every negative item of the query, so :func:`is_it_working` takes it ready-made."""
     good = history.good
     entered_at = _first_on_page_one(history, (a.url for a in assets))
+    # Only the assets that were ever on page one of the query can enter it in a window.
+    arrivals = [(entered_at[a.url], a) for a in assets if entered_at[a.url] is not None]
     windows = []
     for asset in sorted(
         (a for a in assets if a.published_at), key=lambda a: (a.published_at, a.id)
@@ -468,9 +470,8 @@ def asset_windows(history: QueryHistory, assets: Sequence[Asset]) -> list[AssetW
         entered: list[Asset] = []
         if after:
             end = after[-1].checked_at
-            for other in assets:
-                moment = entered_at[other.url]
-                if moment is not None and asset.published_at <= moment <= end:
+            for moment, other in arrivals:
+                if asset.published_at <= moment <= end:
                     entered.append(other)
             entered.sort(key=lambda a: (a.published_at or end, a.id))
         windows.append(AssetWindow(asset, before, after, entered, split))
