@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +48,32 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+def upsert(
+    session: Session, model: type[Any], rows: list[dict[str, Any]], chunk: int = 500
+) -> None:
+    """Insert rows of ``model`` or replace those with the same primary key, in one statement
+    per ``chunk`` rows where the database can (PostgreSQL, SQLite): two requests may write the
+    same row at once."""
+    if not rows:
+        return
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    module = {"postgresql": postgresql, "sqlite": sqlite}.get(dialect)
+    if module is None:
+        for row in rows:
+            session.merge(model(**row))
+        session.flush()
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    statement = module.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
+    for start in range(0, len(rows), chunk):
+        session.execute(statement, rows[start : start + chunk])
 
 
 def utcnow() -> datetime:

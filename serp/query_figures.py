@@ -26,10 +26,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base, upsert, utcnow
 from serp import displacement as dsp
 from serp.models import SerpCheck, TrackedQuery
 from serp.summaries import Labelling
@@ -108,7 +107,6 @@ def query_part(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The query's figures (without its text and importance, which the merge adds) and what
     its items' windows are computed from, as JSON-ready data."""
-    latest = history.latest
     last_of_week: dict[date, float | None] = {}
     weeks = (
         [c.week for c in history.checks]
@@ -146,19 +144,27 @@ def query_part(
             "outranks": [[u, p] for _q, u, p in figure.outranks],
         }
     figures = {
-        "depth": history.depth,
-        "checks": len(history.checks),
-        "good_checks": len(history.good),
-        "latest_check_at": _iso(latest.checked_at) if latest else None,
-        "score": latest.score if latest else None,
-        "composition": latest.counts if latest else None,
-        "strip": history.strip,
-        "strip_urls": history.strip_urls,
+        **query_entry(history),
         "weeks": [[week.isoformat() for week in last_of_week], list(last_of_week.values())],
         "negative_items": [negative_entry(item) for item in items],
         "assets": seen,
     }
     return figures, series
+
+
+def query_entry(history: dsp.QueryHistory) -> dict[str, Any]:
+    """A query's depth, checks and latest page one as the report lists them."""
+    latest = history.latest
+    return {
+        "depth": history.depth,
+        "good_checks": len(history.good),
+        "checks": len(history.checks),
+        "latest_check_at": _iso(latest.checked_at) if latest else None,
+        "score": latest.score if latest else None,
+        "composition": latest.counts if latest else None,
+        "strip": history.strip,
+        "strip_urls": history.strip_urls,
+    }
 
 
 def _appearance(appearance: dsp.Appearance | None) -> list[Any] | None:
@@ -260,7 +266,8 @@ def brand_figures(
                     "series": part[1],
                 }
             )
-    _upsert(session, rows)
+    now = utcnow()  # two views may compute the same part at once: the last one stays
+    upsert(session, QueryFigures, [{**row, "computed_at": now} for row in rows], 200)
     parts = {i: computed[i][0] if i in computed else kept[i][4] for i in ids}
     merged = _merge(session, queries, parts, computed, assets, labelling, with_windows, windows_of)
     return merged, sum(data.refreshed for data in loads)
@@ -318,29 +325,6 @@ def _load(
         session, brand_id, query_ids=query_ids, compositions=False, labelling=labelling,
         zone=zone, negatives=negatives,
     )  # fmt: skip
-
-
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace parts: two views may compute the same one at once."""
-    if not rows:
-        return
-    now = utcnow()
-    rows = [{**row, "computed_at": now} for row in rows]
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
-    if module is None:
-        for row in rows:
-            session.merge(QueryFigures(**row))
-        session.flush()
-        return
-    table = QueryFigures.__table__
-    statement = module.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.query_id],
-        set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != "query_id"},
-    )
-    for start in range(0, len(rows), 200):
-        session.execute(statement, rows[start : start + 200])
 
 
 def _merge(

@@ -199,19 +199,11 @@ def _figures(
         "is_it_working": [],
     }
     for history in data.histories:
-        latest = history.latest
         entry: dict[str, Any] = {
             "id": history.query_id,
             "text": history.text,
             "importance": history.importance,
-            "depth": history.depth,
-            "good_checks": len(history.good),
-            "checks": len(history.checks),
-            "latest_check_at": _iso(latest.checked_at) if latest else None,
-            "score": latest.score if latest else None,
-            "composition": latest.counts if latest else None,
-            "strip": history.strip,
-            "strip_urls": history.strip_urls,
+            **query_figures.query_entry(history),
         }
         if with_checks:
             entry["history"] = [

@@ -23,10 +23,9 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base, upsert, utcnow
 from serp import displacement as dsp
 from serp.labels import Classifier, Rule, owned_urls_for_brand
 from serp.models import CheckStatus, Label, LabelRule, SerpCheck, SerpResultRow, TrackedQuery
@@ -243,22 +242,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     now = utcnow()
-    rows = [{**row, "computed_at": now} for row in rows]
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
-    if module is None:
-        for row in rows:
-            session.merge(CheckSummary(**row))
-    else:
-        table = CheckSummary.__table__
-        statement = module.insert(table)
-        columns = [c.name for c in table.columns if c.name != "check_id"]
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.check_id],
-            set_={name: statement.excluded[name] for name in columns},
-        )
-        for start in range(0, len(rows), CHUNK):
-            session.execute(statement, rows[start : start + CHUNK])
+    upsert(session, CheckSummary, [{**row, "computed_at": now} for row in rows], CHUNK)
     for chunk in _chunks([row["check_id"] for row in rows]):
         _mark(session, chunk, now)
 
