@@ -394,16 +394,9 @@ def _merge(
     for asset in assets:
         ranked = sorted(outranks[asset.url], key=lambda o: (o[2], o[0]))
         report["assets"].append(
-            {
-                "id": asset.id,
-                "url": asset.url,
-                "title": asset.title,
-                "kind": asset.kind,
-                "published_at": _iso(asset.published_at),
-                "first_seen": _shown(first_seen.get(asset.url)),
-                "best": _shown(best.get(asset.url)),
-                "outranks": [{"query_id": q, "url": u, "position": p} for q, u, p in ranked],
-            }
+            asset_entry(
+                asset, _shown(first_seen.get(asset.url)), _shown(best.get(asset.url)), ranked
+            )
         )
     if with_windows:
         shown = items[:windows_of]
@@ -424,6 +417,25 @@ def _merge(
 QUERY_FIELDS = (
     "good_checks", "checks", "latest_check_at", "score", "composition", "strip", "strip_urls",
 )  # fmt: skip
+
+
+def asset_entry(
+    asset: dsp.Asset,
+    first_seen: dict[str, Any] | None,
+    best: dict[str, Any] | None,
+    outranks: Iterable[tuple[int, str, int]],
+) -> dict[str, Any]:
+    """An owned asset's figures as the report lists them."""
+    return {
+        "id": asset.id,
+        "url": asset.url,
+        "title": asset.title,
+        "kind": asset.kind,
+        "published_at": _iso(asset.published_at),
+        "first_seen": first_seen,
+        "best": best,
+        "outranks": [{"query_id": q, "url": u, "position": p} for q, u, p in outranks],
+    }
 
 
 def _shown(seen: list[Any] | None) -> dict[str, Any] | None:

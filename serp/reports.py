@@ -220,18 +220,9 @@ def _figures(
     for asset in data.assets:
         figures = all_figures[asset.url]
         report["assets"].append(
-            {
-                "id": asset.id,
-                "url": asset.url,
-                "title": asset.title,
-                "kind": asset.kind,
-                "published_at": _iso(asset.published_at),
-                "first_seen": _appearance(figures.first_seen),
-                "best": _appearance(figures.best),
-                "outranks": [
-                    {"query_id": q, "url": u, "position": p} for q, u, p in figures.outranks
-                ],
-            }
+            query_figures.asset_entry(
+                asset, _appearance(figures.first_seen), _appearance(figures.best), figures.outranks
+            )
         )
     if with_windows:
         histories = {h.query_id: h for h in data.histories}
