@@ -779,7 +779,6 @@ def _load_brand_history(
     zone: ZoneInfo | None,
     negatives: Collection[str],
 ) -> BrandHistory:
-    from planner.assets import OwnedAsset
     from serp import summaries
     from serp.summaries import CheckSummary
 
@@ -875,16 +874,7 @@ def _load_brand_history(
         by_query[query_id].update(json.loads(listed))
     for urls in by_query.values():
         labels.update(dict.fromkeys(urls, NEGATIVE))
-    assets = (
-        [
-            Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
-            for a in session.scalars(
-                select(OwnedAsset).where(OwnedAsset.brand_id == brand_id).order_by(OwnedAsset.id)
-            )
-        ]
-        if with_assets
-        else []
-    )
+    assets = load_assets(session, brand_id) if with_assets else []
     for asset in assets:
         labels.setdefault(asset.url, classifier.label(asset.url, normalized=True) or "owned")
 
@@ -931,6 +921,18 @@ def _load_brand_history(
     _load_strips(session, histories, labels)
     listed = {query_id: sorted(urls) for query_id, urls in by_query.items()}
     return BrandHistory(histories, labels, assets, tuple(curve), len(stale), listed)
+
+
+def load_assets(session: Session, brand_id: int) -> list[Asset]:
+    """The brand's owned assets as the figures need them, in the order they were recorded."""
+    from planner.assets import OwnedAsset
+
+    return [
+        Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
+        for a in session.scalars(
+            select(OwnedAsset).where(OwnedAsset.brand_id == brand_id).order_by(OwnedAsset.id)
+        )
+    ]
 
 
 def _among(column_: Any, values_: list[Any], session: Session, type_: Any = String) -> Any:

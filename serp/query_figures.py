@@ -65,7 +65,7 @@ def _sha(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
@@ -79,7 +79,7 @@ def window_entry(query_id: int, url: str, window: dsp.Window) -> dict[str, Any]:
         "url": url,
         "asset_id": window.asset.id,
         "asset": window.asset.title,
-        "published_at": _iso(window.asset.published_at),
+        "published_at": iso(window.asset.published_at),
         "median_before": window.before,
         "median_after": window.after,
         "checks_before": window.checks_before,
@@ -159,7 +159,7 @@ def query_entry(history: dsp.QueryHistory) -> dict[str, Any]:
         "depth": history.depth,
         "good_checks": len(history.good),
         "checks": len(history.checks),
-        "latest_check_at": _iso(latest.checked_at) if latest else None,
+        "latest_check_at": iso(latest.checked_at) if latest else None,
         "score": latest.score if latest else None,
         "composition": latest.counts if latest else None,
         "strip": history.strip,
@@ -168,7 +168,7 @@ def query_entry(history: dsp.QueryHistory) -> dict[str, Any]:
 
 
 def _appearance(appearance: dsp.Appearance | None) -> list[Any] | None:
-    return None if appearance is None else [_iso(appearance.checked_at), appearance.position]
+    return None if appearance is None else [iso(appearance.checked_at), appearance.position]
 
 
 # --- a brand's figures --------------------------------------------------------------------------
@@ -197,10 +197,10 @@ def brand_stamp(
         .where(TrackedQuery.brand_id == brand_id, TrackedQuery.deleted_at.is_(None))
         .order_by(TrackedQuery.text, TrackedQuery.id)
     ).all()
-    assets = _assets(session, brand_id)
+    assets = dsp.load_assets(session, brand_id)
     shared = [
         PART_FORMAT, labelling.fingerprint, zone.key,
-        [[a.id, a.url, a.title, a.kind, _iso(a.published_at)] for a in assets],
+        [[a.id, a.url, a.title, a.kind, iso(a.published_at)] for a in assets],
     ]  # fmt: skip
     return BrandStamp(queries, assets, shared, _stamps(session, brand_id, queries, shared))
 
@@ -214,11 +214,11 @@ def brand_figures(
     with_windows: bool = True,
     windows_of: int | None = None,
     stamp: BrandStamp | None = None,
-) -> tuple[dict[str, Any], int]:
+) -> tuple[dict[str, Any], BrandStamp]:
     """The brand's figures over every check, as :func:`serp.reports.brand_report` gives them
-    without per-check history, and how many check summaries were brought up to date on the
-    way. The parts whose stamp moved are computed and kept (flushed). ``stamp``: the brand's,
-    when the caller has just read it."""
+    without per-check history, and the brand's stamp once they are computed (it moves when
+    check summaries are brought up to date on the way). The parts whose stamp moved are
+    computed and kept (flushed). ``stamp``: the brand's, when the caller has just read it."""
     stamp = stamp or brand_stamp(session, brand_id, labelling, zone)
     queries, assets, shared, stamps = stamp.queries, stamp.assets, stamp.shared, stamp.stamps
     ids = [q.id for q in queries]
@@ -246,6 +246,7 @@ def brand_figures(
         own.update((i, set(urls)) for i, urls in data.listed.items())
         if data.refreshed:  # summaries written while loading: their checks' stamps moved
             stamps = _stamps(session, brand_id, queries, shared)
+            stamp = BrandStamp(queries, assets, shared, stamps)
         loads.append(data)
     negatives = set().union(*own.values())
     negatives_stamp = _sha(sorted(negatives))
@@ -270,22 +271,11 @@ def brand_figures(
     upsert(session, QueryFigures, [{**row, "computed_at": now} for row in rows], 200)
     parts = {i: computed[i][0] if i in computed else kept[i][4] for i in ids}
     merged = _merge(session, queries, parts, computed, assets, labelling, with_windows, windows_of)
-    return merged, sum(data.refreshed for data in loads)
+    return merged, stamp
 
 
 def _brand_query_ids(brand_id: int) -> Any:
     return select(TrackedQuery.id).where(TrackedQuery.brand_id == brand_id)
-
-
-def _assets(session: Session, brand_id: int) -> list[dsp.Asset]:
-    from planner.assets import OwnedAsset
-
-    return [
-        dsp.Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
-        for a in session.scalars(
-            select(OwnedAsset).where(OwnedAsset.brand_id == brand_id).order_by(OwnedAsset.id)
-        )
-    ]
 
 
 def _stamps(
@@ -431,7 +421,7 @@ def asset_entry(
         "url": asset.url,
         "title": asset.title,
         "kind": asset.kind,
-        "published_at": _iso(asset.published_at),
+        "published_at": iso(asset.published_at),
         "first_seen": first_seen,
         "best": best,
         "outranks": [{"query_id": q, "url": u, "position": p} for q, u, p in outranks],

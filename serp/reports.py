@@ -38,16 +38,13 @@ from serp import query_figures
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
 from serp.plans import WeeklyReportSent, plan_summary, plans_of
 from serp.presentation import pct, shown
+from serp.query_figures import iso
 from serp.summaries import labelling_for_brand
 
 logger = logging.getLogger("serp.reports")
 
 WEBHOOK_TIMEOUT = 10.0
 ALERT_RISE = 3  # places a negative item must climb in one check to alert
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 # --- the measures -------------------------------------------------------------------------------
@@ -144,14 +141,12 @@ def brand_report(
         if cache is not None:
             figures = cache.get(key, stamp)
         if figures is None and parts:
-            figures, refreshed = query_figures.brand_figures(
+            figures, brand_stamp = query_figures.brand_figures(
                 session, brand.id, labelling, zone, with_windows=with_windows,
                 windows_of=windows_of, stamp=brand_stamp,
             )  # fmt: skip
             if cache is not None:
-                if refreshed:  # summaries brought up to date: the stamp moved with them
-                    stamp = query_figures.brand_stamp(session, brand.id, labelling, zone).key
-                cache.put(key, stamp, figures)
+                cache.put(key, brand_stamp.key, figures)
         if figures is None:
             data = dsp.load_brand_history(
                 session, brand.id, compositions=with_checks, assets=with_assets,
@@ -208,7 +203,7 @@ def _figures(
         if with_checks:
             entry["history"] = [
                 {
-                    "checked_at": _iso(c.checked_at),
+                    "checked_at": iso(c.checked_at),
                     "status": c.status,
                     "score": c.score,
                     "composition": c.counts or None,
@@ -250,7 +245,7 @@ def _appearance(appearance: dsp.Appearance | None) -> dict[str, Any] | None:
         return None
     return {
         "query_id": appearance.query_id,
-        "checked_at": _iso(appearance.checked_at),
+        "checked_at": iso(appearance.checked_at),
         "position": appearance.position,
     }
 
@@ -525,7 +520,7 @@ class Alert:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "checked_at": _iso(self.checked_at), "message": self.message}
+        return {**asdict(self), "checked_at": iso(self.checked_at), "message": self.message}
 
 
 def _positions(session: Session, check_id: int) -> dict[str, int]:
