@@ -3,11 +3,20 @@
 The dashboard and the weekly report read a year of checks per query; labelling every page-one
 result of every check on each view is what made them slow. A good check's summary is computed
 when the check is recorded, with the brand's labels and click-through curve, and stored with a
-fingerprint of them (rules, owned URLs, curve). When any of those changes, the summaries that
-carry another fingerprint are out of date: the operation that changed them refreshes the
-brand's summaries, and a reader that still meets a missing or out-of-date summary (an owned page
-recorded by the planner, checks loaded in bulk) recomputes it before reading, so no figure ever
-comes from an out-of-date label.
+fingerprint of its rules and curve. When either changes, the summaries that carry another
+fingerprint are out of date: the operation that changed them refreshes the brand's summaries,
+and a reader that still meets a missing or out-of-date summary (checks loaded in bulk) recomputes
+it before reading, so no figure ever comes from an out-of-date label.
+
+The brand's owned pages change far more often (every published post with a public URL is one)
+and appear on few pages one. They are followed apart: :class:`OwnedLabels` holds the owned URLs
+the brand's summaries are labelled with, and when the brand's owned pages differ from them, only
+the summaries whose page one holds a URL that changed are labelled again
+(:func:`labelling_for_brand` does it before anything reads them).
+
+A summary relabelled to the same page one and score is not written again: the check keeps the
+time its summary last changed (``SerpCheck.summarized_at``), which the kept displacement figures
+are stamped with.
 
 Blocked and failed checks have no summary: they say nothing of page one.
 """
@@ -23,6 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, upsert, utcnow
@@ -42,7 +52,7 @@ class CheckSummary(Base):
     check_id: Mapped[int] = mapped_column(
         ForeignKey("serp_checks.id", ondelete="CASCADE"), primary_key=True
     )
-    # sha256 of the rules, owned URLs and curve the summary was computed with.
+    # sha256 of the rules and curve the summary was computed with (owned URLs: OwnedLabels).
     fingerprint: Mapped[str] = mapped_column(String(64))
     score: Mapped[float]
     owned: Mapped[int]
@@ -58,17 +68,39 @@ class CheckSummary(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class OwnedLabels(Base):
+    """The owned URLs a brand's summaries are labelled with.
+
+    Summaries are written with this set, under a shared lock on this row (PostgreSQL), and the
+    set moves to the brand's owned pages under an exclusive lock, with the summaries that hold a
+    URL that changed: a check summarized while the set moves is either seen by the move or
+    labelled with the new set, never left with the old one.
+    """
+
+    __tablename__ = "serp_owned_labels"
+
+    brand_id: Mapped[int] = mapped_column(
+        ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the sorted URLs
+    urls: Mapped[list[str]] = mapped_column(JSON)  # normalized, sorted
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 @dataclass(frozen=True)
 class Labelling:
-    """What a brand's summaries are computed with, and its fingerprint."""
+    """What a brand's summaries are computed with, and their fingerprint (rules and curve)."""
 
     classifier: Classifier
     curve: tuple[float, ...]
     fingerprint: str
+    rules: tuple[tuple[str, str, str], ...]
+    owned_digest: str
 
 
 def labelling_for_brand(session: Session, brand_id: int) -> Labelling:
-    """The brand's rules, owned URLs and click-through curve as they are now."""
+    """The brand's rules, owned URLs and click-through curve as they are now. The summaries
+    are first brought in line with the brand's owned pages when those changed (flushed)."""
     # Plain tuples: they are the cache's key, and rows hash far more slowly.
     rules = tuple(
         sorted(
@@ -81,7 +113,9 @@ def labelling_for_brand(session: Session, brand_id: int) -> Labelling:
         )
     )
     owned = frozenset(owned_urls_for_brand(session, brand_id))
-    return _labelling(rules, owned, tuple(curve_for_brand(session, brand_id)))
+    labelling = _labelling(rules, owned, tuple(curve_for_brand(session, brand_id)))
+    _follow_owned(session, brand_id, labelling)
+    return labelling
 
 
 @lru_cache(maxsize=64)
@@ -96,11 +130,89 @@ def _labelling(
         "exact": sorted(classifier.exact.items()),
         "prefix": sorted(classifier.prefixes),
         "domain": sorted(classifier.domains.items()),
-        "owned": sorted(classifier.owned),
         "curve": list(curve),
     }
     fingerprint = hashlib.sha256(json.dumps(state).encode()).hexdigest()
-    return Labelling(classifier, curve, fingerprint)
+    return Labelling(classifier, curve, fingerprint, rules, _digest(classifier.owned))
+
+
+def _digest(urls: Collection[str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(urls)).encode()).hexdigest()
+
+
+def _follow_owned(session: Session, brand_id: int, labelling: Labelling) -> None:
+    """Move the owned URLs the summaries are labelled with to the brand's owned pages, and
+    label again the summaries whose page one holds a URL that changed: a new post relabels the
+    few checks it appears in, not a year of them."""
+    held = select(OwnedLabels.digest).where(OwnedLabels.brand_id == brand_id)
+    if session.scalar(held) == labelling.owned_digest:
+        return
+    # The row exists before it is locked: two first readers may create it at once.
+    session.execute(
+        _insert_missing(session).values(brand_id=brand_id, digest="", urls=[], updated_at=utcnow())
+    )
+    row = session.execute(
+        select(OwnedLabels.digest, OwnedLabels.urls)
+        .where(OwnedLabels.brand_id == brand_id)
+        .with_for_update()
+    ).one()
+    if row.digest == labelling.owned_digest:  # moved by another reader meanwhile
+        return
+    changed = sorted(set(row.urls) ^ labelling.classifier.owned)
+    holding = _checks_holding(session, brand_id, changed)
+    if holding:
+        _refresh(session, brand_id, holding, labelling, again=True)
+    session.execute(
+        update(OwnedLabels)
+        .where(OwnedLabels.brand_id == brand_id)
+        .values(
+            digest=labelling.owned_digest,
+            urls=sorted(labelling.classifier.owned),
+            updated_at=utcnow(),
+        )  # fmt: skip
+    )
+    session.flush()
+
+
+def _insert_missing(session: Session) -> Any:
+    """INSERT of an OwnedLabels row that does nothing when the brand has one."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(OwnedLabels).on_conflict_do_nothing()
+    return sqlite.insert(OwnedLabels).on_conflict_do_nothing()
+
+
+def _checks_holding(session: Session, brand_id: int, urls: list[str]) -> list[int]:
+    """The brand's good checks with any of ``urls`` on page one."""
+    found: set[int] = set()
+    for start in range(0, len(urls), CHUNK):
+        found.update(
+            session.scalars(
+                select(SerpResultRow.check_id)
+                .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
+                .join(TrackedQuery, TrackedQuery.id == SerpCheck.query_id)
+                .where(
+                    SerpResultRow.normalized_url.in_(urls[start : start + CHUNK]),
+                    SerpResultRow.position <= dsp.PAGE_ONE,
+                    SerpCheck.status == CheckStatus.OK.value,
+                    TrackedQuery.brand_id == brand_id,
+                )
+            )
+        )
+    return sorted(found)
+
+
+def _held(session: Session, brand_id: int, labelling: Labelling) -> Labelling:
+    """The labelling summaries may be written with until the transaction ends: with the owned
+    URLs of the brand's OwnedLabels row, which stays as it is meanwhile (shared lock)."""
+    row = session.execute(
+        select(OwnedLabels.digest, OwnedLabels.urls)
+        .where(OwnedLabels.brand_id == brand_id)
+        .with_for_update(read=True)
+    ).one_or_none()
+    if row is None or row.digest == labelling.owned_digest:
+        return labelling
+    return _labelling(labelling.rules, frozenset(row.urls), labelling.curve)
 
 
 def summarize(
@@ -150,14 +262,26 @@ def refresh(
     *,
     check_ids: Collection[int] | None = None,
     labelling: Labelling | None = None,
+    again: bool = False,
 ) -> dict[int, dict[str, Any]]:
     """Compute the brand's good checks' summaries that are missing or out of date (all, or
-    those of ``check_ids``); flushes. The values of the summaries it wrote, by check id.
+    those of ``check_ids``; ``again``: all of those, out of date or not); flushes. The values
+    of the summaries whose page one or score changed, by check id.
 
     Out-of-date summaries are relabelled from the URLs they hold; missing ones read the
     check's page-one results.
     """
-    labelling = labelling or labelling_for_brand(session, brand_id)
+    labelling = _held(session, brand_id, labelling or labelling_for_brand(session, brand_id))
+    return _refresh(session, brand_id, check_ids, labelling, again)
+
+
+def _refresh(
+    session: Session,
+    brand_id: int,
+    check_ids: Collection[int] | None,
+    labelling: Labelling,
+    again: bool = False,
+) -> dict[int, dict[str, Any]]:
     statement = (
         select(SerpCheck.id, SerpCheck.result_count, CheckSummary.fingerprint)
         .join(TrackedQuery, TrackedQuery.id == SerpCheck.query_id)
@@ -175,7 +299,11 @@ def refresh(
         rows = list(session.execute(statement))
     counts = {row.id: row.result_count for row in rows}
     missing = sorted(row.id for row in rows if row.fingerprint is None)
-    stale = sorted(row.id for row in rows if row.fingerprint not in (None, labelling.fingerprint))
+    stale = sorted(
+        row.id
+        for row in rows
+        if row.fingerprint is not None and (again or row.fingerprint != labelling.fingerprint)
+    )
     written: dict[int, dict[str, Any]] = {}
     relabelled_only: list[int] = []
     for chunk in _chunks(stale):
@@ -188,7 +316,9 @@ def refresh(
         ):
             values = relabel(page_one, counts[check_id], labelling)
             if values["page_one"] == page_one and values["score"] == old_score:
-                relabelled_only.append(check_id)  # same labels: only the fingerprint moves
+                # Same labels: only the fingerprint moves, and the check keeps the time its
+                # summary last changed (what the kept figures are stamped with).
+                relabelled_only.append(check_id)
             else:
                 written[check_id] = values
     for chunk in _chunks(missing):
@@ -209,7 +339,6 @@ def refresh(
             .values(fingerprint=labelling.fingerprint, computed_at=now)
             .execution_options(synchronize_session=False)
         )
-        _mark(session, chunk, now)
     _upsert(session, [{"check_id": cid, **written[cid]} for cid in sorted(written)])
     session.flush()
     return written
@@ -224,7 +353,7 @@ def refresh_check(session: Session, check: SerpCheck) -> None:
     brand_id = session.scalar(
         select(TrackedQuery.brand_id).where(TrackedQuery.id == check.query_id)
     )
-    labelling = labelling_for_brand(session, brand_id)
+    labelling = _held(session, brand_id, labelling_for_brand(session, brand_id))
     rows = [(r.position, r.normalized_url) for r in check.results]
     values = summarize(rows, check.result_count, labelling)
     _upsert(session, [{"check_id": check.id, **values}])

@@ -13,7 +13,7 @@ from serp import displacement as dsp
 from serp import operations as ops
 from serp.checks import run_due_checks
 from serp.models import SerpCheck
-from serp.summaries import CheckSummary, labelling_for_brand
+from serp.summaries import CheckSummary, OwnedLabels, labelling_for_brand
 
 from .conftest import make_query
 
@@ -72,6 +72,57 @@ def test_an_owned_page_recorded_by_the_planner_counts_at_the_next_read(
     db.session.commit()
     db.session.expire_all()
     assert summary.owned == 1  # and kept for the next reader
+
+
+def test_a_new_owned_page_relabels_only_the_summaries_that_hold_it(
+    app, brand, users, engine_server
+):
+    summary = checked_once(app, brand, users)
+    labelling_for_brand(db.session, brand.id)
+    db.session.commit()
+    check = db.session.scalars(select(SerpCheck)).one()
+    written, changed = summary.computed_at, check.summarized_at
+    # A published post in no result: no summary is read or written again.
+    record_owned_asset(
+        db.session, brand.id, "https://social.example/brand/1", AssetKind.SOCIAL_POST, utcnow()
+    )
+    db.session.commit()
+    labelling_for_brand(db.session, brand.id)
+    db.session.commit()
+    db.session.expire_all()
+    assert (summary.computed_at, check.summarized_at) == (written, changed)
+    held = db.session.get(OwnedLabels, brand.id)
+    assert held.urls == ["social.example/brand/1"]
+    # A page on the check's page one: its summary is relabelled, and the check says so.
+    record_owned_asset(
+        db.session, brand.id, "https://site3.example.com/page", AssetKind.BLOG_POST, utcnow()
+    )
+    db.session.commit()
+    labelling_for_brand(db.session, brand.id)
+    db.session.commit()
+    db.session.expire_all()
+    assert summary.owned == 1
+    assert summary.page_one[3] == [4, "site3.example.com/page", "owned"]
+    assert check.summarized_at > changed
+    assert db.session.get(OwnedLabels, brand.id).urls == [
+        "site3.example.com/page", "social.example/brand/1",
+    ]  # fmt: skip
+
+
+def test_a_relabelling_that_changes_nothing_keeps_the_time_a_summary_changed(
+    app, brand, users, engine_server
+):
+    summary = checked_once(app, brand, users)
+    check = db.session.scalars(select(SerpCheck)).one()
+    changed = check.summarized_at
+    ops.save_rule(
+        db.session, brand.id, users["editor"], match_type="exact",
+        pattern="https://elsewhere.example.com/page", label="positive",
+    )  # fmt: skip
+    db.session.commit()
+    db.session.expire_all()
+    assert summary.fingerprint == labelling_for_brand(db.session, brand.id).fingerprint
+    assert check.summarized_at == changed
 
 
 def test_a_curve_change_rescores_the_stored_summaries(app, brand, users, engine_server):

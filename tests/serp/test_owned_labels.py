@@ -1,0 +1,111 @@
+"""Owned pages and check summaries under concurrency: a check summarized while the brand's owned
+pages move is labelled with them, whichever transaction commits first (PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from core.db import db
+from planner.assets import AssetKind, record_owned_asset
+from serp.checks import store_check
+from serp.models import TrackedQuery
+from serp.parse.model import SerpResult
+from serp.summaries import (
+    CheckSummary,
+    OwnedLabels,
+    labelling_for_brand,
+    refresh,
+    refresh_check,
+)
+from tests.conftest import make_app, postgres_url
+from tests.serp.conftest import FAST, make_query
+
+pytestmark = pytest.mark.postgres
+PAGE = "https://reviews.example.com/brand"
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    app = make_app(postgres_url(), **FAST)
+    with app.app_context():
+        yield app
+    app.extensions["pageone.db"].dispose()
+
+
+def test_a_check_summarized_while_an_owned_page_is_recorded_is_labelled_with_it(app, brand, users):
+    query_id = make_query(app, brand, users["admin"]).id
+    labelling_for_brand(db.session, brand.id)
+    db.session.commit()
+    engine = app.extensions["pageone.db"]
+    # The worker stores a check with the page on page one and summarizes it with the brand's
+    # owned pages of that moment (none); its transaction is still open.
+    worker = Session(engine)
+    query = worker.get(TrackedQuery, query_id)
+    check = store_check(
+        worker, query, status="ok", provider="manual", checked_at=datetime.now(UTC),
+        results=[SerpResult(1, PAGE, "Reviews", ""), SerpResult(2, "https://x.example/", "x", "")],
+    )  # fmt: skip
+    refresh_check(worker, check)
+    check_id = check.id
+    assert worker.get(CheckSummary, check_id).owned == 0
+    # Meanwhile a request records the page as owned and reads the labels: it waits for the
+    # worker's check, then finds it among the summaries to label again.
+    done = []
+
+    def request() -> None:
+        with Session(engine) as web:
+            record_owned_asset(web, brand.id, PAGE, AssetKind.REVIEWS_PAGE, datetime.now(UTC))
+            labelling_for_brand(web, brand.id)
+            web.commit()
+            done.append(True)
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    try:
+        thread.join(1.0)
+        waited = not done  # held by the worker's open summary
+    finally:
+        worker.commit()
+        worker.close()
+        thread.join(10)
+    assert waited
+    assert done
+    db.session.expire_all()
+    summary = db.session.get(CheckSummary, check_id)
+    assert (summary.owned, summary.page_one[0]) == (1, [1, "reviews.example.com/brand", "owned"])
+    assert db.session.get(OwnedLabels, brand.id).urls == ["reviews.example.com/brand"]
+
+
+def test_a_summary_written_with_labels_read_before_the_owned_pages_moved_uses_them(
+    app, brand, users
+):
+    query_id = make_query(app, brand, users["admin"]).id
+    labelling_for_brand(db.session, brand.id)
+    db.session.commit()
+    engine = app.extensions["pageone.db"]
+    # A reader read the labels before the page was recorded, and fills in a missing summary
+    # after it was.
+    worker = Session(engine)
+    stale = labelling_for_brand(worker, brand.id)
+    worker.commit()
+    record_owned_asset(db.session, brand.id, PAGE, AssetKind.REVIEWS_PAGE, datetime.now(UTC))
+    labelling_for_brand(db.session, brand.id)
+    db.session.commit()
+    assert not stale.classifier.owned
+    query = worker.get(TrackedQuery, query_id)
+    check = store_check(
+        worker, query, status="ok", provider="manual", checked_at=datetime.now(UTC),
+        results=[SerpResult(1, PAGE, "Reviews", "")],
+    )  # fmt: skip
+    check_id = check.id
+    refresh(worker, brand.id, check_ids=[check_id], labelling=stale)
+    worker.commit()
+    worker.close()
+    db.session.expire_all()
+    assert db.session.get(CheckSummary, check_id).owned == 1
