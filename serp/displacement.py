@@ -66,6 +66,7 @@ SIGN = {Label.OWNED.value: 1, Label.POSITIVE.value: 1, Label.NEGATIVE.value: -1}
 # Plain strings: an enum member's .value costs a descriptor call in loops over every check.
 OK = CheckStatus.OK.value
 NEGATIVE = Label.NEGATIVE.value
+OWNED = Label.OWNED.value
 WINDOW_CHECKS = 4  # "is it working": good checks before and after an asset went live
 FEW_CHECKS = 200  # up to this many good checks, positions are read check by check
 
@@ -436,7 +437,7 @@ class AssetWindow:
     split: int = 0  # the index in the query's good checks of the first one after
 
 
-def _first_on_page_one(history: QueryHistory, urls: Iterable[str]) -> dict[str, datetime | None]:
+def first_on_page_one(history: QueryHistory, urls: Iterable[str]) -> dict[str, datetime | None]:
     """When each URL was first on page one of a good check of the query, in one pass."""
     entered: dict[str, datetime | None] = dict.fromkeys(urls)
     pending = history.urls & entered.keys()  # the others never appear
@@ -456,26 +457,42 @@ def asset_windows(history: QueryHistory, assets: Sequence[Asset]) -> list[AssetW
     from the day it went live, and the assets that entered page one over those 4 checks. The
     same for every negative item of the query, so :func:`is_it_working` takes it ready-made."""
     good = history.good
-    entered_at = _first_on_page_one(history, (a.url for a in assets))
+    entered_at = first_on_page_one(history, (a.url for a in assets))
+    return [
+        AssetWindow(asset, good[start:split], good[split:end], entered, split)
+        for asset, start, split, end, entered in asset_spans(
+            [c.checked_at for c in good], entered_at, assets
+        )
+    ]
+
+
+def asset_spans(
+    checked: Sequence[datetime],
+    entered_at: Mapping[str, datetime | None],
+    assets: Sequence[Asset],
+) -> list[tuple[Asset, int, int, int, list[Asset]]]:
+    """:func:`asset_windows` from a query's good checks' times (oldest first) and when each
+    asset URL was first on its page one: for each dated asset, oldest first, the index of the
+    first check before, of the first from the day it went live and past the last after, and
+    the assets that entered page one over the checks after."""
     # Only the assets that were ever on page one of the query can enter it in a window.
-    arrivals = [(entered_at[a.url], a) for a in assets if entered_at[a.url] is not None]
-    windows = []
+    arrivals = [(moment, a) for a in assets if (moment := entered_at.get(a.url)) is not None]
+    spans = []
     for asset in sorted(
         (a for a in assets if a.published_at), key=lambda a: (a.published_at, a.id)
     ):
         # Good checks are oldest first: the first one from the day the asset went live splits them.
-        split = bisect_left(good, asset.published_at, key=_checked_at)
-        before = good[max(0, split - WINDOW_CHECKS) : split]
-        after = good[split : split + WINDOW_CHECKS]
+        split = bisect_left(checked, asset.published_at)
+        end = min(len(checked), split + WINDOW_CHECKS)
         entered: list[Asset] = []
-        if after:
-            end = after[-1].checked_at
+        if end > split:
+            last = checked[end - 1]
             for moment, other in arrivals:
-                if asset.published_at <= moment <= end:
+                if asset.published_at <= moment <= last:
                     entered.append(other)
-            entered.sort(key=lambda a: (a.published_at or end, a.id))
-        windows.append(AssetWindow(asset, before, after, entered, split))
-    return windows
+            entered.sort(key=lambda a: (a.published_at or last, a.id))
+        spans.append((asset, max(0, split - WINDOW_CHECKS), split, end, entered))
+    return spans
 
 
 def is_it_working(
@@ -783,7 +800,6 @@ def _load_brand_history(
     from serp.summaries import CheckSummary
 
     labelling = labelling or summaries.labelling_for_brand(session, brand_id)
-    classifier = labelling.classifier
     curve = check_curve(curve) if curve is not None else labelling.curve
     query_filter, check_filter = _filters(brand_id, query_ids, since, until)
     queries = session.execute(
@@ -876,7 +892,9 @@ def _load_brand_history(
         labels.update(dict.fromkeys(urls, NEGATIVE))
     assets = load_assets(session, brand_id) if with_assets else []
     for asset in assets:
-        labels.setdefault(asset.url, classifier.label(asset.url, normalized=True) or "owned")
+        # An owned asset is followed as owned, unless page one listed it as negative (a label
+        # rule on it): what is negative is always what page one said.
+        labels.setdefault(asset.url, OWNED)
 
     tracked = sorted(
         {u for u, label in labels.items() if label == NEGATIVE} | {a.url for a in assets}

@@ -25,17 +25,17 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, case, func, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, case, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, upsert, utcnow
 from serp import displacement as dsp
-from serp.models import SerpCheck, TrackedQuery
+from serp.models import SerpCheck, SerpResultRow, TrackedQuery
 from serp.summaries import Labelling
 
 # The layout of a part: a release that changes it changes this, and every kept part is then
 # computed again rather than misread.
-PART_FORMAT = 2
+PART_FORMAT = 3
 
 
 class QueryFigures(Base):
@@ -46,19 +46,36 @@ class QueryFigures(Base):
     query_id: Mapped[int] = mapped_column(
         ForeignKey("serp_queries.id", ondelete="CASCADE"), primary_key=True
     )
-    # sha256 of the query's checks (count, ids, good ones, summaries written) and depth, and of
-    # the brand's labels, owned assets and time zone.
+    # sha256 of the query's checks (count, ids, good ones, summaries changed) and depth, and of
+    # the brand's label rules, curve and time zone.
     stamp: Mapped[str] = mapped_column(String(64))
-    # sha256 of the brand's negative URLs it was computed with.
-    negatives: Mapped[str] = mapped_column(String(64))
+    # The digest of the brand's followed URLs it was computed with (a TrackedSet's).
+    tracked: Mapped[str] = mapped_column(String(64))
+    # Those of them its good checks hold at any depth, sorted: the only ones its figures use.
+    present: Mapped[list[str]] = mapped_column(JSON)
     # The URLs this query's good checks list as negative on page one, sorted.
     own_negatives: Mapped[list[str]] = mapped_column(JSON)
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     # What the "is it working" windows of its items are computed from, read only for the items
-    # a page shows: each negative URL's position in every good check, and each dated asset's
-    # place among those checks with the assets that entered page one after it.
+    # a page shows: each negative URL's position in every good check, the good checks' times,
+    # and when each owned asset was first on the query's page one.
     series: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrackedSet(Base):
+    """The URLs a brand's figures follow at any depth (its negatives and owned assets), by
+    digest: what the kept parts were computed with, so that a part is computed again only when
+    a URL that changed is in its results."""
+
+    __tablename__ = "serp_tracked_sets"
+
+    brand_id: Mapped[int] = mapped_column(
+        ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # ["n <url>" for a negative, "o <url>" for an owned asset], sorted
+    urls: Mapped[list[str]] = mapped_column(JSON)
 
 
 def _sha(value: Any) -> str:
@@ -122,17 +139,15 @@ def query_part(
         "positions": {
             item.url: [c.positions.get(item.url) for c in history.good] for item in items
         },
-        # [asset id, first check before, first check after, end of after, assets entered]
-        "spans": [
-            [
-                span.asset.id,
-                span.split - len(span.before),
-                span.split,
-                span.split + len(span.after),
-                [a.id for a in span.entered_page_one],
-            ]  # fmt: skip
-            for span in (dsp.asset_windows(history, assets) if items else ())
-        ],
+        # The windows' spans are found at the merge, with the assets of that moment.
+        "checked": [iso(c.checked_at) for c in history.good] if items else [],
+        "entered": {
+            url: iso(moment)
+            for url, moment in dsp.first_on_page_one(history, (a.url for a in assets)).items()
+            if moment is not None
+        }
+        if items
+        else {},
     }
     seen = {}
     for url, figure in dsp.all_asset_figures([history], assets, labels).items():
@@ -180,7 +195,7 @@ class BrandStamp:
 
     queries: list[Any]  # id, text, importance and depth, in the report's order
     assets: list[dsp.Asset]
-    shared: list[Any]  # what every part depends on: labels, zone and owned assets
+    shared: list[Any]  # what every part depends on: label rules, curve and zone
     stamps: dict[int, str]  # query id → the stamp its part must carry
 
     @property
@@ -198,10 +213,9 @@ def brand_stamp(
         .order_by(TrackedQuery.text, TrackedQuery.id)
     ).all()
     assets = dsp.load_assets(session, brand_id)
-    shared = [
-        PART_FORMAT, labelling.fingerprint, zone.key,
-        [[a.id, a.url, a.title, a.kind, iso(a.published_at)] for a in assets],
-    ]  # fmt: skip
+    # The owned pages and the negatives are followed apart (TrackedSet): a new post changes
+    # the parts of the queries whose results hold it, not every part.
+    shared = [PART_FORMAT, labelling.fingerprint, zone.key]
     return BrandStamp(queries, assets, shared, _stamps(session, brand_id, queries, shared))
 
 
@@ -218,27 +232,30 @@ def brand_figures(
     """The brand's figures over every check, as :func:`serp.reports.brand_report` gives them
     without per-check history, and the brand's stamp once they are computed (it moves when
     check summaries are brought up to date on the way). The parts whose stamp moved are
-    computed and kept (flushed). ``stamp``: the brand's, when the caller has just read it."""
+    computed and kept (flushed). ``stamp``: the brand's, when the caller has just read it.
+
+    A part is also computed again when the brand's followed URLs (its negatives, followed in
+    every query, and its owned assets) changed by one that its results hold or held."""
     stamp = stamp or brand_stamp(session, brand_id, labelling, zone)
     queries, assets, shared, stamps = stamp.queries, stamp.assets, stamp.shared, stamp.stamps
     ids = [q.id for q in queries]
     connection = session.connection()
     kept = {
-        row[0]: row
+        row.query_id: row
         for row in connection.execute(
             select(
                 QueryFigures.query_id,
                 QueryFigures.stamp,
-                QueryFigures.negatives,
+                QueryFigures.tracked,
+                QueryFigures.present,
                 QueryFigures.own_negatives,
                 QueryFigures.figures,
             ).where(QueryFigures.query_id.in_(_brand_query_ids(brand_id)))
         )
-        if row[0] in stamps
+        if row.query_id in stamps
     }
-    stale = [i for i in ids if i not in kept or kept[i][1] != stamps[i]]
-    own = {i: set(kept[i][3]) for i in ids if i not in stale}
-    computed: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    stale = [i for i in ids if i not in kept or kept[i].stamp != stamps[i]]
+    own = {i: set(kept[i].own_negatives) for i in ids if i not in stale}
     loads = []
     if stale:
         others = set().union(*own.values())
@@ -249,10 +266,13 @@ def brand_figures(
             stamp = BrandStamp(queries, assets, shared, stamps)
         loads.append(data)
     negatives = set().union(*own.values())
-    negatives_stamp = _sha(sorted(negatives))
-    moved = [i for i in ids if i not in stale and kept[i][2] != negatives_stamp]
-    if moved:
-        loads.append(_load(session, brand_id, moved, labelling, zone, negatives))
+    tracked = sorted({f"n {url}" for url in negatives} | {f"o {a.url}" for a in assets})
+    digest = _sha(tracked)
+    moved = [i for i in ids if i not in stale and kept[i].tracked != digest]
+    again, retagged = _touched(session, brand_id, moved, kept, tracked)
+    if again:
+        loads.append(_load(session, brand_id, again, labelling, zone, negatives))
+    computed: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     rows = []
     for data in loads:
         for history in data.histories:
@@ -261,17 +281,102 @@ def brand_figures(
                 {
                     "query_id": history.query_id,
                     "stamp": stamps[history.query_id],
-                    "negatives": negatives_stamp,
+                    "tracked": digest,
+                    "present": sorted(history.urls),
                     "own_negatives": sorted(own[history.query_id]),
                     "figures": part[0],
                     "series": part[1],
                 }
             )
+    for old, query_ids in retagged.items():  # unchanged by the URLs that changed
+        connection.execute(
+            update(QueryFigures)
+            .where(QueryFigures.query_id.in_(query_ids), QueryFigures.tracked == old)
+            .values(tracked=digest)
+        )
     now = utcnow()  # two views may compute the same part at once: the last one stays
     upsert(session, QueryFigures, [{**row, "computed_at": now} for row in rows], 200)
-    parts = {i: computed[i][0] if i in computed else kept[i][4] for i in ids}
+    if rows or moved:
+        _keep_tracked(session, brand_id, digest, tracked)
+    parts = {i: computed[i][0] if i in computed else kept[i].figures for i in ids}
     merged = _merge(session, queries, parts, computed, assets, labelling, with_windows, windows_of)
     return merged, stamp
+
+
+def _touched(
+    session: Session,
+    brand_id: int,
+    moved: list[int],
+    kept: dict[int, Any],
+    tracked: list[str],
+) -> tuple[list[int], dict[str, list[int]]]:
+    """Of the parts computed with other followed URLs: those to compute again (a URL that
+    changed is in their results), and the others by the digest they carry."""
+    if not moved:
+        return [], {}
+    digests = sorted({kept[i].tracked for i in moved})
+    sets = {
+        digest: set(urls)
+        for digest, urls in session.connection().execute(
+            select(TrackedSet.digest, TrackedSet.urls).where(
+                TrackedSet.brand_id == brand_id, TrackedSet.digest.in_(digests)
+            )
+        )
+    }
+    now = set(tracked)
+    again, added_of = [], {}
+    for query_id in moved:
+        held = sets.get(kept[query_id].tracked)
+        if held is None:  # computed before sets were kept, or its set was removed
+            again.append(query_id)
+            continue
+        # A URL no longer followed as it was, in this query's results: computed again.
+        if {entry[2:] for entry in held - now} & set(kept[query_id].present):
+            again.append(query_id)
+        else:
+            added_of[query_id] = {entry[2:] for entry in now - held}
+    holding = _holding(session, brand_id, set().union(*added_of.values()))
+    retagged: dict[str, list[int]] = {}
+    for query_id, added in added_of.items():
+        if added & holding.get(query_id, set()):
+            again.append(query_id)
+        else:
+            retagged.setdefault(kept[query_id].tracked, []).append(query_id)
+    return again, retagged
+
+
+def _holding(session: Session, brand_id: int, urls: set[str]) -> dict[int, set[str]]:
+    """Which of ``urls`` each of the brand's queries holds in a good check, at any depth."""
+    if not urls:
+        return {}
+    holding: dict[int, set[str]] = {}
+    for query_id, url in session.connection().execute(
+        select(SerpCheck.query_id, SerpResultRow.normalized_url)
+        .distinct()
+        .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
+        .where(
+            dsp._among(SerpResultRow.normalized_url, sorted(urls), session),
+            SerpCheck.status == dsp.OK,
+            SerpCheck.query_id.in_(_brand_query_ids(brand_id)),
+        )
+    ):
+        holding.setdefault(query_id, set()).add(url)
+    return holding
+
+
+def _keep_tracked(session: Session, brand_id: int, digest: str, tracked: list[str]) -> None:
+    """Keep the followed URLs the parts now carry, and forget the sets no part carries."""
+    upsert(session, TrackedSet, [{"brand_id": brand_id, "digest": digest, "urls": tracked}])
+    carried = select(QueryFigures.tracked).where(
+        QueryFigures.query_id.in_(_brand_query_ids(brand_id))
+    )
+    session.connection().execute(
+        delete(TrackedSet).where(
+            TrackedSet.brand_id == brand_id,
+            TrackedSet.digest != digest,
+            TrackedSet.digest.not_in(carried),
+        )
+    )
 
 
 def _brand_query_ids(brand_id: int) -> Any:
@@ -390,14 +495,21 @@ def _merge(
         )
     if with_windows:
         shown = items[:windows_of]
-        by_id = {a.id: a for a in assets}
         series = _series(session, {i["query_id"] for i in shown}, computed)
+        spans = {}
         for item in shown:
             query_id, url = item["query_id"], item["url"]
-            positions = series[query_id]["positions"][url]
-            for asset_id, start, split, end, entered in series[query_id]["spans"]:
+            kept = series[query_id]
+            if query_id not in spans:
+                spans[query_id] = dsp.asset_spans(
+                    [datetime.fromisoformat(moment) for moment in kept["checked"]],
+                    {u: datetime.fromisoformat(m) for u, m in kept["entered"].items()},
+                    assets,
+                )
+            positions = kept["positions"][url]
+            for asset, start, split, end, entered in spans[query_id]:
                 window = dsp.window_of(
-                    query_id, url, by_id[asset_id], [by_id[i] for i in entered], item["depth"],
+                    query_id, url, asset, entered, item["depth"],
                     positions[start:split], positions[split:end],
                 )  # fmt: skip
                 report["is_it_working"].append(window_entry(query_id, url, window))

@@ -222,6 +222,47 @@ def test_a_new_check_recomputes_only_its_querys_part(scenario):
     assert after == from_scratch(brand)
 
 
+def test_a_post_published_in_no_result_recomputes_no_part(scenario):
+    # Each published post with a public URL is an owned asset: it is listed at once, and the
+    # queries' parts stay as they are while no result holds it.
+    brand, _q1, _q2 = scenario
+    report(brand)
+    db.session.commit()
+    before = kept_parts()
+    record_owned_asset(
+        db.session, brand.id, "https://social.example/acme/1", AssetKind.SOCIAL_POST, week(12),
+        title="Our new bread",
+    )  # fmt: skip
+    db.session.commit()
+    figures_cache().clear()
+    after = report(brand)
+    assert kept_parts() == before
+    assert after["assets"][-1]["title"] == "Our new bread"
+    assert after == from_scratch(brand)
+
+
+def test_an_owned_page_in_one_querys_results_recomputes_only_its_part(scenario):
+    brand, q1, q2 = scenario
+    report(brand)
+    db.session.commit()
+    before = kept_parts()
+    # A page deep in the first query's results (below page one: no summary changes), not in
+    # the second's.
+    record_owned_asset(
+        db.session, brand.id, "https://filler16.example/acme", AssetKind.BLOG_POST, week(3),
+        title="Deep page",
+    )  # fmt: skip
+    db.session.commit()
+    figures_cache().clear()
+    after = report(brand)
+    parts = kept_parts()
+    assert parts[q2.id] == before[q2.id]
+    assert parts[q1.id][0] == before[q1.id][0] and parts[q1.id][1] > before[q1.id][1]
+    [deep] = [a for a in after["assets"] if a["title"] == "Deep page"]
+    assert deep["first_seen"]["query_id"] == q1.id and deep["best"]["position"] > 10
+    assert after == from_scratch(brand)
+
+
 def test_the_kept_parts_serve_another_process(scenario, app):
     brand, _q1, _q2 = scenario
     first = report(brand)
