@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -96,6 +96,17 @@ class Labelling:
     fingerprint: str
     rules: tuple[tuple[str, str, str], ...]
     owned_digest: str
+    # Labels already found, by normalized URL: pages one repeat the same URLs week after week,
+    # and relabelling a brand's year of summaries looked up each of them again.
+    known: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def label(self, url: str) -> str | None:
+        """The label of a normalized URL."""
+        try:
+            return self.known[url]
+        except KeyError:
+            found = self.known[url] = self.classifier.label(url, normalized=True)
+            return found
 
 
 def labelling_for_brand(session: Session, brand_id: int) -> Labelling:
@@ -219,9 +230,9 @@ def summarize(
     rows: Iterable[tuple[int, str]], result_count: int, labelling: Labelling
 ) -> dict[str, Any]:
     """A summary's values from a check's (position, normalized URL) rows and result count."""
-    label = labelling.classifier.label
+    label = labelling.label
     page_one = sorted(
-        (position, url, label(url, normalized=True))
+        (position, url, label(url))
         for position, url in rows
         if position <= dsp.PAGE_ONE
     )
@@ -231,24 +242,29 @@ def summarize(
 def _values(
     page_one: Sequence[Sequence[Any]], result_count: int, labelling: Labelling
 ) -> dict[str, Any]:
-    curve = labelling.curve
-    weighted = 0.0
     counts = dict.fromkeys(("owned", "positive", "neutral", "negative"), 0)
-    for position, _url, label in page_one:
-        if 1 <= position <= dsp.PAGE_ONE:
-            weighted += curve[position - 1] * dsp.SIGN.get(label or "", 0)
+    for _position, _url, label in page_one:
         if label in counts:
             counts[label] += 1
     negatives = sorted({url for _p, url, label in page_one if label == Label.NEGATIVE.value})
     return {
         "fingerprint": labelling.fingerprint,
-        "score": weighted / sum(curve),
+        "score": _score(page_one, labelling.curve, sum(labelling.curve)),
         **counts,
         # Positions are numbered from 1 without holes: page one holds min(results, 10).
         "unlabelled": min(result_count, dsp.PAGE_ONE) - sum(counts.values()),
         "page_one": [list(entry) for entry in page_one],
         "negative_urls": json.dumps(negatives),
     }
+
+
+def _score(page_one: Sequence[Sequence[Any]], curve: Sequence[float], total: float) -> float:
+    """The page-one score of labelled positions: the one sum every summary's score comes from."""
+    weighted = 0.0
+    for position, _url, label in page_one:
+        if 1 <= position <= dsp.PAGE_ONE:
+            weighted += curve[position - 1] * dsp.SIGN.get(label or "", 0)
+    return weighted / total
 
 
 def relabel(page_one: Sequence[Sequence[Any]], result_count: int, labelling: Labelling):
@@ -306,6 +322,7 @@ def _refresh(
     )
     written: dict[int, dict[str, Any]] = {}
     relabelled_only: list[int] = []
+    label, curve, total = labelling.label, labelling.curve, sum(labelling.curve)
     for chunk in _chunks(stale):
         for check_id, old_score, page_one in session.execute(
             select(
@@ -314,13 +331,14 @@ def _refresh(
                 CheckSummary.page_one,
             ).where(CheckSummary.check_id.in_(chunk))
         ):
-            values = relabel(page_one, counts[check_id], labelling)
-            if values["page_one"] == page_one and values["score"] == old_score:
-                # Same labels: only the fingerprint moves, and the check keeps the time its
-                # summary last changed (what the kept figures are stamped with).
+            # Same labels and score: only the fingerprint moves, and the check keeps the time
+            # its summary last changed (what the kept figures are stamped with).
+            if all(label(url) == held for _p, url, held in page_one) and (
+                _score(page_one, curve, total) == old_score
+            ):
                 relabelled_only.append(check_id)
             else:
-                written[check_id] = values
+                written[check_id] = relabel(page_one, counts[check_id], labelling)
     for chunk in _chunks(missing):
         rows_of: dict[int, list[tuple[int, str]]] = {check_id: [] for check_id in chunk}
         for check_id, position, url in session.execute(
