@@ -4,12 +4,15 @@ A brand's figures are made of its queries' parts: each query's latest page one a
 scores, its negative items with every figure, where each owned asset appeared in its results and
 which negatives it outranks there, and the positions its items' "is it working" windows are
 computed from (only for the items a page shows, at the merge). A part depends
-only on the query's own checks and on what the whole brand shares: its labels, owned assets and
-time zone, and which URLs are negative on page one of any of its queries (a negative is followed
-in every query). :func:`brand_figures` recomputes only the parts whose stamp moved (after a new
-check, one), keeps them, and merges every part into the report's figures: the same figures as
-computed from every check (``tests/serp/test_figures_cache.py`` holds them to it), from 200
-small rows rather than a year of checks and positions.
+only on the query's own checks and their summaries (the labels of their pages one), the brand's
+time zone and curve, and which of the URLs the brand follows at any depth its results hold: the
+negatives of page one of any of its queries (a negative is followed in every query) and the
+owned assets. :func:`brand_figures` recomputes only the parts whose stamp moved or whose results
+hold a followed URL that changed (after a new check, one; after a new post, those it appears
+in; after a new rule, those whose pages it relabels or whose results hold a new negative), keeps
+them, and merges every part into the report's figures with the assets' titles and dates of the
+moment: the same figures as computed from every check (``tests/serp/test_figures_cache.py``
+holds them to it), from 200 small rows rather than a year of checks and positions.
 
 Parts are kept as plain JSON; a stale part is never read, whoever wrote it: each says what it
 was computed from.
@@ -35,7 +38,7 @@ from serp.summaries import Labelling
 
 # The layout of a part: a release that changes it changes this, and every kept part is then
 # computed again rather than misread.
-PART_FORMAT = 3
+PART_FORMAT = 4
 
 
 class QueryFigures(Base):
@@ -47,7 +50,7 @@ class QueryFigures(Base):
         ForeignKey("serp_queries.id", ondelete="CASCADE"), primary_key=True
     )
     # sha256 of the query's checks (count, ids, good ones, summaries changed) and depth, and of
-    # the brand's label rules, curve and time zone.
+    # the brand's curve and time zone.
     stamp: Mapped[str] = mapped_column(String(64))
     # The digest of the brand's followed URLs it was computed with (a TrackedSet's).
     tracked: Mapped[str] = mapped_column(String(64))
@@ -195,7 +198,7 @@ class BrandStamp:
 
     queries: list[Any]  # id, text, importance and depth, in the report's order
     assets: list[dsp.Asset]
-    shared: list[Any]  # what every part depends on: label rules, curve and zone
+    shared: list[Any]  # what every part depends on: the layout, zone and curve
     stamps: dict[int, str]  # query id → the stamp its part must carry
 
     @property
@@ -213,9 +216,11 @@ def brand_stamp(
         .order_by(TrackedQuery.text, TrackedQuery.id)
     ).all()
     assets = dsp.load_assets(session, brand_id)
-    # The owned pages and the negatives are followed apart (TrackedSet): a new post changes
-    # the parts of the queries whose results hold it, not every part.
-    shared = [PART_FORMAT, labelling.fingerprint, zone.key]
+    # Labels reach a part through its checks' summaries, which record when their content
+    # changed (a new rule changes the parts whose pages one it relabels), and through the URLs
+    # followed at any depth, followed apart (TrackedSet): a new post changes the parts of the
+    # queries whose results hold it. The curve is in the report itself.
+    shared = [PART_FORMAT, zone.key, list(labelling.curve)]
     return BrandStamp(queries, assets, shared, _stamps(session, brand_id, queries, shared))
 
 

@@ -9,7 +9,7 @@ and a reader that still meets a missing or out-of-date summary (checks loaded in
 it before reading, so no figure ever comes from an out-of-date label.
 
 The brand's owned pages change far more often (every published post with a public URL is one)
-and appear on few pages one. They are followed apart: :class:`OwnedLabels` holds the owned URLs
+and appear on few pages one. They are followed apart: :class:`SummaryLabels` holds the owned URLs
 the brand's summaries are labelled with, and when the brand's owned pages differ from them, only
 the summaries whose page one holds a URL that changed are labelled again
 (:func:`labelling_for_brand` does it before anything reads them).
@@ -52,7 +52,7 @@ class CheckSummary(Base):
     check_id: Mapped[int] = mapped_column(
         ForeignKey("serp_checks.id", ondelete="CASCADE"), primary_key=True
     )
-    # sha256 of the rules and curve the summary was computed with (owned URLs: OwnedLabels).
+    # sha256 of the rules and curve the summary was computed with (owned URLs: SummaryLabels).
     fingerprint: Mapped[str] = mapped_column(String(64))
     score: Mapped[float]
     owned: Mapped[int]
@@ -68,21 +68,23 @@ class CheckSummary(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class OwnedLabels(Base):
-    """The owned URLs a brand's summaries are labelled with.
+class SummaryLabels(Base):
+    """The labels a brand's summaries carry: the fingerprint of the rules and curve, and the
+    owned URLs they are labelled with.
 
-    Summaries are written with this set, under a shared lock on this row (PostgreSQL), and the
-    set moves to the brand's owned pages under an exclusive lock, with the summaries that hold a
-    URL that changed: a check summarized while the set moves is either seen by the move or
-    labelled with the new set, never left with the old one.
+    Summaries are written under a shared lock on this row (PostgreSQL), and the row moves to
+    the brand's labels under an exclusive lock, with the summaries it changes: a check
+    summarized while the labels move is either seen by the move or labelled with the new ones,
+    never left with the old. So while the row matches the brand's labels, every summary does.
     """
 
-    __tablename__ = "serp_owned_labels"
+    __tablename__ = "serp_summary_labels"
 
     brand_id: Mapped[int] = mapped_column(
         ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True
     )
-    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the sorted URLs
+    fingerprint: Mapped[str] = mapped_column(String(64))  # Labelling.fingerprint
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the sorted owned URLs
     urls: Mapped[list[str]] = mapped_column(JSON)  # normalized, sorted
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -94,7 +96,6 @@ class Labelling:
     classifier: Classifier
     curve: tuple[float, ...]
     fingerprint: str
-    rules: tuple[tuple[str, str, str], ...]
     owned_digest: str
     # Labels already found, by normalized URL: pages one repeat the same URLs week after week,
     # and relabelling a brand's year of summaries looked up each of them again.
@@ -111,7 +112,14 @@ class Labelling:
 
 def labelling_for_brand(session: Session, brand_id: int) -> Labelling:
     """The brand's rules, owned URLs and click-through curve as they are now. The summaries
-    are first brought in line with the brand's owned pages when those changed (flushed)."""
+    are first brought in line with them when they changed (flushed)."""
+    labelling = _read(session, brand_id)
+    _follow(session, brand_id, labelling)
+    return labelling
+
+
+def _read(session: Session, brand_id: int, owned: frozenset[str] | None = None) -> Labelling:
+    """The brand's labels as committed (``owned``: these owned URLs instead of its own)."""
     # Plain tuples: they are the cache's key, and rows hash far more slowly.
     rules = tuple(
         sorted(
@@ -123,10 +131,9 @@ def labelling_for_brand(session: Session, brand_id: int) -> Labelling:
             )
         )
     )
-    owned = frozenset(owned_urls_for_brand(session, brand_id))
-    labelling = _labelling(rules, owned, tuple(curve_for_brand(session, brand_id)))
-    _follow_owned(session, brand_id, labelling)
-    return labelling
+    if owned is None:
+        owned = frozenset(owned_urls_for_brand(session, brand_id))
+    return _labelling(rules, owned, tuple(curve_for_brand(session, brand_id)))
 
 
 @lru_cache(maxsize=64)
@@ -144,53 +151,65 @@ def _labelling(
         "curve": list(curve),
     }
     fingerprint = hashlib.sha256(json.dumps(state).encode()).hexdigest()
-    return Labelling(classifier, curve, fingerprint, rules, _digest(classifier.owned))
+    return Labelling(classifier, curve, fingerprint, _digest(classifier.owned))
 
 
 def _digest(urls: Collection[str]) -> str:
     return hashlib.sha256(json.dumps(sorted(urls)).encode()).hexdigest()
 
 
-def _follow_owned(session: Session, brand_id: int, labelling: Labelling) -> None:
-    """Move the owned URLs the summaries are labelled with to the brand's owned pages, and
-    label again the summaries whose page one holds a URL that changed: a new post relabels the
-    few checks it appears in, not a year of them."""
-    held = select(OwnedLabels.digest).where(OwnedLabels.brand_id == brand_id)
-    if session.scalar(held) == labelling.owned_digest:
-        return
+def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
+    """Move the labels the brand's summaries carry to ``labelling``, with the summaries that
+    change: every one after a change of rules or curve; after a change of owned pages, those
+    whose page one holds a URL that changed (a new post relabels the few checks it appears in,
+    not a year of them). How many summaries changed."""
+    wanted = (labelling.fingerprint, labelling.owned_digest)
+    held = select(SummaryLabels.fingerprint, SummaryLabels.digest).where(
+        SummaryLabels.brand_id == brand_id
+    )
+    if tuple(session.execute(held).one_or_none() or ()) == wanted:
+        return 0
     # The row exists before it is locked: two first readers may create it at once.
     session.execute(
-        _insert_missing(session).values(brand_id=brand_id, digest="", urls=[], updated_at=utcnow())
+        _insert_missing(session).values(
+            brand_id=brand_id, fingerprint="", digest="", urls=[], updated_at=utcnow()
+        )
     )
     row = session.execute(
-        select(OwnedLabels.digest, OwnedLabels.urls)
-        .where(OwnedLabels.brand_id == brand_id)
+        select(SummaryLabels.fingerprint, SummaryLabels.digest, SummaryLabels.urls)
+        .where(SummaryLabels.brand_id == brand_id)
         .with_for_update()
     ).one()
-    if row.digest == labelling.owned_digest:  # moved by another reader meanwhile
-        return
-    changed = sorted(set(row.urls) ^ labelling.classifier.owned)
-    holding = _checks_holding(session, brand_id, changed)
-    if holding:
-        _refresh(session, brand_id, holding, labelling, again=True)
+    if (row.fingerprint, row.digest) == wanted:  # moved by another reader meanwhile
+        return 0
+    changed = 0
+    if row.fingerprint != labelling.fingerprint:
+        changed += len(_refresh(session, brand_id, None, labelling))
+    if row.digest != labelling.owned_digest:
+        urls = sorted(set(row.urls) ^ labelling.classifier.owned)
+        holding = _checks_holding(session, brand_id, urls)
+        if holding:
+            changed += len(_refresh(session, brand_id, holding, labelling, again=True))
     session.execute(
-        update(OwnedLabels)
-        .where(OwnedLabels.brand_id == brand_id)
+        update(SummaryLabels)
+        .where(SummaryLabels.brand_id == brand_id)
         .values(
+            fingerprint=labelling.fingerprint,
             digest=labelling.owned_digest,
             urls=sorted(labelling.classifier.owned),
             updated_at=utcnow(),
-        )  # fmt: skip
+        )
     )
     session.flush()
+    return changed
 
 
 def _insert_missing(session: Session) -> Any:
-    """INSERT of an OwnedLabels row that does nothing when the brand has one."""
+    """INSERT of an SummaryLabels row that does nothing when the brand has one."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(OwnedLabels).on_conflict_do_nothing()
-    return sqlite.insert(OwnedLabels).on_conflict_do_nothing()
+        return postgresql.insert(SummaryLabels).on_conflict_do_nothing()
+    return sqlite.insert(SummaryLabels).on_conflict_do_nothing()
 
 
 def _checks_holding(session: Session, brand_id: int, urls: list[str]) -> list[int]:
@@ -214,16 +233,21 @@ def _checks_holding(session: Session, brand_id: int, urls: list[str]) -> list[in
 
 
 def _held(session: Session, brand_id: int, labelling: Labelling) -> Labelling:
-    """The labelling summaries may be written with until the transaction ends: with the owned
-    URLs of the brand's OwnedLabels row, which stays as it is meanwhile (shared lock)."""
+    """The labelling summaries may be written with until the transaction ends: the brand's
+    labels as its SummaryLabels row holds them, which stays as it is meanwhile (shared lock).
+    ``labelling``, when it was read before the row last moved, is read again."""
     row = session.execute(
-        select(OwnedLabels.digest, OwnedLabels.urls)
-        .where(OwnedLabels.brand_id == brand_id)
+        select(SummaryLabels.fingerprint, SummaryLabels.digest, SummaryLabels.urls)
+        .where(SummaryLabels.brand_id == brand_id)
         .with_for_update(read=True)
     ).one_or_none()
-    if row is None or row.digest == labelling.owned_digest:
+    if row is None or (row.fingerprint, row.digest) == (
+        labelling.fingerprint,
+        labelling.owned_digest,
+    ):
         return labelling
-    return _labelling(labelling.rules, frozenset(row.urls), labelling.curve)
+    # The rules and curve are committed with the row's move: read them again.
+    return _read(session, brand_id, frozenset(row.urls))
 
 
 def summarize(
@@ -232,9 +256,7 @@ def summarize(
     """A summary's values from a check's (position, normalized URL) rows and result count."""
     label = labelling.label
     page_one = sorted(
-        (position, url, label(url))
-        for position, url in rows
-        if position <= dsp.PAGE_ONE
+        (position, url, label(url)) for position, url in rows if position <= dsp.PAGE_ONE
     )
     return _values(page_one, result_count, labelling)
 
@@ -381,7 +403,10 @@ def refresh_check(session: Session, check: SerpCheck) -> None:
 def refresh_brand(session: Session, brand_id: int) -> int:
     """After the brand's labels or curve changed: bring every summary up to date; how many
     changed. Flushes only."""
-    return len(refresh(session, brand_id))
+    labelling = _read(session, brand_id)
+    return _follow(session, brand_id, labelling) + len(
+        refresh(session, brand_id, labelling=labelling)
+    )
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -27,7 +27,7 @@ from serp.query_figures import QueryFigures
 from serp.reports import brand_report, figures_cache
 from tests.conftest import make_app, postgres_url
 from tests.serp.conftest import FAST, make_query
-from tests.serp.test_displacement import NEWS, N, build_scenario, page, week
+from tests.serp.test_displacement import NEWS, WIKI, N, build_scenario, page, week
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -261,6 +261,34 @@ def test_an_owned_page_in_one_querys_results_recomputes_only_its_part(scenario):
     [deep] = [a for a in after["assets"] if a["title"] == "Deep page"]
     assert deep["first_seen"]["query_id"] == q1.id and deep["best"]["position"] > 10
     assert after == from_scratch(brand)
+
+
+def test_a_new_rule_recomputes_only_the_parts_whose_pages_one_it_relabels(scenario, users):
+    brand, q1, q2 = scenario
+    report(brand)
+    db.session.commit()
+    before = kept_parts()
+    # A page deep in the first query's results only: no page one changes, no part either.
+    serp_ops.save_rule(
+        db.session, brand.id, users["admin"], match_type="exact",
+        pattern="filler16.example/acme", label="positive",
+    )  # fmt: skip
+    db.session.commit()
+    figures_cache().clear()
+    assert report(brand) == from_scratch(brand)
+    assert kept_parts() == before
+    # The encyclopedia page, first on the first query's page one and absent from the second's.
+    serp_ops.save_rule(
+        db.session, brand.id, users["admin"], match_type="exact", pattern=WIKI, label="neutral"
+    )
+    db.session.commit()
+    figures_cache().clear()
+    after = report(brand)
+    parts = kept_parts()
+    assert parts[q2.id] == before[q2.id]
+    assert parts[q1.id][0] != before[q1.id][0]
+    assert after == from_scratch(brand)
+    assert after["queries"][0]["strip"][0] == "neutral"
 
 
 def test_the_kept_parts_serve_another_process(scenario, app):

@@ -13,7 +13,7 @@ from serp import displacement as dsp
 from serp import operations as ops
 from serp.checks import run_due_checks
 from serp.models import SerpCheck
-from serp.summaries import CheckSummary, OwnedLabels, labelling_for_brand
+from serp.summaries import CheckSummary, SummaryLabels, labelling_for_brand
 
 from .conftest import make_query
 
@@ -91,7 +91,7 @@ def test_a_new_owned_page_relabels_only_the_summaries_that_hold_it(
     db.session.commit()
     db.session.expire_all()
     assert (summary.computed_at, check.summarized_at) == (written, changed)
-    held = db.session.get(OwnedLabels, brand.id)
+    held = db.session.get(SummaryLabels, brand.id)
     assert held.urls == ["social.example/brand/1"]
     # A page on the check's page one: its summary is relabelled, and the check says so.
     record_owned_asset(
@@ -104,7 +104,7 @@ def test_a_new_owned_page_relabels_only_the_summaries_that_hold_it(
     assert summary.owned == 1
     assert summary.page_one[3] == [4, "site3.example.com/page", "owned"]
     assert check.summarized_at > changed
-    assert db.session.get(OwnedLabels, brand.id).urls == [
+    assert db.session.get(SummaryLabels, brand.id).urls == [
         "site3.example.com/page", "social.example/brand/1",
     ]  # fmt: skip
 

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from core.db import db
 from planner.assets import AssetKind, record_owned_asset
+from serp import operations as ops
 from serp.checks import store_check
 from serp.models import TrackedQuery
 from serp.parse.model import SerpResult
 from serp.summaries import (
     CheckSummary,
-    OwnedLabels,
+    SummaryLabels,
     labelling_for_brand,
     refresh,
     refresh_check,
@@ -79,7 +80,7 @@ def test_a_check_summarized_while_an_owned_page_is_recorded_is_labelled_with_it(
     db.session.expire_all()
     summary = db.session.get(CheckSummary, check_id)
     assert (summary.owned, summary.page_one[0]) == (1, [1, "reviews.example.com/brand", "owned"])
-    assert db.session.get(OwnedLabels, brand.id).urls == ["reviews.example.com/brand"]
+    assert db.session.get(SummaryLabels, brand.id).urls == ["reviews.example.com/brand"]
 
 
 def test_a_summary_written_with_labels_read_before_the_owned_pages_moved_uses_them(
@@ -109,3 +110,28 @@ def test_a_summary_written_with_labels_read_before_the_owned_pages_moved_uses_th
     worker.close()
     db.session.expire_all()
     assert db.session.get(CheckSummary, check_id).owned == 1
+
+
+def test_a_summary_written_with_labels_read_before_a_new_rule_uses_the_rule(app, brand, users):
+    query_id = make_query(app, brand, users["admin"]).id
+    labelling_for_brand(db.session, brand.id)
+    db.session.commit()
+    engine = app.extensions["pageone.db"]
+    reader = Session(engine)
+    stale = labelling_for_brand(reader, brand.id)
+    reader.commit()
+    ops.save_rule(
+        db.session, brand.id, users["admin"], match_type="exact", pattern=PAGE, label="negative"
+    )
+    db.session.commit()
+    query = reader.get(TrackedQuery, query_id)
+    check = store_check(
+        reader, query, status="ok", provider="manual", checked_at=datetime.now(UTC),
+        results=[SerpResult(1, PAGE, "Reviews", "")],
+    )  # fmt: skip
+    check_id = check.id
+    refresh(reader, brand.id, check_ids=[check_id], labelling=stale)
+    reader.commit()
+    reader.close()
+    db.session.expire_all()
+    assert db.session.get(CheckSummary, check_id).negative == 1

@@ -1,4 +1,4 @@
-"""serp owned labels: the owned URLs each brand's check summaries are labelled with
+"""serp summary labels: the labels each brand's check summaries carry
 
 Revision ID: 0007
 Revises: 0006
@@ -17,24 +17,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Empty at first: the first read of a brand's labels relabels the summaries that hold one
-    # of its owned URLs, and records them. The summaries' fingerprint no longer covers the
-    # owned URLs, so every summary is relabelled once (its content is kept when unchanged).
+    # Empty at first: the first read of a brand's labels relabels its summaries once (the
+    # fingerprint no longer covers the owned URLs; a summary's content is kept when unchanged)
+    # and records the labels they carry.
     op.create_table(
-        "serp_owned_labels",
+        "serp_summary_labels",
         sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("urls", sa.JSON(), nullable=False),
         sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["brand_id"],
             ["brands.id"],
-            name=op.f("fk_serp_owned_labels_brand_id_brands"),
+            name=op.f("fk_serp_summary_labels_brand_id_brands"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("brand_id", name=op.f("pk_serp_owned_labels")),
+        sa.PrimaryKeyConstraint("brand_id", name=op.f("pk_serp_summary_labels")),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("serp_owned_labels")
+    op.drop_table("serp_summary_labels")
