@@ -1,15 +1,22 @@
-"""The worker's periodic search-tracking job: check due queries, drop expired raw pages."""
+"""The worker's periodic search-tracking jobs: check due queries, keep the displacement figures
+of the brands checked ready for their next view, drop expired raw pages; mail weekly reports."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
+from sqlalchemy import select
 
 from core.db import db, utcnow
+from planner.models import Brand
 from serp.checks import default_worker_id, expire_raw_pages, run_due_checks
+from serp.models import TrackedQuery
+from serp.query_figures import QueryFigures, keep_parts
+from serp.summaries import labelling_for_brand
 
 logger = logging.getLogger("serp.jobs")
 INTERVAL_SECONDS = 60
@@ -21,19 +28,50 @@ ROUND_BUDGET_SECONDS = 300
 
 
 def due_checks_job(app: Flask, worker_id: str | None = None) -> dict[str, int]:
-    """One round: check due queries until none are due (or the round's time is up), then drop
-    expired raw pages."""
+    """One round: check due queries until none are due (or the round's time is up), keep the
+    figures of the brands checked, then drop expired raw pages."""
+    checked: set[int] = set()
     counts = run_due_checks(
         app,
         int(app.config.get("SERP_CHECKS_PER_ROUND", DEFAULT_LIMIT)),
         worker_id or default_worker_id(),
         budget_seconds=float(app.config.get("SERP_ROUND_BUDGET_SECONDS", ROUND_BUDGET_SECONDS)),
+        on_done=lambda query_id, _status: checked.add(query_id),
     )
+    counts["parts"] = keep_figures(app, checked)
     with app.app_context(), db.job_session() as session:
         counts["raw_expired"] = expire_raw_pages(session, utcnow())
     if counts["claimed"]:
         logger.info("serp checks: %s", counts)
     return counts
+
+
+def keep_figures(app: Flask, query_ids: set[int]) -> int:
+    """Compute the displacement parts that moved of the brands of ``query_ids`` (just checked)
+    and of any brand with a query that has none (new, or after an upgrade), each brand in a
+    transaction of its own, so the next dashboard view reads them instead of computing them.
+    How many parts were computed; a brand that fails is logged and left to its next view."""
+    with app.app_context(), db.job_session() as session:
+        lacking = (
+            select(TrackedQuery.brand_id)
+            .outerjoin(QueryFigures, QueryFigures.query_id == TrackedQuery.id)
+            .where(TrackedQuery.deleted_at.is_(None), QueryFigures.query_id.is_(None))
+        )
+        checked = select(TrackedQuery.brand_id).where(TrackedQuery.id.in_(sorted(query_ids)))
+        brands = session.execute(
+            select(Brand.id, Brand.timezone)
+            .where(Brand.id.in_(lacking.union(checked)))
+            .order_by(Brand.id)
+        ).all()
+    computed = 0
+    for brand_id, timezone in brands:
+        try:
+            with app.app_context(), db.job_session() as session:
+                labelling = labelling_for_brand(session, brand_id)
+                computed += keep_parts(session, brand_id, labelling, ZoneInfo(timezone))
+        except Exception:
+            logger.exception("displacement figures of brand %s not kept", brand_id)
+    return computed
 
 
 def weekly_reports_job(app: Flask) -> dict[str, int]:

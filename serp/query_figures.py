@@ -241,6 +241,28 @@ def brand_figures(
 
     A part is also computed again when the brand's followed URLs (its negatives, followed in
     every query, and its owned assets) changed by one that its results hold or held."""
+    stamp, parts, computed = _kept(session, brand_id, labelling, zone, stamp)
+    merged = _merge(
+        session, stamp.queries, parts, computed, stamp.assets, labelling, with_windows, windows_of
+    )
+    return merged, stamp
+
+
+def keep_parts(session: Session, brand_id: int, labelling: Labelling, zone: ZoneInfo) -> int:
+    """Compute and keep the brand's parts that are out of date, as the worker does after its
+    checks so that the next view finds them ready; how many were computed (flushed)."""
+    return len(_kept(session, brand_id, labelling, zone, None)[2])
+
+
+def _kept(
+    session: Session,
+    brand_id: int,
+    labelling: Labelling,
+    zone: ZoneInfo,
+    stamp: BrandStamp | None,
+) -> tuple[BrandStamp, dict[int, dict[str, Any]], dict[int, tuple[dict[str, Any], dict[str, Any]]]]:
+    """The brand's stamp once its parts are up to date, every part's figures, and the parts
+    computed (figures and windows' series) by query id; those computed are kept (flushed)."""
     stamp = stamp or brand_stamp(session, brand_id, labelling, zone)
     queries, assets, shared, stamps = stamp.queries, stamp.assets, stamp.shared, stamp.stamps
     ids = [q.id for q in queries]
@@ -304,8 +326,7 @@ def brand_figures(
     if rows or moved:
         _keep_tracked(session, brand_id, digest, tracked)
     parts = {i: computed[i][0] if i in computed else kept[i].figures for i in ids}
-    merged = _merge(session, queries, parts, computed, assets, labelling, with_windows, windows_of)
-    return merged, stamp
+    return stamp, parts, computed
 
 
 def _touched(
