@@ -203,7 +203,13 @@ class BrandStamp:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return tuple(tuple(q) for q in self.queries), tuple(self.stamps.values())
+        """Equal keys, equal merged figures: the parts' stamps, and what the merge adds to
+        them (the queries' text and importance, the owned assets as they are listed)."""
+        return (
+            tuple(tuple(q) for q in self.queries),
+            tuple(self.stamps.values()),
+            tuple(self.assets),
+        )
 
 
 def brand_stamp(

@@ -234,7 +234,6 @@ def test_a_post_published_in_no_result_recomputes_no_part(scenario):
         title="Our new bread",
     )  # fmt: skip
     db.session.commit()
-    figures_cache().clear()
     after = report(brand)
     assert kept_parts() == before
     assert after["assets"][-1]["title"] == "Our new bread"
@@ -253,7 +252,6 @@ def test_an_owned_page_in_one_querys_results_recomputes_only_its_part(scenario):
         title="Deep page",
     )  # fmt: skip
     db.session.commit()
-    figures_cache().clear()
     after = report(brand)
     parts = kept_parts()
     assert parts[q2.id] == before[q2.id]
@@ -274,7 +272,6 @@ def test_a_new_rule_recomputes_only_the_parts_whose_pages_one_it_relabels(scenar
         pattern="filler16.example/acme", label="positive",
     )  # fmt: skip
     db.session.commit()
-    figures_cache().clear()
     assert report(brand) == from_scratch(brand)
     assert kept_parts() == before
     # The encyclopedia page, first on the first query's page one and absent from the second's.
@@ -282,7 +279,6 @@ def test_a_new_rule_recomputes_only_the_parts_whose_pages_one_it_relabels(scenar
         db.session, brand.id, users["admin"], match_type="exact", pattern=WIKI, label="neutral"
     )
     db.session.commit()
-    figures_cache().clear()
     after = report(brand)
     parts = kept_parts()
     assert parts[q2.id] == before[q2.id]
