@@ -222,19 +222,22 @@ def test_a_new_check_recomputes_only_its_querys_part(scenario):
     assert after == from_scratch(brand)
 
 
+def recorded(brand, url: str, kind: AssetKind, title: str) -> tuple[dict, dict]:
+    """The kept parts after a view, and the next report once an owned asset is recorded at
+    ``url`` (the process's kept figures are not cleared: they must see it too)."""
+    report(brand)
+    db.session.commit()
+    before = kept_parts()
+    record_owned_asset(db.session, brand.id, "https://" + url, kind, week(12), title=title)
+    db.session.commit()
+    return before, report(brand)
+
+
 def test_a_post_published_in_no_result_recomputes_no_part(scenario):
     # Each published post with a public URL is an owned asset: it is listed at once, and the
     # queries' parts stay as they are while no result holds it.
     brand, _q1, _q2 = scenario
-    report(brand)
-    db.session.commit()
-    before = kept_parts()
-    record_owned_asset(
-        db.session, brand.id, "https://social.example/acme/1", AssetKind.SOCIAL_POST, week(12),
-        title="Our new bread",
-    )  # fmt: skip
-    db.session.commit()
-    after = report(brand)
+    before, after = recorded(brand, "social.example/acme/1", AssetKind.SOCIAL_POST, "Our new bread")
     assert kept_parts() == before
     assert after["assets"][-1]["title"] == "Our new bread"
     assert after == from_scratch(brand)
@@ -242,17 +245,9 @@ def test_a_post_published_in_no_result_recomputes_no_part(scenario):
 
 def test_an_owned_page_in_one_querys_results_recomputes_only_its_part(scenario):
     brand, q1, q2 = scenario
-    report(brand)
-    db.session.commit()
-    before = kept_parts()
     # A page deep in the first query's results (below page one: no summary changes), not in
     # the second's.
-    record_owned_asset(
-        db.session, brand.id, "https://filler16.example/acme", AssetKind.BLOG_POST, week(3),
-        title="Deep page",
-    )  # fmt: skip
-    db.session.commit()
-    after = report(brand)
+    before, after = recorded(brand, "filler16.example/acme", AssetKind.BLOG_POST, "Deep page")
     parts = kept_parts()
     assert parts[q2.id] == before[q2.id]
     assert parts[q1.id][0] == before[q1.id][0] and parts[q1.id][1] > before[q1.id][1]

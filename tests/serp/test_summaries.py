@@ -82,25 +82,22 @@ def test_a_new_owned_page_relabels_only_the_summaries_that_hold_it(
     db.session.commit()
     check = db.session.scalars(select(SerpCheck)).one()
     written, changed = summary.computed_at, check.summarized_at
+
+    def owned_page(url: str) -> None:
+        """The planner records an owned page; the next reader reads the brand's labels."""
+        record_owned_asset(db.session, brand.id, url, AssetKind.BLOG_POST, utcnow())
+        db.session.commit()
+        labelling_for_brand(db.session, brand.id)
+        db.session.commit()
+        db.session.expire_all()
+
     # A published post in no result: no summary is read or written again.
-    record_owned_asset(
-        db.session, brand.id, "https://social.example/brand/1", AssetKind.SOCIAL_POST, utcnow()
-    )
-    db.session.commit()
-    labelling_for_brand(db.session, brand.id)
-    db.session.commit()
-    db.session.expire_all()
+    owned_page("https://social.example/brand/1")
     assert (summary.computed_at, check.summarized_at) == (written, changed)
     held = db.session.get(SummaryLabels, brand.id)
     assert held.urls == ["social.example/brand/1"]
     # A page on the check's page one: its summary is relabelled, and the check says so.
-    record_owned_asset(
-        db.session, brand.id, "https://site3.example.com/page", AssetKind.BLOG_POST, utcnow()
-    )
-    db.session.commit()
-    labelling_for_brand(db.session, brand.id)
-    db.session.commit()
-    db.session.expire_all()
+    owned_page("https://site3.example.com/page")
     assert summary.owned == 1
     assert summary.page_one[3] == [4, "site3.example.com/page", "owned"]
     assert check.summarized_at > changed

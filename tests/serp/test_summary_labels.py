@@ -83,46 +83,16 @@ def test_a_check_summarized_while_an_owned_page_is_recorded_is_labelled_with_it(
     assert db.session.get(SummaryLabels, brand.id).urls == ["reviews.example.com/brand"]
 
 
-def test_a_summary_written_with_labels_read_before_the_owned_pages_moved_uses_them(
-    app, brand, users
-):
+def summarized_after(app, brand, users, change) -> CheckSummary:
+    """A reader reads the brand's labels, ``change`` moves them, and the reader then fills in
+    the missing summary of a check with PAGE first: the summary it wrote."""
     query_id = make_query(app, brand, users["admin"]).id
     labelling_for_brand(db.session, brand.id)
     db.session.commit()
-    engine = app.extensions["pageone.db"]
-    # A reader read the labels before the page was recorded, and fills in a missing summary
-    # after it was.
-    worker = Session(engine)
-    stale = labelling_for_brand(worker, brand.id)
-    worker.commit()
-    record_owned_asset(db.session, brand.id, PAGE, AssetKind.REVIEWS_PAGE, datetime.now(UTC))
-    labelling_for_brand(db.session, brand.id)
-    db.session.commit()
-    assert not stale.classifier.owned
-    query = worker.get(TrackedQuery, query_id)
-    check = store_check(
-        worker, query, status="ok", provider="manual", checked_at=datetime.now(UTC),
-        results=[SerpResult(1, PAGE, "Reviews", "")],
-    )  # fmt: skip
-    check_id = check.id
-    refresh(worker, brand.id, check_ids=[check_id], labelling=stale)
-    worker.commit()
-    worker.close()
-    db.session.expire_all()
-    assert db.session.get(CheckSummary, check_id).owned == 1
-
-
-def test_a_summary_written_with_labels_read_before_a_new_rule_uses_the_rule(app, brand, users):
-    query_id = make_query(app, brand, users["admin"]).id
-    labelling_for_brand(db.session, brand.id)
-    db.session.commit()
-    engine = app.extensions["pageone.db"]
-    reader = Session(engine)
+    reader = Session(app.extensions["pageone.db"])
     stale = labelling_for_brand(reader, brand.id)
     reader.commit()
-    ops.save_rule(
-        db.session, brand.id, users["admin"], match_type="exact", pattern=PAGE, label="negative"
-    )
+    change()
     db.session.commit()
     query = reader.get(TrackedQuery, query_id)
     check = store_check(
@@ -134,4 +104,24 @@ def test_a_summary_written_with_labels_read_before_a_new_rule_uses_the_rule(app,
     reader.commit()
     reader.close()
     db.session.expire_all()
-    assert db.session.get(CheckSummary, check_id).negative == 1
+    return db.session.get(CheckSummary, check_id)
+
+
+def test_a_summary_written_with_labels_read_before_the_owned_pages_moved_uses_them(
+    app, brand, users
+):
+    def record_page() -> None:
+        record_owned_asset(db.session, brand.id, PAGE, AssetKind.REVIEWS_PAGE, datetime.now(UTC))
+        labelling_for_brand(db.session, brand.id)
+
+    assert summarized_after(app, brand, users, record_page).owned == 1
+
+
+def test_a_summary_written_with_labels_read_before_a_new_rule_uses_the_rule(app, brand, users):
+    def save_rule() -> None:
+        ops.save_rule(
+            db.session, brand.id, users["admin"], match_type="exact", pattern=PAGE,
+            label="negative",
+        )  # fmt: skip
+
+    assert summarized_after(app, brand, users, save_rule).negative == 1
