@@ -58,22 +58,39 @@ def upsert(
     same row at once."""
     if not rows:
         return
-    table = model.__table__
-    dialect = session.get_bind().dialect.name
-    module = {"postgresql": postgresql, "sqlite": sqlite}.get(dialect)
-    if module is None:
+    statement = _insert(session, model)
+    if statement is None:
         for row in rows:
             session.merge(model(**row))
         session.flush()
         return
+    table = model.__table__
     keys = [c.name for c in table.primary_key.columns]
-    statement = module.insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=keys,
         set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys},
     )
     for start in range(0, len(rows), chunk):
         session.execute(statement, rows[start : start + chunk])
+
+
+def insert_missing(session: Session, model: type[Any], row: dict[str, Any]) -> None:
+    """Insert a row of ``model`` unless one with its primary key exists: two requests may
+    create the same row at once, and the first one stays."""
+    statement = _insert(session, model)
+    if statement is None:
+        key = tuple(row[c.name] for c in model.__table__.primary_key.columns)
+        if session.get(model, key) is None:
+            session.add(model(**row))
+            session.flush()
+        return
+    session.execute(statement.on_conflict_do_nothing().values(**row))
+
+
+def _insert(session: Session, model: type[Any]) -> Any:
+    """The database's own INSERT of ``model``, which can resolve conflicts (None elsewhere)."""
+    module = {"postgresql": postgresql, "sqlite": sqlite}.get(session.get_bind().dialect.name)
+    return None if module is None else module.insert(model.__table__)
 
 
 def utcnow() -> datetime:

@@ -9,10 +9,11 @@ and a reader that still meets a missing or out-of-date summary (checks loaded in
 it before reading, so no figure ever comes from an out-of-date label.
 
 The brand's owned pages change far more often (every published post with a public URL is one)
-and appear on few pages one. They are followed apart: :class:`SummaryLabels` holds the owned URLs
-the brand's summaries are labelled with, and when the brand's owned pages differ from them, only
-the summaries whose page one holds a URL that changed are labelled again
-(:func:`labelling_for_brand` does it before anything reads them).
+and appear on few pages one. They are followed apart: :class:`SummaryLabels` holds the
+fingerprint and the owned URLs the brand's summaries carry, and when the brand's owned pages
+differ from them, only the summaries whose page one holds a URL that changed are labelled again
+(:func:`labelling_for_brand` does it before anything reads them). Summaries are written under a
+lock on that row, so while it matches the brand's labels every summary does.
 
 A summary relabelled to the same page one and score is not written again: the check keeps the
 time its summary last changed (``SerpCheck.summarized_at``), which the kept displacement figures
@@ -32,10 +33,9 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, upsert, utcnow
+from core.db import Base, insert_missing, upsert, utcnow
 from serp import displacement as dsp
 from serp.labels import Classifier, Rule, owned_urls_for_brand
 from serp.models import CheckStatus, Label, LabelRule, SerpCheck, SerpResultRow, TrackedQuery
@@ -170,10 +170,10 @@ def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
     if tuple(session.execute(held).one_or_none() or ()) == wanted:
         return 0
     # The row exists before it is locked: two first readers may create it at once.
-    session.execute(
-        _insert_missing(session).values(
-            brand_id=brand_id, fingerprint="", digest="", urls=[], updated_at=utcnow()
-        )
+    insert_missing(
+        session,
+        SummaryLabels,
+        {"brand_id": brand_id, "fingerprint": "", "digest": "", "urls": [], "updated_at": utcnow()},
     )
     row = session.execute(
         select(SummaryLabels.fingerprint, SummaryLabels.digest, SummaryLabels.urls)
@@ -202,14 +202,6 @@ def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
     )
     session.flush()
     return changed
-
-
-def _insert_missing(session: Session) -> Any:
-    """INSERT of an SummaryLabels row that does nothing when the brand has one."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(SummaryLabels).on_conflict_do_nothing()
-    return sqlite.insert(SummaryLabels).on_conflict_do_nothing()
 
 
 def _checks_holding(session: Session, brand_id: int, urls: list[str]) -> list[int]:
