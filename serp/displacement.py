@@ -945,11 +945,23 @@ def load_assets(session: Session, brand_id: int) -> list[Asset]:
     """The brand's owned assets as the figures need them, in the order they were recorded."""
     from planner.assets import OwnedAsset
 
-    return [
-        Asset(a.id, a.normalized_url, a.title or a.url, a.kind, a.published_at)
-        for a in session.scalars(
-            select(OwnedAsset).where(OwnedAsset.brand_id == brand_id).order_by(OwnedAsset.id)
+    # Columns, not ORM objects: a brand that has published for years has thousands of posts,
+    # each an owned asset, read on every view of its figures.
+    rows = session.execute(
+        select(
+            OwnedAsset.id,
+            OwnedAsset.normalized_url,
+            OwnedAsset.title,
+            OwnedAsset.url,
+            OwnedAsset.kind,
+            OwnedAsset.published_at,
         )
+        .where(OwnedAsset.brand_id == brand_id)
+        .order_by(OwnedAsset.id)
+    )
+    return [
+        Asset(id_, normalized, title or url, kind, published_at)
+        for id_, normalized, title, url, kind, published_at in rows
     ]
 
 
