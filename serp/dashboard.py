@@ -56,6 +56,7 @@ def dashboard_data(
     with_windows: bool = True,
     windows_of: int | None = None,
     items_of: int | None = None,
+    every_window: bool = True,
 ) -> dict[str, Any]:
     """What the dashboard shows: the report without per-check history. The "is it working"
     windows are left out only for the CSV tables, which do not list them; on the page, the
@@ -67,6 +68,7 @@ def dashboard_data(
         with_checks=False,
         with_windows=with_windows,
         windows_of=windows_of,
+        every_window=every_window,
         items_of=items_of,
     )
     _keep_summaries()
@@ -96,7 +98,9 @@ def dashboard(brand_id: int) -> Any:
     # and resuming between the two walked the fresh figures once more. What cycles the render
     # leaves are collected once collection resumes.
     with collection_paused():
-        data = dashboard_data(brand, windows_of=WINDOWS_SHOWN, items_of=NEGATIVES_SHOWN)
+        data = dashboard_data(
+            brand, windows_of=WINDOWS_SHOWN, items_of=NEGATIVES_SHOWN, every_window=False
+        )
         return render_template(
             "serp/dashboard.html",
             brand=brand,

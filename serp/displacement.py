@@ -495,6 +495,16 @@ def asset_spans(
     return spans
 
 
+SOCIAL_POST = "social_post"  # planner.assets.AssetKind.SOCIAL_POST
+
+
+def windows_listed(assets: Sequence[Asset], seen: Collection[str]) -> list[Asset]:
+    """The assets whose "is it working" windows a page lists for a query's items: all but the
+    social posts its results never held. A brand that posts daily has thousands; a window per
+    post would bury the pages and articles meant to rank (and took seconds to compute)."""
+    return [a for a in assets if a.kind != SOCIAL_POST or a.url in seen]
+
+
 def is_it_working(
     history: QueryHistory,
     url: str,

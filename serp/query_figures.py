@@ -238,6 +238,7 @@ def brand_figures(
     *,
     with_windows: bool = True,
     windows_of: int | None = None,
+    every_window: bool = True,
     stamp: BrandStamp | None = None,
 ) -> tuple[dict[str, Any], BrandStamp]:
     """The brand's figures over every check, as :func:`serp.reports.brand_report` gives them
@@ -249,8 +250,9 @@ def brand_figures(
     every query, and its owned assets) changed by one that its results hold or held."""
     stamp, parts, computed = _kept(session, brand_id, labelling, zone, stamp)
     merged = _merge(
-        session, stamp.queries, parts, computed, stamp.assets, labelling, with_windows, windows_of
-    )
+        session, stamp.queries, parts, computed, stamp.assets, labelling, with_windows,
+        windows_of, every_window,
+    )  # fmt: skip
     return merged, stamp
 
 
@@ -463,6 +465,7 @@ def _merge(
     labelling: Labelling,
     with_windows: bool,
     windows_of: int | None,
+    every_window: bool = True,
 ) -> dict[str, Any]:
     """The brand's figures from its queries' parts, in the order and with the arithmetic of
     :func:`serp.reports.brand_report` computed from every check."""
@@ -533,10 +536,13 @@ def _merge(
             query_id, url = item["query_id"], item["url"]
             kept = series[query_id]
             if query_id not in spans:
+                listed = assets
+                if not every_window:
+                    listed = dsp.windows_listed(assets, parts[query_id]["assets"])
                 spans[query_id] = dsp.asset_spans(
                     [datetime.fromisoformat(moment) for moment in kept["checked"]],
                     {u: datetime.fromisoformat(m) for u, m in kept["entered"].items()},
-                    assets,
+                    listed,
                 )
             positions = kept["positions"][url]
             for asset, start, split, end, entered in spans[query_id]:

@@ -103,6 +103,7 @@ def brand_report(
     with_checks: bool = True,
     with_windows: bool = True,
     windows_of: int | None = None,
+    every_window: bool = True,
     with_assets: bool = True,
     items_of: int | None = None,
     keep: bool = True,
@@ -126,7 +127,7 @@ def brand_report(
         labelling = labelling_for_brand(session, brand.id)
         period = {"query_ids": query_ids, "since": since, "until": until}
         key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
-               windows_of, with_assets, items_of)  # fmt: skip
+               windows_of, every_window, with_assets, items_of)  # fmt: skip
         cache = figures_cache() if keep else None
         figures = stamp = brand_stamp = None
         zone = ZoneInfo(brand.timezone)
@@ -143,7 +144,7 @@ def brand_report(
         if figures is None and parts:
             figures, brand_stamp = query_figures.brand_figures(
                 session, brand.id, labelling, zone, with_windows=with_windows,
-                windows_of=windows_of, stamp=brand_stamp,
+                windows_of=windows_of, every_window=every_window, stamp=brand_stamp,
             )  # fmt: skip
             if cache is not None:
                 cache.put(key, brand_stamp.key, figures)
@@ -152,7 +153,9 @@ def brand_report(
                 session, brand.id, compositions=with_checks, assets=with_assets,
                 labelling=labelling, zone=zone, **period,
             )  # fmt: skip
-            figures = _figures(brand, data, with_checks, with_windows, windows_of, items_of)
+            figures = _figures(
+                brand, data, with_checks, with_windows, windows_of, every_window, items_of
+            )
             if cache is not None:
                 if data.refreshed:  # summaries brought up to date: the stamp moved with them
                     stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
@@ -175,6 +178,7 @@ def _figures(
     with_checks: bool,
     with_windows: bool,
     windows_of: int | None,
+    every_window: bool,
     items_of: int | None,
 ) -> dict[str, Any]:
     """The report's figures from the brand's history: all but the brand and its plans."""
@@ -225,7 +229,10 @@ def _figures(
         for item in items[:windows_of]:
             history = histories[item.query_id]
             if item.query_id not in around:
-                around[item.query_id] = dsp.asset_windows(history, data.assets)
+                listed = data.assets
+                if not every_window:
+                    listed = dsp.windows_listed(listed, history.urls)
+                around[item.query_id] = dsp.asset_windows(history, listed)
             spans = around[item.query_id]
             report["is_it_working"].extend(
                 query_figures.window_entry(item.query_id, item.url, window)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import db
+from planner.assets import AssetKind, record_owned_asset
 from planner.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from planner.models import Brand
 from tests.conftest import login
@@ -77,6 +78,32 @@ def test_dashboard_shows_the_complaint_before_and_after_each_asset_went_live(dem
         assert row[5] == (", ".join(window["entered_page_one"]) or "none")
     # The complaint sank as the assets went live: 3rd before the first, 8.5th after the last.
     assert (shown["Selected reviews"][2], shown["Case study: a hotel group"][3]) == ("3", "8.5")
+
+
+def test_dashboard_leaves_out_the_social_posts_no_result_held(app, client, demo_page):
+    # A brand that posts daily has thousands of posts, each an owned asset: the page lists the
+    # pages and articles meant to rank, and the posts a tracked result held; the JSON has all.
+    brand_id = db.session.scalar(select(Brand.id))
+    for n, url in enumerate(("social.example/northwind/1", "social.example/northwind/2")):
+        record_owned_asset(
+            db.session, brand_id, "https://" + url, AssetKind.SOCIAL_POST, datetime.now(UTC),
+            title=f"Post {n}",
+        )  # fmt: skip
+    db.session.commit()
+    response = client.get(f"/brands/{brand_id}/serp/dashboard")
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    [assets] = page.xpath("//section[@id='owned-assets']")
+    assert "Post 0" not in assets.text_content()
+    assert "2 social posts that no tracked result has held yet" in " ".join(
+        assets.text_content().split()
+    )
+    [windows] = page.xpath("//section[@id='is-it-working']")
+    assert [row[0] for row in rows(windows)] == [
+        "Selected reviews", "Case study: a bakery chain", "Case study: a hotel group",
+    ]  # fmt: skip
+    data = client.get(f"/brands/{brand_id}/serp/dashboard.json").get_json()
+    assert {a["title"] for a in data["assets"]} >= {"Post 0", "Post 1"}
+    assert {w["asset"] for w in data["is_it_working"]} >= {"Post 0", "Post 1"}
 
 
 def test_dashboard_says_so_instead_of_a_chart_when_no_negative_is_on_page_one(demo_page):

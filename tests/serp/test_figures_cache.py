@@ -243,6 +243,20 @@ def test_a_post_published_in_no_result_recomputes_no_part(scenario):
     assert after == from_scratch(brand)
 
 
+def test_a_page_leaves_out_the_windows_of_the_posts_a_querys_results_never_held(scenario):
+    brand, q1, _q2 = scenario
+    recorded(brand, "social.example/acme/1", AssetKind.SOCIAL_POST, "Our new bread")
+    # A post deep in the first query's results: its windows stay, in that query only.
+    recorded(brand, "filler16.example/acme", AssetKind.SOCIAL_POST, "Held post")
+    listed = report(brand, every_window=False)
+    assert listed == from_scratch(brand, every_window=False)
+    assets = {(w["query_id"], w["asset"]) for w in listed["is_it_working"]}
+    assert "Our new bread" not in {asset for _q, asset in assets}
+    assert {q for q, asset in assets if asset == "Held post"} == {q1.id}
+    every = {w["asset"] for w in report(brand)["is_it_working"]}
+    assert {"Our new bread", "Held post"} <= every
+
+
 def test_an_owned_page_in_one_querys_results_recomputes_only_its_part(scenario):
     brand, q1, q2 = scenario
     # A page deep in the first query's results (below page one: no summary changes), not in
