@@ -121,7 +121,8 @@ def brand_report(
 
     A report over every check of every query, without per-check history, is merged from each
     query's kept part (:mod:`serp.query_figures`), every negative item with all its figures;
-    ``stored=False`` computes it from every check instead."""
+    so is one until a moment that no check is later than (the weekly report). ``stored=False``
+    computes it from every check instead."""
     query_ids = [query_id] if query_id is not None else None
     with dsp.collection_paused():
         labelling = labelling_for_brand(session, brand.id)
@@ -131,9 +132,14 @@ def brand_report(
         cache = figures_cache() if keep else None
         figures = stamp = brand_stamp = None
         zone = ZoneInfo(brand.timezone)
-        # Over every check of every query, without per-check history: merged from query parts.
-        whole = query_id is None and since is None and until is None
-        parts = stored and whole and with_assets and not with_checks
+        # Over every check of every query, without per-check history: merged from query parts
+        # (a report until now, as the weekly one, is over every check when none is later).
+        whole = (
+            query_id is None
+            and since is None
+            and (until is None or not _checked_after(session, brand.id, until))
+        )
+        parts = stored and whole and not with_checks
         if parts:
             brand_stamp = query_figures.brand_stamp(session, brand.id, labelling, zone)
             stamp = brand_stamp.key
@@ -146,6 +152,8 @@ def brand_report(
                 session, brand.id, labelling, zone, with_windows=with_windows,
                 windows_of=windows_of, every_window=every_window, stamp=brand_stamp,
             )  # fmt: skip
+            if not with_assets:  # the same figures, without the assets' own
+                figures = {**figures, "assets": [], "is_it_working": []}
             if cache is not None:
                 cache.put(key, brand_stamp.key, figures)
         if figures is None:
@@ -170,6 +178,15 @@ def brand_report(
         **figures,
         "plans": plans,
     }
+
+
+def _checked_after(session: Session, brand_id: int, moment: datetime) -> bool:
+    """Whether any check of the brand's queries is later than ``moment``."""
+    later = select(SerpCheck.id).where(
+        SerpCheck.query_id.in_(select(TrackedQuery.id).where(TrackedQuery.brand_id == brand_id)),
+        SerpCheck.checked_at > moment,
+    )
+    return session.scalar(select(later.exists())) or False
 
 
 def _figures(

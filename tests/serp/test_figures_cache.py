@@ -340,6 +340,28 @@ def test_a_negative_new_on_page_one_of_one_query_is_followed_in_the_others(scena
     assert after == from_scratch(brand)
 
 
+def test_the_weekly_reports_figures_are_merged_from_the_kept_parts(scenario):
+    brand, _q1, q2 = scenario
+    report(brand)
+    db.session.commit()
+    before = kept_parts()
+    weekly = {"with_checks": False, "with_windows": False, "with_assets": False, "keep": False}
+    now = week(13)  # after every check
+    merged = brand_report(db.session, brand, until=now, **weekly)
+    assert kept_parts() == before  # read, not computed again
+    assert (merged["assets"], merged["is_it_working"]) == ([], [])
+    assert merged == brand_report(db.session, brand, until=now, stored=False, **weekly)
+    # A check later than the report's end: computed from the checks of its period.
+    store_check(
+        db.session, q2, status="ok", results=page({N: 1}, 10, {}), checked_at=week(14),
+        provider="manual",
+    )  # fmt: skip
+    db.session.commit()
+    earlier = brand_report(db.session, brand, until=now, **weekly)
+    assert earlier == merged
+    assert brand_report(db.session, brand, **weekly) != merged
+
+
 def test_a_report_ending_now_is_computed_and_not_kept(scenario):
     brand, _q1, _q2 = scenario
     figures_cache().clear()
