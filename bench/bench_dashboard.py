@@ -108,7 +108,8 @@ def _load(app) -> tuple[int, datetime]:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
         autocommit.execute(text("VACUUM ANALYZE serp_results"))
         autocommit.execute(text("ANALYZE"))
-    return brand.id, START + timedelta(weeks=WEEKS - 1, hours=12)
+    # The weekly report goes out after the week's checks: after the new checks of week 52 too.
+    return brand.id, START + timedelta(weeks=WEEKS, hours=12)
 
 
 def _pool(rng: random.Random, q: int, w: int) -> list[str]:
@@ -270,7 +271,7 @@ def main() -> dict[str, float]:
             ("dashboard p95, after a post is published (ms)", f"{published_p95:.1f}", ""),
             ("dashboard median, after a post is published", f"{percentile(published, 50):.1f}", ""),
             ("dashboard p95, later views (ms)", f"{warm_p95:.1f}", "figures kept until new data"),
-            ("weekly report (ms)", f"{report_ms:.1f}", "median of 5, computed each time"),
+            ("weekly report (ms)", f"{report_ms:.1f}", "median of 5, merged from the kept parts"),
         ]
     )
     app.extensions["pageone.db"].dispose()
