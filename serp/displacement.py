@@ -975,6 +975,32 @@ def load_assets(session: Session, brand_id: int) -> list[Asset]:
     ]
 
 
+def results_holding(
+    session: Session, brand_id: int, urls: Collection[str], *, down_to: int | None = None
+) -> list[tuple[int, int, str]]:
+    """(check id, query id, URL) of the brand's good checks whose results hold any of ``urls``
+    (down to position ``down_to``): one lookup in the (URL, check, position) index, for the few
+    URLs that changed (a new owned page, a new negative)."""
+    if not urls:
+        return []
+    conditions = [
+        _among(SerpResultRow.normalized_url, sorted(urls), session),
+        SerpCheck.status == OK,
+        SerpCheck.query_id.in_(select(TrackedQuery.id).where(TrackedQuery.brand_id == brand_id)),
+    ]
+    if down_to is not None:
+        conditions.append(SerpResultRow.position <= down_to)
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(SerpResultRow.check_id, SerpCheck.query_id, SerpResultRow.normalized_url)
+            .distinct()
+            .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
+            .where(*conditions)
+        )
+    ]
+
+
 def _among(column_: Any, values_: list[Any], session: Session, type_: Any = String) -> Any:
     """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of
     hundreds that the driver would parse in the statement's text at every read."""

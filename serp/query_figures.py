@@ -20,8 +20,6 @@ was computed from.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,8 +31,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, upsert, utcnow
 from serp import displacement as dsp
-from serp.models import SerpCheck, SerpResultRow, TrackedQuery
-from serp.summaries import Labelling
+from serp.models import SerpCheck, TrackedQuery
+from serp.summaries import Labelling, digest
 
 # The layout of a part: a release that changes it changes this, and every kept part is then
 # computed again rather than misread.
@@ -79,10 +77,6 @@ class TrackedSet(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     # ["n <url>" for a negative, "o <url>" for an owned asset], sorted
     urls: Mapped[list[str]] = mapped_column(JSON)
-
-
-def _sha(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()
 
 
 def iso(value: datetime | None) -> str | None:
@@ -302,8 +296,8 @@ def _kept(
         loads.append(data)
     negatives = set().union(*own.values())
     tracked = sorted({f"n {url}" for url in negatives} | {f"o {a.url}" for a in assets})
-    digest = _sha(tracked)
-    moved = [i for i in ids if i not in stale and kept[i].tracked != digest]
+    tracked_digest = digest(tracked)
+    moved = [i for i in ids if i not in stale and kept[i].tracked != tracked_digest]
     again, retagged = _touched(session, brand_id, moved, kept, tracked)
     if again:
         loads.append(_load(session, brand_id, again, labelling, zone, negatives))
@@ -316,7 +310,7 @@ def _kept(
                 {
                     "query_id": history.query_id,
                     "stamp": stamps[history.query_id],
-                    "tracked": digest,
+                    "tracked": tracked_digest,
                     "present": sorted(history.urls),
                     "own_negatives": sorted(own[history.query_id]),
                     "figures": part[0],
@@ -327,12 +321,12 @@ def _kept(
         connection.execute(
             update(QueryFigures)
             .where(QueryFigures.query_id.in_(query_ids), QueryFigures.tracked == old)
-            .values(tracked=digest)
+            .values(tracked=tracked_digest)
         )
     now = utcnow()  # two views may compute the same part at once: the last one stays
     upsert(session, QueryFigures, [{**row, "computed_at": now} for row in rows], 200)
     if rows or moved:
-        _keep_tracked(session, brand_id, digest, tracked)
+        _keep_tracked(session, brand_id, tracked_digest, tracked)
     parts = {i: computed[i][0] if i in computed else kept[i].figures for i in ids}
     return stamp, parts, computed
 
@@ -350,8 +344,8 @@ def _touched(
         return [], {}
     digests = sorted({kept[i].tracked for i in moved})
     sets = {
-        digest: set(urls)
-        for digest, urls in session.connection().execute(
+        held: set(urls)
+        for held, urls in session.connection().execute(
             select(TrackedSet.digest, TrackedSet.urls).where(
                 TrackedSet.brand_id == brand_id, TrackedSet.digest.in_(digests)
             )
@@ -369,7 +363,11 @@ def _touched(
             again.append(query_id)
         else:
             added_of[query_id] = {entry[2:] for entry in now - held}
-    holding = _holding(session, brand_id, set().union(*added_of.values()))
+    holding: dict[int, set[str]] = {}
+    for _check, query_id, url in dsp.results_holding(
+        session, brand_id, set().union(*added_of.values())
+    ):
+        holding.setdefault(query_id, set()).add(url)
     retagged: dict[str, list[int]] = {}
     for query_id, added in added_of.items():
         if added & holding.get(query_id, set()):
@@ -379,35 +377,16 @@ def _touched(
     return again, retagged
 
 
-def _holding(session: Session, brand_id: int, urls: set[str]) -> dict[int, set[str]]:
-    """Which of ``urls`` each of the brand's queries holds in a good check, at any depth."""
-    if not urls:
-        return {}
-    holding: dict[int, set[str]] = {}
-    for query_id, url in session.connection().execute(
-        select(SerpCheck.query_id, SerpResultRow.normalized_url)
-        .distinct()
-        .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
-        .where(
-            dsp._among(SerpResultRow.normalized_url, sorted(urls), session),
-            SerpCheck.status == dsp.OK,
-            SerpCheck.query_id.in_(_brand_query_ids(brand_id)),
-        )
-    ):
-        holding.setdefault(query_id, set()).add(url)
-    return holding
-
-
-def _keep_tracked(session: Session, brand_id: int, digest: str, tracked: list[str]) -> None:
+def _keep_tracked(session: Session, brand_id: int, current: str, tracked: list[str]) -> None:
     """Keep the followed URLs the parts now carry, and forget the sets no part carries."""
-    upsert(session, TrackedSet, [{"brand_id": brand_id, "digest": digest, "urls": tracked}])
+    upsert(session, TrackedSet, [{"brand_id": brand_id, "digest": current, "urls": tracked}])
     carried = select(QueryFigures.tracked).where(
         QueryFigures.query_id.in_(_brand_query_ids(brand_id))
     )
     session.connection().execute(
         delete(TrackedSet).where(
             TrackedSet.brand_id == brand_id,
-            TrackedSet.digest != digest,
+            TrackedSet.digest != current,
             TrackedSet.digest.not_in(carried),
         )
     )
@@ -438,8 +417,8 @@ def _stamps(
             .group_by(SerpCheck.query_id)
         )
     }
-    base = _sha(shared)
-    return {q.id: _sha([base, q.depth, summed.get(q.id)]) for q in queries}
+    base = digest(shared)
+    return {q.id: digest([base, q.depth, summed.get(q.id)]) for q in queries}
 
 
 def _load(

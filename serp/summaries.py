@@ -150,12 +150,12 @@ def _labelling(
         "domain": sorted(classifier.domains.items()),
         "curve": list(curve),
     }
-    fingerprint = hashlib.sha256(json.dumps(state).encode()).hexdigest()
-    return Labelling(classifier, curve, fingerprint, _digest(classifier.owned))
+    return Labelling(classifier, curve, digest(state), digest(sorted(classifier.owned)))
 
 
-def _digest(urls: Collection[str]) -> str:
-    return hashlib.sha256(json.dumps(sorted(urls)).encode()).hexdigest()
+def digest(value: Any) -> str:
+    """sha256 of a value's JSON: what fingerprints, stamps and digests are made of."""
+    return hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()
 
 
 def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
@@ -186,8 +186,9 @@ def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
     if row.fingerprint != labelling.fingerprint:
         changed += len(_refresh(session, brand_id, None, labelling))
     if row.digest != labelling.owned_digest:
-        urls = sorted(set(row.urls) ^ labelling.classifier.owned)
-        holding = _checks_holding(session, brand_id, urls)
+        changed_urls = set(row.urls) ^ labelling.classifier.owned
+        found = dsp.results_holding(session, brand_id, changed_urls, down_to=dsp.PAGE_ONE)
+        holding = sorted({check_id for check_id, _query, _url in found})
         if holding:
             changed += len(_refresh(session, brand_id, holding, labelling, again=True))
     session.execute(
@@ -202,26 +203,6 @@ def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
     )
     session.flush()
     return changed
-
-
-def _checks_holding(session: Session, brand_id: int, urls: list[str]) -> list[int]:
-    """The brand's good checks with any of ``urls`` on page one."""
-    found: set[int] = set()
-    for start in range(0, len(urls), CHUNK):
-        found.update(
-            session.scalars(
-                select(SerpResultRow.check_id)
-                .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
-                .join(TrackedQuery, TrackedQuery.id == SerpCheck.query_id)
-                .where(
-                    SerpResultRow.normalized_url.in_(urls[start : start + CHUNK]),
-                    SerpResultRow.position <= dsp.PAGE_ONE,
-                    SerpCheck.status == CheckStatus.OK.value,
-                    TrackedQuery.brand_id == brand_id,
-                )
-            )
-        )
-    return sorted(found)
 
 
 def _held(session: Session, brand_id: int, labelling: Labelling) -> Labelling:
