@@ -8,7 +8,8 @@ from urllib.parse import urljoin
 
 import requests
 
-from core.outbound import OutboundBlocked, check_url
+from core import outbound
+from core.outbound import OutboundBlocked, ResponseTooLarge, guarded_session, parse_url
 
 USER_AGENT = "PageOne/0.1 (self-hosted listening)"
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -35,18 +36,15 @@ def fetch(
 ) -> tuple[bytes, str]:
     """GET a URL the user configured: the body (at most the configured size) and its content type.
 
-    Every hop of a redirect passes the outbound guard again, so a public feed cannot bounce the
-    server to a private address.
+    Every hop of a redirect passes the outbound guard again, and each connection goes only to the
+    address the guard checked, so a public feed cannot bounce the server to a private address.
     """
     timeout, max_bytes, allow_private = settings(config)
-    session = http or requests.Session()
+    session = guarded_session(allow_private=allow_private, session=http)
     try:
         for _hop in range(MAX_REDIRECTS + 1):
             try:
-                check_url(url, allow_private=allow_private)
-            except OutboundBlocked as exc:
-                raise FetchError(f"URL refused: {exc}") from None
-            try:
+                parse_url(url)
                 response = session.get(
                     url,
                     params=params,
@@ -55,6 +53,8 @@ def fetch(
                     allow_redirects=False,
                     stream=True,
                 )
+            except OutboundBlocked as exc:
+                raise FetchError(f"URL refused: {exc}") from None
             except requests.Timeout:
                 raise FetchError(f"no answer within {timeout:g} s") from None
             except requests.RequestException as exc:
@@ -66,50 +66,30 @@ def fetch(
                     continue
                 if response.status_code != 200:
                     raise FetchError(f"the server answered {response.status_code}")
-                return _read_capped(response, max_bytes, timeout), response.headers.get(
-                    "Content-Type", ""
-                )
+                return _read_capped(response, max_bytes), response.headers.get("Content-Type", "")
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
     finally:
         if http is None:
             session.close()
 
 
-def _read_capped(response: requests.Response, max_bytes: int, timeout: float) -> bytes:
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(f"the response is {int(declared):,} bytes; the limit is {max_bytes:,}")
-    chunks: list[bytes] = []
-    size = 0
+def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
     try:
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > max_bytes:
-                # Stop reading: a feed this large is a mistake or an attack, not news.
-                raise FetchError(f"the response is larger than the limit of {max_bytes:,} bytes")
-            chunks.append(chunk)
+        return outbound.read_capped(response, max_bytes)
+    except ResponseTooLarge as exc:
+        # Stop reading: a feed this large is a mistake or an attack, not news.
+        raise FetchError(str(exc)) from None
     except requests.RequestException as exc:
         raise FetchError(f"the response broke off: {type(exc).__name__}") from None
-    return b"".join(chunks)
 
 
-def post_json(
-    url: str, payload: Any, config: Mapping[str, Any], *, http: requests.Session | None = None
-) -> int:
+def post_json(url: str, payload: Any, config: Mapping[str, Any]) -> int:
     """POST JSON to a guarded URL (the notification webhook); the status code."""
-    timeout, _max, allow_private = settings(config)
+    timeout, _max, _allow_private = settings(config)
     try:
-        check_url(url, allow_private=allow_private)
+        response = outbound.post_json(url, payload, config, user_agent=USER_AGENT, timeout=timeout)
     except OutboundBlocked as exc:
         raise FetchError(f"URL refused: {exc}") from None
-    try:
-        response = (http or requests).post(
-            url,
-            json=payload,
-            headers={"User-Agent": USER_AGENT},
-            timeout=(timeout, timeout),
-            allow_redirects=False,
-        )
     except requests.RequestException as exc:
         raise FetchError(f"could not deliver: {type(exc).__name__}") from None
     return response.status_code

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.models import Role, User
+from core.outbound import OutboundBlocked, parse_url
 from listening.models import (
     OPEN_STATES,
     ListeningSettings,
@@ -37,6 +38,7 @@ from planner.operations import NotFound, PlannerError, is_member
 
 LOOKUP_CHUNK = 500
 MIN_INTERVAL = 5
+MAX_URL_LENGTH = 2000
 REPLY_PLATFORMS = ("mastodon", "bluesky")
 
 
@@ -146,8 +148,13 @@ def _apply_source(source: MentionSource, data: Mapping[str, Any], errors: list[s
         source.name = str(data["name"] or "").strip()[:120]
     if "url" in data:
         url = str(data["url"] or "").strip()
-        if url and not url.startswith(("http://", "https://")):
-            errors.append("'url' must start with http:// or https://.")
+        if len(url) > MAX_URL_LENGTH:
+            errors.append(f"'url' is longer than {MAX_URL_LENGTH:,} characters.")
+        elif url:
+            try:
+                parse_url(url)
+            except OutboundBlocked as exc:
+                errors.append(f"'url' cannot be used: {exc}.")
         source.url = url or None
     if "query" in data:
         source.query = str(data["query"] or "").strip()[:500] or None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.crypto import CredentialsUnreadable, decrypt_json, encrypt_json
 from core.models import AuditEntry, Role, User
+from core.outbound import OutboundBlocked, parse_url
 from planner.models import Channel
 from planner.operations import PlannerError
 from planner.publishing.adapters import get_adapter
@@ -108,6 +109,10 @@ def credentials_state(
     )
 
 
+# Fields holding an address the worker will call: refused at once when their form is ambiguous.
+URL_KEYS = frozenset({"base_url", "service", "site_url", "url"})
+
+
 def save_credentials(
     session: Session,
     channel: Channel,
@@ -137,6 +142,12 @@ def save_credentials(
     problem = get_adapter(channel.platform).check_credentials(merged)
     if problem:
         raise PlannerError(problem)
+    for f in fields:
+        if f.key in URL_KEYS and merged.get(f.key):
+            try:
+                parse_url(merged[f.key])
+            except OutboundBlocked as exc:
+                raise PlannerError(f"{f.label}: this address cannot be used ({exc}).") from None
     channel.credentials_encrypted = encrypt_json(merged, dict(config))
     was_reauth = channel.needs_reauth
     channel.needs_reauth = False

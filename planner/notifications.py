@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import Role, User
-from core.outbound import check_url
+from core.outbound import post_json
 from planner.models import BrandMember, Post, PostStatus
 from planner.serialize import iso
 
@@ -148,15 +147,8 @@ def mail_text(event: Event) -> str:
 def send_webhook(config: Mapping[str, Any], payload: dict[str, Any]) -> None:
     """POST the event to NOTIFY_WEBHOOK_URL through the outbound guard, never following
     redirects."""
-    url = config["NOTIFY_WEBHOOK_URL"]
-    check_url(url, allow_private=bool(config.get("OUTBOUND_ALLOW_PRIVATE")))
-    timeout = float(config.get("HTTP_TIMEOUT") or 10)
-    response = requests.post(
-        url,
-        json=payload,
-        timeout=(timeout, timeout),
-        allow_redirects=False,
-        headers={"User-Agent": "PageOne/0.1 (notifications)"},
+    response = post_json(
+        config["NOTIFY_WEBHOOK_URL"], payload, config, user_agent="PageOne/0.1 (notifications)"
     )
     if not 200 <= response.status_code < 300:
         logger.warning("notification webhook answered %s", response.status_code)

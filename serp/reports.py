@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import User
-from core.outbound import OutboundBlocked, check_url
+from core.outbound import OutboundBlocked, post_json
 from planner.models import Brand, BrandMember
 from serp import displacement as dsp
 from serp import query_figures
@@ -43,7 +43,6 @@ from serp.summaries import labelling_for_brand
 
 logger = logging.getLogger("serp.reports")
 
-WEBHOOK_TIMEOUT = 10.0
 ALERT_RISE = 3  # places a negative item must climb in one check to alert
 
 
@@ -644,10 +643,7 @@ def send_alerts(app: Flask, alerts: list[Alert]) -> dict[str, int]:
                 "alerts": [alert.to_dict() for alert in brand_alerts],
             }
             try:
-                check_url(url, allow_private=bool(app.config.get("OUTBOUND_ALLOW_PRIVATE")))
-                response = requests.post(
-                    url, json=payload, timeout=WEBHOOK_TIMEOUT, allow_redirects=False
-                )
+                response = post_json(url, payload, app.config)
                 response.raise_for_status()
                 counts["webhooks"] += 1
             except (OutboundBlocked, requests.RequestException) as exc:

@@ -21,10 +21,18 @@ from urllib.parse import urljoin
 
 import requests
 
-from core.outbound import OutboundBlocked, check_url
+from core.outbound import (
+    OutboundBlocked,
+    ResponseTooLarge,
+    guarded_session,
+    parse_url,
+    read_capped,
+)
 
 RETRY_STATUSES = frozenset({429, 503})
 MAX_REDIRECTS = 5
+# A real result page weighs 0.3–1.5 MB; anything far larger is refused before it is parsed.
+DEFAULT_MAX_PAGE_BYTES = 5 * 1024 * 1024
 
 # Requests per second and requests in flight, per provider, unless config says otherwise.
 # Scraping result pages directly is kept slow: engines block fast scrapers within minutes.
@@ -133,22 +141,24 @@ class Answer:
         return json.loads(self.text)
 
 
-def _decode(response: requests.Response) -> str:
+def _decode(response: requests.Response, max_bytes: int) -> str:
     # requests assumes ISO-8859-1 for text/* without a charset; result pages are UTF-8 then.
     content_type = response.headers.get("Content-Type", "")
     encoding = response.encoding if "charset=" in content_type.lower() else "utf-8"
-    return response.content.decode(encoding or "utf-8", "replace")
+    return read_capped(response, max_bytes).decode(encoding or "utf-8", "replace")
 
 
 _local = threading.local()
 
 
-def _session() -> requests.Session:
+def _session(allow_private: bool) -> requests.Session:
     # One keep-alive session per thread: requests.Session is not meant to be shared.
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = requests.Session()
-    return session
+    sessions = getattr(_local, "sessions", None)
+    if sessions is None:
+        sessions = _local.sessions = {}
+    if allow_private not in sessions:
+        sessions[allow_private] = guarded_session(allow_private=allow_private)
+    return sessions[allow_private]
 
 
 # Only the direct fetch of result pages goes through proxies; paid APIs are called directly.
@@ -168,6 +178,7 @@ class HttpClient:
         self.max_retries = int(config.get("SERP_MAX_RETRIES", 3))
         self.retry_base = float(config.get("SERP_RETRY_BASE_SECONDS", 1.0))
         self.max_retry_wait = float(config.get("SERP_MAX_RETRY_WAIT", 60.0))
+        self.max_page_bytes = int(config.get("SERP_MAX_PAGE_BYTES") or DEFAULT_MAX_PAGE_BYTES)
         self.sleep = sleep
         # Result pages fetched directly may go out through the operator's proxies, in turn.
         self.proxies = itertools.cycle(list(config.get("SERP_PROXIES") or []) or [None])
@@ -210,6 +221,8 @@ class HttpClient:
                     )
             except OutboundBlocked as exc:
                 raise FetchFailed(f"refused by the outbound guard: {exc}") from None
+            except ResponseTooLarge as exc:
+                raise FetchFailed(f"the page is too large: {exc}") from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 wait = self.retry_base * 2**attempt
                 if attempt >= self.max_retries or wait > self.max_retry_wait:
@@ -235,10 +248,11 @@ class HttpClient:
         data: Mapping[str, Any] | None,
         proxy: str | None = None,
     ) -> Answer:
-        # Each hop passes the outbound guard: a redirect must not lead to a private address.
+        # Each hop passes the outbound guard (in the session's transport, which also connects
+        # only to the address it checked): a redirect must not lead to a private address.
         for _hop in range(MAX_REDIRECTS + 1):
-            check_url(url, allow_private=self.allow_private)
-            response = _session().request(
+            parse_url(url)
+            response = _session(self.allow_private).request(
                 method,
                 url,
                 params=params,
@@ -248,8 +262,10 @@ class HttpClient:
                 timeout=self.timeout,
                 allow_redirects=False,
                 proxies={"http": proxy, "https": proxy} if proxy else None,
+                stream=True,
             )
             if response.is_redirect and response.headers.get("Location"):
+                response.close()
                 url = urljoin(response.url, response.headers["Location"])
                 params, json_body, data = None, None, None
                 if response.status_code in (301, 302, 303):
@@ -257,7 +273,7 @@ class HttpClient:
                 continue
             return Answer(
                 status=response.status_code,
-                text=_decode(response),
+                text=_decode(response, self.max_page_bytes),
                 headers=response.headers,
                 url=response.url,
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),

@@ -280,3 +280,15 @@ def test_openapi_documents_the_listening_paths(app, api):
     document = api["viewer"].get("/api/v1/openapi.json").json
     assert "/brands/{brand_id}/listening/mentions" in document["paths"]
     assert "Mention" in document["components"]["schemas"]
+
+
+def test_a_source_address_the_server_would_read_ambiguously_is_refused_at_once(app, brand, api):
+    url = f"/api/v1/brands/{brand.id}/listening/sources"
+    for address, reason in (
+        ("http://127.0.0.1:8080\\@example.com/feed", "backslash"),
+        ("http://feeds@127.0.0.1/", "user name or password"),
+        ("https://example.com/" + "a" * 2001, "longer than 2,000"),
+    ):
+        answer = api["editor"].post(url, json={"kind": "rss", "url": address})
+        assert answer.status_code == 422
+        assert reason in " ".join(answer.json["errors"])

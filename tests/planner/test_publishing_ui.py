@@ -117,6 +117,21 @@ def test_missing_required_credential_is_refused(app, users, channel):
     assert reload(Channel, channel.id).credentials_encrypted is None
 
 
+def test_an_instance_address_the_worker_would_read_ambiguously_is_refused(app, users, channel):
+    admin = as_user(app, users, "admin")
+    response = admin.post(
+        f"/channels/{channel.id}/credentials",
+        data={
+            "cred-base_url": "http://127.0.0.1:9000\\@social.example/",
+            "cred-access_token": TOKEN,
+        },
+        follow_redirects=True,
+    )
+    assert "this address cannot be used" in response.get_data(as_text=True)
+    assert "backslash" in response.get_data(as_text=True)
+    assert reload(Channel, channel.id).credentials_encrypted is None
+
+
 @pytest.mark.parametrize("role", ["editor", "approver", "viewer"])
 def test_only_admins_change_credentials(app, users, channel, role):
     client = as_user(app, users, role)

@@ -41,7 +41,7 @@ import regex
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from core.outbound import OutboundBlocked, UnresolvableHost, check_url
+from core.outbound import OutboundBlocked, UnresolvableHost, check_url, guarded_session
 
 logger = logging.getLogger("planner.publishing")
 
@@ -265,11 +265,13 @@ def json_body(response: requests.Response) -> Any:
 
 
 @contextmanager
-def _session(http: requests.Session | None) -> Iterator[requests.Session]:
+def _session(http: requests.Session | None, allow_private: bool) -> Iterator[requests.Session]:
+    # Every request goes through the outbound guard's transport, which connects only to the
+    # address it checked; a session handed in (tests, a caller's keep-alive) is guarded too.
     if http is not None:
-        yield http
+        yield guarded_session(allow_private=allow_private, session=http)
         return
-    session = requests.Session()
+    session = guarded_session(allow_private=allow_private)
     try:
         yield session
     finally:
@@ -305,7 +307,8 @@ class BaseAdapter:
         if problem:
             result = PublishResult(Outcome.FAILED, reason=problem)
         else:
-            with _session(http) as session:
+            allow_private = str(credentials.get(ALLOW_PRIVATE_KEY, "")) == "1"
+            with _session(http, allow_private) as session:
                 call = Call(
                     session=session,
                     timeout=timeout,
@@ -314,7 +317,7 @@ class BaseAdapter:
                         for key, value in credentials.items()
                         if value and key not in _PUBLIC_CREDENTIAL_KEYS
                     ),
-                    allow_private=str(credentials.get(ALLOW_PRIVATE_KEY, "")) == "1",
+                    allow_private=allow_private,
                     platform=self.platform,
                 )
                 result = self._run(post, credentials, call)
