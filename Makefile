@@ -31,10 +31,7 @@ run: $(VENV)/.installed node_modules/.package-lock.json
 	@echo "  PageOne is starting at http://$(HOST):$(PORT)/"
 	@echo "  Demo login: demo@example.com / demo-password   (Ctrl-C stops web and worker)"
 	@echo
-	@trap 'kill 0' INT TERM; \
-	  if $(FLASK) planner --help 2>/dev/null | grep -q ' worker'; then $(FLASK) planner worker & fi; \
-	  $(FLASK) run --host $(HOST) --port $(PORT) & \
-	  wait
+	@$(PY) -m core.devrun --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
