@@ -104,8 +104,8 @@ def _config(name: str) -> Callable[[], str]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Only failed attempts count, per typed email and per client address; a throttled attempt is
-# refused before its password is checked, so guessing cannot go on at a slower pace unnoticed.
+# Only failed attempts count, per typed email and per client address. A throttled attempt is
+# refused before its password is checked, the right one included: a guess then learns nothing.
 @limiter.limit(
     _config("LOGIN_LIMIT_PER_ACCOUNT"),
     key_func=submitted_account,
