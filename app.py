@@ -17,10 +17,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
 
     from core.extensions import csrf, db, login_manager
+    from core.security import register_security
 
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    register_security(app)
     register_blueprints(app)
     register_cli(app)
     register_worker_jobs(app)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -24,17 +25,26 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from core.db import db, utcnow
-from core.extensions import login_manager
-from core.models import ApiToken, Role, User, hash_token
+from core.extensions import limiter, login_manager
+from core.models import ApiToken, Role, User, check_login, hash_token
+from core.security import client_address, login_failed, record_token_failure, submitted_account
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    # Called with the id kept in the session cookie and in the remember-me cookie alike:
+    # "<user id>:<session version>". After a logout or a new password the version has moved on,
+    # so every cookie issued before, copied ones included, no longer logs anyone in.
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 @login_manager.request_loader
@@ -45,7 +55,10 @@ def load_user_from_bearer(req: Any) -> User | None:
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip()))
     )
-    if token is None or not token.user.active:
+    if token is None:
+        record_token_failure()
+        return None
+    if not token.user.active:
         return None
     token.last_used_at = utcnow()
     g.authenticated_by_token = True
@@ -86,14 +99,32 @@ def _safe_next(target: str | None) -> str:
     return url_for("planner.home")
 
 
+def _config(name: str) -> Callable[[], str]:
+    return lambda: current_app.config[name]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Only failed attempts count, per typed email and per client address. A throttled attempt is
+# refused before its password is checked, the right one included: a guess then learns nothing.
+@limiter.limit(
+    _config("LOGIN_LIMIT_PER_ACCOUNT"),
+    key_func=submitted_account,
+    methods=["POST"],
+    deduct_when=login_failed,
+)
+@limiter.limit(
+    _config("LOGIN_LIMIT_PER_ADDRESS"),
+    key_func=client_address,
+    methods=["POST"],
+    deduct_when=login_failed,
+)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("planner.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        if check_login(user, form.password.data):
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         flash("That email and password do not match an active account.", "error")
@@ -103,6 +134,9 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
+    # Ends this user's sessions everywhere: other browsers and any copy of the cookies too.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import ApiToken, Role, User
+from core.passwords import password_problem
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
 users_cli = AppGroup("users", help="Manage users and their API tokens.")
@@ -66,17 +67,36 @@ def users_create(email: str, role: str, name: str, password_stdin: bool) -> None
         raise click.BadParameter("an email address is needed", param_hint="EMAIL")
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise click.ClickException(f"A user with the email {email} already exists.")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.ClickException("The password must have at least 8 characters.")
+    password = _new_password(email, password_stdin)
     user = User(email=email, name=name or email.split("@")[0], role=role)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created {role} {email} (id {user.id}).")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Give EMAIL a new password; every session of that user ends."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    user.set_password(_new_password(user.email, password_stdin))
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; their sessions have ended.")
+
+
+def _new_password(email: str, from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password, email)
+    if problem:
+        raise click.ClickException(problem)
+    return password
 
 
 @users_cli.command("token")

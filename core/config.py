@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,22 @@ def load_config(
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE"),
+        # Flask-Login's "Keep me logged in" cookie: same rules as the session cookie.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(env.get("REMEMBER_DAYS", "30"))),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE"),
+        # Login throttling (Flask-Limiter). memory:// counts per process; several web processes
+        # need a shared store such as redis://host:6379/0 to share one count.
+        "RATELIMIT_ENABLED": _flag(env, "RATELIMIT_ENABLED", default=True),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute"),
+        "API_TOKEN_FAILURE_LIMIT": env.get("API_TOKEN_FAILURE_LIMIT", "30 per minute"),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted; the
+        # per-address login limit needs the client's address, not the proxy's.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "SQL_ECHO": _flag(env, "SQL_ECHO"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime
@@ -43,14 +44,26 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.EDITOR.value)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every login's session id: raising it (log out, new password) ends all sessions.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete")
 
     def set_password(self, password: str) -> None:
+        """Store a new password and end every session logged in with the old one."""
         self.password_hash = generate_password_hash(password)
+        if self.session_version is not None:
+            self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        """Every session cookie and remember-me cookie issued so far stops working."""
+        self.session_version = (self.session_version or 1) + 1
+
+    def get_id(self) -> str:  # Flask-Login: kept in the session and in the remember-me cookie
+        return f"{self.id}:{self.session_version or 1}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -58,6 +71,21 @@ class User(UserMixin, Base):
 
     def has_role(self, role: Role) -> bool:
         return Role(self.role).at_least(role)
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    # Made with the same method as real hashes, so checking it costs the same time.
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def check_login(user: User | None, password: str) -> bool:
+    """Whether the password opens this active account; as slow for a missing one."""
+    if user is None or not user.active:
+        # The hash is checked anyway so the answer time does not tell which emails exist.
+        check_password_hash(_unknown_user_hash(), password)
+        return False
+    return user.check_password(password)
 
 
 def hash_token(token: str) -> str:

@@ -79,6 +79,9 @@ def make_app(database_url: str, **extra: object) -> Flask:
             "OUTBOUND_ALLOW_PRIVATE": True,
             # Form tests post without tokens; tests/core/test_csrf.py turns the check back on.
             "WTF_CSRF_ENABLED": False,
+            # Tests log in and send bad tokens many times; tests/core/test_auth_hardening.py
+            # turns throttling back on and checks it.
+            "RATELIMIT_ENABLED": False,
             **extra,
         }
     )

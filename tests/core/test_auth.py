@@ -105,7 +105,7 @@ def test_cli_refuses_duplicate_users_and_short_passwords(runner, users):
     )
     assert result.exit_code != 0 and "already exists" in result.output
     result = runner.invoke(args=["users", "create", "a@b.example", "--password-stdin"], input="x\n")
-    assert result.exit_code != 0 and "at least 8" in result.output
+    assert result.exit_code != 0 and "at least 10" in result.output
 
 
 def test_forms_and_session_api_calls_need_the_csrf_token(tmp_path):
