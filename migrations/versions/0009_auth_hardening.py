@@ -1,6 +1,6 @@
 """auth hardening: a session version per user, raised on logout and on a new password
 
-Revision ID: 0008_auth_hardening
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 16:30:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06 16:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_auth_hardening"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
