@@ -47,13 +47,17 @@ class StaleVersion(PlannerError):
     """The post changed since the person read it; ``post`` is as it is now."""
 
     def __init__(self, post: Post, read_version: int) -> None:
-        when = post.scheduled_at.isoformat() if post.scheduled_at else "no time"
+        status = post.status.replace("_", " ")
+        if post.scheduled_at is None:
+            now = f"it is now {status}, without a time"
+        else:
+            when = slots.describe_local_time(post.scheduled_at, post.channel.zone)
+            now = f"it is now {status} for {when}"
         super().__init__(
-            f"Someone changed this post after you loaded it (you had version {read_version}, "
-            f"it is now version {post.version}, {post.status.replace('_', ' ')} at {when}). "
-            "Your change was not saved: look at the post as it is now and try again."
+            f"Someone changed this post after you loaded it; {now}. Your change was not "
+            "saved: look at the post as it is now and try again."
         )
-        self.post = post
+        self.post, self.read_version = post, read_version
 
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")

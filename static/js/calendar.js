@@ -353,23 +353,21 @@
           event.setExtendedProp("version", data.post.version);
         },
         function (failure) {
+          info.revert();
+          // A 409 carries the post as the server has it now: someone may have moved it since
+          // this calendar was loaded, so it goes there rather than back to where it was.
           var current = failure instanceof ApiFailure && failure.status === 409 && failure.data.post;
-          if (current === null) {
-            // Deleted by someone else meanwhile.
-            event.remove();
+          var shown = current && calendar.getEventById(event.id);
+          if (!shown) {
             showError(["The post was not moved."].concat(errorsOf(failure)));
             return;
           }
-          if (!current) {
-            info.revert();
-            showError(["The post was not moved."].concat(errorsOf(failure)));
-            return;
+          var at = current.scheduled_at ? new Date(current.scheduled_at) : null;
+          if (at && shown.start && at.getTime() !== shown.start.getTime()) {
+            shown.setStart(at, { maintainDuration: true });
           }
-          // Back where the server has it now, which may not be where it was dragged from.
-          if (current.scheduled_at) event.setStart(current.scheduled_at);
-          else info.revert();
-          event.setExtendedProp("status", current.status);
-          event.setExtendedProp("version", current.version);
+          shown.setExtendedProp("status", current.status);
+          shown.setExtendedProp("version", current.version);
           showError(
             ["The post was not moved; it stays at " + describeTime(current.scheduled_at) + "."]
               .concat(errorsOf(failure))
