@@ -67,10 +67,10 @@ def editors_with_tokens(count: int) -> list[tuple[User, str]]:
     return made
 
 
-def planning_channel(now: datetime):
+def planning_channel(now: datetime, admin: User | None = None):
     """A brand with a channel whose windows open only two to four days from now (08:00-20:00
     local), so every request of a test, whenever it runs, looks for the same free slots."""
-    admin = create_user("admin@example.com", Role.ADMIN)
+    admin = admin or create_user("admin@example.com", Role.ADMIN)
     brand = ops.create_brand(db.session, name="Busy Brand", timezone="Europe/Riga", creator=admin)
     channel = ops.create_channel(
         db.session,
@@ -379,7 +379,7 @@ def test_editors_adding_to_the_queue_at_once_get_distinct_slots_on_sqlite(app, t
     """The default database, a file shared by several threads, as the web process runs it."""
     now = datetime.now(UTC)
     admin, brand, channel = planning_channel(now)
-    count = 12
+    count = SIMULTANEOUS
     clients, headers = [], []
     for number in range(count):
         user = create_user(f"browser{number}@example.com", Role.EDITOR)
@@ -396,6 +396,30 @@ def test_editors_adding_to_the_queue_at_once_get_distinct_slots_on_sqlite(app, t
     responses = add_to_queue_at_once(app, brand, channel, headers, clients=clients)
 
     check_queue_outcome(responses, channel, now)
+
+
+def test_an_edit_or_queue_sent_with_an_old_version_changes_nothing(app, api, users):
+    """Not only moves: any change that says which version it read is refused once it is old."""
+    now = datetime.now(UTC)
+    admin, brand, channel = planning_channel(now, users["admin"])
+    ops.add_member(db.session, brand, users["editor"], admin)
+    post = ops.create_post(db.session, channel, admin, text="First words", draft=True, now=now).post
+    db.session.commit()
+    url = f"/api/v1/posts/{post.id}"
+
+    edited = api["editor"].patch(url, json={"text": "Second words", "version": 1})
+    assert edited.status_code == 200 and edited.get_json()["post"]["version"] == 2
+    for stale in ({"text": "Third words", "version": 1}, {"queue": True, "version": 1}):
+        refused = api["editor"].patch(url, json=stale)
+        assert refused.status_code == 409, refused.get_json()
+        body = refused.get_json()
+        assert "changed this post after you loaded it" in body["error"]
+        assert body["post"]["version"] == 2 and body["post"]["text"] == "Second words"
+    db.session.refresh(post)
+    assert (post.text, post.status, post.version) == ("Second words", "draft", 2)
+    queued = api["editor"].patch(url, json={"queue": True, "version": 2})
+    assert queued.status_code == 200 and queued.get_json()["post"]["version"] == 3
+    assert api["editor"].patch(url, json={"text": "x", "version": "3"}).status_code == 422
 
 
 # --- a bearer token is judged alone -------------------------------------------------------------
