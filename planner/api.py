@@ -9,13 +9,14 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
-from flask import Blueprint, Response, abort, g, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
+from core.auth import load_user_from_bearer
 from core.db import db, utcnow
-from core.extensions import csrf
+from core.extensions import csrf, login_manager
 from core.models import Role
 from planner import approval, pause, slots, unconfirmed
 from planner import openapi as _openapi  # noqa: F401  (contributes the planner paths)
@@ -50,18 +51,32 @@ def refused(exc: ops.PlannerError) -> Any:
 
 
 def api_auth(role: Role = Role.VIEWER) -> Callable[[F], F]:
-    """A bearer token or a logged-in browser session; unsafe methods from a session need CSRF."""
+    """A bearer token or a logged-in browser session; unsafe methods from a session need CSRF.
+
+    A request that sends a bearer token is judged by the token alone: a session cookie the
+    same client holds is not read, so a script is neither refused for the cookie's missing
+    CSRF token nor let in by the cookie when its token is wrong.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            by_token = _sends_bearer_token()
+            if by_token:
+                user = load_user_from_bearer(request)
+                if user is None:
+                    raise ApiError(
+                        401,
+                        "The bearer token is unknown or revoked: send 'Authorization: Bearer "
+                        "<token>' with a token from your account page.",
+                    )
+                # Set before anything reads current_user, which would load the session's user.
+                login_manager._update_request_context_with_user(user)
+            elif not current_user.is_authenticated:
                 raise ApiError(
                     401, "Authentication required: send 'Authorization: Bearer <token>'."
                 )
-            if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get(
-                "authenticated_by_token"
-            ):
+            if request.method not in ("GET", "HEAD", "OPTIONS") and not by_token:
                 try:
                     csrf.protect()
                 except CSRFError as exc:
@@ -73,6 +88,11 @@ def api_auth(role: Role = Role.VIEWER) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def _sends_bearer_token() -> bool:
+    scheme, _, _token = request.headers.get("Authorization", "").strip().partition(" ")
+    return scheme.lower() == "bearer"
 
 
 def body() -> dict[str, Any]:
@@ -334,37 +354,54 @@ def get_post(post_id: int) -> Any:
 @bp.patch("/posts/<int:post_id>")
 @api_auth(Role.EDITOR)
 def patch_post(post_id: int) -> Any:
-    """Edit content and/or move: a refused move answers 409 with the reasons."""
+    """Edit content and/or move: a refused move, or a change made against an older version of
+    the post than the current one, answers 409 with the reasons and the post as it is now."""
     post = ops.post_for(db.session, current_user, post_id)
     data = body()
     now = utcnow()
+    read_version = optional_int(data, "version", None)
     warnings: list[str] = []
     content_keys = {"text", "link", "image_url", "channel_id"}
-    if content_keys & data.keys():
-        channel = None
-        if "channel_id" in data:
-            channel = ops.channel_for(db.session, current_user, int(data["channel_id"]))
-        warnings += ops.update_post(
-            db.session,
-            post,
-            current_user,
-            text=data.get("text"),
-            link=data.get("link"),
-            image_url=data.get("image_url"),
-            channel=channel,
-            now=now,
-        ).warnings
-    if data.get("queue"):
-        ops.queue_post(db.session, post, current_user, now=now)
-    elif "scheduled_at" in data:
-        when = parse_instant(data["scheduled_at"], "scheduled_at")
-        try:
-            warnings += ops.move_post(db.session, post, current_user, when, now=now).warnings
-        except ops.PlannerError as exc:
-            db.session.rollback()
-            raise ApiError(409, exc.errors[0], exc.errors) from None
+    try:
+        if content_keys & data.keys():
+            channel = None
+            if "channel_id" in data:
+                channel = ops.channel_for(db.session, current_user, int(data["channel_id"]))
+            warnings += ops.update_post(
+                db.session,
+                post,
+                current_user,
+                text=data.get("text"),
+                link=data.get("link"),
+                image_url=data.get("image_url"),
+                channel=channel,
+                now=now,
+                read_version=read_version,
+            ).warnings
+            read_version = None  # checked; the edit above made the next version
+        if data.get("queue"):
+            ops.queue_post(db.session, post, current_user, now=now, read_version=read_version)
+        elif "scheduled_at" in data:
+            when = parse_instant(data["scheduled_at"], "scheduled_at")
+            try:
+                warnings += ops.move_post(
+                    db.session, post, current_user, when, now=now, read_version=read_version
+                ).warnings
+            except ops.PlannerError as exc:  # the time is refused, or the version is stale
+                return _conflict(post.id, exc.errors)
+    except ops.StaleVersion as exc:
+        return _conflict(post.id, exc.errors)
     commit()
     return jsonify(post=post_dict(post), warnings=warnings)
+
+
+def _conflict(post_id: int, errors: list[str]) -> Any:
+    """409 with the reasons and the post as the database holds it now (read after the rollback),
+    so a client can put it back where it is and carry the current version next time."""
+    db.session.rollback()
+    post = db.session.get(Post, post_id, populate_existing=True)
+    current = post_dict(post) if post is not None else None
+    return jsonify(error=errors[0], errors=errors, post=current), 409
 
 
 @bp.delete("/posts/<int:post_id>")

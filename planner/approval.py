@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.models import AuditEntry, Role, User
 from planner.models import Brand, Channel, Post, PostStatus
-from planner.operations import PlannerError, PostChange, check_time
+from planner.operations import PlannerError, PostChange, check_time, lock_post
 
 
 class ApprovalRefused(PlannerError):
@@ -63,6 +63,7 @@ def approve_post(
 ) -> PostChange:
     """Approve a waiting post, at its own time or at a new one the approver gives."""
     _check_approver(approver)
+    lock_post(session, post)  # two approvers at once: the second finds it approved
     _check_pending(post)
     brand = post.channel.brand
     if brand.requires_two_people and post.author_id == approver.id:

@@ -50,7 +50,8 @@ def _wanted(brand: Brand, channel_ids: Sequence[int] | None) -> dict[int, Channe
 def post_rows(
     session: Session, channels: Sequence[int], start: datetime, end: datetime
 ) -> list[tuple[Any, ...]]:
-    """(id, channel id, head of the text, ISO start, status, source, public URL) per post."""
+    """(id, channel id, head of the text, ISO start, status, source, public URL, version) per
+    post."""
     if not channels:
         return []
     table = Post.__table__
@@ -67,6 +68,7 @@ def post_rows(
                 table.c.status,
                 table.c.source,
                 table.c.public_url,
+                table.c.version,
             ).where(
                 table.c.channel_id.in_(channels),
                 table.c.scheduled_at >= start,
@@ -89,7 +91,7 @@ def calendar_events(
     """FullCalendar event objects for [start, end): one per post, plus window shading."""
     channels = _wanted(brand, channel_ids)
     events: list[dict[str, Any]] = []
-    for post_id, channel_id, text, when, status, source, public_url in post_rows(
+    for post_id, channel_id, text, when, status, source, public_url, version in post_rows(
         session, list(channels), start, end
     ):
         channel = channels[channel_id]
@@ -99,6 +101,7 @@ def calendar_events(
             "platform": channel.platform,
             "status": status,
             "source": source,
+            "version": version,
         }
         if public_url:
             props["publicUrl"] = public_url
@@ -118,7 +121,7 @@ def calendar_events(
     return events
 
 
-COMPACT_FIELDS = ["id", "channelId", "text", "start", "status", "source", "publicUrl"]
+COMPACT_FIELDS = ["id", "channelId", "text", "start", "status", "source", "publicUrl", "version"]
 
 
 def compact_feed(

@@ -25,7 +25,7 @@ from planner.models import (
     PostSource,
     PostStatus,
 )
-from planner.operations import URL_RE, window_specs
+from planner.operations import URL_RE, lock_channels, window_specs
 from planner.serialize import iso
 from planner.text_limits import validate_post_text
 
@@ -290,6 +290,8 @@ def import_posts(
         report.errors.append((0, str(exc)))
         return report
     rows = _read_rows(session, brand, text, report, now)
+    # The rows' slots are checked against the posts read after this, under the planning lock.
+    lock_channels(session, [channel.id for channel in brand.channels])
     existing: dict[int, Post] = {}
     ids = [r.post_id for r in rows if r.post_id is not None]
     if ids:

@@ -113,6 +113,11 @@ SCHEMAS = {
             },
             "source": {"type": "string", "enum": ["manual", "review", "plan"]},
             "public_url": {"type": ["string", "null"]},
+            "version": {
+                "type": "integer",
+                "description": "grows by one with every accepted change; send it back with a "
+                "change to be refused (409) if the post changed since you read it",
+            },
         },
     },
     "PostInput": {
@@ -137,6 +142,23 @@ SCHEMAS = {
             "channel_id": {"type": "integer"},
             "scheduled_at": TIME,
             "queue": {"type": "boolean"},
+            "version": {
+                "type": "integer",
+                "description": "the post's version as you read it: if the post changed since, "
+                "nothing is changed and the answer is 409 with the post as it is now",
+            },
+        },
+    },
+    "PostConflict": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "string"}},
+            "post": {
+                "oneOf": [_ref("Post"), {"type": "null"}],
+                "description": "the post as it is now (null when it was deleted meanwhile)",
+            },
         },
     },
     "PostResult": {
@@ -260,8 +282,9 @@ PATHS = {
         ),
         "patch": {
             **_op(
-                "Edit and/or reschedule; a move that breaks the gap or daily maximum "
-                "answers 409 with the reasons",
+                "Edit and/or reschedule; a move that breaks the gap or daily maximum, or a "
+                "change sent with an older 'version' than the post's, answers 409 with the "
+                "reasons and the post as it is now",
                 _json(_ref("PostResult")),
                 body="PostPatch",
                 params=[_id("post_id")],
@@ -364,6 +387,8 @@ PATHS["/posts/{post_id}/resolve"] = {
         ),
     }
 }
-PATHS["/posts/{post_id}"]["patch"]["responses"]["409"] = _json(_ref("Error"), "Move refused")
+PATHS["/posts/{post_id}"]["patch"]["responses"]["409"] = _json(
+    _ref("PostConflict"), "Move refused, or the post changed since the 'version' sent"
+)
 
 openapi.contribute(PATHS, SCHEMAS)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, literal, select
+from sqlalchemy import Select, bindparam, literal, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from core import audit
 from core.models import Role, User
@@ -40,6 +41,23 @@ class PlannerError(Exception):
 
 class NotFound(PlannerError):
     pass
+
+
+class StaleVersion(PlannerError):
+    """The post changed since the person read it; ``post`` is as it is now."""
+
+    def __init__(self, post: Post, read_version: int) -> None:
+        status = post.status.replace("_", " ")
+        if post.scheduled_at is None:
+            now = f"it is now {status}, without a time"
+        else:
+            when = slots.describe_local_time(post.scheduled_at, post.channel.zone)
+            now = f"it is now {status} for {when}"
+        super().__init__(
+            f"Someone changed this post after you loaded it; {now}. Your change was not "
+            "saved: look at the post as it is now and try again."
+        )
+        self.post, self.read_version = post, read_version
 
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -242,6 +260,8 @@ def update_channel(
 ) -> Channel:
     _check_timezone(timezone)
     _check_channel_numbers(min_gap_minutes, max_per_day)
+    # The gap and the daily maximum change between two placements, never during one.
+    lock_channels(session, [channel.id])
     channel.name = name.strip() or channel.platform_enum.label
     channel.timezone = timezone
     channel.min_gap_minutes = min_gap_minutes
@@ -266,6 +286,7 @@ def replace_windows(
     errors = slots.validate_windows(specs)
     if errors:
         raise PlannerError(*errors)
+    lock_channels(session, [channel.id])
     channel.windows.clear()
     session.flush()
     for spec in specs:
@@ -287,6 +308,61 @@ def replace_windows(
         count=len(specs),
     )
     session.flush()
+
+
+# --- the planning lock ------------------------------------------------------------------------
+
+# The first key of PostgreSQL's two-key advisory locks names what is locked, so a channel's
+# planning lock cannot collide with any other advisory lock on the same database ("PLAN").
+_PLANNING_LOCK_KEY = 0x504C414E
+
+
+def lock_channels(session: Session, channel_ids: Iterable[int]) -> None:
+    """Hold the planning lock of these channels until the transaction ends.
+
+    Everything that gives a post a slot or moves it takes this lock before it reads the
+    channel's other posts, so two requests can never both see the same slot as free. On
+    PostgreSQL it is a transaction-level advisory lock per channel, taken in id order so two
+    requests locking several channels cannot deadlock; it leaves the rows alone, so the worker's
+    claims and channel updates never wait for it. SQLite has one writer at a time: an immediate
+    transaction takes the write lock before anything is read.
+    """
+    ids = sorted(set(channel_ids))
+    if not ids:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        for channel_id in ids:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key, :channel_id)"),
+                {"key": _PLANNING_LOCK_KEY, "channel_id": channel_id},
+            )
+    elif connection.dialect.name == "sqlite":
+        # The sqlite3 module opens a transaction only before the first write, so one that is
+        # open already holds the write lock; otherwise what was read so far may be stale, and
+        # the callers re-read what they change after this.
+        if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_post(session: Session, post: Post, read_version: int | None = None) -> None:
+    """Take the post's channel lock and re-read the post under it: a change starts from the
+    post as it is now, and one made against an older version (``read_version``) is refused."""
+    post_id, locked = post.id, set[int]()
+    while post.channel_id not in locked:
+        lock_channels(session, [post.channel_id])
+        locked.add(post.channel_id)
+        # Changes the caller made so far are kept (flushed), the rest is read again;
+        # with_for_update also keeps the worker from claiming the post while it changes.
+        session.flush()
+        try:
+            session.refresh(post, with_for_update=True)
+        except ObjectDeletedError:
+            raise NotFound(f"Post {post_id} was deleted after you loaded it.") from None
+    if post.channel.id != post.channel_id:
+        session.expire(post, ["channel"])
+    if read_version is not None and read_version != post.version:
+        raise StaleVersion(post, read_version)
 
 
 # --- slots ------------------------------------------------------------------------------------
@@ -398,6 +474,7 @@ def _place(
     exclude_post_id: int | None,
 ) -> list[str]:
     """Set the post's time: the next free slot, or a checked explicit time. Returns warnings."""
+    lock_channels(session, [channel.id])
     if queue:
         slot = next_free_slot(session, channel, now, exclude_post_id=exclude_post_id)
         if slot is None:
@@ -491,9 +568,14 @@ def update_post(
     image_url: str | None = None,
     channel: Channel | None = None,
     now: datetime,
+    read_version: int | None = None,
 ) -> PostChange:
     """Change a post's content (and channel); its time is changed by move_post."""
     _check_editable(actor)
+    if channel is not None:
+        # Both channels first, in the lock's order: the post may leave one for the other.
+        lock_channels(session, [post.channel_id, channel.id])
+    lock_post(session, post, read_version)
     if post.status not in EDITABLE_STATUSES:
         raise PlannerError(f"A {post.status.replace('_', ' ')} post can no longer be edited.")
     if channel is not None and channel.id != post.channel_id:
@@ -521,10 +603,20 @@ def update_post(
 
 
 def move_post(
-    session: Session, post: Post, actor: User, when: datetime, *, now: datetime
+    session: Session,
+    post: Post,
+    actor: User,
+    when: datetime,
+    *,
+    now: datetime,
+    read_version: int | None = None,
 ) -> PostChange:
-    """Reschedule a post: outside a window is a warning; a broken gap or daily maximum refuses."""
+    """Reschedule a post: outside a window is a warning; a broken gap or daily maximum refuses.
+
+    With ``read_version`` the move is refused (StaleVersion) when the post changed since.
+    """
     _check_editable(actor)
+    lock_post(session, post, read_version)
     if post.status not in EDITABLE_STATUSES:
         raise PlannerError(f"A {post.status.replace('_', ' ')} post cannot be moved.")
     before = post.scheduled_at
@@ -554,9 +646,12 @@ def move_post(
     return PostChange(post, warnings)
 
 
-def queue_post(session: Session, post: Post, actor: User, *, now: datetime) -> PostChange:
+def queue_post(
+    session: Session, post: Post, actor: User, *, now: datetime, read_version: int | None = None
+) -> PostChange:
     """Put an existing post (a draft, say) into its channel's next free slot."""
     _check_editable(actor)
+    lock_post(session, post, read_version)
     if post.status not in EDITABLE_STATUSES:
         raise PlannerError(f"A {post.status.replace('_', ' ')} post cannot be queued.")
     _place(

@@ -13,7 +13,7 @@ from core import audit
 from core.db import utcnow
 from core.models import Role, User
 from planner.models import Brand, Channel, Post, PostStatus
-from planner.operations import PlannerError, next_free_slot
+from planner.operations import PlannerError, lock_channels, next_free_slot
 
 HeldChoice = Literal["now", "requeue"]
 HELD_CHOICES = ("now", "requeue")
@@ -82,6 +82,7 @@ def resume_brand(
     if brand.paused_at is None:
         raise PlannerError(f"Publishing for {brand.name} is not paused.")
     now = now or utcnow()
+    lock_channels(session, [channel.id for channel in brand.channels])
     posts = held_posts(session, brand)
     for post in posts:
         before = post.scheduled_at

@@ -62,6 +62,8 @@ def post_dict(post: Post) -> dict[str, Any]:
         "scheduled_at": iso(post.scheduled_at),
         "status": post.status,
         "source": post.source,
+        # A change sent with this number is refused (409) if the post changed since.
+        "version": post.version,
         "author_id": post.author_id,
         "public_url": post.public_url,
         "platform_post_id": post.platform_post_id,

@@ -599,6 +599,11 @@ def check_slot(
     return check
 
 
+def describe_local_time(instant: datetime, tz: ZoneInfo) -> str:
+    """An instant as people in `tz` read it, e.g. "Thursday 10 Dec 2026 09:00 (CET)"."""
+    return _local_label(instant, tz)
+
+
 def _local_label(instant: datetime, tz: ZoneInfo) -> str:
     local = instant.astimezone(tz)
     return f"{_local_day_label(local)} {local:%H:%M} ({local.tzname()})"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.models import Role, User
 from planner.models import Post, PostStatus
-from planner.operations import URL_RE, PlannerError, next_free_slot
+from planner.operations import URL_RE, PlannerError, lock_post, next_free_slot
 
 
 def _check(post: Post, actor: User) -> None:
@@ -49,6 +49,7 @@ def confirm_published(
 
 def confirm_not_published(session: Session, post: Post, actor: User, *, now: datetime) -> Post:
     """The person found no post on the platform: it goes back to the queue's next free slot."""
+    lock_post(session, post)
     _check(post, actor)
     slot = next_free_slot(session, post.channel, now, exclude_post_id=post.id)
     if slot is None:

@@ -577,6 +577,8 @@ def promote_review(
     refusals = [f"{p.channel.name}: {reason}" for p in previews for reason in p.refusals]
     if refusals:
         raise PlannerError(*refusals)
+    # The weekly cap is counted and the slots found under the channels' planning locks.
+    ops.lock_channels(session, [channel.id for channel in channels])
     posts = []
     for preview in previews:
         after = queue_start(session, preview.channel, settings.weekly_cap, now)

@@ -112,9 +112,11 @@
 
   // --- the JSON API -----------------------------------------------------------------------
 
-  function ApiFailure(status, errors) {
+  // `data` is the server's JSON answer; a 409 carries the post as it is now in `data.post`.
+  function ApiFailure(status, errors, data) {
     this.status = status;
     this.errors = errors;
+    this.data = data || {};
   }
 
   function api(method, url, payload) {
@@ -135,7 +137,7 @@
           function (data) {
             if (response.ok) return data;
             var errors = data.errors || [data.message || data.error || "The server refused."];
-            throw new ApiFailure(response.status, errors);
+            throw new ApiFailure(response.status, errors, data);
           },
           function () {
             throw new ApiFailure(response.status, [
@@ -232,6 +234,8 @@
           status: status,
           source: row[at.source],
           publicUrl: row[at.publicUrl] || undefined,
+          // Sent back with a move, so a move made on an outdated calendar is refused.
+          version: row[at.version],
         },
       };
       if (!movable[status]) event.editable = false;
@@ -335,7 +339,8 @@
     eventDrop: function (info) {
       var event = info.event;
       setMessage(alertArea, null);
-      api("PATCH", config.postUrl + event.id, { scheduled_at: isoWithOffset(event.start) }).then(
+      var move = { scheduled_at: isoWithOffset(event.start), version: event.extendedProps.version };
+      api("PATCH", config.postUrl + event.id, move).then(
         function (data) {
           var moved = event.extendedProps.channelName + " post moved to " +
             describeTime(data.post.scheduled_at) + ".";
@@ -345,10 +350,28 @@
             showStatus(moved);
           }
           event.setExtendedProp("status", data.post.status);
+          event.setExtendedProp("version", data.post.version);
         },
         function (failure) {
           info.revert();
-          showError(["The post was not moved."].concat(errorsOf(failure)));
+          // A 409 carries the post as the server has it now: someone may have moved it since
+          // this calendar was loaded, so it goes there rather than back to where it was.
+          var current = failure instanceof ApiFailure && failure.status === 409 && failure.data.post;
+          var shown = current && calendar.getEventById(event.id);
+          if (!shown) {
+            showError(["The post was not moved."].concat(errorsOf(failure)));
+            return;
+          }
+          var at = current.scheduled_at ? new Date(current.scheduled_at) : null;
+          if (at && shown.start && at.getTime() !== shown.start.getTime()) {
+            shown.setStart(at, { maintainDuration: true });
+          }
+          shown.setExtendedProp("status", current.status);
+          shown.setExtendedProp("version", current.version);
+          showError(
+            ["The post was not moved; it stays at " + describeTime(current.scheduled_at) + "."]
+              .concat(errorsOf(failure))
+          );
         }
       );
     },
@@ -606,12 +629,14 @@
         }
         payload.scheduled_at = isoWithOffset(when);
       }
+      payload.version = post.version;
       request = api("PATCH", config.postUrl + post.id, payload).then(function (data) {
         afterChange(data, "Saved: " + describeTime(data.post.scheduled_at) +
           " on " + channelName(data.post.channel_id) + ".");
       });
     } else if (action === "requeue") {
       payload.queue = true;
+      payload.version = current.post.version;
       request = api("PATCH", config.postUrl + current.post.id, payload).then(function (data) {
         afterChange(data, "Added to the queue: " + describeTime(data.post.scheduled_at) + ".");
       });
@@ -647,6 +672,8 @@
     request
       .catch(function (failure) {
         showDialogMessages(dialogErrors, errorsOf(failure));
+        // Changed by someone else meanwhile: show the calendar as it is now.
+        if (failure instanceof ApiFailure && failure.status === 409) calendar.refetchEvents();
       })
       .then(function () {
         busy = false;

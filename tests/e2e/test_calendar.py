@@ -174,6 +174,76 @@ def test_a_refused_move_goes_back_and_says_why(live_server: LiveServer, page: An
     )
 
 
+def test_a_drag_on_an_outdated_calendar_is_refused_and_shows_the_post_where_it_is_now(
+    live_server: LiveServer, browser: Any
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, timezone_id=BROWSER_TIMEZONE, locale="en-GB"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        log_in(page, live_server)
+        open_calendar(page, live_server)
+        post_id, day, target = movable_post(page, today=browser_today())
+        shown = api(page, "GET", f"/api/v1/posts/{post_id}").json()["post"]
+        # Someone else moves the post after this calendar was loaded (a move without a version
+        # applies to the post as it is), to a free day the calendar shows.
+        when = local_time(shown["scheduled_at"])
+        elsewhere = None
+        for days in range(2, 7):
+            candidate = day + timedelta(days=days)
+            if not day_cell(page, candidate).count():
+                continue
+            moved = api(
+                page,
+                "PATCH",
+                f"/api/v1/posts/{post_id}",
+                {"scheduled_at": datetime.combine(candidate, when.time(), LOCAL).isoformat()},
+            )
+            if moved.status == 200:
+                elsewhere = candidate
+                break
+        assert elsewhere is not None, "no free day to move the post to in the demo month"
+        now = moved.json()["post"]
+        assert now["version"] == shown["version"] + 1
+        assert day_of(page, post_id) == day.isoformat(), "this calendar still shows the old place"
+
+        event = page.locator(f'[data-post-id="{post_id}"]')
+        with page.expect_response(
+            lambda r: r.request.method == "PATCH" and r.url.endswith(f"/api/v1/posts/{post_id}")
+        ) as patch:
+            drag(page, event, day_cell(page, target))
+        assert patch.value.status == 409, patch.value.text()
+        assert patch.value.request.post_data_json["version"] == shown["version"]
+
+        alert = page.locator("#calendar-alert")
+        alert.get_by_text("changed this post after you loaded it").wait_for()
+        assert "not moved" in alert.inner_text()
+        # The post is shown where the server has it now, not where it was dragged from.
+        page.wait_for_function(
+            '([id, day]) => document.querySelector(`[data-post-id="${id}"]`)'
+            "?.closest('[role=gridcell]')?.dataset.date === day",
+            arg=[post_id, elsewhere.isoformat()],
+        )
+        page.screenshot(path="/tmp/calendar-stale-move.png")
+        after = api(page, "GET", f"/api/v1/posts/{post_id}").json()["post"]
+        assert (after["scheduled_at"], after["version"]) == (now["scheduled_at"], now["version"])
+
+        # With the current version the next drag goes through.
+        with page.expect_response(
+            lambda r: r.request.method == "PATCH" and r.url.endswith(f"/api/v1/posts/{post_id}")
+        ) as retry:
+            drag(page, page.locator(f'[data-post-id="{post_id}"]'), day_cell(page, target))
+        assert retry.value.status in (200, 409), retry.value.text()
+        if retry.value.status == 409:  # refused only for the channel's gap or daily maximum
+            assert "changed this post" not in retry.value.json()["error"]
+        else:
+            assert retry.value.json()["post"]["version"] == now["version"] + 1
+    finally:
+        context.close()
+
+
 def test_add_to_queue_from_the_dialog_puts_the_post_on_the_calendar(
     live_server: LiveServer, page: Any
 ) -> None:
