@@ -307,7 +307,9 @@ def test_result_is_not_recorded_once_the_post_is_no_longer_claimed(app, masto_ch
     assert reload(post).status == PostStatus.PUBLISHING
 
 
-def test_claim_that_ran_out_before_the_send_began_goes_back_to_the_queue_at_once(app, masto_channel, mastodon):
+def test_claim_that_ran_out_before_the_send_began_goes_back_to_the_queue_at_once(
+    app, masto_channel, mastodon
+):
     (post,) = make_posts(db.session, masto_channel, now())
     assert claim_due_posts(db.session, "w1", now(), 10, timedelta(seconds=-1)) == [post.id]
     db.session.commit()
