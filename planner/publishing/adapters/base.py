@@ -139,9 +139,17 @@ _TOKEN_PATTERNS = (
 )
 
 
-def _percent_variants(value: str) -> set[str]:
-    """A percent-encoded value with upper- and lower-case hex digits (receivers use either)."""
-    return {value, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), value)}
+def _hex_digit(digit: str) -> str:
+    return f"[{digit.upper()}{digit.lower()}]" if digit.isalpha() else digit
+
+
+def _shape_pattern(shape: str) -> str:
+    """A shape as a regular expression whose percent escapes match in either hex case."""
+    return re.sub(
+        r"%([0-9A-Fa-f])([0-9A-Fa-f])",
+        lambda m: "%" + _hex_digit(m.group(1)) + _hex_digit(m.group(2)),
+        re.escape(shape),
+    )
 
 
 def _url_parts(url: str) -> set[str]:
@@ -158,7 +166,8 @@ def _url_parts(url: str) -> set[str]:
         found.add(parts.path)
         if parts.query:
             found.add(f"{parts.path}?{parts.query}")
-    for segment in parts.path.split("/"):
+    # Segments as sent and as a receiver that decoded the path (%2F included) sees them.
+    for segment in {*parts.path.split("/"), *unquote(parts.path).split("/")}:
         # "hooks" or "services" are not secret; a 16-character or digit-bearing segment may be.
         if len(segment) >= 16 or (len(segment) >= 8 and any(c.isdigit() for c in segment)):
             found.add(segment)
@@ -169,15 +178,14 @@ def _url_parts(url: str) -> set[str]:
 
 
 def secret_shapes(secret: str) -> set[str]:
-    """Every form a secret can come back in: raw, URL-encoded (either hex case, ``+`` for
-    spaces), JSON-escaped (with ``\\/`` slashes), HTML-escaped and base64; for a URL also the
-    parts that hold its token."""
+    """Every form a secret can come back in: raw, URL-encoded (``+`` for spaces; either hex
+    case is matched), JSON-escaped (with ``\\/`` slashes), HTML-escaped and base64; for a URL
+    also the parts that hold its token."""
     bases = {secret} | _url_parts(secret)
     shapes: set[str] = set()
     for value in bases:
         shapes.add(value)
-        for encoded in (quote(value, safe=""), quote(value), quote_plus(value)):
-            shapes |= _percent_variants(encoded)
+        shapes |= {quote(value, safe=""), quote(value), quote_plus(value)}
         for escaped in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
             shapes |= {escaped, escaped.replace("/", "\\/")}
         for escaped in (html.escape(value), html.escape(value, quote=False)):
@@ -201,7 +209,7 @@ class Redactor:
                 shapes |= secret_shapes(secret)
         # Longest first, so a whole secret URL wins over its path.
         ordered = sorted(shapes, key=lambda shape: (-len(shape), shape))
-        self.pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self.pattern = re.compile("|".join(map(_shape_pattern, ordered))) if ordered else None
         self.longest = len(ordered[0]) if ordered else 0
 
     def __call__(self, text: str) -> str:
