@@ -277,6 +277,7 @@ def recover_expired_leases(
             Post.id,
             Post.claimed_by,
             Post.send_started_at,
+            Post.lease_until,
             Channel.platform,
             Channel.brand_id,
             Channel.credentials_encrypted,
@@ -285,7 +286,7 @@ def recover_expired_leases(
         .where(Post.status == PostStatus.PUBLISHING.value, Post.lease_until < now)
     ).all()
     recovered = 0
-    for post_id, claimed_by, send_started_at, platform, brand_id, encrypted in rows:
+    for post_id, claimed_by, send_started_at, lease_until, platform, brand_id, encrypted in rows:
         guard = update(Post).where(
             Post.id == post_id,
             Post.status == PostStatus.PUBLISHING.value,
@@ -302,8 +303,11 @@ def recover_expired_leases(
             status = PostStatus.SCHEDULED
             values = {"next_attempt_at": None, "last_error": NEVER_SENT_REASON}
         elif platform in SAFE_TO_RESEND:
-            wait = timedelta(seconds=_stored_time_limit(platform, encrypted, config))
-            status, values = PostStatus.SCHEDULED, {"next_attempt_at": now + wait}
+            # The dead worker sent nothing after its lease ran out; what it sent before may land
+            # until the platform's time limit has passed since then.
+            limit = timedelta(seconds=_stored_time_limit(platform, encrypted, config))
+            status = PostStatus.SCHEDULED
+            values = {"next_attempt_at": max(now, (lease_until or now) + limit)}
         else:
             status, values = PostStatus.UNCONFIRMED, {"last_error": LEASE_EXPIRED_REASON}
         result = session.execute(
