@@ -23,13 +23,20 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from werkzeug import Response
 
+from app import create_app
 from core.crypto import encrypt_json
-from core.db import db
+from core.db import db, utcnow
 from core.models import AuditEntry
 from planner.models import Brand, Channel, Post, PostStatus
 from planner.publishing.adapters import Outcome
-from planner.publishing.worker import Worker
+from planner.publishing.worker import (
+    Worker,
+    claim_due_posts,
+    publish_one,
+    recover_expired_leases,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -590,3 +597,65 @@ def test_database_out_of_reach_mid_batch_loses_no_outcome_and_sends_nothing_twic
     assert audit_counts(watcher, "post.published") == Counter(dict.fromkeys(post_ids, 1))
     log = (group.folder / "proc0.log").read_text()
     assert "database out of reach" in log, "the worker met the outage and tried again"
+
+
+def test_post_whose_database_stayed_out_of_reach_before_sending_goes_back_to_the_queue(
+    pg_app, watcher, database_proxy, httpserver
+):
+    # A webhook channel: a re-send is not safe there once a request may have landed, so a post
+    # wrongly taken for "may have landed" would end unconfirmed. This one never went out.
+    proxy, proxied_url = database_proxy
+    received: list[str] = []
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(
+        lambda request: received.append(request.headers["webhook-id"]) or Response("", 204)
+    )
+    brand = Brand(slug="acme", name="Acme")
+    channel = Channel(
+        brand=brand,
+        platform="webhook",
+        name="hook",
+        credentials_encrypted=encrypt_json(
+            {"url": httpserver.url_for("/hook"), "secret": "whsec_" + "a" * 32}, pg_app.config
+        ),
+    )
+    post = Post(
+        channel=channel,
+        text="Fresh bread",
+        scheduled_at=datetime.now(UTC) - timedelta(seconds=5),
+        status="scheduled",
+    )
+    db.session.add_all([brand, channel, post])
+    db.session.commit()
+    # The worker's app reaches the database through the proxy only; its claim lasts 2 s.
+    cut_off = create_app(
+        {
+            "SECRET_KEY": pg_app.config["SECRET_KEY"],
+            "DATABASE_URL": proxied_url,
+            "OUTBOUND_ALLOW_PRIVATE": True,
+            "PUBLISH_LEASE_SECONDS": 2,
+        }
+    )
+    with db.job_session() as session:
+        assert claim_due_posts(session, "w1", utcnow(), 10, timedelta(seconds=2)) == [post.id]
+
+    proxy.cut()  # the database goes down between the claim and the send
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        publish_one(cut_off, post.id, "w1")
+    waited = time.monotonic() - started
+    proxy.restore()
+
+    assert received == [], "nothing was sent while the post could not be read"
+    assert 1.5 <= waited <= 5, "the worker kept trying until the claim would run out"
+    with db.job_session() as session:
+        assert recover_expired_leases(session, utcnow(), "w2", pg_app.config) == 1
+    row = statuses(watcher)[post.id]
+    assert row[0] == "scheduled", "back in the queue, not unconfirmed: it never went out"
+    worker = Worker(cut_off, "w2", threads=2)
+    try:
+        wait(worker.tick())
+    finally:
+        worker.shutdown()
+    cut_off.extensions["pageone.db"].dispose()
+    assert statuses(watcher)[post.id][0] == "published"
+    assert received == [f"pageone-{post.id}-v1"]

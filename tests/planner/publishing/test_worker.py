@@ -580,3 +580,42 @@ def test_published_post_is_recorded_as_an_owned_asset(app, acme, masto_channel, 
     assert assets[0].published_at == post.published_at
     # Search tracking labels the URL as the brand's own.
     assert classifier_for_brand(db.session, acme.id).label(post.public_url) == "owned"
+
+
+@pytest.mark.parametrize(
+    ("sent_first", "status"),
+    [(False, PostStatus.SCHEDULED), (True, PostStatus.UNCONFIRMED)],
+    ids=["before-sending", "after-sending"],
+)
+def test_adapter_that_breaks_is_judged_by_whether_a_request_left(
+    app, acme, httpserver, monkeypatch, sent_first, status
+):
+    # A bug inside the X adapter (injected): before any request it costs nothing but a retry;
+    # after the create went out, X does not de-duplicate, so a person must look.
+    from planner.publishing.adapters.x import XAdapter
+
+    httpserver.expect_request("/2/tweets", method="POST").respond_with_json({}, status=201)
+
+    def broken(self, post, credentials, call):
+        if sent_first:
+            call.send("POST", f"{credentials['base_url']}/2/tweets", json={"text": post.text})
+        raise RuntimeError(f"boom with {credentials['access_token']}")
+
+    monkeypatch.setattr(XAdapter, "_publish", broken)
+    channel = make_channel(
+        db.session,
+        acme,
+        "x",
+        {"access_token": "x-secret-token-1", "base_url": httpserver.url_for("").rstrip("/")},
+        app.config,
+    )
+    (post,) = make_posts(db.session, channel, now())
+
+    run_worker(app, "w1", once=True)
+
+    post = reload(post)
+    assert post.status == status and post.claimed_by is None
+    assert "x-secret-token-1" not in (post.last_error or "")
+    if status == PostStatus.SCHEDULED:
+        assert "before sending anything" in post.last_error
+        assert post.next_attempt_at <= now() + timedelta(seconds=2), "back in the queue at once"
