@@ -559,7 +559,7 @@ def database_proxy(pg_app) -> Iterator[tuple[DatabaseProxy, str]]:
 def test_database_out_of_reach_mid_batch_loses_no_outcome_and_sends_nothing_twice(
     pg_app, fake_mastodon, workers, watcher, database_proxy
 ):
-    # PostgreSQL "goes down" for 5 s while a worker is half-way through 240 posts: every
+    # PostgreSQL "goes down" for 10 s while a worker is half-way through 240 posts: every
     # connection through the proxy is closed and new ones are refused, then it comes back.
     proxy, proxied_url = database_proxy
     fake = fake_mastodon(delay=0.3)
@@ -573,7 +573,7 @@ def test_database_out_of_reach_mid_batch_loses_no_outcome_and_sends_nothing_twic
         time.sleep(0.01)
     proxy.cut()
     sent_at_cut, in_flight_at_cut = sum(fake.sends.values()), fake.in_flight
-    time.sleep(5)
+    time.sleep(10)
     proxy.restore()
     posts = wait_until_settled(watcher, 60)
     codes = group.stop_all()
