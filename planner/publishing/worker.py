@@ -37,7 +37,14 @@ from core.db import db, utcnow
 from planner.assets import record_published_post
 from planner.models import Brand, Channel, Post, PostStatus
 
-from .adapters import ALLOW_PRIVATE_KEY, Outcome, OutgoingPost, PublishResult, get_adapter
+from .adapters import (
+    ALLOW_PRIVATE_KEY,
+    Outcome,
+    OutgoingPost,
+    PublishResult,
+    UnknownPlatform,
+    get_adapter,
+)
 from .adapters.base import Redactor, secret_values
 
 logger = logging.getLogger("planner.publishing.worker")
@@ -679,6 +686,8 @@ def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
                     prepared.credentials or {},
                     timeout=float(app.config.get("HTTP_TIMEOUT", 10)),
                 )
+            except UnknownPlatform as exc:  # nothing was sent
+                result = PublishResult(Outcome.FAILED, reason=str(exc))
             except Exception as exc:  # noqa: BLE001 - a bug must not leave the post claimed
                 logger.error(
                     "publishing post %s raised %s: %s",

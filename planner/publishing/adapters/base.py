@@ -15,8 +15,15 @@ Outcome rules (DESIGN.md, "Post lifecycle"):
   platform that does not de-duplicate: a person must look; the post is never re-sent blindly.
 * ``REAUTH`` on 401 and on the platforms' own invalid-token errors.
 * ``FAILED`` on other 4xx (the platform's own message in ``reason``), on redirects (never
-  followed, so a guarded URL cannot be bounced to a private address), on invalid credentials and
-  on URLs the outbound guard refuses.
+  followed, so a guarded URL cannot be bounced to a private address; nothing was created), on
+  invalid credentials and on URLs the outbound guard refuses.
+
+A ``RETRY`` whose request may have landed carries ``may_have_landed``: the worker re-sends it only
+after the platform's request time limit (:attr:`BaseAdapter.request_time_limit`). A "success"
+without the id it should carry is classified by :meth:`BaseAdapter.unusable_answer`; an adapter
+that raises is ``RETRY`` when no request had left, else treated as a lost answer.
+
+Everything kept about an attempt passes :class:`Redactor`: every shape of every secret.
 
 Private addresses: the outbound guard refuses loopback/private/link-local hosts unless the
 credentials mapping carries ``_allow_private = "1"`` (:data:`ALLOW_PRIVATE_KEY`); the worker sets it
