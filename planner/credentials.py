@@ -46,14 +46,24 @@ _LABELS: dict[str, tuple[str, bool, str]] = {
     "username": ("User name", False, ""),
     "url": ("Receiver URL", True, "Kept secret: many receivers put a token in it."),
     "secret": ("Signing secret", True, "whsec_ followed by base64."),
+    "request_time_limit": (
+        "Request time limit (seconds)",
+        False,
+        "How long the server may still act on a request after PageOne stopped waiting; a "
+        "re-send waits this long. Empty for the platform's default.",
+    ),
 }
 
+# Platforms that re-send a request that may have landed: their request time limit is a setting.
 _OPTIONAL: dict[str, tuple[str, ...]] = {
-    "bluesky": ("service",),
+    "bluesky": ("service", "request_time_limit"),
     "facebook": ("graph_version", "base_url"),
     "instagram": ("graph_version", "base_url"),
     "linkedin": ("api_version", "base_url"),
     "x": ("base_url",),
+    "mastodon": ("request_time_limit",),
+    "wordpress": ("request_time_limit",),
+    "webhook": ("request_time_limit",),
 }
 
 

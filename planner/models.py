@@ -205,6 +205,9 @@ class Post(Base):
     # Publishing state: the worker's claim, and what the platform answered.
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     lease_until: Mapped[datetime | None]
+    # Set just before a claimed post's request leaves: a recovery tells a post that may have
+    # landed from one that never went out.
+    send_started_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     platform_post_id: Mapped[str | None] = mapped_column(String(255))

@@ -63,6 +63,7 @@ def confirm_not_published(session: Session, post: Post, actor: User, *, now: dat
     post.next_attempt_at = None
     post.claimed_by = None
     post.lease_until = None
+    post.send_started_at = None
     audit.record(
         session,
         actor,

@@ -5,6 +5,11 @@ Every step that changes a post is a guarded statement (``… WHERE status = 'sch
 ``… AND claimed_by = :worker``), so several workers may run at once and a post is sent by at most
 one of them. A claim is committed before any network call; the outcome is recorded in a new
 transaction only while the post is still claimed by the worker that sent it.
+
+The database may drop a connection at any step (a restart, a failover, a killed backend). Each
+step runs again on a fresh connection until the post's lease would run out, so an outcome the
+worker knows is written once the database is back, and a post that never went out is not
+mistaken for one that may have landed (``send_started_at`` tells them apart).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -32,11 +37,21 @@ from core.db import db, utcnow
 from planner.assets import record_published_post
 from planner.models import Brand, Channel, Post, PostStatus
 
-from .adapters import ALLOW_PRIVATE_KEY, Outcome, OutgoingPost, PublishResult, get_adapter
+from .adapters import (
+    ALLOW_PRIVATE_KEY,
+    Outcome,
+    OutgoingPost,
+    PublishResult,
+    UnknownPlatform,
+    get_adapter,
+)
+from .adapters.base import Redactor, secret_values
 
 logger = logging.getLogger("planner.publishing.worker")
 
-MAX_ATTEMPTS = 5
+# A platform that is down (refused connections, 502/503, rate limits) is tried again with a
+# growing back-off until this long after the post's time, then the post fails.
+DEFAULT_RETRY_FOR = timedelta(hours=1)
 BACKOFF_CAP = timedelta(hours=1)
 DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_THREADS = 16
@@ -47,12 +62,10 @@ EXCERPT_LENGTH = 300
 # look-up. Any other post whose worker died mid-send needs a person to look.
 SAFE_TO_RESEND = frozenset({"mastodon", "bluesky", "wordpress"})
 LEASE_EXPIRED_REASON = "worker stopped while publishing; check the platform before re-sending"
-# Tries of a publish job's short transaction when the database connection drops under it; the
-# outcome of a send that went out is worth waiting longer for (about half a minute in all): while
-# it is being written the post stays in flight and its lease is renewed.
-DB_ATTEMPTS = 5
-RECORD_ATTEMPTS = 10
-DB_RETRY_CAP = 5.0
+NEVER_SENT_REASON = "the worker stopped before sending the post; it is back in the queue"
+# A publish job's short transactions run again on a fresh connection while the database is out of
+# reach, waiting at most this long between tries, until the post's lease would run out.
+DB_RETRY_CAP = 2.0
 _T = TypeVar("_T")
 
 
@@ -173,6 +186,7 @@ def claim_due_posts(
         "status": PostStatus.PUBLISHING.value,
         "claimed_by": worker_id,
         "lease_until": now + lease,
+        "send_started_at": None,
         "updated_at": now,
     }
     if postgres:
@@ -233,26 +247,74 @@ def renew_leases(
     ).rowcount
 
 
-def recover_expired_leases(session: Session, now: datetime, worker_id: str = "recovery") -> int:
+def _time_limit(platform: str, credentials: Mapping[str, Any] | None) -> float:
+    """The channel's request time limit in seconds (its own setting, else the platform's)."""
+    try:
+        return get_adapter(platform).time_limit(credentials)
+    except KeyError:  # an unknown platform fails when it is sent
+        return 0.0
+
+
+def _stored_time_limit(
+    platform: str, credentials_encrypted: str | None, config: Mapping[str, Any] | None
+) -> float:
+    credentials = None
+    if config is not None and credentials_encrypted:
+        try:
+            credentials = decrypt_json(credentials_encrypted, config)
+        except CredentialsUnreadable:
+            credentials = None
+    return _time_limit(platform, credentials)
+
+
+def recover_expired_leases(
+    session: Session,
+    now: datetime,
+    worker_id: str = "recovery",
+    config: Mapping[str, Any] | None = None,
+) -> int:
     """Posts whose worker died mid-send: retried where the platform de-duplicates, else flagged.
-    A worker renews its own in-flight posts' leases first (:func:`renew_leases`), in the same
-    transaction, so a send that is still going on is never taken back."""
+
+    A post whose send never began goes back to the queue on any platform. A re-send waits out the
+    platform's request time limit, in case the first request is still on its way. A worker renews
+    its own in-flight posts' leases first (:func:`renew_leases`), in the same transaction, so a
+    send that is still going on is never taken back."""
     rows = session.execute(
-        select(Post.id, Post.claimed_by, Channel.platform, Channel.brand_id)
+        select(
+            Post.id,
+            Post.claimed_by,
+            Post.send_started_at,
+            Post.lease_until,
+            Channel.platform,
+            Channel.brand_id,
+            Channel.credentials_encrypted,
+        )
         .join(Channel, Post.channel_id == Channel.id)
         .where(Post.status == PostStatus.PUBLISHING.value, Post.lease_until < now)
     ).all()
     recovered = 0
-    for post_id, claimed_by, platform, brand_id in rows:
+    for post_id, claimed_by, send_started_at, lease_until, platform, brand_id, encrypted in rows:
         guard = update(Post).where(
             Post.id == post_id,
             Post.status == PostStatus.PUBLISHING.value,
             Post.claimed_by == claimed_by,
             Post.lease_until < now,
         )
-        cleared = {"claimed_by": None, "lease_until": None, "updated_at": now}
-        if platform in SAFE_TO_RESEND:
-            status, values = PostStatus.SCHEDULED, {"next_attempt_at": None}
+        cleared = {
+            "claimed_by": None,
+            "lease_until": None,
+            "send_started_at": None,
+            "updated_at": now,
+        }
+        if send_started_at is None:
+            status = PostStatus.SCHEDULED
+            values = {"next_attempt_at": None, "last_error": NEVER_SENT_REASON}
+        elif platform in SAFE_TO_RESEND:
+            # The dead worker sent nothing after its lease ran out; what it sent before may land
+            # until the platform's time limit has passed since then.
+            limit = timedelta(seconds=_stored_time_limit(platform, encrypted, config))
+            status = PostStatus.SCHEDULED
+            values = {"next_attempt_at": max(now, (lease_until or now) + limit)}
         else:
             status, values = PostStatus.UNCONFIRMED, {"last_error": LEASE_EXPIRED_REASON}
         result = session.execute(
@@ -271,6 +333,7 @@ def recover_expired_leases(session: Session, now: datetime, worker_id: str = "re
                 brand_id=brand_id,
                 claimed_by=claimed_by,
                 status=status.value,
+                sent=send_started_at is not None,
             )
     return recovered
 
@@ -290,13 +353,22 @@ class _Prepared:
     attempts: int
     credentials: dict[str, Any] | None
     problem: str | None
+    scheduled_at: datetime | None = None
+    time_limit: float = 0.0  # seconds a request that may have landed can still land
+
+    @property
+    def redact(self) -> Redactor:
+        """Redacts every shape of the channel's secrets from what is stored about the attempt."""
+        return Redactor(secret_values(self.credentials or {}))
 
 
 def _outgoing(post: Post, platform: str) -> OutgoingPost:
     title = slug = None
     if platform == "wordpress":
-        # A stable slug lets the adapter find a post an earlier attempt created.
-        title = (post.text.strip().splitlines() or [""])[0][:120] or f"Post {post.id}"
+        # A stable slug lets the adapter find a post an earlier attempt created. The title is
+        # left to the adapter: it takes the first line and keeps it out of the body.
+        if not post.text.strip():
+            title = f"Post {post.id}"
         slug = f"pageone-{post.id}"
     return OutgoingPost(
         post_id=post.id,
@@ -309,13 +381,54 @@ def _outgoing(post: Post, platform: str) -> OutgoingPost:
     )
 
 
+def _release(session: Session, post_id: int, worker_id: str, now: datetime, reason: str) -> bool:
+    """Give a claimed post whose send never began back to the queue; whether it was ours."""
+    released = (
+        session.execute(
+            update(Post)
+            .where(
+                Post.id == post_id,
+                Post.status == PostStatus.PUBLISHING.value,
+                Post.claimed_by == worker_id,
+                Post.send_started_at.is_(None),
+            )
+            .values(
+                status=PostStatus.SCHEDULED.value,
+                claimed_by=None,
+                lease_until=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    if released:
+        brand_id = session.scalar(
+            select(Channel.brand_id)
+            .join(Post, Post.channel_id == Channel.id)
+            .where(Post.id == post_id)
+        )
+        audit.record(
+            session,
+            actor(worker_id),
+            "post.released",
+            "post",
+            post_id,
+            brand_id=brand_id,
+            reason=reason,
+        )
+    return released
+
+
 def _prepare(session: Session, post_id: int, worker_id: str, config: Mapping[str, Any]):
     post = session.get(Post, post_id)
     if post is None or post.status != PostStatus.PUBLISHING or post.claimed_by != worker_id:
         return None
-    if post.lease_until is not None and post.lease_until <= utcnow():
-        # The claim ran out before the send began (the database was out of reach): another
-        # worker may be taking the post back this moment, so it is left to the recovery.
+    now = utcnow()
+    if post.lease_until is not None and post.lease_until <= now:
+        # The claim ran out before the send began (the database was out of reach): nothing
+        # went out, so the post goes back to the queue now unless a recovery took it already.
+        _release(session, post_id, worker_id, now, "the claim ran out before the send began")
         return None
     channel = post.channel
     credentials: dict[str, Any] | None = None
@@ -328,6 +441,10 @@ def _prepare(session: Session, post_id: int, worker_id: str, config: Mapping[str
         problem = "the channel has no credentials; connect the channel before publishing"
     if credentials is not None:
         credentials[ALLOW_PRIVATE_KEY] = "1" if config.get("OUTBOUND_ALLOW_PRIVATE") else ""
+    if problem is None:
+        # Committed before the request leaves: a recovery can then tell a post that may have
+        # landed from one that never went out.
+        post.send_started_at = now
     return _Prepared(
         outgoing=_outgoing(post, channel.platform),
         platform=channel.platform,
@@ -336,7 +453,31 @@ def _prepare(session: Session, post_id: int, worker_id: str, config: Mapping[str
         attempts=post.attempts,
         credentials=credentials,
         problem=problem,
+        scheduled_at=post.scheduled_at,
+        time_limit=_time_limit(channel.platform, credentials),
     )
+
+
+def next_try(
+    prepared: _Prepared, result: PublishResult, now: datetime, retry_for: timedelta
+) -> datetime | None:
+    """When a post whose attempt said RETRY goes out again; None when its time is up.
+
+    The back-off grows (1 s, 2 s, 4 s, … up to an hour) and the last try falls on the end of the
+    retry time, counted from the post's scheduled time. A Retry-After is honoured, and so is the
+    platform's request time limit after a request that may have landed: the re-send (and a
+    WordPress slug look-up) must not run while the first request can still land, even if that
+    takes the post a little past its retry time.
+    """
+    deadline = (prepared.scheduled_at or now) + retry_for
+    if now >= deadline:
+        return None
+    earliest = now + timedelta(seconds=result.retry_after or 0)
+    if result.may_have_landed:
+        earliest = max(earliest, now + timedelta(seconds=prepared.time_limit))
+    elif earliest > deadline:
+        return None  # the platform asks for a wait that ends past the post's retry time
+    return max(min(now + backoff(prepared.attempts, None), deadline), earliest)
 
 
 def record_outcome(
@@ -346,11 +487,24 @@ def record_outcome(
     prepared: _Prepared,
     result: PublishResult,
     now: datetime,
+    retry_for: timedelta = DEFAULT_RETRY_FOR,
 ) -> bool:
     """Write what the platform answered, only while the post is still ours; whether it was."""
     attempt = prepared.attempts + 1
-    values: dict[str, Any] = {"claimed_by": None, "lease_until": None, "updated_at": now}
+    # Whatever the adapter did, what is stored about the attempt never holds a secret.
+    redact = prepared.redact
+    reason = redact.excerpt(result.reason, 500) if result.reason else None
+    excerpt = redact.excerpt(result.response_excerpt) if result.response_excerpt else None
+    values: dict[str, Any] = {
+        "claimed_by": None,
+        "lease_until": None,
+        "send_started_at": None,
+        "updated_at": now,
+    }
     action: str
+    retry_at = (
+        next_try(prepared, result, now, retry_for) if result.outcome is Outcome.RETRY else None
+    )
     if result.outcome is Outcome.PUBLISHED:
         action = "post.published"
         values |= {
@@ -361,32 +515,40 @@ def record_outcome(
             "last_error": None,
             "attempts": attempt,
         }
-    elif result.outcome is Outcome.RETRY and attempt < MAX_ATTEMPTS:
+    elif result.outcome is Outcome.RETRY and retry_at is not None:
         action = "post.rescheduled"
         values |= {
             "status": PostStatus.SCHEDULED.value,
             "attempts": attempt,
-            "next_attempt_at": now + backoff(prepared.attempts, result.retry_after),
-            "last_error": result.reason,
+            "next_attempt_at": retry_at,
+            "last_error": reason,
+        }
+    elif result.outcome is Outcome.RETRY and result.may_have_landed:
+        action = "post.unconfirmed"
+        values |= {
+            "status": PostStatus.UNCONFIRMED.value,
+            "attempts": attempt,
+            "last_error": f"gave up after {attempt} attempts in {_duration(retry_for)}: "
+            f"{reason}; the last request may have been published, check the platform",
         }
     elif result.outcome is Outcome.RETRY:
         action = "post.failed"
         values |= {
             "status": PostStatus.FAILED.value,
             "attempts": attempt,
-            "last_error": f"gave up after {attempt} attempts: {result.reason}",
+            "last_error": f"gave up after {attempt} attempts in {_duration(retry_for)}: {reason}",
         }
     elif result.outcome is Outcome.UNCONFIRMED:
         action = "post.unconfirmed"
         values |= {
             "status": PostStatus.UNCONFIRMED.value,
             "attempts": attempt,
-            "last_error": result.reason,
+            "last_error": reason,
         }
     else:  # FAILED, REAUTH
         action = "post.failed"
         values |= {"status": PostStatus.FAILED.value, "attempts": attempt}
-        values["last_error"] = result.reason or "the platform refused the post"
+        values["last_error"] = reason or "the platform refused the post"
     applied = (
         session.execute(
             update(Post)
@@ -413,8 +575,8 @@ def record_outcome(
         attempt=attempt,
         outcome=result.outcome.value,
         status_code=result.status_code,
-        response_excerpt=(result.response_excerpt or "")[:EXCERPT_LENGTH] or None,
-        reason=result.reason,
+        response_excerpt=(excerpt or "")[:EXCERPT_LENGTH] or None,
+        reason=reason,
         applied=applied,
     )
     if not applied:
@@ -446,7 +608,7 @@ def record_outcome(
             "channel",
             prepared.channel_id,
             brand_id=prepared.brand_id,
-            reason=result.reason,
+            reason=reason,
         )
     if result.outcome is Outcome.PUBLISHED and result.url:
         # The published URL is an owned asset: search tracking recognises it in results.
@@ -456,30 +618,63 @@ def record_outcome(
     return True
 
 
-def _in_transaction(job: Callable[[Session], _T], attempts: int = DB_ATTEMPTS) -> _T:
-    """Run ``job`` in a transaction of its own, again on a new connection if the old one dropped.
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds % 3600 == 0 and seconds >= 3600:
+        hours = seconds // 3600
+        return "an hour" if hours == 1 else f"{hours} hours"
+    if seconds % 60 == 0 and seconds >= 60:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
+
+
+def _database_unreachable(exc: DBAPIError) -> bool:
+    """A dropped connection, or a new one refused or timed out: worth trying again."""
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+
+
+def _in_transaction(job: Callable[[Session], _T], until: float) -> _T:
+    """Run ``job`` in a transaction of its own, again on a fresh connection while the database
+    is out of reach, until the monotonic time ``until`` (the post's lease would run out).
 
     A connection lost to a database restart, a failover or a killed backend would otherwise leave
     the post claimed until its lease runs out, then re-sent or flagged unconfirmed although this
-    worker knew the outcome. The jobs are guarded statements, so running one again is safe: when
+    worker knew the outcome. Each try takes a new session; the engine's pre-ping replaces pooled
+    connections that died. The jobs are guarded statements, so running one again is safe: when
     a lost commit had in fact landed, the second run finds the post no longer claimed.
     """
-    for attempt in range(1, attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             with db.job_session() as session:
                 return job(session)
         except DBAPIError as exc:
-            if not exc.connection_invalidated or attempt == attempts:
+            left = until - time.monotonic()
+            if not _database_unreachable(exc) or left <= 0:
                 raise
-            logger.warning("database connection lost (%s); running the job again", exc.orig)
-            time.sleep(min(0.25 * 2 ** (attempt - 1), DB_RETRY_CAP))
-    raise AssertionError("unreachable")
+            logger.warning(
+                "database out of reach (%s); trying again (%.0f s left)",
+                type(exc.orig).__name__,
+                left,
+            )
+            time.sleep(min(0.1 * 2 ** min(attempt, 8), DB_RETRY_CAP, max(left, 0.01)))
+
+
+def _seconds(config: Mapping[str, Any], key: str, default: timedelta) -> timedelta:
+    return timedelta(seconds=float(config.get(key) or default.total_seconds()))
 
 
 def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
     """Send one claimed post and record the outcome; None when the post is no longer ours."""
     with app.app_context():
-        prepared = _in_transaction(lambda s: _prepare(s, post_id, worker_id, app.config))
+        lease = _seconds(app.config, "PUBLISH_LEASE_SECONDS", DEFAULT_LEASE).total_seconds()
+        retry_for = _seconds(app.config, "PUBLISH_RETRY_FOR_SECONDS", DEFAULT_RETRY_FOR)
+        # Until the claim would run out: a post that cannot even be read by then stays claimed
+        # without a send begun, and the recovery puts it back in the queue.
+        prepared = _in_transaction(
+            lambda s: _prepare(s, post_id, worker_id, app.config), time.monotonic() + lease
+        )
         if prepared is None:
             return None
         if prepared.problem:
@@ -491,17 +686,26 @@ def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
                     prepared.credentials or {},
                     timeout=float(app.config.get("HTTP_TIMEOUT", 10)),
                 )
+            except UnknownPlatform as exc:  # nothing was sent
+                result = PublishResult(Outcome.FAILED, reason=str(exc))
             except Exception as exc:  # noqa: BLE001 - a bug must not leave the post claimed
-                logger.exception("publishing post %s raised", post_id)
+                logger.error(
+                    "publishing post %s raised %s: %s",
+                    post_id,
+                    type(exc).__name__,
+                    prepared.redact(str(exc))[:500],
+                )
                 # The request may have gone out before the error: a person must look.
                 result = PublishResult(
                     Outcome.UNCONFIRMED,
                     reason=f"the worker failed while publishing ({type(exc).__name__}); "
                     "check the platform before re-sending",
                 )
+        # The outcome is known: it is written once the database is back, for as long as the
+        # claim would last from now (the worker's ticks keep renewing it meanwhile).
         applied = _in_transaction(
-            lambda s: record_outcome(s, post_id, worker_id, prepared, result, utcnow()),
-            RECORD_ATTEMPTS,
+            lambda s: record_outcome(s, post_id, worker_id, prepared, result, utcnow(), retry_for),
+            time.monotonic() + lease,
         )
         if applied:
             # After the outcome is committed: a mail or webhook failure cannot change it.
@@ -546,7 +750,7 @@ class Worker:
         with self.app.app_context():
             with db.job_session() as session:
                 renew_leases(session, self.worker_id, sending, now, self.lease)
-                recover_expired_leases(session, now, self.worker_id)
+                recover_expired_leases(session, now, self.worker_id, self.app.config)
                 sweep_missed_and_held(session, self.worker_id, now)
             # Claiming only once a tick capped a worker at PUBLISH_THREADS posts a second however
             # fast the platforms answer: while claims fill the pool, more may be due, so claim

@@ -15,8 +15,15 @@ Outcome rules (DESIGN.md, "Post lifecycle"):
   platform that does not de-duplicate: a person must look; the post is never re-sent blindly.
 * ``REAUTH`` on 401 and on the platforms' own invalid-token errors.
 * ``FAILED`` on other 4xx (the platform's own message in ``reason``), on redirects (never
-  followed, so a guarded URL cannot be bounced to a private address), on invalid credentials and
-  on URLs the outbound guard refuses.
+  followed, so a guarded URL cannot be bounced to a private address; nothing was created), on
+  invalid credentials and on URLs the outbound guard refuses.
+
+A ``RETRY`` whose request may have landed carries ``may_have_landed``: the worker re-sends it only
+after the platform's request time limit (:attr:`BaseAdapter.request_time_limit`). A "success"
+without the id it should carry is classified by :meth:`BaseAdapter.unusable_answer`; an adapter
+that raises is ``RETRY`` when no request had left, else treated as a lost answer.
+
+Everything kept about an attempt passes :class:`Redactor`: every shape of every secret.
 
 Private addresses: the outbound guard refuses loopback/private/link-local hosts unless the
 credentials mapping carries ``_allow_private = "1"`` (:data:`ALLOW_PRIVATE_KEY`); the worker sets it
@@ -26,16 +33,21 @@ overridable defaults of the fixed-host platforms.
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import functools
+import html
+import json
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 import regex
 import requests
@@ -46,6 +58,11 @@ from core.outbound import OutboundBlocked, UnresolvableHost, check_url, guarded_
 logger = logging.getLogger("planner.publishing")
 
 ALLOW_PRIVATE_KEY = "_allow_private"
+# A channel setting stored with its credentials (not secret): see BaseAdapter.request_time_limit.
+REQUEST_TIME_LIMIT_KEY = "request_time_limit"
+MAX_REQUEST_TIME_LIMIT = 3600.0
+# Error statuses that say the application never got the request (see BaseAdapter.error_result).
+NOTHING_LANDED_STATUSES = frozenset({502, 503})
 USER_AGENT = "PageOne/0.1 (self-hosted publishing)"
 EXCERPT_LENGTH = 300
 REDACTED = "[redacted]"
@@ -82,6 +99,9 @@ class PublishResult:
     status_code: int | None = None
     response_excerpt: str | None = None  # first ~300 chars of the body, secrets redacted
     retry_after: float | None = None  # seconds
+    # A RETRY whose request may have reached the platform (a timeout, a 500): safe to re-send only
+    # once the first request can no longer land, past the platform's request time limit.
+    may_have_landed: bool = False
 
 
 @runtime_checkable
@@ -126,15 +146,119 @@ _TOKEN_PATTERNS = (
 )
 
 
-def redact(text: str, secrets: frozenset[str] = frozenset()) -> str:
-    """Replace the given secret values and anything token-shaped with ``[redacted]``."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    text = _TOKEN_PATTERNS[0].sub(REDACTED, text)
-    for pattern in _TOKEN_PATTERNS[1:]:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
-    return text
+def _hex_digit(digit: str) -> str:
+    return f"[{digit.upper()}{digit.lower()}]" if digit.isalpha() else digit
+
+
+def _shape_pattern(shape: str) -> str:
+    """A shape as a regular expression whose percent escapes match in either hex case."""
+    return re.sub(
+        r"%([0-9A-Fa-f])([0-9A-Fa-f])",
+        lambda m: "%" + _hex_digit(m.group(1)) + _hex_digit(m.group(2)),
+        re.escape(shape),
+    )
+
+
+def _url_parts(url: str) -> set[str]:
+    """The parts of a secret URL that carry its secret: the path (a webhook token lives there),
+    token-like path segments, query values and a password, each raw and percent-decoded."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return set()
+    if not parts.scheme or not parts.netloc:
+        return set()
+    found: set[str] = set()
+    if len(parts.path.strip("/")) >= 8:
+        found.add(parts.path)
+        if parts.query:
+            found.add(f"{parts.path}?{parts.query}")
+    # Segments as sent and as a receiver that decoded the path (%2F included) sees them.
+    for segment in {*parts.path.split("/"), *unquote(parts.path).split("/")}:
+        # "hooks" or "services" are not secret; a 16-character or digit-bearing segment may be.
+        if len(segment) >= 16 or (len(segment) >= 8 and any(c.isdigit() for c in segment)):
+            found.add(segment)
+    found.update(value for _, value in parse_qsl(parts.query) if len(value) >= 8)
+    if parts.password:
+        found.add(parts.password)
+    return found | {unquote(part) for part in found}
+
+
+def secret_shapes(secret: str) -> set[str]:
+    """Every form a secret can come back in: raw, URL-encoded (``+`` for spaces; either hex
+    case is matched), JSON-escaped (with ``\\/`` slashes), HTML-escaped and base64; for a URL
+    also the parts that hold its token."""
+    bases = {secret} | _url_parts(secret)
+    shapes: set[str] = set()
+    for value in bases:
+        shapes.add(value)
+        shapes |= {quote(value, safe=""), quote(value), quote_plus(value)}
+        for escaped in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
+            shapes |= {escaped, escaped.replace("/", "\\/")}
+        for escaped in (html.escape(value), html.escape(value, quote=False)):
+            shapes |= {escaped, escaped.replace("&#x27;", "&#39;")}
+        raw = value.encode("utf-8")
+        for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            text = encoded.decode("ascii")
+            shapes |= {text, text.rstrip("=")}
+    return {shape for shape in shapes if len(shape) >= 4}
+
+
+class Redactor:
+    """Replaces every shape of the given secrets, and anything token-shaped, with ``[redacted]``.
+
+    The shapes are derived once (per publish call), then one regular expression does the work."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        shapes: set[str] = set()
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                shapes |= secret_shapes(secret)
+        # Longest first, so a whole secret URL wins over its path.
+        ordered = sorted(shapes, key=lambda shape: (-len(shape), shape))
+        self.pattern = re.compile("|".join(map(_shape_pattern, ordered))) if ordered else None
+        self.longest = len(ordered[0]) if ordered else 0
+
+    def __call__(self, text: str) -> str:
+        if self.pattern is not None:
+            text = self.pattern.sub(REDACTED, text)
+        text = _TOKEN_PATTERNS[0].sub(REDACTED, text)
+        for pattern in _TOKEN_PATTERNS[1:]:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        return text
+
+    def excerpt(self, text: str, length: int = EXCERPT_LENGTH) -> str:
+        """The first ``length`` characters of the redacted text (long bodies are cut first, with
+        room for a secret that starts inside the excerpt)."""
+        return self(text[: length + self.longest + 2048])[:length]
+
+
+@functools.lru_cache(maxsize=64)
+def _redactor(secrets: frozenset[str]) -> Redactor:
+    return Redactor(secrets)
+
+
+def redact(text: str, secrets: frozenset[str] | Iterable[str] = frozenset()) -> str:
+    """Replace every shape of the given secret values and anything token-shaped with
+    ``[redacted]``."""
+    return _redactor(frozenset(secrets))(text)
+
+
+# Credential keys naming an account; with each secret they form a ``user:password`` pair that
+# HTTP Basic sends base64-encoded.
+_ACCOUNT_KEYS = ("username", "handle")
+
+
+def secret_values(credentials: Mapping[str, Any]) -> frozenset[str]:
+    """The secret values of a channel's credentials, and the ``user:secret`` pairs of them."""
+    secrets = {
+        str(value)
+        for key, value in credentials.items()
+        if value and key not in _PUBLIC_CREDENTIAL_KEYS
+    }
+    accounts = [str(credentials[key]) for key in _ACCOUNT_KEYS if credentials.get(key)]
+    pairs = {f"{account}:{secret}" for account in accounts for secret in secrets}
+    return frozenset(secrets | pairs)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -199,6 +323,9 @@ class Call:
     platform: str
     requests_sent: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.redact = _redactor(self.secrets)
+
     def guard(self, url: str) -> None:
         check_url(url, allow_private=self.allow_private)
 
@@ -206,6 +333,7 @@ class Call:
         """Send one request with connect and read timeouts, never following redirects."""
         self.guard(url)
         headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
+        self.requests_sent.append(f"{method} {url}")
         try:
             return self.session.request(
                 method,
@@ -244,13 +372,13 @@ class Call:
             body = response.text
         except Exception:  # noqa: BLE001 - undecodable bodies get no excerpt
             return ""
-        return redact(body, self.secrets)[:EXCERPT_LENGTH]
+        return self.redact.excerpt(body)
 
     def result(
         self, outcome: Outcome, response: requests.Response | None = None, **fields: Any
     ) -> PublishResult:
         if "reason" in fields and fields["reason"]:
-            fields["reason"] = redact(str(fields["reason"]), self.secrets)[:500]
+            fields["reason"] = self.redact.excerpt(str(fields["reason"]), 500)
         if response is not None:
             fields.setdefault("status_code", response.status_code)
             fields.setdefault("response_excerpt", self.excerpt(response))
@@ -286,13 +414,38 @@ class BaseAdapter:
     required_credentials: ClassVar[tuple[str, ...]] = ()
     # True when re-sending a request that may have landed cannot create a second post.
     deduplicates: ClassVar[bool] = False
+    # Seconds a request that reached the platform may still take to act after our client gave
+    # up on it (its server's own time limit); a re-send waits that long. A channel may override
+    # it with the ``request_time_limit`` setting. 0 where the platform's de-duplication is atomic.
+    request_time_limit: ClassVar[float] = 0.0
 
     def check_credentials(self, credentials: Mapping[str, str]) -> str | None:
         """An error message when a required credential is missing, else None."""
         missing = [key for key in self.required_credentials if not credentials.get(key)]
         if missing:
             return f"missing credentials for {self.platform}: {', '.join(missing)}"
+        limit = credentials.get(REQUEST_TIME_LIMIT_KEY)
+        if limit not in (None, ""):
+            try:
+                seconds = float(limit)
+            except (TypeError, ValueError):
+                seconds = -1.0
+            if not 0 <= seconds <= MAX_REQUEST_TIME_LIMIT:
+                return (
+                    "the request time limit must be a number of seconds between 0 and "
+                    f"{MAX_REQUEST_TIME_LIMIT:g}"
+                )
         return None
+
+    def time_limit(self, credentials: Mapping[str, Any] | None = None) -> float:
+        """Seconds before a request that may have landed can no longer land: the channel's own
+        ``request_time_limit`` when set and valid, else the platform's default."""
+        value = (credentials or {}).get(REQUEST_TIME_LIMIT_KEY)
+        try:
+            seconds = float(value) if value not in (None, "") else self.request_time_limit
+        except (TypeError, ValueError):
+            return self.request_time_limit
+        return min(max(seconds, 0.0), MAX_REQUEST_TIME_LIMIT)
 
     def publish(
         self,
@@ -312,11 +465,7 @@ class BaseAdapter:
                 call = Call(
                     session=session,
                     timeout=timeout,
-                    secrets=frozenset(
-                        str(value)
-                        for key, value in credentials.items()
-                        if value and key not in _PUBLIC_CREDENTIAL_KEYS
-                    ),
+                    secrets=secret_values(credentials),
                     allow_private=allow_private,
                     platform=self.platform,
                 )
@@ -345,10 +494,33 @@ class BaseAdapter:
                 return call.result(Outcome.RETRY, reason=exc.reason)
             if self.deduplicates:
                 return call.result(
-                    Outcome.RETRY, reason=f"{exc.reason}; the platform de-duplicates a re-send"
+                    Outcome.RETRY,
+                    reason=f"{exc.reason}; the platform de-duplicates a re-send",
+                    may_have_landed=True,
                 )
             return call.result(
                 Outcome.UNCONFIRMED, reason=f"{exc.reason}; the post may have been published"
+            )
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must still give an outcome
+            logger.error(
+                "publishing to %s raised %s: %s",
+                self.platform,
+                type(exc).__name__,
+                call.redact(str(exc))[:500],
+            )
+            what = f"the {self.platform} adapter failed ({type(exc).__name__})"
+            if not call.requests_sent:
+                # Nothing left this machine: the post can go back to the queue at once.
+                return call.result(Outcome.RETRY, reason=f"{what} before sending anything")
+            if self.deduplicates:
+                return call.result(
+                    Outcome.RETRY,
+                    reason=f"{what} after sending; the platform de-duplicates a re-send",
+                    may_have_landed=True,
+                )
+            return call.result(
+                Outcome.UNCONFIRMED,
+                reason=f"{what} after sending; check the platform before re-sending",
             )
 
     def _publish(
@@ -390,8 +562,15 @@ class BaseAdapter:
             return call.result(Outcome.RETRY, response, reason=described, retry_after=retry_after)
         if status >= 500:
             if safe_to_resend:
+                # A gateway that could not reach the application (502) or a service that turned
+                # the request away (503) processed nothing; a 500 or a gateway timeout (504, the
+                # application may still be working on it) may have.
                 return call.result(
-                    Outcome.RETRY, response, reason=described, retry_after=retry_after
+                    Outcome.RETRY,
+                    response,
+                    reason=described,
+                    retry_after=retry_after,
+                    may_have_landed=status not in NOTHING_LANDED_STATUSES,
                 )
             return call.result(
                 Outcome.UNCONFIRMED,
@@ -400,12 +579,40 @@ class BaseAdapter:
             )
         return call.result(Outcome.FAILED, response, reason=described)
 
+    def unusable_answer(
+        self, response: requests.Response, call: Call, what: str, *, created: bool = True
+    ) -> PublishResult:
+        """A create answered without the id it should carry, or with something that is not a
+        success at all: classified by whether anything could have landed.
+
+        A redirect is never followed, so nothing was created where it points, and the request
+        itself was not processed (the platform moved the endpoint): ``FAILED``, check the URL.
+        A 2xx without an id may mean the post exists (``created``): a re-send is safe only where
+        the platform de-duplicates; elsewhere a person must look.
+        """
+        if not 200 <= response.status_code < 300:
+            return self.error_result(response, call)
+        reason = f"{self.platform} answered {response.status_code} without {what}"
+        if not created:
+            return call.result(Outcome.RETRY, response, reason=f"{reason}; nothing was posted yet")
+        if self.deduplicates:
+            return call.result(
+                Outcome.RETRY,
+                response,
+                reason=f"{reason}; the platform de-duplicates a re-send",
+                may_have_landed=True,
+            )
+        return call.result(
+            Outcome.UNCONFIRMED, response, reason=f"{reason}; the post may have been published"
+        )
+
 
 # Credential keys whose values are not secret (kept readable in excerpts). A webhook URL is
 # treated as secret: many receivers put a token in it.
 _PUBLIC_CREDENTIAL_KEYS = frozenset(
     {
         ALLOW_PRIVATE_KEY,
+        REQUEST_TIME_LIMIT_KEY,
         "base_url",
         "service",
         "handle",

@@ -171,10 +171,18 @@ class BlueskyAdapter(BaseAdapter):
         answer = json_body(response)
         if response.status_code == 200 and isinstance(answer, dict) and answer.get("uri"):
             return self.published(session, rkey, answer, call, response)
-        if response.status_code == 409 or response.status_code >= 500 or _says_exists(answer):
+        if (
+            response.status_code in (200, 201, 409)
+            or response.status_code >= 500
+            or _says_exists(answer)
+        ):
             existing = self.existing_record(service, session, rkey, call)
             if existing is not None:
                 return self.published(session, rkey, existing, call, response)
+        if response.ok:
+            # A success without the record's uri, and no record under our key (yet): the key
+            # makes a re-send safe. A redirect (never followed) created nothing.
+            return self.unusable_answer(response, call, "the record's uri")
         return self.error_result(response, call)
 
     def published(
@@ -217,9 +225,14 @@ class BlueskyAdapter(BaseAdapter):
             json={"identifier": login.handle, "password": login.password},
         )
         body = json_body(response)
-        if response.status_code != 200 or not isinstance(body, dict):
+        if response.status_code != 200:
             # Nothing was posted yet, so any failure here is safe to retry later.
             raise Rejected(self.error_result(response, call, deduplicates=True))
+        if not _is_session(body):
+            # A "session" without its tokens: logging in did not work, and nothing was posted.
+            raise Rejected(
+                self.unusable_answer(response, call, "the session's tokens", created=False)
+            )
         return _store(login, body)
 
     def renew(self, login: Login, stale: BlueskySession, call: Call) -> BlueskySession:
@@ -238,9 +251,10 @@ class BlueskyAdapter(BaseAdapter):
                 headers={"Authorization": f"Bearer {stale.refresh_jwt}"},
             )
             body = json_body(response)
-            if response.status_code == 200 and isinstance(body, dict) and body.get("accessJwt"):
+            if response.status_code == 200 and _is_session(body):
                 return _store(login, body)
-            if response.status_code in (400, 401):
+            # A refused refresh token, or a refresh answered without tokens: log in again.
+            if response.status_code in (200, 400, 401):
                 with _cache_lock:
                     _sessions.pop(key, None)
                 return self.create_session(login, call)
@@ -308,6 +322,12 @@ class BlueskyAdapter(BaseAdapter):
             text = ": ".join(str(p) for p in parts if p)
             return text or None
         return None
+
+
+def _is_session(body: object) -> bool:
+    return isinstance(body, dict) and all(
+        isinstance(body.get(key), str) and body[key] for key in ("did", "accessJwt", "refreshJwt")
+    )
 
 
 def _store(login: Login, body: dict) -> BlueskySession:

@@ -95,7 +95,5 @@ class FacebookAdapter(GraphAdapter):
                 url=f"https://www.facebook.com/{post_id}",
             )
         if response.ok:
-            return call.result(
-                Outcome.UNCONFIRMED, response, reason="Facebook answered without a post id"
-            )
+            return self.unusable_answer(response, call, "a post id")
         return self.error_result(response, call)

@@ -61,8 +61,11 @@ class InstagramAdapter(GraphAdapter):
                 Outcome.RETRY, reason=f"{exc.reason} while preparing the image; nothing published"
             )
         body = json_body(response)
-        if response.status_code != 200 or not isinstance(body, dict) or not body.get("id"):
+        if response.status_code != 200:
             return self.error_result(response, call, deduplicates=True)
+        if not isinstance(body, dict) or not body.get("id"):
+            # A container publishes nothing by itself: asking again is safe.
+            return self.unusable_answer(response, call, "a container id", created=False)
         creation_id = str(body["id"])
 
         response = call.send(
@@ -87,9 +90,7 @@ class InstagramAdapter(GraphAdapter):
                 retry_after=30.0,
             )
         if response.ok:
-            return call.result(
-                Outcome.UNCONFIRMED, response, reason="Instagram answered without a media id"
-            )
+            return self.unusable_answer(response, call, "a media id")
         return self.error_result(response, call)
 
     def permalink(

@@ -74,9 +74,5 @@ class LinkedInAdapter(BaseAdapter):
                 url=f"https://www.linkedin.com/feed/update/{quote(post_urn, safe=':')}/",
             )
         if response.ok:
-            return call.result(
-                Outcome.UNCONFIRMED,
-                response,
-                reason=f"LinkedIn answered {response.status_code} instead of 201",
-            )
+            return self.unusable_answer(response, call, "the 201 that says the post was made")
         return self.error_result(response, call)

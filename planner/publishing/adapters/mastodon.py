@@ -63,6 +63,10 @@ class MastodonAdapter(BaseAdapter):
     platform = "mastodon"
     required_credentials = ("base_url", "access_token")
     deduplicates = True
+    # The Idempotency-Key is checked before the status is made, but not under a lock: a re-send
+    # that meets the first request still in the instance's queue could make a second status.
+    # Mastodon's own nginx configuration gives a request at most about a minute.
+    request_time_limit = 60.0
 
     def _publish(
         self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
@@ -100,11 +104,9 @@ class MastodonAdapter(BaseAdapter):
                 url=body.get("url") or body.get("uri"),
             )
         if response.ok:
-            return call.result(
-                Outcome.UNCONFIRMED,
-                response,
-                reason="Mastodon accepted the status but returned no id",
-            )
+            # A 2xx without an id: the Idempotency-Key makes a re-send return the status if
+            # one was made. A redirect (3xx, never followed) created nothing anywhere.
+            return self.unusable_answer(response, call, "a status id")
         return self.error_result(response, call)
 
     def max_characters(self, base: str, call: Call) -> int:
@@ -136,8 +138,11 @@ class MastodonAdapter(BaseAdapter):
             files={"file": (filename, content, content_type)},
         )
         body = json_body(response)
-        if response.status_code not in (200, 202) or not isinstance(body, dict):
+        if response.status_code not in (200, 202):
             raise Rejected(self.error_result(response, call, deduplicates=True))
+        if not isinstance(body, dict) or not body.get("id"):
+            # No status was posted yet; an orphan attachment is removed by the instance.
+            raise Rejected(self.unusable_answer(response, call, "a media id", created=False))
         media_id = str(body["id"])
         # 202 means the server is still processing; a status cannot attach it until it is done.
         deadline = time.monotonic() + max(call.timeout, 5.0)

@@ -51,6 +51,9 @@ class WebhookAdapter(BaseAdapter):
     platform = "webhook"
     required_credentials = ("url", "secret")
     deduplicates = True  # receivers de-duplicate on webhook-id (Standard Webhooks)
+    # Receivers usually check the id and then act, not atomically: a re-send waits until a
+    # first delivery still being handled is done (receivers are asked to answer quickly).
+    request_time_limit = 30.0
 
     def check_credentials(self, credentials: Mapping[str, str]) -> str | None:
         problem = super().check_credentials(credentials)

@@ -1,13 +1,26 @@
 """WordPress (self-hosted or any site with the REST API): ``POST /wp-json/wp/v2/posts``.
 
 Credentials: ``site_url`` (e.g. https://blog.example.com), ``username`` and ``app_password``
-(an Application Password from the user's profile, sent with HTTP Basic auth).
+(an Application Password from the user's profile, sent with HTTP Basic auth), optionally
+``request_time_limit`` (seconds; see below).
 
-Before creating, the adapter looks the post's slug up (any status but trash). A published or
-scheduled post with that slug is the one an earlier attempt created, so it is reported as
-published and never created twice; that look-up is what makes a timeout or a 5xx ``RETRY``
-here. A draft, pending or private post holding the slug fails the post so that a person decides.
-Without a slug there is no look-up, and a timeout or a 5xx is ``UNCONFIRMED``.
+Every publish first checks the login with an authenticated call
+(``GET /wp-json/wp/v2/users/me?context=edit``). WordPress answers a wrong application password
+with 401, and some calls with a 400 whose body nests the 401 (``rest_forbidden_status``,
+``rest_not_logged_in``, ``incorrect_password``): all of them are ``REAUTH``, so the channel is
+marked for re-authorisation instead of failing with "Invalid parameter(s): status".
+
+Then the adapter looks the post's slug up (any status but trash). A published or scheduled post
+with that slug is the one an earlier attempt created, so it is reported as published and never
+created twice; that look-up is what makes a timeout or a 5xx ``RETRY`` here. A create whose answer
+was lost may still be waiting in the site's web server, so the re-send (and its look-up) waits
+until it can no longer land: the request time limit, 300 s by default (Apache's ``Timeout`` on
+Debian; PHP's ``max_execution_time`` does not count time spent waiting). A draft, pending or
+private post holding the slug fails the post so that a person decides. Without a slug there is no
+look-up, and a timeout or a 5xx is ``UNCONFIRMED``.
+
+The title is text: it is HTML-escaped, because WordPress renders a title as HTML. It is the post's
+first line unless the post carries one, and that line is not repeated as the first paragraph.
 
 The site URL passes the outbound guard, and redirects are not followed: configure the final
 URL (https, with or without www, as the site answers).
@@ -26,16 +39,23 @@ from .base import (
     Outcome,
     OutgoingPost,
     PublishResult,
+    Rejected,
     TransportError,
     json_body,
 )
 
 LIVE_STATUSES = {"publish", "future"}
+TITLE_LENGTH = 120
+# Error codes WordPress gives when the login failed (the 401 is sometimes nested in a 400).
+LOGIN_FAILED_CODES = frozenset(
+    {"rest_not_logged_in", "incorrect_password", "invalid_username", "invalid_email"}
+)
 
 
-def content_html(post: OutgoingPost) -> str:
+def content_html(post: OutgoingPost, text: str | None = None) -> str:
     """The post body as simple HTML paragraphs, with the link and image after the text."""
-    paragraphs = [p.strip() for p in post.text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    text = post.text if text is None else text
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     parts = [f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs]
     if post.link and post.link not in post.text:
         href = html.escape(post.link, quote=True)
@@ -47,14 +67,41 @@ def content_html(post: OutgoingPost) -> str:
 
 
 def default_title(text: str) -> str:
-    first_line = text.strip().split("\n", 1)[0]
-    return first_line if len(first_line) <= 80 else first_line[:79].rstrip() + "…"
+    first_line = text.strip().split("\n", 1)[0].strip()
+    return first_line if len(first_line) <= TITLE_LENGTH else first_line[: TITLE_LENGTH - 1] + "…"
+
+
+def title_and_body(post: OutgoingPost) -> tuple[str, str]:
+    """The title as plain text and the text left for the body: a first line that is the title
+    (whole, not cut short) is not repeated as the body's first paragraph."""
+    text = post.text.replace("\r\n", "\n").strip()
+    title = (post.title or default_title(text)).strip()
+    first_line, _, rest = text.partition("\n")
+    if first_line.strip() == title:
+        return title, rest.strip()
+    return title, text
+
+
+def says_not_logged_in(body: object) -> bool:
+    """Whether a WordPress error body says the login failed, however deeply it nests that: a
+    ``data.status`` of 401 anywhere, or one of the login-failure codes."""
+    if isinstance(body, dict):
+        if body.get("code") in LOGIN_FAILED_CODES:
+            return True
+        data = body.get("data")
+        if isinstance(data, dict) and data.get("status") == 401:
+            return True
+        return any(says_not_logged_in(value) for value in body.values())
+    if isinstance(body, list):
+        return any(says_not_logged_in(value) for value in body)
+    return False
 
 
 class WordPressAdapter(BaseAdapter):
     platform = "wordpress"
     required_credentials = ("site_url", "username", "app_password")
     deduplicates = True  # by the slug look-up; see the module docstring for posts without one
+    request_time_limit = 300.0
 
     def _publish(
         self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
@@ -62,6 +109,8 @@ class WordPressAdapter(BaseAdapter):
         site = credentials["site_url"].rstrip("/")
         endpoint = f"{site}/wp-json/wp/v2/posts"
         auth = (credentials["username"], credentials["app_password"])
+
+        self.check_login(site, credentials["username"], auth, call)
 
         if post.slug:
             response = call.send(
@@ -77,12 +126,17 @@ class WordPressAdapter(BaseAdapter):
             if response.status_code != 200:
                 return self.error_result(response, call, deduplicates=True)
             found = json_body(response)
-            if isinstance(found, list) and found:
+            if not isinstance(found, list):
+                # Not the REST API's answer (a cache or a plugin's page): creating now could
+                # make a second post, and nothing was sent yet.
+                return self.unusable_answer(response, call, "a list of posts", created=False)
+            if found:
                 return self.existing(found[0], call, response)
 
+        title, body_text = title_and_body(post)
         payload = {
-            "title": post.title or default_title(post.text),
-            "content": content_html(post),
+            "title": html.escape(title),
+            "content": content_html(post, body_text),
             "status": "publish",
         }
         if post.slug:
@@ -101,11 +155,39 @@ class WordPressAdapter(BaseAdapter):
             return call.result(
                 Outcome.PUBLISHED, response, platform_id=str(body["id"]), url=body.get("link")
             )
-        if response.ok:
+        if response.ok and not post.slug:
             return call.result(
                 Outcome.UNCONFIRMED, response, reason="WordPress answered without a post id"
             )
+        if response.ok:
+            return self.unusable_answer(response, call, "a post id")
         return self.error_result(response, call, deduplicates=bool(post.slug))
+
+    def check_login(self, site: str, username: str, auth: tuple[str, str], call: Call) -> None:
+        """Check the application password with an authenticated call before anything is sent;
+        raise :class:`Rejected` with ``REAUTH`` when WordPress does not accept it."""
+        response = call.send(
+            "GET", f"{site}/wp-json/wp/v2/users/me", auth=auth, params={"context": "edit"}
+        )
+        if response.status_code != 200:
+            raise Rejected(self.error_result(response, call, deduplicates=True))
+        me = json_body(response)
+        if not isinstance(me, dict) or not me.get("id"):
+            raise Rejected(
+                self.unusable_answer(response, call, "the logged-in user", created=False)
+            )
+        # WordPress lists the capabilities a user has (context=edit); a missing one is not held.
+        capabilities = me.get("capabilities")
+        listed = isinstance(capabilities, dict) and bool(capabilities)
+        if listed and not capabilities.get("publish_posts"):
+            raise Rejected(
+                call.result(
+                    Outcome.FAILED,
+                    response,
+                    reason=f"The WordPress user {username} may not publish posts; give it the "
+                    "Author role or higher, or connect another user.",
+                )
+            )
 
     def existing(self, found: dict, call: Call, response: requests.Response) -> PublishResult:
         status = found.get("status")
@@ -124,6 +206,19 @@ class WordPressAdapter(BaseAdapter):
             platform_id=post_id,
             reason=f"a {status} post (id {post_id}) already uses this slug; publish or rename it",
         )
+
+    def error_result(
+        self, response: requests.Response, call: Call, *, deduplicates: bool | None = None
+    ) -> PublishResult:
+        if response.status_code in (400, 401, 403) and says_not_logged_in(json_body(response)):
+            return call.result(
+                Outcome.REAUTH,
+                response,
+                reason="WordPress did not accept the user name and application password "
+                f"({self.error_message(response) or response.status_code}); "
+                "connect the channel again with a new application password.",
+            )
+        return super().error_result(response, call, deduplicates=deduplicates)
 
     def error_message(self, response: requests.Response) -> str | None:
         body = json_body(response)

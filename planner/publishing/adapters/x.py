@@ -56,7 +56,7 @@ class XAdapter(BaseAdapter):
                 url=f"https://x.com/i/web/status/{tweet_id}",
             )
         if response.ok:
-            return call.result(Outcome.UNCONFIRMED, response, reason="X answered without a post id")
+            return self.unusable_answer(response, call, "a post id")
         return self.error_result(response, call)
 
     def error_message(self, response: requests.Response) -> str | None:

@@ -291,3 +291,46 @@ def test_reply_points_at_the_parent_and_its_thread_root(fake):
     assert result.outcome is Outcome.PUBLISHED
     record = requests_to(fake, CREATE)[0].get_json()["record"]
     assert record["reply"] == {"root": root, "parent": {"uri": parent_uri, "cid": "bafy-parent"}}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"did": DID, "handle": HANDLE}, {"did": DID, "accessJwt": "", "refreshJwt": "r"}, ["x"]],
+    ids=["no-tokens", "empty-token", "not-an-object"],
+)
+def test_session_answer_without_tokens_is_retried_as_nothing_posted(fake, answer):
+    fake.expect_request(SESSION, method="POST").respond_with_json(answer)
+
+    result = get_adapter("bluesky").publish(post(), creds(fake))
+
+    assert result.outcome is Outcome.RETRY
+    assert not result.may_have_landed
+    assert "nothing was posted" in result.reason
+    assert requests_to(fake, CREATE) == []
+
+
+def test_create_answered_without_a_uri_looks_for_the_record_then_retries(fake):
+    expect_login(fake)
+    rkey = record_key("post-7-v1")
+    fake.expect_request(CREATE, method="POST").respond_with_json({"validationStatus": "valid"})
+    fake.expect_request(GET_RECORD, method="GET").respond_with_json(
+        {"error": "RecordNotFound", "message": "Could not locate record"}, status=400
+    )
+
+    result = get_adapter("bluesky").publish(post(), creds(fake))
+
+    # The record key makes a re-send safe: the next attempt finds it or creates it once.
+    assert result.outcome is Outcome.RETRY and result.may_have_landed
+    assert requests_to(fake, GET_RECORD)[0].args["rkey"] == rkey
+
+
+def test_create_redirected_created_nothing_and_fails_with_the_address(fake):
+    expect_login(fake)
+    fake.expect_request(CREATE, method="POST").respond_with_response(
+        Response(status=307, headers={"Location": "https://pds.example/xrpc/x"})
+    )
+
+    result = get_adapter("bluesky").publish(post(), creds(fake))
+
+    assert result.outcome is Outcome.FAILED
+    assert "redirected to https://pds.example/xrpc/x" in result.reason

@@ -1,11 +1,13 @@
-"""Faults on PostgreSQL: worker processes racing, killed mid-batch and cut off from the database,
-checked against what a fake Mastodon on loopback received."""
+"""Faults on PostgreSQL: worker processes racing, killed mid-batch and cut off from the database
+(backends terminated, or the whole server out of reach behind a proxy of the test's own), checked
+against what a fake Mastodon on loopback received."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,14 +21,22 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from werkzeug import Response
 
+from app import create_app
 from core.crypto import encrypt_json
-from core.db import db
+from core.db import db, utcnow
 from core.models import AuditEntry
 from planner.models import Brand, Channel, Post, PostStatus
 from planner.publishing.adapters import Outcome
-from planner.publishing.worker import Worker
+from planner.publishing.worker import (
+    Worker,
+    claim_due_posts,
+    publish_one,
+    recover_expired_leases,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -146,10 +156,16 @@ def watcher(pg_app) -> Iterator[Engine]:
 class Workers:
     """`flask planner worker` processes on the test database, their output kept in files."""
 
-    def __init__(self, app, folder: Path, lease_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        app,
+        folder: Path,
+        lease_seconds: float | None = None,
+        database_url: str | None = None,
+    ) -> None:
         self.env = {
             **os.environ,
-            "DATABASE_URL": app.config["DATABASE_URL"],
+            "DATABASE_URL": database_url or app.config["DATABASE_URL"],
             "SECRET_KEY": app.config["SECRET_KEY"],
             "OUTBOUND_ALLOW_PRIVATE": "1",
             "HTTP_TIMEOUT": "5",
@@ -203,8 +219,8 @@ class Workers:
 def workers(pg_app, tmp_path) -> Iterator[callable]:
     made: list[Workers] = []
 
-    def make(lease_seconds: float | None = None) -> Workers:
-        group = Workers(pg_app, tmp_path, lease_seconds)
+    def make(lease_seconds: float | None = None, database_url: str | None = None) -> Workers:
+        group = Workers(pg_app, tmp_path, lease_seconds, database_url)
         made.append(group)
         return group
 
@@ -222,8 +238,11 @@ def mastodon_posts(app, fake: FakeMastodon, count: int, channels: int = 5) -> li
             brand=brand,
             platform="mastodon",
             name=f"mastodon {n}",
+            # A re-send after a dead worker waits out Mastodon's request time limit (60 s by
+            # default); the fake answers at once, so 1 s is enough.
             credentials_encrypted=encrypt_json(
-                {"base_url": fake.base_url, "access_token": f"tok{n}"}, app.config
+                {"base_url": fake.base_url, "access_token": f"tok{n}", "request_time_limit": "1"},
+                app.config,
             ),
         )
         for n in range(channels)
@@ -450,3 +469,193 @@ def test_send_that_outlasts_its_lease_is_kept_by_its_worker_and_not_sent_again(
     assert statuses(watcher)[post_id][:2] == ("published", fake.statuses[key(post_id)]["id"])
     assert audit_counts(watcher, "post.lease_expired") == Counter()
     assert audit_counts(watcher, "post.claimed") == Counter({post_id: 1})
+
+
+class DatabaseProxy:
+    """A TCP proxy on a loopback port in front of PostgreSQL: ``cut()`` closes every connection
+    through it and refuses new ones (as a database that went down), ``restore()`` listens on the
+    same port again. The real server is never touched."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.upstream = (host, port)
+        self.lock = threading.Lock()
+        self.sockets: set[socket.socket] = set()
+        self.listener: socket.socket | None = None
+        self.port = 0
+        self.connections = 0
+        self.cut_connections = 0
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        self.port = listener.getsockname()[1]
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self.lock:
+            listener, self.listener = self.listener, None
+            doomed, self.sockets = self.sockets, set()
+        if listener is not None:
+            listener.close()
+        self.cut_connections += len(doomed) // 2
+        for sock in doomed:
+            _close(sock)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                _close(client)
+                continue
+            with self.lock:
+                if self.listener is not listener:
+                    _close(client)
+                    _close(server)
+                    return
+                self.sockets |= {client, server}
+                self.connections += 1
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self.lock:
+                self.sockets -= {source, sink}
+            _close(source)
+            _close(sink)
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+@pytest.fixture
+def database_proxy(pg_app) -> Iterator[tuple[DatabaseProxy, str]]:
+    """The proxy and a database URL that goes through it."""
+    url = make_url(pg_app.config["DATABASE_URL"])
+    proxy = DatabaseProxy(url.host or "127.0.0.1", url.port or 5432)
+    yield proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy.cut()
+
+
+def test_database_out_of_reach_mid_batch_loses_no_outcome_and_sends_nothing_twice(
+    pg_app, fake_mastodon, workers, watcher, database_proxy
+):
+    # PostgreSQL "goes down" for 10 s while a worker is half-way through 240 posts: every
+    # connection through the proxy is closed and new ones are refused, then it comes back.
+    proxy, proxied_url = database_proxy
+    fake = fake_mastodon(delay=0.3)
+    post_ids = mastodon_posts(pg_app, fake, 240)
+    group = workers(lease_seconds=20, database_url=proxied_url)
+
+    group.start("proc0")
+    deadline = time.monotonic() + 30
+    while not (sum(fake.sends.values()) >= 60 and fake.in_flight >= 4):
+        assert time.monotonic() < deadline, group.output()
+        time.sleep(0.01)
+    proxy.cut()
+    sent_at_cut, in_flight_at_cut = sum(fake.sends.values()), fake.in_flight
+    time.sleep(10)
+    proxy.restore()
+    posts = wait_until_settled(watcher, 60)
+    codes = group.stop_all()
+
+    final = Counter(status for status, _, _ in posts.values())
+    retried_writes = (group.folder / "proc0.log").read_text().count("database out of reach")
+    print(
+        f"\nDATABASE OUTAGE: {len(post_ids)} posts, {sent_at_cut} sent before the cut, "
+        f"{in_flight_at_cut} awaiting the platform's answer, "
+        f"{proxy.cut_connections} connections cut, "
+        f"{retried_writes} database steps tried again, final statuses {dict(final)}"
+    )
+    assert proxy.cut_connections > 0 and sent_at_cut < len(post_ids), "the cut landed mid-batch"
+    assert codes == {"proc0": 0}, group.output()
+    # Every outcome the worker knew was written once the database was back: nothing unconfirmed,
+    # nothing stuck, and no post taken back after its lease and sent again.
+    assert final == {"published": len(post_ids)}, (final, group.output())
+    assert fake.sends == Counter({key(post_id): 1 for post_id in post_ids}), "none sent twice"
+    assert_matches_the_platform(posts, fake)
+    assert audit_counts(watcher, "post.lease_expired") == Counter()
+    assert audit_counts(watcher, "post.published") == Counter(dict.fromkeys(post_ids, 1))
+    log = (group.folder / "proc0.log").read_text()
+    assert "database out of reach" in log, "the worker met the outage and tried again"
+
+
+def test_post_whose_database_stayed_out_of_reach_before_sending_goes_back_to_the_queue(
+    pg_app, watcher, database_proxy, httpserver
+):
+    # A webhook channel: a re-send is not safe there once a request may have landed, so a post
+    # wrongly taken for "may have landed" would end unconfirmed. This one never went out.
+    proxy, proxied_url = database_proxy
+    received: list[str] = []
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(
+        lambda request: received.append(request.headers["webhook-id"]) or Response("", 204)
+    )
+    brand = Brand(slug="acme", name="Acme")
+    channel = Channel(
+        brand=brand,
+        platform="webhook",
+        name="hook",
+        credentials_encrypted=encrypt_json(
+            {"url": httpserver.url_for("/hook"), "secret": "whsec_" + "a" * 32}, pg_app.config
+        ),
+    )
+    post = Post(
+        channel=channel,
+        text="Fresh bread",
+        scheduled_at=datetime.now(UTC) - timedelta(seconds=5),
+        status="scheduled",
+    )
+    db.session.add_all([brand, channel, post])
+    db.session.commit()
+    # The worker's app reaches the database through the proxy only; its claim lasts 2 s.
+    cut_off = create_app(
+        {
+            "SECRET_KEY": pg_app.config["SECRET_KEY"],
+            "DATABASE_URL": proxied_url,
+            "OUTBOUND_ALLOW_PRIVATE": True,
+            "PUBLISH_LEASE_SECONDS": 2,
+        }
+    )
+    with db.job_session() as session:
+        assert claim_due_posts(session, "w1", utcnow(), 10, timedelta(seconds=2)) == [post.id]
+
+    proxy.cut()  # the database goes down between the claim and the send
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        publish_one(cut_off, post.id, "w1")
+    waited = time.monotonic() - started
+    proxy.restore()
+
+    assert received == [], "nothing was sent while the post could not be read"
+    assert 1.5 <= waited <= 5, "the worker kept trying until the claim would run out"
+    with db.job_session() as session:
+        assert recover_expired_leases(session, utcnow(), "w2", pg_app.config) == 1
+    row = statuses(watcher)[post.id]
+    assert row[0] == "scheduled", "back in the queue, not unconfirmed: it never went out"
+    worker = Worker(cut_off, "w2", threads=2)
+    try:
+        wait(worker.tick())
+    finally:
+        worker.shutdown()
+    cut_off.extensions["pageone.db"].dispose()
+    assert statuses(watcher)[post.id][0] == "published"
+    assert received == [f"pageone-{post.id}-v1"]

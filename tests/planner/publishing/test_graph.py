@@ -248,3 +248,26 @@ def test_instagram_container_errors_map_to_outcomes(fake, response, outcome):
     )
 
     assert result.outcome is outcome
+
+
+def test_instagram_container_answered_without_an_id_publishes_nothing(fake):
+    fake.expect_request(MEDIA, method="POST").respond_with_json({"status": "ok"})
+
+    result = get_adapter("instagram").publish(
+        post(image_url="https://cdn.example.com/menu.jpg"), ig_creds(fake)
+    )
+
+    assert result.outcome is Outcome.RETRY and not result.may_have_landed
+    assert "nothing was posted" in result.reason
+    assert [r.path for r, _ in fake.log] == [MEDIA]
+
+
+def test_facebook_redirect_created_nothing(fake):
+    fake.expect_request(FEED, method="POST").respond_with_response(
+        Response(status=302, headers={"Location": "https://www.facebook.com/login"})
+    )
+
+    result = get_adapter("facebook").publish(post(), page_creds(fake))
+
+    assert result.outcome is Outcome.FAILED
+    assert "redirected to https://www.facebook.com/login" in result.reason

@@ -247,3 +247,21 @@ def test_x_timeout_is_unconfirmed(fake, stall):
     result = get_adapter("x").publish(post(), x_creds(fake), timeout=TIMEOUT)
 
     assert result.outcome is Outcome.UNCONFIRMED
+
+
+@pytest.mark.parametrize("platform", ["x", "linkedin"])
+def test_redirect_on_create_fails_and_a_2xx_without_id_needs_a_person(fake, platform):
+    path = "/2/tweets" if platform == "x" else "/rest/posts"
+    make_creds = x_creds if platform == "x" else li_creds
+    fake.expect_oneshot_request(path, method="POST").respond_with_response(
+        Response(status=307, headers={"Location": "https://elsewhere.example/"})
+    )
+    fake.expect_oneshot_request(path, method="POST").respond_with_json({}, status=200)
+
+    redirected = get_adapter(platform).publish(post(), make_creds(fake))
+    without_id = get_adapter(platform).publish(post(), make_creds(fake))
+
+    # A redirect is never followed: nothing landed. A 2xx may have made the post, and neither
+    # platform de-duplicates a re-send.
+    assert redirected.outcome is Outcome.FAILED and "redirected" in redirected.reason
+    assert without_id.outcome is Outcome.UNCONFIRMED

@@ -1,3 +1,4 @@
+import pytest
 import requests
 from werkzeug import Response
 
@@ -241,3 +242,40 @@ def test_missing_credentials_fail_without_a_request():
 
     assert result.outcome is Outcome.FAILED
     assert "access_token" in result.reason
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirected_status_created_nothing_and_fails_with_the_address(fake, status):
+    instance(fake)
+    fake.expect_request("/api/v1/statuses", method="POST").respond_with_response(
+        Response(status=status, headers={"Location": "https://www.social.example/api/v1/statuses"})
+    )
+
+    result = get_adapter("mastodon").publish(post(), creds(fake.url_for("")))
+
+    # Never followed: nothing was made where it points, and the instance did not make it here.
+    assert result.outcome is Outcome.FAILED
+    assert "redirected to https://www.social.example" in result.reason
+    assert len([r for r, _ in fake.log if r.method == "POST"]) == 1
+
+
+def test_status_answered_without_an_id_is_retried_under_the_same_key(fake):
+    instance(fake)
+    fake.expect_request("/api/v1/statuses", method="POST").respond_with_json({"content": "?"})
+
+    result = get_adapter("mastodon").publish(post(), creds(fake.url_for("")))
+
+    assert result.outcome is Outcome.RETRY and result.may_have_landed
+
+
+def test_media_upload_answered_without_an_id_posts_nothing(fake):
+    instance(fake)
+    fake.expect_request("/img.png").respond_with_data(b"\x89PNG....", content_type="image/png")
+    fake.expect_request("/api/v2/media", method="POST").respond_with_json({"type": "image"})
+
+    result = get_adapter("mastodon").publish(
+        post(image_url=fake.url_for("/img.png")), creds(fake.url_for(""))
+    )
+
+    assert result.outcome is Outcome.RETRY and not result.may_have_landed
+    assert not [r for r, _ in fake.log if r.path == "/api/v1/statuses"]

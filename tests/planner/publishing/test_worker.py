@@ -25,7 +25,7 @@ from core.models import AuditEntry
 from planner.models import Brand, Channel, Post, PostStatus
 from planner.publishing.worker import (
     LEASE_EXPIRED_REASON,
-    MAX_ATTEMPTS,
+    NEVER_SENT_REASON,
     claim_due_posts,
     publish_one,
     recover_expired_leases,
@@ -209,18 +209,44 @@ def test_rate_limited_post_is_rescheduled_after_retry_after(app, masto_channel, 
     assert sum(mastodon.posted.values()) == 1
 
 
-def test_post_that_keeps_being_rate_limited_fails_after_the_last_attempt(
+def test_post_that_keeps_being_rate_limited_fails_once_its_hour_of_retries_is_up(
     app, masto_channel, mastodon
 ):
     mastodon.answer = lambda key: Response("slow down", status=429)
-    (post,) = make_posts(db.session, masto_channel, now(), attempts=MAX_ATTEMPTS - 1)
+    # Due 61 minutes ago and tried since; the last back-off ended just now.
+    (post,) = make_posts(
+        db.session,
+        masto_channel,
+        now() - timedelta(minutes=61),
+        attempts=11,
+        next_attempt_at=now() - timedelta(seconds=1),
+    )
 
     run_worker(app, "w1", once=True)
 
     post = reload(post)
     assert post.status == PostStatus.FAILED
-    assert post.attempts == MAX_ATTEMPTS
-    assert f"after {MAX_ATTEMPTS} attempts" in post.last_error
+    assert post.attempts == 12
+    assert "gave up after 12 attempts in an hour" in post.last_error
+    assert sum(mastodon.posted.values()) == 1
+
+
+def test_retry_back_off_grows_and_the_last_try_falls_on_the_end_of_the_hour(
+    app, masto_channel, mastodon
+):
+    mastodon.answer = lambda key: Response("busy", status=503)
+    due = now() - timedelta(minutes=50)
+    (early,) = make_posts(db.session, masto_channel, due, attempts=3, next_attempt_at=now())
+    (late,) = make_posts(db.session, masto_channel, due, attempts=11, next_attempt_at=now())
+    before = now()
+
+    run_worker(app, "w1", once=True)
+
+    early, late = reload(early), reload(late)
+    assert early.status == late.status == PostStatus.SCHEDULED
+    # 2^3 s after the fourth attempt; the twelfth would wait 2^11 s, past the hour: it is cut.
+    assert before + timedelta(seconds=8) <= early.next_attempt_at <= now() + timedelta(seconds=8)
+    assert late.next_attempt_at == due + timedelta(hours=1)
 
 
 def test_revoked_token_fails_the_post_and_asks_for_reauthorisation(app, masto_channel, mastodon):
@@ -281,17 +307,21 @@ def test_result_is_not_recorded_once_the_post_is_no_longer_claimed(app, masto_ch
     assert reload(post).status == PostStatus.PUBLISHING
 
 
-def test_claim_that_ran_out_before_the_send_began_is_left_to_recovery(app, masto_channel, mastodon):
+def test_claim_that_ran_out_before_the_send_began_goes_back_to_the_queue_at_once(
+    app, masto_channel, mastodon
+):
     (post,) = make_posts(db.session, masto_channel, now())
     assert claim_due_posts(db.session, "w1", now(), 10, timedelta(seconds=-1)) == [post.id]
     db.session.commit()
 
-    assert publish_one(app, post.id, "w1") is None  # another worker may be taking it back
+    assert publish_one(app, post.id, "w1") is None  # nothing is sent on a claim that ran out
 
     assert not mastodon.posted
-    assert recover_expired_leases(db.session, now()) == 1
-    db.session.commit()
-    assert reload(post).status == PostStatus.SCHEDULED
+    # It went back to the queue at once, not after waiting for the recovery.
+    post = reload(post)
+    assert post.status == PostStatus.SCHEDULED and post.claimed_by is None
+    assert audit_actions(post.id)[-1] == "post.released"
+    assert recover_expired_leases(db.session, now()) == 0
 
 
 def claim_in_threads(app, workers: int, limit: int) -> list[list[int]]:
@@ -364,6 +394,7 @@ def test_post_whose_worker_died_is_retried_only_where_the_platform_deduplicates(
         status=PostStatus.PUBLISHING.value,
         claimed_by="gone",
         lease_until=now() - timedelta(seconds=1),
+        send_started_at=now() - timedelta(minutes=6),
     )
     (alive,) = make_posts(
         db.session,
@@ -383,6 +414,59 @@ def test_post_whose_worker_died_is_retried_only_where_the_platform_deduplicates(
         assert dead.last_error == LEASE_EXPIRED_REASON
     assert reload(alive).status == PostStatus.PUBLISHING
     assert audit_actions(dead.id) == ["post.lease_expired"]
+
+
+@pytest.mark.parametrize("platform", ["webhook", "x", "mastodon"])
+def test_post_whose_worker_died_before_sending_goes_back_to_the_queue_on_any_platform(
+    app, acme, platform
+):
+    channel = make_channel(db.session, acme, platform, {"k": "v"}, app.config)
+    (never_sent,) = make_posts(
+        db.session,
+        channel,
+        now() - timedelta(minutes=10),
+        status=PostStatus.PUBLISHING.value,
+        claimed_by="gone",
+        lease_until=now() - timedelta(seconds=1),
+    )
+
+    assert recover_expired_leases(db.session, now()) == 1
+    db.session.commit()
+
+    never_sent = reload(never_sent)
+    assert never_sent.status == PostStatus.SCHEDULED and never_sent.claimed_by is None
+    assert never_sent.next_attempt_at is None
+    assert never_sent.last_error == NEVER_SENT_REASON
+
+
+def test_resend_after_a_dead_worker_waits_out_the_platforms_request_time_limit(app, acme):
+    lease_until = now() - timedelta(seconds=1)
+    channel = make_channel(
+        db.session,
+        acme,
+        "wordpress",
+        {"site_url": "https://blog.example", "username": "u", "app_password": "p" * 8},
+        app.config,
+    )
+    (dead,) = make_posts(
+        db.session,
+        channel,
+        now() - timedelta(minutes=10),
+        status=PostStatus.PUBLISHING.value,
+        claimed_by="gone",
+        lease_until=lease_until,
+        send_started_at=now() - timedelta(minutes=6),
+    )
+    before = now()
+
+    assert recover_expired_leases(db.session, before, config=app.config) == 1
+    db.session.commit()
+
+    dead = reload(dead)
+    assert dead.status == PostStatus.SCHEDULED
+    # WordPress's default: a create may still land for 300 s after it was sent, and the dead
+    # worker sent nothing after its lease ran out.
+    assert dead.next_attempt_at == lease_until + timedelta(seconds=300)
 
 
 def test_worker_command_publishes_due_posts(app, masto_channel, mastodon):
@@ -496,3 +580,42 @@ def test_published_post_is_recorded_as_an_owned_asset(app, acme, masto_channel, 
     assert assets[0].published_at == post.published_at
     # Search tracking labels the URL as the brand's own.
     assert classifier_for_brand(db.session, acme.id).label(post.public_url) == "owned"
+
+
+@pytest.mark.parametrize(
+    ("sent_first", "status"),
+    [(False, PostStatus.SCHEDULED), (True, PostStatus.UNCONFIRMED)],
+    ids=["before-sending", "after-sending"],
+)
+def test_adapter_that_breaks_is_judged_by_whether_a_request_left(
+    app, acme, httpserver, monkeypatch, sent_first, status
+):
+    # A bug inside the X adapter (injected): before any request it costs nothing but a retry;
+    # after the create went out, X does not de-duplicate, so a person must look.
+    from planner.publishing.adapters.x import XAdapter
+
+    httpserver.expect_request("/2/tweets", method="POST").respond_with_json({}, status=201)
+
+    def broken(self, post, credentials, call):
+        if sent_first:
+            call.send("POST", f"{credentials['base_url']}/2/tweets", json={"text": post.text})
+        raise RuntimeError(f"boom with {credentials['access_token']}")
+
+    monkeypatch.setattr(XAdapter, "_publish", broken)
+    channel = make_channel(
+        db.session,
+        acme,
+        "x",
+        {"access_token": "x-secret-token-1", "base_url": httpserver.url_for("").rstrip("/")},
+        app.config,
+    )
+    (post,) = make_posts(db.session, channel, now())
+
+    run_worker(app, "w1", once=True)
+
+    post = reload(post)
+    assert post.status == status and post.claimed_by is None
+    assert "x-secret-token-1" not in (post.last_error or "")
+    if status == PostStatus.SCHEDULED:
+        assert "before sending anything" in post.last_error
+        assert post.next_attempt_at <= now() + timedelta(seconds=2), "back in the queue at once"
