@@ -24,7 +24,11 @@ from serp.serialize import check_dict, query_dict, rule_dict
 
 bp = Blueprint("serp_api", __name__, url_prefix="/api/v1")
 
-MAX_HISTORY = 1000
+# Checks per answer of the history: each holds up to the query's depth + 10 results, so a page
+# of 200 checks of a top-100 query is about 22,000 results.
+MAX_HISTORY = 200
+# Offsets are refused past this (ten million checks) before any arithmetic.
+MAX_OFFSET = 10_000_000
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
@@ -131,27 +135,44 @@ def progress(brand_id: int) -> Any:
 # --- history ------------------------------------------------------------------------------------
 
 
-def _history_args() -> tuple[int, datetime | None]:
-    try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        raise ApiError(422, "'limit' must be a whole number.") from None
-    if not 1 <= limit <= MAX_HISTORY:
-        raise ApiError(422, f"'limit' must be between 1 and {MAX_HISTORY}.")
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    """A query-string number written in ASCII digits, from `low` to `high`; 422 otherwise."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)):
+        raise ApiError(422, f"'{name}' must be a whole number from {low} to {high}.")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ApiError(422, f"'{name}' must be a whole number from {low} to {high}.")
+    return value
+
+
+def _history_args() -> tuple[int, int, datetime | None]:
+    limit = _whole_number("limit", 50, 1, MAX_HISTORY)
+    offset = _whole_number("offset", 0, 0, MAX_OFFSET)
     since = parse_instant(request.args["since"], "since") if "since" in request.args else None
-    return limit, since
+    return limit, offset, since
 
 
 @bp.get("/serp/queries/<int:query_id>/history")
 @api_auth()
 def query_history(query_id: int) -> Any:
-    """The query's checks, newest first, each with every result and its label."""
+    """The query's checks, newest first, each with every result and its label, a page at a time."""
     query = _query(query_id)
-    limit, since = _history_args()
+    limit, offset, since = _history_args()
     classifier = classifier_for_brand(db.session, query.brand_id)
-    checks = ops.history(db.session, query.id, limit, since)
+    total = ops.count_checks(db.session, query.id, since)
+    checks = (
+        ops.history(db.session, query.id, limit, since, offset=offset) if offset < total else []
+    )
     return jsonify(
-        query=query_dict(query, _config()), checks=[check_dict(c, classifier) for c in checks]
+        query=query_dict(query, _config()),
+        checks=[check_dict(c, classifier) for c in checks],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if offset + limit < total else None,
     )
 
 
@@ -249,6 +270,8 @@ def upload(query_id: int) -> Any:
     if not content:
         raise ApiError(422, "Send the page or CSV as the `file` field or as the request body.")
     kind = upload_kind(filename, content_type, request.values.get("kind"))
+    if kind == "html":
+        ops.check_page_size(len(content), _config())
     checked_at = (
         parse_instant(request.values["checked_at"], "checked_at")
         if request.values.get("checked_at")
@@ -261,6 +284,7 @@ def upload(query_id: int) -> Any:
         content=decode_upload(content),
         kind=kind,
         checked_at=checked_at,
+        config=_config(),
     )
     db.session.commit()
     classifier = classifier_for_brand(db.session, query.brand_id)
