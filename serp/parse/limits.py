@@ -100,6 +100,15 @@ _RAW_TEXT = frozenset(b"script style textarea title xmp iframe noembed noframes"
 # Formatting elements: the tree builder re-creates them when a parent closed them unclosed.
 # (`a` and `nobr` close an open one of their kind, so they never pile up.)
 _FORMATTING = frozenset(b"b big code em font i s small strike strong tt u".split())
+# Start tags the tree builder inserts without re-creating formatting elements first (text and
+# every other start tag re-create them).
+_NOT_RECREATING = frozenset(
+    b"address article aside blockquote center details dialog dir div dl fieldset figcaption "
+    b"figure footer header hgroup main menu nav ol p search section summary ul h1 h2 h3 h4 h5 "
+    b"h6 pre listing form li dd dt plaintext table hr caption col colgroup frame head tbody td "
+    b"tfoot th thead tr html body frameset base basefont bgsound link meta noframes script "
+    b"style template title textarea iframe noembed".split()
+)
 # Their start tags with an attribute (or more): b, big, code, em, font, i, s, small, strike,
 # strong, tt, u, and a few non-tags such as "<sm ", spelled out per letter because a first
 # letter to reject most tags by makes the scan twice as fast as a case-blind alternation.
@@ -108,7 +117,7 @@ _FORMATTING_WITH_ATTRIBUTES = re.compile(
     r"|[tT][rR][iI][kK][eE]|[tT][rR][oO][nN][gG]|[tT])?[\t\n\f\r /]"
 )
 # A comment (with the spec's abrupt endings) or a tag: its slash, name and the rest up to ">".
-_MARKUP = re.compile(rb"<(?:!--(?:-?>|.*?(?:--!?>|\Z))|(/?)([a-z][^\t\n\f\r />]*)([^>]*))", re.S)
+_MARKUP = re.compile(rb"<(?:!--(?:-?>|.*?(?:--!?>|\Z))|(/?)([a-z][^\t\n\f\r />]*)([^>]*)>?)", re.S)
 _NAME_ENDS = b"\t\n\f\r />"
 
 
@@ -154,7 +163,8 @@ def markup_shape(html: str) -> MarkupShape:
     A model of the HTML tree builder that errs high: end tags close what they name, void
     elements and `<li>`-like siblings do not nest, text to a browser (scripts, comments) is
     skipped except inside SVG or MathML, and formatting elements closed by their parent are
-    re-created before every later tag (as if text stood there). Stops once past a limit.
+    re-created where the tree builder does it: before text and before most start tags. Stops
+    once past a limit.
     """
     # Bytes lowered byte by byte keep every offset (str.lower() can change a string's length).
     data = html.encode("utf-8", "surrogatepass").lower()
@@ -167,10 +177,23 @@ def markup_shape(html: str) -> MarkupShape:
     closed_formatting = 0  # entries whose element was popped: re-created before the next tag
     search = _MARKUP.search
     position = 0
+
+    def recreate() -> None:
+        for entry in formatting:
+            if not entry[1]:
+                entry[1] = True
+                stack.append(entry)
+                open_count[entry[0]] = open_count.get(entry[0], 0) + 1
+                shape.recreated += 1
+
     while shape.depth <= MAX_DEPTH and shape.recreated <= MAX_RECREATED:
         match = search(data, position)
         if match is None:
             break
+        if closed_formatting and match.start() > position:  # text: formatting comes back
+            recreate()
+            closed_formatting = 0
+            shape.depth = max(shape.depth, len(stack))
         position = match.end()
         closing, name, rest = match.groups()
         if name is None:  # a comment
@@ -201,13 +224,8 @@ def markup_shape(html: str) -> MarkupShape:
         if name in _RAW_TEXT and not foreign:
             position = _raw_text_end(data, name, position)
             continue
-        if closed_formatting:
-            for entry in formatting:
-                if not entry[1]:
-                    entry[1] = True
-                    stack.append(entry)
-                    open_count[entry[0]] = open_count.get(entry[0], 0) + 1
-                    shape.recreated += 1
+        if closed_formatting and name not in _NOT_RECREATING:
+            recreate()
             closed_formatting = 0
         if name in _VOID or (foreign and rest.endswith(b"/")):
             continue
