@@ -444,6 +444,11 @@ def upload(brand_id: int, query_id: int) -> Any:
             return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
     elif request.method == "POST":
         status = 400
+    max_bytes = current_app.config.get("SERP_MAX_PAGE_BYTES") or ops.DEFAULT_MAX_PAGE_BYTES
     return render_template(
-        "serp/upload.html", form=form, query=query, **_page_context(brand)
+        "serp/upload.html",
+        form=form,
+        query=query,
+        max_page_mb=f"{max_bytes / (1024 * 1024):g}",
+        **_page_context(brand),
     ), status
