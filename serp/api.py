@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.db import db, utcnow
 from core.models import Role
@@ -198,12 +200,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def history_csv_lines(query: TrackedQuery, checks: list[SerpCheck], classifier) -> Iterator[str]:
-    """One line per result; a check without results (blocked, error, empty) gets one line."""
+def history_csv_lines(
+    query: TrackedQuery, checks: Iterable[SerpCheck], classifier
+) -> Iterator[str]:
+    """One line per result; a check without results (blocked, error, empty) gets one line.
+
+    Checks are written in the order given (oldest first, as `checks_oldest_first` reads them)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
-    for check in sorted(checks, key=lambda c: (c.checked_at, c.id)):
+    for check in checks:
         base = [query.id, _cell(query.text), check.checked_at.isoformat(), check.status]
         reason = _cell(check.reason or "")
         if not check.results:
@@ -220,16 +226,43 @@ def history_csv_lines(query: TrackedQuery, checks: list[SerpCheck], classifier) 
     yield buffer.getvalue()
 
 
+# Checks read at a time for the CSV export, so a history of years never sits in memory at once.
+EXPORT_BATCH = 100
+
+
+def checks_oldest_first(query_id: int, since: datetime | None) -> Iterator[SerpCheck]:
+    """A query's checks with their results, oldest first, read a batch at a time."""
+    statement = (
+        select(SerpCheck)
+        .where(SerpCheck.query_id == query_id)
+        .options(selectinload(SerpCheck.results))
+        .order_by(SerpCheck.checked_at, SerpCheck.id)
+        .limit(EXPORT_BATCH)
+    )
+    if since is not None:
+        statement = statement.where(SerpCheck.checked_at >= since)
+    offset = 0
+    while True:
+        batch = list(db.session.scalars(statement.offset(offset)))
+        yield from batch
+        if len(batch) < EXPORT_BATCH:
+            return
+        for check in batch:  # written out: let them go (their results go with them)
+            db.session.expunge(check)
+        offset += EXPORT_BATCH
+
+
 @bp.get("/serp/queries/<int:query_id>/history.csv")
 @api_auth()
 def query_history_csv(query_id: int) -> Any:
+    """The whole history as CSV, streamed as it is read."""
     query = _query(query_id)
     since = parse_instant(request.args["since"], "since") if "since" in request.args else None
     classifier = classifier_for_brand(db.session, query.brand_id)
-    checks = ops.history(db.session, query.id, None, since)
+    checks = checks_oldest_first(query.id, since)
     filename = f"serp-query-{query.id}-{datetime.now(UTC):%Y%m%d}.csv"
     return Response(
-        "".join(history_csv_lines(query, checks, classifier)),
+        stream_with_context(history_csv_lines(query, checks, classifier)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

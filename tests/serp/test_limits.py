@@ -354,3 +354,22 @@ def test_openapi_documents_the_history_pages(client):
     assert parameters["limit"]["maximum"] == 200 and parameters["offset"]["minimum"] == 0
     body = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert {"total", "next_offset", "limit", "offset"} <= set(body["properties"])
+
+
+def test_history_csv_streams_every_check_oldest_first_across_batches(
+    api, year_of_checks, monkeypatch
+):
+    import csv
+
+    import serp.api
+
+    monkeypatch.setattr(serp.api, "EXPORT_BATCH", 7)  # 52 checks: 8 batches, the last short
+    response = api["viewer"].get(f"/api/v1/serp/queries/{year_of_checks.id}/history.csv")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    # 51 good checks of 100 results and one blocked check written as one line.
+    assert len(rows) == 51 * 100 + 1
+    times = [row["checked_at"] for row in rows]
+    assert times == sorted(times) and times[0].startswith("2025-01-06")
+    assert len(set(times)) == WEEKS
+    assert [r["status"] for r in rows if r["checked_at"].startswith("2025-12-22")] == ["blocked"]
