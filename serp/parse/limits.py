@@ -24,8 +24,8 @@ MAX_TAGS = 100_000
 # Elements Lexbor may re-create for formatting tags left open (`<b id=1>…<b id=n>` then text in
 # block after block): the real pages need none, a crafted page millions.
 MAX_RECREATED = 100_000
-# Below this many "<" even a page of nothing but nested tags builds in a few milliseconds, so
-# nothing is measured (about half of the real pages: the scan would cost as much as the parse).
+# Below this many "<" even the worst crafted page builds in well under 0.1 s, so nothing is
+# measured (about half of the real pages: the scan would cost as much as the parse).
 UNMEASURED_TAGS = 1_024
 # Up to this many "<", with few formatting tags carrying attributes (what makes re-created
 # formatting elements pile up), the worst a page can cost Lexbor is about 0.3 s: no scan.
