@@ -67,6 +67,9 @@ def load_config(
         "PUBLISH_RETRY_FOR_SECONDS": int(env.get("PUBLISH_RETRY_FOR_SECONDS", "3600")),
         # Proxies for fetching result pages directly, used in turn: "http://p1:3128,http://p2:3128".
         "SERP_PROXIES": [p.strip() for p in env.get("SERP_PROXIES", "").split(",") if p.strip()],
+        # Largest result page read, uploaded or fetched: real Google and Bing pages weigh
+        # 0.3-2 MB; a crafted page of tens of megabytes only costs memory and time.
+        "SERP_MAX_PAGE_BYTES": int(float(env.get("SERP_MAX_PAGE_MB", "5")) * 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE"),

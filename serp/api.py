@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.db import db, utcnow
 from core.models import Role
@@ -24,7 +26,11 @@ from serp.serialize import check_dict, query_dict, rule_dict
 
 bp = Blueprint("serp_api", __name__, url_prefix="/api/v1")
 
-MAX_HISTORY = 1000
+# Checks per answer of the history: each holds up to the query's depth + 10 results, so a page
+# of 200 checks of a top-100 query is about 22,000 results.
+MAX_HISTORY = 200
+# Offsets are refused past this (ten million checks) before any arithmetic.
+MAX_OFFSET = 10_000_000
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
@@ -131,27 +137,44 @@ def progress(brand_id: int) -> Any:
 # --- history ------------------------------------------------------------------------------------
 
 
-def _history_args() -> tuple[int, datetime | None]:
-    try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        raise ApiError(422, "'limit' must be a whole number.") from None
-    if not 1 <= limit <= MAX_HISTORY:
-        raise ApiError(422, f"'limit' must be between 1 and {MAX_HISTORY}.")
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    """A query-string number written in ASCII digits, from `low` to `high`; 422 otherwise."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)):
+        raise ApiError(422, f"'{name}' must be a whole number from {low} to {high}.")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ApiError(422, f"'{name}' must be a whole number from {low} to {high}.")
+    return value
+
+
+def _history_args() -> tuple[int, int, datetime | None]:
+    limit = _whole_number("limit", 50, 1, MAX_HISTORY)
+    offset = _whole_number("offset", 0, 0, MAX_OFFSET)
     since = parse_instant(request.args["since"], "since") if "since" in request.args else None
-    return limit, since
+    return limit, offset, since
 
 
 @bp.get("/serp/queries/<int:query_id>/history")
 @api_auth()
 def query_history(query_id: int) -> Any:
-    """The query's checks, newest first, each with every result and its label."""
+    """The query's checks, newest first, each with every result and its label, a page at a time."""
     query = _query(query_id)
-    limit, since = _history_args()
+    limit, offset, since = _history_args()
     classifier = classifier_for_brand(db.session, query.brand_id)
-    checks = ops.history(db.session, query.id, limit, since)
+    total = ops.count_checks(db.session, query.id, since)
+    checks = (
+        ops.history(db.session, query.id, limit, since, offset=offset) if offset < total else []
+    )
     return jsonify(
-        query=query_dict(query, _config()), checks=[check_dict(c, classifier) for c in checks]
+        query=query_dict(query, _config()),
+        checks=[check_dict(c, classifier) for c in checks],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if offset + limit < total else None,
     )
 
 
@@ -177,12 +200,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def history_csv_lines(query: TrackedQuery, checks: list[SerpCheck], classifier) -> Iterator[str]:
-    """One line per result; a check without results (blocked, error, empty) gets one line."""
+def history_csv_lines(
+    query: TrackedQuery, checks: Iterable[SerpCheck], classifier
+) -> Iterator[str]:
+    """One line per result; a check without results (blocked, error, empty) gets one line.
+
+    Checks are written in the order given (oldest first, as `checks_oldest_first` reads them)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
-    for check in sorted(checks, key=lambda c: (c.checked_at, c.id)):
+    for check in checks:
         base = [query.id, _cell(query.text), check.checked_at.isoformat(), check.status]
         reason = _cell(check.reason or "")
         if not check.results:
@@ -199,16 +226,43 @@ def history_csv_lines(query: TrackedQuery, checks: list[SerpCheck], classifier) 
     yield buffer.getvalue()
 
 
+# Checks read at a time for the CSV export, so a history of years never sits in memory at once.
+EXPORT_BATCH = 100
+
+
+def checks_oldest_first(query_id: int, since: datetime | None) -> Iterator[SerpCheck]:
+    """A query's checks with their results, oldest first, read a batch at a time."""
+    statement = (
+        select(SerpCheck)
+        .where(SerpCheck.query_id == query_id)
+        .options(selectinload(SerpCheck.results))
+        .order_by(SerpCheck.checked_at, SerpCheck.id)
+        .limit(EXPORT_BATCH)
+    )
+    if since is not None:
+        statement = statement.where(SerpCheck.checked_at >= since)
+    offset = 0
+    while True:
+        batch = list(db.session.scalars(statement.offset(offset)))
+        yield from batch
+        if len(batch) < EXPORT_BATCH:
+            return
+        for check in batch:  # written out: let them go (their results go with them)
+            db.session.expunge(check)
+        offset += EXPORT_BATCH
+
+
 @bp.get("/serp/queries/<int:query_id>/history.csv")
 @api_auth()
 def query_history_csv(query_id: int) -> Any:
+    """The whole history as CSV, streamed as it is read."""
     query = _query(query_id)
     since = parse_instant(request.args["since"], "since") if "since" in request.args else None
     classifier = classifier_for_brand(db.session, query.brand_id)
-    checks = ops.history(db.session, query.id, None, since)
+    checks = checks_oldest_first(query.id, since)
     filename = f"serp-query-{query.id}-{datetime.now(UTC):%Y%m%d}.csv"
     return Response(
-        "".join(history_csv_lines(query, checks, classifier)),
+        stream_with_context(history_csv_lines(query, checks, classifier)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -249,6 +303,8 @@ def upload(query_id: int) -> Any:
     if not content:
         raise ApiError(422, "Send the page or CSV as the `file` field or as the request body.")
     kind = upload_kind(filename, content_type, request.values.get("kind"))
+    if kind == "html":
+        ops.check_page_size(len(content), _config())
     checked_at = (
         parse_instant(request.values["checked_at"], "checked_at")
         if request.values.get("checked_at")
@@ -261,6 +317,7 @@ def upload(query_id: int) -> Any:
         content=decode_upload(content),
         kind=kind,
         checked_at=checked_at,
+        config=_config(),
     )
     db.session.commit()
     classifier = classifier_for_brand(db.session, query.brand_id)

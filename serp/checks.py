@@ -50,6 +50,9 @@ RAW_KEEP = timedelta(days=90)
 FIRST_RETRY = timedelta(minutes=15)
 RETRY_CAP = timedelta(hours=12)
 MAX_FAILURES = 6  # then wait for the next regular check
+# Results stored past a query's depth: one page more, so a result just below the tracked depth
+# is still seen, and no more (an uploaded 19 MB page once stored 129,021 results).
+RESULTS_MARGIN = 10
 
 
 def default_worker_id() -> str:
@@ -101,6 +104,21 @@ def decompress_pages(blob: bytes | None) -> list[dict[str, Any]]:
 # --- storing ------------------------------------------------------------------------------------
 
 
+def results_cap(depth: int) -> int:
+    """How many results a check of a query this deep stores at most."""
+    return max(depth, 10) + RESULTS_MARGIN
+
+
+def _kept(results: list[SerpResult], depth: int) -> tuple[list[SerpResult], str | None]:
+    """The results a check stores, and a note saying what was left out (None: nothing)."""
+    cap = results_cap(depth)
+    if len(results) <= cap:
+        return results, None
+    return results[:cap], (
+        f"Kept the first {cap} of {len(results):,} results; the query tracks the top {depth}."
+    )
+
+
 def store_check(
     session: Session,
     query: TrackedQuery,
@@ -112,7 +130,10 @@ def store_check(
     reason: str | None = None,
     pages: list[dict[str, Any]] | None = None,
 ) -> SerpCheck:
-    """A check with every result row (all positions, whoever's they are)."""
+    """A check with every result row (all positions, whoever's they are, up to the cap)."""
+    results, note = _kept(list(results), query.depth)
+    if note:
+        reason = f"{reason} {note}" if reason else note
     check = SerpCheck(
         query_id=query.id,
         checked_at=checked_at,
@@ -453,13 +474,16 @@ def reparse_check(session: Session, check: SerpCheck, config: Mapping[str, Any])
                 results.append(
                     SerpResult(len(results) + 1, result.url, result.title, result.snippet)
                 )
-    if check.provider != "manual" or pages[0]["format"] != "csv":
+    note = None
+    if check.provider != "manual":
         results = results[: query.depth]
+    else:
+        results, note = _kept(results, query.depth)
     before = (check.status, [(r.position, r.url, r.title, r.snippet) for r in check.results])
     after = (status, [(r.position, r.url, r.title, r.snippet) for r in results])
     if before == after:
         return False
-    check.status, check.reason = status, reason
+    check.status, check.reason = status, reason or note
     check.results = [_row(result) for result in results]
     check.result_count = len(check.results)
     session.flush()

@@ -153,13 +153,26 @@ PATHS: dict[str, Any] = {
     },
     "/serp/queries/{query_id}/history": {
         "get": _op(
-            "Checks of a query, newest first, with every result",
+            "Checks of a query, newest first, with every result, a page at a time",
             _json({"type": "object", "properties": {
                 "query": _ref("TrackedQuery"),
                 "checks": {"type": "array", "items": _ref("SerpCheck")},
+                "total": {"type": "integer", "description": "checks in the history (since)"},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "next_offset": {
+                    "type": "integer", "nullable": True,
+                    "description": "offset of the next page; null on the last page",
+                },
             }}),
-            parameters=[*QUERY, SINCE, {"name": "limit", "in": "query",
-                                         "schema": {"type": "integer", "default": 50}}],
+            parameters=[*QUERY, SINCE,
+                        {"name": "limit", "in": "query", "description": "checks per page",
+                         "schema": {"type": "integer", "default": 50, "minimum": 1,
+                                    "maximum": 200}},
+                        {"name": "offset", "in": "query",
+                         "description": "newest checks to skip; past the end: no checks",
+                         "schema": {"type": "integer", "default": 0, "minimum": 0,
+                                    "maximum": 10_000_000}}],
         ),
     },
     "/serp/queries/{query_id}/history.csv": {

@@ -420,6 +420,23 @@ def delete_rule(session: Session, rule: LabelRule, actor: User | None) -> None:
 
 # --- uploads ------------------------------------------------------------------------------------
 
+DEFAULT_MAX_PAGE_BYTES = 5 * 1024 * 1024
+
+
+def check_page_size(size: int, config: Mapping[str, Any]) -> None:
+    """Refuse an uploaded result page over SERP_MAX_PAGE_BYTES, naming the limit."""
+    limit = int(config.get("SERP_MAX_PAGE_BYTES") or DEFAULT_MAX_PAGE_BYTES)
+    if size > limit:
+        raise SerpError(
+            f"The uploaded page is {_megabytes(size)}, over the {_megabytes(limit)} limit for "
+            "result pages (SERP_MAX_PAGE_BYTES). Result pages weigh 0.3–2 MB: save the page "
+            "as “HTML only”, without embedded images."
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
+
 
 def import_upload(
     session: Session,
@@ -429,6 +446,7 @@ def import_upload(
     content: str,
     kind: str,
     checked_at: datetime,
+    config: Mapping[str, Any] | None = None,
 ) -> list[SerpCheck]:
     """Store uploaded pages as checks: one saved HTML page, or a CSV of one or more checks."""
     _check_editor(actor)
@@ -450,6 +468,8 @@ def import_upload(
             for when, results in upload.checks.items()
         ]
     elif kind == "html":
+        # The pages' callers check the bytes as uploaded; characters are never more than those.
+        check_page_size(len(content), config or {})
         if not content.strip():
             raise SerpError("The uploaded page is empty.")
         page = read_page(content, query.engine)
@@ -482,9 +502,13 @@ def import_upload(
 
 
 def history(
-    session: Session, query_id: int, limit: int | None = None, since: datetime | None = None
+    session: Session,
+    query_id: int,
+    limit: int | None = None,
+    since: datetime | None = None,
+    offset: int = 0,
 ) -> list[SerpCheck]:
-    """A query's checks with their results, newest first."""
+    """A query's checks with their results, newest first (``offset`` newest ones skipped)."""
     statement = (
         select(SerpCheck)
         .where(SerpCheck.query_id == query_id)
@@ -495,7 +519,43 @@ def history(
         statement = statement.where(SerpCheck.checked_at >= since)
     if limit:
         statement = statement.limit(limit)
+    if offset:
+        statement = statement.offset(offset)
     return list(session.scalars(statement))
+
+
+def count_checks(session: Session, query_id: int, since: datetime | None = None) -> int:
+    """How many checks a query has (since a time)."""
+    statement = select(func.count()).select_from(SerpCheck).where(SerpCheck.query_id == query_id)
+    if since is not None:
+        statement = statement.where(SerpCheck.checked_at >= since)
+    return session.scalar(statement) or 0
+
+
+# Failed checks after the latest good one shown above a query's latest page.
+NEWER_FAILURES_SHOWN = 5
+
+
+def latest_checks(session: Session, query_id: int) -> list[SerpCheck]:
+    """What a query's latest page is read from, newest first, whatever the history's length:
+    the two newest good checks and the newest failed ones after them."""
+    ordered = (SerpCheck.checked_at.desc(), SerpCheck.id.desc())
+    good = list(
+        session.scalars(
+            select(SerpCheck)
+            .where(SerpCheck.query_id == query_id, SerpCheck.status == CheckStatus.OK.value)
+            .options(selectinload(SerpCheck.results))
+            .order_by(*ordered)
+            .limit(2)
+        )
+    )
+    failed = select(SerpCheck).where(
+        SerpCheck.query_id == query_id, SerpCheck.status != CheckStatus.OK.value
+    )
+    if good:
+        failed = failed.where(SerpCheck.checked_at > good[0].checked_at)
+    newer = list(session.scalars(failed.order_by(*ordered).limit(NEWER_FAILURES_SHOWN)))
+    return newer + good
 
 
 @dataclass

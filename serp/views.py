@@ -36,8 +36,10 @@ from serp.urls import normalize_url
 
 bp = Blueprint("serp", __name__)
 
-HISTORY_CHECKS = 30  # checks shown in a query's chart and table
+HISTORY_CHECKS = 30  # checks shown in a query's chart and table, per page of its history
 CHART_URLS = 10  # lines in a query's chart
+# Page numbers past this are refused before any arithmetic: ten million weeks of history.
+MAX_PAGE_DIGITS = 7
 
 
 def _query(brand: Brand, query_id: int) -> TrackedQuery:
@@ -237,8 +239,11 @@ def query_detail(brand_id: int, query_id: int) -> Any:
     brand = _brand(brand_id)
     query = _query(brand, query_id)
     classifier = classifier_for_brand(db.session, brand.id)
-    checks = ops.history(db.session, query.id, HISTORY_CHECKS)
-    latest = ops.latest_page(checks, classifier)
+    total = ops.count_checks(db.session, query.id)
+    pages = max(1, -(-total // HISTORY_CHECKS))
+    page = _page_number(pages)
+    checks = ops.history(db.session, query.id, HISTORY_CHECKS, offset=(page - 1) * HISTORY_CHECKS)
+    latest = ops.latest_page(ops.latest_checks(db.session, query.id), classifier)
     keys = [m.row.normalized_url for m in latest.rows[:CHART_URLS]]
     chronological = list(reversed(checks))
     grid = ops.position_grid(chronological, keys)
@@ -257,8 +262,29 @@ def query_detail(brand_id: int, query_id: int) -> Any:
         keys=keys,
         chart=chart,
         label_form=LabelForm(),
+        page=page,
+        pages=pages,
+        total_checks=total,
+        first_shown=(page - 1) * HISTORY_CHECKS + 1,
         **_page_context(brand),
     )
+
+
+def _page_number(pages: int) -> int:
+    """The `page` asked for, 1 when none; 404 for anything but a page of this history."""
+    raw = request.args.get("page", "")
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
+        abort(404, description="Pages of a query's history are numbered 1, 2, 3 …")
+    page = int(raw)
+    if page > pages:
+        abort(
+            404,
+            description=f"This query's history has {pages} page{'s' if pages != 1 else ''}; "
+            f"there is no page {page}.",
+        )
+    return page
 
 
 @bp.route("/brands/<int:brand_id>/search/url")
@@ -397,9 +423,12 @@ def upload(brand_id: int, query_id: int) -> Any:
                 if form.checked_at.data
                 else utcnow()
             )
+            data = form.file.data.read()
+            if form.kind.data == "html":
+                ops.check_page_size(len(data), current_app.config)
             made = ops.import_upload(
-                db.session, query, current_user, content=decode_upload(form.file.data.read()),
-                kind=form.kind.data, checked_at=checked_at,
+                db.session, query, current_user, content=decode_upload(data),
+                kind=form.kind.data, checked_at=checked_at, config=current_app.config,
             )  # fmt: skip
         except ApiError as exc:
             _flash_errors(exc.errors)
@@ -415,6 +444,11 @@ def upload(brand_id: int, query_id: int) -> Any:
             return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
     elif request.method == "POST":
         status = 400
+    max_bytes = current_app.config.get("SERP_MAX_PAGE_BYTES") or ops.DEFAULT_MAX_PAGE_BYTES
     return render_template(
-        "serp/upload.html", form=form, query=query, **_page_context(brand)
+        "serp/upload.html",
+        form=form,
+        query=query,
+        max_page_mb=f"{max_bytes / (1024 * 1024):g}",
+        **_page_context(brand),
     ), status

@@ -1,16 +1,19 @@
 """Search-result page parser: `parse_serp(html, engine=None) -> SerpPage`.
 
-Never raises: broken or unexpected input gives an "unknown" page with no results.
+Never raises: broken or unexpected input gives an "unknown" page with no results. A page past
+the limits of serp.parse.limits (nested too deep, too many tags, too much work) comes back
+blocked with reason "too_complex" and no results: it says nothing about positions.
 """
 
 from __future__ import annotations
 
 from . import bing, brave, duckduckgo, google
 from .detect import block_reason, detect_engine, looks_like_no_results
+from .limits import TOO_COMPLEX, PageTooComplex, WorkBudget, check_markup, end_budget, start_budget
 from .model import SerpPage, SerpResult
 from .tree import parse_html
 
-__all__ = ["ENGINES", "SerpPage", "SerpResult", "parse_serp"]
+__all__ = ["ENGINES", "TOO_COMPLEX", "SerpPage", "SerpResult", "parse_serp", "read_serp"]
 
 _PARSERS = {
     "google": google.parse_results,
@@ -25,10 +28,22 @@ _ALIASES = {"ddg": "duckduckgo", "duck": "duckduckgo", "brave_search": "brave"}
 
 def parse_serp(html: str, engine: str | None = None) -> SerpPage:
     """Read a saved result page: its engine, whether it is a block page, its organic results."""
+    return read_serp(html, engine)[0]
+
+
+def read_serp(html: str, engine: str | None = None) -> tuple[SerpPage, WorkBudget]:
+    """`parse_serp`, with the work the parse spent (for tests and benchmarks)."""
+    budget = WorkBudget()
+    token = start_budget(budget)
     try:
-        return _parse(html, engine)
+        return _parse(html, engine), budget
+    except PageTooComplex as exc:
+        name = _known_engine(engine) or "unknown"
+        return SerpPage(engine=name, blocked=True, reason=TOO_COMPLEX, detail=exc.detail), budget
     except Exception:  # noqa: BLE001 - the contract is "never raises"; a bad page is data, not a crash
-        return SerpPage(engine=_known_engine(engine) or "unknown")
+        return SerpPage(engine=_known_engine(engine) or "unknown"), budget
+    finally:
+        end_budget(token)
 
 
 def _known_engine(engine: str | None) -> str | None:
@@ -48,6 +63,11 @@ def _parse(html: str, engine: str | None) -> SerpPage:
     page = SerpPage(engine=name)
     if not html.strip():
         page.blocked, page.reason = True, "empty"
+        return page
+    try:
+        check_markup(html)
+    except PageTooComplex as exc:
+        page.blocked, page.reason, page.detail = True, TOO_COMPLEX, exc.detail
         return page
     tree = parse_html(html)
     features: set[str] = set()

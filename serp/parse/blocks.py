@@ -10,9 +10,13 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .limits import MAX_DEPTH, spend, too_deep
 from .model import SerpResult
 from .tree import ancestors, classes, clean_text, node_text
 from .urls import clean_result_url, is_engine_internal
+
+# A page shows at most 100 organic results; blocks past these are not read.
+_MAX_RESULTS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +52,14 @@ def _results(blocks: list[LexborNode], layout: BlockLayout, features: set[str]) 
     results: list[SerpResult] = []
     taken: set[int] = set()
     for block in blocks:
+        if len(results) >= _MAX_RESULTS:
+            break
         # A selector may match a block and its wrapper; a block inside a taken one is a part.
-        if any(parent.mem_id in taken for parent in ancestors(block)):
+        parents = list(ancestors(block))
+        if len(parents) > MAX_DEPTH:
+            raise too_deep()
+        spend(1 + 2 * len(parents))
+        if any(parent.mem_id in taken for parent in parents):
             continue
         if _is_excluded(block, layout, features):
             continue
@@ -115,7 +125,7 @@ def _class_matches(names: set[str], patterns: tuple[str, ...]) -> bool:
 
 def _is_excluded(block: LexborNode, layout: BlockLayout, features: set[str]) -> bool:
     """Ads and answer packs, marked on the block, a parent, or by a short "Ad" label inside."""
-    for node in (block, *ancestors(block)):
+    for node in (block, *ancestors(block)):  # charged by the caller
         if _class_matches(classes(node), layout.excluded_classes):
             features.add("ads" if "ad" in (node.attributes.get("class") or "") else "other")
             return True
@@ -124,7 +134,9 @@ def _is_excluded(block: LexborNode, layout: BlockLayout, features: set[str]) -> 
             if name in node.attributes and (value is None or actual == value):
                 features.add("ads" if value and "ad" in value else "other")
                 return True
-    for node in block.css("span, div, small"):
+    parts = block.css("span, div, small")
+    spend(len(parts))
+    for node in parts:
         text = node.text(deep=False)
         if text and len(text) <= 12 and clean_text(text).lower() in layout.ad_labels:
             features.add("ads")

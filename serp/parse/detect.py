@@ -58,13 +58,20 @@ _SCAN_CHARS = 100_000
 def detect_engine(html: str) -> str:
     """The engine that most likely produced `html`, or "unknown"."""
     sample = html[:_SCAN_CHARS].lower()
-    scores = {
-        engine: sum(1 for signal in signals if signal in sample)
-        for engine, signals in _ENGINE_SIGNALS.items()
-    }
-    best = max(scores, key=lambda engine: scores[engine])
+    best, best_score = "unknown", -1
+    for engine, signals in _ENGINE_SIGNALS.items():
+        # An engine wins only with more signals than the best so far (the first of equals
+        # wins): stop looking once its remaining signals cannot get it there.
+        score = 0
+        for index, signal in enumerate(signals):
+            if score + len(signals) - index <= best_score:
+                break
+            if signal in sample:
+                score += 1
+        if score > best_score:
+            best, best_score = engine, score
     # One weak hit (a link to bing.com from some article) is not evidence of the engine.
-    return best if scores[best] >= 2 else "unknown"
+    return best if best_score >= 2 else "unknown"
 
 
 _CAPTCHA_SIGNALS = (

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .limits import MAX_DEPTH, spend, too_deep
 from .model import SerpResult
 from .tree import ancestors, clean_text, contains, node_text
 from .urls import clean_result_url, is_engine_internal, site_of
@@ -128,6 +129,9 @@ _SNIPPET_CLASSES = (
 # How far up from a title its link may be, and how many levels make a title's "shape".
 _LINK_LEVELS = 4
 _SHAPE_LEVELS = 3
+# A page shows at most 100 organic results; headings past these are not read.
+_MAX_TITLES = 1_000
+_MAX_RESULTS = 300
 
 
 @dataclass(slots=True)
@@ -180,7 +184,8 @@ def _heading_results(container: LexborNode, features: set[str]) -> list[SerpResu
     cards; 2022+ mobile pages use ARIA headings for everything. When `<h3>` results are the
     majority the ARIA-only ones are packs.
     """
-    candidates = [_candidate(title, container) for title in container.css(_TITLE_SELECTOR)]
+    titles = container.css(_TITLE_SELECTOR)[:_MAX_TITLES]
+    candidates = [_candidate(title, container) for title in titles]
     h3_only = [candidate for candidate in candidates if candidate.title.tag == "h3"]
     with_h3 = _results_in(h3_only, container, features)
     if not with_h3:
@@ -210,12 +215,18 @@ class _Candidate:
 def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
     anchor = _link_of(title)
     url = clean_result_url(anchor.attributes.get("href"), ENGINE) if anchor is not None else None
+    chain = list(ancestors(title, stop=container))
+    # Every later step walks this chain a few times. (A page of fewer tags than the markup
+    # check measures can still nest past the depth limit.)
+    if len(chain) > MAX_DEPTH:
+        raise too_deep()
+    spend(1 + len(chain))
     return _Candidate(
         title=title,
         anchor=anchor,
         url=url,
         site=site_of(url) if url else "",
-        chain=list(ancestors(title, stop=container)),
+        chain=chain,
     )
 
 
@@ -227,6 +238,8 @@ def _results_in(
     accepted: list[_Accepted] = []
     seen_links: set[int] = set()
     for candidate in candidates:
+        if len(results) >= _MAX_RESULTS:
+            break
         title, anchor, url = candidate.title, candidate.anchor, candidate.url
         if anchor is None or anchor.mem_id in seen_links:
             continue
@@ -383,8 +396,11 @@ def _is_sitelink(title: LexborNode, shape: tuple[str, ...], url: str, previous: 
 
 def _has_ad_label(block: LexborNode) -> bool:
     """Paid results carry a short "Ad" / "Sponsored" label at the top of their block."""
-    seen = 0
+    seen = visited = 0
     for node in block.traverse(include_text=True):
+        visited += 1
+        if visited % _VISITS_CHARGED == 0:
+            spend(_VISITS_CHARGED)
         if not node.is_text_node:
             continue
         text = node.text_content
@@ -400,6 +416,8 @@ def _has_ad_label(block: LexborNode) -> bool:
 
 # The label comes before or beside the displayed URL, among the block's first few texts.
 _AD_LABEL_TEXTS = 6
+# Nodes visited in a walk are charged to the parse's budget in batches of this many.
+_VISITS_CHARGED = 64
 
 
 def _snippet_of(block: LexborNode, anchor: LexborNode) -> str:
@@ -413,14 +431,43 @@ def _snippet_of(block: LexborNode, anchor: LexborNode) -> str:
 
 
 def _longest_text_outside(block: LexborNode, anchor: LexborNode) -> str:
-    """Fallback snippet: the longest run of text in the block that is not the link itself."""
+    """Fallback snippet: the longest run of text in the block that is not the link itself.
+
+    Among the block's `div`s and `span`s that neither hold the link nor sit inside it, the
+    first longest text wins. An element's text holds its descendants' texts, so no descendant
+    of a candidate already read can be longer: only the topmost candidates are read, once
+    each, instead of every element's whole subtree again (which cost minutes on deep pages).
+    """
+    if contains(anchor, block):
+        return ""
+    anchor_id, block_id = anchor.mem_id, block.mem_id
+    holds_link = {anchor_id}
+    holds_link.update(node.mem_id for node in ancestors(anchor))
+    read: set[int] = set()
     best = ""
+    steps = 0
     for node in block.css("div, span"):
-        if contains(anchor, node) or contains(node, anchor):
+        node_id = node.mem_id
+        if node_id in holds_link:
             continue
+        # Up to the block: is the node inside the link, or inside a candidate already read?
+        current = node.parent if node_id != block_id else None
+        while current is not None:
+            steps += 1
+            current_id = current.mem_id
+            if current_id == anchor_id or current_id in read:
+                break
+            if current_id == block_id:
+                current = None
+                break
+            current = current.parent
+        if current is not None:
+            continue
+        read.add(node_id)
         text = node_text(node)
         if len(text) > len(best):
             best = text
+    spend(1 + steps)
     return best
 
 
@@ -432,6 +479,9 @@ def _basic_results_in(container: LexborNode, features: set[str]) -> list[SerpRes
     """
     results: list[SerpResult] = []
     for block in _blocks_of(container):
+        if len(results) >= _MAX_RESULTS:
+            break
+        spend(1)
         anchor = _first_text_link(block)
         if anchor is None or _depth_below(anchor, block) > _BASIC_LINK_DEPTH:
             continue

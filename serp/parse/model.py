@@ -34,6 +34,8 @@ class SerpPage:
     results: list[SerpResult] = field(default_factory=list)
     # Page features seen besides organic results (ads, people_also_ask, ...), for context only.
     features: list[str] = field(default_factory=list)
+    # Why a page was refused unread ("too_complex"), in words; not part of the JSON form.
+    detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .limits import spend
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -25,7 +27,10 @@ def clean_text(value: str | None) -> str:
 def node_text(node: LexborNode | None) -> str:
     if node is None:
         return ""
-    return clean_text(node.text(separator=" "))
+    text = node.text(separator=" ")
+    # Reading a node's text costs its whole subtree: charged by the characters read.
+    spend(1 + len(text) // 64)
+    return clean_text(text)
 
 
 def classes(node: LexborNode) -> set[str]:

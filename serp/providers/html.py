@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from serp.models import CheckStatus
-from serp.parse import parse_serp
+from serp.parse import TOO_COMPLEX, parse_serp
 from serp.parse.detect import looks_like_no_results
 
 from . import Provider, ProviderPage, QuerySpec
@@ -56,6 +56,12 @@ def page_params(query: QuerySpec, page: int) -> dict[str, Any]:
 def read_page(html: str, engine: str, http_status: int = 200) -> ProviderPage:
     """A fetched or uploaded result page as a provider page: ok, blocked or error."""
     parsed = parse_serp(html, engine)
+    if parsed.reason == TOO_COMPLEX:
+        # A crafted or broken page, not a block by the engine: an error, and never "no results".
+        return ProviderPage.error(
+            f"the page was not read: {parsed.detail or 'it is too large or too complex'}",
+            raw=html,
+        )
     if parsed.blocked:
         return ProviderPage(CheckStatus.BLOCKED.value, reason=parsed.reason, raw=html)
     if parsed.results:
