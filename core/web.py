@@ -15,7 +15,11 @@ from flask import (
     request,
     send_from_directory,
 )
-from werkzeug.exceptions import HTTPException
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, NotFound, UnprocessableEntity
+from werkzeug.routing import IntegerConverter
+
+from core.parsing import DB_INT_MAX, InvalidInput
 
 bp = Blueprint("core", __name__)
 
@@ -47,17 +51,81 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route: ASCII digits only, and no larger than an id column holds.
+
+    A larger number names no row; passed on, it made PostgreSQL fail the statement (a 500).
+    It is a 404 at once: werkzeug would read a converter's refusal as "another method may
+    match" and answer 405 for some methods.
+    """
+
+    regex = r"[0-9]+"
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(DB_INT_MAX)) or int(value) > DB_INT_MAX:
+            raise NotFound()
+        return super().to_python(value)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any route is added: the converters apply when a rule is bound to the map."""
+    app.url_map.converters["int"] = DatabaseIdConverter
+
+
+MINIMAL_ERROR_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>{code}</title>"
+    "<h1>{title}</h1><p>{text}</p><p><a href=/>Back to PageOne</a></p></html>"
+)
+
+
+def _roll_back() -> None:
+    # A failed statement leaves the transaction aborted; the error page's own queries (the
+    # navigation's brands) would fail on it and turn any error into a bare server error.
+    try:
+        from core.db import db
+
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("rolling back before the error page failed")
+
+
+def _error_page(error: HTTPException | None, code: int) -> Any:
+    """The full error page, or a minimal static one when rendering it fails too."""
+    try:
+        return render_template("error.html", error=error), code
+    except Exception:
+        current_app.logger.exception("the error page failed; answering with the minimal page")
+        _roll_back()
+        title = error.name if error else "Something went wrong"
+        text = error.description if error else "The error was logged. Please try again."
+        page = MINIMAL_ERROR_PAGE.format(code=code, title=escape(title), text=escape(text))
+        return page, code, {"Content-Type": "text/html; charset=utf-8"}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        if exc.code is not None and exc.code >= 500:
+            _roll_back()
         if wants_json():
             return jsonify(error=exc.name, message=exc.description), exc.code
-        return render_template("error.html", error=exc), exc.code
+        return _error_page(exc, exc.code or 500)
+
+    @app.errorhandler(InvalidInput)
+    def invalid_input(exc: InvalidInput) -> Any:
+        _roll_back()
+        if wants_json():
+            return jsonify(error=exc.message, errors=[exc.message], field=exc.field), 422
+        return _error_page(UnprocessableEntity(exc.message), 422)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> Any:
         # Logged with its traceback; the user sees a short message, never a stack trace.
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        if wants_json():
-            return jsonify(error="Internal Server Error", message="Something went wrong."), 500
-        return render_template("error.html", error=None), 500
+        _roll_back()
+        try:
+            if wants_json():
+                return jsonify(error="Internal Server Error", message="Something went wrong."), 500
+        except Exception:
+            pass
+        return _error_page(None, 500)
