@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from core.db import db, utcnow
 from core.models import Role
+from core.parsing import parse_int
 from planner import operations as planner_ops
 from planner.api import ApiError, api_auth, body, parse_instant
 from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
@@ -132,12 +133,9 @@ def progress(brand_id: int) -> Any:
 
 
 def _history_args() -> tuple[int, datetime | None]:
-    try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        raise ApiError(422, "'limit' must be a whole number.") from None
-    if not 1 <= limit <= MAX_HISTORY:
-        raise ApiError(422, f"'limit' must be between 1 and {MAX_HISTORY}.")
+    limit = parse_int(
+        request.args.get("limit"), "limit", default=50, minimum=1, maximum=MAX_HISTORY
+    )
     since = parse_instant(request.args["since"], "since") if "since" in request.args else None
     return limit, since
 
