@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -150,9 +150,17 @@ def to_utc(moment: datetime, field: str) -> datetime:
     return converted
 
 
-def csv_rows(reader: Iterator[Any], what: str = "file") -> Iterator[Any]:
-    """The rows of a csv reader, with csv.Error (a cell that is too long, a stray quote)
-    reported as InvalidInput that names the line."""
+def csv_problem(exc: csv.Error) -> str:
+    """What a person can do about a csv.Error, as a sentence."""
+    if "field larger than field limit" in str(exc):
+        return f"a cell is longer than {CSV_CELL_LIMIT:,} characters; shorten it."
+    return f"the line cannot be read as CSV ({exc}); check its quotes."
+
+
+def csv_rows(reader: Any, on_error: Callable[[int, str], None]) -> Iterator[Any]:
+    """The rows of a csv reader (or DictReader) until one cannot be read: that one's line
+    number and the problem go to `on_error` (a cell that is too long, a stray quote), and
+    reading stops there instead of raising csv.Error out of the import."""
     csv.field_size_limit(CSV_CELL_LIMIT)
     while True:
         try:
@@ -160,10 +168,16 @@ def csv_rows(reader: Iterator[Any], what: str = "file") -> Iterator[Any]:
         except StopIteration:
             return
         except csv.Error as exc:
-            line = getattr(reader, "line_num", 0)
-            if "field larger than field limit" in str(exc):
-                reason = f"has a cell longer than {CSV_CELL_LIMIT:,} characters on line {line}."
-            else:
-                reason = f"cannot be read as CSV on line {line}: {exc}."
-            raise InvalidInput(what, reason) from None
+            on_error(reader.line_num, csv_problem(exc))
+            return
         yield row
+
+
+def csv_header(reader: csv.DictReader, on_error: Callable[[int, str], None]) -> list[str]:
+    """A DictReader's header row, stripped; [] after reporting a header that cannot be read."""
+    csv.field_size_limit(CSV_CELL_LIMIT)
+    try:
+        return [name.strip() for name in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        on_error(reader.line_num, csv_problem(exc))
+        return []
