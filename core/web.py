@@ -105,8 +105,7 @@ def _error_page(error: HTTPException | None, code: int) -> Any:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        if exc.code is not None and exc.code >= 500:
-            _roll_back()
+        _roll_back()  # nothing of a refused request is kept; teardown would roll back too
         if wants_json():
             return jsonify(error=exc.name, message=exc.description), exc.code
         return _error_page(exc, exc.code or 500)
@@ -123,9 +122,6 @@ def register_error_handlers(app: Flask) -> None:
         # Logged with its traceback; the user sees a short message, never a stack trace.
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         _roll_back()
-        try:
-            if wants_json():
-                return jsonify(error="Internal Server Error", message="Something went wrong."), 500
-        except Exception:
-            pass
+        if wants_json():
+            return jsonify(error="Internal Server Error", message="Something went wrong."), 500
         return _error_page(None, 500)
