@@ -42,6 +42,10 @@ class InvalidInput(ValueError):
     def message(self) -> str:
         return str(self)
 
+    @property
+    def errors(self) -> list[str]:
+        return [self.message]
+
 
 def _range_text(minimum: int | float | None, maximum: int | float | None) -> str:
     if minimum is not None and maximum is not None:
@@ -168,7 +172,8 @@ def csv_rows(reader: Any, on_error: Callable[[int, str], None]) -> Iterator[Any]
         except StopIteration:
             return
         except csv.Error as exc:
-            on_error(reader.line_num, csv_problem(exc))
+            # A DictReader updates its own line_num only after a row was read.
+            on_error(getattr(reader, "reader", reader).line_num, csv_problem(exc))
             return
         yield row
 
@@ -179,5 +184,5 @@ def csv_header(reader: csv.DictReader, on_error: Callable[[int, str], None]) -> 
     try:
         return [name.strip() for name in (reader.fieldnames or [])]
     except csv.Error as exc:
-        on_error(reader.line_num, csv_problem(exc))
+        on_error(reader.reader.line_num, csv_problem(exc))
         return []
