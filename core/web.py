@@ -67,9 +67,48 @@ class DatabaseIdConverter(IntegerConverter):
         return super().to_python(value)
 
 
-def register_url_converters(app: Flask) -> None:
-    """Before any route is added: the converters apply when a rule is bound to the map."""
+# JSON bodies up to this size are checked before the view; larger ones are uploaded files
+# (review exports), which their importer reads and checks itself.
+CHECKED_JSON_BYTES = 1024 * 1024
+NUL_REASON = "contains a NUL character (U+0000), which cannot be stored; remove it."
+
+
+def register_input_checks(app: Flask) -> None:
+    """Before any route is added (a converter applies when a rule is bound to the map): ids
+    that fit the database, and no NUL characters anywhere a user can send text."""
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.before_request(refuse_nul_characters)
+
+
+def _nul_in(value: Any, where: str) -> str | None:
+    """The path (`where`, `where.key`, `where[0]`) of the first text holding a NUL."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_in(key, where) or _nul_in(item, f"{where}.{key}" if where else str(key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def refuse_nul_characters() -> None:
+    """PostgreSQL text cannot hold NUL: a value with one failed its statement (a 500)."""
+    pairs = [*(request.view_args or {}).items(), *request.args.items(multi=True)]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        pairs += request.form.items(multi=True)
+    for name, value in pairs:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise InvalidInput(name.replace("\x00", ""), NUL_REASON)
+    if request.is_json and (request.content_length or 0) <= CHECKED_JSON_BYTES:
+        found = _nul_in(request.get_json(silent=True), "")
+        if found is not None:
+            raise InvalidInput(found.replace("\x00", "") or "body", NUL_REASON)
 
 
 MINIMAL_ERROR_PAGE = (

@@ -148,6 +148,7 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERRORS = {
+    "400": _json(_ERROR, "The body is not what the operation reads"),
     "401": _json(_ERROR, "Not authenticated"),
     "403": _json(_ERROR, "Role too low"),
     "404": _json(_ERROR, "Not found, or not a brand you belong to"),
@@ -257,7 +258,11 @@ openapi.contribute(
                         }
                     },
                 },
-                "responses": {"201": _json({"type": "object"}, "Posts created"), **_ERRORS},
+                "responses": {
+                    "200": _json({"type": "object"}, "A dry run: the posts it would create"),
+                    "201": _json({"type": "object"}, "Posts created"),
+                    **_ERRORS,
+                },
             }
         },
     },

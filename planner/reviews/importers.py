@@ -161,7 +161,8 @@ def _rating(value: Any) -> int:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value).replace("\r\n", "\n").strip()
+    # NUL cannot be stored in PostgreSQL text; exports have been seen to carry it.
+    return "" if value is None else str(value).replace("\r\n", "\n").replace("\x00", "").strip()
 
 
 def _optional_url(value: Any) -> str | None:
