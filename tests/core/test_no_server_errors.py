@@ -109,6 +109,7 @@ QUERY_CASES = [
     (f"/api/v1/serp/queries/{{query_id}}/history?since={LATE}", "since"),
     (f"/api/v1/brands/{{brand_id}}/serp/progress?since={LATE_EAST}", "since"),
     (f"/api/v1/channels/{{channel_id}}/next-slot?after={LATE}", "after"),
+    ("/api/v1/brands/{brand_id}/reviews?source=a%00b", "source"),  # PostgreSQL text has no NUL
 ]
 
 
@@ -147,6 +148,10 @@ BODY_CASES = [
     ("patch", "/api/v1/listening/mentions/{mention_id}", {"assignee_id": 2**63}, "assignee_id"),
     ("post", "/api/v1/brands/{brand_id}/serp/queries",
      '{"text": "acme", "provider": "manual", "importance": 1e400}', "importance"),
+    ("post", "/api/v1/brands/{brand_id}/serp/labels",
+     {"match_type": "domain", "pattern": "a\x00.example", "label": "negative"}, "pattern"),
+    ("post", "/api/v1/brands/{brand_id}/reviews/{review_id}/promote",
+     {"channel_ids": [1], "image_url": {"nested": ["ok", "no\x00"]}}, "image_url.nested[1]"),
 ]  # fmt: skip
 
 
@@ -317,6 +322,13 @@ def test_pages_answer_422_with_the_field_for_unreadable_numbers(client, brand, s
         response = getattr(client, method)(url, data=data)
         assert response.status_code == 422, (url, response.status_code)
         assert f"&#39;{field}&#39; must be a whole number" in response.get_data(as_text=True)
+    for url, data in [
+        (f"/b/{brand.slug}%00/reviews", None),
+        (f"/brands/{brand.id}/listening/sources", {"kind": "rss", "url": "https://a.example/\x00"}),
+    ]:
+        response = client.post(url, data=data) if data else client.get(url)
+        assert response.status_code == 422, (url, response.status_code)
+        assert "contains a NUL character" in response.get_data(as_text=True)
 
 
 def test_channel_windows_form_refuses_infinite_weights(client, seeded_ids):
