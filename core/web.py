@@ -19,6 +19,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, NotFound, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
+from core.db import db
 from core.parsing import DB_INT_MAX, InvalidInput
 
 bp = Blueprint("core", __name__)
@@ -121,8 +122,6 @@ def _roll_back() -> None:
     # A failed statement leaves the transaction aborted; the error page's own queries (the
     # navigation's brands) would fail on it and turn any error into a bare server error.
     try:
-        from core.db import db
-
         db.session.rollback()
     except Exception:
         current_app.logger.exception("rolling back before the error page failed")
