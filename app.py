@@ -43,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     from serp import dashboard as serp_dashboard
     from serp import views as serp_views
 
+    web.register_input_checks(app)
     for blueprint in (
         web.bp,
         auth.bp,

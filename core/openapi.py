@@ -19,6 +19,7 @@ def path_id(name: str) -> dict[str, Any]:
 
 TIME = {"type": "string", "format": "date-time"}
 ERRORS = {
+    "400": json_response(ref("Error"), "The body is not what the operation reads"),
     "401": json_response(ref("Error"), "Not authenticated"),
     "403": json_response(ref("Error"), "Role too low"),
     "404": json_response(ref("Error"), "Not found, or not a brand you belong to"),
@@ -63,6 +64,7 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {"type": "string"},
         "errors": {"type": "array", "items": {"type": "string"}},
+        "field": {"type": "string", "description": "The input that could not be read"},
     },
     "required": ["error"],
 }

@@ -15,7 +15,12 @@ from flask import (
     request,
     send_from_directory,
 )
-from werkzeug.exceptions import HTTPException
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, NotFound, UnprocessableEntity
+from werkzeug.routing import IntegerConverter
+
+from core.db import db
+from core.parsing import DB_INT_MAX, InvalidInput
 
 bp = Blueprint("core", __name__)
 
@@ -47,17 +52,114 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route: ASCII digits only, and no larger than an id column holds.
+
+    A larger number names no row; passed on, it made PostgreSQL fail the statement (a 500).
+    It is a 404 at once: werkzeug would read a converter's refusal as "another method may
+    match" and answer 405 for some methods.
+    """
+
+    regex = r"[0-9]+"
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(DB_INT_MAX)) or int(value) > DB_INT_MAX:
+            raise NotFound()
+        return super().to_python(value)
+
+
+# JSON bodies up to this size are checked before the view; larger ones are uploaded files
+# (review exports), which their importer reads and checks itself.
+CHECKED_JSON_BYTES = 1024 * 1024
+NUL_REASON = "contains a NUL character (U+0000), which cannot be stored; remove it."
+
+
+def register_input_checks(app: Flask) -> None:
+    """Before any route is added (a converter applies when a rule is bound to the map): ids
+    that fit the database, and no NUL characters anywhere a user can send text."""
+    app.url_map.converters["int"] = DatabaseIdConverter
+    app.before_request(refuse_nul_characters)
+
+
+def _nul_in(value: Any, where: str) -> str | None:
+    """The path (`where`, `where.key`, `where[0]`) of the first text holding a NUL."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_in(key, where) or _nul_in(item, f"{where}.{key}" if where else str(key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def refuse_nul_characters() -> None:
+    """PostgreSQL text cannot hold NUL: a value with one failed its statement (a 500)."""
+    pairs = [*(request.view_args or {}).items(), *request.args.items(multi=True)]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        pairs += request.form.items(multi=True)
+    for name, value in pairs:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise InvalidInput(name.replace("\x00", ""), NUL_REASON)
+    if request.is_json and (request.content_length or 0) <= CHECKED_JSON_BYTES:
+        found = _nul_in(request.get_json(silent=True), "")
+        if found is not None:
+            raise InvalidInput(found.replace("\x00", "") or "body", NUL_REASON)
+
+
+MINIMAL_ERROR_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>{code}</title>"
+    "<h1>{title}</h1><p>{text}</p><p><a href=/>Back to PageOne</a></p></html>"
+)
+
+
+def _roll_back() -> None:
+    # A failed statement leaves the transaction aborted; the error page's own queries (the
+    # navigation's brands) would fail on it and turn any error into a bare server error.
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("rolling back before the error page failed")
+
+
+def _error_page(error: HTTPException | None, code: int) -> Any:
+    """The full error page, or a minimal static one when rendering it fails too."""
+    try:
+        return render_template("error.html", error=error), code
+    except Exception:
+        current_app.logger.exception("the error page failed; answering with the minimal page")
+        _roll_back()
+        title = error.name if error else "Something went wrong"
+        text = error.description if error else "The error was logged. Please try again."
+        page = MINIMAL_ERROR_PAGE.format(code=code, title=escape(title), text=escape(text))
+        return page, code, {"Content-Type": "text/html; charset=utf-8"}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        _roll_back()  # nothing of a refused request is kept; teardown would roll back too
         if wants_json():
             return jsonify(error=exc.name, message=exc.description), exc.code
-        return render_template("error.html", error=exc), exc.code
+        return _error_page(exc, exc.code or 500)
+
+    @app.errorhandler(InvalidInput)
+    def invalid_input(exc: InvalidInput) -> Any:
+        _roll_back()
+        if wants_json():
+            return jsonify(error=exc.message, errors=[exc.message], field=exc.field), 422
+        return _error_page(UnprocessableEntity(exc.message), 422)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> Any:
         # Logged with its traceback; the user sees a short message, never a stack trace.
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        _roll_back()
         if wants_json():
             return jsonify(error="Internal Server Error", message="Something went wrong."), 500
-        return render_template("error.html", error=None), 500
+        return _error_page(None, 500)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from core.db import db, utcnow
 from core.models import Role
+from core.parsing import parse_int
 from listening import openapi as _openapi  # noqa: F401  (contributes the listening paths)
 from listening import operations as ops
 from listening.serialize import mention_dict, source_dict
@@ -92,7 +93,7 @@ def list_mentions(brand_id: int) -> Any:
     brand = _brand(brand_id)
     now = utcnow()
     filters = ops.parse_filters(request.args)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = parse_int(request.args.get("page"), "page", default=1, minimum=1)
     query = ops.inbox_query(brand.id, filters, now)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     mentions = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
@@ -120,7 +121,7 @@ def update_mention(mention_id: int) -> Any:
         value = data["assignee_id"]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ApiError(422, "'assignee_id' must be a user id or null.")
-        ops.assign(db.session, mention, current_user, value)
+        ops.assign(db.session, mention, current_user, parse_int(value, "assignee_id"))
     if "state" in data:
         ops.set_state(db.session, mention, current_user, str(data["state"]), now)
     db.session.commit()

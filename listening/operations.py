@@ -21,6 +21,7 @@ from core import audit
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.models import Role, User
 from core.outbound import OutboundBlocked, parse_url
+from core.parsing import parse_int
 from listening.models import (
     OPEN_STATES,
     ListeningSettings,
@@ -398,8 +399,7 @@ class InboxFilters:
 
 def parse_filters(args: Mapping[str, Any]) -> InboxFilters:
     def as_int(name: str) -> int | None:
-        value = str(args.get(name) or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_int(args.get(name), name, minimum=0)
 
     state = str(args.get("state") or "").strip() or None
     if state not in (None, "open", *[s.value for s in MentionState]):

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import feedparser
 import requests
 
+from core.parsing import FIRST_YEAR, LAST_YEAR, csv_header, csv_rows, to_utc
 from listening.fetch import FetchError, fetch
 from listening.models import MentionSource, SourceKind
 from listening.text import strip_html, unwrap_google_url
@@ -63,7 +64,9 @@ def parse_iso(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        # Near year 1 or 9999 the offset moves the time out of range: no usable date.
+        return to_utc(parsed, "date") if parsed.tzinfo is not None else parsed
     except ValueError:
         return None
 
@@ -210,12 +213,18 @@ def parse_csv(raw: bytes, now: datetime) -> tuple[list[FetchedItem], list[str]]:
     except UnicodeDecodeError:
         return [], ["The file is not UTF-8 text."]
     reader = csv.DictReader(io.StringIO(content))
-    headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+    errors: list[str] = []
+
+    def unreadable(line: int, problem: str) -> None:
+        errors.append(f"Line {line}: {problem[0].upper()}{problem[1:]}")
+
+    headers = {h.lower() for h in csv_header(reader, unreadable)}
+    if errors:
+        return [], errors
     if not headers & {"text", "title", "url"}:
         return [], ["The file needs a header row with at least one of: text, title, url."]
     items: list[FetchedItem] = []
-    errors: list[str] = []
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(csv_rows(reader, unreadable), start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
         text, title, url = row.get("text", ""), row.get("title", ""), row.get("url", "")
         if not (text or title or url):
@@ -229,7 +238,8 @@ def parse_csv(raw: bytes, now: datetime) -> tuple[list[FetchedItem], list[str]]:
             published = parse_iso(row["published"])
             if published is None:
                 errors.append(
-                    f"Row {number}: 'published' is not an ISO 8601 date: {row['published']!r}."
+                    f"Row {number}: 'published' is not an ISO 8601 date in the years "
+                    f"{FIRST_YEAR} to {LAST_YEAR}: {row['published'][:40]!r}."
                 )
                 continue
         items.append(

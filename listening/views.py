@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role, User
+from core.parsing import parse_int
 from listening import crisis, sla
 from listening import operations as ops
 from listening.models import (
@@ -46,9 +47,8 @@ def _flash_errors(exc: planner_ops.PlannerError) -> None:
         flash(error, "error")
 
 
-def _optional_int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+def _optional_int(value: str | None, field: str) -> int | None:
+    return parse_int(value, field, minimum=0)
 
 
 # --- inbox --------------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def inbox(brand_id: int) -> Any:
     except ops.ListeningError as exc:
         _flash_errors(exc)
         filters = ops.InboxFilters()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, parse_int(request.args.get("page"), "page", default=1) or 1)
     query = ops.inbox_query(brand.id, filters, now)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     mentions = list(db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
@@ -94,7 +94,9 @@ def mention_page(brand_id: int, mention_id: int) -> Any:
     brand = _brand(brand_id)
     mention = _mention(brand, mention_id)
     saved = ops.saved_replies_of(db.session, brand.id)
-    chosen = next((s for s in saved if s.id == _optional_int(request.args.get("saved"))), None)
+    chosen = next(
+        (s for s in saved if s.id == _optional_int(request.args.get("saved"), "saved")), None
+    )
     return render_template(
         "listening/mention.html",
         brand=brand,
@@ -135,7 +137,12 @@ def assign(brand_id: int, mention_id: int) -> Any:
     brand = _brand(brand_id)
     mention = _mention(brand, mention_id)
     try:
-        ops.assign(db.session, mention, current_user, _optional_int(request.form.get("assignee")))
+        ops.assign(
+            db.session,
+            mention,
+            current_user,
+            _optional_int(request.form.get("assignee"), "assignee"),
+        )
         db.session.commit()
         flash("Assigned.", "success")
     except ops.ListeningError as exc:
@@ -151,7 +158,7 @@ def reply(brand_id: int, mention_id: int) -> Any:
     brand = _brand(brand_id)
     mention = _mention(brand, mention_id)
     text = request.form.get("text", "")
-    saved_id = _optional_int(request.form.get("saved_reply_id"))
+    saved_id = _optional_int(request.form.get("saved_reply_id"), "saved_reply_id")
     confirm = request.form.get("confirm_unchanged") == "1"
     manual = request.form.get("action") == "mark_replied"
     now = utcnow()
@@ -220,7 +227,7 @@ def sources(brand_id: int) -> Any:
         data: dict[str, Any] = {
             k: request.form.get(k, "") for k in ("kind", "name", "url", "query")
         }
-        interval = _optional_int(request.form.get("interval_minutes"))
+        interval = _optional_int(request.form.get("interval_minutes"), "interval_minutes")
         if interval is not None:
             data["interval_minutes"] = interval
         try:
@@ -357,7 +364,7 @@ def alert_page(brand_id: int, alert_id: int) -> Any:
 @role_required(Role.ADMIN)
 def crisis_action(brand_id: int, action: str) -> Any:
     brand = _brand(brand_id)
-    alert_id = _optional_int(request.form.get("alert_id"))
+    alert_id = _optional_int(request.form.get("alert_id"), "alert_id")
     alert = crisis.alert_for(db.session, brand, alert_id) if alert_id else None
     now = utcnow()
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from core.auth import load_user_from_bearer
 from core.db import db, utcnow
 from core.extensions import csrf, login_manager
 from core.models import Role
+from core.parsing import parse_float, parse_id, parse_int, to_utc
 from planner import approval, pause, slots, unconfirmed
 from planner import openapi as _openapi  # noqa: F401  (contributes the planner paths)
 from planner import operations as ops
@@ -114,7 +115,7 @@ def parse_instant(value: Any, field: str, default_zone: ZoneInfo | None = None) 
         if default_zone is None:
             raise ApiError(422, f"'{field}' needs a UTC offset, e.g. 2026-05-01T09:00:00Z.")
         parsed = parsed.replace(tzinfo=default_zone)
-    return parsed.astimezone(UTC)
+    return to_utc(parsed, field)
 
 
 def optional_int(data: dict[str, Any], field: str, default: int | None) -> int | None:
@@ -125,7 +126,7 @@ def optional_int(data: dict[str, Any], field: str, default: int | None) -> int |
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(422, f"'{field}' must be a whole number.")
-    return value
+    return parse_int(value, field)
 
 
 def commit() -> None:
@@ -224,10 +225,7 @@ def parse_window(item: Any, index: int) -> slots.WindowSpec:
     weekday = item.get("weekday")
     if isinstance(weekday, bool) or not isinstance(weekday, int):
         raise ApiError(422, f"{where}: 'weekday' must be 0 (Monday) to 6 (Sunday).")
-    try:
-        weight = float(item.get("weight", 1.0))
-    except (TypeError, ValueError):
-        raise ApiError(422, f"{where}: 'weight' must be a number.") from None
+    weight = parse_float(item.get("weight"), f"{where} weight", default=1.0)
     return slots.WindowSpec(
         weekday, parse_clock(item.get("start"), where), parse_clock(item.get("end"), where), weight
     )
@@ -236,6 +234,8 @@ def parse_window(item: Any, index: int) -> slots.WindowSpec:
 def parse_clock(value: Any, where: str) -> int:
     try:
         hours, minutes = str(value).split(":")
+        if not (hours + minutes).isascii():
+            raise ValueError(value)  # int() would read other scripts' digits
         hour, minute = int(hours), int(minutes)
     except (ValueError, AttributeError):
         raise ApiError(422, f"{where}: times are HH:MM, got {value!r}.") from None
@@ -287,7 +287,7 @@ def _posts_query(brand_id: int) -> Any:
     )
     if status := request.args.get("status"):
         query = query.where(Post.status == status)
-    if channel_id := request.args.get("channel_id", type=int):
+    if channel_id := parse_id(request.args.get("channel_id"), "channel_id"):
         query = query.where(Post.channel_id == channel_id)
     return query
 
@@ -296,8 +296,8 @@ def _posts_query(brand_id: int) -> Any:
 @api_auth()
 def list_posts(brand_id: int) -> Any:
     brand = ops.brand_for(db.session, current_user, brand_id)
-    limit = min(request.args.get("limit", 100, type=int) or 100, 1000)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    limit = min(parse_int(request.args.get("limit"), "limit", default=100, minimum=0) or 100, 1000)
+    offset = max(parse_int(request.args.get("offset"), "offset", default=0) or 0, 0)
     query = _posts_query(brand.id)
     if start := request.args.get("start"):
         query = query.where(Post.scheduled_at >= parse_instant(start, "start", brand.zone))
@@ -499,7 +499,8 @@ def events(brand_id: int) -> Any:
     end = parse_instant(request.args.get("end"), "end", brand.zone)
     if end <= start or end - start > timedelta(days=400):
         raise ApiError(422, "'end' must be after 'start', at most 400 days later.")
-    channel_ids = [int(c) for c in request.args.getlist("channel_id") if c.isdigit()] or None
+    chosen = [c for c in request.args.getlist("channel_id") if c.strip()]
+    channel_ids = [parse_id(c, "channel_id") for c in chosen] or None
     include_windows = request.args.get("windows") in ("1", "true")
     build = compact_feed if request.args.get("format") == "compact" else calendar_events
     feed = build(

@@ -8,13 +8,14 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.models import User
+from core.parsing import InvalidInput, csv_header, csv_rows, parse_id, to_utc
 from planner import slots
 from planner.models import (
     EDITABLE_STATUSES,
@@ -144,14 +145,16 @@ def _parse_time(value: str, channel: Channel) -> datetime:
     parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=channel.zone)
-    return parsed.astimezone(UTC)
+    return to_utc(parsed, "scheduled_at")
 
 
 def _read_rows(
     session: Session, brand: Brand, text: str, report: ImportReport, now: datetime
 ) -> list[_Row]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header = csv_header(reader, lambda line, problem: report.errors.append((line, problem)))
+    if not header and report.errors:  # the header row itself could not be read
+        return []
     if "text" not in header or not ({"channel_id", "channel"} & set(header)):
         report.errors.append((1, "The header must name at least text and channel_id (or channel)."))
         return []
@@ -159,7 +162,7 @@ def _read_rows(
     by_id = {c.id: c for c in brand.channels}
     by_name = {c.name.strip().lower(): c for c in brand.channels}
     rows: list[_Row] = []
-    for record in reader:
+    for record in csv_rows(reader, lambda line, problem: report.errors.append((line, problem))):
         line = reader.line_num
         if len(rows) >= MAX_ROWS:
             report.errors.append((line, f"More than {MAX_ROWS} rows; split the file."))
@@ -173,7 +176,9 @@ def _read_rows(
         channel = None
         if values.get("channel_id"):
             channel = (
-                by_id.get(int(values["channel_id"])) if values["channel_id"].isdigit() else None
+                by_id.get(parse_id(values["channel_id"], "channel_id"))
+                if values["channel_id"].isascii() and values["channel_id"].isdigit()
+                else None
             )
             if channel is None:
                 problems.append(f"channel_id {values['channel_id']} is not a channel of this brand")
@@ -188,10 +193,10 @@ def _read_rows(
             problems.append(f"status must be draft or scheduled, not “{status_word}”")
         post_id = None
         if values.get("id"):
-            if not values["id"].isdigit():
-                problems.append("id must be a number")
-            else:
-                post_id = int(values["id"])
+            try:
+                post_id = parse_id(values["id"], "id")
+            except InvalidInput:
+                problems.append("id must be the number of a post of this brand")
         link = values.get("link") or None
         image = values.get("image_url") or None
         for label, url in (("link", link), ("image_url", image)):
@@ -201,6 +206,8 @@ def _read_rows(
         if channel is not None and values.get("scheduled_at"):
             try:
                 when = _parse_time(values["scheduled_at"], channel)
+            except InvalidInput as exc:
+                problems.append(f"scheduled_at {exc.reason}")
             except ValueError:
                 problems.append(f"scheduled_at “{values['scheduled_at']}” is not an ISO 8601 time")
         text_value = _unquote_cell(record.get("text") or "")

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import AuditEntry, Role, User
+from core.parsing import InvalidInput, parse_float, to_utc
 from planner import approval, credentials, csvio, ical, pause, slots, unconfirmed
 from planner import operations as ops
 from planner.forms import (
@@ -190,7 +191,10 @@ def _windows_from_form() -> tuple[list[slots.WindowSpec], list[str]]:
             end_h, end_m = (int(x) for x in end.split(":"))
             specs.append(
                 slots.WindowSpec(
-                    day, start_h * 60 + start_m, (end_h * 60 + end_m) % 1440, float(weight or 1)
+                    day,
+                    start_h * 60 + start_m,
+                    (end_h * 60 + end_m) % 1440,
+                    parse_float(weight, "weight", default=1.0),
                 )
             )
         except ValueError:
@@ -351,7 +355,10 @@ def _local_time(value: str | None, zone: Any) -> datetime | None:
         raise ops.PlannerError(f"“{value}” is not a date and time.") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+    try:
+        return to_utc(parsed, "scheduled_at")
+    except InvalidInput as exc:
+        raise ops.PlannerError(f"“{value}” {exc.reason}") from None
 
 
 @bp.route("/channels/<int:channel_id>/credentials", methods=["POST"])

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from core.db import db, utcnow
 from core.models import Role
+from core.parsing import parse_int
 from planner import operations as planner_ops
 from planner.api import ApiError, api_auth, body, parse_instant
 from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
@@ -137,22 +138,13 @@ def progress(brand_id: int) -> Any:
 # --- history ------------------------------------------------------------------------------------
 
 
-def _whole_number(name: str, default: int, low: int, high: int) -> int:
-    """A query-string number written in ASCII digits, from `low` to `high`; 422 otherwise."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)):
-        raise ApiError(422, f"'{name}' must be a whole number from {low} to {high}.")
-    value = int(raw)
-    if not low <= value <= high:
-        raise ApiError(422, f"'{name}' must be a whole number from {low} to {high}.")
-    return value
-
-
 def _history_args() -> tuple[int, int, datetime | None]:
-    limit = _whole_number("limit", 50, 1, MAX_HISTORY)
-    offset = _whole_number("offset", 0, 0, MAX_OFFSET)
+    limit = parse_int(
+        request.args.get("limit"), "limit", default=50, minimum=1, maximum=MAX_HISTORY
+    )
+    offset = parse_int(
+        request.args.get("offset"), "offset", default=0, minimum=0, maximum=MAX_OFFSET
+    )
     since = parse_instant(request.args["since"], "since") if "since" in request.args else None
     return limit, offset, since
 

@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from core.db import db, utcnow
+from core.parsing import parse_id
 from planner import operations as planner_ops
 from planner.models import Brand
 from serp import plans
@@ -196,9 +197,8 @@ def weekly_report_email(brand_id: int) -> Any:
 @login_required
 def create_plan(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    try:
-        query_id = int(request.form.get("query_id", ""))
-    except ValueError:
+    query_id = parse_id(request.form.get("query_id"), "query_id")
+    if query_id is None:
         abort(400, description="Give the tracked query of the negative item.")
     try:
         plan = plans.create_plan(

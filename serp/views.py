@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
+from core.parsing import InvalidInput
 from planner.api import ApiError, parse_instant
 from planner.models import Brand
 from planner.pages import flash_errors as _flash_errors
@@ -430,7 +431,7 @@ def upload(brand_id: int, query_id: int) -> Any:
                 db.session, query, current_user, content=decode_upload(data),
                 kind=form.kind.data, checked_at=checked_at, config=current_app.config,
             )  # fmt: skip
-        except ApiError as exc:
+        except (ApiError, InvalidInput) as exc:
             _flash_errors(exc.errors)
             status = 422
         except ops.SerpError as exc:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from core import openapi
 from core.db import db, utcnow
 from core.models import Role
+from core.parsing import parse_int
 from planner import operations as ops
 from planner.api import ApiError, api_auth, api_error, not_found, refused
 from planner.reviews import operations as rops
@@ -73,8 +74,8 @@ def import_reviews(brand_id: int) -> Any:
 def list_reviews(brand_id: int) -> Any:
     brand = ops.brand_for(db.session, current_user, brand_id)
     filters = rops.InboxFilters.from_args(request.args)
-    limit = min(request.args.get("limit", 100, type=int) or 100, 1000)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    limit = min(parse_int(request.args.get("limit"), "limit", default=100, minimum=0) or 100, 1000)
+    offset = max(parse_int(request.args.get("offset"), "offset", default=0) or 0, 0)
     query = rops.inbox_query(brand, filters)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     reviews = db.session.scalars(query.limit(limit).offset(offset)).all()
@@ -87,7 +88,7 @@ def list_reviews(brand_id: int) -> Any:
 @api_auth()
 def promotable(brand_id: int) -> Any:
     brand = ops.brand_for(db.session, current_user, brand_id)
-    limit = min(request.args.get("limit", 50, type=int) or 50, 500)
+    limit = min(parse_int(request.args.get("limit"), "limit", default=50, minimum=0) or 50, 500)
     ranked = rops.promotable_reviews(db.session, brand, now=utcnow(), limit=limit)
     return jsonify(
         reviews=[
@@ -147,6 +148,7 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERRORS = {
+    "400": _json(_ERROR, "The body is not what the operation reads"),
     "401": _json(_ERROR, "Not authenticated"),
     "403": _json(_ERROR, "Role too low"),
     "404": _json(_ERROR, "Not found, or not a brand you belong to"),
@@ -256,7 +258,11 @@ openapi.contribute(
                         }
                     },
                 },
-                "responses": {"201": _json({"type": "object"}, "Posts created"), **_ERRORS},
+                "responses": {
+                    "200": _json({"type": "object"}, "A dry run: the posts it would create"),
+                    "201": _json({"type": "object"}, "Posts created"),
+                    **_ERRORS,
+                },
             }
         },
     },

@@ -61,4 +61,4 @@ class PromoteForm(FlaskForm):
 
 
 class RoundupForm(FlaskForm):
-    month = StringField("Month", validators=[Regexp(r"^\d{4}-\d{2}$", message="YYYY-MM")])
+    month = StringField("Month", validators=[Regexp(r"^[0-9]{4}-[0-9]{2}$", message="YYYY-MM")])

@@ -34,11 +34,13 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from core.parsing import InvalidInput, csv_problem, csv_rows, to_utc
 from planner.reviews.sentiment import normalize_language
 
 COLUMNS = {
@@ -129,7 +131,7 @@ def parse_instant(value: Any) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return to_utc(parsed, "created_at")
 
 
 def _rating(value: Any) -> int:
@@ -144,6 +146,8 @@ def _rating(value: Any) -> int:
         if word in STAR_WORDS:
             return STAR_WORDS[word]
         try:
+            if not word.isascii():  # float() reads other scripts' digits too
+                raise ValueError(word)
             number = float(word.replace(",", "."))
         except ValueError:
             raise ValueError(f"rating “{value}” is not a number of stars") from None
@@ -151,13 +155,14 @@ def _rating(value: Any) -> int:
         number = float(value)
     else:
         raise ValueError(f"rating {value!r} is not a number of stars")
-    if number != int(number) or not 1 <= number <= 5:
+    if not math.isfinite(number) or number != int(number) or not 1 <= number <= 5:
         raise ValueError(f"rating {value} is outside 1–5 whole stars")
     return int(number)
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value).replace("\r\n", "\n").strip()
+    # NUL cannot be stored in PostgreSQL text; exports have been seen to carry it.
+    return "" if value is None else str(value).replace("\r\n", "\n").replace("\x00", "").strip()
 
 
 def _optional_url(value: Any) -> str | None:
@@ -230,6 +235,8 @@ def _build(where: str, fields: dict[str, Any], errors: list[tuple[str, str]]) ->
 def _date_or_explain(value: Any) -> datetime:
     try:
         return parse_instant(value)
+    except InvalidInput as exc:
+        raise ValueError(f"“{str(value)[:40]}” {exc.reason}") from None
     except ValueError:
         raise ValueError(f"“{str(value)[:40]}” is not an ISO 8601 date") from None
 
@@ -280,7 +287,7 @@ def parse_csv(text: str) -> ParsedFile:
         parsed.errors.append(("line 1", "the file is empty; the first line names the columns"))
         return parsed
     except csv.Error as exc:
-        parsed.errors.append(("line 1", f"not readable as CSV: {exc}"))
+        parsed.errors.append(("line 1", csv_problem(exc)))
         return parsed
     names = [h.strip().lower() for h in header]
     missing = [c for c in ("external_id", "rating", "created_at") if c not in names]
@@ -290,17 +297,18 @@ def parse_csv(text: str) -> ParsedFile:
         )
         return parsed
     index = {name: i for i, name in enumerate(names) if name in COLUMNS}
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            fields = {name: cells[i] if i < len(cells) else "" for name, i in index.items()}
-            row = _build(f"line {line}", fields, parsed.errors)
-            if row is not None:
-                parsed.rows.append(row)
-    except csv.Error as exc:
-        parsed.errors.append((f"line {reader.line_num}", f"not readable as CSV: {exc}"))
+
+    def unreadable(line: int, problem: str) -> None:
+        parsed.errors.append((f"line {line}", problem))
+
+    for cells in csv_rows(reader, unreadable):
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        fields = {name: cells[i] if i < len(cells) else "" for name, i in index.items()}
+        row = _build(f"line {line}", fields, parsed.errors)
+        if row is not None:
+            parsed.rows.append(row)
     return parsed
 
 

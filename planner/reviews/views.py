@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
+from core.parsing import FIRST_YEAR, LAST_YEAR, parse_int
 from planner import operations as ops
 from planner.models import Brand, Platform
 from planner.pages import flash_errors as _flash_errors
@@ -78,7 +79,7 @@ def source_name_filter(source: str) -> str:
 def inbox(brand_id: int) -> Any:
     brand = _brand(brand_id)
     filters = rops.InboxFilters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(parse_int(request.args.get("page"), "page", default=1) or 1, 1)
     query = rops.inbox_query(brand, filters)
     matching = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     reviews = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
@@ -189,6 +190,9 @@ def roundup(brand_id: int) -> Any:
     year, month = (int(x) for x in form.month.data.split("-"))
     if not 1 <= month <= 12:
         flash("Choose a month between 01 and 12.", "error")
+        return redirect(url_for("reviews.promotable", brand_id=brand.id))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        flash(f"Choose a year from {FIRST_YEAR} to {LAST_YEAR}.", "error")
         return redirect(url_for("reviews.promotable", brand_id=brand.id))
     try:
         post = rops.post_roundup(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from core.parsing import InvalidInput, csv_header, csv_rows, parse_int, to_utc
 from serp.models import CheckStatus
 from serp.parse import SerpResult
 
@@ -47,14 +48,20 @@ def _instant(value: str) -> datetime:
     text = value.strip().replace("Z", "+00:00")
     parsed = datetime.fromisoformat(text)
     # A date alone or a time without offset is taken as UTC, as most rank trackers export.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else to_utc(parsed, "checked_at")
 
 
 def read_csv(text: str) -> CsvUpload:
     """Read an uploaded CSV: a header with checked_at, position, url (title optional)."""
     upload = CsvUpload()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+
+    def upload_error(line: int, problem: str) -> None:
+        upload.errors.append(f"Line {line}: {problem[0].upper()}{problem[1:]}")
+
+    header = [name.lower() for name in csv_header(reader, upload_error)]
+    if upload.errors:
+        return upload
     missing = [name for name in CSV_COLUMNS[:3] if name not in header]
     if missing:
         upload.errors.append(
@@ -64,7 +71,7 @@ def read_csv(text: str) -> CsvUpload:
         return upload
     reader.fieldnames = header
     rows: dict[datetime, dict[int, SerpResult]] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(csv_rows(reader, upload_error), start=2):
         if line > MAX_CSV_ROWS + 1:
             upload.errors.append(f"More than {MAX_CSV_ROWS} rows; split the file.")
             break
@@ -72,20 +79,26 @@ def read_csv(text: str) -> CsvUpload:
             continue
         try:
             checked_at = _instant(row.get("checked_at") or "")
+        except InvalidInput as exc:
+            upload.errors.append(f"Line {line}: {exc.message}")
+            continue
         except ValueError:
             upload.errors.append(
                 f"Line {line}: checked_at {row.get('checked_at')!r} is not a date."
             )
             continue
         position_text = (row.get("position") or "").strip()
-        if not position_text.isdigit() or int(position_text) < 1:
-            upload.errors.append(f"Line {line}: position {position_text!r} is not 1 or more.")
+        try:
+            position = parse_int(position_text, "position", minimum=1)
+        except InvalidInput:
+            position = None
+        if position is None:
+            upload.errors.append(f"Line {line}: position {position_text[:20]!r} is not 1 or more.")
             continue
         url = (row.get("url") or "").strip()
         if not url.startswith(("http://", "https://")):
             upload.errors.append(f"Line {line}: url {url!r} is not a full http(s) address.")
             continue
-        position = int(position_text)
         group = rows.setdefault(checked_at, {})
         if position in group:
             upload.errors.append(

@@ -1,0 +1,78 @@
+"""A row of every kind that the API addresses by id, made through the API itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+REVIEWS_CSV = (
+    "source,external_id,rating,title,text,author,created_at,language,url,reply_text,reply_at\n"
+    "google,a1,5,,The flat white was perfect.,Maria,{when},,,,\n"
+)
+MENTIONS_CSV = "id,url,author,text,published,language\n1,https://a.example/1,ann,Hello?,{when},en\n"
+
+
+@pytest.fixture
+def seeded_ids(api, brand) -> dict[str, int]:
+    """Real rows of every kind the API addresses by id, made through the API itself."""
+    admin = api["admin"]
+    when = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+
+    def created(response) -> dict:
+        assert response.status_code in (200, 201), response.get_json()
+        return response.get_json()
+
+    channel = created(
+        admin.post(f"/api/v1/brands/{brand.id}/channels", json={"platform": "facebook"})
+    )
+    post = created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/posts",
+            json={"channel_id": channel["id"], "text": "Fresh bread today.", "queue": True},
+        )
+    )
+    query = created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/serp/queries",
+            json={"text": "acme bakery", "engine": "bing", "provider": "manual"},
+        )
+    )
+    rule = created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/serp/labels",
+            json={"match_type": "domain", "pattern": "news.example.net", "label": "negative"},
+        )
+    )
+    source = created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/listening/sources",
+            json={"kind": "rss", "url": "https://feeds.example/acme.xml"},
+        )
+    )
+    created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/listening/mentions/upload",
+            data=MENTIONS_CSV.format(when=when),
+            content_type="text/csv",
+        )
+    )
+    mentions = created(admin.get(f"/api/v1/brands/{brand.id}/listening/mentions"))
+    created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/reviews/import",
+            data=REVIEWS_CSV.format(when=when),
+            content_type="text/csv",
+        )
+    )
+    reviews = created(admin.get(f"/api/v1/brands/{brand.id}/reviews"))
+    return {
+        "brand_id": brand.id,
+        "channel_id": channel["id"],
+        "post_id": post["post"]["id"],
+        "query_id": query["id"],
+        "rule_id": rule["id"],
+        "source_id": source["id"],
+        "mention_id": mentions["mentions"][0]["id"],
+        "review_id": reviews["reviews"][0]["id"],
+    }
