@@ -650,37 +650,64 @@ def unlabelled_page_one(session: Session, brand_id: int, limit: int = 200) -> li
     return sorted(queue.values(), key=lambda item: -item["weight"])[:limit]
 
 
-def url_history(
-    session: Session, brand_id: int, normalized_url: str
-) -> list[tuple[TrackedQuery, list[tuple[SerpCheck, int | None]]]]:
-    """Every query of the brand the URL appeared in, with its position at each check."""
+def _queries_holding(brand_id: int, normalized_url: str) -> tuple[Any, ...]:
     query_ids = (
         select(SerpCheck.query_id)
         .join(SerpResultRow, SerpResultRow.check_id == SerpCheck.id)
         .where(SerpResultRow.normalized_url == normalized_url)
     )
+    return (TrackedQuery.brand_id == brand_id, TrackedQuery.id.in_(query_ids))
+
+
+def count_url_queries(session: Session, brand_id: int, normalized_url: str) -> int:
+    """How many of the brand's queries the URL appeared in."""
+    matching = _queries_holding(brand_id, normalized_url)
+    return session.scalar(select(func.count()).select_from(TrackedQuery).where(*matching)) or 0
+
+
+def url_history(
+    session: Session,
+    brand_id: int,
+    normalized_url: str,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    checks_per_query: int | None = None,
+) -> list[tuple[TrackedQuery, int, list[tuple[SerpCheck, int | None]]]]:
+    """A page of the brand's queries the URL appeared in, each with its number of checks and
+    the URL's position at each of its latest checks (oldest first)."""
     queries = session.scalars(
         select(TrackedQuery)
-        .where(TrackedQuery.brand_id == brand_id, TrackedQuery.id.in_(query_ids))
-        .order_by(TrackedQuery.text)
+        .where(*_queries_holding(brand_id, normalized_url))
+        .order_by(TrackedQuery.text, TrackedQuery.id)
+        .limit(limit)
+        .offset(offset)
     ).all()
     out = []
     for query in queries:
-        checks = session.scalars(
-            select(SerpCheck).where(SerpCheck.query_id == query.id).order_by(SerpCheck.checked_at)
-        ).all()
+        count = session.scalar(
+            select(func.count()).select_from(SerpCheck).where(SerpCheck.query_id == query.id)
+        )
+        checks = list(
+            session.scalars(
+                select(SerpCheck)
+                .where(SerpCheck.query_id == query.id)
+                .order_by(SerpCheck.checked_at.desc(), SerpCheck.id.desc())
+                .limit(checks_per_query)
+            ).all()
+        )
+        checks.reverse()
         positions = dict(
             session.execute(
                 select(SerpResultRow.check_id, func.min(SerpResultRow.position))
-                .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
                 .where(
-                    SerpCheck.query_id == query.id,
+                    SerpResultRow.check_id.in_([check.id for check in checks]),
                     SerpResultRow.normalized_url == normalized_url,
                 )
                 .group_by(SerpResultRow.check_id)
             ).all()
         )
-        out.append((query, [(check, positions.get(check.id)) for check in checks]))
+        out.append((query, count or 0, [(check, positions.get(check.id)) for check in checks]))
     return out
 
 

@@ -38,6 +38,7 @@ from serp.urls import normalize_url
 bp = Blueprint("serp", __name__)
 
 HISTORY_CHECKS = 30  # checks shown in a query's chart and table, per page of its history
+URL_QUERIES = 10  # queries shown per page of a URL's history, each with its latest checks
 CHART_URLS = 10  # lines in a query's chart
 # Page numbers past this are refused before any arithmetic: ten million weeks of history.
 MAX_PAGE_DIGITS = 7
@@ -297,7 +298,17 @@ def url_detail(brand_id: int) -> Any:
     if not raw:
         abort(404, description="Which URL? Follow a link from a result table.")
     key = normalize_url(raw)
-    appearances = ops.url_history(db.session, brand.id, key)
+    total = ops.count_url_queries(db.session, brand.id, key)
+    pages = max(1, -(-total // URL_QUERIES))
+    page = _page_number(pages)
+    appearances = ops.url_history(
+        db.session,
+        brand.id,
+        key,
+        limit=URL_QUERIES,
+        offset=(page - 1) * URL_QUERIES,
+        checks_per_query=HISTORY_CHECKS,
+    )
     label = classifier_for_brand(db.session, brand.id).label(key, normalized=True)
     chart = {
         "series": [
@@ -309,7 +320,7 @@ def url_detail(brand_id: int) -> Any:
                     if check.status == CheckStatus.OK.value
                 ],
             }
-            for query, rows in appearances
+            for query, _count, rows in appearances
         ]
     }
     return render_template(
@@ -318,6 +329,11 @@ def url_detail(brand_id: int) -> Any:
         label=label,
         appearances=appearances,
         chart=chart,
+        page=page,
+        pages=pages,
+        total_queries=total,
+        first_shown=(page - 1) * URL_QUERIES + 1,
+        raw_url=raw,
         label_form=LabelForm(),
         **_page_context(brand),
     )

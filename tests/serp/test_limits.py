@@ -373,3 +373,42 @@ def test_history_csv_streams_every_check_oldest_first_across_batches(
     assert times == sorted(times) and times[0].startswith("2025-01-06")
     assert len(set(times)) == WEEKS
     assert [r["status"] for r in rows if r["checked_at"].startswith("2025-12-22")] == ["blocked"]
+
+
+@pytest.fixture
+def url_in_many_queries(app, brand):
+    """A URL at position 3 in 23 queries, each checked weekly for 40 weeks."""
+    start = datetime(2025, 1, 6, 8, tzinfo=UTC)
+    for number in range(23):
+        query = make_query(app, brand, None, text=f"acme query {number:02d}", provider="manual")
+        for week in range(40):
+            store_check(
+                db.session, query, status="ok",
+                results=[SerpResult(3, "https://news.example.com/acme-story", "Story", "s")],
+                checked_at=start + timedelta(weeks=week), provider="manual",
+            )  # fmt: skip
+    db.session.commit()
+    return "https://news.example.com/acme-story"
+
+
+def test_the_url_page_shows_a_page_of_queries_with_their_latest_checks(
+    client, brand, users, url_in_many_queries
+):
+    login(client, users["viewer"].email)
+    base = f"/brands/{brand.id}/search/url"
+    first = client.get(base, query_string={"u": url_in_many_queries})
+    assert first.status_code == 200
+    tree = LexborHTMLParser(first.get_data(as_text=True))
+    headings = [h.text() for h in tree.css("section.card h2")]
+    assert len(headings) == 10 and "acme query 00" in headings[0]
+    assert "the latest 30 of 40 checks" in headings[0]
+    assert all(len(table.css("tbody tr")) == HISTORY_CHECKS for table in tree.css("table"))
+    assert "Queries 1–10 of 23 · page 1 of 3" in first.get_data(as_text=True)
+    last = client.get(base, query_string={"u": url_in_many_queries, "page": "3"})
+    tree = LexborHTMLParser(last.get_data(as_text=True))
+    assert [h.text()[:15] for h in tree.css("section.card h2")] == [
+        "“acme query 20”", "“acme query 21”", "“acme query 22”"
+    ]  # fmt: skip
+    for page in ("4", "0", "²", "9" * 40):
+        answer = client.get(base, query_string={"u": url_in_many_queries, "page": page})
+        assert answer.status_code == 404
