@@ -11,9 +11,11 @@ from flask import (
     abort,
     current_app,
     jsonify,
+    redirect,
     render_template,
     request,
     send_from_directory,
+    url_for,
 )
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, NotFound, UnprocessableEntity
@@ -34,6 +36,12 @@ def vendor(package: str, filename: str) -> Any:
         abort(404)
     root = Path(current_app.root_path) / "node_modules" / package
     return send_from_directory(root, filename, max_age=86400)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """Browsers ask for /favicon.ico on pages that name no icon (public pages, feeds)."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/api/v1/openapi.json")

@@ -30,3 +30,10 @@ def test_every_command_group_is_registered(app):
         app.cli.commands
     )
     assert "report" in app.cli.commands["serp"].commands
+
+
+def test_favicon_ico_leads_to_the_icon(client):
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301
+    icon = client.get(answer.headers["Location"])
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
