@@ -435,3 +435,73 @@ def test_the_cli_refuses_weak_passwords_wherever_it_sets_one(runner, users):
         assert result.exit_code != 0 and reason in result.output
     assert db.session.query(User).filter_by(email="new@example.com").count() == 0
     assert users["editor"].check_password(PASSWORD)
+
+
+def redis_url() -> str:
+    """A Redis database for the shared-store test; fails when REQUIRE_REDIS=1, else skips."""
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis at {url} is unreachable: {exc}")
+        pytest.skip(f"Redis at {url} is unreachable: {exc}")
+    return url
+
+
+SECOND_PROCESS = """
+import json, sys
+from tests.conftest import PASSWORD, login, make_app
+database, shared = sys.argv[1], json.loads(sys.argv[2])
+app = make_app(database, **shared)
+with app.app_context():
+    client = app.test_client()
+    statuses = [login(client, "admin@example.com", "wrong password").status_code for _ in range(2)]
+    statuses.append(login(client, "admin@example.com", PASSWORD).status_code)
+print(json.dumps(statuses))
+"""
+
+
+@pytest.mark.parametrize("storage", ["redis", "memory"])
+def test_web_processes_count_failed_logins_together_only_with_a_shared_store(tmp_path, storage):
+    """A second process stands for a second web process: with Redis the count is one, as the
+    README promises; with memory storage each process counts alone, as it warns."""
+    import json
+    import secrets as random_names
+    import subprocess
+    import sys
+
+    shared = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": redis_url() if storage == "redis" else "memory://",
+        "RATELIMIT_KEY_PREFIX": f"pageone-test-{random_names.token_hex(6)}",
+        "LOGIN_LIMIT_PER_ACCOUNT": "4 per minute",
+    }
+    database = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = make_app(database, **shared)
+    try:
+        with first.app_context():
+            from core.models import Role
+
+            create_user("admin@example.com", Role.ADMIN)
+            db.session.commit()
+            client = first.test_client()
+            for _ in range(2):
+                assert login(client, "admin@example.com", "wrong password").status_code == 400
+    finally:
+        first.extensions["pageone.db"].dispose()
+    second = subprocess.run(
+        [sys.executable, "-c", SECOND_PROCESS, database, json.dumps(shared)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 0, second.stderr
+    statuses = json.loads(second.stdout.strip().splitlines()[-1])
+    # Two failures here and two there reach the limit of 4 only when the store is shared.
+    assert statuses == ([400, 400, 429] if storage == "redis" else [400, 400, 302])
