@@ -492,15 +492,7 @@ class BaseAdapter:
         except TransportError as exc:
             if not exc.may_have_landed:
                 return call.result(Outcome.RETRY, reason=exc.reason)
-            if self.deduplicates:
-                return call.result(
-                    Outcome.RETRY,
-                    reason=f"{exc.reason}; the platform de-duplicates a re-send",
-                    may_have_landed=True,
-                )
-            return call.result(
-                Outcome.UNCONFIRMED, reason=f"{exc.reason}; the post may have been published"
-            )
+            return self._may_have_landed(call, exc.reason, "the post may have been published")
         except Exception as exc:  # noqa: BLE001 - an adapter bug must still give an outcome
             logger.error(
                 "publishing to %s raised %s: %s",
@@ -512,16 +504,20 @@ class BaseAdapter:
             if not call.requests_sent:
                 # Nothing left this machine: the post can go back to the queue at once.
                 return call.result(Outcome.RETRY, reason=f"{what} before sending anything")
-            if self.deduplicates:
-                return call.result(
-                    Outcome.RETRY,
-                    reason=f"{what} after sending; the platform de-duplicates a re-send",
-                    may_have_landed=True,
-                )
-            return call.result(
-                Outcome.UNCONFIRMED,
-                reason=f"{what} after sending; check the platform before re-sending",
+            return self._may_have_landed(
+                call, f"{what} after sending", "check the platform before re-sending"
             )
+
+    def _may_have_landed(self, call: Call, what: str, look_first: str) -> PublishResult:
+        """A request that may have landed: sent again where the platform de-duplicates it,
+        otherwise left for a person to look at."""
+        if self.deduplicates:
+            return call.result(
+                Outcome.RETRY,
+                reason=f"{what}; the platform de-duplicates a re-send",
+                may_have_landed=True,
+            )
+        return call.result(Outcome.UNCONFIRMED, reason=f"{what}; {look_first}")
 
     def _publish(
         self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
