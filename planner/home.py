@@ -58,7 +58,7 @@ class BrandOverview:
 
 
 def counted(count: int, one: str, many: str) -> str:
-    """"1 post", "3 posts": the count with the right form of the noun."""
+    """The count with the right form of the noun: "1 post", "3 posts"."""
     return f"{count} {one if count == 1 else many}"
 
 
@@ -87,18 +87,24 @@ def overview(
 PROBLEMS = {
     PostStatus.FAILED.value: (
         10,
-        lambda n: f"{counted(n, 'post', 'posts')} failed to publish: fix and retry "
-        f"{'it' if n == 1 else 'them'}.",
+        lambda n: (
+            f"{counted(n, 'post', 'posts')} failed to publish: fix and retry "
+            f"{'it' if n == 1 else 'them'}."
+        ),
     ),
     PostStatus.UNCONFIRMED.value: (
         11,
-        lambda n: f"{counted(n, 'post', 'posts')} may have been published: check the platform "
-        "and confirm.",
+        lambda n: (
+            f"{counted(n, 'post', 'posts')} may have been published: check the platform "
+            "and confirm."
+        ),
     ),
     PostStatus.MISSED.value: (
         12,
-        lambda n: f"{counted(n, 'post was', 'posts were')} missed while no worker ran: "
-        "reschedule or drop them.",
+        lambda n: (
+            f"{counted(n, 'post was', 'posts were')} missed while no worker ran: "
+            f"reschedule or drop {'it' if n == 1 else 'them'}."
+        ),
     ),
     PostStatus.HELD.value: (
         14,

@@ -286,7 +286,7 @@
       dayGridMonth: { dayMaxEvents: 4 },
       timeGridWeek: { scrollTime: "07:00:00" },
       listMonth: { listText: "List" },
-      listWeek: { listText: "Week" },
+      listWeek: { titleFormat: { month: "short", day: "numeric" } },
     },
     nowIndicator: true,
     eventDisplay: "block",
