@@ -13,9 +13,10 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from planner.home import HomeLine, counted
@@ -30,7 +31,9 @@ WEEK = timedelta(days=7)
 NEW_NEGATIVE_DAYS = 7
 
 
-def _latest_checks(session: Session, brand_ids: list[int], until: datetime | None, keep: int):
+def _latest_checks(
+    session: Session, brand_ids: list[int], until: datetime | None, keep: int
+) -> Sequence[Row[Any]]:
     """The ``keep`` latest good, summarized checks of each live query of the brands (before
     ``until`` if given), newest first, with the query's brand, text and importance."""
     rank = (
