@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_worker_jobs(app)
+    register_home_sections(app)
     register_demo(app)
     return app
 
@@ -89,6 +90,15 @@ def register_worker_jobs(app: Flask) -> None:
     from serp.jobs import register_jobs as serp_jobs
 
     app.extensions["pageone.worker_jobs"] = [serp_jobs, listening_jobs]
+
+
+def register_home_sections(app: Flask) -> None:
+    """The lines search and listening add to the home overview, which the planner shows
+    without importing either."""
+    from listening.home import home_lines as listening_lines
+    from serp.home import home_lines as serp_lines
+
+    app.extensions["pageone.home_sections"] = [serp_lines, listening_lines]
 
 
 def register_demo(app: Flask) -> None:

@@ -26,6 +26,7 @@ from core.db import db, utcnow
 from core.models import AuditEntry, Role, User
 from core.parsing import InvalidInput, parse_float, to_utc
 from planner import approval, credentials, csvio, ical, pause, slots, unconfirmed
+from planner import home as home_overview
 from planner import operations as ops
 from planner.forms import (
     BrandForm,
@@ -53,13 +54,34 @@ def inject_navigation() -> dict[str, Any]:
     return {"nav_brands": [], "Role": Role}
 
 
+def _overview(brands: list[Brand]) -> list[home_overview.BrandOverview]:
+    sections = current_app.extensions.get("pageone.home_sections", [])
+    return home_overview.overview(db.session, brands, utcnow(), sections)
+
+
 @bp.route("/")
 @login_required
 def home() -> Any:
+    """What needs a person today in each of the user's brands: the page after logging in."""
     brands = ops.brands_for(db.session, current_user)
-    if brands:
-        return redirect(url_for("planner.calendar", brand_id=brands[0].id))
-    return redirect(url_for("planner.brands"))
+    if not brands:
+        return redirect(url_for("planner.brands"))
+    overviews = _overview(brands)
+    return render_template(
+        "planner/home.html",
+        overviews=overviews,
+        waiting=[o for o in overviews if o.urgent],
+        quiet=[o for o in overviews if not o.urgent],
+    )
+
+
+@bp.route("/brands/<int:brand_id>/home")
+@login_required
+def brand_home(brand_id: int) -> Any:
+    """The home overview of one brand."""
+    brand = _brand(brand_id)
+    (overview,) = _overview([brand])
+    return render_template("planner/home.html", brand=brand, overviews=[overview])
 
 
 @bp.route("/brands", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from core.models import User
 from planner.assets import AssetKind, record_owned_asset
 from planner.models import Brand
 from serp import operations as serp_ops
+from serp import summaries
 from serp.checks import store_check
 from serp.models import TrackedQuery
 from serp.parse.model import SerpResult
@@ -95,5 +96,7 @@ def load_serp_demo(session: Session, brand: Brand, admin: User, now: datetime) -
             provider="manual",
         )  # fmt: skip
     query.last_checked_at = first + timedelta(weeks=WEEKS - 1)
-    session.flush()
+    # Summarized as recorded checks are, so that pages that only read them (the home
+    # overview's brand score) have them from the start.
+    summaries.refresh_brand(session, brand.id)
     return query

@@ -182,7 +182,9 @@
     return viewType.indexOf("timeGrid") === 0;
   }
 
-  var INITIAL_VIEW = "dayGridMonth";
+  // A phone opens on the week as a list: a month grid or seven time columns do not fit it.
+  var NARROW = window.matchMedia("(max-width: 640px)").matches;
+  var INITIAL_VIEW = NARROW ? "listWeek" : "dayGridMonth";
   var lastFetchHadWindows = null;
   var calendar = null;
 
@@ -278,12 +280,13 @@
     headerToolbar: {
       start: "prev,next today",
       center: "title",
-      end: "dayGridMonth,timeGridWeek,listMonth",
+      end: NARROW ? "listWeek,dayGridMonth" : "dayGridMonth,timeGridWeek,listMonth",
     },
     views: {
       dayGridMonth: { dayMaxEvents: 4 },
       timeGridWeek: { scrollTime: "07:00:00" },
       listMonth: { listText: "List" },
+      listWeek: { titleFormat: { month: "short", day: "numeric" } },
     },
     nowIndicator: true,
     eventDisplay: "block",

@@ -185,7 +185,8 @@ def test_pages_render_for_a_member(client, users, brand, mastodon):
     ):
         response = client.get(path)
         assert response.status_code == 200, path
-    assert client.get("/").headers["Location"].endswith(f"/brands/{brand.id}/calendar")
+    home = client.get("/")
+    assert home.status_code == 200 and f"/brands/{brand.id}/home" in home.get_data(as_text=True)
 
 
 def test_pages_of_other_brands_are_not_found(client, users, brand):

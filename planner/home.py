@@ -1,0 +1,190 @@
+"""The home overview: what needs a person today, per brand and across the user's brands.
+
+Each kind of line is read with one query over all the brands shown, never one per brand, so the
+page of an agency with 50 brands costs what the page of one brand costs. Reading writes nothing
+(a GET never writes): the figures come as they are stored.
+
+The planner's own lines are here. Search and listening add theirs through providers registered
+in ``app.extensions["pageone.home_sections"]`` (see ``app.register_home_sections``): the planner
+imports neither.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from planner.models import Brand, Channel, Post, PostStatus
+
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class HomeLine:
+    """One line of the overview: a sentence about a brand, and where it is handled."""
+
+    brand_id: int
+    kind: str  # stable name of what the line counts (tests and styles use it)
+    count: int
+    text: str
+    url: str
+    # Needs a person (failed posts, overdue mentions), or only tells (posts due, the score).
+    urgent: bool = True
+    order: int = 50  # lines of a brand are shown by this, then by kind
+
+
+# A feature's provider: the lines of these brands at this moment, read with one query per kind.
+HomeSection = Callable[[Session, Sequence[Brand], datetime], Iterable[HomeLine]]
+
+
+@dataclass
+class BrandOverview:
+    brand: Brand
+    lines: list[HomeLine] = field(default_factory=list)
+
+    @property
+    def urgent(self) -> list[HomeLine]:
+        return [line for line in self.lines if line.urgent]
+
+    @property
+    def info(self) -> list[HomeLine]:
+        return [line for line in self.lines if not line.urgent]
+
+
+def counted(count: int, one: str, many: str) -> str:
+    """The count with the right form of the noun: "1 post", "3 posts"."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def overview(
+    session: Session,
+    brands: Sequence[Brand],
+    now: datetime,
+    sections: Iterable[HomeSection] = (),
+) -> list[BrandOverview]:
+    """Every brand's lines, the brands with most needing a person first, then by name."""
+    by_brand = {brand.id: BrandOverview(brand) for brand in brands}
+    if not by_brand:
+        return []
+    for section in (planner_lines, *sections):
+        for line in section(session, brands, now):
+            if line.brand_id in by_brand and line.count:
+                by_brand[line.brand_id].lines.append(line)
+    for item in by_brand.values():
+        item.lines.sort(key=lambda line: (line.order, line.kind))
+    return sorted(by_brand.values(), key=lambda o: (-len(o.urgent), o.brand.name.lower()))
+
+
+# --- the planner's lines ------------------------------------------------------------------------
+
+# Statuses that need a person, in the order they are shown, with what the line says.
+PROBLEMS = {
+    PostStatus.FAILED.value: (
+        10,
+        lambda n: (
+            f"{counted(n, 'post', 'posts')} failed to publish: fix and retry "
+            f"{'it' if n == 1 else 'them'}."
+        ),
+    ),
+    PostStatus.UNCONFIRMED.value: (
+        11,
+        lambda n: (
+            f"{counted(n, 'post', 'posts')} may have been published: check the platform "
+            "and confirm."
+        ),
+    ),
+    PostStatus.MISSED.value: (
+        12,
+        lambda n: (
+            f"{counted(n, 'post was', 'posts were')} missed while no worker ran: "
+            f"reschedule or drop {'it' if n == 1 else 'them'}."
+        ),
+    ),
+    PostStatus.HELD.value: (
+        14,
+        lambda n: f"{counted(n, 'post is', 'posts are')} held while publishing is paused.",
+    ),
+}
+
+
+def planner_lines(session: Session, brands: Sequence[Brand], now: datetime) -> list[HomeLine]:
+    """Posts due today and in the next 7 days, posts that failed, are unconfirmed, missed or
+    held, posts waiting for approval, and channels that must be connected again."""
+    ids = [brand.id for brand in brands]
+    zones = {brand.id: brand.zone for brand in brands}
+    lines: list[HomeLine] = []
+
+    # Posts due: the times of the coming week's scheduled posts; "today" is the brand's day.
+    due = session.execute(
+        select(Channel.brand_id, Post.scheduled_at)
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(
+            Channel.brand_id.in_(ids),
+            Post.status == PostStatus.SCHEDULED.value,
+            Post.scheduled_at >= now,
+            Post.scheduled_at < now + WEEK,
+        )
+    ).all()
+    today: Counter[int] = Counter()
+    week: Counter[int] = Counter()
+    for brand_id, at in due:
+        week[brand_id] += 1
+        if at.astimezone(zones[brand_id]).date() == now.astimezone(zones[brand_id]).date():
+            today[brand_id] += 1
+    for brand_id in ids:
+        calendar = url_for("planner.calendar", brand_id=brand_id)
+        if today[brand_id]:
+            n = today[brand_id]
+            text = f"{counted(n, 'post is', 'posts are')} due later today."
+            lines.append(HomeLine(brand_id, "due_today", n, text, calendar, False, 60))
+        if week[brand_id]:
+            n = week[brand_id]
+            text = f"{counted(n, 'post is', 'posts are')} due in the next 7 days."
+            lines.append(HomeLine(brand_id, "due_week", n, text, calendar, False, 61))
+
+    # Posts that need a person and posts waiting for approval: one count per brand and status.
+    counts = session.execute(
+        select(Channel.brand_id, Post.status, func.count(Post.id))
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(
+            Channel.brand_id.in_(ids),
+            Post.status.in_([*PROBLEMS, PostStatus.PENDING_APPROVAL.value]),
+        )
+        .group_by(Channel.brand_id, Post.status)
+    ).all()
+    for brand_id, status, n in counts:
+        if status == PostStatus.PENDING_APPROVAL.value:
+            text = f"{counted(n, 'post is', 'posts are')} waiting for approval."
+            url = url_for("planner.approvals", brand_id=brand_id)
+            lines.append(HomeLine(brand_id, "approvals", n, text, url, True, 20))
+            continue
+        order, say = PROBLEMS[status]
+        url = url_for("planner.publishing", brand_id=brand_id)
+        lines.append(HomeLine(brand_id, status, n, say(n), url, True, order))
+
+    # Channels whose credentials stopped working: one opens its own page, several the list.
+    reauth: dict[int, list[int]] = defaultdict(list)
+    for brand_id, channel_id in session.execute(
+        select(Channel.brand_id, Channel.id)
+        .where(Channel.brand_id.in_(ids), Channel.needs_reauth.is_(True))
+        .order_by(Channel.id)
+    ):
+        reauth[brand_id].append(channel_id)
+    for brand_id, channel_ids in reauth.items():
+        n = len(channel_ids)
+        if n == 1:
+            url = url_for("planner.channel", channel_id=channel_ids[0]) + "#credentials"
+        else:
+            url = url_for("planner.publishing", brand_id=brand_id)
+        text = (
+            f"{counted(n, 'channel', 'channels')} must be connected again: "
+            f"{'its' if n == 1 else 'their'} credentials stopped working."
+        )
+        lines.append(HomeLine(brand_id, "reauth", n, text, url, True, 5))
+    return lines
