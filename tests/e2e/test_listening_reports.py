@@ -66,40 +66,47 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> float:
     return max(width, 0) * max(height, 0)
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 def test_report_tables_never_cover_their_charts_nor_widen_the_page(
-    live_server: LiveServer, page: Any
+    live_server: LiveServer, page: Any, width: int
 ) -> None:
     _add_mentions(live_server)
     log_in(page, live_server)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.goto(f"{live_server.url}/brands/{live_server.brand_id}/listening/reports")
-        # Chart.js sizes each canvas to its box once it has drawn.
-        page.wait_for_function(
-            "[...document.querySelectorAll('canvas')].every(c => c.getBoundingClientRect().height > 50)"
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/brands/{live_server.brand_id}/listening/reports")
+    # Chart.js sizes each canvas to its box once it has drawn.
+    page.wait_for_function(
+        "[...document.querySelectorAll('canvas')].every(c => c.getBoundingClientRect().height > 50)"
+    )
+    canvases = page.locator("canvas")
+    assert canvases.count() == 4
+    for i in range(canvases.count()):
+        canvas = canvases.nth(i)
+        name = canvas.get_attribute("id")
+        table = canvas.locator("xpath=ancestor::*[contains(@class,'chart-pair')][1]//table")
+        assert table.count() == 1, f"{name}: no data table next to the chart"
+        chart_box = canvas.bounding_box()
+        # The visible part of the table: its scroll box when it has one.
+        table_box = table.evaluate(
+            "t => { const s = t.closest('.scroll') || t; const r = s.getBoundingClientRect();"
+            " return {x: r.x, y: r.y, width: r.width, height: r.height}; }"
         )
-        canvases = page.locator("canvas")
-        assert canvases.count() == 4
-        for i in range(canvases.count()):
-            canvas = canvases.nth(i)
-            name = canvas.get_attribute("id")
-            table = canvas.locator("xpath=ancestor::*[contains(@class,'chart-pair')][1]//table")
-            assert table.count() == 1, f"{name}: no data table next to the chart"
-            chart_box = canvas.bounding_box()
-            # The visible part of the table: its scroll box when it has one.
-            table_box = table.evaluate(
-                "t => { const s = t.closest('.scroll') || t; const r = s.getBoundingClientRect();"
-                " return {x: r.x, y: r.y, width: r.width, height: r.height}; }"
-            )
-            assert chart_box["width"] > min(200, width / 2), f"{name} at {width}px: {chart_box}"
-            assert _overlap(chart_box, table_box) == 0, (
-                f"{name} at {width}px: the table {table_box} covers the chart {chart_box}"
-            )
-            assert chart_box["x"] + chart_box["width"] <= width, f"{name} at {width}px is cut off"
-        scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
-        inner_width = page.evaluate("window.innerWidth")
-        assert scroll_width <= inner_width, (
-            f"at {width}px the page scrolls sideways: {scroll_width} > {inner_width}"
+        assert chart_box["width"] > min(200, width / 2), f"{name} at {width}px: {chart_box}"
+        assert _overlap(chart_box, table_box) == 0, (
+            f"{name} at {width}px: the table {table_box} covers the chart {chart_box}"
         )
-        if width in (1366, 390):
-            page.screenshot(path=f"/tmp/listening-reports-{width}.png", full_page=True)
+        assert chart_box["x"] + chart_box["width"] <= width, f"{name} at {width}px is cut off"
+    if width in (1366, 390):
+        page.screenshot(path=f"/tmp/listening-reports-{width}.png", full_page=True)
+    # What is wider than the window, to name it when the page scrolls sideways.
+    wider = page.evaluate(
+        "[...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > innerWidth + 1"
+        " && !e.closest('.scroll'))"
+        ".slice(0, 5).map(e => e.tagName + '.' + e.className)"
+    )
+    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+    inner_width = page.evaluate("window.innerWidth")
+    assert scroll_width <= inner_width, (
+        f"at {width}px the page scrolls sideways: {scroll_width} > {inner_width}; wider: {wider}"
+    )
