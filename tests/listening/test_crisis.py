@@ -12,6 +12,7 @@ from core.db import db
 from listening import crisis
 from listening.models import OVERALL, CrisisAlert
 from planner.operations import PlannerError
+from tests.conftest import login
 from tests.listening.conftest import NOW, add_mentions, item, make_source
 
 
@@ -131,6 +132,16 @@ def test_a_burst_is_alerted_at_the_next_five_minute_check_once(app, brand, users
     (alert,) = db.session.scalars(select(CrisisAlert)).all()
     assert "strike" in {entry["term"] for entry in alert.terms}
     assert len(smtp.messages) == 1
+
+    # The alert's page and the list name every term once, with the threshold used.
+    client = app.test_client()
+    login(client, users["admin"].email)
+    page = client.get(f"/brands/{brand.id}/listening/alerts/{alert.id}").text
+    assert "all mentions" in page and "<td>recall</td>" in page and "<td>strike</td>" in page
+    assert "alerts from 10 mentions an hour, the brand&#39;s minimum count" in page
+    assert "above 0.0" not in page
+    listed = client.get(f"/brands/{brand.id}/listening/alerts").text
+    assert listed.count(">Respond</a>") == 1 and "strike" in listed
 
 
 def test_the_alert_says_the_threshold_it_used():
