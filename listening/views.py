@@ -43,7 +43,6 @@ def _alert_words() -> dict[str, Any]:
         "alert_terms": crisis.alert_terms,
         "terms_text": crisis.terms_text,
         "threshold_text": crisis.threshold_text,
-        "term_label": crisis.term_label,
     }
 
 
