@@ -8,10 +8,13 @@ the same-time baseline follows the rhythm. A spike is a count above
 vary at least as much as a Poisson count does, and a perfectly regular history must not make one
 extra mention an alarm.
 
-The flow, every five minutes: :func:`check_spikes` counts, writes a :class:`CrisisAlert` for each
-term over its threshold that had no alert within the cooldown, and notifies the brand's admins
-(and the operator's webhook) with a sample of the mentions behind it. From the alert an admin can
-pause the brand's publishing (planner's switch), draft a statement and open the public page.
+The flow, every five minutes: :func:`check_spikes` counts, writes one :class:`CrisisAlert` per
+spike listing every term over its threshold that had no alert within the cooldown (a spike of a
+brand's volume lifts the brand's terms with it: five alerts for one event were noise), and
+notifies the brand's admins (and the operator's webhook) with a sample of the mentions behind it.
+Terms that cross their threshold within the hour after an alert join that alert. From the alert
+an admin can pause the brand's publishing (planner's switch), draft a statement and open the
+public page.
 """
 
 from __future__ import annotations
@@ -64,6 +67,21 @@ class Verdict:
     sigma: float
     threshold: float
     spike: bool
+    alert_at: int = 0  # the smallest count that alerts: above the bound and at least the minimum
+    k: float = 3.0
+    min_count: int = 10
+
+    def as_entry(self, term: str) -> dict[str, Any]:
+        return {
+            "term": term,
+            "count": self.count,
+            "mean": self.mean,
+            "sigma": self.sigma,
+            "bound": self.threshold,
+            "k": self.k,
+            "min_count": self.min_count,
+            "alert_at": self.alert_at,
+        }
 
 
 def threshold(
@@ -78,7 +96,17 @@ def threshold(
 
 def judge(current: int, samples: list[float], k: float = 3.0, min_count: int = 10) -> Verdict:
     mean, sigma, bound = threshold(samples, k, min_count)
-    return Verdict(current, mean, sigma, bound, current > bound and current >= min_count)
+    alert_at = max(min_count, math.floor(bound) + 1)
+    return Verdict(
+        current,
+        mean,
+        sigma,
+        bound,
+        current > bound and current >= min_count,
+        alert_at=alert_at,
+        k=k,
+        min_count=min_count,
+    )
 
 
 def spike_flags(series: np.ndarray, k: float = 3.0, min_count: int = 10) -> np.ndarray:
@@ -155,20 +183,57 @@ def _bucket(now: datetime, cooldown_minutes: int) -> str:
     return str(int(now.timestamp() // (cooldown_minutes * 60)))
 
 
-def _recently_alerted(session: Session, brand_id: int, term: str, since: datetime) -> bool:
-    return (
-        session.scalar(
-            select(CrisisAlert.id).where(
-                CrisisAlert.brand_id == brand_id,
-                CrisisAlert.term == term,
-                CrisisAlert.created_at > since,
-            )
+def alert_terms(alert: CrisisAlert) -> list[dict[str, Any]]:
+    """The terms of an alert with their figures; an alert from before grouping has one."""
+    if alert.terms:
+        return list(alert.terms)
+    return [
+        {
+            "term": alert.term,
+            "count": alert.count,
+            "mean": alert.baseline_mean,
+            "sigma": alert.baseline_sigma,
+            "bound": alert.threshold,
+            "k": None,
+            "min_count": None,
+            "alert_at": math.floor(alert.threshold) + 1,
+        }
+    ]
+
+
+def term_label(term: str) -> str:
+    return "all mentions" if term == OVERALL else f"“{term}”"
+
+
+def terms_text(alert: CrisisAlert) -> str:
+    """The terms in words, e.g. “all mentions, “recall” and “mould””."""
+    labels = [term_label(entry["term"]) for entry in alert_terms(alert)]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def threshold_text(entry: Mapping[str, Any]) -> str:
+    """The threshold that was used, in words: the brand's minimum or the baseline's bound."""
+    alert_at = entry["alert_at"]
+    if entry.get("min_count") is not None and entry["min_count"] >= alert_at:
+        return f"alerts from {alert_at} mentions an hour, the brand's minimum count"
+    if entry.get("k") is not None:
+        return (
+            f"alerts from {alert_at} mentions an hour: more than the usual plus "
+            f"{entry['k']:g} standard deviations ({entry['bound']:.1f})"
         )
-        is not None
-    )
+    return f"alerts above {entry['bound']:.1f} mentions an hour"
 
 
-def _sample(session: Session, brand_id: int, term: str, now: datetime) -> list[int]:
+def _recently_alerted_terms(session: Session, brand_id: int, since: datetime) -> set[str]:
+    terms: set[str] = set()
+    for alert in session.scalars(
+        select(CrisisAlert).where(CrisisAlert.brand_id == brand_id, CrisisAlert.created_at > since)
+    ):
+        terms.update(entry["term"] for entry in alert_terms(alert))
+    return terms
+
+
+def _sample(session: Session, brand_id: int, terms: set[str], now: datetime) -> list[int]:
     rows = session.execute(
         select(Mention.id, Mention.key_terms)
         .where(
@@ -178,11 +243,16 @@ def _sample(session: Session, brand_id: int, term: str, now: datetime) -> list[i
         )
         .order_by(Mention.sentiment.asc().nulls_last(), Mention.published_at.desc())
     ).all()
-    return [mid for mid, terms in rows if term == OVERALL or term in (terms or [])][:SAMPLE_SIZE]
+    matching = [mid for mid, found in rows if OVERALL in terms or terms.intersection(found or [])]
+    return matching[:SAMPLE_SIZE]
 
 
 def check_brand(session: Session, brand: Brand, now: datetime) -> list[CrisisAlert]:
-    """Write alerts for the brand's spikes (outside the cooldown); the caller notifies."""
+    """Write the alert for the brand's spike (terms outside the cooldown); the caller notifies.
+
+    The terms of one check are one alert. A term that crosses its threshold within the hour
+    after an alert joins it (the same spike, seen a few minutes later) without a new message.
+    """
     settings = settings_for(session, brand)
     rows = [
         (published, terms)
@@ -194,54 +264,84 @@ def check_brand(session: Session, brand: Brand, now: datetime) -> list[CrisisAle
             )
         )
     ]
-    alerts: list[CrisisAlert] = []
     cooldown = timedelta(minutes=settings.spike_cooldown_minutes)
-    for term, verdict in sorted(detect(rows, now, settings).items()):
-        if _recently_alerted(session, brand.id, term, now - cooldown):
-            continue
-        alert = CrisisAlert(
-            brand_id=brand.id,
-            term=term[:120],
-            bucket=_bucket(now, settings.spike_cooldown_minutes),
-            count=verdict.count,
-            baseline_mean=verdict.mean,
-            baseline_sigma=verdict.sigma,
-            threshold=verdict.threshold,
-            sample_mention_ids=_sample(session, brand.id, term, now),
-            notified={},
-            created_at=now,
-        )
-        try:
-            with session.begin_nested():
-                session.add(alert)
-        except IntegrityError:
-            continue  # another worker wrote this alert a moment ago
+    spikes = detect(rows, now, settings)
+    if not spikes:
+        return []
+    alerted = _recently_alerted_terms(session, brand.id, now - cooldown)
+    fresh = {term: verdict for term, verdict in spikes.items() if term not in alerted}
+    if not fresh:
+        return []
+    # Overall volume first, then the largest counts: the lead term names the alert.
+    order = sorted(fresh, key=lambda t: (t != OVERALL, -fresh[t].count, t))
+    entries = [fresh[t].as_entry(t[:120]) for t in order]
+    same_spike = session.scalar(
+        select(CrisisAlert)
+        .where(CrisisAlert.brand_id == brand.id, CrisisAlert.created_at > now - HOUR)
+        .order_by(CrisisAlert.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if same_spike is not None:
+        same_spike.terms = alert_terms(same_spike) + entries
         audit.record(
             session,
             "system",
-            "crisis.alert",
+            "crisis.alert_terms_added",
             "crisis_alert",
-            alert.id,
+            same_spike.id,
             brand_id=brand.id,
-            term=term,
-            count=verdict.count,
+            terms=order,
         )
-        alerts.append(alert)
+        session.flush()
+        return []
+    lead = fresh[order[0]]
+    alert = CrisisAlert(
+        brand_id=brand.id,
+        term=order[0][:120],
+        bucket=_bucket(now, settings.spike_cooldown_minutes),
+        count=lead.count,
+        baseline_mean=lead.mean,
+        baseline_sigma=lead.sigma,
+        threshold=lead.alert_at,
+        terms=entries,
+        sample_mention_ids=_sample(session, brand.id, set(order), now),
+        notified={},
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return []  # another worker wrote this alert a moment ago
+    audit.record(
+        session,
+        "system",
+        "crisis.alert",
+        "crisis_alert",
+        alert.id,
+        brand_id=brand.id,
+        terms=order,
+        count=lead.count,
+    )
     session.flush()
-    return alerts
+    return [alert]
 
 
 def _alert_text(
     alert: CrisisAlert, brand: Brand, samples: list[Mention], base_url: str | None
 ) -> str:
-    term = "all mentions" if alert.term == OVERALL else f"“{alert.term}”"
+    entries = alert_terms(alert)
     lines = [
-        f"Mentions of {brand.name} for {term}: {alert.count} in the last hour; "
-        f"the usual at this time is {alert.baseline_mean:.1f} ± {alert.baseline_sigma:.1f} "
-        f"(alert above {alert.threshold:.1f}, and at least the brand's minimum count).",
+        f"Mentions of {brand.name} are spiking for {terms_text(alert)}.",
         "",
-        "A sample of the mentions behind it:",
     ]
+    for entry in entries:
+        lines.append(
+            f"- {term_label(entry['term'])}: {entry['count']} in the last hour; the usual at "
+            f"this time is {entry['mean']:.1f} ± {entry['sigma']:.1f} ({threshold_text(entry)})."
+        )
+    lines += ["", "A sample of the mentions behind it:"]
     for mention in samples:
         lines.append(
             f"- {(mention.title or mention.text)[:200]} "
@@ -264,7 +364,7 @@ def notify(app_config: Mapping[str, Any], session: Session, alert: CrisisAlert) 
         session.scalars(select(Mention).where(Mention.id.in_(alert.sample_mention_ids or [])))
     )
     text = _alert_text(alert, brand, samples, app_config.get("BASE_URL"))
-    term = "all mentions" if alert.term == OVERALL else alert.term
+    term = terms_text(alert).replace("“", "").replace("”", "")
     result: dict[str, Any] = {"mail": 0, "webhook": None}
     for admin in brand_admins(session, brand.id):
         try:
@@ -283,6 +383,7 @@ def notify(app_config: Mapping[str, Any], session: Session, alert: CrisisAlert) 
             "count": alert.count,
             "baseline_mean": alert.baseline_mean,
             "threshold": alert.threshold,
+            "terms": alert_terms(alert),
             "at": alert.created_at.isoformat(),
             "sample": [
                 {"id": m.id, "url": m.url, "author": m.author, "text": (m.title or m.text)[:280]}
@@ -429,7 +530,7 @@ def pause_publishing(
     """Planner's pause switch, with the alert as the reason."""
     from planner.pause import pause_brand
 
-    what = "all mentions" if alert is None or alert.term == OVERALL else f"“{alert.term}”"
+    what = "all mentions" if alert is None else terms_text(alert)
     reason = f"Crisis: mentions spiking for {what}" + (
         f" ({alert.count} in an hour)" if alert else ""
     )

@@ -179,7 +179,12 @@ OVERALL = "*"  # the term of the brand's overall volume
 
 
 class CrisisAlert(Base):
-    """A volume spike: the last hour's count above the 7-day baseline."""
+    """A volume spike: the last hour's count above the 7-day baseline.
+
+    One alert per spike: every term over its threshold in the same check is listed in ``terms``
+    (term, count, baseline, threshold each); ``term`` and the figures beside it are the lead
+    term's (overall volume when it spiked, else the largest count).
+    """
 
     __tablename__ = "crisis_alerts"
     __table_args__ = (
@@ -195,7 +200,8 @@ class CrisisAlert(Base):
     count: Mapped[int]
     baseline_mean: Mapped[float]
     baseline_sigma: Mapped[float]
-    threshold: Mapped[float]
+    threshold: Mapped[float]  # the smallest count that alerts: the baseline's bound or the minimum
+    terms: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     sample_mention_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     notified: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

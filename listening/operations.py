@@ -477,10 +477,21 @@ def brand_members(session: Session, brand_id: int) -> list[User]:
     )
 
 
+def _check_assignee(session: Session, brand_id: int, assignee_id: int | None) -> User | None:
+    if assignee_id is None:
+        return None
+    member = next((u for u in brand_members(session, brand_id) if u.id == assignee_id), None)
+    if member is None:
+        raise ListeningError("The assignee must be an active member of the brand.")
+    return member
+
+
 def assign(session: Session, mention: Mention, actor: User, assignee_id: int | None) -> Mention:
-    if assignee_id is not None:
-        if not any(u.id == assignee_id for u in brand_members(session, mention.brand_id)):
-            raise ListeningError("The assignee must be an active member of the brand.")
+    _check_assignee(session, mention.brand_id, assignee_id)
+    return _assign(session, mention, actor, assignee_id)
+
+
+def _assign(session: Session, mention: Mention, actor: User, assignee_id: int | None) -> Mention:
     mention.assignee_id = assignee_id
     # A new assignee gets their own overdue alert.
     mention.overdue_alerted_at = None
@@ -601,6 +612,11 @@ def mark_replied(
     confirm_unchanged: bool = False,
 ) -> MentionReply:
     """Record a reply the person sent themselves on the original page."""
+    if not (text or "").strip():
+        # A blank reply would stop the response clock without any record of what was said.
+        raise ListeningError(
+            "Write the reply you sent (or paste it) before marking the mention replied."
+        )
     saved_id, unchanged = _check_saved(session, mention, text, saved_reply_id, confirm_unchanged)
     return _record_reply(
         session,
@@ -761,3 +777,140 @@ def reply_on_platform(
 
 def brand_admins(session: Session, brand_id: int) -> list[User]:
     return [u for u in brand_members(session, brand_id) if u.has_role(Role.ADMIN)]
+
+
+# --- bulk actions -------------------------------------------------------------------------------
+
+BULK_ACTIONS = ("assign", "set_state", "mark_replied")
+# "Select all on this page" selects one inbox page; a larger list is not from the inbox.
+MAX_BULK = 500
+
+
+def count_of(n: int, noun: str = "mention") -> str:
+    """A count with its noun, plural when it is not one: 1 mention, 3 mentions, No mentions."""
+    if n == 0:
+        return f"No {noun}s"
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def state_label(state: str) -> str:
+    return state.replace("_", " ")
+
+
+@dataclass
+class BulkResult:
+    changed: list[int]
+    unchanged: list[int]
+    message: str
+
+
+def _bulk_message(changed: int, unchanged: int, done: str, already: str) -> str:
+    message = f"{count_of(changed)} {done}."
+    if unchanged:
+        was = "was" if unchanged == 1 else "were"
+        message += f" {count_of(unchanged)} {was} already {already}."
+    return message
+
+
+def apply_bulk(
+    session: Session,
+    brand: Brand,
+    actor: User,
+    mention_ids: Sequence[int],
+    action: str,
+    now: datetime,
+    *,
+    state: str | None = None,
+    assignee_id: int | None = None,
+    text: str = "",
+) -> BulkResult:
+    """Assign, set the state of, or mark replied the selected mentions of this brand.
+
+    Ids of other brands' mentions are ignored. Everything is checked before anything changes, so
+    a refused request changes no mention.
+    """
+    if action not in BULK_ACTIONS:
+        raise ListeningError(
+            "Choose what to do with the selected mentions: assign them, set their state or "
+            "mark them replied."
+        )
+    ids = list(dict.fromkeys(mention_ids))
+    if not ids:
+        raise ListeningError("Select at least one mention first.")
+    if len(ids) > MAX_BULK:
+        raise ListeningError(f"Select at most {MAX_BULK} mentions at a time.")
+    mentions = list(
+        session.scalars(
+            select(Mention)
+            .where(Mention.brand_id == brand.id, Mention.id.in_(ids))
+            .order_by(Mention.id)
+        )
+    )
+    if not mentions:
+        raise ListeningError("None of the selected mentions belongs to this brand any more.")
+    changed: list[Mention] = []
+    unchanged: list[Mention] = []
+    if action == "assign":
+        member = _check_assignee(session, brand.id, assignee_id)
+        for mention in mentions:
+            if mention.assignee_id == assignee_id:
+                unchanged.append(mention)
+            else:
+                _assign(session, mention, actor, assignee_id)
+                changed.append(mention)
+        who = member.email if member else "nobody"
+        message = _bulk_message(
+            len(changed),
+            len(unchanged),
+            f"assigned to {who}" if member else "unassigned",
+            f"assigned to {who}",
+        )
+    elif action == "set_state":
+        try:
+            new = MentionState(state or "")
+        except ValueError:
+            raise ListeningError("Choose the state to set.") from None
+        if new is MentionState.REPLIED:
+            without = [m for m in mentions if not m.replies and m.state != new.value]
+            if without:
+                raise ListeningError(
+                    f"{len(without)} of the selected mentions "
+                    f"{'has' if len(without) == 1 else 'have'} no reply yet: use “Mark replied” "
+                    "with the text you sent instead."
+                )
+        for mention in mentions:
+            if mention.state == new.value:
+                unchanged.append(mention)
+            else:
+                set_state(session, mention, actor, new.value, now)
+                changed.append(mention)
+        label = state_label(new.value)
+        message = _bulk_message(len(changed), len(unchanged), f"set to {label}", label)
+    else:
+        text = (text or "").strip()
+        if not text:
+            raise ListeningError(
+                "Write the reply you sent before marking the selected mentions replied."
+            )
+        for mention in mentions:
+            if mention.state == MentionState.REPLIED.value and mention.replies:
+                unchanged.append(mention)
+            else:
+                _record_reply(session, mention, actor, text, "manual", now)
+                changed.append(mention)
+        message = _bulk_message(len(changed), len(unchanged), "marked replied", "replied")
+    audit.record(
+        session,
+        actor,
+        "mention.bulk",
+        "brand",
+        brand.id,
+        brand_id=brand.id,
+        bulk_action=action,
+        changed=[m.id for m in changed],
+        unchanged=[m.id for m in unchanged],
+        state=state if action == "set_state" else None,
+        assignee_id=assignee_id if action == "assign" else None,
+    )
+    session.flush()
+    return BulkResult([m.id for m in changed], [m.id for m in unchanged], message)

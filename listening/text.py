@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from markupsafe import Markup, escape
+
 from planner.reviews.sentiment import detect_language, english_compound, normalize_language
 
 NEGATIVE_BELOW = -0.05
@@ -153,3 +155,33 @@ def read_sentiment(
     if label == "neutral":
         label = keyword_label(text, positive, negative) or "neutral"
     return Reading(lang, score, label)
+
+
+# An address written in plain text: http(s) up to the next space or quote. Punctuation that
+# ends a sentence is not part of it ("see https://example.com/recall.").
+_TEXT_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING = ".,;:!?"
+
+
+def _url_end(url: str) -> str:
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        url = url[:-1]
+    return url
+
+
+def link_urls(text: str | None) -> Markup:
+    """The text escaped, with every http(s) address in it a link that search engines do not
+    follow and that cannot reach back to this page (rel="nofollow noopener")."""
+    text = text or ""
+    parts: list[str] = []
+    position = 0
+    for match in _TEXT_URL.finditer(text):
+        url = _url_end(match.group(0))
+        if len(url) <= len("https://"):
+            continue
+        start = match.start()
+        parts.append(str(escape(text[position:start])))
+        parts.append(f'<a href="{escape(url)}" rel="nofollow noopener">{escape(url)}</a>')
+        position = start + len(url)
+    parts.append(str(escape(text[position:])))
+    return Markup("".join(parts))

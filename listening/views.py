@@ -25,6 +25,7 @@ from listening.models import (
     SourceKind,
 )
 from listening.sources import parse_csv
+from listening.text import link_urls
 from planner import operations as planner_ops
 from planner.models import Brand
 from planner.pages import member_brand as _brand
@@ -33,6 +34,16 @@ bp = Blueprint("listening", __name__)
 public_bp = Blueprint("listening_public", __name__)
 PAGE_SIZE = 50
 REPORT_DAYS = (7, 30, 90)
+
+
+@bp.context_processor
+def _alert_words() -> dict[str, Any]:
+    """How alerts are put in words, for every listening page."""
+    return {
+        "alert_terms": crisis.alert_terms,
+        "terms_text": crisis.terms_text,
+        "threshold_text": crisis.threshold_text,
+    }
 
 
 def _mention(brand: Brand, mention_id: int) -> Mention:
@@ -88,6 +99,39 @@ def inbox(brand_id: int) -> Any:
     )
 
 
+@bp.route("/brands/<int:brand_id>/listening/bulk", methods=["POST"])
+@role_required(Role.EDITOR)
+def bulk(brand_id: int) -> Any:
+    """Assign, set the state of or mark replied the mentions ticked in the inbox."""
+    brand = _brand(brand_id)
+    back = request.form.get("back", "")
+    # Back to the same filtered inbox page; only an inbox address of this brand is followed.
+    inbox_url = url_for("listening.inbox", brand_id=brand.id)
+    target = back if back == inbox_url or back.startswith(inbox_url + "?") else inbox_url
+    try:
+        ids = [
+            parse_int(value, "mention_id", minimum=1)
+            for value in request.form.getlist("mention_id")
+        ]
+        result = ops.apply_bulk(
+            db.session,
+            brand,
+            current_user,
+            [i for i in ids if i is not None],
+            request.form.get("action", ""),
+            utcnow(),
+            state=request.form.get("state") or None,
+            assignee_id=_optional_int(request.form.get("assignee"), "assignee"),
+            text=request.form.get("text", ""),
+        )
+        db.session.commit()
+        flash(result.message, "success" if result.changed else "info")
+    except planner_ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc)
+    return redirect(target)
+
+
 @bp.route("/brands/<int:brand_id>/listening/mentions/<int:mention_id>")
 @login_required
 def mention_page(brand_id: int, mention_id: int) -> Any:
@@ -122,9 +166,18 @@ def _back(brand: Brand, mention: Mention) -> Any:
 def change_state(brand_id: int, mention_id: int) -> Any:
     brand = _brand(brand_id)
     mention = _mention(brand, mention_id)
+    before = mention.state
     try:
         ops.set_state(db.session, mention, current_user, request.form.get("state", ""), utcnow())
         db.session.commit()
+        if mention.state == before:
+            flash(f"The mention was already {ops.state_label(before)}.", "info")
+        else:
+            flash(
+                f"State changed from {ops.state_label(before)} to "
+                f"{ops.state_label(mention.state)}.",
+                "success",
+            )
     except ops.ListeningError as exc:
         db.session.rollback()
         _flash_errors(exc)
@@ -403,6 +456,11 @@ def crisis_action(brand_id: int, action: str) -> Any:
     if alert is not None:
         return redirect(url_for("listening.alert_page", brand_id=brand.id, alert_id=alert.id))
     return redirect(url_for("listening.alerts", brand_id=brand.id))
+
+
+@public_bp.context_processor
+def _public_words() -> dict[str, Any]:
+    return {"link_urls": link_urls}
 
 
 @public_bp.route("/b/<slug>/updates")

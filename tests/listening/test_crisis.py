@@ -12,6 +12,7 @@ from core.db import db
 from listening import crisis
 from listening.models import OVERALL, CrisisAlert
 from planner.operations import PlannerError
+from tests.conftest import login
 from tests.listening.conftest import NOW, add_mentions, item, make_source
 
 
@@ -89,24 +90,72 @@ def test_a_burst_is_alerted_at_the_next_five_minute_check_once(app, brand, users
     ]
     add_mentions(brand, source, burst, NOW + timedelta(minutes=5))
     created = crisis.check_spikes(app, NOW + timedelta(minutes=5))
-    alerts = {a.term: a for a in db.session.scalars(select(CrisisAlert))}
-    assert len(created) == len(alerts)
-    assert {OVERALL, "recall"} <= set(alerts)
-    overall = alerts[OVERALL]
-    assert overall.count == 36 and overall.baseline_mean == 6
-    assert len(overall.sample_mention_ids) == 5
+    # One spike, one alert: the overall volume and every term the burst lifted, listed together.
+    (alert,) = db.session.scalars(select(CrisisAlert)).all()
+    assert created == [alert.id]
+    terms = {entry["term"]: entry for entry in alert.terms}
+    assert {OVERALL, "recall"} <= set(terms) and len(terms) >= 3, set(terms)
+    assert alert.term == OVERALL and alert.count == 36 and alert.baseline_mean == 6
+    assert terms["recall"]["count"] == 30 and terms["recall"]["mean"] == 0
+    assert len(alert.sample_mention_ids) == 5
 
-    mails = smtp.to("admin@example.com")
-    assert len(mails) == len(alerts)
-    recall_mail = next(m for m in mails if "recall" in m["Subject"])
-    body = recall_mail.get_content()
-    assert "30 in the last hour" in body and "mould found in rye bread" in body
+    (mail,) = smtp.to("admin@example.com")
+    assert "all mentions" in mail["Subject"] and "recall" in mail["Subject"]
+    body = mail.get_content()
+    assert "“recall”: 30 in the last hour" in body and "mould found in rye bread" in body
+    # The threshold that was used, not the baseline's bound of 0.0 the minimum count overrode.
+    assert "above 0.0" not in body
+    assert (
+        "“recall”: 30 in the last hour; the usual at this time is 0.0 ± 0.0 (alerts from 10 "
+        "mentions an hour, the brand's minimum count)" in body
+    )
     hook = httpserver.log[-1][0].get_json()
     assert hook["event"] == "listening.crisis_alert" and len(hook["sample"]) == 5
+    assert {OVERALL, "recall"} <= {entry["term"] for entry in hook["terms"]}
 
     # Within the cooldown the same terms do not alert again.
     assert crisis.check_spikes(app, NOW + timedelta(minutes=10)) == []
-    assert len(smtp.messages) == len(alerts)
+    assert len(smtp.messages) == 1
+
+    # A term that crosses its threshold a few minutes later is the same spike: it joins the alert.
+    strike = [
+        item(
+            200_000 + n,
+            published_at=NOW + timedelta(minutes=11, seconds=n * 5),
+            text=f"Acme Bakery strike announced by the union, worker {n}",
+        )
+        for n in range(12)
+    ]
+    add_mentions(brand, source, strike, NOW + timedelta(minutes=15))
+    assert crisis.check_spikes(app, NOW + timedelta(minutes=15)) == []
+    db.session.expire_all()
+    (alert,) = db.session.scalars(select(CrisisAlert)).all()
+    assert "strike" in {entry["term"] for entry in alert.terms}
+    assert len(smtp.messages) == 1
+
+    # The alert's page and the list name every term once, with the threshold used.
+    client = app.test_client()
+    login(client, users["admin"].email)
+    page = client.get(f"/brands/{brand.id}/listening/alerts/{alert.id}").text
+    assert "all mentions" in page and "<td>recall</td>" in page and "<td>strike</td>" in page
+    assert "alerts from 10 mentions an hour, the brand&#39;s minimum count" in page
+    assert "above 0.0" not in page
+    listed = client.get(f"/brands/{brand.id}/listening/alerts").text
+    assert listed.count(">Respond</a>") == 1 and "strike" in listed
+
+
+def test_the_alert_says_the_threshold_it_used():
+    quiet = crisis.judge(12, [0.0] * 21, k=3.0, min_count=10)
+    assert quiet.spike and quiet.alert_at == 10
+    assert crisis.threshold_text(quiet.as_entry("recall")) == (
+        "alerts from 10 mentions an hour, the brand's minimum count"
+    )
+    busy = crisis.judge(40, [20.0] * 21, k=3.0, min_count=10)  # 20 + 3·√20 = 33.4
+    assert busy.spike and busy.alert_at == 34
+    assert crisis.threshold_text(busy.as_entry(OVERALL)) == (
+        "alerts from 34 mentions an hour: more than the usual plus 3 standard deviations (33.4)"
+    )
+    assert not crisis.judge(33, [20.0] * 21, k=3.0, min_count=10).spike
 
 
 def test_an_admin_pauses_publishing_and_opens_the_updates_page(app, brand, users):
