@@ -1,6 +1,6 @@
 """crisis_alerts: the terms of one spike, grouped in one alert
 
-Revision ID: 0011_listen
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06 17:40:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06 17:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_listen"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
