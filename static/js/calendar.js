@@ -248,17 +248,17 @@
   // several channels that open at the same time share one name, as their labels would overlap.
   function nameWindows(windows) {
     var byStart = {};
-    windows.forEach(function (window) {
-      var key = new Date(window.start).getTime();
-      (byStart[key] = byStart[key] || []).push(window);
+    windows.forEach(function (shade) {
+      var key = new Date(shade.start).getTime();
+      (byStart[key] = byStart[key] || []).push(shade);
     });
     Object.keys(byStart).forEach(function (key) {
       var group = byStart[key];
-      var channels = group.map(function (window) {
-        return channelsById[window.extendedProps.channelId] || {};
+      var channels = group.map(function (shade) {
+        return channelsById[shade.extendedProps.channelId] || {};
       });
-      group.forEach(function (window) {
-        window.title = "";
+      group.forEach(function (shade) {
+        shade.title = "";
       });
       group[0].title = channels.length === 1
         ? (channels[0].name || "Engagement") + " window"
