@@ -438,6 +438,36 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
 
 
+# Files people upload by mistake in place of a saved result page, told by their first bytes (as
+# characters: uploads are decoded as UTF-8, or Latin-1 which maps each byte to one character).
+NOT_A_PAGE = (
+    ("\x89PNG\r\n\x1a\n", "a PNG image"),
+    ("\xff\xd8\xff", "a JPEG image"),
+    ("GIF87a", "a GIF image"),
+    ("GIF89a", "a GIF image"),
+    ("%PDF-", "a PDF document"),
+    ("PK\x03\x04", "a ZIP archive (or an Office document)"),
+)
+_MARKUP = re.compile(r"<\s*(?:!doctype|html|head|body|div|a|p|span|table|title|meta)\b", re.I)
+
+
+def refuse_non_html(content: str) -> None:
+    """Refuse an upload that is not an HTML page before anything is stored, saying what it is:
+    kept, it would be an "error" check for ever."""
+    head = content.lstrip("\ufeff")
+    how = (
+        "Save the search results page from the browser as HTML (File → Save page as…, "
+        "“Web page, HTML only”) and upload that file."
+    )
+    for magic, what in NOT_A_PAGE:
+        if head.startswith(magic):
+            raise SerpError(f"This file is {what}, not a saved result page. {how}")
+    if "\x00" in head[:4096]:
+        raise SerpError(f"This file is not text, so not a saved result page. {how}")
+    if not _MARKUP.search(head):
+        raise SerpError(f"This file has no HTML markup, so it is not a saved result page. {how}")
+
+
 def import_upload(
     session: Session,
     query: TrackedQuery,
@@ -472,6 +502,7 @@ def import_upload(
         check_page_size(len(content), config or {})
         if not content.strip():
             raise SerpError("The uploaded page is empty.")
+        refuse_non_html(content)
         page = read_page(content, query.engine)
         checks = [
             store_check(
@@ -496,6 +527,28 @@ def import_upload(
         kind=kind, checks=len(checks),
     )  # fmt: skip
     return checks
+
+
+def check_all_message(queries: list[TrackedQuery], marked: int) -> str:
+    """What "Check all now" did, and why any query was left out."""
+    if not queries:
+        return "There is no tracked query to check yet: add one below."
+    paused = sum(1 for q in queries if q.paused)
+    uploads = sum(1 for q in queries if not q.paused and q.provider == "manual")
+    left_out = []
+    if paused:
+        left_out.append(f"{paused} {'is' if paused == 1 else 'are'} paused (resume to check)")
+    if uploads:
+        left_out.append(
+            f"{uploads} {'is' if uploads == 1 else 'are'} checked only from uploaded pages "
+            "(upload a saved result page on the query's page)"
+        )
+    reasons = "; ".join(left_out)
+    if not marked:
+        return f"No query will be checked: {reasons}."
+    queries_word = "query" if marked == 1 else "queries"
+    message = f"{marked} {queries_word} will be checked by the worker within a minute."
+    return message + (f" Left out: {reasons}." if reasons else "")
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ reports sent, so two workers never mail the same week twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -183,16 +183,40 @@ class PlanAsset(Base):
 # --- operations ---------------------------------------------------------------------------------
 
 
-def propose(position: int, channels: Sequence[Channel]) -> list[AssetIdea]:
+# Ideas of which a brand has only one, so one it already owns is never proposed again.
+ONE_PER_BRAND = {"reviews_page": AssetKind.REVIEWS_PAGE.value}
+
+
+def propose(
+    position: int, channels: Sequence[Channel], owned_kinds: Collection[str] = ()
+) -> list[AssetIdea]:
     """The assets a negative item at ``position`` needs: 11 - position, at least one.
 
-    Social kinds are proposed only when the brand has a channel on that platform; when more
-    assets are needed than the catalogue holds, it is used again from the top.
+    Social kinds are proposed only when the brand has a channel on that platform, and a page the
+    brand can have only one of (its reviews page) only when it has none yet (``owned_kinds``:
+    the kinds of its owned assets); when more assets are needed than the catalogue holds, it is
+    used again from the top, single pages left out.
     """
     count = max(1, 11 - position)
     platforms = {c.platform for c in channels}
-    usable = [i for i in CATALOGUE if i.platform is None or i.platform in platforms]
-    return [usable[n % len(usable)] for n in range(count)]
+    usable = [
+        i
+        for i in CATALOGUE
+        if (i.platform is None or i.platform in platforms)
+        and ONE_PER_BRAND.get(i.key) not in owned_kinds
+    ]
+    repeatable = [i for i in usable if i.key not in ONE_PER_BRAND]
+    ideas = usable[:count]
+    while len(ideas) < count:
+        ideas.append(repeatable[(len(ideas) - len(usable)) % len(repeatable)])
+    return ideas
+
+
+def owned_asset_kinds(session: Session, brand_id: int) -> set[str]:
+    """The kinds of owned asset the brand has, e.g. {"reviews_page", "social_post"}."""
+    return set(
+        session.scalars(select(OwnedAsset.kind).where(OwnedAsset.brand_id == brand_id).distinct())
+    )
 
 
 def _latest_position(session: Session, query_id: int, url: str) -> int | None:
@@ -236,7 +260,7 @@ def create_plan(
     channels = list(
         session.scalars(select(Channel).where(Channel.brand_id == brand.id).order_by(Channel.id))
     )
-    ideas = propose(position, channels)
+    ideas = propose(position, channels, owned_asset_kinds(session, brand.id))
     plan = DisplacementPlan(
         brand_id=brand.id,
         query_id=query_id,

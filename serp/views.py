@@ -3,12 +3,14 @@ charts, a page per URL, the labelling queue and uploads."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from core.auth import role_required
@@ -51,12 +53,18 @@ def _query(brand: Brand, query_id: int) -> TrackedQuery:
     return query
 
 
-def _back(default: str) -> Any:
+_ANCHOR = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,59}$")
+
+
+def _back(default: str, anchor: str | None = None) -> Any:
     target = request.form.get("next") or ""
     # Only same-site paths: never an open redirect.
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return redirect(target)
-    return redirect(default)
+    if not (target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc):
+        target = default
+    # Back to the row that was acted on, not to the top of a long page.
+    if anchor and _ANCHOR.match(anchor):
+        target = target.split("#", 1)[0] + "#" + anchor
+    return redirect(target)
 
 
 @bp.app_template_filter("local_time")
@@ -100,7 +108,7 @@ def queries(brand_id: int) -> Any:
                 status = 422
             else:
                 db.session.commit()
-                flash(f"Tracking “{query.text}”; its first check runs shortly.", "success")
+                flash(tracking_message(brand, query), "success")
                 return redirect(url_for("serp.queries", brand_id=brand.id))
         else:
             status = 400
@@ -115,6 +123,23 @@ def queries(brand_id: int) -> Any:
         since=since,
         **_page_context(brand),
     ), status
+
+
+def tracking_message(brand: Brand, query: TrackedQuery) -> Markup:
+    """What happens next to a new query: the worker checks it, or it waits for an upload."""
+    if query.provider == "manual":
+        upload = url_for("serp.upload", brand_id=brand.id, query_id=query.id)
+        return Markup(
+            "Tracking “{}”. It is checked from saved result pages you upload, never by the "
+            'worker: <a href="{}">upload its first page</a>.'
+        ).format(query.text, upload)
+    if query.paused:
+        return Markup("Tracking “{}”; it is paused, so it is not checked until resumed.").format(
+            query.text
+        )
+    if query.next_check_at is None:
+        return Markup("Tracking “{}”; it is checked when you press “Check now”.").format(query.text)
+    return Markup("Tracking “{}”; its first check runs shortly.").format(query.text)
 
 
 def _settings(form: QueryForm) -> dict[str, str] | None:
@@ -213,8 +238,12 @@ def check_all(brand_id: int) -> Any:
     active = [q for q in ops.queries_of(db.session, brand.id) if not q.paused]
     count = mark_due_now(db.session, active, now)
     db.session.commit()
-    queries = "query" if count == 1 else "queries"
-    flash(f"{count} {queries} will be checked by the worker within a minute.", "info")
+    flash(
+        ops.check_all_message(ops.queries_of(db.session, brand.id), count),
+        "info" if count else "warning",
+    )
+    if not count:
+        return redirect(url_for("serp.queries", brand_id=brand.id))
     since = now.isoformat().replace("+00:00", "Z")
     return redirect(url_for("serp.queries", brand_id=brand.id, since=since))
 
@@ -360,7 +389,14 @@ def label_url(brand_id: int) -> Any:
         _flash_errors(exc.errors)
     else:
         db.session.commit()
-    return _back(url_for("serp.queue", brand_id=brand.id))
+        flash(f"Labelled {short_url(form.url.data)} {form.label.data}.", "success")
+    return _back(url_for("serp.queue", brand_id=brand.id), anchor=request.form.get("anchor"))
+
+
+def short_url(url: str, limit: int = 60) -> str:
+    """A URL as a confirmation names it: whole when short, else cut with an ellipsis."""
+    url = normalize_url(url)
+    return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
 @bp.route("/brands/<int:brand_id>/search/labels", methods=["GET", "POST"])

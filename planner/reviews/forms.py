@@ -47,6 +47,13 @@ class ReviewSettingsForm(FlaskForm):
     do_not_phrases = TextAreaField("Do-not list: phrases never used in posts (one per line)")
 
 
+class PublishPageForm(FlaskForm):
+    """Publish the public page from where it is mentioned, without a trip to the settings."""
+
+    profile_url = StringField("Link to the full review profile (Google, Trustpilot …)")
+    back = SelectField(choices=[("inbox", "inbox"), ("promotable", "promotable")], default="inbox")
+
+
 class PromoteForm(FlaskForm):
     channels = SelectMultipleField(
         "Channels",

@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from core.auth import role_required
@@ -27,11 +27,18 @@ from core.db import db, utcnow
 from core.models import Role
 from core.parsing import FIRST_YEAR, LAST_YEAR, parse_int
 from planner import operations as ops
+from planner import slots
 from planner.models import Brand, Platform
 from planner.pages import flash_errors as _flash_errors
 from planner.pages import member_brand as _brand
 from planner.reviews import operations as rops
-from planner.reviews.forms import PromoteForm, ReviewImportForm, ReviewSettingsForm, RoundupForm
+from planner.reviews.forms import (
+    PromoteForm,
+    PublishPageForm,
+    ReviewImportForm,
+    ReviewSettingsForm,
+    RoundupForm,
+)
 from planner.reviews.importers import COLUMNS, MAX_BYTES
 from planner.reviews.models import source_name
 from planner.reviews.rendering import DEFAULT_TEMPLATES, reviewer_name, stars
@@ -97,7 +104,61 @@ def inbox(brand_id: int) -> Any:
         needs_reply=rops.needs_reply,
         waited=rops.waited,
         now=utcnow(),
+        **public_page_offer(brand, back="inbox"),
     )
+
+
+def public_page_offer(brand: Brand, *, back: str) -> dict[str, Any]:
+    """What the pages that mention the public page need to link to it, or to publish it."""
+    settings = rops.settings_for(db.session, brand)
+    return {
+        "review_settings": settings,
+        "page_url": public_page_url(brand),
+        "publish_form": PublishPageForm(profile_url=settings.profile_url or "", back=back),
+        "can_publish": current_user.has_role(Role.ADMIN),
+    }
+
+
+@bp.route("/brands/<int:brand_id>/reviews/publish-page", methods=["POST"])
+@role_required(Role.ADMIN)
+def publish_page(brand_id: int) -> Any:
+    """Switch the public page on from where it is offered, keeping every other setting."""
+    brand = _brand(brand_id)
+    form = PublishPageForm()
+    back = url_for(
+        "reviews.promotable" if form.back.data == "promotable" else "reviews.inbox",
+        brand_id=brand.id,
+    )
+    if not form.validate_on_submit():
+        _flash_errors(["The form had expired: reload the page and publish again."])
+        return redirect(back)
+    current = rops.settings_for(db.session, brand)
+    try:
+        rops.update_settings(
+            db.session,
+            brand,
+            current_user,
+            profile_url=form.profile_url.data or current.profile_url,
+            page_enabled=True,
+            weekly_cap=current.weekly_cap,
+            cooldown_days=current.cooldown_days,
+            do_not_phrases=current.do_not_phrases or "",
+            templates=dict(current.templates or {}),
+            page_url=public_page_url(brand),
+            now=utcnow(),
+        )
+    except ops.PlannerError as exc:
+        db.session.rollback()
+        _flash_errors(exc.errors)
+        return redirect(back)
+    db.session.commit()
+    flash(
+        Markup('The public page of selected reviews is published at <a href="{0}">{0}</a>.').format(
+            public_page_url(brand)
+        ),
+        "success",
+    )
+    return redirect(back)
 
 
 # --- promotable list and promotion --------------------------------------------------------------
@@ -120,6 +181,7 @@ def promotable(brand_id: int) -> Any:
         roundup_form=RoundupForm(month=f"{month:%Y-%m}"),
         has_blog=any(c.platform == Platform.WORDPRESS.value for c in brand.channels),
         can_edit=current_user.has_role(Role.EDITOR),
+        **public_page_offer(brand, back="promotable"),
     )
 
 
@@ -155,11 +217,7 @@ def promote(brand_id: int, review_id: int) -> Any:
                 status = 400
             else:
                 db.session.commit()
-                waiting = sum(1 for p in posts if p.status == "pending_approval")
-                message = f"{len(posts)} review post{'s' if len(posts) != 1 else ''} queued"
-                if waiting:
-                    message += f"; {waiting} wait for approval"
-                flash(message + ".", "success")
+                flash(queued_message(posts), "success")
                 return redirect(url_for("planner.calendar", brand_id=brand.id))
         else:
             status = 400
@@ -177,6 +235,27 @@ def promote(brand_id: int, review_id: int) -> Any:
         settings=settings,
         why_not=why_not,
     ), status
+
+
+def queued_message(posts: list[Any]) -> Markup:
+    """ "1 review post queued: X, Wednesday 9 Dec 2026 11:00 (CET)", each time linked to its post
+    and told in its channel's zone, where the post will go out."""
+    count = len(posts)
+    parts = []
+    for post in posts:
+        when = (
+            slots.describe_local_time(post.scheduled_at, post.channel.zone)
+            if post.scheduled_at
+            else "no date yet"
+        )
+        waits = " (waits for approval)" if post.status == "pending_approval" else ""
+        parts.append(
+            Markup('{}, <a href="{}">{}</a>{}').format(
+                post.channel.name, url_for("planner.post_page", post_id=post.id), when, waits
+            )
+        )
+    head = f"{count} review post{'s' if count != 1 else ''} queued: "
+    return escape(head) + Markup("; ").join(parts) + "."
 
 
 @bp.route("/brands/<int:brand_id>/reviews/roundup", methods=["POST"])

@@ -243,7 +243,70 @@
       if (!movable[status]) event.editable = false;
       return event;
     });
-    return events.concat(feed.windows);
+    return events.concat(nameWindows(feed.windows));
+  }
+
+  // Each window is named in its shading, so it reads as one without the legend. Windows of
+  // several channels that open at the same time share one name, as their labels would overlap.
+  function nameWindows(windows) {
+    var byStart = {};
+    windows.forEach(function (shade) {
+      var key = new Date(shade.start).getTime();
+      (byStart[key] = byStart[key] || []).push(shade);
+    });
+    Object.keys(byStart).forEach(function (key) {
+      var group = byStart[key];
+      var channels = group.map(function (shade) {
+        return channelsById[shade.extendedProps.channelId] || {};
+      });
+      group.forEach(function (shade) {
+        shade.title = "";
+      });
+      group[0].title = channels.length === 1
+        ? (channels[0].name || "Engagement") + " window"
+        : channels.map(function (channel) {
+          return PLATFORM_LABELS[channel.platform] || channel.name;
+        }).join(", ") + " windows";
+    });
+    return windows;
+  }
+
+  // --- engagement windows under a dropped post ---------------------------------------------
+
+  var weekdayName = new Intl.DateTimeFormat(undefined, { weekday: "short" });
+
+  function clockTime(date) {
+    return pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+
+  /** The shaded window of `channelId` that holds `when`, as the week and day views show it. */
+  function windowAt(channelId, when) {
+    if (!when) return null;
+    var at = when.getTime();
+    var found = null;
+    calendar.getEvents().forEach(function (event) {
+      var props = event.extendedProps;
+      if (found || !props.window || props.channelId !== channelId) return;
+      if (event.start.getTime() <= at && at < event.end.getTime()) found = event;
+    });
+    return found;
+  }
+
+  /** "Wed 11:00–12:00", in the viewer's zone like the grid. */
+  function describeWindow(event) {
+    return weekdayName.format(event.start) + " " + clockTime(event.start) + "\u2013" +
+      clockTime(event.end);
+  }
+
+  // A drop out of a window is warned about by the server; a drop into one deserves a word too.
+  function windowNote(channelId, from, to) {
+    var target = windowAt(channelId, to);
+    if (!target) return null;
+    var source = windowAt(channelId, from);
+    if (source && source.start.getTime() === target.start.getTime()) {
+      return "It stays inside the " + describeWindow(target) + " engagement window.";
+    }
+    return "Moved into the " + describeWindow(target) + " engagement window.";
   }
 
   function statusClass(status) {
@@ -256,7 +319,8 @@
   function shapeEvent(input) {
     var props = input.extendedProps || {};
     if (props.window) {
-      input.className = "engagement-window";
+      // The channel's class lets a window be found under a dropped post (and by tests).
+      input.className = "engagement-window window-channel-" + props.channelId;
       input.interactive = false;
       return input;
     }
@@ -341,6 +405,7 @@
     },
     eventDrop: function (info) {
       var event = info.event;
+      var from = info.oldEvent.start;
       setMessage(alertArea, null);
       var move = { scheduled_at: isoWithOffset(event.start), version: event.extendedProps.version };
       api("PATCH", config.postUrl + event.id, move).then(
@@ -350,7 +415,8 @@
           if (data.warnings && data.warnings.length) {
             showWarning([moved].concat(data.warnings));
           } else {
-            showStatus(moved);
+            var note = windowNote(event.extendedProps.channelId, from, event.start);
+            showStatus(note ? [note, moved] : moved);
           }
           event.setExtendedProp("status", data.post.status);
           event.setExtendedProp("version", data.post.version);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,7 +86,12 @@ def promote(page: Any, server: LiveServer, text: str) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Queue on the chosen channels").click()
     assert page.url.endswith(f"/brands/{server.brand_id}/calendar")
-    page.get_by_text("1 review post queued.").wait_for()
+    # Says when the post goes out, in the channel's zone, linked to the post.
+    queued = page.locator(".flash.success", has_text="1 review post queued: ")
+    queued.wait_for()
+    assert CHANNEL in queued.inner_text()
+    assert re.search(r"\d{2}:\d{2} \(\w+\)", queued.inner_text()), queued.inner_text()
+    assert "/posts/" in queued.get_by_role("link").get_attribute("href")
 
 
 def review_posts(page: Any, server: LiveServer) -> list[dict[str, Any]]:

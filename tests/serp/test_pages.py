@@ -130,7 +130,10 @@ def test_one_click_label_empties_the_queue_entry(app, client, brand, users, engi
         "site3.example.com/page",
         "negative",
     )
-    assert "site3.example.com/page" not in client.get(f"{base}/queue").get_data(as_text=True)
+    # Gone from the queue (its label buttons); named only in the confirmation.
+    queue = client.get(f"{base}/queue").get_data(as_text=True)
+    assert 'value="site3.example.com/page"' not in queue
+    assert "Labelled site3.example.com/page negative." in queue
     # An outside "next" is not followed.
     away = client.post(
         f"{base}/label",

@@ -35,11 +35,11 @@ def test_a_plan_proposes_eleven_minus_the_position_and_drafts_them(scenario, use
     )
     db.session.commit()
     assert (plan.position_at_start, plan.needed, len(plan.assets)) == (8, 3, 3)
-    assert [a.kind for a in plan.assets] == ["reviews_page", "case_study", "video_linkedin"]
-    reviews_page, case_study, video = plan.assets
-    # Long-form pieces get target dates a week apart; no post.
-    assert reviews_page.post_id is None and reviews_page.target_date == now + timedelta(weeks=1)
-    assert case_study.target_date == now + timedelta(weeks=2)
+    # The brand has its reviews page already (build_scenario): it is not proposed again.
+    assert [a.kind for a in plan.assets] == ["case_study", "video_linkedin", "video_facebook"]
+    case_study, video, _ = plan.assets
+    # A long-form piece gets a target date a week ahead; no post.
+    assert case_study.post_id is None and case_study.target_date == now + timedelta(weeks=1)
     # The LinkedIn video is a draft on the calendar, in the channel's next free slot.
     post = db.session.get(Post, video.post_id)
     assert post.status == "draft" and post.source == "plan"
@@ -80,9 +80,9 @@ def test_progress_follows_an_asset_from_draft_to_above_the_negative(scenario, us
     plan = plans.create_plan(
         db.session, brand, users["editor"], query_id=q1.id, negative_url=N2, now=week(12)
     )
-    reviews_page = plan.assets[0]
+    case_study = plan.assets[0]
     new_page = "https://acme-bakery.example/selected-reviews"
-    plans.mark_published(db.session, reviews_page, users["editor"], new_page, week(12))
+    plans.mark_published(db.session, case_study, users["editor"], new_page, week(12))
     assert plans.owned_asset_for(db.session, brand.id, new_page) is not None
     assert plans.plan_progress(db.session, plan)[0].stage_name == "published"
 

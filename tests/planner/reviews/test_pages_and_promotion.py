@@ -351,3 +351,109 @@ def test_upload_in_the_ui_imports_or_lists_the_bad_rows(client, users, brand):
     client.post("/logout")
     login(client, users["viewer"].email)
     assert client.get(f"/brands/{brand.id}/reviews/import").status_code == 403
+
+
+# --- issue 14: where to reply, publishing the public page, when a promoted post goes out --------
+
+
+def test_a_review_waiting_for_a_reply_says_where_to_reply(client, users, brand):
+    data = csv_file(
+        f'google,linked,1,,"Cold coffee.",Tom Jones,{days_ago(11)},en,https://g.example/r/9,,',
+        f'trustpilot,unlinked,2,,"Slow service.",Ann Lee,{days_ago(4)},en,,,',
+    )
+    assert rops.import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC)).ok
+    db.session.commit()
+    login(client, users["viewer"].email)
+    page = client.get(f"/brands/{brand.id}/reviews").get_data(as_text=True)
+    hints = re.findall(r'<small class="reply-hint">(.*?)</small>', page, re.S)
+    assert len(hints) == 2, page
+    linked = next(h for h in hints if "g.example" in h)
+    assert re.search(r'<a href="https://g.example/r/9"[^>]*>Reply on Google</a>', linked)
+    unlinked = next(h for h in hints if "g.example" not in h)
+    assert "Reply on Trustpilot, where the review was posted" in unlinked
+    assert "PageOne cannot send replies yet" in unlinked
+    assert "waiting 11 days" in page
+
+
+def test_an_admin_publishes_the_public_page_from_the_inbox(client, users, brand, reviews):
+    slug_url = f"/b/{brand.slug}/reviews"
+    assert client.get(slug_url).status_code == 404
+    login(client, users["editor"].email)
+    page = client.get(f"/brands/{brand.id}/reviews").get_data(as_text=True)
+    assert "not published yet" in page and "until an admin" in page
+    assert "publish-page" not in page  # an editor is told, not offered the button
+    refused = client.post(
+        f"/brands/{brand.id}/reviews/publish-page", data={"profile_url": "https://maps.example/a"}
+    )
+    assert refused.status_code == 403
+    assert client.get(slug_url).status_code == 404
+
+    client.post("/logout")
+    login(client, users["admin"].email)
+    page = client.get(f"/brands/{brand.id}/reviews").get_data(as_text=True)
+    assert f'action="/brands/{brand.id}/reviews/publish-page"' in page
+    assert "Publish the public page" in page
+    # Without the link to the full profile the page is not published, and the form says why.
+    missing = client.post(f"/brands/{brand.id}/reviews/publish-page", data={"profile_url": ""})
+    assert missing.status_code == 302 and missing.location.endswith(f"/brands/{brand.id}/reviews")
+    said = client.get(missing.location).get_data(as_text=True)
+    assert "needs the link to the full profile" in said
+    assert client.get(slug_url).status_code == 404
+
+    done = client.post(
+        f"/brands/{brand.id}/reviews/publish-page",
+        data={"profile_url": "https://maps.example/acme", "back": "promotable"},
+    )
+    assert done.location.endswith(f"/brands/{brand.id}/reviews/promotable")
+    shown = client.get(done.location).get_data(as_text=True)
+    assert "The public page of selected reviews is published at" in shown
+    assert re.search(r'<a href="http://localhost/b/acme-bakery/reviews">', shown)
+    public = client.get(slug_url)
+    assert public.status_code == 200 and "https://maps.example/acme" in public.get_data(True)
+    settings = rops.settings_for(db.session, brand)
+    assert settings.page_enabled and settings.weekly_cap == 2  # the other settings are kept
+    assert "Public page of selected reviews:" in client.get(f"/brands/{brand.id}/reviews").get_data(
+        as_text=True
+    )
+
+
+def test_publishing_the_public_page_needs_the_csrf_token(app, client, users, brand):
+    login(client, users["admin"].email)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        forged = client.post(
+            f"/brands/{brand.id}/reviews/publish-page",
+            data={"profile_url": "https://maps.example/acme"},
+        )
+        assert forged.status_code == 400
+        assert not rops.settings_for(db.session, brand).page_enabled
+        page = client.get(f"/brands/{brand.id}/reviews").get_data(as_text=True)
+        form = page[page.index('action="/brands/') :]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        done = client.post(
+            f"/brands/{brand.id}/reviews/publish-page",
+            data={"profile_url": "https://maps.example/acme", "csrf_token": token},
+        )
+        assert done.status_code == 302
+        assert rops.settings_for(db.session, brand).page_enabled
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_promote_says_when_each_post_goes_out_in_its_channels_zone(
+    client, users, brand, channels, reviews
+):
+    login(client, users["editor"].email)
+    rid = review_id("g1")
+    response = client.post(
+        f"/brands/{brand.id}/reviews/{rid}/promote", data={"channels": [channels["x"].id]}
+    )
+    assert response.status_code == 302
+    post = db.session.scalars(select(Post)).one()
+    local = post.scheduled_at.astimezone(channels["x"].zone)
+    calendar = client.get(response.location).get_data(as_text=True)
+    message = re.search(r'<div class="flash success"[^>]*>(.*?)</div>', calendar, re.S).group(1)
+    assert message.startswith("1 review post queued: ")
+    assert f'<a href="/posts/{post.id}">' in message
+    assert f"{local:%H:%M} ({local.tzname()})" in message
+    assert f"{local.day} {local:%b %Y}" in message
