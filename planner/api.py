@@ -377,8 +377,11 @@ def create_post(brand_id: int) -> Any:
         now=utcnow(),
     )
     message = approval.schedule_message(db.session, change.post, current_user)
+    note = approval.approval_note(db.session, change.post, current_user)
     commit()
-    return jsonify(post=post_dict(change.post), warnings=change.warnings, message=message), 201
+    return jsonify(
+        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+    ), 201
 
 
 @bp.get("/posts/<int:post_id>")
@@ -434,8 +437,9 @@ def patch_post(post_id: int) -> Any:
     except ops.StaleVersion as exc:
         return _conflict(post.id, exc.errors)
     message = approval.schedule_message(db.session, post, current_user)
+    note = approval.approval_note(db.session, post, current_user)
     commit()
-    return jsonify(post=post_dict(post), warnings=warnings, message=message)
+    return jsonify(post=post_dict(post), warnings=warnings, message=message, approval=note)
 
 
 @bp.post("/posts/<int:post_id>/retry")
@@ -458,8 +462,11 @@ def retry_post(post_id: int) -> Any:
         read_version=optional_int(data, "version", None),
     )
     message = approval.schedule_message(db.session, change.post, current_user)
+    note = approval.approval_note(db.session, change.post, current_user)
     commit()
-    return jsonify(post=post_dict(change.post), warnings=change.warnings, message=message)
+    return jsonify(
+        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+    )
 
 
 def _conflict(post_id: int, errors: list[str]) -> Any:
@@ -527,8 +534,11 @@ def approve_post(post_id: int) -> Any:
     except approval.NeedsNewTime as exc:
         raise ApiError(409, exc.errors[0], exc.errors) from None
     message = approval.schedule_message(db.session, change.post, current_user)
+    note = approval.approval_note(db.session, change.post, current_user)
     commit()
-    return jsonify(post=post_dict(change.post), warnings=change.warnings, message=message)
+    return jsonify(
+        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+    )
 
 
 @bp.post("/posts/<int:post_id>/reject")

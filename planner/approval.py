@@ -101,6 +101,31 @@ def schedule_message(session: Session, post: Post, actor: User | None) -> str:
     return f"Saved as {post.status.replace('_', ' ')} for {when}."
 
 
+def approval_note(session: Session, post: Post, actor: User | None) -> str | None:
+    """Why the post waits for approval or did not have to, as a sentence to add to what a page
+    already says about its time; None when approval played no part."""
+    brand = post.channel.brand
+    if post.status == PostStatus.PENDING_APPROVAL:
+        approvers = possible_approvers(session, post)
+        if approvers:
+            return f"It waits for approval by {_names(approvers)}."
+        return (
+            f"It waits for approval, but no other member of {brand.name} can approve it: add "
+            "an approver under Settings → Members, or an admin approves it with a stated "
+            "reason on the Approvals page."
+        )
+    if (
+        post.status == PostStatus.SCHEDULED
+        and post.approved_by_id is None
+        and brand.requires_approval
+        and actor is not None
+        and actor.has_role(Role.APPROVER)
+    ):
+        role = "an admin" if actor.has_role(Role.ADMIN) else "an approver"
+        return f"It is scheduled without approval: you are {role}."
+    return None
+
+
 def may_override(post: Post, user: User) -> bool:
     """Whether an admin may approve their own post under the two-person rule, with a reason."""
     return (

@@ -182,6 +182,11 @@ SCHEMAS = {
                 "description": "when the post goes out and why it did or did not wait for "
                 "approval, e.g. 'Waiting for approval by a@example.com'",
             },
+            "approval": {
+                "type": ["string", "null"],
+                "description": "why the post waits for approval or did not have to, to add to "
+                "what the client says about its time; null when approval played no part",
+            },
         },
     },
     "CalendarEvent": {

@@ -57,6 +57,8 @@ def test_an_admins_own_post_says_it_was_scheduled_without_approval_and_why(api, 
     assert made["post"]["status"] == "scheduled"
     assert made["message"].startswith("Scheduled for ")
     assert made["message"].endswith(" without approval: you are an admin.")
+    # A sentence for the calendar to add to its own "Added to the queue: …" line.
+    assert made["approval"] == "It is scheduled without approval: you are an admin."
 
 
 def test_an_editors_post_says_who_it_waits_for(api, brand, channel):
@@ -67,12 +69,16 @@ def test_an_editors_post_says_who_it_waits_for(api, brand, channel):
     assert made["message"].startswith(
         "Waiting for approval by admin@example.com or approver@example.com; it goes out at "
     )
+    assert made["approval"] == (
+        "It waits for approval by admin@example.com or approver@example.com."
+    )
 
 
 def test_without_approval_the_message_is_just_the_time(api, brand, channel):
     made = queue(api, "editor", brand, channel)
     assert made["post"]["status"] == "scheduled"
     assert made["message"].startswith("Scheduled for ") and "approval" not in made["message"]
+    assert made["approval"] is None
 
 
 # --- the two-person rule ------------------------------------------------------------------------
