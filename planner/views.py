@@ -67,9 +67,9 @@ def home() -> Any:
 @login_required
 def brands() -> Any:
     form = BrandForm()
+    if request.method == "POST" and not current_user.has_role(Role.ADMIN):
+        abort(403, description="Only admins create brands.")
     if form.validate_on_submit():
-        if not current_user.has_role(Role.ADMIN):
-            abort(403, description="Only admins create brands.")
         try:
             brand = ops.create_brand(
                 db.session,
@@ -199,9 +199,9 @@ def delete_brand(brand_id: int) -> Any:
 def channels(brand_id: int) -> Any:
     brand = _brand(brand_id)
     form = ChannelForm(timezone=brand.timezone)
+    if request.method == "POST" and not current_user.has_role(Role.ADMIN):
+        abort(403, description="Only admins add channels.")
     if form.validate_on_submit():
-        if not current_user.has_role(Role.ADMIN):
-            abort(403, description="Only admins add channels.")
         try:
             channel = ops.create_channel(
                 db.session,
