@@ -175,35 +175,6 @@ def get_brand(brand_id: int) -> Any:
     return jsonify(brand_dict(ops.brand_for(db.session, current_user, brand_id)))
 
 
-@bp.post("/brands/<int:brand_id>/archive")
-@api_auth(Role.ADMIN)
-def archive_brand(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
-    ops.archive_brand(db.session, brand, current_user, now=utcnow())
-    commit()
-    return jsonify(brand_dict(brand))
-
-
-@bp.post("/brands/<int:brand_id>/unarchive")
-@api_auth(Role.ADMIN)
-def unarchive_brand(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
-    ops.unarchive_brand(db.session, brand, current_user)
-    commit()
-    return jsonify(brand_dict(brand))
-
-
-@bp.delete("/brands/<int:brand_id>")
-@api_auth(Role.ADMIN)
-def delete_brand(brand_id: int) -> Any:
-    """Delete the brand and everything under it; the body must repeat its name."""
-    brand = ops.brand_for(db.session, current_user, brand_id)
-    typed = optional_name(body(), "confirm_name") or ""
-    ops.delete_brand(db.session, brand, current_user, typed_name=typed)
-    commit()
-    return "", 204
-
-
 # --- channels and windows ---------------------------------------------------------------------
 
 

@@ -206,13 +206,21 @@ SCHEMAS = {
 PATHS = {
     "/brands": {
         "get": _op(
-            "Brands you belong to",
+            "Brands you belong to; archived ones only with archived=1",
             _json(
                 {
                     "type": "object",
                     "properties": {"brands": {"type": "array", "items": _ref("Brand")}},
                 }
             ),
+            params=[
+                {
+                    "name": "archived",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["0", "1"]},
+                    "description": "1: include archived brands",
+                }
+            ],
         ),
         "post": _op(
             "Create a brand (admin)", _json(_ref("Brand"), "Created"), body="BrandInput", code="201"
@@ -220,37 +228,6 @@ PATHS = {
     },
     "/brands/{brand_id}": {
         "get": _op("A brand", _json(_ref("Brand")), params=[_id("brand_id")]),
-        "delete": {
-            **_op(
-                "Delete the brand and everything under it (admin); 'confirm_name' must repeat "
-                "its name exactly; the audit entry stays",
-                {"description": "Deleted"},
-                params=[_id("brand_id")],
-                code="204",
-            ),
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["confirm_name"],
-                            "properties": {"confirm_name": {"type": "string"}},
-                        }
-                    }
-                },
-            },
-        },
-    },
-    "/brands/{brand_id}/archive": {
-        "post": _op(
-            "Archive the brand (admin): hidden, publishes nothing, not checked nor polled",
-            _json(_ref("Brand")),
-            params=[_id("brand_id")],
-        )
-    },
-    "/brands/{brand_id}/unarchive": {
-        "post": _op("Unarchive the brand (admin)", _json(_ref("Brand")), params=[_id("brand_id")])
     },
     "/brands/{brand_id}/channels": {
         "get": _op(

@@ -363,13 +363,3 @@ def test_deleting_a_brand_on_postgresql_cascades_in_one_transaction(pg_app, now)
     channel = ops.create_channel(db.session, brand, admin, platform="x", name="Acme on X")
     db.session.commit()
     _delete_and_check(pg_app, users, brand, channel, now)
-
-
-def test_the_api_deletes_only_with_the_name_repeated(api, brand):
-    brand_id = brand.id
-    refused = api["admin"].delete(f"/api/v1/brands/{brand_id}", json={"confirm_name": "Acme"})
-    assert refused.status_code == 422
-    assert api["admin"].get(f"/api/v1/brands/{brand_id}").status_code == 200
-    gone = api["admin"].delete(f"/api/v1/brands/{brand_id}", json={"confirm_name": "Acme Bakery"})
-    assert gone.status_code == 204
-    assert api["admin"].get(f"/api/v1/brands/{brand_id}").status_code == 404
