@@ -144,7 +144,6 @@ def brand_settings(brand_id: int) -> Any:
         brand=brand,
         form=form,
         member_form=member_form,
-        delete_form=DeleteBrandForm(prefix="delete"),
         members=members,
         ical_url=ical_url,
     ), (400 if form.errors or member_form.errors else 200)
