@@ -65,7 +65,7 @@ def _formatting_left_open(tags: int, blocks: int) -> str:
 
 
 def pathological_pages() -> dict[str, str]:
-    """Crafted pages a parser must read or refuse in bounded time (issue 13)."""
+    """Crafted pages a parser must read or refuse in bounded time."""
     title = "<h3><a href='https://x.example/'>t</a></h3>"
     return {
         "100,000 nested divs": "<div id='rso'>" + "<div>" * 100_000 + title + "</div>" * 100_000,

@@ -22,6 +22,7 @@ from listening.models import MentionSource, SourceKind
 from listening.operations import ingest
 from listening.sources import SourceError, fetch_source
 from planner.models import Brand
+from planner.operations import archived_brand_ids
 
 logger = logging.getLogger("listening.jobs")
 MAX_BACKOFF = timedelta(hours=6)
@@ -33,6 +34,7 @@ def _claim(session: Any, source: MentionSource, now: datetime) -> bool:
         .where(
             MentionSource.id == source.id,
             MentionSource.active.is_(True),
+            MentionSource.brand_id.not_in(archived_brand_ids()),
             or_(MentionSource.next_poll_at.is_(None), MentionSource.next_poll_at <= now),
         )
         .values(next_poll_at=now + timedelta(minutes=source.interval_minutes), last_polled_at=now)
@@ -111,6 +113,8 @@ def poll_due_sources(app: Flask, now: datetime | None = None) -> list[dict[str, 
                     .where(
                         MentionSource.active.is_(True),
                         MentionSource.kind != SourceKind.CSV.value,
+                        # An archived brand is not polled; its sources wait, kept as they are.
+                        MentionSource.brand_id.not_in(archived_brand_ids()),
                         or_(
                             MentionSource.next_poll_at.is_(None), MentionSource.next_poll_at <= now
                         ),

@@ -133,13 +133,25 @@ def commit() -> None:
     db.session.commit()
 
 
+def optional_name(data: dict[str, Any], field: str = "name") -> str | None:
+    """A name from the body: None when absent; refused when it is not a string."""
+    if field not in data:
+        return None
+    if not isinstance(data[field], str):
+        raise ApiError(422, f"'{field}' must be a string.")
+    return data[field]
+
+
 # --- brands -------------------------------------------------------------------------------------
 
 
 @bp.get("/brands")
 @api_auth()
 def list_brands() -> Any:
-    return jsonify(brands=[brand_dict(b) for b in ops.brands_for(db.session, current_user)])
+    """The caller's brands; archived ones only with ?archived=1."""
+    every = request.args.get("archived") == "1"
+    brands = ops.brands_for(db.session, current_user, include_archived=every)
+    return jsonify(brands=[brand_dict(b) for b in brands])
 
 
 @bp.post("/brands")
@@ -148,7 +160,7 @@ def create_brand() -> Any:
     data = body()
     brand = ops.create_brand(
         db.session,
-        name=str(data.get("name", "")),
+        name=optional_name(data) or "",
         timezone=str(data.get("timezone", "UTC")),
         slug=data.get("slug"),
         creator=current_user,
@@ -183,7 +195,7 @@ def create_channel(brand_id: int) -> Any:
         brand,
         current_user,
         platform=str(data.get("platform", "")),
-        name=str(data.get("name", "")),
+        name=optional_name(data),  # absent: the platform's label, as documented
         timezone=data.get("timezone"),
         min_gap_minutes=optional_int(data, "min_gap_minutes", 60) or 0,
         max_per_day=optional_int(data, "max_per_day", 3),
@@ -209,7 +221,7 @@ def update_channel(channel_id: int) -> Any:
         db.session,
         channel,
         current_user,
-        name=str(data.get("name", channel.name)),
+        name=channel.name if "name" not in data else optional_name(data) or "",
         timezone=str(data.get("timezone", channel.timezone)),
         min_gap_minutes=optional_int(data, "min_gap_minutes", channel.min_gap_minutes) or 0,
         max_per_day=optional_int(data, "max_per_day", channel.max_per_day),
@@ -335,8 +347,12 @@ def create_post(brand_id: int) -> Any:
         draft=draft,
         now=utcnow(),
     )
+    message = approval.schedule_message(db.session, change.post, current_user)
+    note = approval.approval_note(db.session, change.post, current_user)
     commit()
-    return jsonify(post=post_dict(change.post), warnings=change.warnings), 201
+    return jsonify(
+        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+    ), 201
 
 
 @bp.get("/posts/<int:post_id>")
@@ -391,8 +407,37 @@ def patch_post(post_id: int) -> Any:
                 return _conflict(post.id, exc.errors)
     except ops.StaleVersion as exc:
         return _conflict(post.id, exc.errors)
+    message = approval.schedule_message(db.session, post, current_user)
+    note = approval.approval_note(db.session, post, current_user)
     commit()
-    return jsonify(post=post_dict(post), warnings=warnings)
+    return jsonify(post=post_dict(post), warnings=warnings, message=message, approval=note)
+
+
+@bp.post("/posts/<int:post_id>/retry")
+@api_auth(Role.EDITOR)
+def retry_post(post_id: int) -> Any:
+    """A failed post back in the queue: the next free slot, or the scheduled_at given."""
+    post = ops.post_for(db.session, current_user, post_id)
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "Send a JSON object with Content-Type: application/json.")
+    when = None
+    if data.get("scheduled_at") is not None:
+        when = parse_instant(data["scheduled_at"], "scheduled_at")
+    change = ops.retry_post(
+        db.session,
+        post,
+        current_user,
+        now=utcnow(),
+        when=when,
+        read_version=optional_int(data, "version", None),
+    )
+    message = approval.schedule_message(db.session, change.post, current_user)
+    note = approval.approval_note(db.session, change.post, current_user)
+    commit()
+    return jsonify(
+        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+    )
 
 
 def _conflict(post_id: int, errors: list[str]) -> Any:
@@ -448,16 +493,23 @@ def approve_post(post_id: int) -> Any:
     when = None
     if data.get("scheduled_at") is not None:
         when = parse_instant(data["scheduled_at"], "scheduled_at")
+    reason = data.get("override_reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ApiError(422, "'override_reason' must be a string.")
     try:
         change = approval.approve_post(
-            db.session, post, current_user, now=utcnow(), scheduled_at=when
+            db.session, post, current_user, now=utcnow(), scheduled_at=when, override_reason=reason
         )
     except approval.ApprovalRefused as exc:
         raise ApiError(403, exc.errors[0], exc.errors) from None
     except approval.NeedsNewTime as exc:
         raise ApiError(409, exc.errors[0], exc.errors) from None
+    message = approval.schedule_message(db.session, change.post, current_user)
+    note = approval.approval_note(db.session, change.post, current_user)
     commit()
-    return jsonify(post=post_dict(change.post), warnings=change.warnings)
+    return jsonify(
+        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+    )
 
 
 @bp.post("/posts/<int:post_id>/reject")

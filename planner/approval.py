@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.models import AuditEntry, Role, User
-from planner.models import Brand, Channel, Post, PostStatus
+from planner import slots
+from planner.models import Brand, BrandMember, Channel, Post, PostStatus
 from planner.operations import PlannerError, PostChange, check_time, lock_post
 
 
@@ -46,6 +47,95 @@ def waiting_posts(session: Session, brand: Brand) -> list[Post]:
     )
 
 
+def possible_approvers(session: Session, post: Post) -> list[User]:
+    """The brand's active members who may approve this post (not its author with two people)."""
+    brand = post.channel.brand
+    members = session.scalars(
+        select(User)
+        .join(BrandMember, BrandMember.user_id == User.id)
+        .where(BrandMember.brand_id == brand.id, User.active.is_(True))
+        .order_by(User.email)
+    )
+    return [
+        user
+        for user in members
+        if user.has_role(Role.APPROVER)
+        and not (brand.requires_two_people and user.id == post.author_id)
+    ]
+
+
+def _names(users: list[User]) -> str:
+    labels = [user.email for user in users]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def schedule_message(session: Session, post: Post, actor: User | None) -> str:
+    """One sentence that says when the post goes out, and why it did or did not wait."""
+    brand = post.channel.brand
+    when = (
+        slots.describe_local_time(post.scheduled_at, brand.zone)
+        if post.scheduled_at is not None
+        else "no time yet"
+    )
+    if post.status == PostStatus.PENDING_APPROVAL:
+        approvers = possible_approvers(session, post)
+        if approvers:
+            return (
+                f"Waiting for approval by {_names(approvers)}; it goes out at {when} once approved."
+            )
+        return (
+            f"Waiting for approval for {when}, but no other member of {brand.name} can approve "
+            "it: add an approver under Settings → Members, or an admin approves it with a "
+            "stated reason on the Approvals page."
+        )
+    if post.status == PostStatus.SCHEDULED:
+        approver = session.get(User, post.approved_by_id) if post.approved_by_id else None
+        if approver is not None:
+            return f"Scheduled for {when}, approved by {approver.email}."
+        if brand.requires_approval and actor is not None and actor.has_role(Role.APPROVER):
+            role = "an admin" if actor.has_role(Role.ADMIN) else "an approver"
+            return f"Scheduled for {when} without approval: you are {role}."
+        return f"Scheduled for {when}."
+    return f"Saved as {post.status.replace('_', ' ')} for {when}."
+
+
+def approval_note(session: Session, post: Post, actor: User | None) -> str | None:
+    """Why the post waits for approval or did not have to, as a sentence to add to what a page
+    already says about its time; None when approval played no part."""
+    brand = post.channel.brand
+    if post.status == PostStatus.PENDING_APPROVAL:
+        approvers = possible_approvers(session, post)
+        if approvers:
+            return f"It waits for approval by {_names(approvers)}."
+        return (
+            f"It waits for approval, but no other member of {brand.name} can approve it: add "
+            "an approver under Settings → Members, or an admin approves it with a stated "
+            "reason on the Approvals page."
+        )
+    if (
+        post.status == PostStatus.SCHEDULED
+        and post.approved_by_id is None
+        and brand.requires_approval
+        and actor is not None
+        and actor.has_role(Role.APPROVER)
+    ):
+        role = "an admin" if actor.has_role(Role.ADMIN) else "an approver"
+        return f"It is scheduled without approval: you are {role}."
+    return None
+
+
+def may_override(post: Post, user: User) -> bool:
+    """Whether an admin may approve their own post under the two-person rule, with a reason."""
+    return (
+        user.has_role(Role.ADMIN)
+        and post.status == PostStatus.PENDING_APPROVAL
+        and post.channel.brand.requires_two_people
+        and post.author_id == user.id
+    )
+
+
 def may_approve(post: Post, user: User) -> bool:
     """Whether the user may approve this post (for showing the button; the server checks)."""
     if not user.has_role(Role.APPROVER) or post.status != PostStatus.PENDING_APPROVAL:
@@ -60,16 +150,33 @@ def approve_post(
     *,
     now: datetime,
     scheduled_at: datetime | None = None,
+    override_reason: str | None = None,
 ) -> PostChange:
-    """Approve a waiting post, at its own time or at a new one the approver gives."""
+    """Approve a waiting post, at its own time or at a new one the approver gives.
+
+    Under the two-person rule nobody approves their own post, except an admin who states why
+    (``override_reason``): a team with a single approver can still publish, and the audit log
+    shows each such approval with its reason.
+    """
     _check_approver(approver)
     lock_post(session, post)  # two approvers at once: the second finds it approved
     _check_pending(post)
     brand = post.channel.brand
+    override = (override_reason or "").strip()
     if brand.requires_two_people and post.author_id == approver.id:
-        raise ApprovalRefused(
-            f"{brand.name} needs two people: another approver must approve your own post."
-        )
+        others = possible_approvers(session, post)
+        who = f" ({_names(others)} can)" if others else " (no other member can yet)"
+        if not approver.has_role(Role.ADMIN):
+            raise ApprovalRefused(
+                f"{brand.name} needs two people: another approver must approve your own post{who}."
+            )
+        if not override:
+            raise ApprovalRefused(
+                f"{brand.name} needs two people: another approver must approve your own "
+                f"post{who}. As an admin you may approve it yourself by stating why."
+            )
+    else:
+        override = ""
     warnings: list[str] = []
     before = post.scheduled_at
     if scheduled_at is not None:
@@ -98,6 +205,7 @@ def approve_post(
         brand_id=brand.id,
         scheduled_at=post.scheduled_at.isoformat() if post.scheduled_at else None,
         moved_from=before.isoformat() if before and before != post.scheduled_at else None,
+        **({"own_post_override": override[:2000]} if override else {}),
     )
     session.flush()
     return PostChange(post, warnings)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from gettext import ngettext
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from core.models import User
 from core.parsing import InvalidInput, csv_header, csv_rows, parse_id, to_utc
 from planner import slots
 from planner.models import (
+    CHANNEL_NAME_MAX,
     EDITABLE_STATUSES,
     OCCUPYING_STATUSES,
     Brand,
@@ -26,7 +28,7 @@ from planner.models import (
     PostSource,
     PostStatus,
 )
-from planner.operations import URL_RE, lock_channels, window_specs
+from planner.operations import URL_RE, lock_channels, schedule_status, window_specs
 from planner.serialize import iso
 from planner.text_limits import validate_post_text
 
@@ -53,10 +55,41 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    waiting: int = 0  # of the new posts, how many wait for approval
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def import_summary(report: ImportReport) -> str:
+    """What an import did, in one sentence built from the counts.
+
+    Every count goes through ngettext, so the sentence can be translated with a catalogue
+    later without touching the callers.
+    """
+    counted = [
+        (report.created, ngettext("%(n)d new post", "%(n)d new posts", report.created)),
+        (report.updated, ngettext("%(n)d changed", "%(n)d changed", report.updated)),
+        (report.unchanged, ngettext("%(n)d unchanged", "%(n)d unchanged", report.unchanged)),
+    ]
+    if not report.created and not report.updated:
+        if not report.unchanged:
+            return "The file has no posts: nothing was imported."
+        return ngettext(
+            "Nothing to import: the file's %(n)d post is unchanged.",
+            "Nothing to import: the file's %(n)d posts are unchanged.",
+            report.unchanged,
+        ) % {"n": report.unchanged}
+    parts = [phrase % {"n": n} for n, phrase in counted if n]
+    message = "Imported: " + ", ".join(parts) + "."
+    if report.waiting:
+        message += " " + ngettext(
+            "%(n)d new post waits for approval.",
+            "%(n)d new posts wait for approval.",
+            report.waiting,
+        ) % {"n": report.waiting}
+    return message
 
 
 def export_posts(session: Session, brand: Brand) -> Iterator[str]:
@@ -184,7 +217,12 @@ def _read_rows(
                 problems.append(f"channel_id {values['channel_id']} is not a channel of this brand")
         elif values.get("channel"):
             channel = by_name.get(values["channel"].lower())
-            if channel is None:
+            if channel is None and len(values["channel"]) > CHANNEL_NAME_MAX:
+                problems.append(
+                    f"the channel name is {len(values['channel']):,} characters long; channel "
+                    f"names have at most {CHANNEL_NAME_MAX}"
+                )
+            elif channel is None:
                 problems.append(f"no channel named “{values['channel']}” in this brand")
         else:
             problems.append("no channel given")
@@ -336,17 +374,25 @@ def import_posts(
         {p.id for _, p in changes},
         report,
     )
+    if brand.archived_at is not None and any(
+        r.status is PostStatus.SCHEDULED for r in rows if r.post_id not in unchanged
+    ):
+        report.errors.append(
+            (0, f"{brand.name} is archived and publishes nothing: unarchive it to schedule posts.")
+        )
     report.errors.sort()
     if report.errors:
         return report
-    approving = brand.requires_approval
+    # The same rule as a post scheduled on the calendar: an approver's own posts do not wait.
+    scheduled_as = schedule_status(brand, author)
     new_rows = []
     for row in rows:
         if row.post_id is not None:
             continue
         status = row.status
-        if status is PostStatus.SCHEDULED and approving:
-            status = PostStatus.PENDING_APPROVAL
+        if status is PostStatus.SCHEDULED:
+            status = scheduled_as
+            report.waiting += status is PostStatus.PENDING_APPROVAL
         new_rows.append(
             {
                 "channel_id": row.channel.id,

@@ -8,9 +8,22 @@ from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringF
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from planner import slots
-from planner.models import Platform
+from planner.models import BRAND_NAME_MAX, BRAND_SLUG_MAX, CHANNEL_NAME_MAX, Platform
 
 PLATFORM_CHOICES = [(p.value, p.label) for p in Platform]
+
+
+def _name_field(label: str, what: str, maximum: int, **kwargs: object) -> StringField:
+    """A required name of at most ``maximum`` characters; the browser stops typing there too."""
+    return StringField(
+        label,
+        validators=[
+            DataRequired(f"Give the {what} a name."),
+            Length(max=maximum, message=f"Keep the {what} name to {maximum} characters or fewer."),
+        ],
+        render_kw={"maxlength": maximum},
+        **kwargs,
+    )
 
 
 def _valid_timezone(_form: FlaskForm, field: StringField) -> None:
@@ -20,13 +33,17 @@ def _valid_timezone(_form: FlaskForm, field: StringField) -> None:
 
 
 class BrandForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    slug = StringField("Short name (in URLs)", validators=[Optional(), Length(max=64)])
+    name = _name_field("Name", "brand", BRAND_NAME_MAX)
+    slug = StringField(
+        "Short name (in URLs)",
+        validators=[Optional(), Length(max=BRAND_SLUG_MAX)],
+        render_kw={"maxlength": BRAND_SLUG_MAX},
+    )
     timezone = StringField("Time zone", default="UTC", validators=[DataRequired(), _valid_timezone])
 
 
 class BrandSettingsForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = _name_field("Name", "brand", BRAND_NAME_MAX)
     timezone = StringField("Time zone", validators=[DataRequired(), _valid_timezone])
     grace_minutes = IntegerField(
         "Grace period for late posts (minutes)", validators=[NumberRange(0, 7 * 24 * 60)]
@@ -41,7 +58,7 @@ class MemberForm(FlaskForm):
 
 class ChannelForm(FlaskForm):
     platform = SelectField("Platform", choices=PLATFORM_CHOICES)
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    name = _name_field("Name", "channel", CHANNEL_NAME_MAX)
     timezone = StringField("Time zone", validators=[DataRequired(), _valid_timezone])
     min_gap_minutes = IntegerField(
         "Minimum gap between posts (minutes)", default=60, validators=[NumberRange(0, 10080)]
@@ -55,6 +72,10 @@ class ChannelForm(FlaskForm):
 
 class ChannelSettingsForm(ChannelForm):
     platform = None  # the platform of a channel is fixed once created
+
+
+class DeleteBrandForm(FlaskForm):
+    confirm_name = StringField("Type the brand's name to confirm", validators=[DataRequired()])
 
 
 class ImportForm(FlaskForm):

@@ -93,6 +93,13 @@ class PostSource(StrEnum):
     PLAN = "plan"
 
 
+# The longest names people may give; the columns below are exactly this long, and the forms, the
+# API and the CSV import refuse longer ones with a message (planner.operations.check_name).
+BRAND_NAME_MAX = 120
+BRAND_SLUG_MAX = 64
+CHANNEL_NAME_MAX = 120
+
+
 def _token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -101,8 +108,8 @@ class Brand(Base):
     __tablename__ = "brands"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(BRAND_SLUG_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(BRAND_NAME_MAX))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     grace_minutes: Mapped[int] = mapped_column(default=60)
     requires_approval: Mapped[bool] = mapped_column(default=False)
@@ -110,6 +117,9 @@ class Brand(Base):
     paused_at: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(Text)
     ical_token: Mapped[str] = mapped_column(String(64), default=_token, unique=True)
+    # An archived brand is hidden from the switcher, publishes nothing and is neither checked
+    # nor polled; all its data is kept, and unarchiving brings it back as it was.
+    archived_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channels: Mapped[list[Channel]] = relationship(
@@ -141,7 +151,7 @@ class Channel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(CHANNEL_NAME_MAX))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     min_gap_minutes: Mapped[int] = mapped_column(default=60)
     max_per_day: Mapped[int | None]  # None: no daily maximum

@@ -10,6 +10,7 @@ from core.openapi import json_response as _json
 from core.openapi import operation as _op
 from core.openapi import path_id as _id
 from core.openapi import ref as _ref
+from planner.models import BRAND_NAME_MAX, BRAND_SLUG_MAX, CHANNEL_NAME_MAX
 
 SCHEMAS = {
     "Brand": {
@@ -23,14 +24,18 @@ SCHEMAS = {
             "requires_approval": {"type": "boolean"},
             "paused": {"type": "boolean"},
             "pause_reason": {"type": ["string", "null"]},
+            "archived": {
+                "type": "boolean",
+                "description": "hidden, publishes nothing, not checked nor polled; data kept",
+            },
         },
     },
     "BrandInput": {
         "type": "object",
         "required": ["name"],
         "properties": {
-            "name": {"type": "string"},
-            "slug": {"type": "string"},
+            "name": {"type": "string", "minLength": 1, "maxLength": BRAND_NAME_MAX},
+            "slug": {"type": "string", "maxLength": BRAND_SLUG_MAX},
             "timezone": {"type": "string", "example": "Europe/Berlin"},
         },
     },
@@ -82,7 +87,13 @@ SCHEMAS = {
         "required": ["platform"],
         "properties": {
             "platform": {"type": "string"},
-            "name": {"type": "string"},
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": CHANNEL_NAME_MAX,
+                "description": "omitted when creating: the platform's name (e.g. Mastodon); "
+                "an empty name is refused",
+            },
             "timezone": {"type": "string"},
             "min_gap_minutes": {"type": "integer"},
             "max_per_day": {"type": ["integer", "null"]},
@@ -166,6 +177,16 @@ SCHEMAS = {
         "properties": {
             "post": _ref("Post"),
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "message": {
+                "type": "string",
+                "description": "when the post goes out and why it did or did not wait for "
+                "approval, e.g. 'Waiting for approval by a@example.com'",
+            },
+            "approval": {
+                "type": ["string", "null"],
+                "description": "why the post waits for approval or did not have to, to add to "
+                "what the client says about its time; null when approval played no part",
+            },
         },
     },
     "CalendarEvent": {
@@ -185,19 +206,29 @@ SCHEMAS = {
 PATHS = {
     "/brands": {
         "get": _op(
-            "Brands you belong to",
+            "Brands you belong to; archived ones only with archived=1",
             _json(
                 {
                     "type": "object",
                     "properties": {"brands": {"type": "array", "items": _ref("Brand")}},
                 }
             ),
+            params=[
+                {
+                    "name": "archived",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["0", "1"]},
+                    "description": "1: include archived brands",
+                }
+            ],
         ),
         "post": _op(
             "Create a brand (admin)", _json(_ref("Brand"), "Created"), body="BrandInput", code="201"
         ),
     },
-    "/brands/{brand_id}": {"get": _op("A brand", _json(_ref("Brand")), params=[_id("brand_id")])},
+    "/brands/{brand_id}": {
+        "get": _op("A brand", _json(_ref("Brand")), params=[_id("brand_id")]),
+    },
     "/brands/{brand_id}/channels": {
         "get": _op(
             "Channels with their windows",
@@ -361,7 +392,26 @@ PATHS["/posts/{post_id}/approve"] = {
             _json(_ref("PostResult")),
             params=[_id("post_id")],
         ),
-        "requestBody": _body({"scheduled_at": TIME}),
+        "requestBody": _body(
+            {
+                "scheduled_at": TIME,
+                "override_reason": {
+                    "type": "string",
+                    "description": "an admin approving their own post when two people are "
+                    "required says why; kept in the audit log",
+                },
+            }
+        ),
+    }
+}
+PATHS["/posts/{post_id}/retry"] = {
+    "post": {
+        **_op(
+            "Retry a failed post (editor): at the next free slot, or at scheduled_at",
+            _json(_ref("PostResult")),
+            params=[_id("post_id")],
+        ),
+        "requestBody": _body({"scheduled_at": TIME, "version": {"type": "integer"}}),
     }
 }
 PATHS["/posts/{post_id}/reject"] = {

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, literal, select, text
+from sqlalchemy import Select, bindparam, delete, func, literal, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import ObjectDeletedError
 
@@ -16,6 +16,9 @@ from core import audit
 from core.models import Role, User
 from planner import slots
 from planner.models import (
+    BRAND_NAME_MAX,
+    BRAND_SLUG_MAX,
+    CHANNEL_NAME_MAX,
     EDITABLE_STATUSES,
     OCCUPYING_STATUSES,
     Brand,
@@ -69,19 +72,37 @@ def slugify(text: str) -> str:
     return slug[:64].strip("-") or "brand"
 
 
+def check_name(value: str | None, what: str, maximum: int) -> str:
+    """The name without surrounding spaces, or PlannerError when it is empty or too long."""
+    name = (value or "").strip()
+    if not name:
+        raise PlannerError(f"Give the {what} a name.")
+    if len(name) > maximum:
+        raise PlannerError(
+            f"The {what} name is {len(name):,} characters long; keep it to {maximum} or fewer."
+        )
+    return name
+
+
 # --- brands -----------------------------------------------------------------------------------
 
 
-def brands_for(session: Session, user: User) -> list[Brand]:
-    """The brands a user belongs to."""
-    return list(
-        session.scalars(
-            select(Brand)
-            .join(BrandMember, BrandMember.brand_id == Brand.id)
-            .where(BrandMember.user_id == user.id)
-            .order_by(Brand.name)
-        )
+def brands_for(session: Session, user: User, *, include_archived: bool = False) -> list[Brand]:
+    """The brands a user belongs to; archived ones only when asked for."""
+    query = (
+        select(Brand)
+        .join(BrandMember, BrandMember.brand_id == Brand.id)
+        .where(BrandMember.user_id == user.id)
+        .order_by(Brand.name)
     )
+    if not include_archived:
+        query = query.where(Brand.archived_at.is_(None))
+    return list(session.scalars(query))
+
+
+def archived_brand_ids() -> Select[tuple[int]]:
+    """The ids of archived brands, as a subquery: the search and listening jobs skip these."""
+    return select(Brand.id).where(Brand.archived_at.is_not(None))
 
 
 def brand_for(session: Session, user: User, brand_id: int) -> Brand:
@@ -130,13 +151,13 @@ def _check_timezone(name: str) -> None:
 def create_brand(
     session: Session, *, name: str, timezone: str, creator: User | None, slug: str | None = None
 ) -> Brand:
-    name = name.strip()
-    if not name:
-        raise PlannerError("A brand needs a name.")
+    name = check_name(name, "brand", BRAND_NAME_MAX)
     _check_timezone(timezone)
     slug = (slug or slugify(name)).strip().lower()
     if not SLUG_RE.match(slug):
-        raise PlannerError("The short name may use a–z, 0–9 and hyphens, up to 64 characters.")
+        raise PlannerError(
+            f"The short name may use a–z, 0–9 and hyphens, up to {BRAND_SLUG_MAX} characters."
+        )
     if session.scalar(select(Brand.id).where(Brand.slug == slug)) is not None:
         raise PlannerError(f"The short name “{slug}” is taken; choose another.")
     brand = Brand(name=name, slug=slug, timezone=timezone)
@@ -160,12 +181,11 @@ def update_brand(
     requires_approval: bool,
     requires_two_people: bool,
 ) -> Brand:
-    if not name.strip():
-        raise PlannerError("A brand needs a name.")
+    name = check_name(name, "brand", BRAND_NAME_MAX)
     _check_timezone(timezone)
     if not 0 <= grace_minutes <= 7 * 24 * 60:
         raise PlannerError("The grace period must be between 0 minutes and 7 days.")
-    brand.name = name.strip()
+    brand.name = name
     brand.timezone = timezone
     brand.grace_minutes = grace_minutes
     brand.requires_approval = requires_approval
@@ -173,6 +193,74 @@ def update_brand(
     audit.record(session, actor, "brand.updated", "brand", brand.id, brand_id=brand.id)
     session.flush()
     return brand
+
+
+def _check_admin(actor: User, what: str) -> None:
+    if not actor.has_role(Role.ADMIN):
+        raise PlannerError(f"Only admins {what}.")
+
+
+def archive_brand(session: Session, brand: Brand, actor: User, *, now: datetime) -> Brand:
+    """Hide the brand and stop its publishing, search checks and listening polls; keep its data.
+
+    The worker claims no post of an archived brand; posts that come due meanwhile are marked
+    missed by the usual sweep once their grace period has passed.
+    """
+    _check_admin(actor, "archive brands")
+    if brand.archived_at is None:
+        brand.archived_at = now
+        audit.record(session, actor, "brand.archived", "brand", brand.id, brand_id=brand.id)
+        session.flush()
+    return brand
+
+
+def unarchive_brand(session: Session, brand: Brand, actor: User) -> Brand:
+    """Bring an archived brand back: shown, publishing, checked and polled again."""
+    _check_admin(actor, "unarchive brands")
+    if brand.archived_at is not None:
+        brand.archived_at = None
+        audit.record(session, actor, "brand.unarchived", "brand", brand.id, brand_id=brand.id)
+        session.flush()
+    return brand
+
+
+def delete_brand(session: Session, brand: Brand, actor: User, *, typed_name: str) -> None:
+    """Delete the brand and everything under it, once its name is typed exactly.
+
+    The database removes the brand's channels, posts, reviews, search queries, listening
+    sources and the rest by their ON DELETE CASCADE keys, in the caller's one transaction; the
+    audit log keeps no key to the brand, so the entry written here outlives it.
+    """
+    _check_admin(actor, "delete brands")
+    if typed_name.strip() != brand.name:
+        raise PlannerError(
+            f"Type the brand's name exactly as it is (“{brand.name}”) to delete it; "
+            "nothing was deleted."
+        )
+    post_count = session.scalar(
+        select(func.count(Post.id))
+        .join(Channel, Channel.id == Post.channel_id)
+        .where(Channel.brand_id == brand.id)
+    )
+    audit.record(
+        session,
+        actor,
+        "brand.deleted",
+        "brand",
+        brand.id,
+        brand_id=brand.id,
+        name=brand.name,
+        slug=brand.slug,
+        channels=len(brand.channels),
+        posts=post_count or 0,
+    )
+    # One statement: the database's cascades delete the rows of every feature (including those
+    # the planner does not know of), so the ORM must not try to delete the children itself.
+    brand_id = brand.id
+    session.flush()
+    session.expunge(brand)
+    session.execute(delete(Brand).where(Brand.id == brand_id))
+    session.flush()
 
 
 def add_member(session: Session, brand: Brand, user: User, actor: User) -> None:
@@ -203,24 +291,29 @@ def create_channel(
     actor: User | None,
     *,
     platform: str,
-    name: str = "",
+    name: str | None = None,
     timezone: str | None = None,
     min_gap_minutes: int = 60,
     max_per_day: int | None = 3,
 ) -> Channel:
-    """A new channel, with the platform's default engagement windows."""
+    """A new channel, with the platform's default engagement windows.
+
+    Without a ``name`` (None) the channel is called after its platform, as the API documents;
+    a name that is given but blank is refused, never replaced.
+    """
     try:
         platform_enum = Platform(platform)
     except ValueError:
         known = ", ".join(p.value for p in Platform)
         raise PlannerError(f"Unknown platform “{platform}”; use one of {known}.") from None
+    name = check_name(platform_enum.label if name is None else name, "channel", CHANNEL_NAME_MAX)
     timezone = timezone or brand.timezone
     _check_timezone(timezone)
     _check_channel_numbers(min_gap_minutes, max_per_day)
     channel = Channel(
         brand=brand,
         platform=platform_enum.value,
-        name=name.strip() or platform_enum.label,
+        name=name,
         timezone=timezone,
         min_gap_minutes=min_gap_minutes,
         max_per_day=max_per_day,
@@ -258,11 +351,12 @@ def update_channel(
     min_gap_minutes: int,
     max_per_day: int | None,
 ) -> Channel:
+    name = check_name(name, "channel", CHANNEL_NAME_MAX)
     _check_timezone(timezone)
     _check_channel_numbers(min_gap_minutes, max_per_day)
     # The gap and the daily maximum change between two placements, never during one.
     lock_channels(session, [channel.id])
-    channel.name = name.strip() or channel.platform_enum.label
+    channel.name = name
     channel.timezone = timezone
     channel.min_gap_minutes = min_gap_minutes
     channel.max_per_day = max_per_day
@@ -454,8 +548,12 @@ def _check_editable(user: User) -> None:
         raise PlannerError("Viewers cannot change posts.")
 
 
-def _schedule_status(brand: Brand, actor: User | None) -> PostStatus:
-    # With approval on, what an editor schedules waits for an approver.
+def schedule_status(brand: Brand, actor: User | None) -> PostStatus:
+    """What a post this actor schedules becomes: scheduled, or waiting for approval.
+
+    With approval on, what an editor schedules waits for an approver; an approver's (and an
+    admin's) own post is scheduled at once, unless two people are required.
+    """
     if brand.requires_approval and (actor is None or not actor.has_role(Role.APPROVER)):
         return PostStatus.PENDING_APPROVAL
     if brand.requires_approval and brand.requires_two_people:
@@ -474,6 +572,11 @@ def _place(
     exclude_post_id: int | None,
 ) -> list[str]:
     """Set the post's time: the next free slot, or a checked explicit time. Returns warnings."""
+    if channel.brand.archived_at is not None:
+        raise PlannerError(
+            f"{channel.brand.name} is archived and publishes nothing: unarchive it in its "
+            "settings to schedule posts."
+        )
     lock_channels(session, [channel.id])
     if queue:
         slot = next_free_slot(session, channel, now, exclude_post_id=exclude_post_id)
@@ -542,7 +645,7 @@ def create_post(
             now=now,
             exclude_post_id=None,
         )
-        post.status = _schedule_status(channel.brand, author).value
+        post.status = schedule_status(channel.brand, author).value
     session.add(post)
     session.flush()
     audit.record(
@@ -630,7 +733,7 @@ def move_post(
         exclude_post_id=post.id,
     )
     if post.status in (PostStatus.MISSED, PostStatus.HELD, PostStatus.FAILED):
-        post.status = _schedule_status(post.channel.brand, actor).value
+        post.status = schedule_status(post.channel.brand, actor).value
     post.version += 1
     audit.record(
         session,
@@ -657,7 +760,7 @@ def queue_post(
     _place(
         session, post, post.channel, scheduled_at=None, queue=True, now=now, exclude_post_id=post.id
     )
-    post.status = _schedule_status(post.channel.brand, actor).value
+    post.status = schedule_status(post.channel.brand, actor).value
     post.version += 1
     audit.record(
         session,
@@ -670,6 +773,62 @@ def queue_post(
     )
     session.flush()
     return PostChange(post)
+
+
+def retry_post(
+    session: Session,
+    post: Post,
+    actor: User,
+    *,
+    now: datetime,
+    when: datetime | None = None,
+    read_version: int | None = None,
+) -> PostChange:
+    """Give a failed post another go: at the next free slot, or at ``when`` (checked as any
+    move is), through the same placement and channel lock as a new post. It waits for
+    approval again when the brand would make a new post wait."""
+    _check_editable(actor)
+    lock_post(session, post, read_version)
+    if post.status != PostStatus.FAILED:
+        raise PlannerError(
+            f"Only a failed post can be retried; this one is {post.status.replace('_', ' ')}."
+        )
+    before, error = post.scheduled_at, post.last_error
+    warnings = _place(
+        session,
+        post,
+        post.channel,
+        scheduled_at=when,
+        queue=when is None,
+        now=now,
+        exclude_post_id=post.id,
+    )
+    # An approval already given stands: the post's content did not change since.
+    if post.approved_by_id is not None:
+        post.status = PostStatus.SCHEDULED.value
+    else:
+        post.status = schedule_status(post.channel.brand, actor).value
+    post.attempts = 0
+    post.next_attempt_at = None
+    post.last_error = None
+    post.claimed_by = None
+    post.lease_until = None
+    post.send_started_at = None
+    post.version += 1
+    audit.record(
+        session,
+        actor,
+        "post.retried",
+        "post",
+        post.id,
+        brand_id=post.channel.brand_id,
+        before=before.isoformat() if before else None,
+        after=post.scheduled_at.isoformat() if post.scheduled_at else None,
+        status=post.status,
+        previous_error=(error or "")[:500],
+    )
+    session.flush()
+    return PostChange(post, warnings)
 
 
 def delete_post(session: Session, post: Post, actor: User) -> None:

@@ -22,6 +22,7 @@ def brand_dict(brand: Brand) -> dict[str, Any]:
         "requires_approval": brand.requires_approval,
         "paused": brand.paused_at is not None,
         "pause_reason": brand.pause_reason,
+        "archived": brand.archived_at is not None,
     }
 
 

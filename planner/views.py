@@ -33,6 +33,7 @@ from planner.forms import (
     BrandSettingsForm,
     ChannelForm,
     ChannelSettingsForm,
+    DeleteBrandForm,
     ImportForm,
     MemberForm,
 )
@@ -88,9 +89,9 @@ def brand_home(brand_id: int) -> Any:
 @login_required
 def brands() -> Any:
     form = BrandForm()
+    if request.method == "POST" and not current_user.has_role(Role.ADMIN):
+        abort(403, description="Only admins create brands.")
     if form.validate_on_submit():
-        if not current_user.has_role(Role.ADMIN):
-            abort(403, description="Only admins create brands.")
         try:
             brand = ops.create_brand(
                 db.session,
@@ -105,8 +106,13 @@ def brands() -> Any:
             db.session.commit()
             flash(f"Brand “{brand.name}” created. Add its channels next.", "success")
             return redirect(url_for("planner.channels", brand_id=brand.id))
+    every = ops.brands_for(db.session, current_user, include_archived=True)
     return render_template(
-        "planner/brands.html", form=form, brands=ops.brands_for(db.session, current_user)
+        "planner/brands.html",
+        form=form,
+        brands=[b for b in every if b.archived_at is None],
+        archived=[b for b in every if b.archived_at is not None],
+        show_archived=request.args.get("archived") == "1",
     ), (400 if form.errors else 200)
 
 
@@ -165,21 +171,65 @@ def brand_settings(brand_id: int) -> Any:
     ), (400 if form.errors or member_form.errors else 200)
 
 
+@bp.route("/brands/<int:brand_id>/archive", methods=["POST"])
+@role_required(Role.ADMIN)
+def archive_brand(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    if commit_or_flash(lambda: ops.archive_brand(db.session, brand, current_user, now=utcnow())):
+        flash(
+            f"{brand.name} is archived: it is hidden from the brand list, publishes nothing and "
+            "is neither checked nor polled. Its data is kept; unarchive it here at any time.",
+            "success",
+        )
+    return redirect(url_for("planner.brand_settings", brand_id=brand.id))
+
+
+@bp.route("/brands/<int:brand_id>/unarchive", methods=["POST"])
+@role_required(Role.ADMIN)
+def unarchive_brand(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    if commit_or_flash(lambda: ops.unarchive_brand(db.session, brand, current_user)):
+        flash(
+            f"{brand.name} is back: it publishes, is checked and polled again. Posts that came "
+            "due while it was archived are listed under Publishing as missed.",
+            "success",
+        )
+    if request.form.get("next") == "brands":
+        return redirect(url_for("planner.brands", archived="1"))
+    return redirect(url_for("planner.brand_settings", brand_id=brand.id))
+
+
+@bp.route("/brands/<int:brand_id>/delete", methods=["POST"])
+@role_required(Role.ADMIN)
+def delete_brand(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    form = DeleteBrandForm(prefix="delete")
+    if not form.validate_on_submit():
+        flash("Type the brand's name to confirm; nothing was deleted.", "error")
+        return redirect(url_for("planner.brand_settings", brand_id=brand.id) + "#delete")
+    name = brand.name
+    typed = form.confirm_name.data or ""
+    if commit_or_flash(lambda: ops.delete_brand(db.session, brand, current_user, typed_name=typed)):
+        flash(f"{name} and everything under it were deleted.", "success")
+        return redirect(url_for("planner.brands"))
+    return redirect(url_for("planner.brand_settings", brand_id=brand_id) + "#delete")
+
+
 @bp.route("/brands/<int:brand_id>/channels", methods=["GET", "POST"])
 @login_required
 def channels(brand_id: int) -> Any:
     brand = _brand(brand_id)
     form = ChannelForm(timezone=brand.timezone)
+    if request.method == "POST" and not current_user.has_role(Role.ADMIN):
+        abort(403, description="Only admins add channels.")
     if form.validate_on_submit():
-        if not current_user.has_role(Role.ADMIN):
-            abort(403, description="Only admins add channels.")
         try:
             channel = ops.create_channel(
                 db.session,
                 brand,
                 current_user,
                 platform=form.platform.data,
-                name=form.name.data or "",
+                name=form.name.data or "",  # the form requires it; never the platform's label
                 timezone=form.timezone.data.strip(),
                 min_gap_minutes=form.min_gap_minutes.data or 0,
                 max_per_day=form.max_per_day.data,
@@ -328,7 +378,7 @@ def import_posts(brand_id: int) -> Any:
         )
         if report.ok:
             db.session.commit()
-            flash(f"Imported {report.created} posts.", "success")
+            flash(csvio.import_summary(report), "success")
             return redirect(url_for("planner.calendar", brand_id=brand.id))
         db.session.rollback()
     return render_template(
@@ -484,6 +534,8 @@ def approvals(brand_id: int) -> Any:
         now=utcnow(),
         zone=brand.zone,
         may_approve={p.id: approval.may_approve(p, current_user) for p in posts},
+        may_override={p.id: approval.may_override(p, current_user) for p in posts},
+        approvers={p.id: approval.possible_approvers(db.session, p) for p in posts},
     )
 
 
@@ -503,17 +555,27 @@ def approve_post(post_id: int) -> Any:
     try:
         when = _local_time(request.form.get("scheduled_at"), post.channel.brand.zone)
         change = approval.approve_post(
-            db.session, post, current_user, now=utcnow(), scheduled_at=when
+            db.session,
+            post,
+            current_user,
+            now=utcnow(),
+            scheduled_at=when,
+            override_reason=request.form.get("override_reason"),
         )
     except approval.ApprovalRefused as exc:
         db.session.rollback()
+        if current_user.has_role(Role.ADMIN):
+            # An admin can still finish it (with a reason): say how, on the page they came from.
+            _flash_errors(exc.errors)
+            return redirect(_back_to(post)), 303
         abort(403, description=exc.errors[0])
     except ops.PlannerError as exc:
         db.session.rollback()
         _flash_errors(exc.errors)
         return redirect(_back_to(post)), 303
     db.session.commit()
-    flash("Approved: the post is scheduled.", "success")
+    when_text = slots.describe_local_time(change.post.scheduled_at, post.channel.brand.zone)
+    flash(f"Approved: the post is scheduled for {when_text}.", "success")
     for warning in change.warnings:
         flash(warning, "warning")
     return redirect(_back_to(post))
@@ -527,6 +589,29 @@ def reject_post(post_id: int) -> Any:
     if commit_or_flash(lambda: approval.reject_post(db.session, post, current_user, reason)):
         flash("Rejected: the post is a draft again, with your reason.", "success")
     return redirect(_back_to(post))
+
+
+@bp.route("/posts/<int:post_id>/retry", methods=["POST"])
+@role_required(Role.EDITOR)
+def retry_post(post_id: int) -> Any:
+    """A failed post goes back to the queue: at the next free slot, or at the time given."""
+    post = _post(post_id)
+    messages: list[str] = []
+
+    def retry() -> None:
+        when = _local_time(request.form.get("scheduled_at"), post.channel.brand.zone)
+        change = ops.retry_post(db.session, post, current_user, now=utcnow(), when=when)
+        messages.append(approval.schedule_message(db.session, change.post, current_user))
+        messages.extend(change.warnings)
+
+    if commit_or_flash(retry):
+        flash(f"Retrying: {messages[0]}", "success")
+        for warning in messages[1:]:
+            flash(warning, "warning")
+    if request.form.get("next") == "post":
+        return redirect(url_for("planner.post_page", post_id=post.id))
+    brand_id = post.channel.brand_id
+    return redirect(url_for("planner.publishing", brand_id=brand_id) + "#problem-posts")
 
 
 @bp.route("/posts/<int:post_id>")
@@ -555,6 +640,8 @@ def post_page(post_id: int) -> Any:
         people=people,
         rejection=approval.last_rejection(db.session, post),
         may_approve=approval.may_approve(post, current_user),
+        may_override=approval.may_override(post, current_user),
+        approvers=approval.possible_approvers(db.session, post),
         now=utcnow(),
     )
 

@@ -4,15 +4,16 @@ of the brands checked ready for their next view, drop expired raw pages; mail we
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.db import db, utcnow
 from planner.models import Brand
+from planner.operations import archived_brand_ids
 from serp.checks import default_worker_id, expire_raw_pages, run_due_checks
 from serp.models import TrackedQuery
 from serp.query_figures import QueryFigures, keep_parts
@@ -31,6 +32,8 @@ def due_checks_job(app: Flask, worker_id: str | None = None) -> dict[str, int]:
     """One round: check due queries until none are due (or the round's time is up), keep the
     figures of the brands checked, then drop expired raw pages."""
     checked: set[int] = set()
+    with app.app_context(), db.job_session() as session:
+        postpone_archived_checks(session, utcnow())
     counts = run_due_checks(
         app,
         int(app.config.get("SERP_CHECKS_PER_ROUND", DEFAULT_LIMIT)),
@@ -44,6 +47,21 @@ def due_checks_job(app: Flask, worker_id: str | None = None) -> dict[str, int]:
     if counts["claimed"]:
         logger.info("serp checks: %s", counts)
     return counts
+
+
+def postpone_archived_checks(session: Any, now: datetime) -> int:
+    """Move the due checks of archived brands past this round, so none of them is claimed; they
+    run again at the first round after the brand is unarchived. How many were moved."""
+    after_this_round = now + timedelta(seconds=ROUND_BUDGET_SECONDS + INTERVAL_SECONDS)
+    return session.execute(
+        update(TrackedQuery)
+        .where(
+            TrackedQuery.brand_id.in_(archived_brand_ids()),
+            TrackedQuery.next_check_at <= after_this_round,
+        )
+        .values(next_check_at=after_this_round)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def keep_figures(app: Flask, query_ids: set[int]) -> int:

@@ -170,7 +170,8 @@ def claim_due_posts(
         select(Post.id, Post.scheduled_at, Post.next_attempt_at, Brand.id, Brand.grace_minutes)
         .join(Channel, Post.channel_id == Channel.id)
         .join(Brand, Channel.brand_id == Brand.id)
-        .where(*_due(now), Brand.paused_at.is_(None))
+        # An archived brand publishes nothing; its due posts are left to the missed sweep.
+        .where(*_due(now), Brand.paused_at.is_(None), Brand.archived_at.is_(None))
         .order_by(Post.scheduled_at, Post.id)
         .limit(limit)
     )
@@ -431,6 +432,10 @@ def _prepare(session: Session, post_id: int, worker_id: str, config: Mapping[str
         _release(session, post_id, worker_id, now, "the claim ran out before the send began")
         return None
     channel = post.channel
+    if channel.brand.archived_at is not None:
+        # Archived between the claim and the send: nothing goes out for an archived brand.
+        _release(session, post_id, worker_id, now, "the brand was archived before the send")
+        return None
     credentials: dict[str, Any] | None = None
     problem = None
     try:

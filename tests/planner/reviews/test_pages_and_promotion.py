@@ -353,7 +353,7 @@ def test_upload_in_the_ui_imports_or_lists_the_bad_rows(client, users, brand):
     assert client.get(f"/brands/{brand.id}/reviews/import").status_code == 403
 
 
-# --- issue 14: where to reply, publishing the public page, when a promoted post goes out --------
+# --- where to reply, publishing the public page, when a promoted post goes out --------
 
 
 def test_a_review_waiting_for_a_reply_says_where_to_reply(client, users, brand):
