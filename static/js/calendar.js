@@ -646,6 +646,8 @@
       var range = calendar.view;
       if (at < range.activeStart || at >= range.activeEnd) calendar.gotoDate(at);
     }
+    // Whether the post waits for approval, or why it did not have to, follows its time.
+    if (data && data.approval) message += " " + data.approval;
     if (data && data.warnings && data.warnings.length) {
       showWarning([message].concat(data.warnings));
     } else {

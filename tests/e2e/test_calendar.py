@@ -313,3 +313,39 @@ def test_a_viewer_sees_the_plan_and_windows_but_cannot_move_or_create(
     with page.expect_response(lambda r: "/events?" in r.url and "windows=1" in r.url):
         page.get_by_role("tab", name="Week view").click()
     page.locator(".engagement-window").first.wait_for(state="attached")
+
+
+def test_add_to_queue_says_whether_the_post_waits_for_approval(
+    live_server: LiveServer, page: Any
+) -> None:
+    from dataclasses import replace
+
+    from core.db import db
+    from planner.models import Brand
+
+    with live_server.app.app_context():
+        db.session.get(Brand, live_server.brand_id).requires_approval = True
+        db.session.commit()
+
+    def queue_one(server: LiveServer, text: str) -> str:
+        log_in(page, server)
+        open_calendar(page, server)
+        page.get_by_role("button", name="New post").click()
+        dialog = page.locator("#post-dialog")
+        dialog.get_by_label("Channel").select_option(label="Northwind X")
+        dialog.get_by_label("Text").fill(text)
+        with page.expect_response(lambda r: r.request.method == "POST") as created:
+            dialog.get_by_role("button", name="Add to queue").click()
+        assert created.value.status == 201, created.value.text()
+        status = page.locator("#calendar-status")
+        status.filter(has_text="Added to the queue").wait_for()
+        return status.inner_text()
+
+    # The demo user is the brand's admin: scheduled at once, and told so.
+    said = queue_one(live_server, "An admin's own post, with approval on.")
+    assert "It is scheduled without approval: you are an admin." in said
+    page.context.clear_cookies()
+    add_member(live_server, "ed@example.com", "editor password 42", "editor")
+    editor = replace(live_server, email="ed@example.com", password="editor password 42")
+    said = queue_one(editor, "An editor's post waits for an approver.")
+    assert "It waits for approval by" in said and live_server.email in said
