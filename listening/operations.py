@@ -40,6 +40,7 @@ from planner.operations import NotFound, PlannerError, is_member
 LOOKUP_CHUNK = 500
 MIN_INTERVAL = 5
 MAX_URL_LENGTH = 2000
+MAX_NAME_LENGTH = 120  # source names and saved-reply titles, as their columns hold
 REPLY_PLATFORMS = ("mastodon", "bluesky")
 
 
@@ -146,7 +147,12 @@ def _apply_source(source: MentionSource, data: Mapping[str, Any], errors: list[s
             errors.append(f"'kind' must be one of: {', '.join(k.value for k in SourceKind)}.")
             return
     if "name" in data:
-        source.name = str(data["name"] or "").strip()[:120]
+        name = str(data["name"] or "").strip()
+        if len(name) > MAX_NAME_LENGTH:
+            errors.append(
+                f"'name' is {len(name):,} characters long; keep it to {MAX_NAME_LENGTH} or fewer."
+            )
+        source.name = name[:MAX_NAME_LENGTH]
     if "url" in data:
         url = str(data["url"] or "").strip()
         if len(url) > MAX_URL_LENGTH:
@@ -522,7 +528,11 @@ def create_saved_reply(
     title, text = (title or "").strip(), (text or "").strip()
     if not title or not text:
         raise ListeningError("A saved reply needs a title and a text.")
-    saved = SavedReply(brand_id=brand.id, title=title[:120], text=text)
+    if len(title) > MAX_NAME_LENGTH:
+        raise ListeningError(
+            f"The title is {len(title):,} characters long; keep it to {MAX_NAME_LENGTH} or fewer."
+        )
+    saved = SavedReply(brand_id=brand.id, title=title, text=text)
     session.add(saved)
     session.flush()
     audit.record(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.db import db
 from listening import crisis
+from listening import operations as listening_ops
 from listening.models import Mention
 from planner import operations as planner_ops
 from tests.conftest import create_user, login
@@ -292,3 +293,14 @@ def test_a_source_address_the_server_would_read_ambiguously_is_refused_at_once(a
         answer = api["editor"].post(url, json={"kind": "rss", "url": address})
         assert answer.status_code == 422
         assert reason in " ".join(answer.json["errors"])
+
+
+def test_names_longer_than_their_column_are_refused_not_cut(app, brand, api, users):
+    url = f"/api/v1/brands/{brand.id}/listening/sources"
+    answer = api["editor"].post(
+        url, json={"kind": "rss", "url": "https://a.example/feed", "name": "n" * 121}
+    )
+    assert answer.status_code == 422
+    assert "keep it to 120 or fewer" in " ".join(answer.json["errors"])
+    with pytest.raises(listening_ops.ListeningError, match="keep it to 120 or fewer"):
+        listening_ops.create_saved_reply(db.session, brand, users["editor"], "t" * 121, "Thanks!")
