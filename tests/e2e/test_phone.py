@@ -169,3 +169,33 @@ def test_the_home_overview_on_a_laptop(live_server: LiveServer, page: Any) -> No
     with page.expect_navigation():
         lines.filter(has_text="waiting for approval").click()
     assert page.url.endswith(f"/brands/{live_server.brand_id}/approvals")
+
+
+def test_no_page_of_a_brand_scrolls_sideways_on_a_phone(live_server: LiveServer, phone: Any):
+    """Every page a brand's menus lead to: wide tables scroll inside their card, not the page."""
+    needs_a_person(live_server)
+    log_in(phone, live_server)
+    brand = f"/brands/{live_server.brand_id}"
+    paths = [
+        "/",
+        "/brands",
+        f"{brand}/search/1",
+        f"{brand}/search/url?u=https://northwind-coffee.example/reviews",
+    ]
+    paths += [
+        f"{brand}/{page}"
+        for page in (
+            "home", "calendar", "approvals", "publishing", "channels", "settings", "posts/import",
+            "reviews", "reviews/promotable", "reviews/settings", "reviews/import", "search",
+            "search/queue", "search/labels", "serp/dashboard", "serp/report", "listening",
+            "listening/alerts", "listening/reports", "listening/settings", "listening/sources",
+        )
+    ]  # fmt: skip
+    too_wide = {}
+    for path in paths:
+        answer = phone.goto(f"{live_server.url}{path}")
+        assert answer.status == 200, path
+        width = phone.evaluate("document.scrollingElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[path] = width
+    assert too_wide == {}
