@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from core.api import ApiError, api_auth, body, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
@@ -16,25 +17,10 @@ from listening import operations as ops
 from listening.serialize import mention_dict, source_dict
 from listening.sources import parse_csv
 from planner import operations as planner_ops
-from planner.api import ApiError, api_auth, body
 
 bp = Blueprint("listening_api", __name__, url_prefix="/api/v1")
+register_api_errors(bp)
 PAGE_SIZE = 100
-
-
-@bp.errorhandler(ApiError)
-def api_error(exc: ApiError) -> Any:
-    return jsonify(error=exc.message, errors=exc.errors), exc.status
-
-
-@bp.errorhandler(planner_ops.NotFound)
-def not_found(exc: planner_ops.NotFound) -> Any:
-    return jsonify(error=str(exc), errors=exc.errors), 404
-
-
-@bp.errorhandler(planner_ops.PlannerError)
-def refused(exc: planner_ops.PlannerError) -> Any:
-    return jsonify(error=exc.errors[0], errors=exc.errors), 422
 
 
 def _brand(brand_id: int):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.crypto import CredentialsUnreadable, decrypt_json
+from core.errors import NotFound, Refused
 from core.models import Role, User
 from core.outbound import OutboundBlocked, parse_url
 from core.parsing import parse_int
@@ -35,7 +36,7 @@ from listening.models import (
 from listening.sources import FetchedItem
 from listening.text import is_question, key_terms, read_sentiment, url_key
 from planner.models import Brand, BrandMember, Channel
-from planner.operations import NotFound, PlannerError, is_member
+from planner.operations import is_member
 
 LOOKUP_CHUNK = 500
 MIN_INTERVAL = 5
@@ -44,7 +45,7 @@ MAX_NAME_LENGTH = 120  # source names and saved-reply titles, as their columns h
 REPLY_PLATFORMS = ("mastodon", "bluesky")
 
 
-class ListeningError(PlannerError):
+class ListeningError(Refused):
     """A listening request refused, with reasons a person can act on."""
 
 

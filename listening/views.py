@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from core.auth import role_required
 from core.db import db, utcnow
+from core.errors import NotFound, Refused
 from core.models import Role, User
 from core.parsing import parse_int
 from listening import crisis, sla
@@ -26,7 +27,6 @@ from listening.models import (
 )
 from listening.sources import parse_csv
 from listening.text import link_urls
-from planner import operations as planner_ops
 from planner.models import Brand
 from planner.pages import member_brand as _brand
 
@@ -53,7 +53,7 @@ def _mention(brand: Brand, mention_id: int) -> Mention:
     return mention
 
 
-def _flash_errors(exc: planner_ops.PlannerError) -> None:
+def _flash_errors(exc: Refused) -> None:
     for error in exc.errors:
         flash(error, "error")
 
@@ -126,7 +126,7 @@ def bulk(brand_id: int) -> Any:
         )
         db.session.commit()
         flash(result.message, "success" if result.changed else "info")
-    except planner_ops.PlannerError as exc:
+    except Refused as exc:
         db.session.rollback()
         _flash_errors(exc)
     return redirect(target)
@@ -395,7 +395,7 @@ def alert_page(brand_id: int, alert_id: int) -> Any:
     brand = _brand(brand_id)
     try:
         alert = crisis.alert_for(db.session, brand, alert_id)
-    except planner_ops.NotFound:
+    except NotFound:
         abort(404)
     page = crisis.page_of(db.session, brand)
     samples = list(
@@ -450,7 +450,7 @@ def crisis_action(brand_id: int, action: str) -> Any:
         else:
             abort(404)
         db.session.commit()
-    except planner_ops.PlannerError as exc:
+    except Refused as exc:
         db.session.rollback()
         _flash_errors(exc)
     if alert is not None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from core import audit
+from core.errors import NotFound, Refused
 from core.models import Role, User
 from planner import slots
 from planner.models import (
@@ -33,17 +34,8 @@ from planner.models import (
 from planner.reviews.donot import check_do_not_list
 from planner.text_limits import join_link, validate_post_text
 
-
-class PlannerError(Exception):
-    """A request the planner refuses, with the reasons a person can act on."""
-
-    def __init__(self, *errors: str) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = list(errors)
-
-
-class NotFound(PlannerError):
-    pass
+# The planner's refusals are core's: every feature's pages and API answer them the same way.
+PlannerError = Refused
 
 
 class StaleVersion(PlannerError):

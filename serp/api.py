@@ -13,11 +13,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core.api import ApiError, api_auth, body, parse_instant, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
 from planner import operations as planner_ops
-from planner.api import ApiError, api_auth, body, parse_instant
 from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
 from serp import operations as ops
 from serp.checks import mark_due_now
@@ -26,6 +26,7 @@ from serp.models import SerpCheck, TrackedQuery
 from serp.serialize import check_dict, query_dict, rule_dict
 
 bp = Blueprint("serp_api", __name__, url_prefix="/api/v1")
+register_api_errors(bp)
 
 # Checks per answer of the history: each holds up to the query's depth + 10 results, so a page
 # of 200 checks of a top-100 query is about 22,000 results.
@@ -33,21 +34,6 @@ MAX_HISTORY = 200
 # Offsets are refused past this (ten million checks) before any arithmetic.
 MAX_OFFSET = 10_000_000
 FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-@bp.errorhandler(ApiError)
-def api_error(exc: ApiError) -> Any:
-    return jsonify(error=exc.message, errors=exc.errors), exc.status
-
-
-@bp.errorhandler(planner_ops.NotFound)
-def not_found(exc: planner_ops.NotFound) -> Any:
-    return jsonify(error=str(exc), errors=exc.errors), 404
-
-
-@bp.errorhandler(planner_ops.PlannerError)
-def refused(exc: planner_ops.PlannerError) -> Any:
-    return jsonify(error=exc.errors[0], errors=exc.errors), 422
 
 
 def _brand(brand_id: int):

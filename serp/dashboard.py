@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from core.db import db, utcnow
+from core.errors import NotFound, Refused
 from core.parsing import parse_id
 from planner import operations as planner_ops
 from planner.models import Brand
@@ -40,14 +41,14 @@ NEGATIVES_SHOWN = 50  # negative items the page's table lists; the CSV has them 
 def _brand(brand_id: int) -> Brand:
     try:
         return planner_ops.brand_for(db.session, current_user, brand_id)
-    except planner_ops.NotFound:
+    except NotFound:
         abort(404, description="No such brand, or you are not a member of it.")
 
 
 def _plan(plan_id: int) -> plans.DisplacementPlan:
     try:
         return plans.plan_for(db.session, current_user, plan_id)
-    except planner_ops.NotFound:
+    except NotFound:
         abort(404, description="No such plan, or you are not a member of its brand.")
 
 
@@ -210,7 +211,7 @@ def create_plan(brand_id: int) -> Any:
             now=utcnow(),
         )
         db.session.commit()
-    except planner_ops.PlannerError as exc:
+    except Refused as exc:
         db.session.rollback()
         for error in exc.errors:
             flash(error, "error")
@@ -251,7 +252,7 @@ def mark_published(plan_id: int, asset_id: int) -> Any:
         plans.mark_published(db.session, asset, current_user, request.form.get("url", ""), utcnow())
         db.session.commit()
         flash("Recorded as published; it is now an owned asset of the brand.", "success")
-    except planner_ops.PlannerError as exc:
+    except Refused as exc:
         db.session.rollback()
         for error in exc.errors:
             flash(error, "error")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core import audit
+from core import audit, errors
 from core.crypto import decrypt_json, encrypt_json
 from core.models import Role, User
 from core.outbound import OutboundBlocked, check_url
@@ -39,11 +39,11 @@ from serp.providers.html import read_page
 from serp.providers.manual import read_csv
 
 
-class SerpError(planner_ops.PlannerError):
+class SerpError(errors.Refused):
     """A request search tracking refuses, with every reason a person can act on."""
 
 
-class NotFound(planner_ops.NotFound):
+class NotFound(errors.NotFound):
     pass
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core import audit
 from core.db import Base, utcnow
+from core.errors import NotFound, Refused
 from core.models import Role, User
 from planner import operations as planner_ops
 from planner.assets import AssetKind, OwnedAsset, record_owned_asset
@@ -59,11 +60,11 @@ def set_curve(
     from serp.displacement import check_curve
 
     if actor is not None and not actor.has_role(Role.EDITOR):
-        raise planner_ops.PlannerError("Viewers cannot change measurement settings.")
+        raise Refused("Viewers cannot change measurement settings.")
     try:
         values = list(check_curve(curve)) if curve is not None else None
     except ValueError as exc:
-        raise planner_ops.PlannerError(str(exc)) from None
+        raise Refused(str(exc)) from None
     settings = session.scalar(
         select(BrandSerpSettings).where(BrandSerpSettings.brand_id == brand_id)
     )
@@ -247,14 +248,14 @@ def create_plan(
 ) -> DisplacementPlan:
     """Plan the displacement of a negative item now on page one, drafts on the calendar."""
     if actor is not None and not actor.has_role(Role.EDITOR):
-        raise planner_ops.PlannerError("Viewers cannot plan content.")
+        raise Refused("Viewers cannot plan content.")
     query = session.get(TrackedQuery, query_id)
     if query is None or query.brand_id != brand.id:
-        raise planner_ops.NotFound(f"No tracked query {query_id} of this brand.")
+        raise NotFound(f"No tracked query {query_id} of this brand.")
     url = normalize_url(negative_url)
     position = _latest_position(session, query_id, url)
     if position is None or position > 10:
-        raise planner_ops.PlannerError(
+        raise Refused(
             "This result is not on page one in the latest good check: there is nothing to push."
         )
     channels = list(
@@ -307,10 +308,10 @@ def mark_published(
 ) -> PlanAsset:
     """A long-form asset went live at ``url``: recorded as an owned asset of the brand."""
     if actor is not None and not actor.has_role(Role.EDITOR):
-        raise planner_ops.PlannerError("Viewers cannot change plans.")
+        raise Refused("Viewers cannot change plans.")
     url = (url or "").strip()
     if not planner_ops.URL_RE.match(url):
-        raise planner_ops.PlannerError("The address must be a full http(s) URL.")
+        raise Refused("The address must be a full http(s) URL.")
     asset.url, asset.published_at = url, asset.published_at or now
     kind = AssetKind.REVIEWS_PAGE if asset.kind == "reviews_page" else AssetKind.OTHER
     record_owned_asset(
@@ -340,7 +341,7 @@ def plans_of(session: Session, brand_id: int) -> list[DisplacementPlan]:
 def plan_for(session: Session, user: User, plan_id: int) -> DisplacementPlan:
     plan = session.get(DisplacementPlan, plan_id)
     if plan is None or not planner_ops.is_member(session, user, plan.brand_id):
-        raise planner_ops.NotFound(f"No plan {plan_id} that you can see.")
+        raise NotFound(f"No plan {plan_id} that you can see.")
     return plan
 
 

@@ -13,11 +13,11 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from core.api import ApiError, parse_instant
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import InvalidInput
-from planner.api import ApiError, parse_instant
 from planner.models import Brand
 from planner.pages import flash_errors as _flash_errors
 from planner.pages import member_brand as _brand

@@ -9,20 +9,18 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from core import openapi
+from core.api import ApiError, api_auth, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
 from planner import operations as ops
-from planner.api import ApiError, api_auth, api_error, not_found, refused
 from planner.reviews import operations as rops
 from planner.reviews.importers import FORMATS, MAX_BYTES
 from planner.reviews.models import Review
 from planner.serialize import iso, post_dict
 
 bp = Blueprint("reviews_api", __name__, url_prefix="/api/v1")
-bp.register_error_handler(ApiError, api_error)
-bp.register_error_handler(ops.NotFound, not_found)
-bp.register_error_handler(ops.PlannerError, refused)
+register_api_errors(bp)
 
 
 def review_dict(review: Review) -> dict[str, Any]:
