@@ -4,7 +4,7 @@ request body, instants, and the error answers (`{"error": ..., "errors": [...]}`
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -20,6 +20,11 @@ from core.models import Role
 from core.parsing import to_utc
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as the API writes it: ISO 8601 in UTC with a ``Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 class ApiError(Exception):

@@ -5,12 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from core.api import iso
 from listening.models import Mention, MentionSource
 from listening.operations import is_overdue
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def source_dict(source: MentionSource) -> dict[str, Any]:

@@ -4,21 +4,21 @@ SERP measurement recognises these automatically as "owned" results. An asset is 
 brand and normalised URL, so recording the same page again (a re-publish, a second worker, a
 settings page saved twice) changes nothing but fills in what was missing.
 
-The normal form matches ``serp.urls.normalize_url`` (scheme and ``www.`` dropped, host lower
-case, fragment, tracking parameters and trailing slash dropped); it is repeated here because
-the planner may not import ``serp``.
+Assets are keyed by ``core.urls.normalize_url``, the same normal form search results and label
+rules use (scheme and ``www.`` dropped, host lower case, fragment, tracking parameters and
+trailing slash dropped).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, utcnow
+from core.urls import normalize_url
 from planner.models import Platform, Post
 
 
@@ -44,35 +44,6 @@ class OwnedAsset(Base):
         ForeignKey("posts.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-_TRACKING = frozenset(
-    {"gclid", "fbclid", "msclkid", "yclid", "dclid", "gbraid", "wbraid", "mc_cid", "mc_eid"}
-)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def normalize_url(url: str) -> str:
-    """``host/path?query``: no scheme, no www., no fragment, tracking or trailing slash."""
-    url = (url or "").strip()
-    if "://" not in url:
-        url = "https://" + url.lstrip("/")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url.lower()
-    host = (parts.hostname or "").strip(".").lower()
-    host = host[4:] if host.startswith("www.") else host
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
-        host = f"{host}:{port}"
-    pairs = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not (k.lower().startswith("utm_") or k.lower() in _TRACKING)
-    ]
-    query = urlencode(pairs, doseq=True) if pairs else ""
-    return host + parts.path.rstrip("/") + (f"?{query}" if query else "")
 
 
 def record_owned_asset(

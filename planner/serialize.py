@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from core.api import iso
 from planner.models import Brand, Channel, EngagementWindow, Platform, Post
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def brand_dict(brand: Brand) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.db import db, utcnow
+from core.urls import domain_of, normalize_url
 from planner.models import Brand
 from serp import summaries
 from serp.models import CheckStatus, Schedule, SerpCheck, SerpResultRow, TrackedQuery
@@ -40,7 +41,6 @@ from serp.providers import (
     get_provider,
 )
 from serp.reports import alerts_after_check, send_alerts
-from serp.urls import domain_of, normalize_url
 
 logger = logging.getLogger("serp.checks")
 

@@ -9,10 +9,10 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.urls import domain_of, normalize_domain, normalize_url
 from planner.assets import OwnedAsset
 from planner.models import Channel, Post, PostStatus
 from serp.models import Label, MatchType
-from serp.urls import domain_of, normalize_domain, normalize_url
 
 
 class RuleLike(Protocol):

@@ -23,11 +23,11 @@ from core import audit
 from core.db import Base, utcnow
 from core.errors import NotFound, Refused
 from core.models import Role, User
+from core.urls import normalize_url
 from planner import operations as planner_ops
 from planner.assets import AssetKind, OwnedAsset, record_owned_asset
 from planner.models import Brand, Channel, Platform, Post, PostSource, PostStatus
 from serp.models import CheckStatus, SerpCheck, SerpResultRow, TrackedQuery
-from serp.urls import normalize_url
 
 # --- settings -----------------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.api import iso
 from core.crypto import CredentialsUnreadable, decrypt_json
-from planner.serialize import iso
 from serp.labels import Classifier
 from serp.models import LabelRule, SerpCheck, TrackedQuery
 

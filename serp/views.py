@@ -18,6 +18,7 @@ from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import InvalidInput
+from core.urls import normalize_url
 from planner.models import Brand
 from planner.pages import flash_errors as _flash_errors
 from planner.pages import member_brand as _brand
@@ -35,7 +36,6 @@ from serp.forms import (
 )
 from serp.labels import classifier_for_brand
 from serp.models import CheckStatus, Label, SerpCheck, TrackedQuery
-from serp.urls import normalize_url
 
 bp = Blueprint("serp", __name__)
 

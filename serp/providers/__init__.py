@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.urls import normalize_url
 from serp.models import CheckStatus
 from serp.parse import SerpResult
-from serp.urls import normalize_url
 
 from .http import FetchFailed, HttpClient
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from core.db import db
+from core.urls import domain_of, normalize_url
 from planner import operations as planner_ops
 from planner.assets import record_owned_asset
 from planner.models import Post, PostStatus
 from serp import operations as ops
 from serp.labels import Classifier, Rule, classifier_for_brand, classify, owned_urls_for_brand
-from serp.urls import domain_of, normalize_url
 
 
 @pytest.mark.parametrize(
@@ -109,18 +109,3 @@ def test_rule_validation_lists_every_problem(app, brand, users):
     with pytest.raises(ops.SerpError):
         ops.save_rule(db.session, brand.id, users["viewer"], match_type="domain",
                       pattern="x.example", label="neutral")  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://WWW.Example.COM/Path/?utm_source=x&b=1#f",
-        "http://example.com:8080/a/?gclid=1",
-        "example.com",
-        "https://example.com:443/reviews",
-    ],
-)
-def test_planner_owned_assets_use_the_same_normal_form(url):
-    from planner.assets import normalize_url as planner_normalize
-
-    assert planner_normalize(url) == normalize_url(url)

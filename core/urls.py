@@ -1,4 +1,5 @@
-"""Result URLs as match keys: one normal form per page, and the domain it lives on.
+"""URLs as match keys: one normal form per page, and the domain it lives on (search results,
+label rules and the owned assets the planner records all use it).
 
 The normal form is a key for matching results across checks and against labelling rules, not a
 link: the scheme is left out (http and https of one page are the same result), the host is lower
