@@ -93,12 +93,13 @@ def register_worker_jobs(app: Flask) -> None:
 
 
 def register_home_sections(app: Flask) -> None:
-    """The lines search and listening add to the home overview, which the planner shows
-    without importing either."""
+    """Each feature's lines of the home overview, which the planner's page shows without
+    importing search or listening."""
     from listening.home import home_lines as listening_lines
+    from planner.home import planner_lines
     from serp.home import home_lines as serp_lines
 
-    app.extensions["pageone.home_sections"] = [serp_lines, listening_lines]
+    app.extensions["pageone.home_sections"] = [planner_lines, serp_lines, listening_lines]
 
 
 def register_demo(app: Flask) -> None:

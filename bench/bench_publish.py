@@ -30,7 +30,8 @@ from bench.common import bench_app, median, percentile, postgres_available, tabl
 from core.crypto import encrypt_json
 from core.db import db
 from core.models import AuditEntry
-from planner.models import Brand, Channel, Post
+from core.tenants import Brand
+from planner.models import Channel, Post
 
 POSTS = 2_000
 CHANNELS = 200

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from bench.common import bench_app, percentile, table
 from core.db import db
 from core.models import Role, User
+from core.sentiment import analyse
 from planner import operations as ops
 from planner.reviews import operations as rops
 from planner.reviews.models import ReviewSettings
-from planner.reviews.sentiment import analyse
 
 NOW = datetime(2031, 3, 1, tzinfo=UTC)
 OPENINGS = [

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from core import tenants
 from core.api import ApiError, api_auth, body, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
@@ -16,7 +17,6 @@ from listening import openapi as _openapi  # noqa: F401  (contributes the listen
 from listening import operations as ops
 from listening.serialize import mention_dict, source_dict
 from listening.sources import parse_csv
-from planner import operations as planner_ops
 
 bp = Blueprint("listening_api", __name__, url_prefix="/api/v1")
 register_api_errors(bp)
@@ -24,7 +24,7 @@ PAGE_SIZE = 100
 
 
 def _brand(brand_id: int):
-    return planner_ops.brand_for(db.session, current_user, brand_id)
+    return tenants.brand_for(db.session, current_user, brand_id)
 
 
 # --- sources ------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from core import audit
 from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import User
+from core.tenants import Brand
 from listening.fetch import FetchError, post_json
 from listening.models import (
     OVERALL,
@@ -48,7 +49,6 @@ from listening.models import (
     MentionSource,
 )
 from listening.operations import ListeningError, brand_admins, settings_for
-from planner.models import Brand
 
 logger = logging.getLogger("listening.crisis")
 
@@ -426,7 +426,7 @@ def check_spikes(app: Flask, now: datetime | None = None) -> list[int]:
 def alert_for(session: Session, brand: Brand, alert_id: int) -> CrisisAlert:
     alert = session.get(CrisisAlert, alert_id)
     if alert is None or alert.brand_id != brand.id:
-        from planner.operations import NotFound
+        from core.errors import NotFound
 
         raise NotFound(f"No alert {alert_id} for this brand.")
     return alert

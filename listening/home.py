@@ -9,9 +9,9 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.home import HomeLine, counted
+from core.tenants import Brand
 from listening.models import OPEN_STATES, Mention
-from planner.home import HomeLine, counted
-from planner.models import Brand
 
 
 def home_lines(session: Session, brands: Sequence[Brand], now: datetime) -> list[HomeLine]:

@@ -16,13 +16,12 @@ from flask import Flask
 from sqlalchemy import or_, select, update
 
 from core.db import db, utcnow
+from core.tenants import Brand, archived_brand_ids
 from listening import crisis, sla
 from listening.fetch import FetchError
 from listening.models import MentionSource, SourceKind
 from listening.operations import ingest
 from listening.sources import SourceError, fetch_source
-from planner.models import Brand
-from planner.operations import archived_brand_ids
 
 logger = logging.getLogger("listening.jobs")
 MAX_BACKOFF = timedelta(hours=6)

@@ -23,6 +23,7 @@ from core.errors import NotFound, Refused
 from core.models import Role, User
 from core.outbound import OutboundBlocked, parse_url
 from core.parsing import parse_int
+from core.tenants import Brand, BrandMember, is_member
 from listening.models import (
     OPEN_STATES,
     ListeningSettings,
@@ -35,8 +36,7 @@ from listening.models import (
 )
 from listening.sources import FetchedItem
 from listening.text import is_question, key_terms, read_sentiment, url_key
-from planner.models import Brand, BrandMember, Channel
-from planner.operations import is_member
+from planner.models import Channel
 
 LOOKUP_CHUNK = 500
 MIN_INTERVAL = 5

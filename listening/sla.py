@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import User
+from core.tenants import Brand
 from listening.models import OPEN_STATES, Mention
 from listening.operations import brand_admins
-from planner.models import Brand
 
 logger = logging.getLogger("listening.sla")
 BATCH = 500

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from markupsafe import Markup, escape
 
-from planner.reviews.sentiment import detect_language, english_compound, normalize_language
+from core.sentiment import detect_language, english_compound, normalize_language
 
 NEGATIVE_BELOW = -0.05
 POSITIVE_ABOVE = 0.05

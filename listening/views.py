@@ -15,7 +15,9 @@ from core.auth import role_required
 from core.db import db, utcnow
 from core.errors import NotFound, Refused
 from core.models import Role, User
+from core.pages import member_brand as _brand
 from core.parsing import parse_int
+from core.tenants import Brand
 from listening import crisis, sla
 from listening import operations as ops
 from listening.models import (
@@ -27,8 +29,6 @@ from listening.models import (
 )
 from listening.sources import parse_csv
 from listening.text import link_urls
-from planner.models import Brand
-from planner.pages import member_brand as _brand
 
 bp = Blueprint("listening", __name__)
 public_bp = Blueprint("listening_public", __name__)

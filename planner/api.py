@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from core import tenants
 from core.api import ApiError, api_auth, body, parse_instant, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
@@ -57,7 +58,7 @@ def optional_name(data: dict[str, Any], field: str = "name") -> str | None:
 def list_brands() -> Any:
     """The caller's brands; archived ones only with ?archived=1."""
     every = request.args.get("archived") == "1"
-    brands = ops.brands_for(db.session, current_user, include_archived=every)
+    brands = tenants.brands_for(db.session, current_user, include_archived=every)
     return jsonify(brands=[brand_dict(b) for b in brands])
 
 
@@ -79,7 +80,7 @@ def create_brand() -> Any:
 @bp.get("/brands/<int:brand_id>")
 @api_auth()
 def get_brand(brand_id: int) -> Any:
-    return jsonify(brand_dict(ops.brand_for(db.session, current_user, brand_id)))
+    return jsonify(brand_dict(tenants.brand_for(db.session, current_user, brand_id)))
 
 
 # --- channels and windows ---------------------------------------------------------------------
@@ -88,14 +89,14 @@ def get_brand(brand_id: int) -> Any:
 @bp.get("/brands/<int:brand_id>/channels")
 @api_auth()
 def list_channels(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     return jsonify(channels=[channel_dict(c, with_windows=True) for c in brand.channels])
 
 
 @bp.post("/brands/<int:brand_id>/channels")
 @api_auth(Role.ADMIN)
 def create_channel(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     data = body()
     channel = ops.create_channel(
         db.session,
@@ -214,7 +215,7 @@ def _posts_query(brand_id: int) -> Any:
 @bp.get("/brands/<int:brand_id>/posts")
 @api_auth()
 def list_posts(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     limit = min(parse_int(request.args.get("limit"), "limit", default=100, minimum=0) or 100, 1000)
     offset = max(parse_int(request.args.get("offset"), "offset", default=0) or 0, 0)
     query = _posts_query(brand.id)
@@ -229,7 +230,7 @@ def list_posts(brand_id: int) -> Any:
 @bp.post("/brands/<int:brand_id>/posts")
 @api_auth(Role.EDITOR)
 def create_post(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     data = body()
     channel_id = data.get("channel_id")
     channel = next((c for c in brand.channels if c.id == channel_id), None)
@@ -371,7 +372,7 @@ def delete_post(post_id: int) -> Any:
 @bp.post("/brands/<int:brand_id>/pause")
 @api_auth(Role.ADMIN)
 def pause_brand(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     pause.pause_brand(db.session, brand, current_user, str(body().get("reason") or ""))
     commit()
     return jsonify(brand_dict(brand) | {"paused_at": iso(brand.paused_at)})
@@ -380,7 +381,7 @@ def pause_brand(brand_id: int) -> Any:
 @bp.post("/brands/<int:brand_id>/resume")
 @api_auth(Role.ADMIN)
 def resume_brand(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     held = body().get("held")
     if held not in pause.HELD_CHOICES:
         raise ApiError(422, '\'held\' must be "now" (publish held posts now) or "requeue".')
@@ -453,7 +454,7 @@ def resolve_unconfirmed(post_id: int) -> Any:
 @api_auth()
 def events(brand_id: int) -> Any:
     """The calendar's event feed (FullCalendar's JSON feed: start/end query parameters)."""
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     start = parse_instant(request.args.get("start"), "start", brand.zone)
     end = parse_instant(request.args.get("end"), "end", brand.zone)
     if end <= start or end - start > timedelta(days=400):

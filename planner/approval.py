@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.models import AuditEntry, Role, User
+from core.tenants import Brand, BrandMember
 from planner import slots
-from planner.models import Brand, BrandMember, Channel, Post, PostStatus
+from planner.models import Channel, Post, PostStatus
 from planner.operations import PlannerError, PostChange, check_time, lock_post
 
 

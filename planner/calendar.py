@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
+from core.tenants import Brand
 from planner import slots
-from planner.models import Brand, Channel, Platform, Post, PostStatus
+from planner.models import Channel, Platform, Post, PostStatus
 from planner.operations import window_specs
 from planner.serialize import iso
 

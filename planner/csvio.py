@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.models import User
 from core.parsing import InvalidInput, csv_header, csv_rows, parse_id, to_utc
+from core.tenants import Brand
 from planner import slots
 from planner.models import (
     CHANNEL_NAME_MAX,
     EDITABLE_STATUSES,
     OCCUPYING_STATUSES,
-    Brand,
     Channel,
     Post,
     PostSource,

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Role, User
+from core.tenants import Brand
 from planner import operations as ops
-from planner.models import Brand, Platform, Post, PostStatus
+from planner.models import Platform, Post, PostStatus
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"

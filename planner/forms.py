@@ -7,8 +7,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from core.tenants import BRAND_NAME_MAX, BRAND_SLUG_MAX
 from planner import slots
-from planner.models import BRAND_NAME_MAX, BRAND_SLUG_MAX, CHANNEL_NAME_MAX, Platform
+from planner.models import CHANNEL_NAME_MAX, Platform
 
 PLATFORM_CHOICES = [(p.value, p.label) for p in Platform]
 

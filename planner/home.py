@@ -1,84 +1,27 @@
-"""The home overview: what needs a person today, per brand and across the user's brands.
+"""The planner's lines of the home overview: posts due, posts that need a person, approvals and
+channels to connect again.
 
 Each kind of line is read with one query over all the brands shown, never one per brand, so the
 page of an agency with 50 brands costs what the page of one brand costs. Reading writes nothing
-(a GET never writes): the figures come as they are stored.
-
-The planner's own lines are here. Search and listening add theirs through providers registered
-in ``app.extensions["pageone.home_sections"]`` (see ``app.register_home_sections``): the planner
-imports neither.
+(a GET never writes). The overview itself is assembled in ``core.home`` from every feature's
+section (``app.register_home_sections``).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from planner.models import Brand, Channel, Post, PostStatus
+from core.home import HomeLine, counted
+from core.tenants import Brand
+from planner.models import Channel, Post, PostStatus
 
 WEEK = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class HomeLine:
-    """One line of the overview: a sentence about a brand, and where it is handled."""
-
-    brand_id: int
-    kind: str  # stable name of what the line counts (tests and styles use it)
-    count: int
-    text: str
-    url: str
-    # Needs a person (failed posts, overdue mentions), or only tells (posts due, the score).
-    urgent: bool = True
-    order: int = 50  # lines of a brand are shown by this, then by kind
-
-
-# A feature's provider: the lines of these brands at this moment, read with one query per kind.
-HomeSection = Callable[[Session, Sequence[Brand], datetime], Iterable[HomeLine]]
-
-
-@dataclass
-class BrandOverview:
-    brand: Brand
-    lines: list[HomeLine] = field(default_factory=list)
-
-    @property
-    def urgent(self) -> list[HomeLine]:
-        return [line for line in self.lines if line.urgent]
-
-    @property
-    def info(self) -> list[HomeLine]:
-        return [line for line in self.lines if not line.urgent]
-
-
-def counted(count: int, one: str, many: str) -> str:
-    """The count with the right form of the noun: "1 post", "3 posts"."""
-    return f"{count} {one if count == 1 else many}"
-
-
-def overview(
-    session: Session,
-    brands: Sequence[Brand],
-    now: datetime,
-    sections: Iterable[HomeSection] = (),
-) -> list[BrandOverview]:
-    """Every brand's lines, the brands with most needing a person first, then by name."""
-    by_brand = {brand.id: BrandOverview(brand) for brand in brands}
-    if not by_brand:
-        return []
-    for section in (planner_lines, *sections):
-        for line in section(session, brands, now):
-            if line.brand_id in by_brand and line.count:
-                by_brand[line.brand_id].lines.append(line)
-    for item in by_brand.values():
-        item.lines.sort(key=lambda line: (line.order, line.kind))
-    return sorted(by_brand.values(), key=lambda o: (-len(o.urgent), o.brand.name.lower()))
 
 
 # --- the planner's lines ------------------------------------------------------------------------

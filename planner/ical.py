@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
-from planner.models import Brand, Platform, Post, PostStatus
+from core.tenants import Brand
+from planner.models import Platform, Post, PostStatus
 
 SHOWN = [
     PostStatus.PENDING_APPROVAL,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from core.db import Base, utcnow
+from core.tenants import Brand
 
 
 class Platform(StrEnum):
@@ -93,56 +93,7 @@ class PostSource(StrEnum):
     PLAN = "plan"
 
 
-# The longest names people may give; the columns below are exactly this long, and the forms, the
-# API and the CSV import refuse longer ones with a message (planner.operations.check_name).
-BRAND_NAME_MAX = 120
-BRAND_SLUG_MAX = 64
 CHANNEL_NAME_MAX = 120
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-class Brand(Base):
-    __tablename__ = "brands"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(BRAND_SLUG_MAX), unique=True)
-    name: Mapped[str] = mapped_column(String(BRAND_NAME_MAX))
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    grace_minutes: Mapped[int] = mapped_column(default=60)
-    requires_approval: Mapped[bool] = mapped_column(default=False)
-    requires_two_people: Mapped[bool] = mapped_column(default=False)
-    paused_at: Mapped[datetime | None]
-    pause_reason: Mapped[str | None] = mapped_column(Text)
-    ical_token: Mapped[str] = mapped_column(String(64), default=_token, unique=True)
-    # An archived brand is hidden from the switcher, publishes nothing and is neither checked
-    # nor polled; all its data is kept, and unarchiving brings it back as it was.
-    archived_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    channels: Mapped[list[Channel]] = relationship(
-        back_populates="brand", cascade="all, delete-orphan", order_by="Channel.id"
-    )
-    members: Mapped[list[BrandMember]] = relationship(
-        back_populates="brand", cascade="all, delete-orphan"
-    )
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-class BrandMember(Base):
-    __tablename__ = "brand_members"
-    __table_args__ = (UniqueConstraint("brand_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-
-    brand: Mapped[Brand] = relationship(back_populates="members")
 
 
 class Channel(Base):
@@ -159,7 +110,9 @@ class Channel(Base):
     needs_reauth: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    brand: Mapped[Brand] = relationship(back_populates="channels")
+    brand: Mapped[Brand] = relationship(
+        backref=backref("channels", cascade="all, delete-orphan", order_by="Channel.id")
+    )
     windows: Mapped[list[EngagementWindow]] = relationship(
         back_populates="channel",
         cascade="all, delete-orphan",

@@ -17,7 +17,8 @@ from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import Role, User
 from core.outbound import post_json
-from planner.models import BrandMember, Post, PostStatus
+from core.tenants import BrandMember
+from planner.models import Post, PostStatus
 from planner.serialize import iso
 
 logger = logging.getLogger("planner.notifications")

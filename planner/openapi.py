@@ -10,7 +10,8 @@ from core.openapi import json_response as _json
 from core.openapi import operation as _op
 from core.openapi import path_id as _id
 from core.openapi import ref as _ref
-from planner.models import BRAND_NAME_MAX, BRAND_SLUG_MAX, CHANNEL_NAME_MAX
+from core.tenants import BRAND_NAME_MAX, BRAND_SLUG_MAX
+from planner.models import CHANNEL_NAME_MAX
 
 SCHEMAS = {
     "Brand": {

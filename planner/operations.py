@@ -15,15 +15,12 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 from core import audit
 from core.errors import NotFound, Refused
 from core.models import Role, User
+from core.tenants import BRAND_NAME_MAX, BRAND_SLUG_MAX, Brand, BrandMember, is_member
 from planner import slots
 from planner.models import (
-    BRAND_NAME_MAX,
-    BRAND_SLUG_MAX,
     CHANNEL_NAME_MAX,
     EDITABLE_STATUSES,
     OCCUPYING_STATUSES,
-    Brand,
-    BrandMember,
     Channel,
     EngagementWindow,
     Platform,
@@ -77,47 +74,6 @@ def check_name(value: str | None, what: str, maximum: int) -> str:
 
 
 # --- brands -----------------------------------------------------------------------------------
-
-
-def brands_for(session: Session, user: User, *, include_archived: bool = False) -> list[Brand]:
-    """The brands a user belongs to; archived ones only when asked for."""
-    query = (
-        select(Brand)
-        .join(BrandMember, BrandMember.brand_id == Brand.id)
-        .where(BrandMember.user_id == user.id)
-        .order_by(Brand.name)
-    )
-    if not include_archived:
-        query = query.where(Brand.archived_at.is_(None))
-    return list(session.scalars(query))
-
-
-def archived_brand_ids() -> Select[tuple[int]]:
-    """The ids of archived brands, as a subquery: the search and listening jobs skip these."""
-    return select(Brand.id).where(Brand.archived_at.is_not(None))
-
-
-def brand_for(session: Session, user: User, brand_id: int) -> Brand:
-    """A brand the user belongs to, or NotFound (never reveal brands of others)."""
-    brand = session.scalar(
-        select(Brand)
-        .join(BrandMember, BrandMember.brand_id == Brand.id)
-        .where(Brand.id == brand_id, BrandMember.user_id == user.id)
-    )
-    if brand is None:
-        raise NotFound(f"No brand {brand_id} that you belong to.")
-    return brand
-
-
-def is_member(session: Session, user: User, brand_id: int) -> bool:
-    return (
-        session.scalar(
-            select(BrandMember.id).where(
-                BrandMember.brand_id == brand_id, BrandMember.user_id == user.id
-            )
-        )
-        is not None
-    )
 
 
 def channel_for(session: Session, user: User, channel_id: int) -> Channel:

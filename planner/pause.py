@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.db import utcnow
 from core.models import Role, User
-from planner.models import Brand, Channel, Post, PostStatus
+from core.tenants import Brand
+from planner.models import Channel, Post, PostStatus
 from planner.operations import PlannerError, lock_channels, next_free_slot
 
 HeldChoice = Literal["now", "requeue"]

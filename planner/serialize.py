@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.api import iso
-from planner.models import Brand, Channel, EngagementWindow, Platform, Post
+from core.tenants import Brand
+from planner.models import Channel, EngagementWindow, Platform, Post
 
 
 def brand_dict(brand: Brand) -> dict[str, Any]:

@@ -21,12 +21,17 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core import home as home_overview
+from core import tenants
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import AuditEntry, Role, User
+from core.pages import commit_or_flash
+from core.pages import flash_errors as _flash_errors
+from core.pages import member_brand as _brand
 from core.parsing import InvalidInput, parse_float, to_utc
+from core.tenants import Brand
 from planner import approval, credentials, csvio, ical, pause, slots, unconfirmed
-from planner import home as home_overview
 from planner import operations as ops
 from planner.forms import (
     BrandForm,
@@ -37,10 +42,7 @@ from planner.forms import (
     ImportForm,
     MemberForm,
 )
-from planner.models import Brand, Channel, Platform, Post, PostStatus
-from planner.pages import commit_or_flash
-from planner.pages import flash_errors as _flash_errors
-from planner.pages import member_brand as _brand
+from planner.models import Channel, Platform, Post, PostStatus
 from planner.serialize import channel_dict
 from planner.text_limits import PLATFORM_LIMITS
 
@@ -51,7 +53,7 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 @bp.app_context_processor
 def inject_navigation() -> dict[str, Any]:
     if current_user.is_authenticated:
-        return {"nav_brands": ops.brands_for(db.session, current_user), "Role": Role}
+        return {"nav_brands": tenants.brands_for(db.session, current_user), "Role": Role}
     return {"nav_brands": [], "Role": Role}
 
 
@@ -64,7 +66,7 @@ def _overview(brands: list[Brand]) -> list[home_overview.BrandOverview]:
 @login_required
 def home() -> Any:
     """What needs a person today in each of the user's brands: the page after logging in."""
-    brands = ops.brands_for(db.session, current_user)
+    brands = tenants.brands_for(db.session, current_user)
     if not brands:
         return redirect(url_for("planner.brands"))
     overviews = _overview(brands)
@@ -106,7 +108,7 @@ def brands() -> Any:
             db.session.commit()
             flash(f"Brand “{brand.name}” created. Add its channels next.", "success")
             return redirect(url_for("planner.channels", brand_id=brand.id))
-    every = ops.brands_for(db.session, current_user, include_archived=True)
+    every = tenants.brands_for(db.session, current_user, include_archived=True)
     return render_template(
         "planner/brands.html",
         form=form,

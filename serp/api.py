@@ -13,11 +13,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core import tenants
 from core.api import ApiError, api_auth, body, parse_instant, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
-from planner import operations as planner_ops
 from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
 from serp import operations as ops
 from serp.checks import mark_due_now
@@ -37,7 +37,7 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _brand(brand_id: int):
-    return planner_ops.brand_for(db.session, current_user, brand_id)
+    return tenants.brand_for(db.session, current_user, brand_id)
 
 
 def _query(query_id: int) -> TrackedQuery:

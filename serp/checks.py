@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.db import db, utcnow
+from core.tenants import Brand
 from core.urls import domain_of, normalize_url
-from planner.models import Brand
 from serp import summaries
 from serp.models import CheckStatus, Schedule, SerpCheck, SerpResultRow, TrackedQuery
 from serp.parse import SerpResult

@@ -19,11 +19,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from core import tenants
 from core.db import db, utcnow
 from core.errors import NotFound, Refused
 from core.parsing import parse_id
-from planner import operations as planner_ops
-from planner.models import Brand
+from core.tenants import Brand
 from serp import plans
 from serp.displacement import COMPOSITION_KEYS, collection_paused
 from serp.presentation import TEMPLATE_GLOBALS
@@ -40,7 +40,7 @@ NEGATIVES_SHOWN = 50  # negative items the page's table lists; the CSV has them 
 
 def _brand(brand_id: int) -> Brand:
     try:
-        return planner_ops.brand_for(db.session, current_user, brand_id)
+        return tenants.brand_for(db.session, current_user, brand_id)
     except NotFound:
         abort(404, description="No such brand, or you are not a member of it.")
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from core.models import User
+from core.tenants import Brand
 from planner.assets import AssetKind, record_owned_asset
-from planner.models import Brand
 from serp import operations as serp_ops
 from serp import summaries
 from serp.checks import store_check

@@ -19,8 +19,8 @@ from flask import url_for
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from planner.home import HomeLine, counted
-from planner.models import Brand
+from core.home import HomeLine, counted
+from core.tenants import Brand
 from serp.displacement import weighted_mean
 from serp.models import CheckStatus, SerpCheck, TrackedQuery
 from serp.presentation import pct

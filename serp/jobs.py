@@ -12,8 +12,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from core.db import db, utcnow
-from planner.models import Brand
-from planner.operations import archived_brand_ids
+from core.tenants import Brand, archived_brand_ids
 from serp.checks import default_worker_id, expire_raw_pages, run_due_checks
 from serp.models import TrackedQuery
 from serp.query_figures import QueryFigures, keep_parts

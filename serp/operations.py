@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core import audit, errors
+from core import audit, errors, tenants
 from core.crypto import decrypt_json, encrypt_json
 from core.models import Role, User
 from core.outbound import OutboundBlocked, check_url
-from planner import operations as planner_ops
-from planner.models import Brand
+from core.tenants import Brand
 from serp import summaries
 from serp.checks import next_scheduled, store_check
 from serp.labels import Classifier, classifier_for_brand, normalize_pattern
@@ -77,7 +76,7 @@ def _check_editor(user: User | None) -> None:
 def query_for(session: Session, user: User, query_id: int) -> TrackedQuery:
     """A tracked query of a brand the user belongs to (deleted ones too), or NotFound."""
     query = session.get(TrackedQuery, query_id)
-    if query is None or not planner_ops.is_member(session, user, query.brand_id):
+    if query is None or not tenants.is_member(session, user, query.brand_id):
         raise NotFound(f"No tracked query {query_id} that you can see.")
     return query
 
@@ -306,7 +305,7 @@ def set_paused(session: Session, query: TrackedQuery, actor: User | None, paused
 
 def rule_for(session: Session, user: User, rule_id: int) -> LabelRule:
     rule = session.get(LabelRule, rule_id)
-    if rule is None or not planner_ops.is_member(session, user, rule.brand_id):
+    if rule is None or not tenants.is_member(session, user, rule.brand_id):
         raise NotFound(f"No label rule {rule_id} that you can see.")
     return rule
 

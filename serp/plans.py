@@ -19,14 +19,15 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from core import audit
+from core import audit, tenants
 from core.db import Base, utcnow
 from core.errors import NotFound, Refused
 from core.models import Role, User
+from core.tenants import Brand
 from core.urls import normalize_url
 from planner import operations as planner_ops
 from planner.assets import AssetKind, OwnedAsset, record_owned_asset
-from planner.models import Brand, Channel, Platform, Post, PostSource, PostStatus
+from planner.models import Channel, Platform, Post, PostSource, PostStatus
 from serp.models import CheckStatus, SerpCheck, SerpResultRow, TrackedQuery
 
 # --- settings -----------------------------------------------------------------------------------
@@ -340,7 +341,7 @@ def plans_of(session: Session, brand_id: int) -> list[DisplacementPlan]:
 
 def plan_for(session: Session, user: User, plan_id: int) -> DisplacementPlan:
     plan = session.get(DisplacementPlan, plan_id)
-    if plan is None or not planner_ops.is_member(session, user, plan.brand_id):
+    if plan is None or not tenants.is_member(session, user, plan.brand_id):
         raise NotFound(f"No plan {plan_id} that you can see.")
     return plan
 

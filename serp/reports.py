@@ -32,7 +32,7 @@ from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import User
 from core.outbound import OutboundBlocked, post_json
-from planner.models import Brand, BrandMember
+from core.tenants import Brand, BrandMember
 from serp import displacement as dsp
 from serp import query_figures
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery

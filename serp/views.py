@@ -17,11 +17,11 @@ from core.api import ApiError, parse_instant
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
+from core.pages import flash_errors as _flash_errors
+from core.pages import member_brand as _brand
 from core.parsing import InvalidInput
+from core.tenants import Brand
 from core.urls import normalize_url
-from planner.models import Brand
-from planner.pages import flash_errors as _flash_errors
-from planner.pages import member_brand as _brand
 from serp import operations as ops
 from serp.api import decode_upload
 from serp.checks import mark_due_now

@@ -34,8 +34,9 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.db import db, utcnow
+from core.tenants import Brand
 from planner.assets import record_published_post
-from planner.models import Brand, Channel, Post, PostStatus
+from planner.models import Channel, Post, PostStatus
 
 from .adapters import (
     ALLOW_PRIVATE_KEY,

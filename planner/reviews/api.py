@@ -8,12 +8,11 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from core import openapi
+from core import openapi, tenants
 from core.api import ApiError, api_auth, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
-from planner import operations as ops
 from planner.reviews import operations as rops
 from planner.reviews.importers import FORMATS, MAX_BYTES
 from planner.reviews.models import Review
@@ -48,7 +47,7 @@ def review_dict(review: Review) -> dict[str, Any]:
 @api_auth(Role.EDITOR)
 def import_reviews(brand_id: int) -> Any:
     """The file is the request body (or a multipart 'file'); ?format= csv, gbp or trustpilot."""
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     request.max_content_length = MAX_BYTES + 1024 * 1024
     fmt = request.args.get("format") or None
     if fmt is not None and fmt not in FORMATS:
@@ -70,7 +69,7 @@ def import_reviews(brand_id: int) -> Any:
 @bp.get("/brands/<int:brand_id>/reviews")
 @api_auth()
 def list_reviews(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     filters = rops.InboxFilters.from_args(request.args)
     limit = min(parse_int(request.args.get("limit"), "limit", default=100, minimum=0) or 100, 1000)
     offset = max(parse_int(request.args.get("offset"), "offset", default=0) or 0, 0)
@@ -85,7 +84,7 @@ def list_reviews(brand_id: int) -> Any:
 @bp.get("/brands/<int:brand_id>/reviews/promotable")
 @api_auth()
 def promotable(brand_id: int) -> Any:
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     limit = min(parse_int(request.args.get("limit"), "limit", default=50, minimum=0) or 50, 500)
     ranked = rops.promotable_reviews(db.session, brand, now=utcnow(), limit=limit)
     return jsonify(
@@ -105,7 +104,7 @@ def promotable(brand_id: int) -> Any:
 @api_auth(Role.EDITOR)
 def promote(brand_id: int, review_id: int) -> Any:
     """{"channel_ids": [..], "image_url"?: str, "dry_run"?: bool}: posts, or the previews."""
-    brand = ops.brand_for(db.session, current_user, brand_id)
+    brand = tenants.brand_for(db.session, current_user, brand_id)
     review = rops.review_for(db.session, brand, review_id)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):

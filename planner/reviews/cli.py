@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from core.db import db, utcnow
-from planner.models import Brand
+from core.tenants import Brand
 from planner.reviews.importers import FORMATS, MAX_BYTES
 
 reviews_cli = AppGroup("reviews", help="Customer reviews: import.")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from planner.models import Brand
+from core.tenants import Brand
 
 _GOOD = [
     "The flat white was perfect and Ana remembered my name after two visits.",

@@ -15,7 +15,7 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planner.models import Brand
+from core.tenants import Brand
 
 _INCENTIVE = (
     r"discount|coupon|voucher|gift(?:\s*card)?|reward|prize|giveaway|free\s+\w+|cash\s*back|"

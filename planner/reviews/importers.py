@@ -41,7 +41,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from core.parsing import InvalidInput, csv_problem, csv_rows, to_utc
-from planner.reviews.sentiment import normalize_language
+from core.sentiment import normalize_language
 
 COLUMNS = {
     "source": "Where the review was left: google, trustpilot, yelp … (default csv).",

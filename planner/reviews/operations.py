@@ -28,9 +28,11 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.models import User
+from core.sentiment import NEGATIVE_BELOW, Analysis, analyse_reviews
+from core.tenants import Brand
 from planner import operations as ops
 from planner.assets import AssetKind, record_owned_asset
-from planner.models import OCCUPYING_STATUSES, Brand, Channel, Platform, Post, PostSource
+from planner.models import OCCUPYING_STATUSES, Channel, Platform, Post, PostSource
 from planner.models import PostStatus as _PostStatus
 from planner.reviews import ranking
 from planner.reviews.donot import check_do_not_list
@@ -46,7 +48,6 @@ from planner.reviews.rendering import (
     stars,
     template_for,
 )
-from planner.reviews.sentiment import NEGATIVE_BELOW, Analysis, analyse_reviews
 
 PlannerError = ops.PlannerError
 CHUNK = 2000

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from planner.reviews.sentiment import NEGATIVE_BELOW
+from core.sentiment import NEGATIVE_BELOW
 
 WEIGHTS = {"rating": 40.0, "sentiment": 25.0, "specificity": 20.0, "recency": 15.0}
 MIN_RATING = 4

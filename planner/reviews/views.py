@@ -25,12 +25,13 @@ from sqlalchemy import func, select
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
+from core.pages import flash_errors as _flash_errors
+from core.pages import member_brand as _brand
 from core.parsing import FIRST_YEAR, LAST_YEAR, parse_int
+from core.tenants import Brand
 from planner import operations as ops
 from planner import slots
-from planner.models import Brand, Platform
-from planner.pages import flash_errors as _flash_errors
-from planner.pages import member_brand as _brand
+from planner.models import Platform
 from planner.reviews import operations as rops
 from planner.reviews.forms import (
     PromoteForm,

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from core.db import db
+from core.tenants import Brand
 from planner.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
-from planner.models import Brand, Channel, Post
+from planner.models import Channel, Post
 
 
 def first_id(model) -> int | None:

@@ -54,8 +54,8 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     import planner.models  # noqa: F401
     from app import create_app
     from core.db import Base, db, utcnow
+    from core.tenants import Brand
     from planner.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
-    from planner.models import Brand
 
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db"}
@@ -93,8 +93,8 @@ def add_member(server: LiveServer, email: str, password: str, role: str) -> None
     """A user with `role` who belongs to the demo brand."""
     from core.db import db
     from core.models import User
+    from core.tenants import Brand
     from planner import operations as ops
-    from planner.models import Brand
 
     with server.app.app_context():
         admin = db.session.query(User).filter_by(email=server.email).one()

@@ -18,7 +18,7 @@ LONG_NAME = ("Northwind Coffee Roasters & Bakery of the Greater Metropolitan Are
 
 def rename_brand(server: LiveServer, name: str) -> None:
     from core.db import db
-    from planner.models import Brand
+    from core.tenants import Brand
 
     with server.app.app_context():
         db.session.get(Brand, server.brand_id).name = name
@@ -27,7 +27,7 @@ def rename_brand(server: LiveServer, name: str) -> None:
 
 def brand_name(server: LiveServer) -> str:
     from core.db import db
-    from planner.models import Brand
+    from core.tenants import Brand
 
     with server.app.app_context():
         return db.session.get(Brand, server.brand_id).name

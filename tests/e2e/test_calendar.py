@@ -321,7 +321,7 @@ def test_add_to_queue_says_whether_the_post_waits_for_approval(
     from dataclasses import replace
 
     from core.db import db
-    from planner.models import Brand
+    from core.tenants import Brand
 
     with live_server.app.app_context():
         db.session.get(Brand, live_server.brand_id).requires_approval = True

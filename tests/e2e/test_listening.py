@@ -53,12 +53,12 @@ def alerts_feed(now: datetime) -> str:
 
 def test_alerts_feed_reply_and_crisis(live_server: LiveServer, page: Any) -> None:
     from core.db import db
+    from core.tenants import Brand
     from listening import operations as ops
     from listening.crisis import check_spikes
     from listening.jobs import poll_due_sources
     from listening.models import CrisisAlert, MentionSource
     from listening.sources import FetchedItem
-    from planner.models import Brand
 
     app = live_server.app
     app.config["OUTBOUND_ALLOW_PRIVATE"] = True  # the feed is served on this machine

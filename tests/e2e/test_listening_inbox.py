@@ -17,9 +17,9 @@ pytestmark = pytest.mark.browser
 def _add_questions(server: LiveServer, count: int = 30) -> None:
     from core.db import db
     from core.models import User
+    from core.tenants import Brand
     from listening import operations as ops
     from listening.sources import FetchedItem
-    from planner.models import Brand
 
     now = datetime.now(UTC)
     with server.app.app_context():

@@ -20,9 +20,9 @@ def _add_mentions(server: LiveServer) -> None:
     """Thirty days of mentions from two sources, with key terms, so every chart has data."""
     from core.db import db
     from core.models import User
+    from core.tenants import Brand
     from listening import operations as ops
     from listening.sources import FetchedItem
-    from planner.models import Brand
 
     now = datetime.now(UTC)
     with server.app.app_context():

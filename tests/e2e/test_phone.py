@@ -42,9 +42,10 @@ def needs_a_person(server: LiveServer) -> None:
     """The demo brand with a failed post, a post waiting for approval and overdue mentions."""
     from core.db import db
     from core.models import User
+    from core.tenants import Brand
     from listening import operations as listening_ops
     from listening.sources import FetchedItem
-    from planner.models import Brand, Channel, Post, PostStatus
+    from planner.models import Channel, Post, PostStatus
 
     now = datetime.now(UTC)
     with server.app.app_context():

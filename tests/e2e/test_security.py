@@ -28,8 +28,9 @@ def demo_page_urls(server: LiveServer) -> list[str]:
     from sqlalchemy import select
 
     from core.db import db
+    from core.tenants import Brand
     from listening.models import CrisisAlert, Mention
-    from planner.models import Brand, Channel, Post
+    from planner.models import Channel, Post
     from planner.reviews.models import Review
     from serp.models import LabelRule, SerpCheck, TrackedQuery
     from serp.plans import DisplacementPlan

@@ -10,19 +10,11 @@ from sqlalchemy import func, select
 
 from core.db import db
 from core.models import AuditEntry, Role
+from core.tenants import BRAND_NAME_MAX, Brand, BrandMember
 from listening import jobs as listening_jobs
 from listening.models import MentionSource
 from planner import operations as ops
-from planner.models import (
-    BRAND_NAME_MAX,
-    CHANNEL_NAME_MAX,
-    Brand,
-    BrandMember,
-    Channel,
-    EngagementWindow,
-    Post,
-    PostStatus,
-)
+from planner.models import CHANNEL_NAME_MAX, Channel, EngagementWindow, Post, PostStatus
 from planner.publishing.worker import claim_due_posts
 from serp.checks import claim_due_checks
 from serp.jobs import postpone_archived_checks

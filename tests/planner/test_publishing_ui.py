@@ -14,9 +14,10 @@ from sqlalchemy import select
 from core.crypto import decrypt_json
 from core.db import db
 from core.models import AuditEntry, Role
+from core.tenants import Brand
 from planner import operations as ops
 from planner.approval import ApprovalRefused, NeedsNewTime, approve_post
-from planner.models import Brand, Channel, Post, PostStatus
+from planner.models import Channel, Post, PostStatus
 from planner.pause import pause_brand, resume_brand
 from planner.publishing.adapters import mastodon as mastodon_adapter
 from planner.publishing.worker import claim_due_posts, run_worker, sweep_missed_and_held

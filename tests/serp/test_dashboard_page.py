@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from core.db import db
+from core.tenants import Brand
 from planner.assets import AssetKind, record_owned_asset
 from planner.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
-from planner.models import Brand
 from tests.conftest import login
 
 from .conftest import make_query

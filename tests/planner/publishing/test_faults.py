@@ -29,7 +29,8 @@ from app import create_app
 from core.crypto import encrypt_json
 from core.db import db, utcnow
 from core.models import AuditEntry
-from planner.models import Brand, Channel, Post, PostStatus
+from core.tenants import Brand
+from planner.models import Channel, Post, PostStatus
 from planner.publishing.adapters import Outcome
 from planner.publishing.worker import (
     Worker,

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from core.crypto import encrypt_json
 from core.db import db
 from core.models import AuditEntry
-from planner.models import Brand, Channel, Post, PostStatus
+from core.tenants import Brand
+from planner.models import Channel, Post, PostStatus
 from planner.publishing.worker import Worker
 
 USER, PASSWORD = "editor", "abcd EFGH 1234 ijkl MNOP 6789"

@@ -22,7 +22,8 @@ from werkzeug import Request, Response
 from core.crypto import encrypt_json
 from core.db import db
 from core.models import AuditEntry
-from planner.models import Brand, Channel, Post, PostStatus
+from core.tenants import Brand
+from planner.models import Channel, Post, PostStatus
 from planner.publishing.worker import (
     LEASE_EXPIRED_REASON,
     NEVER_SENT_REASON,

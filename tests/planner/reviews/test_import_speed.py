@@ -14,11 +14,11 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
+from core import sentiment
 from core.db import db
+from core.vader import ReviewSentimentAnalyzer
 from planner.reviews import operations as rops
-from planner.reviews import sentiment
 from planner.reviews.models import Review
-from planner.reviews.vader import ReviewSentimentAnalyzer
 
 from .conftest import csv_file
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.db import db
+from core.sentiment import concrete_details, detect_language
 from planner.reviews import operations as rops
 from planner.reviews.donot import check_do_not_list
 from planner.reviews.ranking import ReviewFacts, promotable, rank
@@ -19,7 +20,6 @@ from planner.reviews.rendering import (
     render_post,
     reviewer_name,
 )
-from planner.reviews.sentiment import concrete_details, detect_language
 from planner.text_limits import PLATFORM_LIMITS, count_text, validate_post_text
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

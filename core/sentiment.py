@@ -1,4 +1,5 @@
-"""Sentiment of a review: its star rating, and VADER's compound score for English text.
+"""Sentiment and language of a text (a review, a mention): its star rating where it has one,
+and VADER's compound score for English text.
 
 VADER's lexicon is English; fed German or French it scores words that happen to look English
 (and misses everything else), so other languages are judged by their rating alone. The language
@@ -38,7 +39,7 @@ _models: dict[str, Any] = {}
 def _vader() -> Any:
     with _lock:
         if "vader" not in _models:
-            from planner.reviews.vader import ReviewSentimentAnalyzer
+            from core.vader import ReviewSentimentAnalyzer
 
             _models["vader"] = ReviewSentimentAnalyzer()
         return _models["vader"]

@@ -9,15 +9,15 @@ from flask import abort, flash
 from flask_login import current_user
 
 from core.db import db
-from planner import operations as ops
-from planner.models import Brand
+from core.errors import NotFound, Refused
+from core.tenants import Brand, brand_for
 
 
 def member_brand(brand_id: int) -> Brand:
     """The brand of the URL if the current user belongs to it, else 404 (never reveal others)."""
     try:
-        return ops.brand_for(db.session, current_user, brand_id)
-    except ops.NotFound:
+        return brand_for(db.session, current_user, brand_id)
+    except NotFound:
         abort(404, description="No such brand, or you are not a member of it.")
 
 
@@ -30,7 +30,7 @@ def commit_or_flash(action: Callable[[], Any]) -> bool:
     """Run a form's operation: commit it, or roll back and show every reason. Whether it went."""
     try:
         action()
-    except ops.PlannerError as exc:
+    except Refused as exc:
         db.session.rollback()
         flash_errors(exc.errors)
         return False
