@@ -19,13 +19,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length
 
 from core.db import db, utcnow
 from core.extensions import limiter, login_manager
+from core.forms import LoginForm, TokenForm
 from core.models import ApiToken, Role, User, check_login, hash_token
 from core.security import client_address, login_failed, record_token_failure, submitted_account
 
@@ -79,16 +77,6 @@ def role_required(role: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
-
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email()])
-    password = PasswordField("Password", validators=[DataRequired()])
-    remember = BooleanField("Keep me logged in")
-
-
-class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=120)])
 
 
 def _safe_next(target: str | None) -> str:

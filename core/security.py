@@ -124,7 +124,7 @@ def _login_wait_message(exc: RateLimitExceeded, wait: int) -> str:
 
 def too_many_requests(exc: TooManyRequests) -> Any:
     """429 with Retry-After, as the login page, JSON for the API, or the error page."""
-    from core.auth import LoginForm
+    from core.forms import LoginForm
     from core.web import wants_json
 
     if isinstance(exc, RateLimitExceeded):
