@@ -5,7 +5,6 @@ only planner's public face, and no module reaches itself through a circle of imp
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,7 +12,12 @@ PACKAGES = ("core", "planner", "serp", "listening")
 FEATURES = ("planner", "serp", "listening")
 # What serp and listening may take from the planner: owned assets, drafts, the pause switch and
 # the platform adapters.
-PLANNER_PUBLIC = ("planner.assets", "planner.drafts", "planner.pause", "planner.publishing.adapters")
+PLANNER_PUBLIC = (
+    "planner.assets",
+    "planner.drafts",
+    "planner.pause",
+    "planner.publishing.adapters",
+)
 MAX_LINES = 800
 
 
