@@ -144,15 +144,18 @@ def team_page() -> Any:
     return _team_page(fresh, shown_link=shown)
 
 
+def _invitation_or_404(link_id: int) -> team.AccountLink:
+    try:
+        return team.invitation(db.session, link_id)
+    except Refused as exc:
+        raise NotFound(str(exc)) from None
+
+
 @bp.route("/team/invitations/<int:link_id>/revoke", methods=["POST"])
 @role_required(Role.ADMIN)
 def revoke_invitation(link_id: int) -> Any:
-    try:
-        link = team.invitation(db.session, link_id)
-        team.revoke_invitation(db.session, current_user, link, utcnow())
-    except Refused as exc:
-        db.session.rollback()
-        raise NotFound(str(exc)) from None
+    link = _invitation_or_404(link_id)
+    team.revoke_invitation(db.session, current_user, link, utcnow())
     db.session.commit()
     flash(f"The invitation to {link.email} was withdrawn; its link no longer works.", "info")
     return redirect(url_for("team.team_page"))
@@ -161,8 +164,8 @@ def revoke_invitation(link_id: int) -> Any:
 @bp.route("/team/invitations/<int:link_id>/resend", methods=["POST"])
 @role_required(Role.ADMIN)
 def resend_invitation(link_id: int) -> Any:
+    old = _invitation_or_404(link_id)
     try:
-        old = team.invitation(db.session, link_id)
         link, token = team.resend_invitation(
             db.session, _secret(), current_user, old, allowed_brands=_my_brands(), now=utcnow()
         )
