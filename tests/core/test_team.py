@@ -423,3 +423,32 @@ def test_brand_membership_rows_are_what_the_team_page_shows(app, users, brand):
     assert len(rows) == 4
     for role in Role:
         assert f'data-member="{role.value}@example.com"' in page
+
+
+def test_every_team_form_needs_its_csrf_token(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'csrf.db'}", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        create_user("admin@example.com", Role.ADMIN)
+        editor = create_user("editor@example.com", Role.EDITOR)
+        db.session.commit()
+        client = app.test_client()
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        client.post("/login", data={"email": "admin@example.com", "password": PASSWORD,
+                                    "csrf_token": token})  # fmt: skip
+        assert client.get("/account").status_code == 200
+        for path, data in [
+            ("/team", {"email": "n@example.com", "role": "editor"}),
+            (f"/team/members/{editor.id}", {"role": "viewer"}),
+            (f"/team/members/{editor.id}/remove", {}),
+            ("/team/invitations/1/revoke", {}),
+            ("/team/invitations/1/resend", {}),
+            ("/forgot-password", {"email": "admin@example.com"}),
+            ("/account/password", {"pw-current": PASSWORD}),
+            ("/account/email", {"em-email": "x@example.com", "em-password": PASSWORD}),
+            ("/invite/abc", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+            ("/reset/abc", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+        ]:
+            assert client.post(path, data=data).status_code == 400, path
+        assert editor.active and editor.role == "editor"
+    app.extensions["pageone.db"].dispose()
