@@ -65,6 +65,13 @@ def _deliver(to: str, subject: str, text: str) -> tuple[bool, str | None]:
         return False, f"The mail server refused the message ({exc.__class__.__name__})."
 
 
+def _send_quietly(config: dict[str, Any], to: str, subject: str, text: str) -> None:
+    try:
+        send_mail(config, to, subject, text)
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("reset mail not sent: %s", exc)
+
+
 def _my_brands() -> list[Brand]:
     return brands_for(db.session, current_user, include_archived=True)
 
@@ -304,6 +311,8 @@ def forgot_password() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         found = team.request_reset(db.session, _secret(), form.email.data, now=utcnow())
         db.session.commit()
+        flash(RESET_SENT, "info")
+        response = redirect(url_for("team.forgot_password"))
         if found is not None:
             user, token = found
             url = _external("team.reset_password", token=token)
@@ -312,10 +321,13 @@ def forgot_password() -> Any:
                 f"Choose a new one here; the link works once, for one hour:\n{url}\n\n"
                 "If it was not you, ignore this mail: your password stays as it is.\n"
             )
-            # The answer below is the same whether this mail went, failed or was never needed.
-            _deliver(user.email, "Reset your PageOne password", text)
-        flash(RESET_SENT, "info")
-        return redirect(url_for("team.forgot_password"))
+            # Sent once the answer has gone out, so that neither the answer nor its timing
+            # differs between an address with an account and one without.
+            config, to = dict(current_app.config), user.email
+            response.call_on_close(
+                lambda: _send_quietly(config, to, "Reset your PageOne password", text)
+            )
+        return response
     status = 400 if request.method == "POST" else 200
     return render_template("team/forgot.html", form=form), status
 
