@@ -111,6 +111,7 @@ def test_an_invited_approver_joins_from_the_mail_and_approves_an_editors_post(
         assert "approver" in phone.locator("main").inner_text()
         width = phone.evaluate("document.scrollingElement.scrollWidth")
         assert width <= PHONE["width"], f"the invitation page scrolls sideways: {width}"
+        screenshot(phone, "accept-390")
         phone.get_by_label("Your name").fill("Priya")
         phone.locator("input[name=password]").fill(PASSWORD)
         phone.get_by_label("New password again").fill(PASSWORD)
@@ -148,8 +149,20 @@ def test_the_team_and_account_pages_fit_a_phone(live_server: LiveServer, browser
     )
     phone = context.new_page()
     try:
+        add_member(live_server, "eddie@example.com", "eddie-password-1", "editor")
+        from core.db import db
+        from core.models import User
+
+        with live_server.app.app_context():
+            eddie = db.session.query(User).filter_by(email="eddie@example.com").one().id
         log_in(phone, live_server)
-        for path, shot in (("/team", "team-390"), ("/account", "account-390")):
+        for path, shot in (
+            ("/team", "team-390"),
+            ("/account", "account-390"),
+            (f"/team/members/{eddie}", "member-390"),
+            (f"/team/members/{eddie}/remove", "remove-390"),
+            ("/forgot-password", "forgot-390"),
+        ):
             assert phone.goto(f"{live_server.url}{path}").status == 200
             width = phone.evaluate("document.scrollingElement.scrollWidth")
             assert width <= PHONE["width"], f"{path} scrolls sideways: {width}"
