@@ -114,6 +114,8 @@ def refuse_throttled_tokens() -> None:
 
 
 def _login_wait_message(exc: RateLimitExceeded, wait: int) -> str:
+    if request.endpoint in ("team.change_password", "team.change_email"):
+        return f"Too many wrong passwords. Wait {wait} seconds, then try again."
     if request.endpoint == "team.forgot_password":
         who = "for this email" if exc.limit.key_func is submitted_account else "from your address"
         return f"Too many password reset requests {who}. Wait {wait} seconds, then try again."

@@ -362,7 +362,27 @@ def reset_password(token: str) -> Any:
 # --- your own account -------------------------------------------------------------------------
 
 
+def _this_person() -> str:
+    return f"person:{getattr(current_user, 'id', None)}"
+
+
+def _refused(response: Any) -> bool:
+    return response.status_code != 302
+
+
+# A wrong current password counts like a failed login, per person: a session left open on a
+# shared computer does not let anyone try passwords without end.
+_password_checks = limiter.shared_limit(
+    _config("LOGIN_LIMIT_PER_ACCOUNT"),
+    scope="account-password-checks",
+    key_func=_this_person,
+    methods=["POST"],
+    deduct_when=_refused,
+)
+
+
 @bp.route("/account/password", methods=["POST"])
+@_password_checks
 @login_required
 def change_password() -> Any:
     form = ChangePasswordForm(prefix="pw")
@@ -384,6 +404,7 @@ def change_password() -> Any:
 
 
 @bp.route("/account/email", methods=["POST"])
+@_password_checks
 @login_required
 def change_email() -> Any:
     form = ChangeEmailForm(prefix="em")

@@ -367,6 +367,25 @@ def test_forgot_password_is_throttled_per_email_and_per_address(throttled_app):
     assert answer.status_code == 429 and "from your address" in answer.text
 
 
+def test_wrong_current_passwords_are_throttled_per_person(throttled_app):
+    client = throttled_app.test_client()
+    login(client, "editor@example.com")
+    wrong = {"pw-current": "not it", "pw-password": NEW_PASSWORD, "pw-confirm": NEW_PASSWORD}
+    for _ in range(3):
+        assert client.post("/account/password", data=wrong).status_code == 400
+    for _ in range(2):
+        answer = client.post(
+            "/account/email", data={"em-email": "e@x.example", "em-password": "no"}
+        )
+        assert answer.status_code == 400
+    # The sixth check is refused before the password is looked at, the right one included.
+    right = {**wrong, "pw-current": PASSWORD}
+    refused = client.post("/account/password", data=right)
+    assert refused.status_code == 429 and "Too many wrong passwords" in refused.text
+    editor = db.session.scalar(select(User).where(User.email == "editor@example.com"))
+    assert editor.check_password(PASSWORD) and not editor.check_password(NEW_PASSWORD)
+
+
 # --- your own account -------------------------------------------------------------------------
 
 
