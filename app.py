@@ -32,7 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_blueprints(app: Flask) -> None:
-    from core import auth, web
+    from core import auth, team_views, web
     from core.extensions import csrf
     from listening import api as listening_api
     from listening import views as listening_views
@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         web.bp,
         auth.bp,
+        team_views.bp,
         planner_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,

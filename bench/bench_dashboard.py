@@ -22,8 +22,8 @@ import serp.plans  # noqa: F401
 from bench.common import bench_app, percentile, postgres_available, table
 from core.db import db
 from core.models import Role, User
-from planner import operations as ops
 from planner.assets import AssetKind, record_owned_asset
+from planner.brands import create_brand
 from serp import operations as serp_ops
 from serp.checks import store_check
 from serp.models import LabelRule, SerpCheck, TrackedQuery
@@ -45,7 +45,7 @@ def _load(app) -> tuple[int, datetime]:
     admin.password_hash = generate_password_hash(PASSWORD)
     db.session.add(admin)
     db.session.flush()
-    brand = ops.create_brand(db.session, name="Scale", timezone="UTC", creator=admin)
+    brand = create_brand(db.session, name="Scale", timezone="UTC", creator=admin)
     query_rows = [
         {
             "brand_id": brand.id, "text": f"scale query {q}", "engine": "google",

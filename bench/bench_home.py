@@ -27,7 +27,8 @@ from bench.common import PG_URL, bench_app, median, percentile, postgres_availab
 from core.db import Base, db  # noqa: E402
 from core.models import Role, User  # noqa: E402
 from listening.models import Mention, MentionSource  # noqa: E402
-from planner import operations as ops  # noqa: E402
+from planner.brands import create_brand  # noqa: E402
+from planner.channels import create_channel  # noqa: E402
 from planner.models import Platform, Post, PostStatus  # noqa: E402
 from serp.models import SerpCheck, TrackedQuery  # noqa: E402
 from serp.summaries import CheckSummary  # noqa: E402
@@ -52,12 +53,12 @@ def populate(now: datetime) -> None:
     db.session.flush()
     check_id = 0
     for b in range(BRANDS):
-        brand = ops.create_brand(
+        brand = create_brand(
             db.session, name=f"Client {b:02d}", timezone="Europe/Berlin", creator=user
         )
         posts = []
         for platform in Platform:
-            channel = ops.create_channel(
+            channel = create_channel(
                 db.session, brand, user, platform=platform.value, name=f"{platform.label} {b}"
             )
             channel.needs_reauth = b % 7 == 0 and platform is Platform.X

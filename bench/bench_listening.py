@@ -30,7 +30,7 @@ from core.db import Base, db  # noqa: E402
 from listening import crisis  # noqa: E402
 from listening import operations as ops  # noqa: E402
 from listening.sources import FetchedItem  # noqa: E402
-from planner import operations as planner_ops  # noqa: E402
+from planner.brands import create_brand  # noqa: E402
 
 MENTIONS = 100_000
 BATCH = 1_000
@@ -89,9 +89,7 @@ def postgres_app():
 def ingest_seconds(backend: str, items: list[FetchedItem]) -> float:
     app = bench_app("sqlite") if backend == "sqlite" else postgres_app()
     with app.app_context():
-        admin = planner_ops.create_brand(
-            db.session, name="Acme Bakery", timezone="UTC", creator=None
-        )
+        admin = create_brand(db.session, name="Acme Bakery", timezone="UTC", creator=None)
         source = ops.create_source(
             db.session, admin, None, {"kind": "rss", "url": "https://example.com/feed"}, NOW
         )

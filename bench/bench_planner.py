@@ -13,6 +13,8 @@ from bench.common import bench_app, median, percentile, postgres_available, tabl
 from core.db import db
 from core.models import ApiToken, Role, User
 from planner import operations as ops
+from planner.brands import create_brand
+from planner.channels import create_channel
 from planner.csvio import import_posts
 from planner.models import Platform, Post
 
@@ -25,7 +27,7 @@ def _admin_and_brand(name: str):
     admin.password_hash = "x"
     db.session.add(admin)
     db.session.flush()
-    brand = ops.create_brand(db.session, name=name, timezone="Europe/Berlin", creator=admin)
+    brand = create_brand(db.session, name=name, timezone="Europe/Berlin", creator=admin)
     return admin, brand
 
 
@@ -36,7 +38,7 @@ def feed_p95(backend: str) -> dict[str, float]:
     with app.app_context():
         admin, brand = _admin_and_brand("Feed")
         channels = [
-            ops.create_channel(
+            create_channel(
                 db.session,
                 brand,
                 admin,
@@ -95,7 +97,7 @@ def next_slot_medians_us() -> tuple[float, float]:
     app = bench_app("sqlite")
     with app.app_context():
         admin, brand = _admin_and_brand("Slots")
-        channel = ops.create_channel(
+        channel = create_channel(
             db.session, brand, admin, platform="linkedin", min_gap_minutes=30, max_per_day=3
         )
         now = datetime(2031, 6, 2, 6, 0, tzinfo=UTC)
@@ -144,7 +146,7 @@ def csv_import_seconds() -> float:
     with app.app_context():
         admin, brand = _admin_and_brand("Import")
         channels = [
-            ops.create_channel(
+            create_channel(
                 db.session,
                 brand,
                 admin,

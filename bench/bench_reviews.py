@@ -12,9 +12,10 @@ from bench.common import bench_app, percentile, table
 from core.db import db
 from core.models import Role, User
 from core.sentiment import analyse
-from planner import operations as ops
-from planner.reviews import operations as rops
+from planner.brands import create_brand
+from planner.reviews.importing import import_reviews
 from planner.reviews.models import ReviewSettings
+from planner.reviews.promotable import promotable_reviews
 
 NOW = datetime(2031, 3, 1, tzinfo=UTC)
 OPENINGS = [
@@ -76,7 +77,7 @@ def _brand(name: str):
     admin.password_hash = "x"
     db.session.add(admin)
     db.session.flush()
-    return ops.create_brand(db.session, name=name, timezone="Europe/Berlin", creator=admin)
+    return create_brand(db.session, name=name, timezone="Europe/Berlin", creator=admin)
 
 
 def import_and_rank(count: int = 100_000) -> tuple[float, float, float]:
@@ -87,19 +88,19 @@ def import_and_rank(count: int = 100_000) -> tuple[float, float, float]:
         db.session.commit()
         analyse("warm", "Warm the models up.", None)  # loading the models is not the import
         started = time.perf_counter()
-        report = rops.import_reviews(db.session, brand, data, actor="bench", now=NOW)
+        report = import_reviews(db.session, brand, data, actor="bench", now=NOW)
         db.session.commit()
         imported = time.perf_counter() - started
         assert report.ok and report.created == count, report.errors[:3]
         started = time.perf_counter()
-        again = rops.import_reviews(db.session, brand, data, actor="bench", now=NOW)
+        again = import_reviews(db.session, brand, data, actor="bench", now=NOW)
         db.session.commit()
         reimported = time.perf_counter() - started
         assert again.unchanged == count
         timings = []
         for _ in range(3):
             started = time.perf_counter()
-            ranked = rops.promotable_reviews(db.session, brand, now=NOW, limit=50)
+            ranked = promotable_reviews(db.session, brand, now=NOW, limit=50)
             timings.append((time.perf_counter() - started) * 1000)
         assert len(ranked) == 50
     return imported, reimported, min(timings)
@@ -120,7 +121,7 @@ def page_p95(count: int = 1000, requests: int = 30) -> float:
                 templates={},
             )
         )
-        rops.import_reviews(db.session, brand, review_file(count, seed=9), actor="b", now=NOW)
+        import_reviews(db.session, brand, review_file(count, seed=9), actor="b", now=NOW)
         db.session.commit()
         slug = brand.slug
     client = app.test_client()

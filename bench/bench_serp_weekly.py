@@ -24,7 +24,7 @@ from sqlalchemy import func, insert, select
 import serp.models  # noqa: F401  (registers the serp tables before the schema is created)
 from bench.common import bench_app, table
 from core.db import db, utcnow
-from planner import operations as ops
+from planner.brands import create_brand
 from serp.jobs import due_checks_job
 from serp.models import SerpCheck, SerpResultRow, TrackedQuery
 
@@ -115,7 +115,7 @@ def main() -> dict[str, float]:
     )
     try:
         with app.app_context():
-            brand = ops.create_brand(db.session, name="Weekly", timezone="UTC", creator=None)
+            brand = create_brand(db.session, name="Weekly", timezone="UTC", creator=None)
             now = utcnow()
             db.session.execute(
                 insert(TrackedQuery),

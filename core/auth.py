@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from core.extensions import limiter, login_manager
-from core.forms import LoginForm, TokenForm
+from core.forms import ChangeEmailForm, ChangePasswordForm, LoginForm, TokenForm
 from core.models import ApiToken, Role, User, check_login, hash_token
 from core.security import client_address, login_failed, record_token_failure, submitted_account
 
@@ -130,19 +130,32 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
+def render_account(status: int = 200, **forms: Any) -> Any:
+    """The account page: password, email and API tokens; ``forms`` replace the empty ones."""
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id)
+    ).all()
+    page = render_template(
+        "auth/account.html",
+        form=forms.get("form") or TokenForm(formdata=None),
+        password_form=forms.get("password_form") or ChangePasswordForm(prefix="pw", formdata=None),
+        email_form=forms.get("email_form") or ChangeEmailForm(prefix="em", formdata=None),
+        tokens=tokens,
+        new_token=forms.get("new_token"),
+    )
+    return page, status
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> Any:
     form = TokenForm()
-    new_token = None
     if form.validate_on_submit():
         token, new_token = ApiToken.issue(current_user, form.name.data.strip())
         db.session.add(token)
         db.session.commit()
-    tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id)
-    ).all()
-    return render_template("auth/account.html", form=form, tokens=tokens, new_token=new_token)
+        return render_account(form=TokenForm(formdata=None), new_token=new_token)
+    return render_account(400 if request.method == "POST" else 200, form=form)
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -86,6 +86,9 @@ def load_config(
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute"),
         "API_TOKEN_FAILURE_LIMIT": env.get("API_TOKEN_FAILURE_LIMIT", "30 per minute"),
+        # "Forgot password" requests, every one counted (it sends mail to whoever is typed).
+        "RESET_LIMIT_PER_ACCOUNT": env.get("RESET_LIMIT_PER_ACCOUNT", "3 per hour"),
+        "RESET_LIMIT_PER_ADDRESS": env.get("RESET_LIMIT_PER_ADDRESS", "10 per hour"),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted; the
         # per-address login limit needs the client's address, not the proxy's.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),

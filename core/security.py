@@ -114,6 +114,11 @@ def refuse_throttled_tokens() -> None:
 
 
 def _login_wait_message(exc: RateLimitExceeded, wait: int) -> str:
+    if request.endpoint in ("team.change_password", "team.change_email"):
+        return f"Too many wrong passwords. Wait {wait} seconds, then try again."
+    if request.endpoint == "team.forgot_password":
+        who = "for this email" if exc.limit.key_func is submitted_account else "from your address"
+        return f"Too many password reset requests {who}. Wait {wait} seconds, then try again."
     who = (
         "for this account"
         if exc.limit.key_func is submitted_account
@@ -155,7 +160,13 @@ def register_security(app: Flask) -> None:
     proxies = app.config.get("TRUSTED_PROXIES", 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
-    for name in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS", "API_TOKEN_FAILURE_LIMIT"):
+    for name in (
+        "LOGIN_LIMIT_PER_ACCOUNT",
+        "LOGIN_LIMIT_PER_ADDRESS",
+        "API_TOKEN_FAILURE_LIMIT",
+        "RESET_LIMIT_PER_ACCOUNT",
+        "RESET_LIMIT_PER_ADDRESS",
+    ):
         try:
             parse(app.config[name])
         except ValueError as exc:

@@ -15,7 +15,7 @@ from core.errors import NotFound
 from core.models import User
 
 # The longest names people may give; the columns below are exactly this long, and the forms, the
-# API and the CSV import refuse longer ones with a message (planner.operations.check_name).
+# API and the CSV import refuse longer ones with a message (planner.brands.check_name).
 BRAND_NAME_MAX = 120
 BRAND_SLUG_MAX = 64
 

@@ -16,6 +16,8 @@ from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_float, parse_id, parse_int
 from planner import approval, pause, slots, unconfirmed
+from planner import brands as brand_ops
+from planner import channels as channel_ops
 from planner import openapi as _openapi  # noqa: F401  (contributes the planner paths)
 from planner import operations as ops
 from planner.calendar import calendar_events, compact_feed
@@ -66,7 +68,7 @@ def list_brands() -> Any:
 @api_auth(Role.ADMIN)
 def create_brand() -> Any:
     data = body()
-    brand = ops.create_brand(
+    brand = brand_ops.create_brand(
         db.session,
         name=optional_name(data) or "",
         timezone=str(data.get("timezone", "UTC")),
@@ -98,7 +100,7 @@ def list_channels(brand_id: int) -> Any:
 def create_channel(brand_id: int) -> Any:
     brand = tenants.brand_for(db.session, current_user, brand_id)
     data = body()
-    channel = ops.create_channel(
+    channel = channel_ops.create_channel(
         db.session,
         brand,
         current_user,
@@ -116,16 +118,18 @@ def create_channel(brand_id: int) -> Any:
 @api_auth()
 def get_channel(channel_id: int) -> Any:
     return jsonify(
-        channel_dict(ops.channel_for(db.session, current_user, channel_id), with_windows=True)
+        channel_dict(
+            channel_ops.channel_for(db.session, current_user, channel_id), with_windows=True
+        )
     )
 
 
 @bp.patch("/channels/<int:channel_id>")
 @api_auth(Role.ADMIN)
 def update_channel(channel_id: int) -> Any:
-    channel = ops.channel_for(db.session, current_user, channel_id)
+    channel = channel_ops.channel_for(db.session, current_user, channel_id)
     data = body()
-    ops.update_channel(
+    channel_ops.update_channel(
         db.session,
         channel,
         current_user,
@@ -167,18 +171,18 @@ def parse_clock(value: Any, where: str) -> int:
 @bp.get("/channels/<int:channel_id>/windows")
 @api_auth()
 def get_windows(channel_id: int) -> Any:
-    channel = ops.channel_for(db.session, current_user, channel_id)
+    channel = channel_ops.channel_for(db.session, current_user, channel_id)
     return jsonify(windows=channel_dict(channel, with_windows=True)["windows"])
 
 
 @bp.put("/channels/<int:channel_id>/windows")
 @api_auth(Role.ADMIN)
 def put_windows(channel_id: int) -> Any:
-    channel = ops.channel_for(db.session, current_user, channel_id)
+    channel = channel_ops.channel_for(db.session, current_user, channel_id)
     items = body().get("windows")
     if not isinstance(items, list):
         raise ApiError(422, 'Send {"windows": [...]}.')
-    ops.replace_windows(
+    channel_ops.replace_windows(
         db.session, channel, [parse_window(item, i) for i, item in enumerate(items)], current_user
     )
     commit()
@@ -188,7 +192,7 @@ def put_windows(channel_id: int) -> Any:
 @bp.get("/channels/<int:channel_id>/next-slot")
 @api_auth()
 def next_slot(channel_id: int) -> Any:
-    channel = ops.channel_for(db.session, current_user, channel_id)
+    channel = channel_ops.channel_for(db.session, current_user, channel_id)
     after_arg = request.args.get("after")
     after = parse_instant(after_arg, "after") if after_arg else utcnow()
     slot = ops.next_free_slot(db.session, channel, after)
@@ -290,7 +294,7 @@ def patch_post(post_id: int) -> Any:
         if content_keys & data.keys():
             channel = None
             if "channel_id" in data:
-                channel = ops.channel_for(db.session, current_user, int(data["channel_id"]))
+                channel = channel_ops.channel_for(db.session, current_user, int(data["channel_id"]))
             warnings += ops.update_post(
                 db.session,
                 post,

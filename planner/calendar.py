@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from core.tenants import Brand
 from planner import slots
 from planner.models import Channel, Platform, Post, PostStatus
-from planner.operations import window_specs
 from planner.serialize import iso
+from planner.slots import window_specs
 
 TITLE_LENGTH = 80
 # Statuses a person can still drag to another time.

@@ -28,8 +28,9 @@ from planner.models import (
     PostSource,
     PostStatus,
 )
-from planner.operations import URL_RE, lock_channels, schedule_status, window_specs
+from planner.operations import URL_RE, lock_channels, schedule_status
 from planner.serialize import iso
+from planner.slots import window_specs
 from planner.text_limits import validate_post_text
 
 COLUMNS = {

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from core.models import Role, User
 from core.tenants import Brand
 from planner import operations as ops
+from planner.brands import create_brand
+from planner.channels import create_channel
 from planner.models import Platform, Post, PostStatus
 
 DEMO_EMAIL = "demo@example.com"
@@ -52,12 +54,12 @@ def load_demo(
         user.set_password(DEMO_PASSWORD)
         session.add(user)
         session.flush()
-    brand = ops.create_brand(
+    brand = create_brand(
         session, name="Northwind Coffee", slug=None, timezone="Europe/Berlin", creator=user
     )
     rng = random.Random(7)
     for platform in Platform:
-        channel = ops.create_channel(
+        channel = create_channel(
             session,
             brand,
             user,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
@@ -71,3 +72,8 @@ def brand_feed(session: Session, brand: Brand, start: datetime, end: datetime) -
         event.add("categories", [channel.platform])
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def new_feed_token() -> str:
+    """A fresh secret for the brand's feed address; the old address stops working."""
+    return secrets.token_urlsafe(24)

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, delete, func, literal, select, text
+from sqlalchemy import Select, bindparam, literal, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from core import audit
 from core.errors import NotFound, Refused
 from core.models import Role, User
-from core.tenants import BRAND_NAME_MAX, BRAND_SLUG_MAX, Brand, BrandMember, is_member
+from core.tenants import Brand, is_member
 from planner import slots
 from planner.models import (
-    CHANNEL_NAME_MAX,
     EDITABLE_STATUSES,
     OCCUPYING_STATUSES,
     Channel,
-    EngagementWindow,
-    Platform,
     Post,
     PostSource,
     PostStatus,
@@ -52,35 +48,7 @@ class StaleVersion(PlannerError):
         self.post, self.read_version = post, read_version
 
 
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-def slugify(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:64].strip("-") or "brand"
-
-
-def check_name(value: str | None, what: str, maximum: int) -> str:
-    """The name without surrounding spaces, or PlannerError when it is empty or too long."""
-    name = (value or "").strip()
-    if not name:
-        raise PlannerError(f"Give the {what} a name.")
-    if len(name) > maximum:
-        raise PlannerError(
-            f"The {what} name is {len(name):,} characters long; keep it to {maximum} or fewer."
-        )
-    return name
-
-
-# --- brands -----------------------------------------------------------------------------------
-
-
-def channel_for(session: Session, user: User, channel_id: int) -> Channel:
-    channel = session.get(Channel, channel_id)
-    if channel is None or not is_member(session, user, channel.brand_id):
-        raise NotFound(f"No channel {channel_id} that you can see.")
-    return channel
 
 
 def post_for(session: Session, user: User, post_id: int) -> Post:
@@ -88,268 +56,6 @@ def post_for(session: Session, user: User, post_id: int) -> Post:
     if post is None or not is_member(session, user, post.channel.brand_id):
         raise NotFound(f"No post {post_id} that you can see.")
     return post
-
-
-def _check_timezone(name: str) -> None:
-    error = slots.validate_timezone(name)
-    if error:
-        raise PlannerError(error)
-
-
-def create_brand(
-    session: Session, *, name: str, timezone: str, creator: User | None, slug: str | None = None
-) -> Brand:
-    name = check_name(name, "brand", BRAND_NAME_MAX)
-    _check_timezone(timezone)
-    slug = (slug or slugify(name)).strip().lower()
-    if not SLUG_RE.match(slug):
-        raise PlannerError(
-            f"The short name may use a–z, 0–9 and hyphens, up to {BRAND_SLUG_MAX} characters."
-        )
-    if session.scalar(select(Brand.id).where(Brand.slug == slug)) is not None:
-        raise PlannerError(f"The short name “{slug}” is taken; choose another.")
-    brand = Brand(name=name, slug=slug, timezone=timezone)
-    session.add(brand)
-    session.flush()
-    if creator is not None:
-        session.add(BrandMember(brand_id=brand.id, user_id=creator.id))
-    audit.record(session, creator, "brand.created", "brand", brand.id, brand_id=brand.id)
-    session.flush()
-    return brand
-
-
-def update_brand(
-    session: Session,
-    brand: Brand,
-    actor: User,
-    *,
-    name: str,
-    timezone: str,
-    grace_minutes: int,
-    requires_approval: bool,
-    requires_two_people: bool,
-) -> Brand:
-    name = check_name(name, "brand", BRAND_NAME_MAX)
-    _check_timezone(timezone)
-    if not 0 <= grace_minutes <= 7 * 24 * 60:
-        raise PlannerError("The grace period must be between 0 minutes and 7 days.")
-    brand.name = name
-    brand.timezone = timezone
-    brand.grace_minutes = grace_minutes
-    brand.requires_approval = requires_approval
-    brand.requires_two_people = requires_two_people
-    audit.record(session, actor, "brand.updated", "brand", brand.id, brand_id=brand.id)
-    session.flush()
-    return brand
-
-
-def _check_admin(actor: User, what: str) -> None:
-    if not actor.has_role(Role.ADMIN):
-        raise PlannerError(f"Only admins {what}.")
-
-
-def archive_brand(session: Session, brand: Brand, actor: User, *, now: datetime) -> Brand:
-    """Hide the brand and stop its publishing, search checks and listening polls; keep its data.
-
-    The worker claims no post of an archived brand; posts that come due meanwhile are marked
-    missed by the usual sweep once their grace period has passed.
-    """
-    _check_admin(actor, "archive brands")
-    if brand.archived_at is None:
-        brand.archived_at = now
-        audit.record(session, actor, "brand.archived", "brand", brand.id, brand_id=brand.id)
-        session.flush()
-    return brand
-
-
-def unarchive_brand(session: Session, brand: Brand, actor: User) -> Brand:
-    """Bring an archived brand back: shown, publishing, checked and polled again."""
-    _check_admin(actor, "unarchive brands")
-    if brand.archived_at is not None:
-        brand.archived_at = None
-        audit.record(session, actor, "brand.unarchived", "brand", brand.id, brand_id=brand.id)
-        session.flush()
-    return brand
-
-
-def delete_brand(session: Session, brand: Brand, actor: User, *, typed_name: str) -> None:
-    """Delete the brand and everything under it, once its name is typed exactly.
-
-    The database removes the brand's channels, posts, reviews, search queries, listening
-    sources and the rest by their ON DELETE CASCADE keys, in the caller's one transaction; the
-    audit log keeps no key to the brand, so the entry written here outlives it.
-    """
-    _check_admin(actor, "delete brands")
-    if typed_name.strip() != brand.name:
-        raise PlannerError(
-            f"Type the brand's name exactly as it is (“{brand.name}”) to delete it; "
-            "nothing was deleted."
-        )
-    post_count = session.scalar(
-        select(func.count(Post.id))
-        .join(Channel, Channel.id == Post.channel_id)
-        .where(Channel.brand_id == brand.id)
-    )
-    audit.record(
-        session,
-        actor,
-        "brand.deleted",
-        "brand",
-        brand.id,
-        brand_id=brand.id,
-        name=brand.name,
-        slug=brand.slug,
-        channels=len(brand.channels),
-        posts=post_count or 0,
-    )
-    # One statement: the database's cascades delete the rows of every feature (including those
-    # the planner does not know of), so the ORM must not try to delete the children itself.
-    brand_id = brand.id
-    session.flush()
-    session.expunge(brand)
-    session.execute(delete(Brand).where(Brand.id == brand_id))
-    session.flush()
-
-
-def add_member(session: Session, brand: Brand, user: User, actor: User) -> None:
-    if not is_member(session, user, brand.id):
-        session.add(BrandMember(brand_id=brand.id, user_id=user.id))
-        audit.record(
-            session, actor, "brand.member_added", "brand", brand.id, brand_id=brand.id, user=user.id
-        )
-        session.flush()
-
-
-# --- channels and windows ---------------------------------------------------------------------
-
-
-def _check_channel_numbers(min_gap_minutes: int, max_per_day: int | None) -> None:
-    errors = []
-    if not 0 <= min_gap_minutes <= 7 * 24 * 60:
-        errors.append("The minimum gap must be between 0 minutes and 7 days.")
-    if max_per_day is not None and not 1 <= max_per_day <= 500:
-        errors.append("The daily maximum must be between 1 and 500 (or empty for no maximum).")
-    if errors:
-        raise PlannerError(*errors)
-
-
-def create_channel(
-    session: Session,
-    brand: Brand,
-    actor: User | None,
-    *,
-    platform: str,
-    name: str | None = None,
-    timezone: str | None = None,
-    min_gap_minutes: int = 60,
-    max_per_day: int | None = 3,
-) -> Channel:
-    """A new channel, with the platform's default engagement windows.
-
-    Without a ``name`` (None) the channel is called after its platform, as the API documents;
-    a name that is given but blank is refused, never replaced.
-    """
-    try:
-        platform_enum = Platform(platform)
-    except ValueError:
-        known = ", ".join(p.value for p in Platform)
-        raise PlannerError(f"Unknown platform “{platform}”; use one of {known}.") from None
-    name = check_name(platform_enum.label if name is None else name, "channel", CHANNEL_NAME_MAX)
-    timezone = timezone or brand.timezone
-    _check_timezone(timezone)
-    _check_channel_numbers(min_gap_minutes, max_per_day)
-    channel = Channel(
-        brand=brand,
-        platform=platform_enum.value,
-        name=name,
-        timezone=timezone,
-        min_gap_minutes=min_gap_minutes,
-        max_per_day=max_per_day,
-    )
-    session.add(channel)
-    for spec in slots.default_windows(platform_enum.value):
-        channel.windows.append(
-            EngagementWindow(
-                weekday=spec.weekday,
-                start_minute=spec.start_minute,
-                end_minute=spec.end_minute,
-                weight=spec.weight,
-            )
-        )
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "channel.created",
-        "channel",
-        channel.id,
-        brand_id=brand.id,
-        platform=channel.platform,
-    )
-    return channel
-
-
-def update_channel(
-    session: Session,
-    channel: Channel,
-    actor: User,
-    *,
-    name: str,
-    timezone: str,
-    min_gap_minutes: int,
-    max_per_day: int | None,
-) -> Channel:
-    name = check_name(name, "channel", CHANNEL_NAME_MAX)
-    _check_timezone(timezone)
-    _check_channel_numbers(min_gap_minutes, max_per_day)
-    # The gap and the daily maximum change between two placements, never during one.
-    lock_channels(session, [channel.id])
-    channel.name = name
-    channel.timezone = timezone
-    channel.min_gap_minutes = min_gap_minutes
-    channel.max_per_day = max_per_day
-    audit.record(
-        session, actor, "channel.updated", "channel", channel.id, brand_id=channel.brand_id
-    )
-    session.flush()
-    return channel
-
-
-def window_specs(channel: Channel) -> list[slots.WindowSpec]:
-    return [
-        slots.WindowSpec(w.weekday, w.start_minute, w.end_minute, w.weight) for w in channel.windows
-    ]
-
-
-def replace_windows(
-    session: Session, channel: Channel, specs: Sequence[slots.WindowSpec], actor: User | None
-) -> None:
-    """Replace all of a channel's windows, or refuse with every reason."""
-    errors = slots.validate_windows(specs)
-    if errors:
-        raise PlannerError(*errors)
-    lock_channels(session, [channel.id])
-    channel.windows.clear()
-    session.flush()
-    for spec in specs:
-        channel.windows.append(
-            EngagementWindow(
-                weekday=spec.weekday,
-                start_minute=spec.start_minute,
-                end_minute=spec.end_minute,
-                weight=spec.weight,
-            )
-        )
-    audit.record(
-        session,
-        actor,
-        "channel.windows_replaced",
-        "channel",
-        channel.id,
-        brand_id=channel.brand_id,
-        count=len(specs),
-    )
-    session.flush()
 
 
 # --- the planning lock ------------------------------------------------------------------------
@@ -451,7 +157,7 @@ def next_free_slot(
 ) -> datetime | None:
     """The earliest free instant ≥ after inside one of the channel's windows."""
     return slots.find_free_slot(
-        window_specs(channel),
+        slots.window_specs(channel),
         channel.zone,
         timedelta(minutes=channel.min_gap_minutes),
         channel.max_per_day,
@@ -464,7 +170,7 @@ def check_time(
     session: Session, channel: Channel, when: datetime, exclude_post_id: int | None = None
 ) -> slots.SlotCheck:
     return slots.check_slot(
-        window_specs(channel),
+        slots.window_specs(channel),
         channel.zone,
         timedelta(minutes=channel.min_gap_minutes),
         channel.max_per_day,
@@ -794,7 +500,3 @@ def delete_post(session: Session, post: Post, actor: User) -> None:
     )
     session.delete(post)
     session.flush()
-
-
-def new_feed_token() -> str:
-    return secrets.token_urlsafe(24)

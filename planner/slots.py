@@ -19,7 +19,11 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from planner.models import Channel
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -127,6 +131,11 @@ def default_windows(platform: str) -> list[WindowSpec]:
         known = ", ".join(sorted(DEFAULT_WINDOWS))
         raise ValueError(f'Unknown platform "{platform}"; expected one of: {known}.')
     return list(DEFAULT_WINDOWS[key])
+
+
+def window_specs(channel: Channel) -> list[WindowSpec]:
+    """The channel's stored engagement windows, as these rules read them."""
+    return [WindowSpec(w.weekday, w.start_minute, w.end_minute, w.weight) for w in channel.windows]
 
 
 # --- validation --------------------------------------------------------------------------------

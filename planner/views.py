@@ -30,8 +30,10 @@ from core.pages import commit_or_flash
 from core.pages import flash_errors as _flash_errors
 from core.pages import member_brand as _brand
 from core.parsing import InvalidInput, parse_float, to_utc
-from core.tenants import Brand
+from core.tenants import Brand, BrandMember
 from planner import approval, credentials, csvio, ical, pause, slots, unconfirmed
+from planner import brands as brand_ops
+from planner import channels as channel_ops
 from planner import operations as ops
 from planner.forms import (
     BrandForm,
@@ -95,7 +97,7 @@ def brands() -> Any:
         abort(403, description="Only admins create brands.")
     if form.validate_on_submit():
         try:
-            brand = ops.create_brand(
+            brand = brand_ops.create_brand(
                 db.session,
                 name=form.name.data,
                 slug=form.slug.data or None,
@@ -134,13 +136,13 @@ def brand_settings(brand_id: int) -> Any:
             if user is None:
                 flash("No user with that email; create it first (flask users create).", "error")
             else:
-                ops.add_member(db.session, brand, user, current_user)
+                brand_ops.add_member(db.session, brand, user, current_user)
                 db.session.commit()
                 flash(f"{user.email} can now see {brand.name}.", "success")
                 return redirect(url_for("planner.brand_settings", brand_id=brand.id))
     elif form.validate_on_submit():
         try:
-            ops.update_brand(
+            brand_ops.update_brand(
                 db.session,
                 brand,
                 current_user,
@@ -158,8 +160,8 @@ def brand_settings(brand_id: int) -> Any:
             return redirect(url_for("planner.brand_settings", brand_id=brand.id))
     members = db.session.scalars(
         select(User)
-        .join_from(User, ops.BrandMember, ops.BrandMember.user_id == User.id)
-        .where(ops.BrandMember.brand_id == brand.id)
+        .join_from(User, BrandMember, BrandMember.user_id == User.id)
+        .where(BrandMember.brand_id == brand.id)
         .order_by(User.email)
     ).all()
     ical_url = url_for("planner.ical_feed", token=brand.ical_token, _external=True)
@@ -177,7 +179,9 @@ def brand_settings(brand_id: int) -> Any:
 @role_required(Role.ADMIN)
 def archive_brand(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    if commit_or_flash(lambda: ops.archive_brand(db.session, brand, current_user, now=utcnow())):
+    if commit_or_flash(
+        lambda: brand_ops.archive_brand(db.session, brand, current_user, now=utcnow())
+    ):
         flash(
             f"{brand.name} is archived: it is hidden from the brand list, publishes nothing and "
             "is neither checked nor polled. Its data is kept; unarchive it here at any time.",
@@ -190,7 +194,7 @@ def archive_brand(brand_id: int) -> Any:
 @role_required(Role.ADMIN)
 def unarchive_brand(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    if commit_or_flash(lambda: ops.unarchive_brand(db.session, brand, current_user)):
+    if commit_or_flash(lambda: brand_ops.unarchive_brand(db.session, brand, current_user)):
         flash(
             f"{brand.name} is back: it publishes, is checked and polled again. Posts that came "
             "due while it was archived are listed under Publishing as missed.",
@@ -211,7 +215,9 @@ def delete_brand(brand_id: int) -> Any:
         return redirect(url_for("planner.brand_settings", brand_id=brand.id) + "#delete")
     name = brand.name
     typed = form.confirm_name.data or ""
-    if commit_or_flash(lambda: ops.delete_brand(db.session, brand, current_user, typed_name=typed)):
+    if commit_or_flash(
+        lambda: brand_ops.delete_brand(db.session, brand, current_user, typed_name=typed)
+    ):
         flash(f"{name} and everything under it were deleted.", "success")
         return redirect(url_for("planner.brands"))
     return redirect(url_for("planner.brand_settings", brand_id=brand_id) + "#delete")
@@ -226,7 +232,7 @@ def channels(brand_id: int) -> Any:
         abort(403, description="Only admins add channels.")
     if form.validate_on_submit():
         try:
-            channel = ops.create_channel(
+            channel = channel_ops.create_channel(
                 db.session,
                 brand,
                 current_user,
@@ -280,7 +286,7 @@ def _windows_from_form() -> tuple[list[slots.WindowSpec], list[str]]:
 @login_required
 def channel(channel_id: int) -> Any:
     try:
-        channel = ops.channel_for(db.session, current_user, channel_id)
+        channel = channel_ops.channel_for(db.session, current_user, channel_id)
     except ops.NotFound:
         abort(404)
     form = ChannelSettingsForm(obj=channel)
@@ -294,7 +300,7 @@ def channel(channel_id: int) -> Any:
             try:
                 if errors:
                     raise ops.PlannerError(*errors)
-                ops.replace_windows(db.session, channel, specs, current_user)
+                channel_ops.replace_windows(db.session, channel, specs, current_user)
             except ops.PlannerError as exc:
                 db.session.rollback()
                 _flash_errors(exc.errors)
@@ -308,7 +314,7 @@ def channel(channel_id: int) -> Any:
     elif request.method == "POST":
         if form.validate_on_submit():
             try:
-                ops.update_channel(
+                channel_ops.update_channel(
                     db.session,
                     channel,
                     current_user,
@@ -403,7 +409,7 @@ def ical_feed(token: str) -> Any:
 @role_required(Role.ADMIN)
 def rotate_ical(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    brand.ical_token = ops.new_feed_token()
+    brand.ical_token = ical.new_feed_token()
     db.session.commit()
     flash("A new feed address was made; the old one no longer works.", "success")
     return redirect(url_for("planner.brand_settings", brand_id=brand.id))
@@ -439,7 +445,7 @@ def _local_time(value: str | None, zone: Any) -> datetime | None:
 @role_required(Role.ADMIN)
 def channel_credentials(channel_id: int) -> Any:
     try:
-        channel = ops.channel_for(db.session, current_user, channel_id)
+        channel = channel_ops.channel_for(db.session, current_user, channel_id)
     except ops.NotFound:
         abort(404)
     messages: list[str] = []

@@ -20,7 +20,7 @@ import planner.models  # noqa: F401
 from app import create_app
 from core.db import Base, db
 from core.models import ApiToken, Role, User
-from planner import operations as ops
+from planner.brands import add_member, create_brand
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
@@ -144,11 +144,11 @@ def users(app: Flask) -> dict[str, User]:
 
 @pytest.fixture
 def brand(app: Flask, users: dict[str, User]):
-    brand = ops.create_brand(
+    brand = create_brand(
         db.session, name="Acme Bakery", timezone="Europe/Berlin", creator=users["admin"]
     )
     for role in ("editor", "viewer", "approver"):
-        ops.add_member(db.session, brand, users[role], users["admin"])
+        add_member(db.session, brand, users[role], users["admin"])
     db.session.commit()
     return brand
 

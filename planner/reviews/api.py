@@ -13,9 +13,12 @@ from core.api import ApiError, api_auth, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
-from planner.reviews import operations as rops
+from planner.reviews import importing
 from planner.reviews.importers import FORMATS, MAX_BYTES
+from planner.reviews.inbox import InboxFilters, inbox_query, needs_reply
 from planner.reviews.models import Review
+from planner.reviews.promotable import promotable_reviews
+from planner.reviews.promotion import preview_posts, promote_review, review_for
 from planner.serialize import iso, post_dict
 
 bp = Blueprint("reviews_api", __name__, url_prefix="/api/v1")
@@ -38,7 +41,7 @@ def review_dict(review: Review) -> dict[str, Any]:
         "language": review.language,
         "language_detected": review.language_detected,
         "sentiment": review.sentiment,
-        "needs_reply": rops.needs_reply(review),
+        "needs_reply": needs_reply(review),
         "last_promoted_at": iso(review.last_promoted_at),
     }
 
@@ -56,7 +59,9 @@ def import_reviews(brand_id: int) -> Any:
     data = upload.read() if upload is not None else request.get_data(cache=False)
     if not data:
         raise ApiError(400, "Send the review file as the request body or as a 'file' upload.")
-    report = rops.import_reviews(db.session, brand, data, fmt=fmt, actor=current_user, now=utcnow())
+    report = importing.import_reviews(
+        db.session, brand, data, fmt=fmt, actor=current_user, now=utcnow()
+    )
     if not report.ok:
         db.session.rollback()
         body = report.as_dict()
@@ -70,10 +75,10 @@ def import_reviews(brand_id: int) -> Any:
 @api_auth()
 def list_reviews(brand_id: int) -> Any:
     brand = tenants.brand_for(db.session, current_user, brand_id)
-    filters = rops.InboxFilters.from_args(request.args)
+    filters = InboxFilters.from_args(request.args)
     limit = min(parse_int(request.args.get("limit"), "limit", default=100, minimum=0) or 100, 1000)
     offset = max(parse_int(request.args.get("offset"), "offset", default=0) or 0, 0)
-    query = rops.inbox_query(brand, filters)
+    query = inbox_query(brand, filters)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     reviews = db.session.scalars(query.limit(limit).offset(offset)).all()
     return jsonify(
@@ -86,7 +91,7 @@ def list_reviews(brand_id: int) -> Any:
 def promotable(brand_id: int) -> Any:
     brand = tenants.brand_for(db.session, current_user, brand_id)
     limit = min(parse_int(request.args.get("limit"), "limit", default=50, minimum=0) or 50, 500)
-    ranked = rops.promotable_reviews(db.session, brand, now=utcnow(), limit=limit)
+    ranked = promotable_reviews(db.session, brand, now=utcnow(), limit=limit)
     return jsonify(
         reviews=[
             {
@@ -105,7 +110,7 @@ def promotable(brand_id: int) -> Any:
 def promote(brand_id: int, review_id: int) -> Any:
     """{"channel_ids": [..], "image_url"?: str, "dry_run"?: bool}: posts, or the previews."""
     brand = tenants.brand_for(db.session, current_user, brand_id)
-    review = rops.review_for(db.session, brand, review_id)
+    review = review_for(db.session, brand, review_id)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "Send a JSON object with Content-Type: application/json.")
@@ -117,7 +122,7 @@ def promote(brand_id: int, review_id: int) -> Any:
         raise ApiError(422, "Every channel in 'channel_ids' must be a channel of this brand.")
     image_url = data.get("image_url") or None
     if data.get("dry_run"):
-        previews = rops.preview_posts(db.session, brand, review, channels, image_url=image_url)
+        previews = preview_posts(db.session, brand, review, channels, image_url=image_url)
         return jsonify(
             previews=[
                 {
@@ -132,7 +137,7 @@ def promote(brand_id: int, review_id: int) -> Any:
                 for p in previews
             ]
         )
-    posts = rops.promote_review(
+    posts = promote_review(
         db.session, brand, review, channels, current_user, now=utcnow(), image_url=image_url
     )
     db.session.commit()

@@ -27,7 +27,7 @@ reviews_cli = AppGroup("reviews", help="Customer reviews: import.")
 )
 def import_command(file: Path, slug: str, fmt: str | None) -> None:
     """Import FILE into the brand's reviews: all or nothing, and safe to run again."""
-    from planner.reviews.operations import import_reviews
+    from planner.reviews.importing import import_reviews
 
     brand = db.session.scalar(select(Brand).where(Brand.slug == slug))
     if brand is None:

@@ -114,7 +114,8 @@ def demo_reviews(now: datetime, count: int = 36, seed: int = 11) -> bytes:
 
 def load_demo_reviews(session: Session, brand: Brand, *, now: datetime) -> None:
     """Import the demo reviews and switch the brand's public page on."""
-    from planner.reviews.operations import import_reviews, settings_for
+    from planner.reviews.importing import import_reviews
+    from planner.reviews.settings import settings_for
 
     import_reviews(session, brand, demo_reviews(now), fmt="csv", actor="demo", now=now)
     settings = settings_for(session, brand)

@@ -32,7 +32,7 @@ from core.tenants import Brand
 from planner import operations as ops
 from planner import slots
 from planner.models import Platform
-from planner.reviews import operations as rops
+from planner.reviews import importing, ranking
 from planner.reviews.forms import (
     PromoteForm,
     PublishPageForm,
@@ -41,8 +41,14 @@ from planner.reviews.forms import (
     RoundupForm,
 )
 from planner.reviews.importers import COLUMNS, MAX_BYTES
-from planner.reviews.models import source_name
+from planner.reviews.inbox import InboxFilters, inbox_query, inbox_summary, needs_reply, waited
+from planner.reviews.models import Review, source_name
+from planner.reviews.promotable import facts_of, promotable_reviews
+from planner.reviews.promotion import preview_posts, promote_review, review_for
+from planner.reviews.public_page import json_ld, public_page
 from planner.reviews.rendering import DEFAULT_TEMPLATES, reviewer_name, stars
+from planner.reviews.roundup import post_roundup
+from planner.reviews.settings import settings_for, update_settings
 
 bp = Blueprint("reviews", __name__)
 public_bp = Blueprint("reviews_public", __name__)
@@ -86,9 +92,9 @@ def source_name_filter(source: str) -> str:
 @login_required
 def inbox(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    filters = rops.InboxFilters.from_args(request.args)
+    filters = InboxFilters.from_args(request.args)
     page = max(parse_int(request.args.get("page"), "page", default=1) or 1, 1)
-    query = rops.inbox_query(brand, filters)
+    query = inbox_query(brand, filters)
     matching = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     reviews = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -97,13 +103,13 @@ def inbox(brand_id: int) -> Any:
         brand=brand,
         reviews=reviews,
         filters=filters,
-        summary=rops.inbox_summary(db.session, brand),
+        summary=inbox_summary(db.session, brand),
         matching=matching,
         page=page,
         pages=max((matching + PER_PAGE - 1) // PER_PAGE, 1),
         args=args,
-        needs_reply=rops.needs_reply,
-        waited=rops.waited,
+        needs_reply=needs_reply,
+        waited=waited,
         now=utcnow(),
         **public_page_offer(brand, back="inbox"),
     )
@@ -111,7 +117,7 @@ def inbox(brand_id: int) -> Any:
 
 def public_page_offer(brand: Brand, *, back: str) -> dict[str, Any]:
     """What the pages that mention the public page need to link to it, or to publish it."""
-    settings = rops.settings_for(db.session, brand)
+    settings = settings_for(db.session, brand)
     return {
         "review_settings": settings,
         "page_url": public_page_url(brand),
@@ -133,9 +139,9 @@ def publish_page(brand_id: int) -> Any:
     if not form.validate_on_submit():
         _flash_errors(["The form had expired: reload the page and publish again."])
         return redirect(back)
-    current = rops.settings_for(db.session, brand)
+    current = settings_for(db.session, brand)
     try:
-        rops.update_settings(
+        update_settings(
             db.session,
             brand,
             current_user,
@@ -176,9 +182,9 @@ def promotable(brand_id: int) -> Any:
     return render_template(
         "reviews/promotable.html",
         brand=brand,
-        ranked=rops.promotable_reviews(db.session, brand, now=now),
-        settings=rops.settings_for(db.session, brand),
-        weights=rops.ranking.WEIGHTS,
+        ranked=promotable_reviews(db.session, brand, now=now),
+        settings=settings_for(db.session, brand),
+        weights=ranking.WEIGHTS,
         roundup_form=RoundupForm(month=f"{month:%Y-%m}"),
         has_blog=any(c.platform == Platform.WORDPRESS.value for c in brand.channels),
         can_edit=current_user.has_role(Role.EDITOR),
@@ -191,7 +197,7 @@ def promotable(brand_id: int) -> Any:
 def promote(brand_id: int, review_id: int) -> Any:
     brand = _brand(brand_id)
     try:
-        review = rops.review_for(db.session, brand, review_id)
+        review = review_for(db.session, brand, review_id)
     except ops.NotFound:
         abort(404)
     form = PromoteForm()
@@ -203,7 +209,7 @@ def promote(brand_id: int, review_id: int) -> Any:
         if form.validate_on_submit():
             chosen = [c for c in brand.channels if c.id in (form.channels.data or [])]
             try:
-                posts = rops.promote_review(
+                posts = promote_review(
                     db.session,
                     brand,
                     review,
@@ -222,11 +228,11 @@ def promote(brand_id: int, review_id: int) -> Any:
                 return redirect(url_for("planner.calendar", brand_id=brand.id))
         else:
             status = 400
-    previews = rops.preview_posts(
+    previews = preview_posts(
         db.session, brand, review, brand.channels, image_url=form.image_url.data or None
     )
-    settings = rops.settings_for(db.session, brand)
-    why_not = rops.ranking.promotable(rops._facts_of(review), utcnow(), settings.cooldown_days)
+    settings = settings_for(db.session, brand)
+    why_not = ranking.promotable(facts_of(review), utcnow(), settings.cooldown_days)
     return render_template(
         "reviews/promote.html",
         brand=brand,
@@ -275,9 +281,7 @@ def roundup(brand_id: int) -> Any:
         flash(f"Choose a year from {FIRST_YEAR} to {LAST_YEAR}.", "error")
         return redirect(url_for("reviews.promotable", brand_id=brand.id))
     try:
-        post = rops.post_roundup(
-            db.session, brand, current_user, year=year, month=month, now=utcnow()
-        )
+        post = post_roundup(db.session, brand, current_user, year=year, month=month, now=utcnow())
     except ops.PlannerError as exc:
         db.session.rollback()
         _flash_errors(exc.errors)
@@ -305,7 +309,7 @@ def import_reviews(brand_id: int) -> Any:
     form = ReviewImportForm()
     report = None
     if form.validate_on_submit():
-        report = rops.import_reviews(
+        report = importing.import_reviews(
             db.session,
             brand,
             form.file.data.read(),
@@ -331,7 +335,7 @@ def import_reviews(brand_id: int) -> Any:
 @login_required
 def settings(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    current = rops.settings_for(db.session, brand)
+    current = settings_for(db.session, brand)
     form = ReviewSettingsForm(obj=current)
     status = 200
     if request.method == "POST":
@@ -340,7 +344,7 @@ def settings(brand_id: int) -> Any:
         if form.validate_on_submit():
             templates = {p: request.form.get(f"template-{p}", "") for p in DEFAULT_TEMPLATES}
             try:
-                rops.update_settings(
+                update_settings(
                     db.session,
                     brand,
                     current_user,
@@ -385,7 +389,7 @@ def _public_brand(slug: str) -> Brand:
     brand = db.session.scalar(select(Brand).where(Brand.slug == slug))
     if brand is None:
         abort(404)
-    if not rops.settings_for(db.session, brand).page_enabled:
+    if not settings_for(db.session, brand).page_enabled:
         abort(404)
     return brand
 
@@ -394,14 +398,14 @@ def _public_brand(slug: str) -> Brand:
 def page(slug: str) -> Any:
     """The brand's public page of selected reviews: no login, server-rendered, indexable."""
     brand = _public_brand(slug)
-    data = rops.public_page(db.session, brand, now=utcnow())
+    data = public_page(db.session, brand, now=utcnow())
     url = public_page_url(brand)
     response = Response(
         render_template(
             "reviews/public.html",
             page=data,
             canonical=url,
-            json_ld=script_json(rops.json_ld(data, url)),
+            json_ld=script_json(json_ld(data, url)),
         )
     )
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -412,7 +416,7 @@ def page(slug: str) -> Any:
 def sitemap(slug: str) -> Any:
     brand = _public_brand(slug)
     latest = db.session.scalar(
-        select(func.max(rops.Review.updated_at)).where(rops.Review.brand_id == brand.id)
+        select(func.max(Review.updated_at)).where(Review.brand_id == brand.id)
     )
     lastmod = f"<lastmod>{latest:%Y-%m-%d}</lastmod>" if latest else ""
     body = (

@@ -71,9 +71,9 @@ def test_api_without_or_with_a_bad_token_answers_json_401(client, brand):
 
 
 def test_user_sees_only_brands_they_belong_to(app, api, users, brand):
-    from planner import operations as ops
+    from planner.brands import create_brand
 
-    other = ops.create_brand(db.session, name="Other Co", timezone="UTC", creator=None)
+    other = create_brand(db.session, name="Other Co", timezone="UTC", creator=None)
     db.session.commit()
     names = [b["name"] for b in api["editor"].get("/api/v1/brands").get_json()["brands"]]
     assert names == ["Acme Bakery"]

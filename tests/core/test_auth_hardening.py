@@ -294,9 +294,9 @@ def assert_security_headers(response, path: str) -> None:
 
 
 def enable_public_page(brand) -> None:
-    from planner.reviews import operations as rops
+    from planner.reviews.settings import update_settings
 
-    rops.update_settings(
+    update_settings(
         db.session,
         brand,
         None,

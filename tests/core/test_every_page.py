@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from core.db import db
+from core.models import User
 from core.tenants import Brand
 from planner.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from planner.models import Channel, Post
@@ -39,6 +40,7 @@ def test_no_get_route_fails_for_the_demo_admin(app):
         "slug": brand.slug,
         "brand_slug": brand.slug,
         "token": brand.ical_token,
+        "user_id": first_id(User),
     }
     client = app.test_client()
     client.post("/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})

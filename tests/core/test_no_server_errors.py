@@ -63,6 +63,7 @@ def test_every_get_page_still_answers_for_real_ids(app, client, seeded_ids, bran
     login(client, "admin@example.com")
     values = {**seeded_ids, "check_id": 1, "plan_id": 1, "alert_id": 1, "asset_id": 1}
     values["token_id"] = 1
+    values["user_id"] = values["link_id"] = 1
     failures = []
     for rule in int_rules(app):
         if "GET" not in rule.methods:

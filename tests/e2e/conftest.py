@@ -94,7 +94,7 @@ def add_member(server: LiveServer, email: str, password: str, role: str) -> None
     from core.db import db
     from core.models import User
     from core.tenants import Brand
-    from planner import operations as ops
+    from planner import brands
 
     with server.app.app_context():
         admin = db.session.query(User).filter_by(email=server.email).one()
@@ -102,7 +102,7 @@ def add_member(server: LiveServer, email: str, password: str, role: str) -> None
         user.set_password(password)
         db.session.add(user)
         db.session.flush()
-        ops.add_member(db.session, db.session.get(Brand, server.brand_id), user, admin)
+        brands.add_member(db.session, db.session.get(Brand, server.brand_id), user, admin)
         db.session.commit()
 
 

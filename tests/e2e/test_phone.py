@@ -180,6 +180,8 @@ def test_no_page_of_a_brand_scrolls_sideways_on_a_phone(live_server: LiveServer,
     paths = [
         "/",
         "/brands",
+        "/team",
+        "/account",
         f"{brand}/search/1",
         f"{brand}/search/url?u=https://northwind-coffee.example/reviews",
     ]

@@ -101,15 +101,14 @@ def review_posts(page: Any, server: LiveServer) -> list[dict[str, Any]]:
 
 def assert_in_windows(server: LiveServer, posts: list[dict[str, Any]]) -> None:
     from core.db import db
-    from planner import operations as ops
     from planner.models import Channel
-    from planner.slots import in_window
+    from planner.slots import in_window, window_specs
 
     with server.app.app_context():
         for post in posts:
             channel = db.session.get(Channel, post["channel_id"])
             when = datetime.fromisoformat(post["scheduled_at"].replace("Z", "+00:00"))
-            assert in_window(ops.window_specs(channel), channel.zone, when), (
+            assert in_window(window_specs(channel), channel.zone, when), (
                 f"post {post['id']} at {when} is outside {channel.name}'s windows"
             )
 

@@ -11,7 +11,7 @@ from core.db import db
 from listening import crisis
 from listening import operations as listening_ops
 from listening.models import Mention
-from planner import operations as planner_ops
+from planner.brands import create_brand
 from tests.conftest import create_user, login
 from tests.listening.conftest import NOW, add_mentions, item, make_source
 
@@ -255,9 +255,7 @@ def test_alert_page_offers_the_crisis_actions_to_admins(app, brand, users):
     assert "Mould in the rye bread!" in page.text
     assert crisis.draft_statement(brand, alert).split(".")[0] in page.text
     assert "Pause all scheduled posts" in page.text
-    other = planner_ops.create_brand(
-        db.session, name="Other", timezone="UTC", creator=users["admin"]
-    )
+    other = create_brand(db.session, name="Other", timezone="UTC", creator=users["admin"])
     db.session.commit()
     assert client.get(f"/brands/{other.id}/listening/alerts/{alert.id}").status_code == 404
 

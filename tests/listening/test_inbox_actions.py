@@ -13,7 +13,7 @@ from core.models import AuditEntry
 from listening import operations as ops
 from listening.models import Mention, MentionReply
 from listening.text import link_urls
-from planner import operations as planner_ops
+from planner.brands import add_member, create_brand
 from tests.conftest import login
 from tests.listening.conftest import add_mentions, item, make_source
 
@@ -70,10 +70,8 @@ def test_set_state_says_what_changed(app, brand, mentions, editor):
 
 
 def test_bulk_mark_replied_applies_to_the_brands_mentions_only(app, brand, users, mentions, editor):
-    other = planner_ops.create_brand(
-        db.session, name="Other Bakery", timezone="UTC", creator=users["admin"]
-    )
-    planner_ops.add_member(db.session, other, users["editor"], users["admin"])
+    other = create_brand(db.session, name="Other Bakery", timezone="UTC", creator=users["admin"])
+    add_member(db.session, other, users["editor"], users["admin"])
     db.session.commit()
     foreign_source = make_source(other, users["editor"], url="https://example.com/other.xml")
     add_mentions(other, foreign_source, [item(99, text="Other brand's mention")])

@@ -14,7 +14,7 @@ from core.models import Role
 from listening.jobs import _claim
 from listening.models import Mention, MentionSource
 from listening.sla import _claim_overdue
-from planner import operations as planner_ops
+from planner.brands import create_brand
 from tests.conftest import create_user
 from tests.listening.conftest import NOW, add_mentions, item, make_source
 
@@ -45,7 +45,7 @@ def race(app, work, workers: int = 2) -> list:
 @pytest.fixture
 def pg_brand(pg_app):
     admin = create_user("admin@example.com", Role.ADMIN)
-    brand = planner_ops.create_brand(db.session, name="Acme", timezone="UTC", creator=admin)
+    brand = create_brand(db.session, name="Acme", timezone="UTC", creator=admin)
     db.session.commit()
     return brand, admin
 

@@ -12,7 +12,7 @@ from core.db import db
 from listening import operations as ops
 from listening import sla
 from listening.models import Mention, MentionState
-from planner import operations as planner_ops
+from planner.channels import create_channel
 from tests.listening.conftest import NOW, add_mentions, item, make_source
 
 
@@ -92,7 +92,7 @@ def test_response_times_against_targets(app, brand, users, mentions):
 
 @pytest.fixture
 def mastodon_mention(app, brand, users, httpserver):
-    channel = planner_ops.create_channel(
+    channel = create_channel(
         db.session, brand, users["admin"], platform="mastodon", name="Acme on Mastodon"
     )
     channel.credentials_encrypted = encrypt_json(

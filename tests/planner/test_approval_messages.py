@@ -14,6 +14,7 @@ from core.db import db
 from core.models import AuditEntry
 from planner import operations as ops
 from planner.approval import ApprovalRefused, approve_post, schedule_message
+from planner.channels import create_channel
 from planner.csvio import ImportReport, import_summary
 from planner.models import Channel, Post, PostStatus
 from tests.conftest import login
@@ -31,7 +32,7 @@ def as_user(app, users, role: str):
 
 @pytest.fixture
 def channel(brand, users) -> Channel:
-    channel = ops.create_channel(
+    channel = create_channel(
         db.session, brand, users["admin"], platform="mastodon", name="Acme on Mastodon"
     )
     db.session.commit()

@@ -14,6 +14,8 @@ from core.tenants import BRAND_NAME_MAX, Brand, BrandMember
 from listening import jobs as listening_jobs
 from listening.models import MentionSource
 from planner import operations as ops
+from planner.brands import archive_brand, create_brand, unarchive_brand
+from planner.channels import create_channel
 from planner.models import CHANNEL_NAME_MAX, Channel, EngagementWindow, Post, PostStatus
 from planner.publishing.worker import claim_due_posts
 from serp.checks import claim_due_checks
@@ -47,7 +49,7 @@ def test_the_name_columns_are_as_long_as_the_limits_the_forms_and_api_enforce():
 def test_a_ten_thousand_character_brand_name_is_refused_everywhere(app, users, brand, api):
     long_name = "B" * 10_000
     with pytest.raises(ops.PlannerError, match="10,000 characters long; keep it to 120"):
-        ops.create_brand(db.session, name=long_name, timezone="UTC", creator=users["admin"])
+        create_brand(db.session, name=long_name, timezone="UTC", creator=users["admin"])
     db.session.rollback()
 
     answer = api["admin"].post("/api/v1/brands", json={"name": long_name, "timezone": "UTC"})
@@ -74,7 +76,7 @@ def test_a_ten_thousand_character_brand_name_is_refused_everywhere(app, users, b
 
 def test_a_name_of_exactly_the_limit_is_kept_whole(users, app):
     name = "N" * BRAND_NAME_MAX
-    brand = ops.create_brand(db.session, name=f"  {name}  ", timezone="UTC", creator=users["admin"])
+    brand = create_brand(db.session, name=f"  {name}  ", timezone="UTC", creator=users["admin"])
     db.session.commit()
     assert db.session.get(Brand, brand.id).name == name
 
@@ -95,7 +97,7 @@ def test_a_long_channel_name_is_refused_in_the_form_the_api_and_the_csv(app, use
     assert "Keep the channel name to 120 characters or fewer." in page_text(page)
     assert count(Channel) == 0
 
-    ops.create_channel(db.session, brand, users["admin"], platform="x", name="Acme on X")
+    create_channel(db.session, brand, users["admin"], platform="x", name="Acme on X")
     db.session.commit()
     csv_file = f"channel,text,status\n{long_name},Hello,draft\n".encode()
     from io import BytesIO
@@ -133,7 +135,7 @@ def test_a_channel_without_a_name_is_refused_with_a_message_not_called_facebook(
     assert blank.get_json()["error"] == "Give the channel a name."
     assert count(Channel) == 0
 
-    channel = ops.create_channel(db.session, brand, users["admin"], platform="x", name="Acme on X")
+    channel = create_channel(db.session, brand, users["admin"], platform="x", name="Acme on X")
     db.session.commit()
     renamed = admin.post(
         f"/channels/{channel.id}",
@@ -157,13 +159,13 @@ def test_the_api_documents_that_an_omitted_channel_name_is_the_platforms(api, br
 
 @pytest.fixture
 def channel(brand, users) -> Channel:
-    channel = ops.create_channel(db.session, brand, users["admin"], platform="mastodon", name="M")
+    channel = create_channel(db.session, brand, users["admin"], platform="mastodon", name="M")
     db.session.commit()
     return channel
 
 
 def test_an_archived_brand_leaves_the_switcher_and_comes_back_when_unarchived(app, users, brand):
-    other = ops.create_brand(db.session, name="Other Shop", timezone="UTC", creator=users["admin"])
+    other = create_brand(db.session, name="Other Shop", timezone="UTC", creator=users["admin"])
     db.session.commit()
     admin = as_user(app, users, "admin")
     archived = admin.post(f"/brands/{brand.id}/archive", follow_redirects=True)
@@ -204,12 +206,12 @@ def test_the_worker_claims_no_post_of_an_archived_brand(app, users, brand, chann
         status=PostStatus.SCHEDULED.value,
     )
     db.session.add(due)
-    ops.archive_brand(db.session, brand, users["admin"], now=now)
+    archive_brand(db.session, brand, users["admin"], now=now)
     db.session.commit()
     assert claim_due_posts(db.session, "w1", now, 10) == []
     db.session.rollback()
 
-    ops.unarchive_brand(db.session, brand, users["admin"])
+    unarchive_brand(db.session, brand, users["admin"])
     db.session.commit()
     assert claim_due_posts(db.session, "w1", now, 10) == [due.id]
 
@@ -217,7 +219,7 @@ def test_the_worker_claims_no_post_of_an_archived_brand(app, users, brand, chann
 def test_an_archived_brand_refuses_new_scheduled_posts_but_keeps_its_data(
     users, brand, channel, now
 ):
-    ops.archive_brand(db.session, brand, users["admin"], now=now)
+    archive_brand(db.session, brand, users["admin"], now=now)
     db.session.commit()
     with pytest.raises(ops.PlannerError, match="Acme Bakery is archived and publishes nothing"):
         ops.create_post(db.session, channel, users["admin"], text="Hi", queue=True, now=now)
@@ -230,11 +232,11 @@ def test_an_archived_brand_refuses_new_scheduled_posts_but_keeps_its_data(
 def test_search_checks_of_an_archived_brand_are_not_claimed_until_it_is_unarchived(
     users, brand, now
 ):
-    other = ops.create_brand(db.session, name="Other Shop", timezone="UTC", creator=users["admin"])
+    other = create_brand(db.session, name="Other Shop", timezone="UTC", creator=users["admin"])
     archived_query = TrackedQuery(brand_id=brand.id, text="acme", next_check_at=now - timedelta(1))
     live_query = TrackedQuery(brand_id=other.id, text="other", next_check_at=now - timedelta(1))
     db.session.add_all([archived_query, live_query])
-    ops.archive_brand(db.session, brand, users["admin"], now=now)
+    archive_brand(db.session, brand, users["admin"], now=now)
     db.session.commit()
 
     assert postpone_archived_checks(db.session, now) == 1
@@ -245,7 +247,7 @@ def test_search_checks_of_an_archived_brand_are_not_claimed_until_it_is_unarchiv
         minutes=5
     )
 
-    ops.unarchive_brand(db.session, brand, users["admin"])
+    unarchive_brand(db.session, brand, users["admin"])
     db.session.commit()
     later = now + timedelta(minutes=7)
     assert postpone_archived_checks(db.session, later) == 0
@@ -266,13 +268,13 @@ def test_listening_does_not_poll_the_sources_of_an_archived_brand(app, users, br
     )
     db.session.add(source)
     at = datetime(2026, 12, 1, 9, tzinfo=UTC)
-    ops.archive_brand(db.session, brand, users["admin"], now=at)
+    archive_brand(db.session, brand, users["admin"], now=at)
     db.session.commit()
 
     assert listening_jobs.poll_due_sources(app, at) == []
     assert len(httpserver.log) == 0
 
-    ops.unarchive_brand(db.session, brand, users["admin"])
+    unarchive_brand(db.session, brand, users["admin"])
     db.session.commit()
     results = listening_jobs.poll_due_sources(app, at + timedelta(minutes=1))
     assert [r["source"] for r in results] == [source.id]
@@ -352,7 +354,7 @@ def test_deleting_a_brand_removes_everything_under_it_and_the_audit_entry_stays(
 def test_deleting_a_brand_on_postgresql_cascades_in_one_transaction(pg_app, now):
     admin = create_user("admin@example.com", Role.ADMIN)
     users = {"admin": admin}
-    brand = ops.create_brand(db.session, name="Acme Bakery", timezone="UTC", creator=admin)
-    channel = ops.create_channel(db.session, brand, admin, platform="x", name="Acme on X")
+    brand = create_brand(db.session, name="Acme Bakery", timezone="UTC", creator=admin)
+    channel = create_channel(db.session, brand, admin, platform="x", name="Acme on X")
     db.session.commit()
     _delete_and_check(pg_app, users, brand, channel, now)

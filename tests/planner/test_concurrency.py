@@ -24,7 +24,10 @@ from core.db import db
 from core.models import ApiToken, AuditEntry, Role, User
 from planner import operations as ops
 from planner import slots
+from planner.brands import add_member, create_brand
+from planner.channels import create_channel, replace_windows
 from planner.models import Post, PostStatus
+from planner.slots import window_specs
 from tests.conftest import PASSWORD, create_user, login, make_app
 
 SIMULTANEOUS = 20
@@ -71,8 +74,8 @@ def planning_channel(now: datetime, admin: User | None = None):
     """A brand with a channel whose windows open only two to four days from now (08:00-20:00
     local), so every request of a test, whenever it runs, looks for the same free slots."""
     admin = admin or create_user("admin@example.com", Role.ADMIN)
-    brand = ops.create_brand(db.session, name="Busy Brand", timezone="Europe/Riga", creator=admin)
-    channel = ops.create_channel(
+    brand = create_brand(db.session, name="Busy Brand", timezone="Europe/Riga", creator=admin)
+    channel = create_channel(
         db.session,
         brand,
         admin,
@@ -82,7 +85,7 @@ def planning_channel(now: datetime, admin: User | None = None):
     )
     today = now.astimezone(channel.zone).weekday()
     windows = [slots.WindowSpec((today + days) % 7, 8 * 60, 20 * 60) for days in (2, 3, 4)]
-    ops.replace_windows(db.session, channel, windows, admin)
+    replace_windows(db.session, channel, windows, admin)
     db.session.commit()
     return admin, brand, channel
 
@@ -92,7 +95,7 @@ def expected_queue(channel, now: datetime, count: int) -> list[datetime]:
     taken: list[datetime] = []
     for _ in range(count):
         slot = slots.find_free_slot(
-            ops.window_specs(channel),
+            window_specs(channel),
             channel.zone,
             MIN_GAP,
             MAX_PER_DAY,
@@ -110,7 +113,7 @@ def assert_gap_and_daily_maximum(channel, times: list[datetime]) -> None:
     assert closest >= MIN_GAP, f"two posts only {closest} apart"
     per_day = Counter(t.astimezone(channel.zone).date() for t in times)
     assert max(per_day.values()) <= MAX_PER_DAY, per_day
-    assert all(slots.in_window(ops.window_specs(channel), channel.zone, t) for t in times)
+    assert all(slots.in_window(window_specs(channel), channel.zone, t) for t in times)
 
 
 def occupied_times(channel_id: int) -> list[datetime]:
@@ -165,7 +168,7 @@ def test_twenty_editors_adding_to_the_queue_at_once_get_twenty_slots_on_postgres
     _admin, brand, channel = planning_channel(now)
     editors = editors_with_tokens(SIMULTANEOUS)
     for user, _token in editors:
-        ops.add_member(db.session, brand, user, _admin)
+        add_member(db.session, brand, user, _admin)
     db.session.commit()
     headers = [{"Authorization": f"Bearer {token}"} for _user, token in editors]
 
@@ -212,7 +215,7 @@ def assert_audit_chains(post: Post) -> None:
 
 def move_targets(channel, first: datetime, count: int) -> list[datetime]:
     """``count`` different free times inside the channel's windows, at or after ``first``."""
-    specs = ops.window_specs(channel)
+    specs = window_specs(channel)
     found, at = [], first
     while len(found) < count:
         at += timedelta(minutes=5)
@@ -227,7 +230,7 @@ def test_twenty_moves_of_one_post_with_one_version_accept_exactly_one_on_postgre
     admin, brand, channel = planning_channel(now)
     editors = editors_with_tokens(SIMULTANEOUS)
     for user, _token in editors:
-        ops.add_member(db.session, brand, user, admin)
+        add_member(db.session, brand, user, admin)
     start = expected_queue(channel, now, 1)[0]
     post = one_scheduled_post(channel, admin, start)
     read_version = post.version
@@ -267,7 +270,7 @@ def test_twenty_moves_without_a_version_all_apply_in_turn_on_postgres(pg_app):
     admin, brand, channel = planning_channel(now)
     editors = editors_with_tokens(SIMULTANEOUS)
     for user, _token in editors:
-        ops.add_member(db.session, brand, user, admin)
+        add_member(db.session, brand, user, admin)
     start = expected_queue(channel, now, 1)[0]
     post = one_scheduled_post(channel, admin, start)
     targets = move_targets(channel, start, SIMULTANEOUS)
@@ -299,7 +302,7 @@ def test_twenty_posts_moved_to_one_instant_at_once_only_one_lands_on_postgres(pg
     admin, brand, channel = planning_channel(now)
     editors = editors_with_tokens(SIMULTANEOUS)
     for user, _token in editors:
-        ops.add_member(db.session, brand, user, admin)
+        add_member(db.session, brand, user, admin)
     db.session.commit()
     queued = expected_queue(channel, now, SIMULTANEOUS + 1)
     target, homes = queued[0], queued[1:]
@@ -336,7 +339,7 @@ def test_csv_import_and_add_to_queue_at_once_keep_the_gap_on_postgres(pg_app):
     admin, brand, channel = planning_channel(now)
     editors = editors_with_tokens(SIMULTANEOUS - 1)
     for user, _token in editors:
-        ops.add_member(db.session, brand, user, admin)
+        add_member(db.session, brand, user, admin)
     db.session.commit()
     free = expected_queue(channel, now, 3)
     csv_text = "channel_id,text,scheduled_at\n" + "".join(
@@ -383,7 +386,7 @@ def test_editors_adding_to_the_queue_at_once_get_distinct_slots_on_sqlite(app, t
     clients, headers = [], []
     for number in range(count):
         user = create_user(f"browser{number}@example.com", Role.EDITOR)
-        ops.add_member(db.session, brand, user, admin)
+        add_member(db.session, brand, user, admin)
         db.session.commit()
         # Browser sessions with the page's CSRF token, as the calendar's "Add to queue" sends.
         client = app.test_client()
@@ -402,7 +405,7 @@ def test_an_edit_or_queue_sent_with_an_old_version_changes_nothing(app, api, use
     """Not only moves: any change that says which version it read is refused once it is old."""
     now = datetime.now(UTC)
     admin, brand, channel = planning_channel(now, users["admin"])
-    ops.add_member(db.session, brand, users["editor"], admin)
+    add_member(db.session, brand, users["editor"], admin)
     post = ops.create_post(db.session, channel, admin, text="First words", draft=True, now=now).post
     db.session.commit()
     url = f"/api/v1/posts/{post.id}"
@@ -446,7 +449,7 @@ def test_a_bearer_token_is_judged_alone_when_the_client_also_holds_a_session(csr
     now = datetime.now(UTC)
     admin, brand, channel = planning_channel(now)
     script_user = create_user("script@example.com", Role.EDITOR)
-    ops.add_member(db.session, brand, script_user, admin)
+    add_member(db.session, brand, script_user, admin)
     token, plain = ApiToken.issue(script_user, "script")
     db.session.add(token)
     db.session.commit()
@@ -469,7 +472,7 @@ def test_a_bearer_token_is_judged_alone_when_the_client_also_holds_a_session(csr
     assert read.status_code == 401
     # A viewer's token cannot borrow an admin session's role.
     viewer = create_user("viewer@example.com", Role.VIEWER)
-    ops.add_member(db.session, brand, viewer, admin)
+    add_member(db.session, brand, viewer, admin)
     viewer_token, viewer_plain = ApiToken.issue(viewer, "viewer")
     db.session.add(viewer_token)
     db.session.commit()

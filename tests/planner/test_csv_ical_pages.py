@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 
 from core.db import db
 from planner import operations as ops
+from planner.brands import create_brand
+from planner.channels import create_channel
 from planner.models import Post
 from tests.conftest import login
 from tests.planner.test_api import next_weekday, z
@@ -19,7 +21,7 @@ from tests.planner.test_api import next_weekday, z
 
 @pytest.fixture
 def mastodon(app, brand, users):
-    channel = ops.create_channel(
+    channel = create_channel(
         db.session,
         brand,
         users["admin"],
@@ -190,7 +192,7 @@ def test_pages_render_for_a_member(client, users, brand, mastodon):
 
 
 def test_pages_of_other_brands_are_not_found(client, users, brand):
-    other = ops.create_brand(db.session, name="Hidden", timezone="UTC", creator=users["admin"])
+    other = create_brand(db.session, name="Hidden", timezone="UTC", creator=users["admin"])
     db.session.commit()
     login(client, "editor@example.com")
     response = client.get(f"/brands/{other.id}/calendar")

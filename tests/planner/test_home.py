@@ -17,7 +17,8 @@ import serp.summaries  # noqa: F401
 from core.db import db, utcnow
 from listening import operations as listening_ops
 from listening.sources import FetchedItem
-from planner import operations as ops
+from planner.brands import create_brand
+from planner.channels import create_channel
 from planner.models import Channel, Post, PostStatus
 from serp import operations as serp_ops
 from serp.checks import store_check
@@ -53,7 +54,7 @@ def home_lines(client, path: str = "/") -> dict[tuple[int, str], tuple[int, str,
 
 
 def channel_of(brand, users, **values) -> Channel:
-    channel = ops.create_channel(
+    channel = create_channel(
         db.session, brand, users["admin"], platform="mastodon", name="Acme on Mastodon", **values
     )
     db.session.flush()
@@ -215,9 +216,7 @@ def test_the_overview_answers_a_brand_with_nothing_waiting(client, users, brand)
 def test_a_user_sees_only_the_brands_they_belong_to(client, users, brand):
     now = utcnow()
     seeded(brand, users, now)
-    other = ops.create_brand(
-        db.session, name="Hidden Brewery", timezone="UTC", creator=users["admin"]
-    )
+    other = create_brand(db.session, name="Hidden Brewery", timezone="UTC", creator=users["admin"])
     add_post(channel_of(other, users), PostStatus.FAILED, now - timedelta(hours=1))
     db.session.commit()
 

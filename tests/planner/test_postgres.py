@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from core.db import db
 from core.models import ApiToken, Role, User
-from planner import operations as ops
+from planner.brands import create_brand
+from planner.channels import create_channel
 from planner.csvio import import_posts
 from planner.models import Post
 from tests.conftest import create_user
@@ -20,10 +21,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_setup(pg_app):
     admin = create_user("admin@example.com", Role.ADMIN)
-    brand = ops.create_brand(
-        db.session, name="PG Brand", timezone="America/New_York", creator=admin
-    )
-    channel = ops.create_channel(
+    brand = create_brand(db.session, name="PG Brand", timezone="America/New_York", creator=admin)
+    channel = create_channel(
         db.session, brand, admin, platform="linkedin", min_gap_minutes=30, max_per_day=2
     )
     token, plain = ApiToken.issue(admin)

@@ -17,6 +17,8 @@ from core.models import AuditEntry, Role
 from core.tenants import Brand
 from planner import operations as ops
 from planner.approval import ApprovalRefused, NeedsNewTime, approve_post
+from planner.brands import create_brand
+from planner.channels import create_channel
 from planner.models import Channel, Post, PostStatus
 from planner.pause import pause_brand, resume_brand
 from planner.publishing.adapters import mastodon as mastodon_adapter
@@ -47,7 +49,7 @@ def actions(object_type: str, object_id: int) -> list[str]:
 
 @pytest.fixture
 def channel(brand, users) -> Channel:
-    channel = ops.create_channel(db.session, brand, users["admin"], platform="mastodon")
+    channel = create_channel(db.session, brand, users["admin"], platform="mastodon")
     db.session.commit()
     return channel
 
@@ -500,8 +502,8 @@ def test_requeue_in_the_session_that_saw_the_worker_hold_on_postgresql(pg_app):
     from tests.conftest import create_user
 
     admin = create_user("admin@example.com", Role.ADMIN)
-    brand = ops.create_brand(db.session, name="Acme", timezone="Europe/Berlin", creator=admin)
-    channel = ops.create_channel(db.session, brand, admin, platform="mastodon")
+    brand = create_brand(db.session, name="Acme", timezone="Europe/Berlin", creator=admin)
+    channel = create_channel(db.session, brand, admin, platform="mastodon")
     db.session.commit()
     pause_brand(db.session, brand, admin, "Crisis")
     posts = [add_post(channel, now() - timedelta(minutes=m), PostStatus.SCHEDULED) for m in (9, 3)]

@@ -8,7 +8,7 @@ import io
 from sqlalchemy import select
 
 from core.db import db
-from planner import operations as planner_ops
+from planner.brands import add_member, create_brand
 from serp.models import SerpCheck, TrackedQuery
 
 from .conftest import fixture_text
@@ -75,13 +75,13 @@ def test_validation_errors_are_json_422_with_every_reason(api, brand):
 
 
 def test_queries_of_other_brands_are_not_found(api, brand, users):
-    other = planner_ops.create_brand(db.session, name="Other", timezone="UTC", creator=None)
+    other = create_brand(db.session, name="Other", timezone="UTC", creator=None)
     db.session.commit()
     assert create(api, other).status_code == 404
     query_id = create(api, brand).get_json()["id"]
-    planner_ops.add_member(db.session, other, users["admin"], users["admin"])
+    add_member(db.session, other, users["admin"], users["admin"])
     db.session.commit()
-    outsider = planner_ops.create_brand(db.session, name="Third", timezone="UTC", creator=None)
+    outsider = create_brand(db.session, name="Third", timezone="UTC", creator=None)
     db.session.add(TrackedQuery(brand_id=outsider.id, text="hidden"))
     db.session.commit()
     hidden = db.session.scalar(select(TrackedQuery.id).where(TrackedQuery.text == "hidden"))

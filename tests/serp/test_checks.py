@@ -129,9 +129,9 @@ def test_claims_are_atomic_between_workers_sqlite(app, brand):
 
 @pytest.mark.postgres
 def test_claims_are_atomic_between_workers_postgres(pg_app):
-    from planner import operations as planner_ops
+    from planner.brands import create_brand
 
-    brand = planner_ops.create_brand(db.session, name="PG", timezone="UTC", creator=None)
+    brand = create_brand(db.session, name="PG", timezone="UTC", creator=None)
     db.session.commit()
     claims_are_disjoint(pg_app, brand)
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
-from planner import operations as planner_ops
 from planner.assets import AssetKind, record_owned_asset
+from planner.channels import create_channel
 from serp import operations as ops
 from serp import plans
 from serp.checks import check_now
@@ -250,7 +250,7 @@ def test_create_plan_leaves_out_the_reviews_page_the_brand_has(app, brand, users
     from tests.serp.test_displacement import N2, build_scenario
 
     q1, _ = build_scenario(app, brand, users["admin"])
-    planner_ops.create_channel(db.session, brand, users["admin"], platform="linkedin")
+    create_channel(db.session, brand, users["admin"], platform="linkedin")
     record_owned_asset(
         db.session, brand.id, "https://acme.example/reviews", AssetKind.REVIEWS_PAGE,
         utcnow(), title="Selected reviews",

@@ -6,8 +6,9 @@ import pytest
 
 from core.db import db
 from core.urls import domain_of, normalize_url
-from planner import operations as planner_ops
 from planner.assets import record_owned_asset
+from planner.brands import create_brand
+from planner.channels import create_channel
 from planner.models import Post, PostStatus
 from serp import operations as ops
 from serp.labels import Classifier, Rule, classifier_for_brand, classify, owned_urls_for_brand
@@ -62,9 +63,9 @@ def test_owned_urls_are_recognised_but_an_exact_rule_overrules():
 
 
 def test_owned_assets_and_published_posts_of_the_brand_are_owned(app, brand, users):
-    channel = planner_ops.create_channel(db.session, brand, users["admin"], platform="wordpress")
-    other = planner_ops.create_brand(db.session, name="Other", timezone="UTC", creator=None)
-    other_channel = planner_ops.create_channel(db.session, other, None, platform="wordpress")
+    channel = create_channel(db.session, brand, users["admin"], platform="wordpress")
+    other = create_brand(db.session, name="Other", timezone="UTC", creator=None)
+    other_channel = create_channel(db.session, other, None, platform="wordpress")
     for chan, status, url in [
         (channel, PostStatus.PUBLISHED, "https://acme.example/blog/a"),
         (channel, PostStatus.SCHEDULED, "https://acme.example/blog/b"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.db import db
-from planner import operations as planner_ops
+from planner.brands import add_member, create_brand
 from serp.checks import check_now
 from serp.models import LabelRule, TrackedQuery
 from tests.conftest import login
@@ -43,9 +43,9 @@ def test_every_page_renders_for_a_member(app, client, brand, users, engine_serve
 
 def test_pages_of_other_brands_are_not_found(app, client, brand, users, engine_server):
     query = checked_query(app, brand)
-    other = planner_ops.create_brand(db.session, name="Other", timezone="UTC", creator=None)
-    planner_ops.add_member(db.session, other, users["viewer"], users["admin"])
-    stranger = planner_ops.create_brand(db.session, name="Stranger", timezone="UTC", creator=None)
+    other = create_brand(db.session, name="Other", timezone="UTC", creator=None)
+    add_member(db.session, other, users["viewer"], users["admin"])
+    stranger = create_brand(db.session, name="Stranger", timezone="UTC", creator=None)
     db.session.commit()
     login(client, users["viewer"].email)
     assert client.get(f"/brands/{stranger.id}/search").status_code == 404

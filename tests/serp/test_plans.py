@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.db import db
 from planner import operations as planner_ops
+from planner.channels import create_channel
 from planner.models import Post
 from serp import plans
 from serp.checks import store_check
@@ -19,7 +20,7 @@ from tests.serp.test_displacement import N2, N, build_scenario, page, week
 def scenario(app, brand, users):
     q1, q2 = build_scenario(app, brand, users["admin"])
     for platform in ("linkedin", "facebook"):
-        planner_ops.create_channel(
+        create_channel(
             db.session, brand, users["admin"], platform=platform, name=f"Acme on {platform}"
         )
     db.session.commit()

@@ -122,10 +122,10 @@ def test_dashboard_report_and_csv_render_for_members_only(app, scenario, users):
 
 
 def test_plan_displacement_from_the_dashboard_drafts_posts(app, scenario, users):
-    from planner import operations as planner_ops
+    from planner.channels import create_channel
 
     brand, q1, q2 = scenario
-    planner_ops.create_channel(db.session, brand, users["admin"], platform="linkedin", name="in")
+    create_channel(db.session, brand, users["admin"], platform="linkedin", name="in")
     db.session.commit()
     client = app.test_client()
     login(client, "editor@example.com")

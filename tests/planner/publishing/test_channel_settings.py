@@ -6,7 +6,7 @@ import pytest
 
 from core.crypto import decrypt_json
 from core.db import db
-from planner import operations as ops
+from planner.channels import create_channel
 from planner.models import Channel
 from planner.publishing import get_adapter
 from tests.conftest import login
@@ -22,7 +22,7 @@ def admin(app, users, brand):
 
 
 def test_request_time_limit_is_saved_with_the_credentials_and_shown(app, users, brand, admin):
-    channel = ops.create_channel(db.session, brand, users["admin"], platform="wordpress")
+    channel = create_channel(db.session, brand, users["admin"], platform="wordpress")
     db.session.commit()
 
     response = admin.post(
@@ -47,7 +47,7 @@ def test_request_time_limit_is_saved_with_the_credentials_and_shown(app, users, 
 def test_request_time_limit_that_is_not_a_sensible_number_is_refused(
     app, users, brand, admin, value
 ):
-    channel = ops.create_channel(db.session, brand, users["admin"], platform="mastodon")
+    channel = create_channel(db.session, brand, users["admin"], platform="mastodon")
     db.session.commit()
 
     response = admin.post(

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.db import db
-from planner import operations as ops
-from planner.reviews import operations as rops
+from planner.channels import create_channel
+from planner.reviews.importing import import_reviews
 
 CSV_HEADER = (
     "source,external_id,rating,title,text,author,created_at,language,url,reply_text,reply_at"
@@ -28,7 +28,7 @@ def days_ago(days: float) -> str:
 def channels(brand, users):
     made = {}
     for platform in ("x", "bluesky", "mastodon", "linkedin", "facebook", "wordpress"):
-        made[platform] = ops.create_channel(
+        made[platform] = create_channel(
             db.session, brand, users["admin"], platform=platform, max_per_day=None
         )
     db.session.commit()
@@ -49,7 +49,7 @@ def reviews(brand):
         f'google,g4,2,,"Slow.",Lee,{days_ago(20)},en,,"Sorry, we are on it.",{days_ago(19)}',
         f'google,g5,5,,"Lovely place, I love the cinnamon buns!",Olivia Brown,{days_ago(300)},,,,',
     )
-    report = rops.import_reviews(db.session, brand, data, actor="test", now=datetime.now(UTC))
+    report = import_reviews(db.session, brand, data, actor="test", now=datetime.now(UTC))
     assert report.ok, report.errors
     db.session.commit()
     return report

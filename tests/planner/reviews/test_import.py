@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from core.db import db
-from planner.reviews import operations as rops
 from planner.reviews.importers import COLUMNS, MAX_BYTES, guess_format, parse_file
+from planner.reviews.importing import import_reviews
 from planner.reviews.models import Review
 
 from .conftest import csv_file, gbp_file
@@ -20,9 +20,7 @@ def count(brand) -> int:
 
 
 def run(brand, data: bytes, fmt: str | None = None):
-    report = rops.import_reviews(
-        db.session, brand, data, fmt=fmt, actor="test", now=datetime.now(UTC)
-    )
+    report = import_reviews(db.session, brand, data, fmt=fmt, actor="test", now=datetime.now(UTC))
     if report.ok:
         db.session.commit()
     else:

@@ -17,7 +17,7 @@ from vaderSentiment.vaderSentiment import (
 from core import sentiment
 from core.db import db
 from core.vader import ReviewSentimentAnalyzer
-from planner.reviews import operations as rops
+from planner.reviews.importing import import_reviews
 from planner.reviews.models import Review
 
 from .conftest import csv_file
@@ -104,9 +104,7 @@ def test_large_import_stores_language_and_english_sentiment_only(brand, monkeypa
             * 6
         )
     ]
-    report = rops.import_reviews(
-        db.session, brand, csv_file(*rows), actor="test", now=datetime.now(UTC)
-    )
+    report = import_reviews(db.session, brand, csv_file(*rows), actor="test", now=datetime.now(UTC))
     assert report.ok and report.created == 12
     stored = db.session.scalars(select(Review).where(Review.brand_id == brand.id)).all()
     english = [r for r in stored if r.language == "en"]

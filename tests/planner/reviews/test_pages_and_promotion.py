@@ -14,8 +14,13 @@ from sqlalchemy import select
 from core.db import db
 from planner.assets import owned_assets, record_owned_asset, record_published_post
 from planner.models import Post, PostStatus
-from planner.reviews import operations as rops
+from planner.operations import PlannerError
+from planner.reviews.importing import import_reviews
 from planner.reviews.models import Review
+from planner.reviews.promotable import promotable_reviews
+from planner.reviews.promotion import promote_review, week_bounds
+from planner.reviews.roundup import build_roundup
+from planner.reviews.settings import settings_for, update_settings
 from tests.conftest import login as sign_in
 
 from .conftest import csv_file, days_ago
@@ -38,15 +43,13 @@ def enable_page(brand, **extra):
         "templates": {},
         **extra,
     }
-    rops.update_settings(
-        db.session, brand, None, page_url=PAGE_URL, now=datetime.now(UTC), **settings
-    )
+    update_settings(db.session, brand, None, page_url=PAGE_URL, now=datetime.now(UTC), **settings)
     db.session.commit()
 
 
 def import_xss(brand):
     data = csv_file(f'google,xss,5,"{XSS}","Lovely. {XSS}",Eve Hacker,{days_ago(1)},en,,,')
-    report = rops.import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC))
+    report = import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC))
     assert report.ok
     db.session.commit()
 
@@ -145,7 +148,7 @@ def test_settings_page_says_google_shows_no_stars_and_enabling_records_an_owned_
     }
     response = client.post(f"/brands/{brand.id}/reviews/settings", data=form)
     assert response.status_code == 302
-    settings = rops.settings_for(db.session, brand)
+    settings = settings_for(db.session, brand)
     assert settings.weekly_cap == 3 and settings.templates == {"x": "{{ quote }} {{ stars }}"}
     assets = owned_assets(db.session, brand.id)
     assert [(a.kind, a.url) for a in assets] == [
@@ -191,7 +194,7 @@ def test_promote_queues_posts_with_source_review_in_next_free_slots(
     assert posts[0].link == "https://g.example/r/1"
     assert db.session.get(Review, rid).last_promoted_at is not None
     # Promoted: off the promotable list for 90 days, and refused if tried again.
-    ids = [r.review.id for r in rops.promotable_reviews(db.session, brand, now=datetime.now(UTC))]
+    ids = [r.review.id for r in promotable_reviews(db.session, brand, now=datetime.now(UTC))]
     assert rid not in ids
     again = client.post(
         f"/brands/{brand.id}/reviews/{rid}/promote", data={"channels": [channels["x"].id]}
@@ -202,8 +205,8 @@ def test_promote_queues_posts_with_source_review_in_next_free_slots(
 def test_do_not_list_blocks_the_review_post_with_the_reason(brand, channels, users, reviews):
     enable_page(brand, do_not_phrases="flat white")
     review = db.session.get(Review, review_id("g1"))
-    with pytest.raises(rops.PlannerError) as refused:
-        rops.promote_review(
+    with pytest.raises(PlannerError) as refused:
+        promote_review(
             db.session, brand, review, [channels["x"]], users["editor"], now=datetime.now(UTC)
         )
     assert refused.value.errors == ["X: “flat white” is on Acme Bakery's do-not list."]
@@ -217,14 +220,14 @@ def test_weekly_cap_moves_the_third_review_post_to_the_next_week(brand, channels
             for i in range(3)
         )
     )
-    rops.import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC))
+    import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC))
     channel = channels["linkedin"]
     now = datetime(2031, 3, 3, 6, tzinfo=UTC)  # a Monday morning
     posts = []
     for i in range(3):
         review = db.session.get(Review, review_id(f"c{i}"))
-        posts += rops.promote_review(db.session, brand, review, [channel], users["editor"], now=now)
-    weeks = [rops.week_bounds(p.scheduled_at, channel.zone)[0] for p in posts]
+        posts += promote_review(db.session, brand, review, [channel], users["editor"], now=now)
+    weeks = [week_bounds(p.scheduled_at, channel.zone)[0] for p in posts]
     assert weeks[0] == weeks[1] and weeks[2] == weeks[0] + timedelta(days=7)
 
 
@@ -232,12 +235,12 @@ def test_review_posts_go_through_approval(brand, channels, users, reviews):
     brand.requires_approval = True
     db.session.commit()
     review = db.session.get(Review, review_id("g1"))
-    editor_posts = rops.promote_review(
+    editor_posts = promote_review(
         db.session, brand, review, [channels["x"]], users["editor"], now=datetime.now(UTC)
     )
     assert editor_posts[0].status == PostStatus.PENDING_APPROVAL
     review = db.session.get(Review, review_id("t1"))
-    approver_posts = rops.promote_review(
+    approver_posts = promote_review(
         db.session, brand, review, [channels["x"]], users["approver"], now=datetime.now(UTC)
     )
     assert approver_posts[0].status == PostStatus.SCHEDULED
@@ -251,8 +254,8 @@ def test_roundup_posts_selected_reviews_of_the_month_to_the_blog(client, users, 
         "google,m2,1,,Awful.,Tom Jones,2026-04-11,en,,,",
         "google,m3,5,,Great coffee in May.,Lee Park,2026-05-02,en,,,",
     )
-    rops.import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC))
-    roundup = rops.build_roundup(db.session, brand, 2026, 4, now=datetime.now(UTC))
+    import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC))
+    roundup = build_roundup(db.session, brand, 2026, 4, now=datetime.now(UTC))
     assert [r.external_id for r in roundup.reviews] == ["m1"]
     assert "&lt;b&gt;cake&lt;/b&gt;" in roundup.html and "<b>" not in roundup.html
     assert 'href="https://maps.example/acme"' in roundup.html
@@ -361,7 +364,7 @@ def test_a_review_waiting_for_a_reply_says_where_to_reply(client, users, brand):
         f'google,linked,1,,"Cold coffee.",Tom Jones,{days_ago(11)},en,https://g.example/r/9,,',
         f'trustpilot,unlinked,2,,"Slow service.",Ann Lee,{days_ago(4)},en,,,',
     )
-    assert rops.import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC)).ok
+    assert import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC)).ok
     db.session.commit()
     login(client, users["viewer"].email)
     page = client.get(f"/brands/{brand.id}/reviews").get_data(as_text=True)
@@ -410,7 +413,7 @@ def test_an_admin_publishes_the_public_page_from_the_inbox(client, users, brand,
     assert re.search(r'<a href="http://localhost/b/acme-bakery/reviews">', shown)
     public = client.get(slug_url)
     assert public.status_code == 200 and "https://maps.example/acme" in public.get_data(True)
-    settings = rops.settings_for(db.session, brand)
+    settings = settings_for(db.session, brand)
     assert settings.page_enabled and settings.weekly_cap == 2  # the other settings are kept
     assert "Public page of selected reviews:" in client.get(f"/brands/{brand.id}/reviews").get_data(
         as_text=True
@@ -426,7 +429,7 @@ def test_publishing_the_public_page_needs_the_csrf_token(app, client, users, bra
             data={"profile_url": "https://maps.example/acme"},
         )
         assert forged.status_code == 400
-        assert not rops.settings_for(db.session, brand).page_enabled
+        assert not settings_for(db.session, brand).page_enabled
         page = client.get(f"/brands/{brand.id}/reviews").get_data(as_text=True)
         form = page[page.index('action="/brands/') :]
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
@@ -435,7 +438,7 @@ def test_publishing_the_public_page_needs_the_csrf_token(app, client, users, bra
             data={"profile_url": "https://maps.example/acme", "csrf_token": token},
         )
         assert done.status_code == 302
-        assert rops.settings_for(db.session, brand).page_enabled
+        assert settings_for(db.session, brand).page_enabled
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from core.db import db
-from planner import operations as ops
-from planner.reviews import operations as rops
+from planner.brands import create_brand
+from planner.reviews.importing import import_reviews
+from planner.reviews.promotable import promotable_reviews
 
 from .conftest import csv_file
 
@@ -16,22 +17,22 @@ pytestmark = pytest.mark.postgres
 
 
 def test_import_reimport_update_and_rank_on_postgres(pg_app):
-    brand = ops.create_brand(db.session, name="Postgres Bakery", timezone="UTC", creator=None)
+    brand = create_brand(db.session, name="Postgres Bakery", timezone="UTC", creator=None)
     now = datetime.now(UTC)
     first = csv_file(
         "google,1,5,,Great coffee and Ana was lovely,Ann Lee,2026-01-01,,,,",
         "yelp,1,2,,Cold food,Bo Chen,2026-01-02,,,,",
     )
-    assert rops.import_reviews(db.session, brand, first, actor="t", now=now).created == 2
+    assert import_reviews(db.session, brand, first, actor="t", now=now).created == 2
     db.session.commit()
-    again = rops.import_reviews(db.session, brand, first, actor="t", now=now)
+    again = import_reviews(db.session, brand, first, actor="t", now=now)
     assert again.unchanged == 2
     edited = csv_file(
         "google,1,5,,Great coffee and Ana was lovely,Ann Lee,2026-01-01,,,,",
         "yelp,1,4,,Warm food now,Bo Chen,2026-01-02,,,,",
     )
-    report = rops.import_reviews(db.session, brand, edited, actor="t", now=now)
+    report = import_reviews(db.session, brand, edited, actor="t", now=now)
     assert (report.updated, report.unchanged) == (1, 1)
     db.session.commit()
-    ranked = rops.promotable_reviews(db.session, brand, now=now)
+    ranked = promotable_reviews(db.session, brand, now=now)
     assert {r.review.source for r in ranked} == {"google", "yelp"}

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from core.db import db
 from core.sentiment import concrete_details, detect_language
-from planner.reviews import operations as rops
 from planner.reviews.donot import check_do_not_list
+from planner.reviews.promotable import promotable_reviews
 from planner.reviews.ranking import ReviewFacts, promotable, rank
 from planner.reviews.rendering import (
     DEFAULT_TEMPLATES,
@@ -20,6 +20,7 @@ from planner.reviews.rendering import (
     render_post,
     reviewer_name,
 )
+from planner.reviews.settings import update_settings
 from planner.text_limits import PLATFORM_LIMITS, count_text, validate_post_text
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -79,7 +80,7 @@ def test_other_languages_are_ranked_on_their_rating_not_vader():
 
 
 def test_promotable_list_of_the_brand(brand, reviews):
-    ranked = rops.promotable_reviews(db.session, brand, now=datetime.now(UTC))
+    ranked = promotable_reviews(db.session, brand, now=datetime.now(UTC))
     ids = [item.review.external_id for item in ranked]
     assert "g2" not in ids and "g4" not in ids  # one and two stars
     assert ids[0] == "g1"  # specific, recent, five stars
@@ -187,7 +188,7 @@ def test_do_not_list_built_in_rules_and_brand_phrases(brand):
     )
     assert reasons and "16 CFR 465" in reasons[0]
     assert check_do_not_list(db.session, brand, "Only happy customers should review us")
-    rops.update_settings(
+    update_settings(
         db.session,
         brand,
         None,

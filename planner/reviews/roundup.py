@@ -1,0 +1,116 @@
+"""The monthly roundup post of the best reviews."""
+
+from __future__ import annotations
+
+import calendar
+import html
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.models import User
+from core.tenants import Brand
+from planner.models import Platform, Post, PostSource
+from planner.operations import PlannerError, create_post
+from planner.reviews import ranking
+from planner.reviews.donot import check_do_not_list
+from planner.reviews.models import Review, source_name
+from planner.reviews.promotable import facts_from_rows, facts_query, with_reviews
+from planner.reviews.rendering import reviewer_name, stars
+from planner.reviews.settings import settings_for
+
+
+@dataclass
+class Roundup:
+    title: str
+    html: str
+    text: str
+    link: str | None
+    reviews: list[Review]
+
+
+def build_roundup(
+    session: Session, brand: Brand, year: int, month: int, *, now: datetime, limit: int = 10
+) -> Roundup:
+    """A blog post of the month's best reviews, labelled as selected, with the profile link."""
+    zone = brand.zone
+    start = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+    days = calendar.monthrange(year, month)[1]
+    end = (datetime(year, month, days, tzinfo=zone) + timedelta(days=1)).astimezone(UTC)
+    query = facts_query(brand).where(and_(Review.created_at >= start, Review.created_at < end))
+    facts = (replace(f, last_promoted_at=None) for f in facts_from_rows(session.execute(query)))
+    chosen = with_reviews(session, ranking.rank(facts, now, limit=limit), now)
+    month_name = f"{calendar.month_name[month]} {year}"
+    if not chosen:
+        raise PlannerError(f"No 4 or 5 star reviews with text from {month_name} to show.")
+    settings = settings_for(session, brand)
+    title = f"What our customers said in {month_name}"
+    profile = settings.profile_url
+    note = f"Selected reviews of {brand.name} from {month_name}."
+    paragraphs = [note]
+    parts = [f"<p>{html.escape(note)}</p>"]
+    for item in chosen:
+        review = item.review
+        who = f"{stars(review.rating)} — {reviewer_name(review.author)} on "
+        who += source_name(review.source)
+        paragraphs.append(f"“{review.text}”\n{who}")
+        cite = html.escape(who)
+        if review.url:
+            cite = f'<a href="{html.escape(review.url, quote=True)}">{cite}</a>'
+        parts.append(
+            f"<blockquote><p>{html.escape(review.text)}</p><cite>{cite}</cite></blockquote>"
+        )
+    if profile:
+        closing = f"These are selected reviews. Read every review on the full profile: {profile}"
+        parts.append(
+            "<p>These are selected reviews. "
+            f'<a href="{html.escape(profile, quote=True)}">Read every review</a>.</p>'
+        )
+    else:
+        closing = "These are selected reviews."
+        parts.append(f"<p>{closing}</p>")
+    paragraphs.append(closing)
+    text = title + "\n\n" + "\n\n".join(paragraphs)
+    return Roundup(title, "\n".join(parts), text, profile, [c.review for c in chosen])
+
+
+def post_roundup(
+    session: Session,
+    brand: Brand,
+    actor: User | None,
+    *,
+    year: int,
+    month: int,
+    now: datetime,
+) -> Post:
+    """Queue the month's roundup on the brand's WordPress channel."""
+    channel = next((c for c in brand.channels if c.platform == Platform.WORDPRESS.value), None)
+    if channel is None:
+        raise PlannerError("Add a WordPress blog channel to post review roundups.")
+    roundup = build_roundup(session, brand, year, month, now=now)
+    refusals = check_do_not_list(session, brand, roundup.text)
+    if refusals:
+        raise PlannerError(*refusals)
+    change = create_post(
+        session,
+        channel,
+        actor,
+        text=roundup.text,
+        queue=True,
+        source=PostSource.REVIEW,
+        now=now,
+    )
+    audit.record(
+        session,
+        actor,
+        "reviews.roundup_created",
+        "post",
+        change.post.id,
+        brand_id=brand.id,
+        month=f"{year}-{month:02d}",
+        reviews=[r.id for r in roundup.reviews],
+    )
+    return change.post
