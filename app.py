@@ -37,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
     from listening import api as listening_api
     from listening import views as listening_views
     from planner import api as planner_api
+    from planner.connections import views as connection_views
     from planner import views as planner_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
@@ -49,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
         web.bp,
         auth.bp,
         planner_views.bp,
+        connection_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
         serp_views.bp,

@@ -33,6 +33,8 @@ from core.parsing import InvalidInput, parse_float, to_utc
 from core.tenants import Brand
 from planner import approval, credentials, csvio, ical, pause, slots, unconfirmed
 from planner import operations as ops
+from planner.connections import lifecycle as connection_lifecycle
+from planner.connections.registry import connector_for
 from planner.forms import (
     BrandForm,
     BrandSettingsForm,
@@ -338,6 +340,10 @@ def channel(channel_id: int) -> Any:
         credentials_form=FlaskForm(prefix="credentials"),
         credential_fields=credentials.credential_fields(channel.platform),
         credentials_state=credentials.credentials_state(db.session, channel, current_app.config),
+        health=connection_lifecycle.channel_health(
+            channel, utcnow(), current_app.config["CONNECTION_WARN_DAYS"]
+        ),
+        connector=connector_for(channel.platform),
     ), status
 
 
@@ -447,6 +453,7 @@ def channel_credentials(channel_id: int) -> Any:
     def change() -> None:
         if request.form.get("action") == "remove":
             credentials.remove_credentials(db.session, channel, current_user)
+            connection_lifecycle.forget_connection(db.session, channel)
             messages.append(
                 "Credentials removed: this channel's posts fail until new ones are saved."
             )
@@ -458,6 +465,7 @@ def channel_credentials(channel_id: int) -> Any:
         keys = credentials.save_credentials(
             db.session, channel, current_user, values, current_app.config
         )
+        connection_lifecycle.forget_connection(db.session, channel)
         messages.append(f"Credentials saved ({', '.join(keys)}), encrypted.")
 
     if commit_or_flash(change):

@@ -1,0 +1,125 @@
+"""Connect pages: leave for the provider's consent page, come back to the callback, disconnect.
+
+The callback is a GET that writes (the provider redirects the browser there); it is safe to
+repeat because the attempt it names is used once, and it checks that attempt's state, user and
+age before any token is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from core.auth import role_required
+from core.db import db, utcnow
+from core.models import Role
+from core.pages import commit_or_flash
+from planner import operations as ops
+from planner.connections import flow
+from planner.connections.lifecycle import forget_connection
+from planner.connections.registry import connector_for
+from planner.models import Channel
+
+bp = Blueprint("connections", __name__)
+
+
+def _channel_page(channel_id: int | None) -> str:
+    if channel_id is None:
+        return url_for("planner.home")
+    return url_for("planner.channel", channel_id=channel_id) + "#credentials"
+
+
+def _admin_channel(channel_id: int) -> Channel:
+    try:
+        return ops.channel_for(db.session, current_user, channel_id)
+    except ops.NotFound:
+        abort(404)
+
+
+@bp.route("/channels/<int:channel_id>/connect", methods=["POST"])
+@role_required(Role.ADMIN)
+def connect(channel_id: int) -> Any:
+    channel = _admin_channel(channel_id)
+    connector = connector_for(channel.platform)
+    if connector is None:
+        abort(404)
+    if not connector.configured(current_app.config):
+        flash(connector.not_configured_message(), "error")
+        return redirect(_channel_page(channel.id))
+    target: list[str] = []
+
+    def begin() -> None:
+        target.append(
+            connector.start(
+                channel, current_user, request.form, session, current_app.config, db.session
+            )
+        )
+
+    if not commit_or_flash(begin):
+        return redirect(_channel_page(channel.id))
+    if not connector.redirects:
+        flash(target[0], "success")
+        return redirect(_channel_page(channel.id))
+    return redirect(target[0], code=303)
+
+
+@bp.route("/connect/<platform>/callback")
+@role_required(Role.ADMIN)
+def callback(platform: str) -> Any:
+    connector = connector_for(platform)
+    if connector is None:
+        abort(404)
+    args = request.args
+    try:
+        attempt = flow.take_attempt(
+            session, state=args.get("state"), platform=platform, user_id=current_user.id
+        )
+    except flow.ConnectProblem as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("planner.home"))
+    refusal = flow.refusal_message(connector.label, args)
+    if refusal:
+        flash(refusal, "error")
+        return redirect(_channel_page(attempt.get("channel_id")))
+    if attempt.get("channel_id") is None:
+        return connector.finish_without_channel(db.session, current_user, attempt, args)  # type: ignore[attr-defined]
+    channel = _admin_channel(attempt["channel_id"])
+    messages: list[str] = []
+
+    def finish(db_session: Session = db.session) -> None:
+        messages.append(
+            connector.finish(
+                db_session, channel, current_user, attempt, args, current_app.config, utcnow()
+            )
+        )
+
+    if commit_or_flash(finish):
+        flash(messages[0], "success")
+    return redirect(_channel_page(channel.id))
+
+
+@bp.route("/channels/<int:channel_id>/disconnect", methods=["POST"])
+@role_required(Role.ADMIN)
+def disconnect(channel_id: int) -> Any:
+    """Forget the channel's tokens, telling the provider when it has a revocation endpoint."""
+    channel = _admin_channel(channel_id)
+    connector = connector_for(channel.platform)
+    stored = flow.read_credentials(channel, current_app.config)
+    if connector is not None and stored and connector.configured(current_app.config):
+        try:
+            connector.revoke(stored, current_app.config)
+        except Exception:  # noqa: BLE001 - the provider's trouble must not keep the tokens here
+            current_app.logger.warning("revoking channel %s's tokens failed", channel.id)
+
+    def change() -> None:
+        from planner import credentials
+
+        credentials.remove_credentials(db.session, channel, current_user)
+        forget_connection(db.session, channel)
+
+    if commit_or_flash(change):
+        flash("Disconnected: the tokens are forgotten; posts fail until it is connected again.")
+    return redirect(_channel_page(channel.id))

@@ -1,0 +1,79 @@
+"""Fixtures for connection tests: an admin logged in, a channel per platform, provider fakes."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from werkzeug import Response
+
+from core.db import db
+from planner import operations as ops
+from tests.conftest import login
+from tests.planner.connections.fakes import FakeOAuth, bearer_ok, json_response
+
+
+@pytest.fixture
+def admin_client(client, users):
+    login(client, users["admin"].email)
+    return client
+
+
+def make_channel(brand, users, platform: str, name: str | None = None):
+    channel = ops.create_channel(db.session, brand, users["admin"], platform=platform, name=name)
+    db.session.commit()
+    return channel
+
+
+def start(client, channel_id: int, **form: str) -> str:
+    """Press "Connect": the address the browser is sent to."""
+    response = client.post(f"/channels/{channel_id}/connect", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return response.headers["Location"]
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def callback(client, platform: str, params: dict[str, str]):
+    return client.get(f"/connect/{platform}/callback", query_string=params)
+
+
+@pytest.fixture
+def fake_x(app, httpserver):
+    fake = FakeOAuth(
+        httpserver,
+        client_id="x-client",
+        client_secret="x-secret",
+        authorize_path="/i/oauth2/authorize",
+        token_path="/2/oauth2/token",
+        revoke_path="/2/oauth2/revoke",
+    )
+    base = httpserver.url_for("/").rstrip("/")
+    app.config.update(
+        X_CLIENT_ID="x-client", X_CLIENT_SECRET="x-secret", X_AUTH_URL=base, X_API_URL=base
+    )
+
+    def me(request):
+        if not bearer_ok(fake, request):
+            return json_response({"title": "Unauthorized"}, 401)
+        return json_response({"data": {"id": "42", "name": "Acme", "username": "acme_bakery"}})
+
+    httpserver.expect_request("/2/users/me", method="GET").respond_with_handler(me)
+    return fake
+
+
+@pytest.fixture
+def webhook(app, httpserver):
+    """The operator's notification webhook: the events it received."""
+    received: list[dict] = []
+
+    def hook(request):
+        received.append(json.loads(request.data))
+        return Response("ok")
+
+    httpserver.expect_request("/notify", method="POST").respond_with_handler(hook)
+    app.config["NOTIFY_WEBHOOK_URL"] = httpserver.url_for("/notify")
+    return received
