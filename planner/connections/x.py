@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.models import User
 from planner.connections import flow
-from planner.connections.registry import Connector, register
+from planner.connections.base import Connector
 from planner.models import Channel
 
 SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access")
@@ -116,5 +116,3 @@ class XConnector(Connector):
                     token_type_hint=hint,
                 )
 
-
-register(XConnector())
