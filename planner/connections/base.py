@@ -86,5 +86,7 @@ class Connector:
         """New tokens from the stored refresh token; None: this platform renews nothing."""
         return None
 
-    def revoke(self, credentials: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    def revoke(
+        self, session: Session, credentials: Mapping[str, Any], config: Mapping[str, Any]
+    ) -> None:
         """Tell the provider the tokens are no longer wanted (best effort)."""

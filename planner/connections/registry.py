@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from planner.connections.base import Connector
+from planner.connections.mastodon import MastodonConnector
 from planner.connections.x import XConnector
 
-CONNECTORS: dict[str, Connector] = {c.platform: c for c in (XConnector(),)}
+CONNECTORS: dict[str, Connector] = {c.platform: c for c in (XConnector(), MastodonConnector())}
 
 
 def connector_for(platform: str) -> Connector | None:

@@ -110,7 +110,7 @@ def disconnect(channel_id: int) -> Any:
     stored = flow.read_credentials(channel, current_app.config)
     if connector is not None and stored and connector.configured(current_app.config):
         try:
-            connector.revoke(stored, current_app.config)
+            connector.revoke(db.session, stored, current_app.config)
         except Exception:  # noqa: BLE001 - the provider's trouble must not keep the tokens here
             current_app.logger.warning("revoking channel %s's tokens failed", channel.id)
 

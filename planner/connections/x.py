@@ -106,7 +106,9 @@ class XConnector(Connector):
         )
         return flow.tokens_from(answer, now)
 
-    def revoke(self, credentials: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    def revoke(
+        self, session: Session, credentials: Mapping[str, Any], config: Mapping[str, Any]
+    ) -> None:
         client = self._client(config)
         for hint in ("refresh_token", "access_token"):
             if credentials.get(hint):
@@ -115,4 +117,3 @@ class XConnector(Connector):
                     token=credentials[hint],
                     token_type_hint=hint,
                 )
-

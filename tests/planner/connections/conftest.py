@@ -77,3 +77,51 @@ def webhook(app, httpserver):
     httpserver.expect_request("/notify", method="POST").respond_with_handler(hook)
     app.config["NOTIFY_WEBHOOK_URL"] = httpserver.url_for("/notify")
     return received
+
+
+@pytest.fixture
+def fake_mastodon(app, httpserver):
+    """An instance: app registration, the OAuth endpoints, and the account check."""
+    fake = FakeOAuth(
+        httpserver,
+        client_id="",
+        client_secret="",
+        authorize_path="/oauth/authorize",
+        token_path="/oauth/token",
+        revoke_path="/oauth/revoke",
+        client_auth="post",
+        expires_in=None,
+        refresh=False,
+    )
+    fake.apps = []
+
+    def register(request):
+        form = request.form
+        if not form.get("client_name") or not form.get("redirect_uris") or not form.get("scopes"):
+            return json_response({"error": "Validation failed"}, 422)
+        fake.apps.append(form.to_dict())
+        fake.client_id = f"mastodon-client-{len(fake.apps)}"
+        fake.client_secret = f"mastodon-secret-{len(fake.apps)}"
+        return json_response(
+            {
+                "id": str(len(fake.apps)),
+                "name": form["client_name"],
+                "client_id": fake.client_id,
+                "client_secret": fake.client_secret,
+                "client_secret_expires_at": 0,
+                "redirect_uris": [form["redirect_uris"]],
+                "scopes": form["scopes"].split(),
+            }
+        )
+
+    def verify(request):
+        if not bearer_ok(fake, request):
+            return json_response({"error": "The access token is invalid"}, 401)
+        return json_response({"id": "1", "username": "acme", "acct": "acme"})
+
+    httpserver.expect_request("/api/v1/apps", method="POST").respond_with_handler(register)
+    httpserver.expect_request(
+        "/api/v1/accounts/verify_credentials", method="GET"
+    ).respond_with_handler(verify)
+    fake.instance = httpserver.url_for("/").rstrip("/")
+    return fake
