@@ -26,8 +26,9 @@ class Connector:
     label: ClassVar[str]
     # The operator settings this platform needs (empty: nothing to configure).
     settings: ClassVar[tuple[str, ...]] = ()
-    # Fields the connect form asks for before leaving (the Mastodon instance, the site address).
-    start_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Fields the connect form asks for before leaving (the Mastodon instance, the site address):
+    # (name, label, required).
+    start_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
     # Whether the callback is a browser redirect (OAuth) or the connect form does it all.
     redirects: ClassVar[bool] = True
 

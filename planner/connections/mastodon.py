@@ -53,7 +53,7 @@ def instance_url(text: str) -> str:
 class MastodonConnector(Connector):
     platform = "mastodon"
     label = "Mastodon"
-    start_fields = (("instance", "Instance address, e.g. mastodon.social"),)
+    start_fields = (("instance", "Instance address, e.g. mastodon.social", True),)
 
     def app_for(self, session: Session, instance: str, config: Mapping[str, Any]) -> MastodonApp:
         """The app registered on this instance, registering it the first time (or again when

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from planner.connections.base import Connector
+from planner.connections.linkedin import LinkedInConnector
 from planner.connections.mastodon import MastodonConnector
 from planner.connections.x import XConnector
 
-CONNECTORS: dict[str, Connector] = {c.platform: c for c in (XConnector(), MastodonConnector())}
+CONNECTORS: dict[str, Connector] = {
+    c.platform: c for c in (XConnector(), MastodonConnector(), LinkedInConnector())
+}
 
 
 def connector_for(platform: str) -> Connector | None:

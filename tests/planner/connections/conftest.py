@@ -125,3 +125,64 @@ def fake_mastodon(app, httpserver):
     ).respond_with_handler(verify)
     fake.instance = httpserver.url_for("/").rstrip("/")
     return fake
+
+
+@pytest.fixture
+def fake_linkedin(app, httpserver):
+    """LinkedIn's OAuth endpoints (www.linkedin.com) and API (api.linkedin.com) on one server."""
+    fake = FakeOAuth(
+        httpserver,
+        client_id="li-client",
+        client_secret="li-secret",
+        authorize_path="/oauth/v2/authorization",
+        token_path="/oauth/v2/accessToken",
+        revoke_path="/oauth/v2/revoke",
+        client_auth="post",
+        pkce=False,
+        scope_separator=",",
+        expires_in=5184000,
+        refresh=False,
+    )
+    fake.organizations = ["urn:li:organization:2414183"]
+    fake.acl_requests = []
+
+    def userinfo(request):
+        if not bearer_ok(fake, request):
+            return json_response({"message": "Invalid access token"}, 401)
+        return json_response({"sub": "782bbtaQ", "name": "Ada Baker", "locale": "en-US"})
+
+    def acls(request):
+        fake.acl_requests.append(
+            {
+                "args": request.args.to_dict(),
+                "version": request.headers.get("LinkedIn-Version"),
+                "restli": request.headers.get("X-Restli-Protocol-Version"),
+            }
+        )
+        if not bearer_ok(fake, request):
+            return json_response({"message": "Invalid access token"}, 401)
+        return json_response(
+            {
+                "paging": {"count": 10, "start": 0, "links": []},
+                "elements": [
+                    {
+                        "roleAssignee": "urn:li:person:782bbtaQ",
+                        "state": "APPROVED",
+                        "role": "ADMINISTRATOR",
+                        "organization": urn,
+                    }
+                    for urn in fake.organizations
+                ],
+            }
+        )
+
+    httpserver.expect_request("/v2/userinfo", method="GET").respond_with_handler(userinfo)
+    httpserver.expect_request("/rest/organizationAcls", method="GET").respond_with_handler(acls)
+    base = httpserver.url_for("/").rstrip("/")
+    app.config.update(
+        LINKEDIN_CLIENT_ID="li-client",
+        LINKEDIN_CLIENT_SECRET="li-secret",
+        LINKEDIN_AUTH_URL=base,
+        LINKEDIN_API_URL=base,
+    )
+    return fake

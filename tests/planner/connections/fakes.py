@@ -48,6 +48,7 @@ class FakeOAuth:
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     access_tokens: set[str] = field(default_factory=set)
     refresh_tokens: set[str] = field(default_factory=set)
+    refresh_scopes: dict[str, str] = field(default_factory=dict)
     token_requests: list[dict[str, str]] = field(default_factory=list)
     revoked: list[dict[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -109,6 +110,7 @@ class FakeOAuth:
         if self.refresh:
             refresh = "rt-" + secrets.token_urlsafe(8)
             self.refresh_tokens.add(refresh)
+            self.refresh_scopes[refresh] = scope
             answer["refresh_token"] = refresh
             if self.refresh_token_expires_in:
                 answer["refresh_token_expires_in"] = self.refresh_token_expires_in
