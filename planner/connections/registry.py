@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from planner.connections.base import Connector
+from planner.connections.facebook import FACEBOOK
 from planner.connections.linkedin import LinkedInConnector
 from planner.connections.mastodon import MastodonConnector
 from planner.connections.x import XConnector
 
 CONNECTORS: dict[str, Connector] = {
-    c.platform: c for c in (XConnector(), MastodonConnector(), LinkedInConnector())
+    c.platform: c for c in (XConnector(), MastodonConnector(), LinkedInConnector(), FACEBOOK)
 }
+# Instagram business accounts connect through Facebook Login, with the linked Page's token.
+CONNECTORS["instagram"] = FACEBOOK
 
 
 def connector_for(platform: str) -> Connector | None:

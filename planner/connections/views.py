@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -17,6 +27,7 @@ from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
 from core.pages import commit_or_flash
+from core.tenants import is_member
 from planner import operations as ops
 from planner.connections import flow
 from planner.connections.lifecycle import forget_connection
@@ -84,8 +95,8 @@ def callback(platform: str) -> Any:
     if refusal:
         flash(refusal, "error")
         return redirect(_channel_page(attempt.get("channel_id")))
-    if attempt.get("channel_id") is None:
-        return connector.finish_without_channel(db.session, current_user, attempt, args)  # type: ignore[attr-defined]
+    if getattr(connector, "picks", False):
+        return _offer(connector, attempt, args)
     channel = _admin_channel(attempt["channel_id"])
     messages: list[str] = []
 
@@ -99,6 +110,63 @@ def callback(platform: str) -> Any:
     if commit_or_flash(finish):
         flash(messages[0], "success")
     return redirect(_channel_page(channel.id))
+
+
+def _offer(connector: Any, attempt: dict[str, Any], args: Any) -> Any:
+    """After Facebook's consent: the Pages and Instagram accounts to pick from."""
+    try:
+        brand, choices = connector.offer(
+            db.session, current_user, attempt, args, session, current_app.config
+        )
+    except flow.ConnectProblem as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(_channel_page(attempt.get("channel_id")))
+    return render_template(
+        "planner/connections/pick.html",
+        brand=brand,
+        choices=choices,
+        preselected=attempt.get("channel_id"),
+    )
+
+
+@bp.route("/brands/<int:brand_id>/connect/facebook", methods=["POST"])
+@role_required(Role.ADMIN)
+def connect_facebook(brand_id: int) -> Any:
+    """Add Facebook Pages and Instagram accounts as channels of the brand."""
+    if not is_member(db.session, current_user, brand_id):
+        abort(404)
+    connector = connector_for("facebook")
+    if not connector.configured(current_app.config):
+        flash(connector.not_configured_message(), "error")
+        return redirect(url_for("planner.channels", brand_id=brand_id))
+    url = connector.start_for_brand(brand_id, None, current_user, session, current_app.config)
+    return redirect(url, code=303)
+
+
+@bp.route("/connect/facebook/pick", methods=["POST"])
+@role_required(Role.ADMIN)
+def pick_facebook() -> Any:
+    connector = connector_for("facebook")
+    result: list[Any] = []
+
+    def make_channels() -> None:
+        result.extend(
+            connector.pick(
+                db.session,
+                current_user,
+                request.form.getlist("pick"),
+                session,
+                current_app.config,
+                utcnow(),
+            )
+        )
+
+    if not commit_or_flash(make_channels):
+        return redirect(url_for("planner.home"))
+    brand, done = result
+    flash("Facebook: " + "; ".join(done) + ".", "success")
+    return redirect(url_for("planner.channels", brand_id=brand.id))
 
 
 @bp.route("/channels/<int:channel_id>/disconnect", methods=["POST"])

@@ -186,3 +186,97 @@ def fake_linkedin(app, httpserver):
         LINKEDIN_API_URL=base,
     )
     return fake
+
+
+@pytest.fixture
+def fake_facebook(app, httpserver):
+    """Facebook Login's dialog and the Graph API's token, permission and Page endpoints."""
+    version = "v23.0"
+    fake = FakeOAuth(
+        httpserver,
+        client_id="fb-app",
+        client_secret="fb-secret",
+        authorize_path=f"/{version}/dialog/oauth",
+        token_path="/unused-token",
+        pkce=False,
+        refresh=False,
+    )
+    fake.short_tokens, fake.long_tokens = set(), set()
+    fake.declined = set()
+    fake.round = 0
+    fake.pages = [
+        {
+            "id": "111",
+            "name": "Acme Bakery",
+            "instagram_business_account": {"id": "17841400000000001", "username": "acmebakery"},
+        },
+        {"id": "222", "name": "Acme Café"},
+    ]
+
+    def token(request):
+        args = request.args.to_dict()
+        fake.token_requests.append(args)
+        if args.get("client_id") != "fb-app" or args.get("client_secret") != "fb-secret":
+            return json_response({"error": {"message": "Invalid client_secret", "code": 1}}, 400)
+        if args.get("grant_type") == "fb_exchange_token":
+            if args.get("fb_exchange_token") not in fake.short_tokens:
+                return json_response({"error": {"message": "Invalid OAuth access token."}}, 400)
+            long = f"long-{len(fake.long_tokens)}"
+            fake.long_tokens.add(long)
+            return json_response(
+                {"access_token": long, "token_type": "bearer", "expires_in": 5183944}
+            )
+        issued = fake.codes.pop(args.get("code", ""), None)
+        if issued is None or issued["redirect_uri"] != args.get("redirect_uri"):
+            return json_response({"error": {"message": "Invalid verification code"}}, 400)
+        short = f"short-{len(fake.short_tokens)}"
+        fake.short_tokens.add(short)
+        return json_response({"access_token": short, "token_type": "bearer", "expires_in": 5400})
+
+    def permissions(request):
+        if request.args.get("access_token") not in fake.long_tokens:
+            return json_response({"error": {"message": "Invalid OAuth access token."}}, 400)
+        asked = "pages_show_list,pages_read_engagement,pages_manage_posts,instagram_basic"
+        return json_response(
+            {
+                "data": [
+                    {"permission": p, "status": "declined" if p in fake.declined else "granted"}
+                    for p in asked.split(",")
+                ]
+            }
+        )
+
+    def accounts(request):
+        # Only the long-lived token is accepted: Page tokens from a short one would end soon.
+        if request.args.get("access_token") not in fake.long_tokens:
+            return json_response({"error": {"message": "Invalid OAuth access token."}}, 400)
+        assert "instagram_business_account{id,username}" in request.args.get("fields", "")
+        fake.round += 1
+        return json_response(
+            {
+                "data": [
+                    {**page, "access_token": f"page-{page['id']}-{fake.round}"}
+                    for page in fake.pages
+                ],
+                "paging": {"cursors": {"before": "a", "after": "b"}},
+            }
+        )
+
+    httpserver.expect_request(f"/{version}/oauth/access_token", method="GET").respond_with_handler(
+        token
+    )
+    httpserver.expect_request(f"/{version}/me/permissions", method="GET").respond_with_handler(
+        permissions
+    )
+    httpserver.expect_request(f"/{version}/me/accounts", method="GET").respond_with_handler(
+        accounts
+    )
+    base = httpserver.url_for("/").rstrip("/")
+    app.config.update(
+        FACEBOOK_CLIENT_ID="fb-app",
+        FACEBOOK_CLIENT_SECRET="fb-secret",
+        FACEBOOK_AUTH_URL=base,
+        FACEBOOK_API_URL=base,
+        FACEBOOK_GRAPH_VERSION=version,
+    )
+    return fake
