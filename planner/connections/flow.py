@@ -243,7 +243,8 @@ def store_tokens(
     """
     stored = read_credentials(channel, config)
     stored.update({k: v for k, v in (credentials or {}).items() if v})
-    stored["access_token"] = tokens.access_token
+    if method == "oauth":
+        stored["access_token"] = tokens.access_token
     if tokens.refresh_token:
         stored["refresh_token"] = tokens.refresh_token
     channel.credentials_encrypted = encrypt_json(stored, dict(config))

@@ -6,10 +6,18 @@ from planner.connections.base import Connector
 from planner.connections.facebook import FACEBOOK
 from planner.connections.linkedin import LinkedInConnector
 from planner.connections.mastodon import MastodonConnector
+from planner.connections.wordpress import WordPressConnector
 from planner.connections.x import XConnector
 
 CONNECTORS: dict[str, Connector] = {
-    c.platform: c for c in (XConnector(), MastodonConnector(), LinkedInConnector(), FACEBOOK)
+    c.platform: c
+    for c in (
+        XConnector(),
+        MastodonConnector(),
+        LinkedInConnector(),
+        FACEBOOK,
+        WordPressConnector(),
+    )
 }
 # Instagram business accounts connect through Facebook Login, with the linked Page's token.
 CONNECTORS["instagram"] = FACEBOOK

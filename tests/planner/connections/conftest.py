@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from werkzeug import Response
@@ -279,4 +279,57 @@ def fake_facebook(app, httpserver):
         FACEBOOK_API_URL=base,
         FACEBOOK_GRAPH_VERSION=version,
     )
+    return fake
+
+
+@pytest.fixture
+def fake_wordpress(app, httpserver):
+    """A WordPress site: its REST index, the authorisation screen (approving at once, as a
+    person would) and the user check with Basic authentication."""
+    import base64
+    import uuid
+
+    site = httpserver.url_for("/blog").rstrip("/")
+    fake = type("FakeWordPress", (), {})()
+    fake.site, fake.deny, fake.can_publish, fake.passwords, fake.asked = site, False, True, {}, []
+
+    def index(request):
+        return json_response(
+            {
+                "name": "Acme Blog",
+                "authentication": {
+                    "application-passwords": {
+                        "endpoints": {"authorization": f"{site}/wp-admin/authorize-application.php"}
+                    }
+                },
+            }
+        )
+
+    def authorize(request):
+        args = request.args.to_dict()
+        fake.asked.append(args)
+        uuid.UUID(args["app_id"])
+        if not args.get("app_name") or not args.get("success_url"):
+            return Response("missing", status=400)
+        if fake.deny:
+            return Response(status=302, headers={"Location": args["reject_url"]})
+        password = f"abcd efgh ijkl {len(fake.passwords):04d}"
+        fake.passwords["ada"] = password
+        extra = urlencode({"site_url": site, "user_login": "ada", "password": password})
+        return Response(status=302, headers={"Location": f"{args['success_url']}&{extra}"})
+
+    def me(request):
+        header = request.headers.get("Authorization", "")
+        user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+        if fake.passwords.get(user) != password or request.args.get("context") != "edit":
+            return json_response({"code": "rest_not_logged_in"}, 401)
+        return json_response(
+            {"id": 1, "name": "Ada Baker", "capabilities": {"publish_posts": fake.can_publish}}
+        )
+
+    httpserver.expect_request("/blog/wp-json/", method="GET").respond_with_handler(index)
+    httpserver.expect_request(
+        "/blog/wp-admin/authorize-application.php", method="GET"
+    ).respond_with_handler(authorize)
+    httpserver.expect_request("/blog/wp-json/wp/v2/users/me", method="GET").respond_with_handler(me)
     return fake
