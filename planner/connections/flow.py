@@ -32,6 +32,11 @@ PENDING_SECONDS = 15 * 60
 PENDING_MAX = 5
 
 
+# Connections whose tokens PageOne keeps and renews: OAuth, and Bluesky's sessions (an app
+# password opens them). WordPress's application password is the credential itself.
+RENEWED_METHODS = frozenset({"oauth", "app_password"})
+
+
 class ConnectProblem(PlannerError):
     """A connection attempt that cannot go on; the message is for the person connecting."""
 
@@ -243,7 +248,7 @@ def store_tokens(
     """
     stored = read_credentials(channel, config)
     stored.update({k: v for k, v in (credentials or {}).items() if v})
-    if method == "oauth":
+    if method in RENEWED_METHODS:
         stored["access_token"] = tokens.access_token
     if tokens.refresh_token:
         stored["refresh_token"] = tokens.refresh_token
@@ -253,7 +258,7 @@ def store_tokens(
         session.add(connection)
     connection.method = method
     connection.access_expires_at = tokens.access_expires_at
-    connection.refreshable = bool(stored.get("refresh_token")) and method == "oauth"
+    connection.refreshable = bool(stored.get("refresh_token")) and method in RENEWED_METHODS
     if tokens.refresh_expires_at is not None or not refreshed:
         # Only a provider that says when the refresh token ends moves this end; otherwise a
         # connection that cannot be renewed ends with its access token.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planner.connections.base import Connector
+from planner.connections.bluesky import BlueskyConnector
 from planner.connections.facebook import FACEBOOK
 from planner.connections.linkedin import LinkedInConnector
 from planner.connections.mastodon import MastodonConnector
@@ -17,6 +18,7 @@ CONNECTORS: dict[str, Connector] = {
         LinkedInConnector(),
         FACEBOOK,
         WordPressConnector(),
+        BlueskyConnector(),
     )
 }
 # Instagram business accounts connect through Facebook Login, with the linked Page's token.

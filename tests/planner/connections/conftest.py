@@ -333,3 +333,62 @@ def fake_wordpress(app, httpserver):
     ).respond_with_handler(authorize)
     httpserver.expect_request("/blog/wp-json/wp/v2/users/me", method="GET").respond_with_handler(me)
     return fake
+
+
+def make_jwt(exp: int, kind: str) -> str:
+    import base64 as b64
+
+    def part(value: dict) -> str:
+        return b64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'ES256K', 'typ': kind})}.{part({'exp': exp, 'scope': kind})}.sig"
+
+
+@pytest.fixture
+def fake_bluesky(app, httpserver):
+    """A PDS: createSession with a handle and app password, refreshSession with a refresh JWT."""
+    import time
+
+    fake = type("FakePDS", (), {})()
+    fake.service = httpserver.url_for("/").rstrip("/")
+    fake.password = "abcd-efgh-ijkl-mnop"
+    fake.refresh_jwts, fake.calls = set(), []
+
+    def issue():
+        now = int(time.time())
+        access = make_jwt(now + 7200, f"com.atproto.access.{len(fake.calls)}")
+        refresh = make_jwt(now + 90 * 86400, f"com.atproto.refresh.{len(fake.calls)}")
+        fake.refresh_jwts.add(refresh)
+        return {
+            "accessJwt": access,
+            "refreshJwt": refresh,
+            "handle": "acme.bsky.social",
+            "did": "did:plc:acme",
+            "active": True,
+        }
+
+    def create(request):
+        body = request.get_json(silent=True) or {}
+        fake.calls.append(("create", body))
+        if body.get("identifier") != "acme.bsky.social" or body.get("password") != fake.password:
+            return json_response(
+                {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                401,
+            )
+        return json_response(issue())
+
+    def refresh(request):
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        fake.calls.append(("refresh", token))
+        if token not in fake.refresh_jwts:
+            return json_response({"error": "ExpiredToken", "message": "Token has expired"}, 400)
+        fake.refresh_jwts.discard(token)
+        return json_response(issue())
+
+    httpserver.expect_request(
+        "/xrpc/com.atproto.server.createSession", method="POST"
+    ).respond_with_handler(create)
+    httpserver.expect_request(
+        "/xrpc/com.atproto.server.refreshSession", method="POST"
+    ).respond_with_handler(refresh)
+    return fake
