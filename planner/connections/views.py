@@ -74,7 +74,12 @@ def connect(channel_id: int) -> Any:
     if not connector.redirects:
         flash(target[0], "success")
         return redirect(_channel_page(channel.id))
-    return redirect(target[0], code=303)
+    return _leave(connector.label, target[0])
+
+
+def _leave(label: str, target: str) -> Any:
+    """The page that sends the browser on to the provider's consent page."""
+    return render_template("planner/connections/leave.html", label=label, target=target)
 
 
 @bp.route("/connect/<platform>/callback")
@@ -141,7 +146,7 @@ def connect_facebook(brand_id: int) -> Any:
         flash(connector.not_configured_message(), "error")
         return redirect(url_for("planner.channels", brand_id=brand_id))
     url = connector.start_for_brand(brand_id, None, current_user, session, current_app.config)
-    return redirect(url, code=303)
+    return _leave(connector.label, url)
 
 
 @bp.route("/connect/facebook/pick", methods=["POST"])

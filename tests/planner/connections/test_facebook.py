@@ -6,13 +6,11 @@ from core.crypto import decrypt_json
 from core.db import db
 from planner.connections.models import ChannelConnection
 from planner.models import Channel
-from tests.planner.connections.conftest import callback, query
+from tests.planner.connections.conftest import callback, leaving_for, query, start
 
 
 def log_in_with_facebook(client, fake, brand):
-    response = client.post(f"/brands/{brand.id}/connect/facebook")
-    assert response.status_code == 303
-    authorize = response.headers["Location"]
+    authorize = leaving_for(client.post(f"/brands/{brand.id}/connect/facebook"))
     return authorize, callback(client, "facebook", fake.consent(authorize))
 
 
@@ -76,8 +74,8 @@ def test_reconnecting_a_page_updates_its_channel_instead_of_adding_one(
     channel.needs_reauth = True
     db.session.commit()
 
-    response = admin_client.post(f"/channels/{channel.id}/connect")
-    page = callback(admin_client, "facebook", fake_facebook.consent(response.headers["Location"]))
+    authorize = start(admin_client, channel.id)
+    page = callback(admin_client, "facebook", fake_facebook.consent(authorize))
     html = page.get_data(as_text=True)
     assert 'value="facebook:111" checked' in html
     assert "already the channel" in html

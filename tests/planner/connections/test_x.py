@@ -58,7 +58,7 @@ def test_x_connect_keeps_both_tokens_and_the_page_shows_connected_with_expiry(
     assert 'id="health-badge">Connected' in page
     assert "@acme_bakery" in page
     local = connection.access_expires_at.astimezone(brand.zone).strftime("%d %B %Y, %H:%M")
-    assert f"The access token ends {local} and is renewed automatically" in page
+    assert f"The access token ends {local} (Europe/Berlin) and is renewed automatically" in page
 
 
 def test_a_callback_with_a_wrong_state_saves_nothing(app, brand, users, admin_client, fake_x):
