@@ -145,3 +145,15 @@ def test_a_connection_ending_within_a_week_shows_expiring_in_days(
     db.session.commit()
     page = admin_client.get(f"/channels/{channel.id}").get_data(as_text=True)
     assert 'id="health-badge">Needs reconnect' in page
+
+
+def test_disconnect_revokes_the_linkedin_token(app, brand, users, admin_client, fake_linkedin):
+    channel = make_channel(brand, users, "linkedin")
+    connect(admin_client, fake_linkedin, channel)
+    token = credentials(app, channel)["access_token"]
+    admin_client.post(f"/channels/{channel.id}/disconnect")
+    assert fake_linkedin.revoked == [
+        {"token": token, "client_id": "li-client", "client_secret": "li-secret"}
+    ]
+    db.session.refresh(channel)
+    assert channel.credentials_encrypted is None
