@@ -244,9 +244,11 @@ def channels(brand_id: int) -> Any:
             db.session.commit()
             flash(f"Channel “{channel.name}” added with the platform's default windows.", "success")
             return redirect(url_for("planner.channel", channel_id=channel.id))
-    return render_template("planner/channels.html", brand=brand, form=form, Platform=Platform), (
-        400 if form.errors else 200
-    )
+    now, warn_days = utcnow(), current_app.config["CONNECTION_WARN_DAYS"]
+    health = {c.id: connection_lifecycle.channel_health(c, now, warn_days) for c in brand.channels}
+    return render_template(
+        "planner/channels.html", brand=brand, form=form, Platform=Platform, health=health
+    ), (400 if form.errors else 200)
 
 
 def _windows_from_form() -> tuple[list[slots.WindowSpec], list[str]]:

@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 from core.auth import role_required
 from core.db import db, utcnow
@@ -105,10 +104,10 @@ def callback(platform: str) -> Any:
     channel = _admin_channel(attempt["channel_id"])
     messages: list[str] = []
 
-    def finish(db_session: Session = db.session) -> None:
+    def finish() -> None:
         messages.append(
             connector.finish(
-                db_session, channel, current_user, attempt, args, current_app.config, utcnow()
+                db.session, channel, current_user, attempt, args, current_app.config, utcnow()
             )
         )
 

@@ -64,3 +64,12 @@ def test_the_home_overview_says_when_a_connection_ended(app, brand, users, admin
     connected(channel, timedelta(minutes=-5))
     html = admin_client.get("/").get_data(as_text=True)
     assert "1 channel: the connection ended; connect again." in html
+
+
+def test_the_channels_list_shows_each_connection_s_health(app, brand, users, admin_client):
+    ending = make_channel(brand, users, "linkedin", name="LinkedIn ending")
+    make_channel(brand, users, "x", name="X new")
+    connected(ending, timedelta(days=3, hours=2))
+    html = admin_client.get(f"/brands/{brand.id}/channels").get_data(as_text=True)
+    assert '<span class="health-badge">Expiring in 4 days</span>' in html
+    assert '<span class="health-badge">Not connected</span>' in html
