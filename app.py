@@ -38,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
     from listening import views as listening_views
     from planner import api as planner_api
     from planner import views as planner_views
+    from planner.connections import views as connection_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
     from serp import api as serp_api
@@ -50,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
         auth.bp,
         team_views.bp,
         planner_views.bp,
+        connection_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
         serp_views.bp,
@@ -88,19 +90,26 @@ def register_worker_jobs(app: Flask) -> None:
     Kept here so that the planner's worker runs them without importing serp or listening.
     """
     from listening.jobs import register_jobs as listening_jobs
+    from planner.connections.jobs import register_jobs as connection_jobs
     from serp.jobs import register_jobs as serp_jobs
 
-    app.extensions["pageone.worker_jobs"] = [serp_jobs, listening_jobs]
+    app.extensions["pageone.worker_jobs"] = [connection_jobs, serp_jobs, listening_jobs]
 
 
 def register_home_sections(app: Flask) -> None:
     """Each feature's lines of the home overview, which the planner's page shows without
     importing search or listening."""
     from listening.home import home_lines as listening_lines
+    from planner.connections.home import connection_lines
     from planner.home import planner_lines
     from serp.home import home_lines as serp_lines
 
-    app.extensions["pageone.home_sections"] = [planner_lines, serp_lines, listening_lines]
+    app.extensions["pageone.home_sections"] = [
+        planner_lines,
+        connection_lines,
+        serp_lines,
+        listening_lines,
+    ]
 
 
 def register_demo(app: Flask) -> None:

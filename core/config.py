@@ -95,4 +95,34 @@ def load_config(
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "SQL_ECHO": _flag(env, "SQL_ECHO"),
+        **connection_settings(env),
     }
+
+
+# Each platform's OAuth client and the addresses of its authorization server and API. The base
+# URLs exist so that tests (and a proxy, if an operator needs one) can stand in for the provider.
+_OAUTH_PLATFORMS: dict[str, dict[str, str]] = {
+    "X": {"AUTH_URL": "https://x.com", "API_URL": "https://api.x.com"},
+    "LINKEDIN": {"AUTH_URL": "https://www.linkedin.com", "API_URL": "https://api.linkedin.com"},
+    "FACEBOOK": {
+        "AUTH_URL": "https://www.facebook.com",
+        "API_URL": "https://graph.facebook.com",
+        "GRAPH_VERSION": "v23.0",
+    },
+}
+
+
+def connection_settings(env: dict[str, str]) -> dict[str, Any]:
+    """``X_CLIENT_ID``, ``X_CLIENT_SECRET``, ``X_AUTH_URL``, ``X_API_URL`` and the same for
+    LINKEDIN and FACEBOOK; a platform without a client id offers only the manual fields."""
+    settings: dict[str, Any] = {}
+    for platform, defaults in _OAUTH_PLATFORMS.items():
+        for name in ("CLIENT_ID", "CLIENT_SECRET"):
+            settings[f"{platform}_{name}"] = env.get(f"{platform}_{name}") or None
+        for name, default in defaults.items():
+            settings[f"{platform}_{name}"] = (env.get(f"{platform}_{name}") or default).rstrip("/")
+    # How long before a token's end the worker renews it, and people are warned before a
+    # connection that cannot be renewed ends.
+    settings["TOKEN_REFRESH_AHEAD_SECONDS"] = int(env.get("TOKEN_REFRESH_AHEAD_SECONDS", "600"))
+    settings["CONNECTION_WARN_DAYS"] = int(env.get("CONNECTION_WARN_DAYS", "7"))
+    return settings

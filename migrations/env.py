@@ -3,6 +3,7 @@
 from alembic import context
 
 import core.models  # noqa: F401  (registers the tables)
+import planner.connections.models  # noqa: F401
 import planner.models  # noqa: F401
 from core.db import Base
 

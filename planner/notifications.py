@@ -186,3 +186,76 @@ def notify_outcome(app: Flask, post_id: int, outcome: str) -> str | None:
                 return None
             notify(session, app.config, post, name)
             return name
+
+
+# --- channel events: a connection that needs a person, without a post to show ----------------
+
+CHANNEL_EVENTS = {
+    "channel.needs_reauth": (
+        "{brand}: connect {channel} again",
+        "{platform} no longer accepts the channel's connection ({reason}). An admin must "
+        "connect it again on the channel's page; until then its posts fail.",
+    ),
+    "channel.expiring": (
+        "{brand}: {channel} must be connected again by {until}",
+        "{platform} ends this channel's connection on {until} and it cannot be renewed "
+        "without a person. An admin should connect it again on the channel's page before then.",
+    ),
+    "channel.expired": (
+        "{brand}: {channel} is no longer connected",
+        "{platform} ended this channel's connection on {until}. Its posts fail until an admin "
+        "connects it again on the channel's page.",
+    ),
+}
+
+
+def notify_channel(
+    session: Session,
+    config: Mapping[str, Any],
+    channel: Any,
+    name: str,
+    *,
+    reason: str | None = None,
+    until: Any = None,
+) -> dict[str, Any]:
+    """Tell the brand's admins (mail) and the operator's webhook about a channel's connection;
+    a failure of one does not stop the other. Returns the webhook payload."""
+    subject_text, advice = CHANNEL_EVENTS[name]
+    base_url = config.get("BASE_URL")
+    channel_url = f"{base_url}/channels/{channel.id}" if base_url else None
+    until_text = until.strftime("%d %B %Y, %H:%M UTC") if until is not None else "now"
+    words = {
+        "brand": channel.brand.name,
+        "channel": channel.name,
+        "platform": channel.platform_enum.label,
+        "reason": reason or "it was refused",
+        "until": until_text,
+    }
+    payload = {
+        "event": name,
+        "at": iso(utcnow()),
+        "channel": {
+            "id": channel.id,
+            "name": channel.name,
+            "platform": channel.platform,
+            "url": channel_url,
+            "reason": reason,
+            "connection_ends_at": iso(until) if until is not None else None,
+        },
+        "brand": {"id": channel.brand_id, "name": channel.brand.name},
+    }
+    try:
+        recipients = brand_admin_emails(session, channel.brand_id)
+        if recipients:
+            lines = [advice.format(**words), "", f"Channel: {channel.name} ({words['platform']})"]
+            if channel_url:
+                lines.append(f"Open it: {channel_url}")
+            send_mail(config, recipients, subject_text.format(**words), "\n".join(lines) + "\n")
+    except Exception:  # noqa: BLE001 - a mail server's trouble must not hide the webhook
+        logger.exception("mail about channel %s (%s) could not be sent", channel.id, name)
+    if config.get("NOTIFY_WEBHOOK_URL"):
+        try:
+            send_webhook(config, payload)
+        except Exception:  # noqa: BLE001
+            logger.exception("webhook about channel %s (%s) could not be sent", channel.id, name)
+    return payload

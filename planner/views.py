@@ -35,6 +35,8 @@ from planner import approval, credentials, csvio, ical, pause, slots, unconfirme
 from planner import brands as brand_ops
 from planner import channels as channel_ops
 from planner import operations as ops
+from planner.connections import lifecycle as connection_lifecycle
+from planner.connections.registry import connector_for
 from planner.forms import (
     BrandForm,
     BrandSettingsForm,
@@ -248,9 +250,11 @@ def channels(brand_id: int) -> Any:
             db.session.commit()
             flash(f"Channel “{channel.name}” added with the platform's default windows.", "success")
             return redirect(url_for("planner.channel", channel_id=channel.id))
-    return render_template("planner/channels.html", brand=brand, form=form, Platform=Platform), (
-        400 if form.errors else 200
-    )
+    now, warn_days = utcnow(), current_app.config["CONNECTION_WARN_DAYS"]
+    health = {c.id: connection_lifecycle.channel_health(c, now, warn_days) for c in brand.channels}
+    return render_template(
+        "planner/channels.html", brand=brand, form=form, Platform=Platform, health=health
+    ), (400 if form.errors else 200)
 
 
 def _windows_from_form() -> tuple[list[slots.WindowSpec], list[str]]:
@@ -344,6 +348,10 @@ def channel(channel_id: int) -> Any:
         credentials_form=FlaskForm(prefix="credentials"),
         credential_fields=credentials.credential_fields(channel.platform),
         credentials_state=credentials.credentials_state(db.session, channel, current_app.config),
+        health=connection_lifecycle.channel_health(
+            channel, utcnow(), current_app.config["CONNECTION_WARN_DAYS"]
+        ),
+        connector=connector_for(channel.platform),
     ), status
 
 
@@ -453,6 +461,7 @@ def channel_credentials(channel_id: int) -> Any:
     def change() -> None:
         if request.form.get("action") == "remove":
             credentials.remove_credentials(db.session, channel, current_user)
+            connection_lifecycle.forget_connection(db.session, channel)
             messages.append(
                 "Credentials removed: this channel's posts fail until new ones are saved."
             )
@@ -464,6 +473,7 @@ def channel_credentials(channel_id: int) -> Any:
         keys = credentials.save_credentials(
             db.session, channel, current_user, values, current_app.config
         )
+        connection_lifecycle.forget_connection(db.session, channel)
         messages.append(f"Credentials saved ({', '.join(keys)}), encrypted.")
 
     if commit_or_flash(change):
