@@ -23,7 +23,9 @@ def admin_client(client, users):
 
 
 def make_channel(brand, users, platform: str, name: str | None = None):
-    channel = channels.create_channel(db.session, brand, users["admin"], platform=platform, name=name)
+    channel = channels.create_channel(
+        db.session, brand, users["admin"], platform=platform, name=name
+    )
     db.session.commit()
     return channel
 
