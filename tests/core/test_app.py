@@ -21,6 +21,8 @@ def test_worker_runs_the_jobs_of_every_feature(app):
         "listening-poll",
         "listening-spikes",
         "listening-sla",
+        "ops-heartbeat",
+        "ops-retention",
     }
     assert scheduler.jobs["serp-weekly-reports"][1] == "cron"
 
