@@ -152,13 +152,9 @@ class ReviewAuthors:
     def erase(self, session: Session, person: Person, stand_in: str) -> int:
         reviews = session.scalars(select(Review).where(_authored_by(Review.author, person))).all()
         for review in reviews:
-            # Rating, date, source, language and sentiment stay: the brand's figures stay true.
-            review.author = stand_in
-            review.title = ""
-            review.text = ""
-            review.url = None
-            review.details = []
-            review.reply_text = _swap_name(review.reply_text, person, stand_in)
+            # The posts quoting the review lose its words and the name; one being sent right now
+            # is left to its worker (erase again once it is done).
+            quoted = [t for t in (review.text, review.title) if t and len(t.strip()) > 3]
             posts = session.scalars(
                 select(Post).where(
                     Post.id.in_(
@@ -166,11 +162,20 @@ class ReviewAuthors:
                             ReviewPromotion.review_id == review.id
                         )
                     ),
-                    Post.status != PostStatus.PUBLISHED.value,
+                    Post.status != PostStatus.PUBLISHING.value,
                 )
             )
             for post in posts:
+                for words in quoted:
+                    post.text = post.text.replace(words.strip(), "…")
                 post.text = _swap_name(post.text, person, stand_in) or ""
+            # Rating, date, source, language and sentiment stay: the brand's figures stay true.
+            review.author = stand_in
+            review.title = ""
+            review.text = ""
+            review.url = None
+            review.details = []
+            review.reply_text = _swap_name(review.reply_text, person, stand_in)
         session.flush()
         return len(reviews)
 
