@@ -210,7 +210,8 @@ def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any
 
 
 def sweep_attempts_and_audit(session: Session, now: datetime) -> dict[str, int]:
-    """Delete each brand's publish attempts and other audit entries past its retention days."""
+    """Delete each brand's publish attempts and other audit entries past its retention days,
+    and the entries of deleted brands."""
     attempts = audit = 0
     for brand_id, settings in retention_of(session).items():
         if settings.attempts_days:
@@ -233,7 +234,18 @@ def sweep_attempts_and_audit(session: Session, now: datetime) -> dict[str, int]:
                 )
                 .execution_options(synchronize_session=False)
             ).rowcount
-    return {"publish_attempts": attempts, "audit_entries": audit}
+    # A deleted brand's entries (their details quote posts, replies and platform answers) go
+    # too; the entry that records the deletion stays.
+    gone = session.execute(
+        delete(AuditEntry)
+        .where(
+            AuditEntry.brand_id.is_not(None),
+            AuditEntry.brand_id.not_in(select(Brand.id)),
+            AuditEntry.action != "brand.deleted",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return {"publish_attempts": attempts, "audit_entries": audit, "deleted_brands_entries": gone}
 
 
 @click.command("retention")
