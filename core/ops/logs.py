@@ -166,5 +166,18 @@ def configure_logging(config: Mapping[str, Any]) -> None:
     setattr(handler, HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(config.get("LOG_LEVEL", "INFO"))
-    # Flask's own logger would print a second copy through its default handler.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The scheduler would log two lines per job run (the publishing tick runs every few
+    # seconds); the jobs log what they did themselves.
+    if root.level > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, DevServerRequestLines) for f in werkzeug.filters):
+        werkzeug.addFilter(DevServerRequestLines())
+
+
+class DevServerRequestLines(logging.Filter):
+    """Drops the development server's own request lines (each request has PageOne's line, which
+    names the route instead of a path that may hold a token); its other lines stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return " - - [" not in record.getMessage()

@@ -243,3 +243,23 @@ def test_the_home_overview_shows_the_workers_last_heartbeat(app, client, users, 
     assert 'data-worker-recent="yes"' in page and "Worker last seen" in page
     page = client.get(f"/brands/{brand.id}/home").get_data(as_text=True)
     assert "Worker last seen" in page
+
+
+def test_a_mail_the_server_refuses_is_counted(refused_port):
+    from core.mail import send_mail
+    from core.ops.metrics import MAIL_FAILURES
+
+    before = MAIL_FAILURES._value.get()
+    config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": refused_port, "SMTP_TIMEOUT": 2}
+    with pytest.raises(OSError):
+        send_mail(config, "a@example.com", "Weekly report", "text")
+    assert MAIL_FAILURES._value.get() == before + 1
+
+
+@pytest.fixture
+def refused_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
