@@ -40,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     from listening import api as listening_api
     from listening import views as listening_views
     from planner import api as planner_api
+    from planner import retention_views
     from planner import views as planner_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
@@ -54,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
         planner_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
+        retention_views.bp,
         serp_views.bp,
         serp_dashboard.bp,
         listening_views.bp,

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -118,7 +118,7 @@ def write_brand_archive(
     session: Session,
     exporters: Iterable[Any],
     brand_id: int,
-    target: Path,
+    target: Path | BinaryIO,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """One tar.gz of every part of the brand the features export, a JSON file per part; the
@@ -134,7 +134,12 @@ def write_brand_archive(
         "parts": counts,
         **(extra or {}),
     }
-    with tarfile.open(target, "w:gz") as tar:
+    opened = (
+        tarfile.open(target, "w:gz")
+        if isinstance(target, str | Path)
+        else tarfile.open(fileobj=target, mode="w:gz")
+    )
+    with opened as tar:
         for name, content in [("manifest", manifest), *sorted(parts.items())]:
             data = json.dumps(content, indent=1, default=jsonable).encode()
             info = tarfile.TarInfo(f"{name}.json")

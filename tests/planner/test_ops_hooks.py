@@ -80,3 +80,38 @@ def test_retention_refuses_nonsense(app, brand):
     missing = runner.invoke(args=["ops", "retention", "999", "--attempts-days", "5"])
     assert missing.exit_code == 1 and "No brand" in missing.output
     assert db.session.get(BrandRetention, brand.id) is None
+
+
+def test_an_admin_sets_retention_and_downloads_the_brand_on_its_data_page(client, brand, users):
+    import io
+    import json
+    import tarfile
+
+    from tests.conftest import login
+
+    login(client, "editor@example.com")
+    assert client.get(f"/brands/{brand.id}/data").status_code == 403
+    assert client.get(f"/brands/{brand.id}/export.tar.gz").status_code == 403
+    client.post("/logout")
+    login(client, "admin@example.com")
+    assert 'id="brand-data-link"' in client.get(f"/brands/{brand.id}/settings").get_data(
+        as_text=True
+    )
+    assert client.get(f"/brands/{brand.id}/data").status_code == 200
+
+    refused = client.post(f"/brands/{brand.id}/data", data={"raw_pages_days": "0"})
+    assert refused.status_code == 400
+    assert db.session.get(BrandRetention, brand.id) is None
+    saved = client.post(f"/brands/{brand.id}/data", data={"raw_pages_days": "30", "audit_days": ""})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(BrandRetention, brand.id)
+    assert (row.raw_pages_days, row.attempts_days, row.audit_days) == (30, None, None)
+
+    download = client.get(f"/brands/{brand.id}/export.tar.gz")
+    assert download.status_code == 200 and download.mimetype == "application/gzip"
+    with tarfile.open(fileobj=io.BytesIO(download.data)) as tar:
+        part = json.load(tar.extractfile("brand.json"))
+        retention = json.load(tar.extractfile("retention.json"))
+    assert part[0]["name"] == brand.name and retention[0]["raw_pages_days"] == 30
+    assert client.get("/brands/999/data").status_code == 404
