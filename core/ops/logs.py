@@ -47,11 +47,14 @@ SHORTEST_SECRET = 8
 CONFIG_SECRETS = ("SECRET_KEY", "CREDENTIALS_KEY", "SMTP_PASSWORD", "METRICS_TOKEN")
 PATTERNS = [
     re.compile(r"po_[A-Za-z0-9_\-]{20,}"),  # PageOne API tokens
-    re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"),
+    re.compile(r"([Bb]earer)\s+[A-Za-z0-9._~+/=\-]{8,}"),
+    # Basic credentials are base64 with a digit somewhere; "Basic settings" is left alone.
+    re.compile(r"([Bb]asic)\s+(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{8,}={0,2}"),
     re.compile(r"(?i)(access_token|refresh_token|password|secret|api_key)=[^&\s\"']+"),
 ]
 
 _secrets: set[str] = set()
+_longest_first: list[str] = []  # _secrets, longest first, so a secret inside another goes too
 _lock = threading.Lock()
 HANDLER_MARK = "_pageone_handler"
 
@@ -83,17 +86,17 @@ def remember_secret(value: Any) -> None:
         return
     if not isinstance(value, str) or len(value) < SHORTEST_SECRET:
         return
+    global _longest_first
     with _lock:
-        for shape in _shapes(value):
-            if len(shape) >= SHORTEST_SECRET:
-                _secrets.add(shape)
+        new = {shape for shape in _shapes(value) if len(shape) >= SHORTEST_SECRET} - _secrets
+        if new:
+            _secrets.update(new)
+            _longest_first = sorted(_secrets, key=len, reverse=True)
 
 
 def redact(text: str) -> str:
     """The text with every known secret and every token-looking value replaced."""
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, REDACTED)
     for pattern in PATTERNS:

@@ -134,3 +134,9 @@ def test_no_stored_credential_appears_in_any_log_line_of_a_publish_cycle(
         app.config["SECRET_KEY"],
     ):
         assert secret not in output
+
+
+def test_ordinary_words_are_not_taken_for_credentials():
+    line = "Basic settings saved; the bearer of this message is the password reset page"
+    assert redact(line) == line
+    assert redact("Authorization: Basic ZWRpdG9yOnMzY3JldA==") == "Authorization: Basic [redacted]"
