@@ -340,3 +340,17 @@ def test_scheduled_backups_keep_the_newest(tmp_path):
     assert newest is not None
     assert archives_in(folder) == [first, newest]
     assert prune(folder, 1) == [first]
+
+
+def test_the_worker_runs_scheduled_backups_only_when_turned_on(app):
+    from core.ops import register_jobs
+    from tests.core.test_app import RecordingScheduler
+
+    off = RecordingScheduler()
+    register_jobs(off, app)
+    assert "ops-backup" not in off.jobs and {"ops-heartbeat", "ops-retention"} <= set(off.jobs)
+    app.config["BACKUP_EVERY_HOURS"] = 24
+    on = RecordingScheduler()
+    register_jobs(on, app)
+    func, trigger, options = on.jobs["ops-backup"]
+    assert trigger == "interval" and options["args"] == [app]
