@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -90,13 +91,14 @@ def person_erase(name: str | None, email: str | None, yes: bool) -> None:
 def brand_export(brand_id: int, to_dir: str) -> None:
     """One archive of a brand: posts, reviews, mentions, search history, settings."""
     exporters = current_app.extensions.get("pageone.brand_exporters", [])
+    archive = io.BytesIO()
+    counts = write_brand_archive(db.session, exporters, brand_id, archive)
+    if not counts.get("brand"):
+        raise click.ClickException(f"No brand with the id {brand_id}.")
     folder = Path(to_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"pageone-brand-{brand_id}.tar.gz"
-    counts = write_brand_archive(db.session, exporters, brand_id, target)
-    if not counts.get("brand"):
-        target.unlink(missing_ok=True)
-        raise click.ClickException(f"No brand with the id {brand_id}.")
+    target.write_bytes(archive.getvalue())
     click.echo(f"Brand archive written: {target} ({sum(counts.values())} rows)")
 
 

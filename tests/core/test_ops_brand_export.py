@@ -101,8 +101,12 @@ def test_a_brand_archive_holds_all_its_data_and_no_credential(app, brand, tmp_pa
     assert TOKEN.encode() not in raw and b"credentials_encrypted" not in raw
     assert brand.ical_token.encode() not in raw
 
-    missing = app.test_cli_runner().invoke(args=["ops", "brand-export", "999", "--to", "x"])
+    elsewhere = tmp_path / "elsewhere"
+    missing = app.test_cli_runner().invoke(
+        args=["ops", "brand-export", "999", "--to", str(elsewhere)]
+    )
     assert missing.exit_code == 1 and "No brand" in missing.output
+    assert not elsewhere.exists()
 
 
 def test_deleting_a_brand_removes_its_data_everywhere(app, client, brand, users):
