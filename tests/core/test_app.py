@@ -28,7 +28,7 @@ def test_worker_runs_the_jobs_of_every_feature(app):
 
 
 def test_every_command_group_is_registered(app):
-    assert {"db", "users", "planner", "demo", "serp", "reviews", "listening"} <= set(
+    assert {"db", "users", "planner", "demo", "serp", "reviews", "listening", "ops"} <= set(
         app.cli.commands
     )
     assert "report" in app.cli.commands["serp"].commands
