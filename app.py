@@ -17,17 +17,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
 
     from core.extensions import csrf, db, login_manager
+    from core.ops import register_ops
     from core.security import register_security
 
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     register_security(app)
+    register_ops(app)
     register_blueprints(app)
     register_cli(app)
     register_worker_jobs(app)
     register_home_sections(app)
     register_demo(app)
+    register_ops_hooks(app)
     return app
 
 
@@ -37,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     from listening import api as listening_api
     from listening import views as listening_views
     from planner import api as planner_api
+    from planner import retention_views
     from planner import views as planner_views
     from planner.connections import views as connection_views
     from planner.reviews import api as reviews_api
@@ -54,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
         connection_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
+        retention_views.bp,
         serp_views.bp,
         serp_dashboard.bp,
         listening_views.bp,
@@ -89,11 +94,12 @@ def register_worker_jobs(app: Flask) -> None:
 
     Kept here so that the planner's worker runs them without importing serp or listening.
     """
+    from core.ops import register_jobs as ops_jobs
     from listening.jobs import register_jobs as listening_jobs
     from planner.connections.jobs import register_jobs as connection_jobs
     from serp.jobs import register_jobs as serp_jobs
 
-    app.extensions["pageone.worker_jobs"] = [connection_jobs, serp_jobs, listening_jobs]
+    app.extensions["pageone.worker_jobs"] = [connection_jobs, serp_jobs, listening_jobs, ops_jobs]
 
 
 def register_home_sections(app: Flask) -> None:
@@ -117,3 +123,33 @@ def register_demo(app: Flask) -> None:
     from serp.demo import load_serp_demo
 
     app.extensions["pageone.demo_loaders"] = [load_serp_demo]
+
+
+def register_ops_hooks(app: Flask) -> None:
+    """What each feature adds to running PageOne (core.ops): the metrics read at each scrape,
+    the personal data it holds, its part of a brand's export and its retention sweep."""
+    from core.ops.cli import ops_cli
+    from listening import ops_hooks as listening_ops
+    from planner import ops_hooks as planner_ops
+    from serp import ops_hooks as serp_ops
+
+    app.extensions["pageone.metrics"] = [
+        planner_ops.publishing_metrics,
+        serp_ops.search_metrics,
+        listening_ops.listening_metrics,
+    ]
+    app.extensions["pageone.personal_data"] = [
+        planner_ops.ReviewAuthors(),
+        listening_ops.MentionAuthors(),
+    ]
+    app.extensions["pageone.brand_exporters"] = [
+        planner_ops.brand_parts,
+        serp_ops.brand_parts,
+        listening_ops.brand_parts,
+    ]
+    app.extensions["pageone.retention_sweeps"] = [
+        planner_ops.sweep_attempts_and_audit,
+        serp_ops.sweep_raw_pages,
+    ]
+    if "retention" not in ops_cli.commands:
+        ops_cli.add_command(planner_ops.retention_command)

@@ -95,6 +95,18 @@ def load_config(
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "SQL_ECHO": _flag(env, "SQL_ECHO"),
+        # Logs: one line per event, "text" for people or "json" for a log collector.
+        "LOG_FORMAT": (env.get("LOG_FORMAT") or "text").strip().lower(),
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").strip().upper(),
+        # /metrics answers only a scrape that sends this bearer token; unset, it answers 404.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # /readyz wants a worker heartbeat this recent; 0 leaves the worker out (web-only hosts).
+        "READY_WORKER_MINUTES": int(env.get("READY_WORKER_MINUTES", "5")),
+        "HEARTBEAT_SECONDS": int(env.get("HEARTBEAT_SECONDS", "30")),
+        # Scheduled backups by the worker: every N hours (0: off), the newest BACKUP_KEEP kept.
+        "BACKUP_DIR": env.get("BACKUP_DIR") or str(instance / "backups"),
+        "BACKUP_EVERY_HOURS": int(env.get("BACKUP_EVERY_HOURS", "0")),
+        "BACKUP_KEEP": int(env.get("BACKUP_KEEP", "7")),
         **connection_settings(env),
     }
 

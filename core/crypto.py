@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from core.ops.logs import remember_secret
+
 
 class CredentialsUnreadable(Exception):
     """The stored credentials cannot be decrypted with the current key."""
@@ -29,6 +31,7 @@ def _fernet(app_config: dict[str, Any] | None = None) -> Fernet:
 
 
 def encrypt_json(value: dict[str, Any], app_config: dict[str, Any] | None = None) -> str:
+    remember_secret(value)
     return _fernet(app_config).encrypt(json.dumps(value).encode()).decode()
 
 
@@ -36,6 +39,9 @@ def decrypt_json(token: str | None, app_config: dict[str, Any] | None = None) ->
     if not token:
         return {}
     try:
-        return json.loads(_fernet(app_config).decrypt(token.encode()))
+        value = json.loads(_fernet(app_config).decrypt(token.encode()))
     except InvalidToken as exc:
         raise CredentialsUnreadable("stored credentials cannot be decrypted") from exc
+    # Whatever a credential holds is a secret: no log line of this process may show it.
+    remember_secret(value)
+    return value

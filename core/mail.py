@@ -10,6 +10,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
+from core.ops.metrics import MAIL_FAILURES
+
 logger = logging.getLogger("core.mail")
 
 DEFAULT_TIMEOUT = 10.0
@@ -55,12 +57,16 @@ def send_mail(
         config.get("MAIL_FROM") or "pageone@localhost", recipients, subject, text, html
     )
     timeout = float(config.get("SMTP_TIMEOUT") or DEFAULT_TIMEOUT)
-    with smtplib.SMTP(host, int(config.get("SMTP_PORT") or 25), timeout=timeout) as smtp:
-        if config.get("SMTP_STARTTLS"):
-            smtp.starttls(context=ssl.create_default_context())
-        if config.get("SMTP_USERNAME"):
-            smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
-        smtp.send_message(message)
+    try:
+        with smtplib.SMTP(host, int(config.get("SMTP_PORT") or 25), timeout=timeout) as smtp:
+            if config.get("SMTP_STARTTLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("SMTP_USERNAME"):
+                smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        MAIL_FAILURES.inc()
+        raise
     # Recipients are counted, not listed: the log is not a place for addresses either.
     logger.info("mail sent: %r to %d recipient(s) via %s", subject, len(recipients), host)
     return True

@@ -51,11 +51,6 @@ def openapi_json() -> Any:
     return document()
 
 
-@bp.route("/healthz")
-def healthz() -> Any:
-    return {"status": "ok"}
-
-
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 

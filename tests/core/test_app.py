@@ -23,12 +23,14 @@ def test_worker_runs_the_jobs_of_every_feature(app):
         "listening-sla",
         "connections-refresh",
         "connections-warn",
+        "ops-heartbeat",
+        "ops-retention",
     }
     assert scheduler.jobs["serp-weekly-reports"][1] == "cron"
 
 
 def test_every_command_group_is_registered(app):
-    assert {"db", "users", "planner", "demo", "serp", "reviews", "listening"} <= set(
+    assert {"db", "users", "planner", "demo", "serp", "reviews", "listening", "ops"} <= set(
         app.cli.commands
     )
     assert "report" in app.cli.commands["serp"].commands

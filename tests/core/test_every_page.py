@@ -53,7 +53,10 @@ def test_no_get_route_fails_for_the_demo_admin(app):
         url = rule.build({arg: values[arg] for arg in rule.arguments}, append_unknown=False)[1]
         response = client.get(url)
         checked += 1
-        if response.status_code >= 500:
+        # /readyz answers 503 by design when not ready (this database was not made by the
+        # migrations and no worker runs); a crash would not say so.
+        not_ready = rule.endpoint == "ops.readyz" and response.get_json()["status"] == "not ready"
+        if response.status_code >= 500 and not not_ready:
             failures.append((url, response.status_code))
     assert failures == []
     assert checked > 40
