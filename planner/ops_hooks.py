@@ -20,8 +20,9 @@ from core.db import db
 from core.errors import Refused
 from core.models import AuditEntry
 from core.ops.personal import Person, row_dict, rows_of
+from core.tenants import Brand, BrandMember
 from planner.assets import OwnedAsset
-from planner.models import Brand, BrandMember, Channel, EngagementWindow, Post, PostStatus
+from planner.models import Channel, EngagementWindow, Post, PostStatus
 from planner.retention import RETENTION_FIELDS, BrandRetention, retention_of, set_retention
 from planner.reviews.models import Review, ReviewPromotion, ReviewSettings
 

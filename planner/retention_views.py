@@ -15,8 +15,8 @@ from core.auth import role_required
 from core.db import db
 from core.models import Role
 from core.ops.personal import write_brand_archive
-from planner.pages import commit_or_flash
-from planner.pages import member_brand as _brand
+from core.pages import commit_or_flash
+from core.pages import member_brand as _brand
 from planner.retention import LONGEST_DAYS, BrandRetention, set_retention
 
 bp = Blueprint("retention", __name__)

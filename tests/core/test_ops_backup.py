@@ -25,7 +25,8 @@ from core.crypto import decrypt_json, encrypt_json
 from core.db import Base
 from core.models import AuditEntry, Role
 from core.ops.backup import BackupError, make_backup, prune, read_manifest, restore_backup
-from planner.models import Brand, Channel, Post
+from core.tenants import Brand
+from planner.models import Channel, Post
 from planner.reviews.models import Review
 from tests.conftest import postgres_url
 

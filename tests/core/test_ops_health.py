@@ -130,11 +130,11 @@ def seed_figures(app: Flask, now: datetime) -> None:
     """One post due, one claimed, one published 30 s late; one search query due, a blocked
     check; a failing listening source; a channel with stored credentials."""
     from core.models import Role
-    from planner import operations as ops
+    from planner import brands
     from tests.conftest import create_user
 
     admin = create_user("admin@example.com", Role.ADMIN)
-    brand = ops.create_brand(db.session, name="Acme", timezone="UTC", creator=admin)
+    brand = brands.create_brand(db.session, name="Acme", timezone="UTC", creator=admin)
     channel = Channel(
         brand=brand,
         platform="mastodon",

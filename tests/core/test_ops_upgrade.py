@@ -17,7 +17,7 @@ from core.db import db
 from core.models import Role
 from core.ops.heartbeat import heartbeat_job
 from listening.models import Mention, MentionSource
-from planner import operations as ops
+from planner import brands
 from planner.models import Channel, Post, PostStatus
 from planner.publishing.worker import run_worker
 from planner.reviews.models import Review
@@ -56,7 +56,7 @@ def test_a_database_of_the_previous_release_upgrades_and_works(old_app, httpserv
     now = datetime.now(UTC)
     httpserver.expect_request("/hook", method="POST").respond_with_data("", status=204)
     admin = create_user("admin@example.com", Role.ADMIN)
-    brand = ops.create_brand(db.session, name="Acme", timezone="Europe/Berlin", creator=admin)
+    brand = brands.create_brand(db.session, name="Acme", timezone="Europe/Berlin", creator=admin)
     channel = Channel(
         brand=brand,
         platform="webhook",

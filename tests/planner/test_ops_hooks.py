@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import AuditEntry
-from planner import operations as ops
+from planner import brands
 from planner.retention import BrandRetention
 
 NOW = datetime.now(UTC)
@@ -29,7 +29,7 @@ def entry(brand_id: int, action: str, days: int) -> AuditEntry:
 
 
 def test_retention_is_set_per_brand_and_swept(app, brand, users):
-    other = ops.create_brand(db.session, name="Other", timezone="UTC", creator=users["admin"])
+    other = brands.create_brand(db.session, name="Other", timezone="UTC", creator=users["admin"])
     db.session.add_all(
         [
             entry(brand.id, "post.publish_attempt", 40),

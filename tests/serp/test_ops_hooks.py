@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from core.db import db
-from planner import operations as ops
+from planner import brands
 from planner.retention import set_retention
 from serp.models import SerpCheck, SerpResultRow, TrackedQuery
 
@@ -37,7 +37,7 @@ def check(query: TrackedQuery, days: int) -> SerpCheck:
 
 
 def test_raw_pages_older_than_the_brands_days_are_dropped(app, brand, users):
-    other = ops.create_brand(db.session, name="Other", timezone="UTC", creator=users["admin"])
+    other = brands.create_brand(db.session, name="Other", timezone="UTC", creator=users["admin"])
     mine = TrackedQuery(brand_id=brand.id, text="acme")
     theirs = TrackedQuery(brand_id=other.id, text="other")
     db.session.add_all([mine, theirs])
