@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -113,60 +114,120 @@ _MAX_HEADING_CHARS = 60
 
 @dataclass(frozen=True, slots=True)
 class Marker:
-    """A selector that has marked a feature for years; `widen`: it marks one item of it."""
+    """Tags, ids, classes or attributes that have marked a feature for years.
 
-    selector: str
+    `widen`: the marker sits on one item of the feature (a question, a video), and the
+    feature is the block around it. A class ending in "*" is a prefix.
+    """
+
     kind: str
+    tags: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str | None], ...] = ()
     widen: bool = False
+
+    def selectors(self) -> list[str]:
+        found = [*self.tags, *(f"#{name}" for name in self.ids)]
+        for name in self.classes:
+            found.append(f'[class^="{name[:-1]}"]' if name.endswith("*") else f".{name}")
+        for name, value in self.attributes:
+            found.append(f'[{name}="{value}"]' if value is not None else f"[{name}]")
+        return found
+
+    def matches(self, node: LexborNode) -> bool:
+        attributes = node.attributes
+        if node.tag in self.tags or (self.ids and attributes.get("id") in self.ids):
+            return True
+        if self.classes:
+            names = (attributes.get("class") or "").split()
+            for pattern in self.classes:
+                if pattern.endswith("*"):
+                    if any(name.startswith(pattern[:-1]) for name in names):
+                        return True
+                elif pattern in names:
+                    return True
+        for name, value in self.attributes:
+            if name in attributes and (value is None or attributes.get(name) == value):
+                return True
+        return False
+
+
+_HEADING_TAGS = {"h2", "h3", "h4"}
+_HEADING_SELECTOR = 'h2, h3, h4, [role="heading"]'
 
 
 @dataclass(frozen=True, slots=True)
 class FeatureRules:
     engine: str
     markers: tuple[Marker, ...]
-    heading_selector: str = 'h2, h3, h4, [role="heading"]'
+
+    @property
+    def selector(self) -> str:
+        """Markers and headings in one selector: the tree is walked once."""
+        parts = [part for marker in self.markers for part in marker.selectors()]
+        return ", ".join([*parts, _HEADING_SELECTOR])
 
 
 GOOGLE = FeatureRules(
     engine="google",
     markers=(
-        Marker("#tvcap, #tads, #tadsb, #bottomads", "ads"),
-        Marker(".commercial-unit-desktop-top, .commercial-unit-desktop-rhs, .cu-container", "ads"),
-        Marker("[data-text-ad], .uEierd", "ads", widen=True),
-        Marker("#imagebox_bigimages, #imagebox, #iur", "images"),
-        Marker("video-voyager, inline-video, [data-vid]", "videos", widen=True),
+        Marker("ads", ids=("tvcap", "tads", "tadsb", "bottomads")),
         Marker(
-            "related-question-pair, .related-question-pair, [jsname][data-q], [data-initq]",
-            "people_also_ask",
+            "ads",
+            classes=(
+                "commercial-unit-desktop-top",
+                "commercial-unit-desktop-rhs",
+                "commercial-unit-mobile-top",
+                "cu-container",
+            ),
+        ),
+        Marker("ads", classes=("uEierd",), attributes=(("data-text-ad", None),), widen=True),
+        Marker("images", ids=("imagebox_bigimages", "imagebox", "iur")),
+        Marker(
+            "videos",
+            tags=("video-voyager", "inline-video"),
+            attributes=(("data-vid", None),),
             widen=True,
         ),
-        Marker(".kp-wholepage, .knowledge-panel, .kno-kp", "knowledge_panel"),
-        Marker("#rhs [data-attrid]", "knowledge_panel", widen=True),
-        Marker("#lu_map, .rllt__details, .VkpGBb", "local_pack", widen=True),
+        Marker(
+            "people_also_ask",
+            tags=("related-question-pair",),
+            classes=("related-question-pair",),
+            attributes=(("data-q", None),),
+            widen=True,
+        ),
+        Marker("knowledge_panel", classes=("kp-wholepage", "knowledge-panel", "kno-kp")),
+        Marker("local_pack", ids=("lu_map",), classes=("rllt__details", "VkpGBb"), widen=True),
     ),
 )
 BING = FeatureRules(
     engine="bing",
     markers=(
-        Marker(".b_ad, #sb_adsW, .sb_adsW, .sb_adsWv2, .sb_adsN, #sb_adsN", "ads"),
-        Marker(".b_nwsAns, #ans_nws, .na_cnt", "top_stories", widen=True),
-        Marker(".b_vidAns, #ans_vid, .mc_vtvc", "videos", widen=True),
-        Marker(".b_imgAns, #ans_img", "images", widen=True),
-        Marker("#relatedQnAListDisplay, .df_qntext", "people_also_ask", widen=True),
-        Marker("#b_context .b_entityTP, .b_entityTP", "knowledge_panel", widen=True),
-        Marker("#lMapContainer, .b_localAns", "local_pack", widen=True),
+        Marker("ads", ids=("sb_adsW", "sb_adsN"), classes=("b_ad", "sb_adsW", "sb_adsWv2")),
+        Marker("top_stories", ids=("ans_nws",), classes=("b_nwsAns", "na_cnt"), widen=True),
+        Marker("videos", ids=("ans_vid",), classes=("b_vidAns", "mc_vtvc"), widen=True),
+        Marker("images", ids=("ans_img",), classes=("b_imgAns",), widen=True),
+        Marker(
+            "people_also_ask",
+            ids=("relatedQnAListDisplay",),
+            classes=("df_qntext", "df_alsoAsk"),
+            widen=True,
+        ),
+        Marker("knowledge_panel", classes=("b_entityTP",), widen=True),
+        Marker("local_pack", ids=("lMapContainer",), classes=("b_localAns",), widen=True),
     ),
 )
 BRAVE = FeatureRules(
     engine="brave",
     markers=(
-        Marker('#news, [data-type="news"]', "top_stories"),
-        Marker('#videos, [data-type="videos"]', "videos"),
-        Marker('#images, [data-type="images"]', "images"),
-        Marker('#discussions, [data-type="discussions"]', "discussions"),
-        Marker('#faq, [data-type="faq"]', "people_also_ask"),
-        Marker('#infobox, [class^="infobox"]', "knowledge_panel"),
-        Marker('[data-type="ad"]', "ads"),
+        Marker("top_stories", ids=("news",), attributes=(("data-type", "news"),)),
+        Marker("videos", ids=("videos",), attributes=(("data-type", "videos"),)),
+        Marker("images", ids=("images",), attributes=(("data-type", "images"),)),
+        Marker("discussions", ids=("discussions",), attributes=(("data-type", "discussions"),)),
+        Marker("people_also_ask", ids=("faq",), attributes=(("data-type", "faq"),)),
+        Marker("knowledge_panel", ids=("infobox",), classes=("infobox*",)),
+        Marker("ads", attributes=(("data-type", "ad"),)),
     ),
 )
 DUCKDUCKGO = FeatureRules(engine="duckduckgo", markers=())
@@ -191,8 +252,21 @@ _STOP_IDS = {
     "results-col",
 }
 _STOP_TAGS = {"body", "html", "main", "-document"}
-# Headings in navigation name tabs ("Images", "News"), not blocks.
-_NAV_IDS = {"hdtb", "top_nav", "appbar", "b_header", "hdr", "header", "footcnt", "b_footer"}
+# Headings in navigation name tabs ("Images", "News"), not blocks; the blocks below the
+# results (related searches, "people also search") only send back to the engine.
+_NAV_IDS = {
+    "hdtb",
+    "top_nav",
+    "appbar",
+    "b_header",
+    "hdr",
+    "header",
+    "footcnt",
+    "b_footer",
+    "botstuff",
+    "bres",
+    "brs",
+}
 _NAV_TAGS = {"nav", "header", "footer"}
 _MAX_WIDEN = 10
 _MAX_FEATURES = 60
@@ -213,8 +287,8 @@ _NOT_OUTBOUND = (
 _DATE = re.compile(
     r"(\b\d{1,2}\s*(?:min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?|mo|months?|y|years?)"
     r"\.?\s+ago\b)"
-    r"|(\bpirms\s+\d+\s+\w+)"
-    r"|(\bprieš\s+\d+\s+\w+)"
+    r"|(\bpirms\s+\d+\s+\w+\.?)"
+    r"|(\bprieš\s+\d+\s+\w+\.?)"
     r"|(\b\d+\s+\w+\.?\s+temu\b)"
     r"|(\b(?:vor|il y a)\s+\d+\s+\w+)"
     r"|(\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}\b)"
@@ -240,7 +314,8 @@ def page_features(
         return []
     result_nodes = {p.node.mem_id for p in placed}
     holds_result = _ancestor_ids(p.node for p in placed)
-    starts = _starts(tree, rules, result_nodes, holds_result)
+    query = _query_of(tree)
+    starts = _starts(tree, rules, result_nodes, holds_result, query)
     starts.extend((kind, node, False) for kind, node in notes.skipped)
     kinds_under = _kinds_under(starts)
     candidates: list[_Candidate] = []
@@ -255,7 +330,15 @@ def page_features(
         candidates.append(_Candidate(kind, container))
     candidates = _outermost(candidates)
     ordered = _in_page_order(tree, candidates, placed)
-    return _assemble(ordered, engine, placed)
+    return _assemble(ordered, engine, placed, query)
+
+
+def _query_of(tree: LexborHTMLParser) -> str:
+    """The query as the page's search box shows it (lower case), or ""."""
+    box = tree.css_first('input[name="q"], textarea[name="q"]')
+    if box is None:
+        return ""
+    return clean_text(box.attributes.get("value") or box.text()).lower()
 
 
 def _starts(
@@ -263,26 +346,43 @@ def _starts(
     rules: FeatureRules,
     result_nodes: set[int],
     holds_result: set[int],
+    query: str,
 ) -> list[tuple[str, LexborNode, bool]]:
     """Where features start: markers and the headings that name a feature."""
     starts: list[tuple[str, LexborNode, bool]] = []
-    for marker in rules.markers:
-        nodes = tree.css(marker.selector)
-        spend(1 + len(nodes))
-        starts.extend((marker.kind, node, marker.widen) for node in nodes[: _MAX_FEATURES * 4])
-    headings = tree.css(rules.heading_selector)
-    spend(1 + len(headings))
-    for heading in headings[: _MAX_FEATURES * 8]:
-        if heading.mem_id in result_nodes:
+    nodes = tree.css(_selector_of(rules))
+    spend(1 + len(nodes))
+    for node in nodes[: _MAX_FEATURES * 8]:
+        marker = next((marker for marker in rules.markers if marker.matches(node)), None)
+        if marker is not None:
+            # Google also puts the query itself in a data-q (the search box, related searches).
+            asked = node.attributes.get("data-q")
+            if asked is not None and clean_text(asked).lower() == query:
+                continue
+            if not _in_navigation(node):
+                starts.append((marker.kind, node, marker.widen))
             continue
-        text = heading.text(separator=" ")
+        if node.mem_id in result_nodes:
+            continue
+        text = node.text(separator=" ")
         if not text or len(text) > _MAX_HEADING_CHARS * 2:
             continue
         kind = heading_kind(text)
-        if kind is None or _is_result_title(heading, rules.engine) or _in_navigation(heading):
+        if kind is None or _is_result_title(node, rules.engine) or _in_navigation(node):
             continue
-        starts.append((kind, heading, True))
+        starts.append((kind, node, True))
+    if rules.engine == "google" and not any(kind == "knowledge_panel" for kind, *_ in starts):
+        # The side panel without its old class names: its entity facts still carry data-attrid.
+        side = tree.css_first("#rhs")
+        fact = side.css_first("[data-attrid]") if side is not None else None
+        if fact is not None:
+            starts.append(("knowledge_panel", fact, True))
     return starts
+
+
+@lru_cache(maxsize=8)
+def _selector_of(rules: FeatureRules) -> str:
+    return rules.selector
 
 
 def heading_kind(text: str) -> str | None:
@@ -447,7 +547,7 @@ def _in_page_order(
 
 
 def _assemble(
-    ordered: list[tuple[str, int | _Candidate]], engine: str, placed: list[Placed]
+    ordered: list[tuple[str, int | _Candidate]], engine: str, placed: list[Placed], query: str
 ) -> list[PageFeature]:
     features: list[PageFeature] = []
     organic_urls = {p.result.url for p in placed}
@@ -464,7 +564,10 @@ def _assemble(
             continue
         if not isinstance(value, _Candidate):
             continue
-        items = _items(value.node, value.kind, engine)
+        items = _items(value.node, value.kind, engine, query)
+        if value.kind == "ads" and not items:
+            # Engines keep empty ad slots in every page.
+            continue
         last = features[-1] if features else None
         if previous_was_feature and last is not None and last.kind == value.kind:
             # One feature drawn as several blocks (ads above and below a pack, one per card).
@@ -488,7 +591,10 @@ def _sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[Featur
     anchors = item.block.css("a[href]")
     spend(1 + len(anchors))
     for anchor in anchors[:_MAX_ITEMS]:
-        href = anchor.attributes.get("href")
+        href = anchor.attributes.get("href") or ""
+        # Cheap first: a link to the site names it, unless Bing's redirect encodes it.
+        if site not in href and "/ck/a" not in href:
+            continue
         url = _outbound(href, engine)
         if url is None or url in seen or site_of(url) != site:
             continue
@@ -501,6 +607,7 @@ def _sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[Featur
     return links
 
 
+@lru_cache(maxsize=4096)
 def _outbound(href: str | None, engine: str) -> str | None:
     """An outbound page (redirects removed), or None for the engine's own and service links."""
     url = clean_result_url(href, engine)
@@ -512,14 +619,33 @@ def _outbound(href: str | None, engine: str) -> str | None:
     return url
 
 
-def _items(container: LexborNode, kind: str, engine: str) -> list[FeatureItem]:
+def _items(container: LexborNode, kind: str, engine: str, query: str) -> list[FeatureItem]:
     if kind == "people_also_ask":
-        questions = _questions(container, engine)
+        questions = _questions(container, engine, query)
         if questions:
             return questions
     if kind == "ads":
         return _ads(container, engine)
-    return _linked_items(container, engine)
+    items = _linked_items(container, engine)
+    if not items and kind == "local_pack":
+        return _named_items(container)
+    return items
+
+
+def _named_items(container: LexborNode) -> list[FeatureItem]:
+    """Entries shown by name only (places without a website): the headings inside."""
+    items: list[FeatureItem] = []
+    nodes = container.css(".dbg0pd, .rllt__details > div:first-child") or container.css(
+        '[role="heading"], h3, h4'
+    )
+    spend(1 + len(nodes))
+    seen: set[str] = set()
+    for node in nodes[:_MAX_ITEMS]:
+        name = node_text(node)
+        if name and name not in seen and heading_kind(name) is None:
+            seen.add(name)
+            items.append(FeatureItem(None, name[:_MAX_TITLE_CHARS]))
+    return items
 
 
 def _linked_items(container: LexborNode, engine: str) -> list[FeatureItem]:
@@ -576,9 +702,13 @@ def _item_block(
 
 def _describe(url: str, links: list[LexborNode], block: LexborNode, title: str) -> FeatureItem:
     """An item's title, source and date from its block."""
-    heading = block.css_first('[role="heading"], h3, h4, h2, .title, [class*="title"]')
-    if not title and heading is not None:
-        title = node_text(heading)
+    if not title:
+        # The item's own heading; a lone item's block can reach up to the feature's heading.
+        for heading in block.css('[role="heading"], h3, h4, h2, .title, [class*="title"]')[:4]:
+            text = node_text(heading)
+            if text and heading_kind(text) is None:
+                title = text
+                break
     if not title:
         title = max((node_text(link) for link in links), key=len, default="")
     if not title:
@@ -586,7 +716,10 @@ def _describe(url: str, links: list[LexborNode], block: LexborNode, title: str) 
             title = clean_text(link.attributes.get("title") or link.attributes.get("aria-label"))
             if title:
                 break
-    pieces = _text_pieces(block)
+    if not title:
+        image = block.css_first("img[alt]")
+        title = clean_text(image.attributes.get("alt")) if image is not None else ""
+    pieces = [piece for piece in _text_pieces(block) if heading_kind(piece) is None]
     date = next((piece for piece in pieces if _DATE.search(piece)), "")
     date_match = _DATE.search(date) if date else None
     cite = block.css_first("cite")
@@ -635,9 +768,9 @@ def _text_pieces(block: LexborNode) -> list[str]:
     return pieces
 
 
-def _questions(container: LexborNode, engine: str) -> list[FeatureItem]:
+def _questions(container: LexborNode, engine: str, query: str) -> list[FeatureItem]:
     """People-also-ask questions: the question, and the page its answer quotes when shown."""
-    nodes = container.css("[data-q], .related-question-pair, .df_qntext, [data-initq]")
+    nodes = container.css(_QUESTION_SELECTOR)
     spend(1 + len(nodes))
     items: list[FeatureItem] = []
     seen: set[str] = set()
@@ -647,7 +780,7 @@ def _questions(container: LexborNode, engine: str) -> list[FeatureItem]:
             heading = node.css_first('[role="heading"], [role="button"], span')
             question = node_text(heading) if heading is not None else node_text(node)
         question = question[:_MAX_TITLE_CHARS]
-        if not question or question in seen:
+        if not question or question in seen or question.lower() == query:
             continue
         seen.add(question)
         url = None
@@ -659,6 +792,13 @@ def _questions(container: LexborNode, engine: str) -> list[FeatureItem]:
         source = node_text(cite).split(" › ")[0] if cite is not None and url else ""
         items.append(FeatureItem(url, question, source))
     return items
+
+
+# One question each (Google 2015+, Bing 2016-2019, Bing 2020+), then any expandable question.
+_QUESTION_SELECTOR = (
+    "[data-q], .related-question-pair, .df_qntext, .df_alsoAsk, "
+    '[role="button"][aria-expanded]'
+)
 
 
 def _ads(container: LexborNode, engine: str) -> list[FeatureItem]:

@@ -144,7 +144,6 @@ class _Accepted:
 
 def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[Placed]:
     """Organic results of a Google page, in page order."""
-    _note_page_features(tree, features)
     containers = [node for node in map(tree.css_first, _CONTAINERS) if node is not None]
     if not containers and tree.body is not None:
         containers = [tree.body]
@@ -153,28 +152,6 @@ def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[Placed]:
         if results:
             return results
     return []
-
-
-# One pass over the page for the features shown outside the results column too.
-_PAGE_FEATURES = (
-    "#tads, #tadsb, #bottomads, [data-text-ad], .ads-ad, "
-    "related-question-pair, .related-question-pair, "
-    "g-section-with-header, video-voyager, #imagebox_bigimages, #rhs, .kp-wholepage"
-)
-
-
-def _note_page_features(tree: LexborHTMLParser, features: set[str]) -> None:
-    for node in tree.css(_PAGE_FEATURES):
-        attributes = node.attributes
-        names = set((attributes.get("class") or "").split())
-        if node.tag in _FEATURE_OF_TAG:
-            features.add(_FEATURE_OF_TAG[node.tag])
-        elif attributes.get("id") in _FEATURE_OF_ID:
-            features.add(_FEATURE_OF_ID[attributes["id"] or ""])
-        elif "data-text-ad" in attributes or "ads-ad" in names:
-            features.add("ads")
-        elif names:
-            features.add(_feature_of_classes(names))
 
 
 def _heading_results(container: LexborNode, features: set[str]) -> list[Placed]:

@@ -31,7 +31,7 @@ _GRID_IMAGES = 20
 
 # Keys naming the page an image stands on, and its title, in the engines' JSON attributes.
 _PAGE_KEYS = ("purl", "surl", "ru", "pgurl", "lpage")
-_TITLE_KEYS = ("t", "pt", "tt", "t1")
+_TITLE_KEYS = ("t", "pt", "tt", "t1", "vt")
 _SOURCE_KEYS = ("st", "isu", "s")
 # Lenient: Bing's older attributes are JavaScript objects with unquoted keys.
 _KEY_VALUE = re.compile(r'"?\b(\w+)"?\s*:\s*"((?:[^"\\]|\\.)*)"')
@@ -112,7 +112,12 @@ def _read(node: LexborNode, engine: str) -> tuple[str, str, str] | None:
     attributes = node.attributes
     for name in ("m", "vrhm"):
         if attributes.get(name):
-            return page_of_json(attributes.get(name), engine)
+            found = page_of_json(attributes.get(name), engine)
+            if found is not None and not found[1]:
+                # 2010-2015 grids put the title beside the JSON (t1), or on the link.
+                title = clean_text(attributes.get("t1")) or _title_near(node)
+                found = (found[0], title, found[2])
+            return found
     if node.tag == "div" and "rg_meta" in (attributes.get("class") or ""):
         return page_of_json(node.text(), engine)
     if attributes.get("data-lpage"):
@@ -125,7 +130,16 @@ def _read(node: LexborNode, engine: str) -> tuple[str, str, str] | None:
         return None
     if engine == "google" and site_of(url) in ("google.com", "gstatic.com"):
         return None
-    return url, _title_near(node), ""
+    if "imgrefurl=" not in (attributes.get("href") or ""):
+        return url, _title_near(node), ""
+    # A link through the image viewer holds only the thumbnail: the title is beside it,
+    # in the cell's JSON (2014-2019) or as the cell's first line of text (2009-2013).
+    block = _image_block(node)
+    meta = block.css_first("div.rg_meta")
+    found = page_of_json(meta.text(), engine) if meta is not None else None
+    if found is not None and found[1]:
+        return url, found[1], found[2]
+    return url, _first_text_outside(block, node) or _title_near(node), ""
 
 
 def _title_near(node: LexborNode) -> str:
@@ -138,6 +152,25 @@ def _title_near(node: LexborNode) -> str:
         return text
     image = node.css_first("img[alt]")
     return clean_text(image.attributes.get("alt")) if image is not None else ""
+
+
+def _first_text_outside(block: LexborNode, link: LexborNode) -> str:
+    """The cell's first line of text outside the link (up to a line break)."""
+    visited = 0
+    line: list[str] = []
+    for node in block.traverse(include_text=True):
+        visited += 1
+        if visited > _MAX_VISITS or (line and node.tag in ("br", "div", "p")):
+            break
+        if node.is_text_node and not contains(link, node):
+            text = node.text_content
+            if text and (line or text.strip()):
+                line.append(text)
+    spend(visited)
+    return clean_text("".join(line))
+
+
+_MAX_VISITS = 200
 
 
 def _image_block(node: LexborNode) -> LexborNode:
