@@ -322,9 +322,7 @@ def page_features(
     for kind, node, widen in starts[: _MAX_FEATURES * 4]:
         if _inside(node, result_nodes):
             continue
-        container = (
-            _widen(node, kind, result_nodes, holds_result, kinds_under) if widen else node
-        )
+        container = _widen(node, kind, result_nodes, holds_result, kinds_under) if widen else node
         if container.mem_id in result_nodes or container.mem_id in holds_result:
             continue
         candidates.append(_Candidate(kind, container))
@@ -565,7 +563,7 @@ def _assemble(
         if not isinstance(value, _Candidate):
             continue
         items = _items(value.node, value.kind, engine, query)
-        if value.kind == "ads" and not items:
+        if value.kind == "ads" and not items and not _has_text_link(value.node):
             # Engines keep empty ad slots in every page.
             continue
         last = features[-1] if features else None
@@ -796,8 +794,7 @@ def _questions(container: LexborNode, engine: str, query: str) -> list[FeatureIt
 
 # One question each (Google 2015+, Bing 2016-2019, Bing 2020+), then any expandable question.
 _QUESTION_SELECTOR = (
-    "[data-q], .related-question-pair, .df_qntext, .df_alsoAsk, "
-    '[role="button"][aria-expanded]'
+    '[data-q], .related-question-pair, .df_qntext, .df_alsoAsk, [role="button"][aria-expanded]'
 )
 
 
@@ -824,26 +821,40 @@ def _ads(container: LexborNode, engine: str) -> list[FeatureItem]:
     return items
 
 
+def _has_text_link(container: LexborNode) -> bool:
+    return any(node_text(anchor) for anchor in container.css("a[href]")[:_MAX_ITEMS])
+
+
 def _ad_target(anchor: LexborNode, engine: str) -> str | None:
     attributes = anchor.attributes
-    href = attributes.get("href") or ""
+    url = _ad_from_href(attributes.get("href") or "", engine)
+    if url:
+        return url
+    for name in ("data-pcu", "data-rw"):
+        url = _outbound((attributes.get(name) or "").split(",")[0], engine)
+        if url:
+            return url
+    return None
+
+
+def _ad_from_href(href: str, engine: str, depth: int = 0) -> str | None:
+    """The advertiser's page inside an ad click link (which may wrap another ad click)."""
     try:
         params = parse_qs(urlsplit(href).query)
     except ValueError:
         params = {}
-    for name in ("adurl", "url", "q", "click_url"):
+    # Google (adurl), DuckDuckGo (u3, itself often a Bing click), Brave (click_url).
+    for name in ("adurl", "u3", "url", "q", "click_url"):
         for value in params.get(name, []):
             url = _outbound(value, engine)
+            if url is None and depth < 2:
+                url = _ad_from_href(value, engine, depth + 1)
             if url:
                 return url
     for value in params.get("u", []):
         # Bing's ad clicks carry the target as URL-safe base64, with or without the "a1".
         decoded = decode_bing_u(value if value.startswith("a1") else "a1" + value)
         url = _outbound(decoded, engine) if decoded else None
-        if url:
-            return url
-    for name in ("data-pcu", "data-rw"):
-        url = _outbound((attributes.get(name) or "").split(",")[0], engine)
         if url:
             return url
     return _outbound(href, engine)
