@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import bing, brave, duckduckgo, google
 from .detect import block_reason, detect_engine, looks_like_no_results
 from .features import page_features
-from .images import image_results, is_image_page
+from .images import MAX_WEB_ON_IMAGE_PAGE, image_results, is_image_page
 from .limits import TOO_COMPLEX, PageTooComplex, WorkBudget, check_markup, end_budget, start_budget
 from .model import FEATURE_KINDS, FeatureItem, Notes, PageFeature, Placed, SerpPage, SerpResult
 from .tree import parse_html
@@ -87,7 +87,9 @@ def _parse(html: str, engine: str | None) -> SerpPage:
     placed: list[Placed] = []
     if name in _PARSERS:
         placed = _PARSERS[name](tree, notes)
-        images = image_results(tree, name) if name in _IMAGE_ENGINES else []
+        # A page with a few web results is a web page: its images are a pack, not a grid.
+        might_be_images = name in _IMAGE_ENGINES and len(placed) < MAX_WEB_ON_IMAGE_PAGE
+        images = image_results(tree, name) if might_be_images else []
         if is_image_page(len(images), len(placed)):
             # An image-search page: each image's page is a result; the grid is no feature.
             page.results = [item.result for item in images]

@@ -135,26 +135,8 @@ class Marker:
             found.append(f'[{name}="{value}"]' if value is not None else f"[{name}]")
         return found
 
-    def matches(self, node: LexborNode) -> bool:
-        attributes = node.attributes
-        if node.tag in self.tags or (self.ids and attributes.get("id") in self.ids):
-            return True
-        if self.classes:
-            names = (attributes.get("class") or "").split()
-            for pattern in self.classes:
-                if pattern.endswith("*"):
-                    if any(name.startswith(pattern[:-1]) for name in names):
-                        return True
-                elif pattern in names:
-                    return True
-        for name, value in self.attributes:
-            if name in attributes and (value is None or attributes.get(name) == value):
-                return True
-        return False
 
-
-_HEADING_TAGS = {"h2", "h3", "h4"}
-_HEADING_SELECTOR = 'h2, h3, h4, [role="heading"]'
+_HEADING_SELECTOR = 'h2, h3, [role="heading"]'
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,36 +151,18 @@ class FeatureRules:
         return ", ".join([*parts, _HEADING_SELECTOR])
 
 
+# Each selector costs a walk over the page's elements: one marker a feature, the one that has
+# lasted longest; the rest is left to headings and to the marker of the feature's container.
 GOOGLE = FeatureRules(
     engine="google",
     markers=(
-        Marker("ads", ids=("tvcap", "tads", "tadsb", "bottomads")),
-        Marker(
-            "ads",
-            classes=(
-                "commercial-unit-desktop-top",
-                "commercial-unit-desktop-rhs",
-                "commercial-unit-mobile-top",
-                "cu-container",
-            ),
-        ),
-        Marker("ads", classes=("uEierd",), attributes=(("data-text-ad", None),), widen=True),
-        Marker("images", ids=("imagebox_bigimages", "imagebox", "iur")),
-        Marker(
-            "videos",
-            tags=("video-voyager", "inline-video"),
-            attributes=(("data-vid", None),),
-            widen=True,
-        ),
-        Marker(
-            "people_also_ask",
-            tags=("related-question-pair",),
-            classes=("related-question-pair",),
-            attributes=(("data-q", None),),
-            widen=True,
-        ),
-        Marker("knowledge_panel", classes=("kp-wholepage", "knowledge-panel", "kno-kp")),
-        Marker("local_pack", ids=("lu_map",), classes=("rllt__details", "VkpGBb"), widen=True),
+        Marker("ads", ids=("tads", "tadsb", "bottomads")),
+        Marker("ads", classes=("commercial-unit-desktop-top", "cu-container")),
+        Marker("images", ids=("imagebox_bigimages", "iur")),
+        Marker("videos", tags=("video-voyager",), attributes=(("data-vid", None),), widen=True),
+        Marker("people_also_ask", classes=("related-question-pair",), widen=True),
+        Marker("knowledge_panel", classes=("kp-wholepage", "kno-kp")),
+        Marker("local_pack", ids=("lu_map",), classes=("rllt__details",), widen=True),
     ),
 )
 BING = FeatureRules(
@@ -314,8 +278,9 @@ def page_features(
         return []
     result_nodes = {p.node.mem_id for p in placed}
     holds_result = _ancestor_ids(p.node for p in placed)
-    query = _query_of(tree)
-    starts = _starts(tree, rules, result_nodes, holds_result, query)
+    starts = _starts(tree, rules, result_nodes, holds_result)
+    # The query is needed only to tell questions from the query itself.
+    query = _query_of(tree) if any(kind == "people_also_ask" for kind, *_ in starts) else ""
     starts.extend((kind, node, False) for kind, node in notes.skipped)
     kinds_under = _kinds_under(starts)
     candidates: list[_Candidate] = []
@@ -344,19 +309,16 @@ def _starts(
     rules: FeatureRules,
     result_nodes: set[int],
     holds_result: set[int],
-    query: str,
 ) -> list[tuple[str, LexborNode, bool]]:
     """Where features start: markers and the headings that name a feature."""
     starts: list[tuple[str, LexborNode, bool]] = []
+    index = _index_of(rules)
     nodes = tree.css(_selector_of(rules))
     spend(1 + len(nodes))
     for node in nodes[: _MAX_FEATURES * 8]:
-        marker = next((marker for marker in rules.markers if marker.matches(node)), None)
+        attributes = node.attributes
+        marker = index.marker_of(node.tag or "", attributes)
         if marker is not None:
-            # Google also puts the query itself in a data-q (the search box, related searches).
-            asked = node.attributes.get("data-q")
-            if asked is not None and clean_text(asked).lower() == query:
-                continue
             if not _in_navigation(node):
                 starts.append((marker.kind, node, marker.widen))
             continue
@@ -381,6 +343,55 @@ def _starts(
 @lru_cache(maxsize=8)
 def _selector_of(rules: FeatureRules) -> str:
     return rules.selector
+
+
+@dataclass(frozen=True, slots=True)
+class _MarkerIndex:
+    """The markers of an engine by tag, id, class and attribute, for one look-up per node."""
+
+    tags: dict[str, Marker]
+    ids: dict[str, Marker]
+    classes: dict[str, Marker]
+    prefixes: tuple[tuple[str, Marker], ...]
+    attributes: tuple[tuple[str, str | None, Marker], ...]
+
+    def marker_of(self, tag: str, attributes: dict[str, str | None]) -> Marker | None:
+        if tag in self.tags:
+            return self.tags[tag]
+        node_id = attributes.get("id")
+        if node_id and node_id in self.ids:
+            return self.ids[node_id]
+        names = attributes.get("class")
+        if names:
+            for name in names.split():
+                if name in self.classes:
+                    return self.classes[name]
+                for prefix, marker in self.prefixes:
+                    if name.startswith(prefix):
+                        return marker
+        for name, value, marker in self.attributes:
+            if name in attributes and (value is None or attributes.get(name) == value):
+                return marker
+        return None
+
+
+@lru_cache(maxsize=8)
+def _index_of(rules: FeatureRules) -> _MarkerIndex:
+    tags: dict[str, Marker] = {}
+    ids: dict[str, Marker] = {}
+    names: dict[str, Marker] = {}
+    prefixes: list[tuple[str, Marker]] = []
+    attributes: list[tuple[str, str | None, Marker]] = []
+    for marker in rules.markers:
+        tags.update(dict.fromkeys(marker.tags, marker))
+        ids.update(dict.fromkeys(marker.ids, marker))
+        for name in marker.classes:
+            if name.endswith("*"):
+                prefixes.append((name[:-1], marker))
+            else:
+                names[name] = marker
+        attributes.extend((name, value, marker) for name, value in marker.attributes)
+    return _MarkerIndex(tags, ids, names, tuple(prefixes), tuple(attributes))
 
 
 def heading_kind(text: str) -> str | None:
@@ -589,7 +600,7 @@ def _sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[Featur
     anchors = item.block.css("a[href]")
     spend(1 + len(anchors))
     for anchor in anchors[:_MAX_ITEMS]:
-        href = anchor.attributes.get("href") or ""
+        href = anchor.attrs.get("href") or ""
         # Cheap first: a link to the site names it, unless Bing's redirect encodes it.
         if site not in href and "/ck/a" not in href:
             continue
@@ -652,7 +663,6 @@ def _linked_items(container: LexborNode, engine: str) -> list[FeatureItem]:
     spend(1 + len(links))
     pages: dict[str, list[LexborNode]] = {}
     titles: dict[str, str] = {}
-    url_of_href: dict[str, str] = {}
     for link in links[: _MAX_ITEMS * 4]:
         attributes = link.attributes
         url = None
@@ -665,33 +675,43 @@ def _linked_items(container: LexborNode, engine: str) -> list[FeatureItem]:
             url = _outbound(attributes.get("href"), engine)
         if url is None:
             continue
-        if link.tag == "a":
-            url_of_href[attributes.get("href") or ""] = url
         if url not in pages and len(pages) >= _MAX_ITEMS:
             break
         pages.setdefault(url, []).append(link)
+    urls_under = _urls_under(pages, container)
     items = []
     for url, nodes in pages.items():
-        block = _item_block(nodes[0], container, url, url_of_href)
+        block = _item_block(nodes[0], container, url, urls_under)
         items.append(_describe(url, nodes, block, titles.get(url, "")))
     return items
 
 
+def _urls_under(pages: dict[str, list[LexborNode]], container: LexborNode) -> dict[int, set[str]]:
+    """For every element between a link and the feature's block, the pages linked below it."""
+    under: dict[int, set[str]] = {}
+    container_id = container.mem_id
+    steps = 0
+    for url, nodes in pages.items():
+        for node in nodes:
+            current = node.parent
+            while current is not None and current.mem_id != container_id and steps < 4_000:
+                steps += 1
+                under.setdefault(current.mem_id, set()).add(url)
+                current = current.parent
+    spend(1 + steps)
+    return under
+
+
 def _item_block(
-    node: LexborNode, container: LexborNode, url: str, url_of_href: dict[str, str]
+    node: LexborNode, container: LexborNode, url: str, urls_under: dict[int, set[str]]
 ) -> LexborNode:
     """The largest ancestor of a link, inside the feature, that links to no other page."""
     block = node
     current = node.parent
-    container_id = container.mem_id
     for _level in range(6):
-        if current is None or current.mem_id == container_id:
+        if current is None or urls_under.get(current.mem_id, {url}) != {url}:
             break
-        hrefs = [a.attributes.get("href") for a in current.css("a[href]")]
-        spend(1 + len(hrefs))
-        if len(hrefs) > _MAX_ITEMS or any(
-            url_of_href.get(href or "", url) != url for href in hrefs
-        ):
+        if current.mem_id == container.mem_id:
             break
         block = current
         current = current.parent

@@ -28,6 +28,8 @@ _MAX_RESULTS = 300
 # beside its ten web results, and a mobile page's pack beside as few as three.
 _MIN_IMAGES = 3
 _GRID_IMAGES = 20
+# Headings a grid page's own chrome may give the web parser; past this it is a web page.
+MAX_WEB_ON_IMAGE_PAGE = 5
 
 # Keys naming the page an image stands on, and its title, in the engines' JSON attributes.
 _PAGE_KEYS = ("purl", "surl", "ru", "pgurl", "lpage")
@@ -75,7 +77,7 @@ def image_results(tree: LexborHTMLParser, engine: str) -> list[Placed]:
 
 def is_image_page(images: int, web_results: int) -> bool:
     """Whether a page with these counts is an image-search page rather than a web page."""
-    if images < _MIN_IMAGES:
+    if images < _MIN_IMAGES or web_results >= MAX_WEB_ON_IMAGE_PAGE:
         return False
     return web_results < _MIN_IMAGES or (images >= _GRID_IMAGES and images > 4 * web_results)
 
