@@ -108,6 +108,7 @@ HEADING_LABELS: dict[str, tuple[str, ...]] = {
     ),
 }
 _LABEL_KIND = {label: kind for kind, labels in HEADING_LABELS.items() for label in labels}
+_FIRST_WORDS = {label.split()[0] for label in _LABEL_KIND}
 # Headings are short: a longer text is a result title or a sentence.
 _MAX_HEADING_CHARS = 60
 
@@ -396,7 +397,13 @@ def _index_of(rules: FeatureRules) -> _MarkerIndex:
 
 def heading_kind(text: str) -> str | None:
     """The feature a heading names, if any."""
-    label = clean_text(text).lower().rstrip(" :›»…").strip()
+    if len(text) > _MAX_HEADING_CHARS * 2:
+        return None
+    words = text.lower().split()
+    # Most texts asked about are not headings: their first word starts no label.
+    if not words or words[0].rstrip(":›»…") not in _FIRST_WORDS:
+        return None
+    label = " ".join(words).rstrip(" :›»…").replace("\u200e", "").replace("\u200b", "")
     if not label or len(label) > _MAX_HEADING_CHARS:
         return None
     kind = _LABEL_KIND.get(label)
@@ -595,9 +602,12 @@ def _assemble(
 def _sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[FeatureItem]:
     """Links to the result's own site shown in its block (site links, deep links)."""
     site = site_of(item.result.url)
+    if not site or '"' in site or "\\" in site:
+        return []
     links: list[FeatureItem] = []
-    seen = set(organic_urls)
-    anchors = item.block.css("a[href]")
+    seen: set[str] = set()
+    # Only links naming the site can be its site links (Bing's redirects encode the name).
+    anchors = item.block.css("a[href]" if engine == "bing" else f'a[href*="{site}"]')
     spend(1 + len(anchors))
     for anchor in anchors[:_MAX_ITEMS]:
         href = anchor.attrs.get("href") or ""
@@ -605,7 +615,7 @@ def _sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[Featur
         if site not in href and "/ck/a" not in href:
             continue
         url = _outbound(href, engine)
-        if url is None or url in seen or site_of(url) != site:
+        if url is None or url in seen or url in organic_urls or site_of(url) != site:
             continue
         title = node_text(anchor)
         # A snippet drawn as a link (DuckDuckGo) is no site link.
