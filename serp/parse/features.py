@@ -484,10 +484,14 @@ def _kinds_under(starts: list[tuple[str, LexborNode, bool]]) -> dict[int, set[st
 
 def _inside(node: LexborNode, ids: set[int]) -> bool:
     current: LexborNode | None = node
+    steps = 0
     while current is not None:
+        steps += 1
         if current.mem_id in ids:
+            spend(steps)
             return True
         current = current.parent
+    spend(steps)
     return False
 
 
@@ -527,11 +531,14 @@ def _outermost(candidates: list[_Candidate]) -> list[_Candidate]:
             continue
         current = candidate.node.parent
         nested = False
+        steps = 0
         while current is not None:
+            steps += 1
             if current.mem_id in ids:
                 nested = True
                 break
             current = current.parent
+        spend(steps)
         if not nested:
             seen.add(key)
             kept.append(candidate)
