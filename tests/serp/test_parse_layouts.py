@@ -129,7 +129,15 @@ def test_a_web_page_with_an_image_pack_stays_a_web_page():
 
 @pytest.mark.parametrize(
     ("images", "web", "expected"),
-    [(0, 0, False), (2, 0, False), (3, 0, True), (11, 3, False), (12, 10, False), (40, 4, True), (40, 5, False)],
+    [
+        (0, 0, False),
+        (2, 0, False),
+        (3, 0, True),
+        (11, 3, False),
+        (12, 10, False),
+        (40, 4, True),
+        (40, 5, False),
+    ],
 )
 def test_image_page_needs_a_grid_not_a_pack(images, web, expected):
     assert is_image_page(images, web) is expected
