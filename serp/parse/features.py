@@ -10,6 +10,7 @@ are the block's outbound links, grouped by page, with the title, source and date
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -676,7 +677,7 @@ def _named_items(container: LexborNode) -> list[FeatureItem]:
 
 def _linked_items(container: LexborNode, engine: str) -> list[FeatureItem]:
     """One item per outbound page linked in the block, in order."""
-    links = container.css("a[href], [m], [vrhm]")
+    links = container.css("a[href], [m], [vrhm], div.rg_meta, [data-lpage]")
     spend(1 + len(links))
     pages: dict[str, list[LexborNode]] = {}
     titles: dict[str, str] = {}
@@ -684,6 +685,11 @@ def _linked_items(container: LexborNode, engine: str) -> list[FeatureItem]:
         attributes = link.attributes
         url = None
         raw = attributes.get("m") or attributes.get("vrhm")
+        if link.tag == "div" and "rg_meta" in (attributes.get("class") or ""):
+            # Google's image packs (2014-2019): the page is in the cell's JSON, not its link.
+            raw = link.text()
+        elif attributes.get("data-lpage"):
+            raw = json.dumps({"lpage": attributes.get("data-lpage")})
         if raw:
             found = page_of_json(raw, engine)
             if found is not None:
@@ -845,7 +851,7 @@ def _ads(container: LexborNode, engine: str) -> list[FeatureItem]:
         title = node_text(anchor)
         if not title:
             continue
-        url = _ad_target(anchor, engine)
+        url = _ad_target(anchor, engine) or _displayed_url(anchor, container)
         if url is None or url in seen:
             continue
         seen.add(url)
@@ -856,6 +862,27 @@ def _ads(container: LexborNode, engine: str) -> list[FeatureItem]:
         if len(items) >= _MAX_ITEMS:
             break
     return items
+
+
+_DISPLAYED_URL = re.compile(r"^(https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})(/\S*)?$", re.IGNORECASE)
+
+
+def _displayed_url(anchor: LexborNode, container: LexborNode) -> str | None:
+    """An ad whose click link hides its target still shows the advertiser's address."""
+    current: LexborNode | None = anchor
+    for _level in range(4):
+        if current is None:
+            break
+        cite = current.css_first("cite")
+        if cite is not None:
+            text = node_text(cite).split(" › ")[0].split(" ")[0]
+            match = _DISPLAYED_URL.match(text)
+            if match:
+                return text if match.group(1) else f"https://{text}"
+        if current.mem_id == container.mem_id:
+            break
+        current = current.parent
+    return None
 
 
 def _has_text_link(container: LexborNode) -> bool:

@@ -48,3 +48,17 @@ def test_google_2018_serposcope_page_has_sitelinks_beside_unchanged_results():
     assert [r.url for r in page.results] == expected
     sitelinks = [f for f in page.features if f.kind == "sitelinks"]
     assert sitelinks and all("fiat" in item.url for item in sitelinks[0].items)
+
+
+def test_google_2018_image_pack_items_are_the_pages_from_the_cells_json():
+    found = features_of("serposcope-google/201804/top-10/logo-com-desktop")
+    pages = [item.url for item in found["images"][0].items]
+    assert pages[0] == "https://en.wikipedia.org/wiki/Logo_TV"
+    assert all(not url.startswith("https://www.google.") for url in pages)
+
+
+def test_bing_ads_without_a_target_in_the_click_link_give_the_displayed_address():
+    found = features_of("serp-parser/bing/nojs/coffee-nojs.html")
+    ads = found["ads"][0].items
+    assert ads[0].url == "http://www.amazon.es/Cafe-Te"
+    assert ads[0].title.startswith("Coffee Capsule")
