@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from serp.parse import FEATURE_KINDS, SerpPage, parse_serp
-from serp.parse.features import heading_kind
+from serp.parse.feature_rules import heading_kind
 from serp.parse.urls import engine_of_host
 
 FIXTURES = Path(__file__).parent / "fixtures"
