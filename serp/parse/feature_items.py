@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborNode
@@ -58,7 +57,7 @@ def sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[Feature
     for anchor in anchors[:MAX_ITEMS]:
         href = anchor.attrs.get("href") or ""
         # Cheap first: a link to the site names it, unless Bing's redirect encodes it.
-        if site not in href and "/ck/a" not in href:
+        if href == item.result.url or (site not in href and "/ck/a" not in href):
             continue
         url = outbound(href, engine)
         if url is None or url in seen or url in organic_urls or site_of(url) != site:
@@ -72,9 +71,15 @@ def sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[Feature
     return links
 
 
-@lru_cache(maxsize=4096)
+# Paths of the engines' redirect wrappers (and "//host/…" links, which are absolute).
+_WRAPPER_PATHS = ("//", "/url", "/interstitial", "/imgres", "/ck/a", "/l/", "/a/redirect", "/aclk")
+
+
 def outbound(href: str | None, engine: str) -> str | None:
     """An outbound page (redirects removed), or None for the engine's own and service links."""
+    if not href or (href.startswith("/") and not href.startswith(_WRAPPER_PATHS)):
+        # A path on the engine's own host that wraps no other address: its navigation.
+        return None
     url = clean_result_url(href, engine)
     if url is None:
         return None
