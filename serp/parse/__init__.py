@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from . import bing, brave, duckduckgo, google
 from .detect import block_reason, detect_engine, looks_like_no_results
+from .features import page_features
+from .images import MAX_WEB_ON_IMAGE_PAGE, image_results, is_image_page
 from .limits import TOO_COMPLEX, PageTooComplex, WorkBudget, check_markup, end_budget, start_budget
-from .model import SerpPage, SerpResult
+from .model import FEATURE_KINDS, FeatureItem, Notes, PageFeature, Placed, SerpPage, SerpResult
 from .tree import parse_html
 
-__all__ = ["ENGINES", "TOO_COMPLEX", "SerpPage", "SerpResult", "parse_serp", "read_serp"]
+__all__ = [
+    "ENGINES",
+    "FEATURE_KINDS",
+    "TOO_COMPLEX",
+    "FeatureItem",
+    "PageFeature",
+    "SerpPage",
+    "SerpResult",
+    "parse_serp",
+    "read_serp",
+]
 
 _PARSERS = {
     "google": google.parse_results,
@@ -27,7 +39,8 @@ _ALIASES = {"ddg": "duckduckgo", "duck": "duckduckgo", "brave_search": "brave"}
 
 
 def parse_serp(html: str, engine: str | None = None) -> SerpPage:
-    """Read a saved result page: its engine, whether it is a block page, its organic results."""
+    """Read a saved result page: its engine, whether it is a block page, its organic results
+    (on an image-search page: the pages the images stand on) and the features beside them."""
     return read_serp(html, engine)[0]
 
 
@@ -70,22 +83,32 @@ def _parse(html: str, engine: str | None) -> SerpPage:
         page.blocked, page.reason, page.detail = True, TOO_COMPLEX, exc.detail
         return page
     tree = parse_html(html)
-    features: set[str] = set()
+    notes = Notes()
+    placed: list[Placed] = []
     if name in _PARSERS:
-        page.results = _PARSERS[name](tree, features)
-    page.features = sorted(features)
+        placed = _PARSERS[name](tree, notes)
+        # A page with a few web results is a web page: its images are a pack, not a grid.
+        might_be_images = name in _IMAGE_ENGINES and len(placed) < MAX_WEB_ON_IMAGE_PAGE
+        images = image_results(tree, name) if might_be_images else []
+        if is_image_page(len(images), len(placed)):
+            # An image-search page: each image's page is a result; the grid is no feature.
+            page.results = [item.result for item in images]
+        else:
+            page.results = [item.result for item in placed]
+            page.features = page_features(tree, name, placed, notes)
     if not page.results and not looks_like_no_results(html):
         reason = block_reason(html, tree)
         if reason is not None:
-            page.blocked, page.reason = True, reason
+            page.blocked, page.reason, page.features = True, reason, []
     elif 0 < len(page.results) <= _FEW_RESULTS and not looks_like_no_results(html):
         # A block page can carry a link or two that look like results (Google's "why did this
         # happen" help link): with a block page's own signals, a handful of results is no answer.
         reason = block_reason(html, tree)
         if reason in _BLOCK_PAGE_REASONS:
-            page.blocked, page.reason, page.results = True, reason, []
+            page.blocked, page.reason, page.results, page.features = True, reason, [], []
     return page
 
 
+_IMAGE_ENGINES = {"google", "bing"}
 _FEW_RESULTS = 3
 _BLOCK_PAGE_REASONS = {"captcha", "unusual_traffic", "consent"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .limits import MAX_DEPTH, spend, too_deep
-from .model import SerpResult
+from .model import Notes, Placed, SerpResult
 from .tree import ancestors, classes, clean_text, node_text
 from .urls import clean_result_url, is_engine_internal
 
@@ -35,21 +35,26 @@ class BlockLayout:
     excluded_classes: tuple[str, ...] = ()
     excluded_attributes: tuple[tuple[str, str | None], ...] = ()
     ad_labels: frozenset[str] = frozenset({"ad", "ads", "sponsored", "anzeige", "annonce"})
+    # Which of the excluded classes mark ads (the rest are answer packs and navigation).
+    ad_classes: tuple[str, ...] = ()
 
 
 def block_results(
-    tree: LexborHTMLParser, layout: BlockLayout, features: set[str]
-) -> list[SerpResult]:
+    tree: LexborHTMLParser,
+    layout: BlockLayout,
+    features: Notes,
+    selectors: tuple[str, ...] | None = None,
+) -> list[Placed]:
     """Organic results of a page laid out in blocks, in page order."""
-    for selector in layout.block_selectors:
+    for selector in layout.block_selectors if selectors is None else selectors:
         results = _results(tree.css(selector), layout, features)
         if results:
             return results
     return []
 
 
-def _results(blocks: list[LexborNode], layout: BlockLayout, features: set[str]) -> list[SerpResult]:
-    results: list[SerpResult] = []
+def _results(blocks: list[LexborNode], layout: BlockLayout, features: Notes) -> list[Placed]:
+    results: list[Placed] = []
     taken: set[int] = set()
     for block in blocks:
         if len(results) >= _MAX_RESULTS:
@@ -73,14 +78,13 @@ def _results(blocks: list[LexborNode], layout: BlockLayout, features: set[str]) 
         if not title:
             continue
         taken.add(block.mem_id)
-        results.append(
-            SerpResult(
-                position=len(results) + 1,
-                url=url,
-                title=title,
-                snippet=_snippet(block, anchor, layout),
-            )
+        result = SerpResult(
+            position=len(results) + 1,
+            url=url,
+            title=title,
+            snippet=_snippet(block, anchor, layout),
         )
+        results.append(Placed(result, block, block))
     return results
 
 
@@ -123,22 +127,29 @@ def _class_matches(names: set[str], patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def _is_excluded(block: LexborNode, layout: BlockLayout, features: set[str]) -> bool:
+def _is_excluded(block: LexborNode, layout: BlockLayout, features: Notes) -> bool:
     """Ads and answer packs, marked on the block, a parent, or by a short "Ad" label inside."""
     for node in (block, *ancestors(block)):  # charged by the caller
-        if _class_matches(classes(node), layout.excluded_classes):
-            features.add("ads" if "ad" in (node.attributes.get("class") or "") else "other")
+        names = classes(node)
+        if _class_matches(names, layout.excluded_classes):
+            if _class_matches(names, layout.ad_classes):
+                features.note("ads", node)
+            else:
+                features.add("other")
             return True
         for name, value in layout.excluded_attributes:
             actual = node.attributes.get(name)
             if name in node.attributes and (value is None or actual == value):
-                features.add("ads" if value and "ad" in value else "other")
+                if value == "ad":
+                    features.note("ads", node)
+                else:
+                    features.add("other")
                 return True
     parts = block.css("span, div, small")
     spend(len(parts))
     for node in parts:
         text = node.text(deep=False)
         if text and len(text) <= 12 and clean_text(text).lower() in layout.ad_labels:
-            features.add("ads")
+            features.note("ads", block)
             return True
     return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser
 
 from .blocks import BlockLayout, block_results
-from .model import SerpResult
+from .model import Notes, Placed
 
 LAYOUT = BlockLayout(
     engine="brave",
@@ -32,10 +32,11 @@ LAYOUT = BlockLayout(
         ".description",
     ),
     excluded_classes=("ad", "ads", "is-ad", "standalone*", "infobox*", "news-*", "video-*"),
+    ad_classes=("ad", "ads", "is-ad"),
     excluded_attributes=(("data-type", "ad"), ("data-type", "news"), ("data-type", "videos")),
 )
 
 
-def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[SerpResult]:
+def parse_results(tree: LexborHTMLParser, features: Notes) -> list[Placed]:
     """Organic results of a Brave Search page, in page order."""
     return block_results(tree, LAYOUT, features)

@@ -29,6 +29,12 @@ _ENGINE_SIGNALS: dict[str, tuple[str, ...]] = {
         "- bing</title>",
         "/rp/",
         "b_content",
+        # 2009-2015 pages: the search box, result blocks and thumbnails of those years.
+        "sb_form_q",
+        "sa_wr",
+        "sb_tlst",
+        "mm.bing.net",
+        "- bing images</title>",
     ),
     "duckduckgo": (
         "duckduckgo.com",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser
 
 from .blocks import BlockLayout, block_results
-from .model import SerpResult
+from .model import Notes, Placed
 
 LAYOUT = BlockLayout(
     engine="duckduckgo",
@@ -34,10 +34,11 @@ LAYOUT = BlockLayout(
         ".E2eLOJr8HctVnDOTM8fs",
     ),
     excluded_classes=("result--ad", "result--ad--small", "badge--ad", "is-ad", "sponsored*"),
+    ad_classes=("result--ad", "result--ad--small", "badge--ad", "is-ad", "sponsored*"),
     excluded_attributes=(("data-testid", "ad"), ("data-nrn", "ad")),
 )
 
 
-def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[SerpResult]:
+def parse_results(tree: LexborHTMLParser, features: Notes) -> list[Placed]:
     """Organic results of a DuckDuckGo page, in page order."""
     return block_results(tree, LAYOUT, features)

@@ -15,7 +15,7 @@ from typing import TypeVar
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .limits import MAX_DEPTH, spend, too_deep
-from .model import SerpResult
+from .model import Placed, SerpResult
 from .tree import ancestors, clean_text, contains, node_text
 from .urls import clean_result_url, is_engine_internal, site_of
 
@@ -142,9 +142,8 @@ class _Accepted:
     block: LexborNode
 
 
-def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[SerpResult]:
+def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[Placed]:
     """Organic results of a Google page, in page order."""
-    _note_page_features(tree, features)
     containers = [node for node in map(tree.css_first, _CONTAINERS) if node is not None]
     if not containers and tree.body is not None:
         containers = [tree.body]
@@ -155,29 +154,7 @@ def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[SerpResult
     return []
 
 
-# One pass over the page for the features shown outside the results column too.
-_PAGE_FEATURES = (
-    "#tads, #tadsb, #bottomads, [data-text-ad], .ads-ad, "
-    "related-question-pair, .related-question-pair, "
-    "g-section-with-header, video-voyager, #imagebox_bigimages, #rhs, .kp-wholepage"
-)
-
-
-def _note_page_features(tree: LexborHTMLParser, features: set[str]) -> None:
-    for node in tree.css(_PAGE_FEATURES):
-        attributes = node.attributes
-        names = set((attributes.get("class") or "").split())
-        if node.tag in _FEATURE_OF_TAG:
-            features.add(_FEATURE_OF_TAG[node.tag])
-        elif attributes.get("id") in _FEATURE_OF_ID:
-            features.add(_FEATURE_OF_ID[attributes["id"] or ""])
-        elif "data-text-ad" in attributes or "ads-ad" in names:
-            features.add("ads")
-        elif names:
-            features.add(_feature_of_classes(names))
-
-
-def _heading_results(container: LexborNode, features: set[str]) -> list[SerpResult]:
+def _heading_results(container: LexborNode, features: set[str]) -> list[Placed]:
     """Results titled by headings, choosing which heading kind marks organic results.
 
     Desktop pages title organic results with `<h3>` and use ARIA headings for video and news
@@ -232,9 +209,9 @@ def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
 
 def _results_in(
     candidates: list[_Candidate], container: LexborNode, features: set[str]
-) -> list[SerpResult]:
+) -> list[Placed]:
     titles_under, sites_under = _census(candidates)
-    results: list[SerpResult] = []
+    results: list[Placed] = []
     accepted: list[_Accepted] = []
     seen_links: set[int] = set()
     for candidate in candidates:
@@ -264,15 +241,14 @@ def _results_in(
         # A URL may appear twice (a featured snippet, then the same page as a plain result):
         # both hold a position on the page, as rank trackers count them.
         accepted.append(_Accepted(title, shape, candidate.site, block))
-        results.append(
-            SerpResult(
-                position=len(results) + 1,
-                url=url,
-                title=node_text(title),
-                # Site links share the result's block; its snippet may sit beside them.
-                snippet=_snippet_of(own_block, anchor) or _snippet_of(block, anchor),
-            )
+        result = SerpResult(
+            position=len(results) + 1,
+            url=url,
+            title=node_text(title),
+            # Site links share the result's block; its snippet may sit beside them.
+            snippet=_snippet_of(own_block, anchor) or _snippet_of(block, anchor),
         )
+        results.append(Placed(result, own_block, block))
     return results
 
 
@@ -471,13 +447,13 @@ def _longest_text_outside(block: LexborNode, anchor: LexborNode) -> str:
     return best
 
 
-def _basic_results_in(container: LexborNode, features: set[str]) -> list[SerpResult]:
+def _basic_results_in(container: LexborNode, features: set[str]) -> list[Placed]:
     """Layouts without headings (basic HTML, 2018 mobile): one block per result, its first link.
 
     A result block opens with its link (title and URL inside); packs such as top stories open
     with a header and bury their links deeper, and site links follow the first link.
     """
-    results: list[SerpResult] = []
+    results: list[Placed] = []
     for block in _blocks_of(container):
         if len(results) >= _MAX_RESULTS:
             break
@@ -491,14 +467,13 @@ def _basic_results_in(container: LexborNode, features: set[str]) -> list[SerpRes
         url = clean_result_url(anchor.attributes.get("href"), ENGINE)
         if url is None or is_engine_internal(url) or _excluded(anchor, container, features):
             continue
-        results.append(
-            SerpResult(
-                position=len(results) + 1,
-                url=url,
-                title=title,
-                snippet=_longest_text_outside(block, anchor),
-            )
+        result = SerpResult(
+            position=len(results) + 1,
+            url=url,
+            title=title,
+            snippet=_longest_text_outside(block, anchor),
         )
+        results.append(Placed(result, block, block))
     return results
 
 

@@ -101,6 +101,13 @@ def _unwrap_once(url: str) -> tuple[bool, str | None]:
     return False, None
 
 
+def _joined(base: str, href: str) -> str:
+    # urljoin leaves an absolute http(s) address as it is; most links are, and it is slow.
+    if href.startswith(("https://", "http://")):
+        return href
+    return urljoin(base, href)
+
+
 def clean_result_url(href: str | None, engine: str) -> str | None:
     """An absolute http(s) URL with redirect wrappers removed, or None if unusable."""
     if not href:
@@ -109,14 +116,14 @@ def clean_result_url(href: str | None, engine: str) -> str | None:
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
     try:
-        url = urljoin(ENGINE_HOMES.get(engine, ENGINE_HOMES["unknown"]), href)
+        url = _joined(ENGINE_HOMES.get(engine, ENGINE_HOMES["unknown"]), href)
         for _ in range(_MAX_UNWRAP):
             is_wrapper, target = _unwrap_once(url)
             if not is_wrapper:
                 break
             if target is None:
                 return None
-            url = urljoin(url, target)
+            url = _joined(url, target)
         parts = urlsplit(url)
     except ValueError:
         return None

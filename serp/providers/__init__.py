@@ -13,7 +13,7 @@ from typing import Any
 
 from core.urls import normalize_url
 from serp.models import CheckStatus
-from serp.parse import SerpResult
+from serp.parse import PageFeature, SerpResult
 
 from .http import FetchFailed, HttpClient
 
@@ -53,6 +53,7 @@ class ProviderPage:
     raw_format: str = "html"
     retry_after: float | None = None
     more: bool = True  # whether a further page may exist
+    features: list[PageFeature] = field(default_factory=list)  # blocks beside the results
 
     @classmethod
     def error(cls, reason: str, retry_after: float | None = None, **kw: Any) -> ProviderPage:

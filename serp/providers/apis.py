@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from serp.models import CheckStatus
-from serp.parse import SerpResult
+from serp.parse import FeatureItem, PageFeature, SerpResult
 
 from . import Provider, ProviderPage, QuerySpec
 from .http import Answer, FetchFailed
@@ -30,6 +30,142 @@ def _results(items: Any, url_key: str, snippet_key: str) -> list[SerpResult]:
             )
         )
     return results
+
+
+# Where each API puts a page feature: its key, our kind, and the item fields
+# (url, title, source, date), first present wins. "{a.b}" reads a nested field.
+_FeatureKeys = tuple[tuple[str, str, tuple[tuple[str, ...], ...]], ...]
+
+_SERPAPI_FEATURES: _FeatureKeys = (
+    ("ads", "ads", (("link",), ("title",), ("displayed_link", "source"), ())),
+    ("top_stories", "top_stories", (("link",), ("title",), ("source",), ("date",))),
+    ("news_results", "top_stories", (("link",), ("title",), ("source",), ("date",))),
+    ("inline_videos", "videos", (("link",), ("title",), ("channel", "platform"), ("date",))),
+    ("videos", "videos", (("link",), ("title",), ("channel", "platform"), ("date",))),
+    ("inline_images", "images", (("source", "link"), ("title",), ("source_name",), ())),
+    ("images_results", "images", (("link",), ("title",), ("source",), ())),
+    (
+        "discussions_and_forums",
+        "discussions",
+        (("link",), ("title",), ("source",), ("date",)),
+    ),
+    ("related_questions", "people_also_ask", (("link",), ("question",), ("source",), ("date",))),
+    ("knowledge_graph", "knowledge_panel", (("website", "source.link"), ("title",), (), ())),
+    ("local_results", "local_pack", (("website", "links.website"), ("title",), (), ())),
+)
+_SERPER_FEATURES: _FeatureKeys = (
+    ("ads", "ads", (("link",), ("title",), ("domain",), ())),
+    ("topStories", "top_stories", (("link",), ("title",), ("source",), ("date",))),
+    ("videos", "videos", (("link",), ("title",), ("channel", "source"), ("date",))),
+    ("images", "images", (("link",), ("title",), ("source", "domain"), ())),
+    ("peopleAlsoAsk", "people_also_ask", (("link",), ("question",), ("title",), ())),
+    ("knowledgeGraph", "knowledge_panel", (("website", "descriptionLink"), ("title",), (), ())),
+    ("places", "local_pack", (("website",), ("title",), (), ())),
+)
+_BRAVE_FEATURES: _FeatureKeys = (
+    ("news", "top_stories", (("url",), ("title",), ("meta_url.hostname",), ("age",))),
+    ("videos", "videos", (("url",), ("title",), ("meta_url.hostname",), ("age",))),
+    ("discussions", "discussions", (("url",), ("title",), ("data.forum_name",), ("age",))),
+    ("faq", "people_also_ask", (("url",), ("question",), ("meta_url.hostname",), ())),
+    ("infobox", "knowledge_panel", (("url",), ("title",), (), ())),
+    ("locations", "local_pack", (("url",), ("title",), (), ())),
+)
+# Organic result keys: they take their place among the blocks, one block per result.
+_ORGANIC_KEYS = {"organic_results", "organic", "web"}
+
+
+def _field(item: dict[str, Any], names: tuple[str, ...]) -> str:
+    for name in names:
+        value: Any = item
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str | int | float) and str(value).strip():
+            return str(value).strip()
+    return ""
+
+
+def _feature_items(value: Any, fields: tuple[tuple[str, ...], ...]) -> list[FeatureItem]:
+    """Items of one feature block; an API gives a list, a dict, or a dict holding a list."""
+    if isinstance(value, dict):
+        inner = value.get("results") or value.get("places")
+        value = inner if isinstance(inner, list) else [value]
+    items = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict):
+            continue
+        url: str | None = _field(item, fields[0])
+        if not (url or "").startswith(("http://", "https://")):
+            url = None
+        title = _field(item, fields[1])
+        if url is None and not title:
+            continue
+        items.append(FeatureItem(url, title, _field(item, fields[2]), _field(item, fields[3])))
+    return items
+
+
+def _features(data: dict[str, Any], keys: _FeatureKeys, organic: Any = None) -> list[PageFeature]:
+    """The API's feature blocks as page features, placed in the order the answer lists them.
+
+    APIs do not say where a block stands among the organic results; their answers list the
+    blocks in page order (SerpApi, Serper) or give it (Brave's `mixed.main`), so that order,
+    with one block per organic result and its site links after it, is the position.
+    """
+    by_key = {key: (kind, fields) for key, kind, fields in keys}
+    results = [item for item in _as_list(organic) if isinstance(item, dict)]
+    blocks: list[PageFeature | None] = []  # None: an organic result
+    taken = 0
+
+    def add_result() -> None:
+        nonlocal taken
+        blocks.append(None)
+        links = _sitelinks(results[taken]) if taken < len(results) else []
+        taken += 1
+        if links:
+            blocks.append(PageFeature("sitelinks", 0, links))
+
+    for key in _block_order(data):
+        if key in _ORGANIC_KEYS:
+            while taken < len(results):
+                add_result()
+        elif key == "#":
+            add_result()
+        elif key in by_key:
+            kind, fields = by_key[key]
+            items = _feature_items(data.get(key), fields)
+            if items:
+                blocks.append(PageFeature(kind, 0, items))
+    features = []
+    for position, block in enumerate(blocks, start=1):
+        if block is not None:
+            block.position = position
+            features.append(block)
+    return features
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _block_order(data: dict[str, Any]) -> list[str]:
+    mixed = data.get("mixed")
+    main = mixed.get("main") if isinstance(mixed, dict) else None
+    if isinstance(main, list) and main:
+        order: list[str] = []
+        for block in main:
+            kind = str(block.get("type") or "") if isinstance(block, dict) else ""
+            if kind == "web":
+                order.append("#")
+            elif kind and kind not in order:
+                order.append(kind)
+        return order
+    return list(data)
+
+
+def _sitelinks(item: dict[str, Any]) -> list[FeatureItem]:
+    links = item.get("sitelinks") or item.get("deep_results", {}).get("buttons")
+    if isinstance(links, dict):
+        links = _as_list(links.get("inline")) + _as_list(links.get("expanded"))
+    return _feature_items(links or [], (("link", "url"), ("title",), (), ()))
 
 
 class JsonProvider(Provider):
@@ -113,7 +249,9 @@ class SerpApi(JsonProvider):
                 return ProviderPage(CheckStatus.OK.value, [], more=False)
             return ProviderPage.error(f"SerpApi: {error}")
         more = bool((data.get("serpapi_pagination") or data.get("pagination") or {}).get("next"))
-        return ProviderPage(CheckStatus.OK.value, results, more=more or len(results) >= 10)
+        page = ProviderPage(CheckStatus.OK.value, results, more=more or len(results) >= 10)
+        page.features = _features(data, _SERPAPI_FEATURES, data.get("organic_results"))
+        return page
 
 
 class Serper(JsonProvider):
@@ -151,7 +289,9 @@ class Serper(JsonProvider):
         if "organic" not in data and data.get("message"):
             return ProviderPage.error(f"Serper: {data['message']}")
         results = _results(data.get("organic"), "link", "snippet")
-        return ProviderPage(CheckStatus.OK.value, results, more=len(results) >= 10)
+        page = ProviderPage(CheckStatus.OK.value, results, more=len(results) >= 10)
+        page.features = _features(data, _SERPER_FEATURES, data.get("organic"))
+        return page
 
 
 class SearXNG(JsonProvider):
@@ -247,4 +387,6 @@ class BraveApi(JsonProvider):
         web = data.get("web") or {}
         results = _results(web.get("results"), "url", "description")
         more = bool((data.get("query") or {}).get("more_results_available", len(results) > 0))
-        return ProviderPage(CheckStatus.OK.value, results, more=more)
+        page = ProviderPage(CheckStatus.OK.value, results, more=more)
+        page.features = _features(data, _BRAVE_FEATURES, web.get("results"))
+        return page

@@ -43,8 +43,8 @@ def test_google_2023_desktop_keeps_organic_results_only():
     first = result_page.results[0]
     assert first.title == "Acme Widgets | Official Site"
     assert first.snippet == "Acme makes the finest widgets since 1901."
-    assert "ads" in result_page.features
-    assert "people_also_ask" in result_page.features
+    assert "ads" in result_page.feature_kinds
+    assert "people_also_ask" in result_page.feature_kinds
 
 
 def test_google_2018_desktop_skips_ads_sitelinks_and_image_pack():
@@ -128,7 +128,7 @@ def test_duckduckgo_html_endpoint_unwraps_uddg_and_skips_ads():
         "https://www.example.org/coffee?a=1&b=2",
     ]
     assert result_page.results[0].snippet == "Coffee is a brewed drink."
-    assert "ads" in result_page.features
+    assert "ads" in result_page.feature_kinds
 
 
 @pytest.mark.parametrize("name", ["duckduckgo_js.html", "duckduckgo_js_2020.html"])
