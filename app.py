@@ -82,14 +82,13 @@ def register_cli(app: Flask) -> None:
 
 
 def register_worker_jobs(app: Flask) -> None:
-    """The periodic jobs the worker runs beside publishing, one registration per feature.
-
-    Kept here so that the planner's worker runs them without importing serp or listening.
-    """
+    """The periodic jobs the worker (``core/worker.py``) runs, one registration per feature:
+    publishing, the search checks and the listening polls."""
     from listening.jobs import register_jobs as listening_jobs
+    from planner.publishing.worker import register_jobs as publishing_jobs
     from serp.jobs import register_jobs as serp_jobs
 
-    app.extensions["pageone.worker_jobs"] = [serp_jobs, listening_jobs]
+    app.extensions["pageone.worker_jobs"] = [publishing_jobs, serp_jobs, listening_jobs]
 
 
 def register_home_sections(app: Flask) -> None:

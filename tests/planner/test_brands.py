@@ -15,7 +15,7 @@ from listening import jobs as listening_jobs
 from listening.models import MentionSource
 from planner import operations as ops
 from planner.models import CHANNEL_NAME_MAX, Channel, EngagementWindow, Post, PostStatus
-from planner.publishing.worker import claim_due_posts
+from planner.publishing.queue import claim_due_posts
 from serp.checks import claim_due_checks
 from serp.jobs import postpone_archived_checks
 from serp.models import TrackedQuery

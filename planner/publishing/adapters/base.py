@@ -107,6 +107,11 @@ class PublishResult:
 @runtime_checkable
 class Adapter(Protocol):
     platform: str
+    # True when re-sending a request that may have landed cannot create a second post: the one
+    # place the worker (and its recovery of dead workers' posts) learns whether a re-send is safe.
+    deduplicates: bool
+
+    def outgoing(self, post: OutgoingPost) -> OutgoingPost: ...
 
     def publish(
         self,
@@ -418,6 +423,11 @@ class BaseAdapter:
     # up on it (its server's own time limit); a re-send waits that long. A channel may override
     # it with the ``request_time_limit`` setting. 0 where the platform's de-duplication is atomic.
     request_time_limit: ClassVar[float] = 0.0
+
+    def outgoing(self, post: OutgoingPost) -> OutgoingPost:
+        """A scheduled post as this platform sends it (what the worker hands to :meth:`publish`):
+        a platform that needs more than the text (a title, a stable slug) adds it here."""
+        return post
 
     def check_credentials(self, credentials: Mapping[str, str]) -> str | None:
         """An error message when a required credential is missing, else None."""
