@@ -116,16 +116,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _asleep(pid: int) -> bool:
+    """Whether every thread of the process is sleeping (not running or waiting for a CPU)."""
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            state = stat.read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state == "R":
+            return False
+    return True
+
+
 def wait_until_idle(processes: list[subprocess.Popen], limit: float = 60.0) -> None:
-    """Wait until every worker has started (imports done) and idles between its ticks: a
-    second in which none of them used a tenth of a CPU-second."""
+    """Wait until every worker has started (imports done) and idles between its ticks: two
+    seconds in a row in which none of them used a twentieth of a CPU-second and nearly every
+    look found all their threads asleep (a start starved of CPU on a busy machine is runnable,
+    not asleep)."""
     deadline = time.monotonic() + limit
+    quiet = 0
     before = [cpu_seconds(p.pid) for p in processes]
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
+    while time.monotonic() < deadline and quiet < 2:
+        asleep = 0
+        for _ in range(10):
+            time.sleep(0.1)
+            asleep += all(_asleep(p.pid) for p in processes)
         now = [cpu_seconds(p.pid) for p in processes]
-        if all(b - a < 0.1 for a, b in zip(before, now, strict=True)):
-            return
+        idle = asleep >= 8 and all(b - a < 0.05 for a, b in zip(before, now, strict=True))
+        quiet = quiet + 1 if idle else 0
         before = now
 
 

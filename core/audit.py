@@ -64,5 +64,5 @@ def record_many(
         for action, object_type, object_id, brand_id, detail in entries
     ]
     if rows:
-        session.execute(insert(AuditEntry), rows)
+        session.execute(insert(AuditEntry.__table__), rows)
     return len(rows)

@@ -1,7 +1,7 @@
 """Writing what the platforms answered, for a batch of sent posts in a few statements.
 
 Each outcome is written only while its post is still claimed by the worker that sent it (one
-guarded ``UPDATE … FROM (VALUES …) … RETURNING`` per kind of outcome on PostgreSQL, a guarded
+guarded ``UPDATE … FROM unnest(…) … RETURNING`` per kind of outcome on PostgreSQL, a guarded
 update per post on SQLite); the attempt itself is always kept in the audit log.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, column, update
-from sqlalchemy import values as values_list
+from sqlalchemy import Integer, bindparam, column, func, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from core import audit, claims
@@ -161,17 +161,29 @@ def _write(session: Session, worker_id: str, rows: list[tuple[int, dict[str, Any
     for post_id, row in rows:
         shapes[tuple(sorted(row))].append((post_id, row))
     for keys, group in shapes.items():
-        outcome = values_list(
-            column("post_id", Integer),
-            *(column(key, table.c[key].type) for key in keys),
-            name="outcome",
-        ).data([(post_id, *(row[key] for key in keys)) for post_id, row in group])
+        # The values travel as one array per column, so the statement's text is the same for
+        # any number of posts (compiled once, prepared once by the server).
+        names = ("post_id", *keys)
+        types = (Integer(), *(table.c[key].type for key in keys))
+        lists = (
+            [post_id for post_id, _ in group],
+            *([row[key] for _, row in group] for key in keys),
+        )
+        outcome = (
+            func.unnest(
+                *(
+                    bindparam(f"outcome_{name}", items, type_=ARRAY(type_))
+                    for name, type_, items in zip(names, types, lists, strict=True)
+                )
+            )
+            .table_valued(*(column(name, type_) for name, type_ in zip(names, types, strict=True)))
+            .render_derived(name="outcome")
+        )
         written.update(
             session.scalars(
                 update(table)
                 .where(table.c.id == outcome.c.post_id, *guard)
-                # A column that is NULL in every row of the list would otherwise be text.
-                .values({key: cast(outcome.c[key], table.c[key].type) for key in keys})
+                .values({key: outcome.c[key] for key in keys})
                 .returning(table.c.id)
             )
         )

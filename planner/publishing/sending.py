@@ -30,7 +30,7 @@ from .adapters import (
     UnknownPlatform,
     get_adapter,
 )
-from .adapters.base import Redactor, secret_values
+from .adapters.base import Redactor, redactor_for
 from .queue import POSTS, release, time_limit
 
 logger = logging.getLogger("pageone.worker")
@@ -57,7 +57,7 @@ class Prepared:
     @property
     def redact(self) -> Redactor:
         """Redacts every shape of the channel's secrets from what is stored about the attempt."""
-        return Redactor(secret_values(self.credentials or {}))
+        return redactor_for(self.credentials or {})
 
 
 def outgoing(post: Any, platform: str) -> OutgoingPost:

@@ -44,13 +44,15 @@ from .sending import Prepared, prepare, send
 
 logger = logging.getLogger("pageone.worker")
 
-DEFAULT_THREADS = 16
+DEFAULT_THREADS = 32
 TICK_SECONDS = 1.0
 # A publish job's short transactions run again on a fresh connection while the database is out of
 # reach, waiting at most this long between tries, until the posts' lease would run out.
 DB_RETRY_CAP = 2.0
-# The most outcomes written in one transaction.
+# The most outcomes written in one transaction, and how long the recorder waits for more once
+# one has arrived: outcomes arriving together are written together.
 RECORD_BATCH = 200
+RECORD_GATHER_SECONDS = 0.02
 _T = TypeVar("_T")
 
 
@@ -281,9 +283,10 @@ class Publisher:
                 return
             batch = [first]
             stop = False
+            gathered = time.monotonic() + RECORD_GATHER_SECONDS
             while len(batch) < RECORD_BATCH:
                 try:
-                    more = self._finished.get_nowait()
+                    more = self._finished.get(timeout=max(0.0, gathered - time.monotonic()))
                 except queue.Empty:
                     break
                 if more is None:

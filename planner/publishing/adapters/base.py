@@ -238,7 +238,8 @@ class Redactor:
         return self(text[: length + self.longest + 2048])[:length]
 
 
-@functools.lru_cache(maxsize=64)
+# One per channel a worker publishes for: building one derives every shape of every secret.
+@functools.lru_cache(maxsize=1024)
 def _redactor(secrets: frozenset[str]) -> Redactor:
     return Redactor(secrets)
 
@@ -264,6 +265,11 @@ def secret_values(credentials: Mapping[str, Any]) -> frozenset[str]:
     accounts = [str(credentials[key]) for key in _ACCOUNT_KEYS if credentials.get(key)]
     pairs = {f"{account}:{secret}" for account in accounts for secret in secrets}
     return frozenset(secrets | pairs)
+
+
+def redactor_for(credentials: Mapping[str, Any]) -> Redactor:
+    """The redactor of a channel's secrets (built once per set of secrets)."""
+    return _redactor(secret_values(credentials))
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

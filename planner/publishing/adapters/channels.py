@@ -50,7 +50,9 @@ def connected_channel(
         host = urlsplit(instance).netloc
         for channel in channels:
             try:
-                base = decrypt_json(channel.credentials_encrypted, dict(config) if config else None).get("base_url", "")
+                base = decrypt_json(
+                    channel.credentials_encrypted, dict(config) if config else None
+                ).get("base_url", "")
             except CredentialsUnreadable:
                 continue
             if urlsplit(base).netloc == host:
