@@ -179,4 +179,5 @@ def backoff(
     at least ``retry_after`` seconds (what the other side asked for), at most ``cap``."""
     seconds = first.total_seconds() * 2.0 ** min(max(failures - 1, 0), 60)
     seconds = max(seconds, float(retry_after or 0))
-    return min(timedelta(seconds=seconds), cap)
+    # Compared in seconds: a huge Retry-After or failure count would not fit a timedelta.
+    return timedelta(seconds=min(seconds, cap.total_seconds()))
