@@ -167,6 +167,8 @@ def prepare(
                     Post.id.in_(going),
                     Post.status == PostStatus.PUBLISHING.value,
                     claims.held_by(POSTS, worker_id),
+                    # A claim that runs out meanwhile is left to the recovery, as never sent.
+                    Post.lease_until > now,
                 )
                 .values(send_started_at=now)
                 .returning(Post.id)
