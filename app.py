@@ -90,16 +90,21 @@ def register_cli(app: Flask) -> None:
 
 
 def register_worker_jobs(app: Flask) -> None:
-    """The periodic jobs the worker runs beside publishing, one registration per feature.
-
-    Kept here so that the planner's worker runs them without importing serp or listening.
-    """
+    """The periodic jobs the worker (``core/worker.py``) runs, one registration per feature:
+    publishing, connection renewals, the search checks, the listening polls and operations."""
     from core.ops import register_jobs as ops_jobs
     from listening.jobs import register_jobs as listening_jobs
     from planner.connections.jobs import register_jobs as connection_jobs
+    from planner.publishing.worker import register_jobs as publishing_jobs
     from serp.jobs import register_jobs as serp_jobs
 
-    app.extensions["pageone.worker_jobs"] = [connection_jobs, serp_jobs, listening_jobs, ops_jobs]
+    app.extensions["pageone.worker_jobs"] = [
+        publishing_jobs,
+        connection_jobs,
+        serp_jobs,
+        listening_jobs,
+        ops_jobs,
+    ]
 
 
 def register_home_sections(app: Flask) -> None:

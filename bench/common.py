@@ -40,14 +40,19 @@ def postgres_available() -> bool:
 
 
 def bench_database_url() -> str:
-    """A database of the benchmarks' own beside the test one, so the two never collide."""
+    """A database of the benchmarks' own beside the test one, so the two never collide (named
+    after the test database, so benchmarks run against different test databases do not either)."""
     engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    test_name = engine.url.database or "test"
+    name = "pageone_bench" if test_name == "test" else f"{test_name}_bench"
     with engine.connect() as connection:
-        exists = connection.scalar(text("select 1 from pg_database where datname='pageone_bench'"))
+        exists = connection.scalar(
+            text("select 1 from pg_database where datname = :name"), {"name": name}
+        )
         if not exists:
-            connection.execute(text("CREATE DATABASE pageone_bench"))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return engine.url.set(database="pageone_bench").render_as_string(hide_password=False)
+    return engine.url.set(database=name).render_as_string(hide_password=False)
 
 
 def bench_app(backend: str) -> Flask:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core.models import AuditEntry, User
@@ -37,3 +40,29 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(
+    session: Session,
+    actor: User | str | None,
+    entries: Iterable[tuple[str, str, int | None, int | None, dict[str, Any]]],
+) -> int:
+    """Write many entries by one actor in one statement: (action, object type, object id, brand
+    id, detail) each. How many were written."""
+    name = actor_name(actor)
+    at = datetime.now(UTC)
+    rows = [
+        {
+            "at": at,
+            "actor": name,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "brand_id": brand_id,
+            "detail": detail,
+        }
+        for action, object_type, object_id, brand_id, detail in entries
+    ]
+    if rows:
+        session.execute(insert(AuditEntry.__table__), rows)
+    return len(rows)

@@ -62,7 +62,7 @@ def load_config(
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "10")),
         # A claimed post whose worker stops answering is recovered after its lease.
         "PUBLISH_LEASE_SECONDS": int(env.get("PUBLISH_LEASE_SECONDS", "300")),
-        "PUBLISH_THREADS": int(env.get("PUBLISH_THREADS", "16")),
+        "PUBLISH_THREADS": int(env.get("PUBLISH_THREADS", "32")),
         # How long after its time a post is tried again while its platform is down.
         "PUBLISH_RETRY_FOR_SECONDS": int(env.get("PUBLISH_RETRY_FOR_SECONDS", "3600")),
         # Proxies for fetching result pages directly, used in turn: "http://p1:3128,http://p2:3128".

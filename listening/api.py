@@ -13,6 +13,7 @@ from core.api import ApiError, api_auth, body, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
+from listening import inbox
 from listening import openapi as _openapi  # noqa: F401  (contributes the listening paths)
 from listening import operations as ops
 from listening.serialize import mention_dict, source_dict
@@ -78,9 +79,9 @@ def delete_source(source_id: int) -> Any:
 def list_mentions(brand_id: int) -> Any:
     brand = _brand(brand_id)
     now = utcnow()
-    filters = ops.parse_filters(request.args)
+    filters = inbox.parse_filters(request.args)
     page = parse_int(request.args.get("page"), "page", default=1, minimum=1)
-    query = ops.inbox_query(brand.id, filters, now)
+    query = inbox.inbox_query(brand.id, filters, now)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     mentions = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
     return jsonify(
@@ -94,22 +95,22 @@ def list_mentions(brand_id: int) -> Any:
 @bp.get("/listening/mentions/<int:mention_id>")
 @api_auth()
 def get_mention(mention_id: int) -> Any:
-    return jsonify(mention_dict(ops.mention_for(db.session, current_user, mention_id), utcnow()))
+    return jsonify(mention_dict(inbox.mention_for(db.session, current_user, mention_id), utcnow()))
 
 
 @bp.patch("/listening/mentions/<int:mention_id>")
 @api_auth(Role.EDITOR)
 def update_mention(mention_id: int) -> Any:
-    mention = ops.mention_for(db.session, current_user, mention_id)
+    mention = inbox.mention_for(db.session, current_user, mention_id)
     data = body()
     now = utcnow()
     if "assignee_id" in data:
         value = data["assignee_id"]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ApiError(422, "'assignee_id' must be a user id or null.")
-        ops.assign(db.session, mention, current_user, parse_int(value, "assignee_id"))
+        inbox.assign(db.session, mention, current_user, parse_int(value, "assignee_id"))
     if "state" in data:
-        ops.set_state(db.session, mention, current_user, str(data["state"]), now)
+        inbox.set_state(db.session, mention, current_user, str(data["state"]), now)
     db.session.commit()
     return jsonify(mention_dict(mention, now))
 

@@ -39,6 +39,7 @@ from core.mail import send_mail
 from core.models import User
 from core.tenants import Brand
 from listening.fetch import FetchError, post_json
+from listening.inbox import brand_admins
 from listening.models import (
     OVERALL,
     CrisisAlert,
@@ -48,7 +49,7 @@ from listening.models import (
     Mention,
     MentionSource,
 )
-from listening.operations import ListeningError, brand_admins, settings_for
+from listening.operations import ListeningError, settings_for
 
 logger = logging.getLogger("listening.crisis")
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from core.api import iso
+from listening.inbox import is_overdue
 from listening.models import Mention, MentionSource
-from listening.operations import is_overdue
 
 
 def source_dict(source: MentionSource) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import User
 from core.tenants import Brand
+from listening.inbox import brand_admins
 from listening.models import OPEN_STATES, Mention
-from listening.operations import brand_admins
 
 logger = logging.getLogger("listening.sla")
 BATCH = 500

@@ -18,7 +18,8 @@ from core.models import Role, User
 from core.pages import member_brand as _brand
 from core.parsing import parse_int
 from core.tenants import Brand
-from listening import crisis, sla
+from listening import crisis, replies, sla
+from listening import inbox as inbox_ops
 from listening import operations as ops
 from listening.models import (
     OVERALL,
@@ -71,15 +72,15 @@ def inbox(brand_id: int) -> Any:
     brand = _brand(brand_id)
     now = utcnow()
     try:
-        filters = ops.parse_filters(request.args)
+        filters = inbox_ops.parse_filters(request.args)
     except ops.ListeningError as exc:
         _flash_errors(exc)
-        filters = ops.InboxFilters()
+        filters = inbox_ops.InboxFilters()
     page = max(1, parse_int(request.args.get("page"), "page", default=1) or 1)
-    query = ops.inbox_query(brand.id, filters, now)
+    query = inbox_ops.inbox_query(brand.id, filters, now)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     mentions = list(db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    members = ops.brand_members(db.session, brand.id)
+    members = inbox_ops.brand_members(db.session, brand.id)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "listening/inbox.html",
@@ -94,7 +95,7 @@ def inbox(brand_id: int) -> Any:
         members={u.id: u for u in members},
         states=[s.value for s in MentionState],
         now=now,
-        is_overdue=ops.is_overdue,
+        is_overdue=inbox_ops.is_overdue,
         alerts=crisis.recent_alerts(db.session, brand.id, limit=3),
     )
 
@@ -113,7 +114,7 @@ def bulk(brand_id: int) -> Any:
             parse_int(value, "mention_id", minimum=1)
             for value in request.form.getlist("mention_id")
         ]
-        result = ops.apply_bulk(
+        result = inbox_ops.apply_bulk(
             db.session,
             brand,
             current_user,
@@ -137,7 +138,7 @@ def bulk(brand_id: int) -> Any:
 def mention_page(brand_id: int, mention_id: int) -> Any:
     brand = _brand(brand_id)
     mention = _mention(brand, mention_id)
-    saved = ops.saved_replies_of(db.session, brand.id)
+    saved = inbox_ops.saved_replies_of(db.session, brand.id)
     chosen = next(
         (s for s in saved if s.id == _optional_int(request.args.get("saved"), "saved")), None
     )
@@ -149,11 +150,11 @@ def mention_page(brand_id: int, mention_id: int) -> Any:
         chosen=chosen,
         draft=request.args.get("draft") or (chosen.text if chosen else ""),
         confirm_unchanged=request.args.get("unchanged") == "1",
-        members=ops.brand_members(db.session, brand.id),
+        members=inbox_ops.brand_members(db.session, brand.id),
         states=[s.value for s in MentionState],
-        on_platform=ops.can_reply_on_platform(mention),
+        on_platform=replies.can_reply_on_platform(mention),
         now=utcnow(),
-        is_overdue=ops.is_overdue,
+        is_overdue=inbox_ops.is_overdue,
     )
 
 
@@ -168,14 +169,16 @@ def change_state(brand_id: int, mention_id: int) -> Any:
     mention = _mention(brand, mention_id)
     before = mention.state
     try:
-        ops.set_state(db.session, mention, current_user, request.form.get("state", ""), utcnow())
+        inbox_ops.set_state(
+            db.session, mention, current_user, request.form.get("state", ""), utcnow()
+        )
         db.session.commit()
         if mention.state == before:
-            flash(f"The mention was already {ops.state_label(before)}.", "info")
+            flash(f"The mention was already {inbox_ops.state_label(before)}.", "info")
         else:
             flash(
-                f"State changed from {ops.state_label(before)} to "
-                f"{ops.state_label(mention.state)}.",
+                f"State changed from {inbox_ops.state_label(before)} to "
+                f"{inbox_ops.state_label(mention.state)}.",
                 "success",
             )
     except ops.ListeningError as exc:
@@ -190,7 +193,7 @@ def assign(brand_id: int, mention_id: int) -> Any:
     brand = _brand(brand_id)
     mention = _mention(brand, mention_id)
     try:
-        ops.assign(
+        inbox_ops.assign(
             db.session,
             mention,
             current_user,
@@ -217,7 +220,7 @@ def reply(brand_id: int, mention_id: int) -> Any:
     now = utcnow()
     try:
         if manual:
-            ops.mark_replied(
+            replies.mark_replied(
                 db.session,
                 mention,
                 current_user,
@@ -227,7 +230,7 @@ def reply(brand_id: int, mention_id: int) -> Any:
                 confirm_unchanged=confirm,
             )
         else:
-            ops.reply_on_platform(
+            replies.reply_on_platform(
                 db.session,
                 mention,
                 current_user,
@@ -351,7 +354,7 @@ def settings(brand_id: int) -> Any:
             if form_name == "settings":
                 ops.update_settings(db.session, brand, current_user, request.form.to_dict())
             else:
-                ops.create_saved_reply(
+                inbox_ops.create_saved_reply(
                     db.session,
                     brand,
                     current_user,
@@ -369,7 +372,7 @@ def settings(brand_id: int) -> Any:
         "listening/settings.html",
         brand=brand,
         settings=ops.settings_for(db.session, brand),
-        saved_replies=ops.saved_replies_of(db.session, brand.id),
+        saved_replies=inbox_ops.saved_replies_of(db.session, brand.id),
     ), status
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, utcnow
@@ -78,6 +80,59 @@ def record_owned_asset(
         asset.post_id = asset.post_id or post_id
     session.flush()
     return asset
+
+
+def record_published_posts(session: Session, posts: list[dict[str, Any]]) -> None:
+    """Hook for the publishing worker: published posts with a public URL become owned assets, in
+    one statement for a batch. Each dict holds the post's ``brand_id``, ``platform``, ``post_id``,
+    ``url``, ``text`` and ``published_at``; an asset already kept only gets what it lacked."""
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for post in posts:
+        if not post.get("url"):
+            continue
+        key = normalize_url(post["url"])
+        kind = AssetKind.BLOG_POST if post["platform"] == Platform.WORDPRESS.value else None
+        # The first of two posts at one URL in a batch wins, as the first call would.
+        rows.setdefault(
+            (post["brand_id"], key),
+            {
+                "brand_id": post["brand_id"],
+                "url": post["url"].strip(),
+                "normalized_url": key,
+                "kind": (kind or AssetKind.SOCIAL_POST).value,
+                "title": (post["text"].strip().splitlines() or [""])[0][:300] or None,
+                "published_at": post["published_at"] or utcnow(),
+                "post_id": post["post_id"],
+                "created_at": utcnow(),
+            },
+        )
+    if not rows:
+        return
+    module = {"postgresql": postgresql, "sqlite": sqlite}.get(session.get_bind().dialect.name)
+    if module is None:
+        for row in rows.values():
+            record_owned_asset(
+                session,
+                row["brand_id"],
+                row["url"],
+                row["kind"],
+                row["published_at"],
+                post_id=row["post_id"],
+                title=row["title"],
+            )
+        return
+    table = OwnedAsset.__table__
+    statement = module.insert(table)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.brand_id, table.c.normalized_url],
+            set_={
+                name: func.coalesce(table.c[name], statement.excluded[name])
+                for name in ("title", "published_at", "post_id")
+            },
+        ),
+        list(rows.values()),
+    )
 
 
 def owned_assets(session: Session, brand_id: int) -> list[OwnedAsset]:

@@ -1,18 +1,15 @@
 """Checks: claim due queries, fetch their pages, store every result, schedule the next look.
 
-A query is claimed with one guarded statement before any network call (``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL, ``UPDATE … WHERE claimed_by IS NULL`` and the row count on SQLite), so
-several workers never check the same query at once. A blocked or failed check is stored as such,
-with its reason, and the query is retried sooner with a growing backoff: it is a gap in the
-history, never "the result left the page".
+Due queries are a queue of :mod:`core.claims`: a batch is claimed with one statement before any
+network call, each claim with a lease, so several workers never check the same query at once.
+A blocked or failed check is stored as such, with its reason, and the query is retried sooner
+with a growing backoff: it is a gap in the history, never "the result left the page".
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +22,8 @@ from flask import Flask
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import claims
+from core.claims import default_worker_id
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.db import db, utcnow
 from core.tenants import Brand
@@ -55,10 +54,6 @@ MAX_FAILURES = 6  # then wait for the next regular check
 RESULTS_MARGIN = 10
 
 
-def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 # --- schedule -----------------------------------------------------------------------------------
 
 
@@ -80,10 +75,7 @@ def next_scheduled(query: TrackedQuery, zone: ZoneInfo, after: datetime) -> date
 
 def retry_delay(failures: int, retry_after: float | None = None) -> timedelta:
     """The wait before retrying after ``failures`` failed checks in a row."""
-    delay = min(FIRST_RETRY * 2 ** max(0, failures - 1), RETRY_CAP)
-    if retry_after:
-        delay = max(delay, min(timedelta(seconds=retry_after), RETRY_CAP))
-    return delay
+    return claims.backoff(failures, FIRST_RETRY, RETRY_CAP, retry_after)
 
 
 # --- raw pages ----------------------------------------------------------------------------------
@@ -175,6 +167,16 @@ def _due(now: datetime) -> tuple[Any, ...]:
     )
 
 
+CHECKS = claims.Queue(
+    name="search check",
+    model=TrackedQuery,
+    due=_due,
+    order_by=lambda: (TrackedQuery.next_check_at, TrackedQuery.id),
+    lease_column=TrackedQuery.lease_until,
+    holder_column=TrackedQuery.claimed_by,
+)
+
+
 def claim_due_checks(
     session: Session,
     worker_id: str,
@@ -182,54 +184,18 @@ def claim_due_checks(
     limit: int,
     lease: timedelta = DEFAULT_LEASE,
 ) -> list[int]:
-    """Claim up to ``limit`` due queries for this worker; the caller commits before fetching."""
-    if limit <= 0:
-        return []
-    candidates = (
-        select(TrackedQuery.id)
-        .where(*_due(now))
-        .order_by(TrackedQuery.next_check_at, TrackedQuery.id)
-        .limit(limit)
-    )
-    claim = {"claimed_by": worker_id, "lease_until": now + lease}
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
-        if ids:
-            session.execute(
-                update(TrackedQuery)
-                .where(TrackedQuery.id.in_(ids))
-                .values(**claim)
-                .execution_options(synchronize_session=False)
-            )
-        return ids
-    won = []
-    for query_id in list(session.scalars(candidates)):
-        result = session.execute(
-            update(TrackedQuery)
-            .where(TrackedQuery.id == query_id, *_due(now))
-            .values(**claim)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            won.append(query_id)
-    return won
+    """Claim up to ``limit`` due queries for this worker in one statement; the caller commits
+    before fetching."""
+    return [row[0] for row in claims.claim(session, CHECKS, worker_id, now, limit, lease)]
 
 
 def claim_query(
     session: Session, query_id: int, worker_id: str, now: datetime, lease: timedelta = DEFAULT_LEASE
 ) -> bool:
     """Claim one query now, due or not (a check asked for by a person); False if taken."""
-    result = session.execute(
-        update(TrackedQuery)
-        .where(
-            TrackedQuery.id == query_id,
-            TrackedQuery.deleted_at.is_(None),
-            or_(TrackedQuery.claimed_by.is_(None), TrackedQuery.lease_until < now),
-        )
-        .values(claimed_by=worker_id, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
+    return claims.claim_one(
+        session, CHECKS, query_id, worker_id, now, lease, (TrackedQuery.deleted_at.is_(None),)
     )
-    return result.rowcount == 1
 
 
 def mark_due_now(session: Session, queries: Iterable[TrackedQuery], now: datetime) -> int:

@@ -11,14 +11,16 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from sqlalchemy import select, update
 
+from core.claims import default_worker_id
 from core.db import db, utcnow
 from core.tenants import Brand, archived_brand_ids
-from serp.checks import default_worker_id, expire_raw_pages, run_due_checks
+from serp.checks import expire_raw_pages, run_due_checks
 from serp.models import TrackedQuery
 from serp.query_figures import QueryFigures, keep_parts
 from serp.summaries import labelling_for_brand
 
 logger = logging.getLogger("serp.jobs")
+events = logging.getLogger("pageone.worker")
 INTERVAL_SECONDS = 60
 DEFAULT_LIMIT = 100_000
 # A round keeps claiming while queries are due, for up to this long, so a weekly run of many
@@ -31,6 +33,11 @@ def due_checks_job(app: Flask, worker_id: str | None = None) -> dict[str, int]:
     """One round: check due queries until none are due (or the round's time is up), keep the
     figures of the brands checked, then drop expired raw pages."""
     checked: set[int] = set()
+
+    def done(query_id: int, status: str) -> None:
+        checked.add(query_id)
+        events.info("search check %s: %s", query_id, status)
+
     with app.app_context(), db.job_session() as session:
         postpone_archived_checks(session, utcnow())
     counts = run_due_checks(
@@ -38,7 +45,7 @@ def due_checks_job(app: Flask, worker_id: str | None = None) -> dict[str, int]:
         int(app.config.get("SERP_CHECKS_PER_ROUND", DEFAULT_LIMIT)),
         worker_id or default_worker_id(),
         budget_seconds=float(app.config.get("SERP_ROUND_BUDGET_SECONDS", ROUND_BUDGET_SECONDS)),
-        on_done=lambda query_id, _status: checked.add(query_id),
+        on_done=done,
     )
     counts["parts"] = keep_figures(app, checked)
     with app.app_context(), db.job_session() as session:

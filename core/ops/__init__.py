@@ -28,14 +28,14 @@ def register_ops(app: Flask) -> None:
         app.extensions.setdefault(name, [])
 
 
-def register_jobs(scheduler: Any, app: Flask) -> None:
+def register_jobs(scheduler: Any, app: Flask, worker_id: str) -> None:
     """The worker's heartbeat, its scheduled backups (when BACKUP_EVERY_HOURS is set) and the
     nightly retention sweep."""
     from core.ops.backup import scheduled_backup_job
     from core.ops.heartbeat import register_jobs as heartbeat_jobs
     from core.ops.retention import run_retention
 
-    heartbeat_jobs(scheduler, app)
+    heartbeat_jobs(scheduler, app, worker_id)
     if app.config.get("BACKUP_EVERY_HOURS", 0) > 0:
         scheduler.add_job(
             scheduled_backup_job,

@@ -21,20 +21,15 @@ logger = logging.getLogger(__name__)
 FORGET_AFTER = timedelta(days=7)
 
 
-def process_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def beat(session: Session, worker_id: str, now: datetime) -> None:
     """Stamp this worker's row (created at its first beat); flushes."""
-    hostname, _, pid = worker_id.rpartition(":")
     insert_missing(
         session,
         WorkerHeartbeat,
         {
             "worker_id": worker_id,
-            "hostname": hostname[:255],
-            "pid": int(pid) if pid.isdigit() else 0,
+            "hostname": socket.gethostname()[:255],
+            "pid": os.getpid(),
             "started_at": now,
             "seen_at": now,
         },
@@ -55,9 +50,8 @@ def heartbeat_job(app: Flask, worker_id: str) -> None:
         beat(session, worker_id, utcnow())
 
 
-def register_jobs(scheduler: Any, app: Flask) -> None:
-    """The heartbeat, from the worker's first second on."""
-    worker_id = process_worker_id()
+def register_jobs(scheduler: Any, app: Flask, worker_id: str) -> None:
+    """The heartbeat of the worker named ``worker_id``, from its first second on."""
     scheduler.add_job(
         heartbeat_job,
         "interval",

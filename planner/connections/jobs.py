@@ -53,7 +53,7 @@ def warn_expiring_connections(app: Flask, now: datetime | None = None) -> dict[s
     return sent
 
 
-def register_jobs(scheduler: Any, app: Flask) -> None:
+def register_jobs(scheduler: Any, app: Flask, worker_id: str | None = None) -> None:
     """Add the connection jobs to the worker's APScheduler scheduler."""
     common = {"max_instances": 1, "coalesce": True, "replace_existing": True}
     scheduler.add_job(

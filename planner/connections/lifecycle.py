@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -123,10 +123,16 @@ def _needs_reauth(
     return Refresh.NEEDS_REAUTH
 
 
-def refresh_due_connections(app: Flask, now: datetime | None = None) -> dict[str, int]:
-    """The worker's periodic renewal: every renewable connection whose token ends soon, each in
-    a transaction of its own (one provider's trouble does not hold up the others)."""
+def refresh_due_connections(
+    app: Flask, now: datetime | None = None, channel_ids: Collection[int] | None = None
+) -> dict[str, int]:
+    """Renew every renewable connection whose token ends soon (of ``channel_ids`` only, when
+    given: the publisher's claimed posts, just before they are sent), each in a transaction of
+    its own (one provider's trouble does not hold up the others)."""
     from core.db import utcnow
+
+    if channel_ids is not None and not channel_ids:
+        return {}
 
     now = now or utcnow()
     counts: dict[str, int] = {}
@@ -141,6 +147,11 @@ def refresh_due_connections(app: Flask, now: datetime | None = None) -> dict[str
                         ChannelConnection.refreshable.is_(True),
                         Channel.needs_reauth.is_(False),
                         ChannelConnection.access_expires_at <= now + ahead,
+                        *(
+                            [ChannelConnection.channel_id.in_(list(channel_ids))]
+                            if channel_ids is not None
+                            else []
+                        ),
                     )
                 )
             )
@@ -154,6 +165,24 @@ def refresh_due_connections(app: Flask, now: datetime | None = None) -> dict[str
             except Exception:  # noqa: BLE001 - the next channel still gets its turn
                 logger.exception("renewing channel %s failed", channel_id)
     return counts
+
+
+def renew_rejected(app: Flask, channel_id: int, rejected_token: str) -> dict[str, Any] | None:
+    """The platform refused ``rejected_token`` (a 401, which published nothing): renew the
+    token once and commit it; the channel's new credentials, or None when it was not renewed."""
+    from core.db import utcnow
+
+    with app.app_context(), db.job_session() as session:
+        channel = session.get(Channel, channel_id)
+        if channel is None:
+            return None
+        outcome = refresh_if_needed(
+            session, channel, utcnow(), app.config, rejected_token=rejected_token
+        )
+        if outcome is not Refresh.REFRESHED:
+            return None
+        credentials = flow.read_credentials(channel, app.config)
+    return credentials or None
 
 
 # --- health -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ def test_worker_runs_the_jobs_of_every_feature(app):
     for register in app.extensions["pageone.worker_jobs"]:
         register(scheduler, app)
     assert set(scheduler.jobs) == {
+        "publish",
         "serp-due-checks",
         "serp-weekly-reports",
         "listening-poll",

@@ -348,10 +348,10 @@ def test_the_worker_runs_scheduled_backups_only_when_turned_on(app):
     from tests.core.test_app import RecordingScheduler
 
     off = RecordingScheduler()
-    register_jobs(off, app)
+    register_jobs(off, app, "w1")
     assert "ops-backup" not in off.jobs and {"ops-heartbeat", "ops-retention"} <= set(off.jobs)
     app.config["BACKUP_EVERY_HOURS"] = 24
     on = RecordingScheduler()
-    register_jobs(on, app)
+    register_jobs(on, app, "w1")
     func, trigger, options = on.jobs["ops-backup"]
     assert trigger == "interval" and options["args"] == [app]

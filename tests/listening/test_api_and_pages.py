@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import db
-from listening import crisis
+from listening import crisis, inbox
 from listening import operations as listening_ops
 from listening.models import Mention
 from planner.brands import create_brand
@@ -301,4 +301,4 @@ def test_names_longer_than_their_column_are_refused_not_cut(app, brand, api, use
     assert answer.status_code == 422
     assert "keep it to 120 or fewer" in " ".join(answer.json["errors"])
     with pytest.raises(listening_ops.ListeningError, match="keep it to 120 or fewer"):
-        listening_ops.create_saved_reply(db.session, brand, users["editor"], "t" * 121, "Thanks!")
+        inbox.create_saved_reply(db.session, brand, users["editor"], "t" * 121, "Thanks!")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import AuditEntry
+from listening import inbox, replies
 from listening import operations as ops
 from listening.models import Mention, MentionReply
 from listening.text import link_urls
@@ -44,7 +45,7 @@ def flashes(page) -> list[str]:
 def test_a_blank_reply_is_refused_and_nothing_is_recorded(app, brand, users, mentions, editor):
     mention = mentions[0]
     with pytest.raises(ops.ListeningError, match="Write the reply you sent"):
-        ops.mark_replied(db.session, mention, users["editor"], "  \n ", mention.published_at)
+        replies.mark_replied(db.session, mention, users["editor"], "  \n ", mention.published_at)
     page = editor.post(
         f"/brands/{brand.id}/listening/mentions/{mention.id}/reply",
         data={"text": "   ", "action": "mark_replied"},
@@ -186,7 +187,7 @@ def test_the_inbox_offers_bulk_actions_with_a_box_per_mention(app, brand, mentio
 
 
 def test_count_of_reads_as_english():
-    assert [ops.count_of(n) for n in (0, 1, 2, 30)] == [
+    assert [inbox.count_of(n) for n in (0, 1, 2, 30)] == [
         "No mentions",
         "1 mention",
         "2 mentions",

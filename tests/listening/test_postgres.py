@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from core.db import db
 from core.models import Role
-from listening.jobs import _claim
-from listening.models import Mention, MentionSource
+from listening.jobs import claim_due_sources
+from listening.models import Mention
 from listening.sla import _claim_overdue
 from planner.brands import create_brand
 from tests.conftest import create_user
@@ -66,11 +66,12 @@ def test_two_workers_poll_a_due_source_once(pg_app, pg_brand):
     brand, admin = pg_brand
     source = make_source(brand, admin)
     source_id = source.id
+    counter = iter(range(2))
 
-    def claim(session: Session) -> bool:
-        return _claim(session, session.get(MentionSource, source_id), NOW + timedelta(hours=1))
+    def claim(session: Session) -> list[int]:
+        return claim_due_sources(session, f"w{next(counter)}", NOW + timedelta(hours=1), 10)
 
-    assert sorted(race(pg_app, claim)) == [False, True]
+    assert sorted(race(pg_app, claim)) == [[], [source_id]]
 
 
 def test_ingest_skips_entries_and_urls_already_stored_on_postgres(pg_app, pg_brand):

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from core.crypto import encrypt_json
 from core.db import db
+from listening import inbox, replies, sla
 from listening import operations as ops
-from listening import sla
 from listening.models import Mention, MentionState
 from planner.channels import create_channel
 from tests.listening.conftest import NOW, add_mentions, item, make_source
@@ -41,7 +41,7 @@ def test_targets_follow_the_brand_settings(app, brand, users, mentions):
 
 
 def test_overdue_mentions_email_the_assignee_or_the_admins_once(app, brand, users, mentions, smtp):
-    ops.assign(db.session, mentions["item-2"], users["editor"], users["editor"].id)
+    inbox.assign(db.session, mentions["item-2"], users["editor"], users["editor"].id)
     db.session.commit()
     # Before any target passes, nobody is alerted.
     assert sla.alert_overdue(app, NOW + timedelta(minutes=59)) == 0
@@ -58,7 +58,7 @@ def test_overdue_mentions_email_the_assignee_or_the_admins_once(app, brand, user
     assert sla.alert_overdue(app, NOW + timedelta(hours=5)) == 0
     assert len(smtp.messages) == 2
     # A replied or dismissed mention is never overdue.
-    ops.set_state(db.session, mentions["item-3"], users["editor"], "no_action", NOW)
+    inbox.set_state(db.session, mentions["item-3"], users["editor"], "no_action", NOW)
     db.session.commit()
     assert sla.alert_overdue(app, NOW + timedelta(days=2)) == 0
 
@@ -73,10 +73,10 @@ def test_a_failed_mail_is_retried_at_the_next_round(app, brand, users, mentions,
 
 
 def test_response_times_against_targets(app, brand, users, mentions):
-    ops.mark_replied(
+    replies.mark_replied(
         db.session, mentions["item-1"], users["editor"], "Sorry!", NOW + timedelta(minutes=30)
     )
-    ops.mark_replied(
+    replies.mark_replied(
         db.session, mentions["item-2"], users["editor"], "Yes", NOW + timedelta(hours=5)
     )
     db.session.commit()
@@ -130,7 +130,7 @@ def test_a_reply_goes_to_mastodon_as_a_reply_to_the_original(
         json={"status": "Yes, from 8 to 12!", "in_reply_to_id": "1135"},
         headers={"Authorization": "Bearer secret-token"},
     ).respond_with_json({"id": "2000", "url": "https://social.example/@acme/2000"})
-    reply = ops.reply_on_platform(
+    reply = replies.reply_on_platform(
         db.session,
         mastodon_mention,
         users["editor"],
@@ -146,11 +146,11 @@ def test_a_reply_goes_to_mastodon_as_a_reply_to_the_original(
 
 
 def test_a_saved_reply_sent_unchanged_needs_confirmation(app, brand, users, mastodon_mention):
-    saved = ops.create_saved_reply(
+    saved = inbox.create_saved_reply(
         db.session, brand, users["editor"], "Opening hours", "We are open 8 to 12 on Sundays."
     )
     with pytest.raises(ops.UnchangedSavedReply, match="word for word"):
-        ops.mark_replied(
+        replies.mark_replied(
             db.session,
             mastodon_mention,
             users["editor"],
@@ -158,7 +158,7 @@ def test_a_saved_reply_sent_unchanged_needs_confirmation(app, brand, users, mast
             NOW,
             saved_reply_id=saved.id,
         )
-    reply = ops.mark_replied(
+    reply = replies.mark_replied(
         db.session,
         mastodon_mention,
         users["editor"],
@@ -168,7 +168,7 @@ def test_a_saved_reply_sent_unchanged_needs_confirmation(app, brand, users, mast
         confirm_unchanged=True,
     )
     assert reply.unchanged_from_saved
-    edited = ops.mark_replied(
+    edited = replies.mark_replied(
         db.session,
         mastodon_mention,
         users["editor"],
@@ -185,5 +185,7 @@ def test_a_platform_refusal_leaves_the_mention_open(app, users, mastodon_mention
         {"error": "Validation failed: Text can't be blank"}, status=422
     )
     with pytest.raises(ops.ListeningError, match="Validation failed"):
-        ops.reply_on_platform(db.session, mastodon_mention, users["editor"], "x", app.config, NOW)
+        replies.reply_on_platform(
+            db.session, mastodon_mention, users["editor"], "x", app.config, NOW
+        )
     assert mastodon_mention.state == "new" and mastodon_mention.first_reply_at is None

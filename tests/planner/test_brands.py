@@ -17,7 +17,7 @@ from planner import operations as ops
 from planner.brands import archive_brand, create_brand, unarchive_brand
 from planner.channels import create_channel
 from planner.models import CHANNEL_NAME_MAX, Channel, EngagementWindow, Post, PostStatus
-from planner.publishing.worker import claim_due_posts
+from planner.publishing.queue import claim_due_posts
 from serp.checks import claim_due_checks
 from serp.jobs import postpone_archived_checks
 from serp.models import TrackedQuery

@@ -22,7 +22,8 @@ from planner.channels import create_channel
 from planner.models import Channel, Post, PostStatus
 from planner.pause import pause_brand, resume_brand
 from planner.publishing.adapters import mastodon as mastodon_adapter
-from planner.publishing.worker import claim_due_posts, run_worker, sweep_missed_and_held
+from planner.publishing.queue import claim_due_posts, sweep_missed_and_held
+from planner.publishing.worker import run_worker
 from tests.conftest import login
 
 TOKEN = "tok-9f8e7d6c5b4a-very-secret"

@@ -107,6 +107,11 @@ class PublishResult:
 @runtime_checkable
 class Adapter(Protocol):
     platform: str
+    # True when re-sending a request that may have landed cannot create a second post: the one
+    # place the worker (and its recovery of dead workers' posts) learns whether a re-send is safe.
+    deduplicates: bool
+
+    def outgoing(self, post: OutgoingPost) -> OutgoingPost: ...
 
     def publish(
         self,
@@ -233,7 +238,8 @@ class Redactor:
         return self(text[: length + self.longest + 2048])[:length]
 
 
-@functools.lru_cache(maxsize=64)
+# One per channel a worker publishes for: building one derives every shape of every secret.
+@functools.lru_cache(maxsize=1024)
 def _redactor(secrets: frozenset[str]) -> Redactor:
     return Redactor(secrets)
 
@@ -259,6 +265,11 @@ def secret_values(credentials: Mapping[str, Any]) -> frozenset[str]:
     accounts = [str(credentials[key]) for key in _ACCOUNT_KEYS if credentials.get(key)]
     pairs = {f"{account}:{secret}" for account in accounts for secret in secrets}
     return frozenset(secrets | pairs)
+
+
+def redactor_for(credentials: Mapping[str, Any]) -> Redactor:
+    """The redactor of a channel's secrets (built once per set of secrets)."""
+    return _redactor(secret_values(credentials))
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -418,6 +429,11 @@ class BaseAdapter:
     # up on it (its server's own time limit); a re-send waits that long. A channel may override
     # it with the ``request_time_limit`` setting. 0 where the platform's de-duplication is atomic.
     request_time_limit: ClassVar[float] = 0.0
+
+    def outgoing(self, post: OutgoingPost) -> OutgoingPost:
+        """A scheduled post as this platform sends it (what the worker hands to :meth:`publish`):
+        a platform that needs more than the text (a title, a stable slug) adds it here."""
+        return post
 
     def check_credentials(self, credentials: Mapping[str, str]) -> str | None:
         """An error message when a required credential is missing, else None."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from dataclasses import replace
 
 import requests
 
@@ -102,6 +103,15 @@ class WordPressAdapter(BaseAdapter):
     required_credentials = ("site_url", "username", "app_password")
     deduplicates = True  # by the slug look-up; see the module docstring for posts without one
     request_time_limit = 300.0
+
+    def outgoing(self, post: OutgoingPost) -> OutgoingPost:
+        """A scheduled post gets a stable slug, so that a retry finds the post an earlier attempt
+        created, and a title when it has no text (otherwise the title is its first line)."""
+        return replace(
+            post,
+            slug=post.slug or f"pageone-{post.post_id}",
+            title=post.title or (None if post.text.strip() else f"Post {post.post_id}"),
+        )
 
     def _publish(
         self, post: OutgoingPost, credentials: Mapping[str, str], call: Call

@@ -106,7 +106,7 @@ def test_secrets_echoed_by_a_receiver_are_kept_nowhere(
     logs = "\n".join(
         record.getMessage()
         for record in caplog.records
-        if record.name.split(".")[0] in {"planner", "core", "app"}
+        if record.name.split(".")[0] in {"pageone", "planner", "core", "app"}
     )
     assert f"publish {platform}" in logs
     for secret in secrets:

@@ -32,12 +32,8 @@ from core.models import AuditEntry
 from core.tenants import Brand
 from planner.models import Channel, Post, PostStatus
 from planner.publishing.adapters import Outcome
-from planner.publishing.worker import (
-    Worker,
-    claim_due_posts,
-    publish_one,
-    recover_expired_leases,
-)
+from planner.publishing.queue import claim_due_posts, recover_expired_leases
+from planner.publishing.worker import Publisher, publish_one
 
 pytestmark = pytest.mark.postgres
 
@@ -322,7 +318,7 @@ def test_a_round_keeps_claiming_as_sends_finish_instead_of_one_pool_full_a_secon
 ):
     fake = fake_mastodon()
     mastodon_posts(pg_app, fake, 12, channels=1)
-    worker = Worker(pg_app, "w1", threads=2)
+    worker = Publisher(pg_app, "w1", threads=2)
     try:
         sent = worker.tick()
         wait(sent)
@@ -450,8 +446,8 @@ def test_send_that_outlasts_its_lease_is_kept_by_its_worker_and_not_sent_again(
     fake = fake_mastodon(delay=2.5)
     (post_id,) = mastodon_posts(pg_app, fake, 1, channels=1)
     pg_app.config["PUBLISH_LEASE_SECONDS"] = 1
-    sender = Worker(pg_app, "sender", threads=2)
-    others = [Worker(pg_app, "other", threads=2)] if beside else []
+    sender = Publisher(pg_app, "sender", threads=2)
+    others = [Publisher(pg_app, "other", threads=2)] if beside else []
     try:
         (sent,) = sender.tick()
         deadline = time.monotonic() + 10
@@ -652,7 +648,7 @@ def test_post_whose_database_stayed_out_of_reach_before_sending_goes_back_to_the
         assert recover_expired_leases(session, utcnow(), "w2", pg_app.config) == 1
     row = statuses(watcher)[post.id]
     assert row[0] == "scheduled", "back in the queue, not unconfirmed: it never went out"
-    worker = Worker(cut_off, "w2", threads=2)
+    worker = Publisher(cut_off, "w2", threads=2)
     try:
         wait(worker.tick())
     finally:

@@ -21,7 +21,7 @@ from core.db import db
 from core.models import AuditEntry
 from core.tenants import Brand
 from planner.models import Channel, Post, PostStatus
-from planner.publishing.worker import Worker
+from planner.publishing.worker import Publisher
 
 USER, PASSWORD = "editor", "abcd EFGH 1234 ijkl MNOP 6789"
 FINAL = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
@@ -178,7 +178,7 @@ def blog_post(app, site: str, text: str, password: str = PASSWORD, **settings) -
 
 def run_until_settled(app, post_id: int, seconds: float, during=None) -> Post:
     """Tick a worker, as `flask planner worker` does, until the post is final or time is up."""
-    worker = Worker(app, "w1", threads=2)
+    worker = Publisher(app, "w1", threads=2)
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:

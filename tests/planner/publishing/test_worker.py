@@ -24,14 +24,14 @@ from core.db import db
 from core.models import AuditEntry
 from core.tenants import Brand
 from planner.models import Channel, Post, PostStatus
-from planner.publishing.worker import (
+from planner.publishing.adapters import PLATFORMS, get_adapter
+from planner.publishing.queue import (
     LEASE_EXPIRED_REASON,
     NEVER_SENT_REASON,
     claim_due_posts,
-    publish_one,
     recover_expired_leases,
-    run_worker,
 )
+from planner.publishing.worker import publish_one, run_worker
 
 
 class FakeMastodon:
@@ -379,7 +379,7 @@ def test_two_claimers_never_share_a_post_on_postgresql(pg_app):
 @pytest.mark.parametrize(
     ("platform", "status"),
     [
-        ("webhook", PostStatus.UNCONFIRMED),
+        ("webhook", PostStatus.SCHEDULED),
         ("x", PostStatus.UNCONFIRMED),
         ("mastodon", PostStatus.SCHEDULED),
     ],
@@ -438,6 +438,78 @@ def test_post_whose_worker_died_before_sending_goes_back_to_the_queue_on_any_pla
     assert never_sent.status == PostStatus.SCHEDULED and never_sent.claimed_by is None
     assert never_sent.next_attempt_at is None
     assert never_sent.last_error == NEVER_SENT_REASON
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_recovery_resends_exactly_where_the_adapter_says_it_deduplicates(app, acme, platform):
+    # One source of truth: what the worker does with a dead worker's post is what the adapter
+    # does with a lost answer (a timeout or a 500) in a live attempt.
+    channel = make_channel(db.session, acme, platform, {"k": "v"}, app.config)
+    (dead,) = make_posts(
+        db.session,
+        channel,
+        now() - timedelta(minutes=10),
+        status=PostStatus.PUBLISHING.value,
+        claimed_by="gone",
+        lease_until=now() - timedelta(seconds=1),
+        send_started_at=now() - timedelta(minutes=6),
+    )
+
+    assert recover_expired_leases(db.session, now()) == 1
+    db.session.commit()
+
+    resent = reload(dead).status == PostStatus.SCHEDULED
+    assert resent is get_adapter(platform).deduplicates
+    assert resent is (platform in {"mastodon", "bluesky", "wordpress", "webhook"})
+
+
+def test_webhook_post_whose_worker_died_mid_send_is_delivered_again_with_the_same_id(
+    app, acme, httpserver
+):
+    # Standard Webhooks: receivers de-duplicate on webhook-id, senders retry with the same id.
+    # The dead worker's delivery may have landed, so the re-send waits out the webhook's request
+    # time limit (30 s) after the lease ran out, then goes with the id the first one carried.
+    received: list[str] = []
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(
+        lambda request: received.append(request.headers["webhook-id"]) or Response("", 204)
+    )
+    hook = make_channel(
+        db.session,
+        acme,
+        "webhook",
+        {"url": httpserver.url_for("/hook"), "secret": "whsec_c2VjcmV0"},
+        app.config,
+    )
+    lease_until = now() - timedelta(seconds=1)
+    (dead,) = make_posts(
+        db.session,
+        hook,
+        now() - timedelta(minutes=2),
+        status=PostStatus.PUBLISHING.value,
+        claimed_by="gone",
+        lease_until=lease_until,
+        send_started_at=lease_until - timedelta(minutes=5),
+    )
+
+    assert recover_expired_leases(db.session, now(), config=app.config) == 1
+    db.session.commit()
+    dead = reload(dead)
+    assert dead.status == PostStatus.SCHEDULED
+    assert dead.next_attempt_at == lease_until + timedelta(seconds=30)
+    run_worker(app, "w2", once=True)
+    assert received == [], "not while the first delivery may still land"
+    dead.next_attempt_at = now() - timedelta(seconds=1)  # the 30 s have passed
+    db.session.commit()
+    run_worker(app, "w2", once=True)
+
+    dead = reload(dead)
+    assert dead.status == PostStatus.PUBLISHED
+    assert received == [f"pageone-{dead.id}-v1"]
+    assert audit_actions(dead.id)[-3:] == [
+        "post.claimed",
+        "post.publish_attempt",
+        "post.published",
+    ]
 
 
 def test_resend_after_a_dead_worker_waits_out_the_platforms_request_time_limit(app, acme):
