@@ -172,8 +172,11 @@ def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
         retry_for = _seconds(app.config, "PUBLISH_RETRY_FOR_SECONDS", DEFAULT_RETRY_FOR)
         # Until the claim would run out: a post that cannot even be read by then stays claimed
         # without a send begun, and the recovery puts it back in the queue.
-        with db.job_session() as session:
-            channel_id = session.scalar(select(Post.channel_id).where(Post.id == post_id))
+        try:
+            with db.job_session() as session:
+                channel_id = session.scalar(select(Post.channel_id).where(Post.id == post_id))
+        except DBAPIError:  # out of reach: the preparation below waits for the database
+            channel_id = None
         if channel_id is not None:
             _renew_tokens(app, {channel_id})
         prepared = in_transaction(

@@ -14,7 +14,7 @@ class RecordingScheduler:
 def test_worker_runs_the_jobs_of_every_feature(app):
     scheduler = RecordingScheduler()
     for register in app.extensions["pageone.worker_jobs"]:
-        register(scheduler, app)
+        register(scheduler, app, "w1")
     assert set(scheduler.jobs) == {
         "publish",
         "serp-due-checks",
