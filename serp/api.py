@@ -20,6 +20,7 @@ from core.models import Role
 from core.parsing import parse_int
 from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
 from serp import operations as ops
+from serp import rules as rule_ops
 from serp.checks import mark_due_now
 from serp.labels import classifier_for_brand
 from serp.models import SerpCheck, TrackedQuery
@@ -309,7 +310,7 @@ def upload(query_id: int) -> Any:
 @api_auth()
 def list_rules(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    return jsonify(labels=[rule_dict(r) for r in ops.rules_of(db.session, brand.id)])
+    return jsonify(labels=[rule_dict(r) for r in rule_ops.rules_of(db.session, brand.id)])
 
 
 @bp.post("/brands/<int:brand_id>/serp/labels")
@@ -317,7 +318,7 @@ def list_rules(brand_id: int) -> Any:
 def create_rule(brand_id: int) -> Any:
     brand = _brand(brand_id)
     data = body()
-    rule = ops.save_rule(
+    rule = rule_ops.save_rule(
         db.session,
         brand.id,
         current_user,
@@ -333,14 +334,14 @@ def create_rule(brand_id: int) -> Any:
 @bp.get("/serp/labels/<int:rule_id>")
 @api_auth()
 def get_rule(rule_id: int) -> Any:
-    return jsonify(rule_dict(ops.rule_for(db.session, current_user, rule_id)))
+    return jsonify(rule_dict(rule_ops.rule_for(db.session, current_user, rule_id)))
 
 
 @bp.patch("/serp/labels/<int:rule_id>")
 @api_auth(Role.EDITOR)
 def update_rule(rule_id: int) -> Any:
-    rule = ops.rule_for(db.session, current_user, rule_id)
-    ops.update_rule(db.session, rule, current_user, body())
+    rule = rule_ops.rule_for(db.session, current_user, rule_id)
+    rule_ops.update_rule(db.session, rule, current_user, body())
     db.session.commit()
     return jsonify(rule_dict(rule))
 
@@ -348,7 +349,7 @@ def update_rule(rule_id: int) -> Any:
 @bp.delete("/serp/labels/<int:rule_id>")
 @api_auth(Role.EDITOR)
 def delete_rule(rule_id: int) -> Any:
-    rule = ops.rule_for(db.session, current_user, rule_id)
-    ops.delete_rule(db.session, rule, current_user)
+    rule = rule_ops.rule_for(db.session, current_user, rule_id)
+    rule_ops.delete_rule(db.session, rule, current_user)
     db.session.commit()
     return "", 204

@@ -18,12 +18,10 @@ Conventions shared by every figure:
 
 from __future__ import annotations
 
-import gc
 import json
 import statistics
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -659,7 +657,7 @@ class BrandHistory:
     labels: dict[str, str]  # normalized URL → label, for the URLs the figures look at
     assets: list[Asset]
     curve: tuple[float, ...]
-    refreshed: int = 0  # check summaries brought up to date while loading
+    refreshed: int = 0  # out-of-date check summaries computed (not written) while loading
     # query id → the URLs its good checks' summaries list as negative on page one, sorted
     listed: dict[int, list[str]] = field(default_factory=dict)
 
@@ -692,32 +690,13 @@ def load_brand_history(
 
     Negative items are the results labelled negative that were on page one of a good check in
     the period; their positions are then followed down to the depth of each check. Summaries
-    that are missing or were computed with other labels are brought up to date first (flushed:
-    a caller that commits keeps them).
+    that are missing or were computed with other labels are computed here, not written: the
+    operations that change labels and the worker after each check keep them up to date.
     """
-    with collection_paused():
-        return _load_brand_history(
-            session, brand_id, query_ids, since, until, curve, compositions, assets, labelling,
-            zone, negatives,
-        )  # fmt: skip
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a brand's figures are computed.
-
-    Reading a year of checks creates some 50,000 rows, points and figures that hold no
-    reference cycles; each full collection they trigger walks every object of the process,
-    which made up a third of the dashboard's time. Reference counting still frees them, and
-    collection resumes (if it was on) as soon as they are computed.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+    return _load_brand_history(
+        session, brand_id, query_ids, since, until, curve, compositions, assets, labelling,
+        zone, negatives,
+    )  # fmt: skip
 
 
 def _filters(
@@ -857,10 +836,11 @@ def _load_brand_history(
         # The order of the (query, time) index: no sort, and each query's checks oldest first.
         .order_by(SerpCheck.query_id, SerpCheck.checked_at, SerpCheck.id)
     ).all()
-    stale = [r[0] for r in rows if r[3] == OK and not r[4]]  # rows by index: no name lookups
-    fresh = (
-        summaries.refresh(session, brand_id, check_ids=stale, labelling=labelling) if stale else {}
-    )
+    # Summaries computed with other labels are computed again here, and not written: the
+    # operations that change labels and the worker keep them up to date.
+    moved = summaries.out_of_date(session, brand_id, labelling)[1]
+    stale = [r[0] for r in rows if r[3] == OK and (not r[4] or r[0] in moved)]
+    fresh = summaries.computed(session, brand_id, stale, labelling) if stale else {}
     rescore = tuple(curve) != labelling.curve  # a curve other than the brand's: scores again
     scores = _scores_with(session, good_filter, curve) if rescore else {}
     convert = postgres and bool(rows) and rows[0][2].tzinfo is not UTC
@@ -946,7 +926,7 @@ def _load_brand_history(
         QueryHistory(q.id, q.text, q.importance, q.depth, checks[q.id], week_zone=week_zone)
         for q in queries
     ]
-    _load_strips(session, histories, labels)
+    _load_strips(session, histories, labels, fresh)
     listed = {query_id: sorted(urls) for query_id, urls in by_query.items()}
     return BrandHistory(histories, labels, assets, tuple(curve), len(stale), listed)
 
@@ -1027,19 +1007,36 @@ def _scores_with(session: Session, good_filter: list, curve: Sequence[float]) ->
     return scores
 
 
-def _load_strips(session: Session, histories: list[QueryHistory], labels: dict[str, str]) -> None:
-    """Labels of positions 1-10 of each query's latest good check, from its summary."""
+def _load_strips(
+    session: Session,
+    histories: list[QueryHistory],
+    labels: dict[str, str],
+    fresh: Mapping[int, Mapping[str, Any]],
+) -> None:
+    """Labels of positions 1-10 of each query's latest good check, from its summary (``fresh``:
+    those computed while loading, in place of the stored ones)."""
     from serp.summaries import CheckSummary
 
     latest_ids = {h.latest.check_id: h for h in histories if h.latest is not None}
     if not latest_ids:
         return
     counted_columns = [getattr(CheckSummary, key) for key in COMPOSITION_KEYS]
-    for check_id, page_one, *counted in session.connection().execute(
-        select(CheckSummary.check_id, CheckSummary.page_one, *counted_columns).where(
-            _among(CheckSummary.check_id, list(latest_ids), session, Integer)
-        )
-    ):
+    stored = [i for i in latest_ids if i not in fresh]
+    pages = [
+        (check_id, values["page_one"], [values[key] for key in COMPOSITION_KEYS])
+        for check_id, values in fresh.items()
+        if check_id in latest_ids
+    ]
+    if stored:
+        pages += [
+            (check_id, page_one, counted)
+            for check_id, page_one, *counted in session.connection().execute(
+                select(CheckSummary.check_id, CheckSummary.page_one, *counted_columns).where(
+                    _among(CheckSummary.check_id, stored, session, Integer)
+                )
+            )
+        ]
+    for check_id, page_one, counted in pages:
         latest = latest_ids[check_id].latest
         if not latest.counted:
             latest.counted = tuple(counted)

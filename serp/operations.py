@@ -12,22 +12,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core import audit, errors, tenants
+from core import audit, tenants
 from core.crypto import decrypt_json, encrypt_json
-from core.models import Role, User
+from core.models import User
 from core.outbound import OutboundBlocked, check_url
 from core.tenants import Brand
-from serp import summaries
 from serp.checks import next_scheduled, store_check
-from serp.labels import Classifier, classifier_for_brand, normalize_pattern
+from serp.errors import NotFound, SerpError, check_editor
+from serp.labels import Classifier, classifier_for_brand
 from serp.models import (
     DEPTHS,
     CheckStatus,
     Device,
     Engine,
-    Label,
-    LabelRule,
-    MatchType,
     Schedule,
     SerpCheck,
     SerpResultRow,
@@ -36,15 +33,6 @@ from serp.models import (
 from serp.providers import PROVIDERS, HttpClient, get_provider
 from serp.providers.html import read_page
 from serp.providers.manual import read_csv
-
-
-class SerpError(errors.Refused):
-    """A request search tracking refuses, with every reason a person can act on."""
-
-
-class NotFound(errors.NotFound):
-    pass
-
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,4})?$")
 COUNTRY_RE = re.compile(r"^[a-z]{2}$")
@@ -63,11 +51,6 @@ QUERY_FIELDS = (
     "importance",
     "paused",
 )
-
-
-def _check_editor(user: User | None) -> None:
-    if user is not None and not user.has_role(Role.EDITOR):
-        raise SerpError("Viewers cannot change tracked queries or labels.")
 
 
 # --- tracked queries ----------------------------------------------------------------------------
@@ -195,7 +178,7 @@ def create_query(
     now: datetime,
 ) -> TrackedQuery:
     """A new tracked query; its first check is due at once unless it is checked by hand."""
-    _check_editor(actor)
+    check_editor(actor)
     errors: list[str] = []
     defaults = {
         "engine": "google",
@@ -240,7 +223,7 @@ def update_query(
     now: datetime,
 ) -> TrackedQuery:
     """Change a query's fields; settings are replaced only when given."""
-    _check_editor(actor)
+    check_editor(actor)
     if query.deleted_at is not None:
         raise SerpError("This query was deleted; its history is kept until it is purged.")
     errors: list[str] = []
@@ -283,7 +266,7 @@ def provider_settings_of(query: TrackedQuery, config: Mapping[str, Any]) -> dict
 
 def delete_query(session: Session, query: TrackedQuery, actor: User | None, now: datetime) -> None:
     """Stop tracking; the history stays until the query is purged."""
-    _check_editor(actor)
+    check_editor(actor)
     query.deleted_at = now
     query.next_check_at = None
     session.flush()
@@ -293,128 +276,11 @@ def delete_query(session: Session, query: TrackedQuery, actor: User | None, now:
 
 
 def set_paused(session: Session, query: TrackedQuery, actor: User | None, paused: bool) -> None:
-    _check_editor(actor)
+    check_editor(actor)
     query.paused = paused
     session.flush()
     action = "serp.query_paused" if paused else "serp.query_resumed"
     audit.record(session, actor, action, "serp_query", query.id, brand_id=query.brand_id)
-
-
-# --- label rules --------------------------------------------------------------------------------
-
-
-def rule_for(session: Session, user: User, rule_id: int) -> LabelRule:
-    rule = session.get(LabelRule, rule_id)
-    if rule is None or not tenants.is_member(session, user, rule.brand_id):
-        raise NotFound(f"No label rule {rule_id} that you can see.")
-    return rule
-
-
-def rules_of(session: Session, brand_id: int) -> list[LabelRule]:
-    return list(
-        session.scalars(
-            select(LabelRule)
-            .where(LabelRule.brand_id == brand_id)
-            .order_by(LabelRule.match_type, LabelRule.pattern)
-        )
-    )
-
-
-def _clean_rule(match_type: Any, pattern: Any, label: Any) -> tuple[str, str, str]:
-    errors = []
-    if match_type not in [m.value for m in MatchType]:
-        errors.append("'match_type' must be exact, prefix or domain.")
-    if label not in [lab.value for lab in Label]:
-        errors.append("'label' must be negative, positive, owned or neutral.")
-    text = str(pattern or "").strip()
-    if not text:
-        errors.append("A rule needs a pattern (a URL, URL prefix or domain).")
-    if errors:
-        raise SerpError(*errors)
-    normalized = normalize_pattern(match_type, text)
-    if not normalized or (match_type == MatchType.DOMAIN.value and "." not in normalized):
-        raise SerpError(f"“{text}” is not a URL or domain.")
-    return match_type, normalized, label
-
-
-def save_rule(
-    session: Session,
-    brand_id: int,
-    actor: User | None,
-    *,
-    match_type: Any,
-    pattern: Any,
-    label: Any,
-    note: str = "",
-) -> LabelRule:
-    """Create a rule, or relabel the brand's rule with the same match and pattern."""
-    _check_editor(actor)
-    match_type, pattern, label = _clean_rule(match_type, pattern, label)
-    rule = session.scalar(
-        select(LabelRule).where(
-            LabelRule.brand_id == brand_id,
-            LabelRule.match_type == match_type,
-            LabelRule.pattern == pattern,
-        )
-    )
-    if rule is None:
-        rule = LabelRule(
-            brand_id=brand_id,
-            match_type=match_type,
-            pattern=pattern,
-            created_by_id=actor.id if actor else None,
-        )
-        session.add(rule)
-    rule.label, rule.note = label, note.strip()[:500]
-    session.flush()
-    summaries.refresh_brand(session, brand_id)
-    audit.record(
-        session, actor, "serp.label_saved", "serp_label_rule", rule.id, brand_id=brand_id,
-        match_type=match_type, pattern=pattern, label=label,
-    )  # fmt: skip
-    return rule
-
-
-def update_rule(
-    session: Session, rule: LabelRule, actor: User | None, values: Mapping[str, Any]
-) -> LabelRule:
-    _check_editor(actor)
-    match_type, pattern, label = _clean_rule(
-        values.get("match_type", rule.match_type),
-        values.get("pattern", rule.pattern),
-        values.get("label", rule.label),
-    )
-    clash = session.scalar(
-        select(LabelRule.id).where(
-            LabelRule.brand_id == rule.brand_id,
-            LabelRule.match_type == match_type,
-            LabelRule.pattern == pattern,
-            LabelRule.id != rule.id,
-        )
-    )
-    if clash is not None:
-        raise SerpError(f"Rule {clash} already labels this {match_type} pattern.")
-    rule.match_type, rule.pattern, rule.label = match_type, pattern, label
-    if "note" in values:
-        rule.note = str(values["note"] or "").strip()[:500]
-    session.flush()
-    summaries.refresh_brand(session, rule.brand_id)
-    audit.record(
-        session, actor, "serp.label_updated", "serp_label_rule", rule.id, brand_id=rule.brand_id,
-        label=label,
-    )  # fmt: skip
-    return rule
-
-
-def delete_rule(session: Session, rule: LabelRule, actor: User | None) -> None:
-    _check_editor(actor)
-    audit.record(
-        session, actor, "serp.label_deleted", "serp_label_rule", rule.id, brand_id=rule.brand_id,
-        pattern=rule.pattern,
-    )  # fmt: skip
-    session.delete(rule)
-    session.flush()
-    summaries.refresh_brand(session, rule.brand_id)
 
 
 # --- uploads ------------------------------------------------------------------------------------
@@ -478,7 +344,7 @@ def import_upload(
     config: Mapping[str, Any] | None = None,
 ) -> list[SerpCheck]:
     """Store uploaded pages as checks: one saved HTML page, or a CSV of one or more checks."""
-    _check_editor(actor)
+    check_editor(actor)
     if query.deleted_at is not None:
         raise SerpError("This query was deleted; uploads go to a tracked query.")
     if kind == "csv":

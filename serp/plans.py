@@ -4,9 +4,6 @@ A plan for a negative item at position p proposes 11 - p assets (at least one), 
 catalogue of kinds of content that rank for brand queries. Social ones become draft posts in the
 next free slots of the brand's channels; long-form ones get target dates one week apart. Each
 asset is then followed: drafted → published → seen in results → above the negative item.
-
-Also the brand's measurement settings (its click-through curve) and the record of weekly
-reports sent, so two workers never mail the same week twice.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core import audit, tenants
@@ -28,72 +25,8 @@ from core.urls import normalize_url
 from planner import operations as planner_ops
 from planner.assets import AssetKind, OwnedAsset, record_owned_asset
 from planner.models import Channel, Platform, Post, PostSource, PostStatus
+from serp import upkeep
 from serp.models import CheckStatus, SerpCheck, SerpResultRow, TrackedQuery
-
-# --- settings -----------------------------------------------------------------------------------
-
-
-class BrandSerpSettings(Base):
-    """Measurement settings of a brand; a brand without a row uses the defaults."""
-
-    __tablename__ = "serp_brand_settings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), unique=True)
-    # Ten click-through weights for positions 1-10; None: the default (Backlinko 2019).
-    ctr_curve: Mapped[list[float] | None] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-def curve_for_brand(session: Session, brand_id: int) -> tuple[float, ...]:
-    from serp.displacement import DEFAULT_CTR_CURVE, check_curve
-
-    curve = session.scalar(
-        select(BrandSerpSettings.ctr_curve).where(BrandSerpSettings.brand_id == brand_id)
-    )
-    return check_curve(curve) if curve else DEFAULT_CTR_CURVE
-
-
-def set_curve(
-    session: Session, brand_id: int, actor: User | None, curve: Sequence[float] | None
-) -> None:
-    """Set (or, with None, reset) the brand's click-through curve."""
-    from serp.displacement import check_curve
-
-    if actor is not None and not actor.has_role(Role.EDITOR):
-        raise Refused("Viewers cannot change measurement settings.")
-    try:
-        values = list(check_curve(curve)) if curve is not None else None
-    except ValueError as exc:
-        raise Refused(str(exc)) from None
-    settings = session.scalar(
-        select(BrandSerpSettings).where(BrandSerpSettings.brand_id == brand_id)
-    )
-    if settings is None:
-        settings = BrandSerpSettings(brand_id=brand_id)
-        session.add(settings)
-    settings.ctr_curve = values
-    session.flush()
-    from serp import summaries  # imports this module
-
-    summaries.refresh_brand(session, brand_id)
-    audit.record(
-        session, actor, "serp.curve_set", "brand", brand_id, brand_id=brand_id, curve=values
-    )
-
-
-class WeeklyReportSent(Base):
-    """A weekly report mailed for a brand and week: claimed before sending, once per week."""
-
-    __tablename__ = "serp_weekly_reports"
-    __table_args__ = (UniqueConstraint("brand_id", "week"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    week: Mapped[str] = mapped_column(String(10))  # Monday of the week, ISO date
-    recipients: Mapped[int] = mapped_column(default=0)
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
-
 
 # --- catalogue ----------------------------------------------------------------------------------
 
@@ -319,9 +252,7 @@ def mark_published(
         session, asset.plan.brand_id, url, kind, asset.published_at, None, asset.title
     )
     session.flush()
-    from serp import summaries  # imports this module
-
-    summaries.refresh_brand(session, asset.plan.brand_id)
+    upkeep.labels_changed(session, asset.plan.brand_id)
     audit.record(
         session, actor, "serp.plan_asset_published", "serp_plan_asset", asset.id,
         brand_id=asset.plan.brand_id, url=url,

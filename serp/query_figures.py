@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, upsert, utcnow
 from serp import displacement as dsp
+from serp import summaries
 from serp.models import SerpCheck, TrackedQuery
 from serp.summaries import Labelling, digest
 
@@ -242,7 +243,7 @@ def brand_figures(
 
     A part is also computed again when the brand's followed URLs (its negatives, followed in
     every query, and its owned assets) changed by one that its results hold or held."""
-    stamp, parts, computed = _kept(session, brand_id, labelling, zone, stamp)
+    stamp, parts, computed = _kept(session, brand_id, labelling, zone, stamp, keep=False)
     merged = _merge(
         session, stamp.queries, parts, computed, stamp.assets, labelling, with_windows,
         windows_of, every_window,
@@ -253,7 +254,7 @@ def brand_figures(
 def keep_parts(session: Session, brand_id: int, labelling: Labelling, zone: ZoneInfo) -> int:
     """Compute and keep the brand's parts that are out of date, as the worker does after its
     checks so that the next view finds them ready; how many were computed (flushed)."""
-    return len(_kept(session, brand_id, labelling, zone, None)[2])
+    return len(_kept(session, brand_id, labelling, zone, None, keep=True)[2])
 
 
 def _kept(
@@ -262,11 +263,13 @@ def _kept(
     labelling: Labelling,
     zone: ZoneInfo,
     stamp: BrandStamp | None,
+    *,
+    keep: bool,
 ) -> tuple[BrandStamp, dict[int, dict[str, Any]], dict[int, tuple[dict[str, Any], dict[str, Any]]]]:
-    """The brand's stamp once its parts are up to date, every part's figures, and the parts
-    computed (figures and windows' series) by query id; those computed are kept (flushed)."""
+    """The brand's stamp, every part's figures, and the parts computed (figures and windows'
+    series) by query id; with ``keep``, those computed are kept (flushed), else only read."""
     stamp = stamp or brand_stamp(session, brand_id, labelling, zone)
-    queries, assets, shared, stamps = stamp.queries, stamp.assets, stamp.shared, stamp.stamps
+    queries, assets, stamps = stamp.queries, stamp.assets, stamp.stamps
     ids = [q.id for q in queries]
     connection = session.connection()
     kept = {
@@ -283,16 +286,18 @@ def _kept(
         )
         if row.query_id in stamps
     }
-    stale = [i for i in ids if i not in kept or kept[i].stamp != stamps[i]]
+    # Labels changed and not yet followed by the summaries (the stamps tell only what the
+    # summaries hold): every part after new rules, those of the pages one an owned page left
+    # or joined after new owned pages.
+    rules_moved, moved_checks = summaries.out_of_date(session, brand_id, labelling)
+    unfollowed = set(ids) if rules_moved else set(moved_checks.values())
+    stale = [i for i in ids if i not in kept or kept[i].stamp != stamps[i] or i in unfollowed]
     own = {i: set(kept[i].own_negatives) for i in ids if i not in stale}
     loads = []
     if stale:
         others = set().union(*own.values())
         data = _load(session, brand_id, stale if own else None, labelling, zone, others)
         own.update((i, set(urls)) for i, urls in data.listed.items())
-        if data.refreshed:  # summaries written while loading: their checks' stamps moved
-            stamps = _stamps(session, brand_id, queries, shared)
-            stamp = BrandStamp(queries, assets, shared, stamps)
         loads.append(data)
     negatives = set().union(*own.values())
     tracked = sorted({f"n {url}" for url in negatives} | {f"o {a.url}" for a in assets})
@@ -317,6 +322,9 @@ def _kept(
                     "series": part[1],
                 }
             )
+    parts = {i: computed[i][0] if i in computed else kept[i].figures for i in ids}
+    if not keep:
+        return stamp, parts, computed
     for old, query_ids in retagged.items():  # unchanged by the URLs that changed
         connection.execute(
             update(QueryFigures)
@@ -327,7 +335,6 @@ def _kept(
     upsert(session, QueryFigures, [{**row, "computed_at": now} for row in rows], 200)
     if rows or moved:
         _keep_tracked(session, brand_id, tracked_digest, tracked)
-    parts = {i: computed[i][0] if i in computed else kept[i].figures for i in ids}
     return stamp, parts, computed
 
 

@@ -35,8 +35,8 @@ from core.outbound import OutboundBlocked, post_json
 from core.tenants import Brand, BrandMember
 from serp import displacement as dsp
 from serp import query_figures
-from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
-from serp.plans import WeeklyReportSent, plan_summary, plans_of
+from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery, WeeklyReportSent
+from serp.plans import plan_summary, plans_of
 from serp.presentation import pct, shown
 from serp.query_figures import iso
 from serp.summaries import labelling_for_brand
@@ -123,55 +123,52 @@ def brand_report(
     so is one until a moment that no check is later than (the weekly report). ``stored=False``
     computes it from every check instead."""
     query_ids = [query_id] if query_id is not None else None
-    with dsp.collection_paused():
-        labelling = labelling_for_brand(session, brand.id)
-        period = {"query_ids": query_ids, "since": since, "until": until}
-        key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
-               windows_of, every_window, with_assets, items_of)  # fmt: skip
-        cache = figures_cache() if keep else None
-        figures = stamp = brand_stamp = None
-        zone = ZoneInfo(brand.timezone)
-        # Over every check of every query, without per-check history: merged from query parts
-        # (a report until now, as the weekly one, is over every check when none is later).
-        whole = (
-            query_id is None
-            and since is None
-            and (until is None or not _checked_after(session, brand.id, until))
-        )
-        parts = stored and whole and not with_checks
-        if parts:
-            brand_stamp = query_figures.brand_stamp(session, brand.id, labelling, zone)
-            stamp = brand_stamp.key
-        elif cache is not None:
-            stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
+    labelling = labelling_for_brand(session, brand.id)
+    period = {"query_ids": query_ids, "since": since, "until": until}
+    key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
+           windows_of, every_window, with_assets, items_of)  # fmt: skip
+    cache = figures_cache() if keep else None
+    figures = stamp = brand_stamp = None
+    zone = ZoneInfo(brand.timezone)
+    # Over every check of every query, without per-check history: merged from query parts
+    # (a report until now, as the weekly one, is over every check when none is later).
+    whole = (
+        query_id is None
+        and since is None
+        and (until is None or not _checked_after(session, brand.id, until))
+    )
+    parts = stored and whole and not with_checks
+    if parts:
+        brand_stamp = query_figures.brand_stamp(session, brand.id, labelling, zone)
+        stamp = (labelling.fingerprint, labelling.owned_digest, brand_stamp.key)
+    elif cache is not None:
+        stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
+    if cache is not None:
+        figures = cache.get(key, stamp)
+    if figures is None and parts:
+        figures, brand_stamp = query_figures.brand_figures(
+            session, brand.id, labelling, zone, with_windows=with_windows,
+            windows_of=windows_of, every_window=every_window, stamp=brand_stamp,
+        )  # fmt: skip
+        if not with_assets:  # the same figures, without the assets' own
+            figures = {**figures, "assets": [], "is_it_working": []}
         if cache is not None:
-            figures = cache.get(key, stamp)
-        if figures is None and parts:
-            figures, brand_stamp = query_figures.brand_figures(
-                session, brand.id, labelling, zone, with_windows=with_windows,
-                windows_of=windows_of, every_window=every_window, stamp=brand_stamp,
-            )  # fmt: skip
-            if not with_assets:  # the same figures, without the assets' own
-                figures = {**figures, "assets": [], "is_it_working": []}
-            if cache is not None:
-                cache.put(key, brand_stamp.key, figures)
-        if figures is None:
-            data = dsp.load_brand_history(
-                session, brand.id, compositions=with_checks, assets=with_assets,
-                labelling=labelling, zone=zone, **period,
-            )  # fmt: skip
-            figures = _figures(
-                brand, data, with_checks, with_windows, windows_of, every_window, items_of
-            )
-            if cache is not None:
-                if data.refreshed:  # summaries brought up to date: the stamp moved with them
-                    stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
-                cache.put(key, stamp, figures)
-        plans = [
-            plan_summary(session, plan)
-            for plan in plans_of(session, brand.id)
-            if query_id is None or plan.query_id == query_id
-        ]
+            cache.put(key, stamp, figures)
+    if figures is None:
+        data = dsp.load_brand_history(
+            session, brand.id, compositions=with_checks, assets=with_assets,
+            labelling=labelling, zone=zone, **period,
+        )  # fmt: skip
+        figures = _figures(
+            brand, data, with_checks, with_windows, windows_of, every_window, items_of
+        )
+        if cache is not None:
+            cache.put(key, stamp, figures)
+    plans = [
+        plan_summary(session, plan)
+        for plan in plans_of(session, brand.id)
+        if query_id is None or plan.query_id == query_id
+    ]
     return {
         "brand": {"id": brand.id, "slug": brand.slug, "name": brand.name},
         **figures,
@@ -484,10 +481,8 @@ def send_weekly_reports(app: Flask, now: datetime) -> dict[str, int]:
                 counts["skipped"] += 1
                 continue
             try:
-                # Nothing the report builds holds a cycle: no collection walks it meanwhile.
-                with dsp.collection_paused():
-                    subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
-                db.session.commit()  # keeps summaries the report brought up to date
+                subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
+                db.session.rollback()  # a read: its transaction ends before the mail goes
                 send_mail(app.config, recipients, subject, text, html)
             except Exception:
                 logger.exception(

@@ -23,8 +23,10 @@ from core.parsing import InvalidInput
 from core.tenants import Brand
 from core.urls import normalize_url
 from serp import operations as ops
+from serp import rules as rule_ops
 from serp.api import decode_upload
 from serp.checks import mark_due_now
+from serp.errors import NotFound, SerpError
 from serp.forms import (
     ENGINE_LABELS,
     WEEKDAYS,
@@ -102,7 +104,7 @@ def queries(brand_id: int) -> Any:
                     db.session, brand, current_user, values, config=current_app.config,
                     now=utcnow(),
                 )  # fmt: skip
-            except ops.SerpError as exc:
+            except SerpError as exc:
                 db.session.rollback()
                 _flash_errors(exc.errors)
                 status = 422
@@ -183,7 +185,7 @@ def edit_query(brand_id: int, query_id: int) -> Any:
             ops.update_query(
                 db.session, query, current_user, values, config=current_app.config, now=utcnow()
             )
-        except ops.SerpError as exc:
+        except SerpError as exc:
             db.session.rollback()
             _flash_errors(exc.errors)
         else:
@@ -380,11 +382,11 @@ def label_url(brand_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400, description="Choose a label for a URL.")
     try:
-        ops.save_rule(
+        rule_ops.save_rule(
             db.session, brand.id, current_user, match_type="exact", pattern=form.url.data,
             label=form.label.data,
         )  # fmt: skip
-    except ops.SerpError as exc:
+    except SerpError as exc:
         db.session.rollback()
         _flash_errors(exc.errors)
     else:
@@ -409,11 +411,11 @@ def rules(brand_id: int) -> Any:
             abort(403, description="Viewers cannot change labels.")
         if form.validate_on_submit():
             try:
-                ops.save_rule(
+                rule_ops.save_rule(
                     db.session, brand.id, current_user, match_type=form.match_type.data,
                     pattern=form.pattern.data, label=form.label.data,
                 )  # fmt: skip
-            except ops.SerpError as exc:
+            except SerpError as exc:
                 db.session.rollback()
                 _flash_errors(exc.errors)
             else:
@@ -423,7 +425,7 @@ def rules(brand_id: int) -> Any:
     return render_template(
         "serp/labels.html",
         form=form,
-        rules=ops.rules_of(db.session, brand.id),
+        rules=rule_ops.rules_of(db.session, brand.id),
         **_page_context(brand),
     )
 
@@ -433,14 +435,14 @@ def rules(brand_id: int) -> Any:
 def delete_rule(brand_id: int, rule_id: int) -> Any:
     brand = _brand(brand_id)
     try:
-        rule = ops.rule_for(db.session, current_user, rule_id)
-    except ops.NotFound:
+        rule = rule_ops.rule_for(db.session, current_user, rule_id)
+    except NotFound:
         abort(404)
     if rule.brand_id != brand.id:
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
-    ops.delete_rule(db.session, rule, current_user)
+    rule_ops.delete_rule(db.session, rule, current_user)
     db.session.commit()
     flash("Label rule deleted.", "success")
     return redirect(url_for("serp.rules", brand_id=brand.id))
@@ -486,7 +488,7 @@ def upload(brand_id: int, query_id: int) -> Any:
         except (ApiError, InvalidInput) as exc:
             _flash_errors(exc.errors)
             status = 422
-        except ops.SerpError as exc:
+        except SerpError as exc:
             db.session.rollback()
             _flash_errors(exc.errors)
             status = 422

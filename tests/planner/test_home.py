@@ -20,6 +20,7 @@ from listening.sources import FetchedItem
 from planner import operations as ops
 from planner.models import Channel, Post, PostStatus
 from serp import operations as serp_ops
+from serp import rules as rule_ops
 from serp.checks import store_check
 from serp.parse.model import SerpResult
 from serp.summaries import refresh_check
@@ -106,7 +107,7 @@ def seeded(brand, users, now: datetime) -> dict[str, object]:
     listening_ops.ingest(db.session, brand, source, items, now - timedelta(days=3))
     db.session.flush()
 
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["admin"], match_type="domain",
         pattern="bad.example.com", label="negative",
     )  # fmt: skip
@@ -187,7 +188,7 @@ def test_a_line_leaves_the_overview_once_it_is_handled(client, users, brand):
     seed["channel"].needs_reauth = False
     for mention in db.session.scalars(select(listening.models.Mention)):
         mention.state = listening.models.MentionState.REPLIED.value
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["admin"], match_type="domain",
         pattern="bad.example.com", label="neutral",
     )  # fmt: skip

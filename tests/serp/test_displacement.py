@@ -34,11 +34,11 @@ import serp.plans  # noqa: F401  (registers the plan tables)
 from core.db import db
 from planner.assets import AssetKind, record_owned_asset
 from serp import displacement as dsp
-from serp import operations as serp_ops
+from serp import rules as rule_ops
 from serp.checks import store_check
 from serp.models import SerpCheck
 from serp.parse.model import SerpResult
-from serp.plans import set_curve
+from serp.rules import set_curve
 from tests.serp.conftest import make_query
 
 START = datetime(2025, 1, 6, 6, 0, tzinfo=UTC)  # a Monday
@@ -104,7 +104,7 @@ def build_scenario(app, brand, admin):
         ("wikipedia.org", "positive", "domain"),
         ("news.example", "neutral", "domain"),
     ):
-        serp_ops.save_rule(
+        rule_ops.save_rule(
             db.session, brand.id, admin, match_type=kind, pattern=pattern, label=label
         )
     record_owned_asset(

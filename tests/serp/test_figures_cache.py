@@ -19,12 +19,13 @@ from core.db import db
 from planner.assets import AssetKind, record_owned_asset
 from serp import displacement as dsp
 from serp import operations as serp_ops
-from serp import summaries
+from serp import rules as rule_ops
+from serp import summaries, upkeep
 from serp.checks import _row, store_check
 from serp.models import SerpCheck
-from serp.plans import set_curve
 from serp.query_figures import QueryFigures
 from serp.reports import brand_report, figures_cache
+from serp.rules import set_curve
 from tests.conftest import make_app, postgres_url
 from tests.serp.conftest import FAST, make_query
 from tests.serp.test_displacement import NEWS, WIKI, N, build_scenario, page, week
@@ -42,7 +43,15 @@ def app(request, tmp_path) -> Iterator[Flask]:
 @pytest.fixture
 def scenario(app, brand, users):
     q1, q2 = build_scenario(app, brand, users["admin"])
+    worker_round(brand)
     return brand, q1, q2
+
+
+def worker_round(brand) -> None:
+    """What the worker's round does for a brand: its summaries and kept parts brought up to
+    date with its labels (the checks above were stored in bulk, without the post-check hook)."""
+    upkeep.catch_up(db.session, brand.id)
+    db.session.commit()
 
 
 def report(brand, **kw):
@@ -77,7 +86,7 @@ def change(name):
 
 @change("a new check")
 def _new_check(brand, q1, q2, admin):
-    store_check(
+    return store_check(
         db.session, q1, status="ok", results=page({N: 1}, 20, {}), checked_at=week(13),
         provider="manual",
     )  # fmt: skip
@@ -85,7 +94,7 @@ def _new_check(brand, q1, q2, admin):
 
 @change("a new label rule")
 def _new_rule(brand, q1, q2, admin):
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, admin, match_type="domain", pattern="news.example", label="negative"
     )
 
@@ -212,7 +221,8 @@ def test_a_new_check_recomputes_only_its_querys_part(scenario):
     report(brand)
     before = kept_parts()
     assert set(before) == {q1.id, q2.id}
-    _new_check(brand, q1, q2, None)
+    # The worker stores the check, and its post-check hook keeps the query's part.
+    upkeep.after_check(db.session, _new_check(brand, q1, q2, None))
     db.session.commit()
     figures_cache().clear()
     after = report(brand)
@@ -230,6 +240,10 @@ def recorded(brand, url: str, kind: AssetKind, title: str) -> tuple[dict, dict]:
     before = kept_parts()
     record_owned_asset(db.session, brand.id, "https://" + url, kind, week(12), title=title)
     db.session.commit()
+    # Until the worker's next round, a view computes what moved for itself and keeps nothing.
+    assert report(brand) == from_scratch(brand)
+    assert kept_parts() == before
+    worker_round(brand)
     return before, report(brand)
 
 
@@ -276,7 +290,7 @@ def test_a_new_rule_recomputes_only_the_parts_whose_pages_one_it_relabels(scenar
     db.session.commit()
     before = kept_parts()
     # A page deep in the first query's results only: no page one changes, no part either.
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["admin"], match_type="exact",
         pattern="filler16.example/acme", label="positive",
     )  # fmt: skip
@@ -284,7 +298,7 @@ def test_a_new_rule_recomputes_only_the_parts_whose_pages_one_it_relabels(scenar
     assert report(brand) == from_scratch(brand)
     assert kept_parts() == before
     # The encyclopedia page, first on the first query's page one and absent from the second's.
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["admin"], match_type="exact", pattern=WIKI, label="neutral"
     )
     db.session.commit()
@@ -317,7 +331,7 @@ def test_a_negative_new_on_page_one_of_one_query_is_followed_in_the_others(scena
     # A negative result that reaches page one of one query becomes an item of every query whose
     # results hold it, however deep: the other queries' kept parts are computed again.
     brand, q1, _q2 = scenario
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["admin"], match_type="exact", pattern=S, label="negative"
     )
     q3 = make_query(app, brand, text="acme bakery prices", depth=50, provider="manual")
