@@ -18,6 +18,7 @@ from core.api import ApiError, api_auth, body, parse_instant, register_api_error
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
+from serp import check_history, uploads
 from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
 from serp import operations as ops
 from serp import rules as rule_ops
@@ -119,7 +120,7 @@ def progress(brand_id: int) -> Any:
     """Counts for a "check all now" progress bar: waiting, being checked, done since a time."""
     brand = _brand(brand_id)
     since = parse_instant(request.args.get("since"), "since") if "since" in request.args else None
-    return jsonify(ops.check_progress(db.session, brand.id, since, utcnow()))
+    return jsonify(check_history.check_progress(db.session, brand.id, since, utcnow()))
 
 
 # --- history ------------------------------------------------------------------------------------
@@ -143,9 +144,11 @@ def query_history(query_id: int) -> Any:
     query = _query(query_id)
     limit, offset, since = _history_args()
     classifier = classifier_for_brand(db.session, query.brand_id)
-    total = ops.count_checks(db.session, query.id, since)
+    total = check_history.count_checks(db.session, query.id, since)
     checks = (
-        ops.history(db.session, query.id, limit, since, offset=offset) if offset < total else []
+        check_history.history(db.session, query.id, limit, since, offset=offset)
+        if offset < total
+        else []
     )
     return jsonify(
         query=query_dict(query, _config()),
@@ -283,13 +286,13 @@ def upload(query_id: int) -> Any:
         raise ApiError(422, "Send the page or CSV as the `file` field or as the request body.")
     kind = upload_kind(filename, content_type, request.values.get("kind"))
     if kind == "html":
-        ops.check_page_size(len(content), _config())
+        uploads.check_page_size(len(content), _config())
     checked_at = (
         parse_instant(request.values["checked_at"], "checked_at")
         if request.values.get("checked_at")
         else utcnow()
     )
-    checks = ops.import_upload(
+    checks = uploads.import_upload(
         db.session,
         query,
         current_user,

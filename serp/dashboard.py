@@ -57,23 +57,19 @@ def dashboard_data(
     *,
     with_windows: bool = True,
     windows_of: int | None = None,
-    items_of: int | None = None,
     every_window: bool = True,
 ) -> dict[str, Any]:
     """What the dashboard shows: the report without per-check history. The "is it working"
     windows are left out only for the CSV tables, which do not list them; on the page, the
-    windows and the negative items' movements are kept to the items it lists (``windows_of``,
-    ``items_of``)."""
-    data = brand_report(
+    windows are kept to the items it lists (``windows_of``)."""
+    return brand_report(
         db.session,
         brand,
         with_checks=False,
         with_windows=with_windows,
         windows_of=windows_of,
         every_window=every_window,
-        items_of=items_of,
     )
-    return data
 
 
 def windows_by_item(data: dict[str, Any]) -> dict[tuple[int, str], list[dict[str, Any]]]:
@@ -88,9 +84,7 @@ def windows_by_item(data: dict[str, Any]) -> dict[tuple[int, str], list[dict[str
 @login_required
 def dashboard(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    data = dashboard_data(
-        brand, windows_of=WINDOWS_SHOWN, items_of=NEGATIVES_SHOWN, every_window=False
-    )
+    data = dashboard_data(brand, windows_of=WINDOWS_SHOWN, every_window=False)
     return render_template(
         "serp/dashboard.html",
         brand=brand,

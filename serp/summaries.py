@@ -4,16 +4,18 @@ The dashboard and the weekly report read a year of checks per query; labelling e
 result of every check on each view is what made them slow. A good check's summary is computed
 when the check is recorded, with the brand's labels and click-through curve, and stored with a
 fingerprint of its rules and curve. When either changes, the summaries that carry another
-fingerprint are out of date: the operation that changed them refreshes the brand's summaries,
-and a reader that still meets a missing or out-of-date summary (checks loaded in bulk) recomputes
-it before reading, so no figure ever comes from an out-of-date label.
+fingerprint are out of date: the operation that changed them refreshes the brand's summaries
+(:mod:`serp.upkeep`), and a reader that still meets a missing or out-of-date summary (checks
+loaded in bulk) computes it for itself without writing it (:func:`computed`), so no figure ever
+comes from an out-of-date label.
 
 The brand's owned pages change far more often (every published post with a public URL is one)
 and appear on few pages one. They are followed apart: :class:`SummaryLabels` holds the
 fingerprint and the owned URLs the brand's summaries carry, and when the brand's owned pages
 differ from them, only the summaries whose page one holds a URL that changed are labelled again
-(:func:`labelling_for_brand` does it before anything reads them). Summaries are written under a
-lock on that row, so while it matches the brand's labels every summary does.
+(:func:`follow_labels`, by the writers; readers find them with :func:`out_of_date`). Summaries
+are written under a lock on that row, so while it matches the brand's labels every summary
+does.
 
 A summary relabelled to the same page one and score is not written again: the check keeps the
 time its summary last changed (``SerpCheck.summarized_at``), which the kept displacement figures
@@ -37,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, insert_missing, upsert, utcnow
 from serp import displacement as dsp
+from serp import result_index
 from serp.labels import Classifier, Rule, owned_urls_for_brand
 from serp.models import (
     BrandSerpSettings,
@@ -203,7 +206,7 @@ def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
         changed += len(_refresh(session, brand_id, None, labelling))
     if row.digest != labelling.owned_digest:
         changed_urls = set(row.urls) ^ labelling.classifier.owned
-        found = dsp.results_holding(session, brand_id, changed_urls, down_to=dsp.PAGE_ONE)
+        found = result_index.results_holding(session, brand_id, changed_urls, down_to=dsp.PAGE_ONE)
         holding = sorted({check_id for check_id, _query, _url in found})
         if holding:
             changed += len(_refresh(session, brand_id, holding, labelling, again=True))
@@ -376,7 +379,7 @@ def out_of_date(
     if row is not None and row.digest == labelling.owned_digest:
         return rules_moved, {}
     changed = set(row.urls if row is not None else ()) ^ labelling.classifier.owned
-    found = dsp.results_holding(session, brand_id, changed, down_to=dsp.PAGE_ONE)
+    found = result_index.results_holding(session, brand_id, changed, down_to=dsp.PAGE_ONE)
     return rules_moved, {check_id: query_id for check_id, query_id, _url in found}
 
 

@@ -35,11 +35,19 @@ def labels_changed(session: Session, brand_id: int) -> int:
 def after_check(session: Session, check: SerpCheck) -> None:
     """A check was just stored (or read again): its summary, and its query's part of the
     brand's figures, so that the next view reads them ready (flushed)."""
+    after_checks(session, [check])
+
+
+def after_checks(session: Session, checks: list[SerpCheck]) -> None:
+    """:func:`after_check` of checks of one query stored together (an uploaded CSV)."""
+    if not checks:
+        return
     brand_id = session.scalar(
-        select(TrackedQuery.brand_id).where(TrackedQuery.id == check.query_id)
+        select(TrackedQuery.brand_id).where(TrackedQuery.id == checks[0].query_id)
     )
     summaries.lock_labels(session, brand_id)
-    summaries.refresh_check(session, check)
+    for check in checks:
+        summaries.refresh_check(session, check)
     _keep_parts(session, brand_id)
 
 

@@ -22,6 +22,7 @@ from core.pages import member_brand as _brand
 from core.parsing import InvalidInput
 from core.tenants import Brand
 from core.urls import normalize_url
+from serp import check_history, uploads
 from serp import operations as ops
 from serp import rules as rule_ops
 from serp.api import decode_upload
@@ -272,14 +273,18 @@ def query_detail(brand_id: int, query_id: int) -> Any:
     brand = _brand(brand_id)
     query = _query(brand, query_id)
     classifier = classifier_for_brand(db.session, brand.id)
-    total = ops.count_checks(db.session, query.id)
+    total = check_history.count_checks(db.session, query.id)
     pages = max(1, -(-total // HISTORY_CHECKS))
     page = _page_number(pages)
-    checks = ops.history(db.session, query.id, HISTORY_CHECKS, offset=(page - 1) * HISTORY_CHECKS)
-    latest = ops.latest_page(ops.latest_checks(db.session, query.id), classifier)
+    checks = check_history.history(
+        db.session, query.id, HISTORY_CHECKS, offset=(page - 1) * HISTORY_CHECKS
+    )
+    latest = check_history.latest_page(
+        check_history.latest_checks(db.session, query.id), classifier
+    )
     keys = [m.row.normalized_url for m in latest.rows[:CHART_URLS]]
     chronological = list(reversed(checks))
-    grid = ops.position_grid(chronological, keys)
+    grid = check_history.position_grid(chronological, keys)
     chart = {
         "labels": [local_time(c.checked_at, brand) for c in chronological],
         "gaps": [c.status != CheckStatus.OK.value for c in chronological],
@@ -329,10 +334,10 @@ def url_detail(brand_id: int) -> Any:
     if not raw:
         abort(404, description="Which URL? Follow a link from a result table.")
     key = normalize_url(raw)
-    total = ops.count_url_queries(db.session, brand.id, key)
+    total = check_history.count_url_queries(db.session, brand.id, key)
     pages = max(1, -(-total // URL_QUERIES))
     page = _page_number(pages)
-    appearances = ops.url_history(
+    appearances = check_history.url_history(
         db.session,
         brand.id,
         key,
@@ -455,7 +460,7 @@ def queue(brand_id: int) -> Any:
     brand = _brand(brand_id)
     return render_template(
         "serp/queue.html",
-        items=ops.unlabelled_page_one(db.session, brand.id),
+        items=check_history.unlabelled_page_one(db.session, brand.id),
         label_form=LabelForm(),
         **_page_context(brand),
     )
@@ -480,8 +485,8 @@ def upload(brand_id: int, query_id: int) -> Any:
             )
             data = form.file.data.read()
             if form.kind.data == "html":
-                ops.check_page_size(len(data), current_app.config)
-            made = ops.import_upload(
+                uploads.check_page_size(len(data), current_app.config)
+            made = uploads.import_upload(
                 db.session, query, current_user, content=decode_upload(data),
                 kind=form.kind.data, checked_at=checked_at, config=current_app.config,
             )  # fmt: skip
@@ -499,7 +504,7 @@ def upload(brand_id: int, query_id: int) -> Any:
             return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
     elif request.method == "POST":
         status = 400
-    max_bytes = current_app.config.get("SERP_MAX_PAGE_BYTES") or ops.DEFAULT_MAX_PAGE_BYTES
+    max_bytes = current_app.config.get("SERP_MAX_PAGE_BYTES") or uploads.DEFAULT_MAX_PAGE_BYTES
     return render_template(
         "serp/upload.html",
         form=form,

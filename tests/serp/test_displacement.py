@@ -35,6 +35,7 @@ from core.db import db
 from planner.assets import AssetKind, record_owned_asset
 from serp import displacement as dsp
 from serp import rules as rule_ops
+from serp.brand_history import load_brand_history
 from serp.checks import store_check
 from serp.models import SerpCheck
 from serp.parse.model import SerpResult
@@ -128,7 +129,7 @@ def scenario(app, brand, users):
 
 
 def load(brand, **kw):
-    return dsp.load_brand_history(db.session, brand.id, **kw)
+    return load_brand_history(db.session, brand.id, **kw)
 
 
 # --- the score formula --------------------------------------------------------------------------
@@ -179,7 +180,7 @@ MOMENTS = st.datetimes(
 def test_the_week_of_a_check_is_the_monday_of_its_local_week(zone, moments):
     """The arithmetic week lookup the week scores use agrees with converting each moment,
     across half-hour offsets, DST changes at midnight and a zone that skipped a whole day."""
-    weeks_of = dsp._week_starts(ZoneInfo(zone))
+    weeks_of = dsp.week_starts(ZoneInfo(zone))
     # Each moment, half an hour later, and around the local midnights that begin its week.
     mondays = [dsp.week_start(m, ZoneInfo(zone)) for m in moments]
     midnights = [datetime.combine(d, time(), ZoneInfo(zone)).astimezone(UTC) for d in mondays]

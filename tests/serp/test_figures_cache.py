@@ -21,6 +21,7 @@ from serp import displacement as dsp
 from serp import operations as serp_ops
 from serp import rules as rule_ops
 from serp import summaries, upkeep
+from serp.brand_history import load_brand_history
 from serp.checks import _row, store_check
 from serp.models import SerpCheck
 from serp.query_figures import QueryFigures
@@ -192,21 +193,30 @@ def test_a_report_without_assets_has_the_same_negative_items_and_queries(scenari
         assert short[name] == full[name]
 
 
-def test_a_report_with_fewer_detailed_items_lists_them_all_in_the_same_order(scenario):
-    # Computed from every check, only the first items get every figure; merged from the kept
-    # query parts, every item has them all.
-    brand, _q1, _q2 = scenario
+def test_every_report_gives_every_item_every_figure_in_the_same_order(scenario):
+    # Merged from the kept parts, computed from every check, or for one query: one arithmetic.
+    brand, q1, _q2 = scenario
     full = from_scratch(brand)
-    short = from_scratch(brand, items_of=1)
-    assert len(full["negative_items"]) == len(short["negative_items"]) >= 3
-    assert short["negative_items"][0] == full["negative_items"][0]
-    pairs = zip(short["negative_items"][1:], full["negative_items"][1:], strict=True)
-    for partial, whole in pairs:
-        assert (partial["url"], partial["current"], partial["needed"]) == (
-            whole["url"], whole["current"], whole["needed"]
-        )  # fmt: skip
-        assert partial["best"] is None and whole["best"] is not None
-    assert report(brand, items_of=1)["negative_items"] == full["negative_items"]
+    assert report(brand)["negative_items"] == full["negative_items"]
+    assert len(full["negative_items"]) >= 3
+    assert all(item["best"] is not None for item in full["negative_items"])
+    one = brand_report(db.session, brand, query_id=q1.id, with_checks=False, windows_of=20)
+    assert one["negative_items"] == [i for i in full["negative_items"] if i["query_id"] == q1.id]
+
+
+def test_instants_are_written_with_z_also_from_parts_kept_with_an_offset(scenario):
+    brand, q1, _q2 = scenario
+    first = report(brand)
+    assert first["queries"][0]["latest_check_at"].endswith("Z")
+    # A part kept before instants were written with "Z".
+    row = db.session.get(QueryFigures, q1.id)
+    figures = dict(row.figures)
+    figures["latest_check_at"] = figures["latest_check_at"].replace("Z", "+00:00")
+    row.figures = figures
+    db.session.commit()
+    figures_cache().clear()
+    again = report(brand)
+    assert again == first
 
 
 def kept_parts() -> dict[int, tuple[str, datetime]]:
@@ -402,14 +412,14 @@ def test_the_weeks_read_with_the_checks_are_the_weeks_of_the_brand_zone(app, bra
         )  # fmt: skip
     db.session.commit()
 
-    loaded = dsp.load_brand_history(db.session, brand.id, zone=local)
+    loaded = load_brand_history(db.session, brand.id, zone=local)
     (history,) = loaded.histories
     assert [c.week for c in history.checks] == [
         dsp.week_start(c.checked_at, local) for c in history.checks
     ]
     assert len({c.week for c in history.checks}) == 5  # 23 and 30 March in two weeks each
     # The weekly brand scores are those computed from the check times alone.
-    plain = dsp.load_brand_history(db.session, brand.id)
+    plain = load_brand_history(db.session, brand.id)
     assert plain.histories[0].week_zone is None
     assert dsp.brand_score_by_week(loaded.histories, local) == dsp.brand_score_by_week(
         plain.histories, local

@@ -10,8 +10,8 @@ from werkzeug import Request, Response
 from core.db import db, utcnow
 from planner.assets import AssetKind, record_owned_asset
 from serp import rules as rule_ops
+from serp.brand_history import load_brand_history
 from serp.checks import run_due_checks
-from serp.displacement import load_brand_history
 from serp.jobs import keep_figures
 from serp.models import SerpCheck
 from serp.summaries import CheckSummary, SummaryLabels, labelling_for_brand
