@@ -248,7 +248,7 @@ def test_csv_upload_makes_one_check_per_time(app, brand, users):
         "2026-01-12,1,https://b.example/,B\n"
     )
     made = uploads.import_upload(db.session, query, users["editor"], content=text, kind="csv",
-                             checked_at=utcnow())  # fmt: skip
+                                 checked_at=utcnow())  # fmt: skip
     db.session.commit()
     assert [(c.checked_at.date().isoformat(), c.result_count) for c in made] == [
         ("2026-01-05", 2),
@@ -256,7 +256,7 @@ def test_csv_upload_makes_one_check_per_time(app, brand, users):
     ]
     with pytest.raises(ops.SerpError) as refused:
         uploads.import_upload(db.session, query, users["editor"], kind="csv", checked_at=utcnow(),
-                          content="checked_at,position,url\nnope,0,ftp://x\n")  # fmt: skip
+                              content="checked_at,position,url\nnope,0,ftp://x\n")  # fmt: skip
     assert refused.value.errors == ["Line 2: checked_at 'nope' is not a date."]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 
 from core.db import db
 from planner.assets import AssetKind, record_owned_asset
-from serp import plans, query_figures, summaries, upkeep
+from serp import plans, query_figures, summaries, upkeep, uploads
 from serp import rules as rule_ops
 from serp.checks import run_due_checks, store_check
 from serp.jobs import keep_figures
@@ -200,7 +200,15 @@ def _reparsed(app, brand, users, q1) -> None:
     upkeep.after_check(db.session, check)
 
 
+def _uploaded(app, brand, users, q1) -> None:
+    text = "checked_at,position,url\n2030-04-01T06:00:00Z,1,https://filler9.example/acme\n"
+    uploads.import_upload(
+        db.session, q1, users["editor"], content=text, kind="csv", checked_at=week(13)
+    )
+
+
 CHANGES: dict[str, Callable] = {
+    "a page uploaded": _uploaded,
     "a new label rule": _new_rule,
     "a label rule changed": _rule_changed,
     "a label rule deleted": _rule_deleted,
