@@ -93,8 +93,12 @@ def out_of_date_labels(app, brand, users, q1) -> None:
     db.session.commit()
 
 
-def get_pages(client, brand_id: int) -> list[int]:
+def get_pages(client, brand_id: int, query_id: int) -> list[int]:
     paths = [
+        f"/brands/{brand_id}/search/{query_id}",
+        f"/brands/{brand_id}/search/url?u=https://filler1.example/acme",
+        f"/api/v1/serp/queries/{query_id}/history",
+        f"/api/v1/brands/{brand_id}/serp/progress",
         f"/brands/{brand_id}/serp/dashboard",
         f"/brands/{brand_id}/serp/dashboard.json",
         *(f"/brands/{brand_id}/serp/dashboard/{t}.csv" for t in ("scores", "negatives", "report")),
@@ -118,7 +122,7 @@ def test_the_dashboard_and_report_pages_write_nothing(app, scenario, users, monk
     login(client, users["viewer"].email)
     figures_cache().clear()
     with watched(app, monkeypatch) as seen:
-        statuses = get_pages(client, brand.id)
+        statuses = get_pages(client, brand.id, q1.id)
     assert statuses == [200] * len(statuses)
     assert seen == []
 
