@@ -1,11 +1,13 @@
 """Displacement dashboard at scale: a brand with 200 queries × 52 weekly checks × 100 results
 (about a million result rows) on PostgreSQL; the dashboard's p95 and the weekly report.
 
-The dashboard is measured in the states a user meets it in: the first view after a new check
-(the check's query part is computed again, the others are read), after a new label rule (the
-parts whose pages one it relabels), after a post is published (a new owned asset that no result
-holds yet), with no part kept (every part computed: the first view after an upgrade that
-changes their layout, the slowest), and the views that follow (the figures kept in the
+The dashboard only reads: a new check's query part is computed by the worker's post-check hook
+as it stores the check, and the parts a new label rule relabels by the rule's save. It is
+measured in the states a user meets it in: the first view after a new check (beside the time
+the hook took), after a new label rule (beside the save), after a post is published (a new
+owned asset that no result holds yet, before the worker's next round), with no part kept (every
+part computed in the view and not kept: after an upgrade that changes their layout, until the
+worker's next round; the slowest), and the views that follow (the figures kept in the
 process)."""
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ from core.db import db
 from core.models import Role, User
 from planner.assets import AssetKind, record_owned_asset
 from planner.brands import create_brand
-from serp import operations as serp_ops
+from serp import rules as rule_ops
 from serp.checks import store_check
-from serp.models import LabelRule, SerpCheck, TrackedQuery
+from serp.models import LabelRule, SerpCheck, TrackedQuery, WeeklyReportSent
 from serp.parse.model import SerpResult
-from serp.plans import WeeklyReportSent
 from serp.query_figures import QueryFigures
 from serp.reports import FiguresCache, figures_cache, send_weekly_reports
-from serp.summaries import refresh_brand, refresh_check
+from serp.summaries import refresh_brand
+from serp.upkeep import after_check, catch_up
 
 QUERIES, WEEKS, DEPTH = 200, 52, 100
 START = datetime(2030, 1, 7, 6, 0, tzinfo=UTC)
@@ -126,9 +128,9 @@ def _pool(rng: random.Random, q: int, w: int) -> list[str]:
     return pool[:DEPTH]
 
 
-def _new_check(app, q: int) -> None:
-    """The next week's check of the brand's query ``q``, stored and summarized as the worker
-    does."""
+def _new_check(app, q: int) -> float:
+    """The next week's check of the brand's query ``q``, stored and summarized, and its query's
+    part kept, as the worker does; the seconds the post-check hook took."""
     with app.app_context():
         query = db.session.scalars(
             select(TrackedQuery).where(TrackedQuery.text == f"scale query {q}")
@@ -141,8 +143,10 @@ def _new_check(app, q: int) -> None:
             db.session, query, status="ok", results=results, provider="manual",
             checked_at=START + timedelta(weeks=WEEKS, minutes=q),
         )  # fmt: skip
-        refresh_check(db.session, check)
+        started = time.perf_counter()
+        after_check(db.session, check)
         db.session.commit()
+        return time.perf_counter() - started
 
 
 def _publish(app, n: int) -> None:
@@ -163,7 +167,7 @@ def _new_rule(app, n: int) -> float:
         admin = db.session.scalar(select(User).where(User.email == "bench-serp@example.com"))
         brand_id = db.session.scalar(select(TrackedQuery.brand_id).limit(1))
         started = time.perf_counter()
-        serp_ops.save_rule(
+        rule_ops.save_rule(
             db.session, brand_id, admin, match_type="exact", pattern=f"site3.example/q{n}",
             label="negative",
         )  # fmt: skip
@@ -175,6 +179,13 @@ def _forget_parts(app) -> None:
     """A first view with no part kept (after an upgrade that changes their layout)."""
     with app.app_context():
         db.session.execute(delete(QueryFigures))
+        db.session.commit()
+
+
+def _worker_round(app, brand_id: int) -> None:
+    """The worker's catch-up at the end of a round: every part missing is computed and kept."""
+    with app.app_context():
+        catch_up(db.session, brand_id)
         db.session.commit()
 
 
@@ -222,10 +233,11 @@ def main() -> dict[str, float]:
         _forget_parts(app)
         kept.clear()
         rebuilt.append(view())
-    # After each new check: its query's part is computed again, the others are read.
-    cold = []
+    _worker_round(app, brand_id)
+    # After each new check: the hook computed its query's part, the view reads every part.
+    cold, hooks = [], []
     for q in range(20):
-        _new_check(app, q)
+        hooks.append(_new_check(app, q))
         cold.append(view())
     # After each new label rule: the parts whose pages one it relabels.
     ruled, saves = [], []
@@ -259,14 +271,28 @@ def main() -> dict[str, float]:
             ("check summaries", f"{summarized:,}", f"computed in {summaries_s:.1f} s"),
             ("dashboard p95, first view after a check (ms)", f"{cold_p95:.1f}", "target ≤ 300"),
             ("dashboard median, first view after a check", f"{percentile(cold, 50):.1f}", ""),
+            (
+                "post-check hook p95 (ms)",
+                f"{percentile(hooks, 95) * 1000:.1f}",
+                "summary and the query's part, in the worker",
+            ),
+            (
+                "hook + first view after a check, p95 (ms)",
+                f"{percentile([h * 1000 + c for h, c in zip(hooks, cold, strict=True)], 95):.1f}",
+                "",
+            ),
             ("dashboard p95, after a new label rule (ms)", f"{ruled_p95:.1f}", ""),
             ("dashboard median, after a new label rule", f"{percentile(ruled, 50):.1f}", ""),
             (
                 "saving a label rule, median (ms)",
                 f"{percentile(saves, 50) * 1000:.1f}",
-                "relabels the brand's summaries",
+                "relabels the summaries and keeps the parts they move",
             ),
-            ("dashboard p95, no part kept (ms)", f"{rebuilt_p95:.1f}", "every part computed"),
+            (
+                "dashboard p95, no part kept (ms)",
+                f"{rebuilt_p95:.1f}",
+                "every part computed, not kept",
+            ),
             ("dashboard median, no part kept", f"{percentile(rebuilt, 50):.1f}", ""),
             ("dashboard p95, after a post is published (ms)", f"{published_p95:.1f}", ""),
             ("dashboard median, after a post is published", f"{percentile(published, 50):.1f}", ""),
@@ -278,6 +304,7 @@ def main() -> dict[str, float]:
     return {
         # The first view after a new check: the view every new check leads to.
         "dashboard_p95_ms_postgres": cold_p95,
+        "post_check_hook_p95_ms_postgres": percentile(hooks, 95) * 1000,
         "dashboard_rebuilt_p95_ms_postgres": rebuilt_p95,
         "dashboard_published_p95_ms_postgres": published_p95,
         "dashboard_new_rule_p95_ms_postgres": ruled_p95,

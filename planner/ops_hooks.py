@@ -20,10 +20,10 @@ from core.db import db
 from core.errors import Refused
 from core.models import AuditEntry
 from core.ops.personal import Person, row_dict, rows_of
+from core.retention import RETENTION_FIELDS, BrandRetention, retention_of, set_retention
 from core.tenants import Brand, BrandMember
 from planner.assets import OwnedAsset
 from planner.models import Channel, EngagementWindow, Post, PostStatus
-from planner.retention import RETENTION_FIELDS, BrandRetention, retention_of, set_retention
 from planner.reviews.models import Review, ReviewPromotion, ReviewSettings
 
 DAY = timedelta(days=1)

@@ -17,7 +17,7 @@ from core.models import Role
 from core.ops.personal import write_brand_archive
 from core.pages import commit_or_flash
 from core.pages import member_brand as _brand
-from planner.retention import LONGEST_DAYS, BrandRetention, set_retention
+from core.retention import LONGEST_DAYS, BrandRetention, set_retention
 
 bp = Blueprint("retention", __name__)
 

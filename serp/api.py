@@ -18,8 +18,10 @@ from core.api import ApiError, api_auth, body, parse_instant, register_api_error
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
+from serp import check_history, uploads
 from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
 from serp import operations as ops
+from serp import rules as rule_ops
 from serp.checks import mark_due_now
 from serp.labels import classifier_for_brand
 from serp.models import SerpCheck, TrackedQuery
@@ -118,7 +120,7 @@ def progress(brand_id: int) -> Any:
     """Counts for a "check all now" progress bar: waiting, being checked, done since a time."""
     brand = _brand(brand_id)
     since = parse_instant(request.args.get("since"), "since") if "since" in request.args else None
-    return jsonify(ops.check_progress(db.session, brand.id, since, utcnow()))
+    return jsonify(check_history.check_progress(db.session, brand.id, since, utcnow()))
 
 
 # --- history ------------------------------------------------------------------------------------
@@ -142,9 +144,11 @@ def query_history(query_id: int) -> Any:
     query = _query(query_id)
     limit, offset, since = _history_args()
     classifier = classifier_for_brand(db.session, query.brand_id)
-    total = ops.count_checks(db.session, query.id, since)
+    total = check_history.count_checks(db.session, query.id, since)
     checks = (
-        ops.history(db.session, query.id, limit, since, offset=offset) if offset < total else []
+        check_history.history(db.session, query.id, limit, since, offset=offset)
+        if offset < total
+        else []
     )
     return jsonify(
         query=query_dict(query, _config()),
@@ -282,13 +286,13 @@ def upload(query_id: int) -> Any:
         raise ApiError(422, "Send the page or CSV as the `file` field or as the request body.")
     kind = upload_kind(filename, content_type, request.values.get("kind"))
     if kind == "html":
-        ops.check_page_size(len(content), _config())
+        uploads.check_page_size(len(content), _config())
     checked_at = (
         parse_instant(request.values["checked_at"], "checked_at")
         if request.values.get("checked_at")
         else utcnow()
     )
-    checks = ops.import_upload(
+    checks = uploads.import_upload(
         db.session,
         query,
         current_user,
@@ -309,7 +313,7 @@ def upload(query_id: int) -> Any:
 @api_auth()
 def list_rules(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    return jsonify(labels=[rule_dict(r) for r in ops.rules_of(db.session, brand.id)])
+    return jsonify(labels=[rule_dict(r) for r in rule_ops.rules_of(db.session, brand.id)])
 
 
 @bp.post("/brands/<int:brand_id>/serp/labels")
@@ -317,7 +321,7 @@ def list_rules(brand_id: int) -> Any:
 def create_rule(brand_id: int) -> Any:
     brand = _brand(brand_id)
     data = body()
-    rule = ops.save_rule(
+    rule = rule_ops.save_rule(
         db.session,
         brand.id,
         current_user,
@@ -333,14 +337,14 @@ def create_rule(brand_id: int) -> Any:
 @bp.get("/serp/labels/<int:rule_id>")
 @api_auth()
 def get_rule(rule_id: int) -> Any:
-    return jsonify(rule_dict(ops.rule_for(db.session, current_user, rule_id)))
+    return jsonify(rule_dict(rule_ops.rule_for(db.session, current_user, rule_id)))
 
 
 @bp.patch("/serp/labels/<int:rule_id>")
 @api_auth(Role.EDITOR)
 def update_rule(rule_id: int) -> Any:
-    rule = ops.rule_for(db.session, current_user, rule_id)
-    ops.update_rule(db.session, rule, current_user, body())
+    rule = rule_ops.rule_for(db.session, current_user, rule_id)
+    rule_ops.update_rule(db.session, rule, current_user, body())
     db.session.commit()
     return jsonify(rule_dict(rule))
 
@@ -348,7 +352,7 @@ def update_rule(rule_id: int) -> Any:
 @bp.delete("/serp/labels/<int:rule_id>")
 @api_auth(Role.EDITOR)
 def delete_rule(rule_id: int) -> Any:
-    rule = ops.rule_for(db.session, current_user, rule_id)
-    ops.delete_rule(db.session, rule, current_user)
+    rule = rule_ops.rule_for(db.session, current_user, rule_id)
+    rule_ops.delete_rule(db.session, rule, current_user)
     db.session.commit()
     return "", 204

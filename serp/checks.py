@@ -28,7 +28,7 @@ from core.crypto import CredentialsUnreadable, decrypt_json
 from core.db import db, utcnow
 from core.tenants import Brand
 from core.urls import domain_of, normalize_url
-from serp import summaries
+from serp import upkeep
 from serp.models import CheckStatus, Schedule, SerpCheck, SerpResultRow, TrackedQuery
 from serp.parse import SerpResult
 from serp.providers import (
@@ -265,7 +265,7 @@ def record_outcome(
         reason=outcome.reason,
         pages=outcome.pages,
     )
-    summaries.refresh_check(session, check)
+    upkeep.after_check(session, check)
     zone = ZoneInfo(session.get(Brand, query.brand_id).timezone)
     now = utcnow()
     if outcome.status == CheckStatus.OK.value:
@@ -453,7 +453,7 @@ def reparse_check(session: Session, check: SerpCheck, config: Mapping[str, Any])
     check.results = [_row(result) for result in results]
     check.result_count = len(check.results)
     session.flush()
-    summaries.refresh_check(session, check)
+    upkeep.after_check(session, check)
     return True
 
 

@@ -25,7 +25,7 @@ from core.errors import NotFound, Refused
 from core.parsing import parse_id
 from core.tenants import Brand
 from serp import plans
-from serp.displacement import COMPOSITION_KEYS, collection_paused
+from serp.displacement import COMPOSITION_KEYS
 from serp.presentation import TEMPLATE_GLOBALS
 from serp.reports import brand_report, render_weekly, report_csv, weekly_summary
 
@@ -57,24 +57,19 @@ def dashboard_data(
     *,
     with_windows: bool = True,
     windows_of: int | None = None,
-    items_of: int | None = None,
     every_window: bool = True,
 ) -> dict[str, Any]:
     """What the dashboard shows: the report without per-check history. The "is it working"
     windows are left out only for the CSV tables, which do not list them; on the page, the
-    windows and the negative items' movements are kept to the items it lists (``windows_of``,
-    ``items_of``)."""
-    data = brand_report(
+    windows are kept to the items it lists (``windows_of``)."""
+    return brand_report(
         db.session,
         brand,
         with_checks=False,
         with_windows=with_windows,
         windows_of=windows_of,
         every_window=every_window,
-        items_of=items_of,
     )
-    _keep_summaries()
-    return data
 
 
 def windows_by_item(data: dict[str, Any]) -> dict[tuple[int, str], list[dict[str, Any]]]:
@@ -85,35 +80,22 @@ def windows_by_item(data: dict[str, Any]) -> dict[tuple[int, str], list[dict[str
     return grouped
 
 
-def _keep_summaries() -> None:
-    # Reading the figures brings missing or out-of-date check summaries up to date (after a
-    # change of labels made outside search tracking); keep them, or every view redoes it.
-    db.session.commit()
-
-
 @bp.get("/brands/<int:brand_id>/serp/dashboard")
 @login_required
 def dashboard(brand_id: int) -> Any:
     brand = _brand(brand_id)
-    # One pause for the figures and the page: rendering thousands of cells beside the figures
-    # triggered collections that walked them all (17 ms a request, full ones now and then),
-    # and resuming between the two walked the fresh figures once more. What cycles the render
-    # leaves are collected once collection resumes.
-    with collection_paused():
-        data = dashboard_data(
-            brand, windows_of=WINDOWS_SHOWN, items_of=NEGATIVES_SHOWN, every_window=False
-        )
-        return render_template(
-            "serp/dashboard.html",
-            brand=brand,
-            data=data,
-            composition_keys=COMPOSITION_KEYS,
-            windows=windows_by_item(data),
-            windows_shown=WINDOWS_SHOWN,
-            negatives_shown=NEGATIVES_SHOWN,
-            query_texts={q["id"]: q["text"] for q in data["queries"]},
-            on_page_one=[i for i in data["negative_items"] if i["needed"]],
-        )
+    data = dashboard_data(brand, windows_of=WINDOWS_SHOWN, every_window=False)
+    return render_template(
+        "serp/dashboard.html",
+        brand=brand,
+        data=data,
+        composition_keys=COMPOSITION_KEYS,
+        windows=windows_by_item(data),
+        windows_shown=WINDOWS_SHOWN,
+        negatives_shown=NEGATIVES_SHOWN,
+        query_texts={q["id"]: q["text"] for q in data["queries"]},
+        on_page_one=[i for i in data["negative_items"] if i["needed"]],
+    )
 
 
 @bp.get("/brands/<int:brand_id>/serp/dashboard.json")
@@ -160,7 +142,6 @@ def dashboard_csv(brand_id: int, table: str) -> Any:
     brand = _brand(brand_id)
     if table == "report":
         body = report_csv(brand_report(db.session, brand))
-        _keep_summaries()
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -180,7 +161,6 @@ def dashboard_csv(brand_id: int, table: str) -> Any:
 def weekly_report(brand_id: int) -> Any:
     brand = _brand(brand_id)
     summary = weekly_summary(db.session, brand, utcnow())
-    _keep_summaries()
     return render_template("serp/report.html", **summary)
 
 
@@ -190,7 +170,6 @@ def weekly_report_email(brand_id: int) -> Any:
     """The HTML part of the weekly e-mail as it would be sent now."""
     brand = _brand(brand_id)
     _subject, _text, html = render_weekly(weekly_summary(db.session, brand, utcnow()))
-    _keep_summaries()
     return html
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from core.models import User
 from core.tenants import Brand
 from planner.assets import AssetKind, record_owned_asset
-from serp import operations as serp_ops
-from serp import summaries
+from serp import rules as rule_ops
+from serp import upkeep
 from serp.checks import store_check
 from serp.models import TrackedQuery
 from serp.parse.model import SerpResult
@@ -49,11 +49,11 @@ def load_serp_demo(session: Session, brand: Brand, admin: User, now: datetime) -
     )  # fmt: skip
     session.add(query)
     session.flush()
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         session, brand.id, admin, match_type="exact", pattern=negative, label="negative",
         note="demo: a complaint page",
     )  # fmt: skip
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         session, brand.id, admin, match_type="domain", pattern="wikipedia.org", label="neutral"
     )
     launches = {reviews: 10, case_one: 20, case_two: 32}
@@ -98,5 +98,5 @@ def load_serp_demo(session: Session, brand: Brand, admin: User, now: datetime) -
     query.last_checked_at = first + timedelta(weeks=WEEKS - 1)
     # Summarized as recorded checks are, so that pages that only read them (the home
     # overview's brand score) have them from the start.
-    summaries.refresh_brand(session, brand.id)
+    upkeep.labels_changed(session, brand.id)
     return query

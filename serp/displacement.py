@@ -1,10 +1,7 @@
-"""Displacement: is the brand's content pushing the negative results down?
+"""Displacement figures: is the brand's content pushing the negative results down?
 
-Pure functions over plain data (:class:`CheckPoint` lists per query) compute every figure; one
-loader (:func:`load_brand_history`) reads them from the database: each good check's page-one
-score and composition from its stored summary (:mod:`serp.summaries`), and only the positions of
-the negative results and owned assets from the result rows, so a brand with a year of deep
-checks is read without labelling or loading every result row.
+Pure functions over plain data (:class:`CheckPoint` lists per query) compute every figure; they
+read no database. :mod:`serp.brand_history` loads their input.
 
 Conventions shared by every figure:
 
@@ -18,39 +15,16 @@ Conventions shared by every figure:
 
 from __future__ import annotations
 
-import gc
-import json
 import statistics
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    ARRAY,
-    Date,
-    DateTime,
-    Integer,
-    String,
-    any_,
-    bindparam,
-    case,
-    cast,
-    func,
-    null,
-    select,
-    type_coerce,
-)
-from sqlalchemy.orm import Session
-
-from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
-
-if TYPE_CHECKING:
-    from serp.summaries import Labelling
+from serp.models import CheckStatus, Label
 
 # Backlinko 2019 organic click-through rates for positions 1-10, in percent.
 DEFAULT_CTR_CURVE: tuple[float, ...] = (
@@ -68,7 +42,6 @@ OK = CheckStatus.OK.value
 NEGATIVE = Label.NEGATIVE.value
 OWNED = Label.OWNED.value
 WINDOW_CHECKS = 4  # "is it working": good checks before and after an asset went live
-FEW_CHECKS = 200  # up to this many good checks, positions are read check by check
 
 
 # --- page one -----------------------------------------------------------------------------------
@@ -300,18 +273,16 @@ def _movement(history: QueryHistory, item: NegativeItem) -> None:
 
 
 def negative_items(
-    histories: Iterable[QueryHistory], labels: Mapping[str, str], detailed: int | None = None
+    histories: Iterable[QueryHistory], labels: Mapping[str, str]
 ) -> list[NegativeItem]:
-    """Every negative URL of every query, the most visible first. ``detailed``: only that many
-    items, the first, get every figure; the others have their current position and "needed"
-    (a page that lists no more)."""
+    """Every negative URL of every query with every figure, the most visible first."""
     items = []
     history_of = {}
     for history in histories:
         history_of[history.query_id] = history
         items.extend(_current(history, u) for u in history.urls if labels.get(u) == NEGATIVE)
     items.sort(key=lambda i: (_rank(i.current), i.query_id, i.url))
-    for item in items[:detailed]:
+    for item in items:
         _movement(history_of[item.query_id], item)
     return items
 
@@ -396,12 +367,7 @@ def all_asset_figures(
 
 def median_position(positions: Sequence[int | None]) -> float | None:
     """Median position, "below depth" ranking last; None when the median is below depth."""
-    # statistics.median's own arithmetic, without its per-call overhead: it runs per window.
-    ranks = sorted(_rank(p) for p in positions)
-    if not ranks:
-        raise statistics.StatisticsError("no median for empty data")
-    half = len(ranks) // 2
-    middle = ranks[half] if len(ranks) % 2 else (ranks[half - 1] + ranks[half]) / 2
+    middle = statistics.median(_rank(p) for p in positions)
     return None if middle == float("inf") else middle
 
 
@@ -576,7 +542,7 @@ _HOUR = timedelta(hours=1)
 _EPOCH_DAY = date(1970, 1, 1)
 
 
-def _week_starts(zone: ZoneInfo) -> Callable[[Iterable[datetime]], list[date]]:
+def week_starts(zone: ZoneInfo) -> Callable[[Iterable[datetime]], list[date]]:
     """:func:`week_start` of many moments, in integer arithmetic on their timestamps: a brand
     has thousands of checks in a few hundred hours. The zone's UTC offset is looked up once
     per UTC hour; where it is a whole number of hours, local midnight falls on a UTC hour, so
@@ -627,7 +593,7 @@ class WeekScore:
 def brand_score_by_week(histories: Sequence[QueryHistory], zone: ZoneInfo) -> list[WeekScore]:
     """Per week: each query's last good check of the week, weighted by importance. A week whose
     checks were all blocked or failed is a gap (score None), never a zero."""
-    weeks_of = _week_starts(zone)
+    weeks_of = week_starts(zone)
     every_week: set[date] = set()
     scored: dict[date, list[tuple[float, float]]] = {}
     for history in histories:
@@ -648,406 +614,3 @@ def brand_score_by_week(histories: Sequence[QueryHistory], zone: ZoneInfo) -> li
         WeekScore(week, weighted_mean(scored.get(week, ())), len(scored.get(week, ())))
         for week in sorted(every_week)
     ]
-
-
-# --- loading from the database ------------------------------------------------------------------
-
-
-@dataclass
-class BrandHistory:
-    histories: list[QueryHistory]
-    labels: dict[str, str]  # normalized URL → label, for the URLs the figures look at
-    assets: list[Asset]
-    curve: tuple[float, ...]
-    refreshed: int = 0  # check summaries brought up to date while loading
-    # query id → the URLs its good checks' summaries list as negative on page one, sorted
-    listed: dict[int, list[str]] = field(default_factory=dict)
-
-    def history(self, query_id: int) -> QueryHistory:
-        return next(h for h in self.histories if h.query_id == query_id)
-
-
-def load_brand_history(
-    session: Session,
-    brand_id: int,
-    *,
-    query_ids: Sequence[int] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    curve: Sequence[float] | None = None,
-    compositions: bool = True,
-    assets: bool = True,
-    labelling: Labelling | None = None,
-    zone: ZoneInfo | None = None,
-    negatives: Collection[str] = (),
-) -> BrandHistory:
-    """The brand's queries with every check, their page-one scores and composition (from the
-    checks' stored summaries), and the positions of its negative results and owned assets at
-    any depth. Without ``compositions``, only each query's latest good check has its
-    composition (what a page that shows no history needs). Without ``assets``, the owned
-    assets are neither listed nor followed (a report that shows none). ``labelling``: the
-    brand's, when the caller has just read it. ``zone``: each check's ``week`` is its Monday
-    there, for :func:`brand_score_by_week`. ``negatives``: URLs negative on page one of the
-    brand's other queries, when only some are loaded: they are followed in these queries too.
-
-    Negative items are the results labelled negative that were on page one of a good check in
-    the period; their positions are then followed down to the depth of each check. Summaries
-    that are missing or were computed with other labels are brought up to date first (flushed:
-    a caller that commits keeps them).
-    """
-    with collection_paused():
-        return _load_brand_history(
-            session, brand_id, query_ids, since, until, curve, compositions, assets, labelling,
-            zone, negatives,
-        )  # fmt: skip
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a brand's figures are computed.
-
-    Reading a year of checks creates some 50,000 rows, points and figures that hold no
-    reference cycles; each full collection they trigger walks every object of the process,
-    which made up a third of the dashboard's time. Reference counting still frees them, and
-    collection resumes (if it was on) as soon as they are computed.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
-def _filters(
-    brand_id: int, query_ids: Sequence[int] | None, since: datetime | None, until: datetime | None
-) -> tuple[list[Any], list[Any]]:
-    """The conditions on the brand's tracked queries and on their checks in the period."""
-    query_filter = [TrackedQuery.brand_id == brand_id, TrackedQuery.deleted_at.is_(None)]
-    if query_ids is not None:
-        query_filter.append(TrackedQuery.id.in_(list(query_ids)))
-    # A subquery rather than the ids: a brand's hundreds of ids would be bound in every read.
-    check_filter = [SerpCheck.query_id.in_(select(TrackedQuery.id).where(*query_filter))]
-    if since is not None:
-        check_filter.append(SerpCheck.checked_at >= since)
-    if until is not None:
-        check_filter.append(SerpCheck.checked_at <= until)
-    return query_filter, check_filter
-
-
-def data_stamp(
-    session: Session,
-    brand_id: int,
-    *,
-    query_ids: Sequence[int] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    labelling: Labelling | None = None,
-) -> tuple[Any, ...]:
-    """What :func:`load_brand_history` reads, summed up: equal stamps, equal figures.
-
-    The labels' fingerprint (rules, owned pages, curve); the queries as the figures show them;
-    the owned assets; and of the checks in the period, how many there are, which ones (sum and
-    largest id), how many are good and how many have summaries, and when a summary was last
-    written: a new check, a check read again, a summary computed with other labels or a check
-    deleted each changes it. Some 20 ms for a brand with a year of 200 queries.
-    """
-    from planner.assets import OwnedAsset
-    from serp import summaries
-
-    query_filter, check_filter = _filters(brand_id, query_ids, since, until)
-    # The first read goes through the session, so pending changes are flushed before any.
-    queries = session.execute(
-        select(
-            TrackedQuery.id, TrackedQuery.text, TrackedQuery.importance, TrackedQuery.depth
-        ).where(*query_filter)
-    ).all()
-    connection = session.connection()
-    # The checks record when their summaries were written: no join with the summaries.
-    checks = connection.execute(
-        select(
-            func.count(SerpCheck.id),
-            func.coalesce(func.sum(SerpCheck.id), 0),
-            func.max(SerpCheck.id),
-            func.count(case((SerpCheck.status == OK, 1))),
-            func.count(SerpCheck.summarized_at),
-            func.max(SerpCheck.summarized_at),
-        ).where(*check_filter)
-    ).one()
-    assets = connection.execute(
-        select(
-            OwnedAsset.id,
-            OwnedAsset.normalized_url,
-            OwnedAsset.url,
-            OwnedAsset.title,
-            OwnedAsset.kind,
-            OwnedAsset.published_at,
-        ).where(OwnedAsset.brand_id == brand_id)
-    )
-    return (
-        (labelling or summaries.labelling_for_brand(session, brand_id)).fingerprint,
-        tuple(sorted(tuple(q) for q in queries)),
-        tuple(checks),
-        tuple(sorted(tuple(a) for a in assets)),
-    )
-
-
-def _load_brand_history(
-    session: Session,
-    brand_id: int,
-    query_ids: Sequence[int] | None,
-    since: datetime | None,
-    until: datetime | None,
-    curve: Sequence[float] | None,
-    compositions: bool,
-    with_assets: bool,
-    labelling: Labelling | None,
-    zone: ZoneInfo | None,
-    negatives: Collection[str],
-) -> BrandHistory:
-    from serp import summaries
-    from serp.summaries import CheckSummary
-
-    labelling = labelling or summaries.labelling_for_brand(session, brand_id)
-    curve = check_curve(curve) if curve is not None else labelling.curve
-    query_filter, check_filter = _filters(brand_id, query_ids, since, until)
-    queries = session.execute(
-        select(TrackedQuery.id, TrackedQuery.text, TrackedQuery.importance, TrackedQuery.depth)
-        .where(*query_filter)
-        .order_by(TrackedQuery.text, TrackedQuery.id)
-    ).all()
-    good_filter = [*check_filter, SerpCheck.status == CheckStatus.OK.value]
-
-    # Core rather than ORM execution for the two large reads: no ORM work per row.
-    connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    # PostgreSQL sessions run in UTC (core.db): the driver's datetimes are UTC already, without
-    # a conversion per row. Checked once below in case a server setting overrode it.
-    checked_at = (
-        type_coerce(SerpCheck.checked_at, DateTime(timezone=True))
-        if postgres
-        else SerpCheck.checked_at
-    )
-    # Each check's week in the brand's zone, where the database can tell: a time-zone conversion
-    # per check costs it far less than Python.
-    week = (
-        cast(func.date_trunc("week", func.timezone(zone.key, SerpCheck.checked_at)), Date)
-        if zone is not None and postgres
-        else null()
-    )
-    # The composition of every check only when asked for; the latest's comes with its strip.
-    counted_columns = [getattr(CheckSummary, key) for key in COMPOSITION_KEYS]
-    rows = connection.execute(
-        select(
-            SerpCheck.id,
-            SerpCheck.query_id,
-            checked_at,
-            SerpCheck.status,
-            # True: up to date; false: computed with other labels; null: no summary yet.
-            CheckSummary.fingerprint == labelling.fingerprint,
-            CheckSummary.score,
-            # The negative URLs only where there are some: most pages repeat a few lists.
-            case((CheckSummary.negative > 0, CheckSummary.negative_urls)),
-            week,
-            *(counted_columns if compositions else ()),
-        )
-        .outerjoin(CheckSummary, CheckSummary.check_id == SerpCheck.id)
-        .where(*check_filter)
-        # The order of the (query, time) index: no sort, and each query's checks oldest first.
-        .order_by(SerpCheck.query_id, SerpCheck.checked_at, SerpCheck.id)
-    ).all()
-    stale = [r[0] for r in rows if r[3] == OK and not r[4]]  # rows by index: no name lookups
-    fresh = (
-        summaries.refresh(session, brand_id, check_ids=stale, labelling=labelling) if stale else {}
-    )
-    rescore = tuple(curve) != labelling.curve  # a curve other than the brand's: scores again
-    scores = _scores_with(session, good_filter, curve) if rescore else {}
-    convert = postgres and bool(rows) and rows[0][2].tzinfo is not UTC
-
-    checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
-    good_by_id: dict[int, CheckPoint] = {}
-    negative_lists: set[tuple[int, str]] = set()  # (query, list): most checks repeat a few
-    listing = negative_lists.add
-    # Ten thousand rows a brand: fixed unpacking and every field of the point given in order
-    # take half the time of starred unpacking and keywords.
-    for row in rows:
-        fixed = row[:8] if compositions else row
-        check_id, query_id, when, status, _, score, listed, monday = fixed
-        if convert:
-            when = when.astimezone(UTC)
-        if status == OK:
-            counted = tuple(row[8:]) if compositions else ()
-            values = fresh.get(check_id) if fresh else None
-            if values is not None:
-                score = values["score"]
-                if compositions:
-                    counted = tuple(values[key] for key in COMPOSITION_KEYS)
-                listed = values["negative_urls"] if values["negative"] else None
-            if rescore:
-                score = scores.get(check_id, 0.0)
-            point = CheckPoint(check_id, when, status, score, counted, {}, monday)
-            good_by_id[check_id] = point
-            if listed is not None:
-                listing((query_id, listed))
-        else:
-            point = CheckPoint(check_id, when, status, None, (), {}, monday)
-        checks[query_id].append(point)
-
-    labels: dict[str, str] = dict.fromkeys(negatives, NEGATIVE)
-    by_query: dict[int, set[str]] = {q.id: set() for q in queries}
-    for query_id, listed in negative_lists:
-        by_query[query_id].update(json.loads(listed))
-    for urls in by_query.values():
-        labels.update(dict.fromkeys(urls, NEGATIVE))
-    assets = load_assets(session, brand_id) if with_assets else []
-    for asset in assets:
-        # An owned asset is followed as owned, unless page one listed it as negative (a label
-        # rule on it): what is negative is always what page one said.
-        labels.setdefault(asset.url, OWNED)
-
-    tracked = sorted(
-        {u for u, label in labels.items() if label == NEGATIVE} | {a.url for a in assets}
-    )
-    if tracked:
-        # Every row, not GROUP BY with min(): hashing the URLs took the database longer than
-        # keeping the first position here. A URL listed twice on a page keeps its highest place.
-        # Read from the (URL, check, position) index alone, without joining the checks: the
-        # rows of other brands' checks, of checks outside the period and of bad checks (few:
-        # these URLs are the brand's own) are left out here. The checks of a few queries are read
-        # whole instead, by check: their rows are far fewer than the tracked URLs' brand-wide.
-        few = query_ids is not None and len(good_by_id) <= FEW_CHECKS
-        among = (
-            _among(SerpResultRow.check_id, list(good_by_id), session, Integer)
-            if few
-            else _among(SerpResultRow.normalized_url, tracked, session)
-        )
-        wanted = set(tracked)
-        for check_id, url, position in connection.execute(
-            select(
-                SerpResultRow.check_id, SerpResultRow.normalized_url, SerpResultRow.position
-            ).where(among)
-        ).all():  # fetched at once: row by row, the driver's per-row cost dominates
-            point = good_by_id.get(check_id)
-            if point is None or (few and url not in wanted):
-                continue
-            held = point.positions.setdefault(url, position)
-            if position < held:
-                point.positions[url] = position
-
-    if zone is not None and not postgres:
-        points = [point for of_query in checks.values() for point in of_query]
-        for point, monday in zip(
-            points, _week_starts(zone)([p.checked_at for p in points]), strict=True
-        ):
-            point.week = monday
-    week_zone = zone.key if zone is not None else None
-    histories = [
-        QueryHistory(q.id, q.text, q.importance, q.depth, checks[q.id], week_zone=week_zone)
-        for q in queries
-    ]
-    _load_strips(session, histories, labels)
-    listed = {query_id: sorted(urls) for query_id, urls in by_query.items()}
-    return BrandHistory(histories, labels, assets, tuple(curve), len(stale), listed)
-
-
-def load_assets(session: Session, brand_id: int) -> list[Asset]:
-    """The brand's owned assets as the figures need them, in the order they were recorded."""
-    from planner.assets import OwnedAsset
-
-    # Columns, not ORM objects: a brand that has published for years has thousands of posts,
-    # each an owned asset, read on every view of its figures.
-    rows = session.execute(
-        select(
-            OwnedAsset.id,
-            OwnedAsset.normalized_url,
-            OwnedAsset.title,
-            OwnedAsset.url,
-            OwnedAsset.kind,
-            OwnedAsset.published_at,
-        )
-        .where(OwnedAsset.brand_id == brand_id)
-        .order_by(OwnedAsset.id)
-    )
-    return [
-        Asset(id_, normalized, title or url, kind, published_at)
-        for id_, normalized, title, url, kind, published_at in rows
-    ]
-
-
-def results_holding(
-    session: Session, brand_id: int, urls: Collection[str], *, down_to: int | None = None
-) -> list[tuple[int, int, str]]:
-    """(check id, query id, URL) of the brand's good checks whose results hold any of ``urls``
-    (down to position ``down_to``): one lookup in the (URL, check, position) index, for the few
-    URLs that changed (a new owned page, a new negative)."""
-    if not urls:
-        return []
-    conditions = [
-        _among(SerpResultRow.normalized_url, sorted(urls), session),
-        SerpCheck.status == OK,
-        SerpCheck.query_id.in_(select(TrackedQuery.id).where(TrackedQuery.brand_id == brand_id)),
-    ]
-    if down_to is not None:
-        conditions.append(SerpResultRow.position <= down_to)
-    return [
-        tuple(row)
-        for row in session.execute(
-            select(SerpResultRow.check_id, SerpCheck.query_id, SerpResultRow.normalized_url)
-            .distinct()
-            .join(SerpCheck, SerpCheck.id == SerpResultRow.check_id)
-            .where(*conditions)
-        )
-    ]
-
-
-def _among(column_: Any, values_: list[Any], session: Session, type_: Any = String) -> Any:
-    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of
-    hundreds that the driver would parse in the statement's text at every read."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column_ == any_(bindparam("among", values_, type_=ARRAY(type_)))
-    return column_.in_(values_)
-
-
-def _scores_with(session: Session, good_filter: list, curve: Sequence[float]) -> dict[int, float]:
-    """Page-one scores of the good checks with another curve than the brand's, by check id."""
-    from serp.summaries import CheckSummary
-
-    weights, total = tuple(curve), sum(curve)
-    scores = {}
-    for check_id, page_one in session.execute(
-        select(CheckSummary.check_id, CheckSummary.page_one)
-        .join(SerpCheck, SerpCheck.id == CheckSummary.check_id)
-        .where(*good_filter)
-    ):
-        weighted = sum(
-            weights[p - 1] * SIGN.get(label or "", 0) for p, _u, label in page_one if 1 <= p <= 10
-        )
-        scores[check_id] = weighted / total
-    return scores
-
-
-def _load_strips(session: Session, histories: list[QueryHistory], labels: dict[str, str]) -> None:
-    """Labels of positions 1-10 of each query's latest good check, from its summary."""
-    from serp.summaries import CheckSummary
-
-    latest_ids = {h.latest.check_id: h for h in histories if h.latest is not None}
-    if not latest_ids:
-        return
-    counted_columns = [getattr(CheckSummary, key) for key in COMPOSITION_KEYS]
-    for check_id, page_one, *counted in session.connection().execute(
-        select(CheckSummary.check_id, CheckSummary.page_one, *counted_columns).where(
-            _among(CheckSummary.check_id, list(latest_ids), session, Integer)
-        )
-    ):
-        latest = latest_ids[check_id].latest
-        if not latest.counted:
-            latest.counted = tuple(counted)
-        strip, urls = [EMPTY] * PAGE_ONE, [""] * PAGE_ONE
-        for position, url, label in page_one:
-            if 1 <= position <= PAGE_ONE:
-                strip[position - 1] = label or UNLABELLED
-                urls[position - 1] = url
-                if label:
-                    labels.setdefault(url, label)
-        latest_ids[check_id].strip, latest_ids[check_id].strip_urls = strip, urls

@@ -6,18 +6,19 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from core.claims import default_worker_id
 from core.db import db, utcnow
 from core.tenants import Brand, archived_brand_ids
+from planner.assets import OwnedAsset
+from serp import upkeep
 from serp.checks import expire_raw_pages, run_due_checks
 from serp.models import TrackedQuery
-from serp.query_figures import QueryFigures, keep_parts
-from serp.summaries import labelling_for_brand
+from serp.query_figures import QueryFigures
+from serp.summaries import SummaryLabels
 
 logger = logging.getLogger("serp.jobs")
 events = logging.getLogger("pageone.worker")
@@ -71,10 +72,12 @@ def postpone_archived_checks(session: Any, now: datetime) -> int:
 
 
 def keep_figures(app: Flask, query_ids: set[int]) -> int:
-    """Compute the displacement parts that moved of the brands of ``query_ids`` (just checked)
-    and of any brand with a query that has none (new, or after an upgrade), each brand in a
-    transaction of its own, so the next dashboard view reads them instead of computing them.
-    How many parts were computed; a brand that fails is logged and left to its next view."""
+    """Bring up to date the summaries and displacement parts of the brands of ``query_ids``
+    (just checked), of any brand with a query that has no part (new, or after an upgrade) and
+    of any brand whose owned pages were recorded since its summaries followed them (a post the
+    planner published), each brand in a transaction of its own, so the next dashboard view
+    reads them. How many parts were computed; a brand that fails is logged, and its pages
+    compute what is out of date for themselves until the next round."""
     with app.app_context(), db.job_session() as session:
         lacking = (
             select(TrackedQuery.brand_id)
@@ -82,20 +85,33 @@ def keep_figures(app: Flask, query_ids: set[int]) -> int:
             .where(TrackedQuery.deleted_at.is_(None), QueryFigures.query_id.is_(None))
         )
         checked = select(TrackedQuery.brand_id).where(TrackedQuery.id.in_(sorted(query_ids)))
-        brands = session.execute(
-            select(Brand.id, Brand.timezone)
-            .where(Brand.id.in_(lacking.union(checked)))
+        brands = session.scalars(
+            select(Brand.id)
+            .where(Brand.id.in_(lacking.union(checked, owned_pages_moved())))
             .order_by(Brand.id)
         ).all()
     computed = 0
-    for brand_id, timezone in brands:
+    for brand_id in brands:
         try:
             with app.app_context(), db.job_session() as session:
-                labelling = labelling_for_brand(session, brand_id)
-                computed += keep_parts(session, brand_id, labelling, ZoneInfo(timezone))
+                computed += upkeep.catch_up(session, brand_id)
         except Exception:
             logger.exception("displacement figures of brand %s not kept", brand_id)
     return computed
+
+
+def owned_pages_moved() -> Any:
+    """The brands with tracked queries that have an owned asset recorded after their summaries
+    last followed their owned pages."""
+    followed = select(SummaryLabels.updated_at).where(SummaryLabels.brand_id == OwnedAsset.brand_id)
+    return (
+        select(OwnedAsset.brand_id)
+        .where(
+            OwnedAsset.brand_id.in_(select(TrackedQuery.brand_id)),
+            or_(~followed.exists(), OwnedAsset.created_at > followed.scalar_subquery()),
+        )
+        .distinct()
+    )
 
 
 def weekly_reports_job(app: Flask) -> dict[str, int]:

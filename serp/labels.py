@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.urls import domain_of, normalize_domain, normalize_url
 from planner.assets import OwnedAsset
-from planner.models import Channel, Post, PostStatus
+from planner.drafts import published_post_urls
 from serp.models import Label, MatchType
 
 
@@ -41,15 +41,7 @@ def owned_urls_for_brand(session: Session, brand_id: int) -> set[str]:
     assets were recorded). The single place to extend with further kinds of owned pages.
     """
     assets = session.scalars(select(OwnedAsset.url).where(OwnedAsset.brand_id == brand_id))
-    posts = session.scalars(
-        select(Post.public_url)
-        .join(Channel, Post.channel_id == Channel.id)
-        .where(
-            Channel.brand_id == brand_id,
-            Post.status == PostStatus.PUBLISHED.value,
-            Post.public_url.is_not(None),
-        )
-    )
+    posts = published_post_urls(session, brand_id)
     return {url for url in [*assets, *posts] if url}
 
 

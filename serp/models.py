@@ -1,4 +1,5 @@
-"""Tracked queries, the checks of their result pages, every result row, and labelling rules."""
+"""Tracked queries, the checks of their result pages, every result row, labelling rules, and a
+brand's measurement settings and weekly reports sent."""
 
 from __future__ import annotations
 
@@ -172,3 +173,28 @@ class LabelRule(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BrandSerpSettings(Base):
+    """Measurement settings of a brand; a brand without a row uses the defaults."""
+
+    __tablename__ = "serp_brand_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), unique=True)
+    # Ten click-through weights for positions 1-10; None: the default (Backlinko 2019).
+    ctr_curve: Mapped[list[float] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WeeklyReportSent(Base):
+    """A weekly report mailed for a brand and week: claimed before sending, once per week."""
+
+    __tablename__ = "serp_weekly_reports"
+    __table_args__ = (UniqueConstraint("brand_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(10))  # Monday of the week, ISO date
+    recipients: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.ops.personal import rows_of
-from planner.retention import retention_of
+from core.retention import retention_of
 from serp.models import CheckStatus, LabelRule, SerpCheck, SerpResultRow, TrackedQuery
 from serp.plans import BrandSerpSettings
 

@@ -4,9 +4,6 @@ A plan for a negative item at position p proposes 11 - p assets (at least one), 
 catalogue of kinds of content that rank for brand queries. Social ones become draft posts in the
 next free slots of the brand's channels; long-form ones get target dates one week apart. Each
 asset is then followed: drafted → published → seen in results → above the negative item.
-
-Also the brand's measurement settings (its click-through curve) and the record of weekly
-reports sent, so two workers never mail the same week twice.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core import audit, tenants
@@ -25,75 +22,10 @@ from core.errors import NotFound, Refused
 from core.models import Role, User
 from core.tenants import Brand
 from core.urls import normalize_url
-from planner import operations as planner_ops
+from planner import drafts
 from planner.assets import AssetKind, OwnedAsset, record_owned_asset
-from planner.models import Channel, Platform, Post, PostSource, PostStatus
+from serp import upkeep
 from serp.models import CheckStatus, SerpCheck, SerpResultRow, TrackedQuery
-
-# --- settings -----------------------------------------------------------------------------------
-
-
-class BrandSerpSettings(Base):
-    """Measurement settings of a brand; a brand without a row uses the defaults."""
-
-    __tablename__ = "serp_brand_settings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), unique=True)
-    # Ten click-through weights for positions 1-10; None: the default (Backlinko 2019).
-    ctr_curve: Mapped[list[float] | None] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-def curve_for_brand(session: Session, brand_id: int) -> tuple[float, ...]:
-    from serp.displacement import DEFAULT_CTR_CURVE, check_curve
-
-    curve = session.scalar(
-        select(BrandSerpSettings.ctr_curve).where(BrandSerpSettings.brand_id == brand_id)
-    )
-    return check_curve(curve) if curve else DEFAULT_CTR_CURVE
-
-
-def set_curve(
-    session: Session, brand_id: int, actor: User | None, curve: Sequence[float] | None
-) -> None:
-    """Set (or, with None, reset) the brand's click-through curve."""
-    from serp.displacement import check_curve
-
-    if actor is not None and not actor.has_role(Role.EDITOR):
-        raise Refused("Viewers cannot change measurement settings.")
-    try:
-        values = list(check_curve(curve)) if curve is not None else None
-    except ValueError as exc:
-        raise Refused(str(exc)) from None
-    settings = session.scalar(
-        select(BrandSerpSettings).where(BrandSerpSettings.brand_id == brand_id)
-    )
-    if settings is None:
-        settings = BrandSerpSettings(brand_id=brand_id)
-        session.add(settings)
-    settings.ctr_curve = values
-    session.flush()
-    from serp import summaries  # imports this module
-
-    summaries.refresh_brand(session, brand_id)
-    audit.record(
-        session, actor, "serp.curve_set", "brand", brand_id, brand_id=brand_id, curve=values
-    )
-
-
-class WeeklyReportSent(Base):
-    """A weekly report mailed for a brand and week: claimed before sending, once per week."""
-
-    __tablename__ = "serp_weekly_reports"
-    __table_args__ = (UniqueConstraint("brand_id", "week"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    week: Mapped[str] = mapped_column(String(10))  # Monday of the week, ISO date
-    recipients: Mapped[int] = mapped_column(default=0)
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
-
 
 # --- catalogue ----------------------------------------------------------------------------------
 
@@ -113,9 +45,9 @@ CATALOGUE: tuple[AssetIdea, ...] = (
     AssetIdea("reviews_page", "Promoted reviews page", None,
               "A 'selected reviews' page on the brand's site, linking to the full profile."),
     AssetIdea("case_study", "Case study", None, "A customer story on the brand's site."),
-    AssetIdea("video_linkedin", "Video testimonial on LinkedIn", Platform.LINKEDIN.value,
+    AssetIdea("video_linkedin", "Video testimonial on LinkedIn", drafts.LINKEDIN,
               "A customer's video testimonial, posted on the brand's LinkedIn page."),
-    AssetIdea("video_facebook", "Video testimonial on Facebook", Platform.FACEBOOK.value,
+    AssetIdea("video_facebook", "Video testimonial on Facebook", drafts.FACEBOOK,
               "A customer's video testimonial, posted on the brand's Facebook page."),
     AssetIdea("video_youtube", "Video testimonial on YouTube", None,
               "A testimonial video on the brand's YouTube channel, titled with the query."),
@@ -179,7 +111,6 @@ class PlanAsset(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     plan: Mapped[DisplacementPlan] = relationship(back_populates="assets")
-    post: Mapped[Post | None] = relationship()
 
 
 # --- operations ---------------------------------------------------------------------------------
@@ -190,7 +121,7 @@ ONE_PER_BRAND = {"reviews_page": AssetKind.REVIEWS_PAGE.value}
 
 
 def propose(
-    position: int, channels: Sequence[Channel], owned_kinds: Collection[str] = ()
+    position: int, channels: Sequence[drafts.BrandChannel], owned_kinds: Collection[str] = ()
 ) -> list[AssetIdea]:
     """The assets a negative item at ``position`` needs: 11 - position, at least one.
 
@@ -259,9 +190,7 @@ def create_plan(
         raise Refused(
             "This result is not on page one in the latest good check: there is nothing to push."
         )
-    channels = list(
-        session.scalars(select(Channel).where(Channel.brand_id == brand.id).order_by(Channel.id))
-    )
+    channels = drafts.channels_of(session, brand.id)
     ideas = propose(position, channels, owned_asset_kinds(session, brand.id))
     plan = DisplacementPlan(
         brand_id=brand.id,
@@ -281,15 +210,12 @@ def create_plan(
         session.add(asset)
         channel = next((c for c in channels if c.platform == idea.platform), None)
         if channel is not None:
-            start = after.get(channel.id, now)
-            slot = planner_ops.next_free_slot(session, channel, start)
             text = f"{idea.label} — {query.text}. {idea.note}"
-            post = planner_ops.create_post(
-                session, channel, actor, text=text, draft=True, scheduled_at=slot,
-                source=PostSource.PLAN, now=now,
-            ).post  # fmt: skip
-            asset.post_id = post.id
-            asset.target_date = slot
+            placed = drafts.draft_in_next_free_slot(
+                session, channel.id, actor, text=text, after=after.get(channel.id, now), now=now
+            )
+            asset.post_id, asset.target_date = placed.post_id, placed.scheduled_at
+            slot = placed.scheduled_at
             # Drafts do not occupy slots; the next draft of this channel goes after this one.
             if slot is not None:
                 after[channel.id] = slot + timedelta(minutes=max(channel.min_gap_minutes, 1))
@@ -311,7 +237,7 @@ def mark_published(
     if actor is not None and not actor.has_role(Role.EDITOR):
         raise Refused("Viewers cannot change plans.")
     url = (url or "").strip()
-    if not planner_ops.URL_RE.match(url):
+    if not drafts.is_public_url(url):
         raise Refused("The address must be a full http(s) URL.")
     asset.url, asset.published_at = url, asset.published_at or now
     kind = AssetKind.REVIEWS_PAGE if asset.kind == "reviews_page" else AssetKind.OTHER
@@ -319,9 +245,7 @@ def mark_published(
         session, asset.plan.brand_id, url, kind, asset.published_at, None, asset.title
     )
     session.flush()
-    from serp import summaries  # imports this module
-
-    summaries.refresh_brand(session, asset.plan.brand_id)
+    upkeep.labels_changed(session, asset.plan.brand_id)
     audit.record(
         session, actor, "serp.plan_asset_published", "serp_plan_asset", asset.id,
         brand_id=asset.plan.brand_id, url=url,
@@ -371,14 +295,16 @@ def plan_progress(session: Session, plan: DisplacementPlan) -> list[AssetProgres
     negative_position = (
         _latest_position(session, plan.query_id, plan.negative_url) if latest else None
     )
+    published_posts = drafts.published_urls(
+        session, [a.post_id for a in plan.assets if a.post_id is not None]
+    )
     out = []
     for asset in plan.assets:
         url = asset.url
-        if asset.post is not None and asset.post.status == PostStatus.PUBLISHED.value:
-            url = asset.post.public_url or url
-        published = url is not None or (
-            asset.post is not None and asset.post.status == PostStatus.PUBLISHED.value
-        )
+        post_published = asset.post_id in published_posts
+        if post_published:
+            url = published_posts[asset.post_id] or url
+        published = url is not None or post_published
         stage, position = (1 if published else 0), None
         if url:
             key = normalize_url(url)

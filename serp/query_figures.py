@@ -7,12 +7,14 @@ computed from (only for the items a page shows, at the merge). A part depends
 only on the query's own checks and their summaries (the labels of their pages one), the brand's
 time zone and curve, and which of the URLs the brand follows at any depth its results hold: the
 negatives of page one of any of its queries (a negative is followed in every query) and the
-owned assets. :func:`brand_figures` recomputes only the parts whose stamp moved or whose results
-hold a followed URL that changed (after a new check, one; after a new post, those it appears
-in; after a new rule, those whose pages it relabels or whose results hold a new negative), keeps
-them, and merges every part into the report's figures with the assets' titles and dates of the
-moment: the same figures as computed from every check (``tests/serp/test_figures_cache.py``
-holds them to it), from 200 small rows rather than a year of checks and positions.
+owned assets. :func:`keep_parts` (called by those who write, :mod:`serp.upkeep`) recomputes
+only the parts whose stamp moved or whose results hold a followed URL that changed (after a new
+check, one; after a new post, those it appears in; after a new rule, those whose pages it
+relabels or whose results hold a new negative) and keeps them; :func:`brand_figures` reads
+them, computes for itself (without keeping) any it finds out of date, and :func:`merge` merges
+every part into the report's figures with the assets' titles and dates of the moment: the same
+figures as computed from every check (``tests/serp/test_figures_cache.py`` holds them to it),
+from 200 small rows rather than a year of checks and positions.
 
 Parts are kept as plain JSON; a stale part is never read, whoever wrote it: each says what it
 was computed from.
@@ -23,15 +25,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, case, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.api import iso
 from core.db import Base, upsert, utcnow
+from serp import brand_history, result_index, summaries
 from serp import displacement as dsp
 from serp.models import SerpCheck, TrackedQuery
+from serp.result_index import among
 from serp.summaries import Labelling, digest
 
 # The layout of a part: a release that changes it changes this, and every kept part is then
@@ -77,10 +82,6 @@ class TrackedSet(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     # ["n <url>" for a negative, "o <url>" for an owned asset], sorted
     urls: Mapped[list[str]] = mapped_column(JSON)
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 # --- a query's part -----------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def brand_stamp(
         .where(TrackedQuery.brand_id == brand_id, TrackedQuery.deleted_at.is_(None))
         .order_by(TrackedQuery.text, TrackedQuery.id)
     ).all()
-    assets = dsp.load_assets(session, brand_id)
+    assets = brand_history.load_assets(session, brand_id)
     # Labels reach a part through its checks' summaries, which record when their content
     # changed (a new rule changes the parts whose pages one it relabels), and through the URLs
     # followed at any depth, followed apart (TrackedSet): a new post changes the parts of the
@@ -236,15 +237,14 @@ def brand_figures(
     stamp: BrandStamp | None = None,
 ) -> tuple[dict[str, Any], BrandStamp]:
     """The brand's figures over every check, as :func:`serp.reports.brand_report` gives them
-    without per-check history, and the brand's stamp once they are computed (it moves when
-    check summaries are brought up to date on the way). The parts whose stamp moved are
-    computed and kept (flushed). ``stamp``: the brand's, when the caller has just read it.
+    without per-check history, and the brand's stamp; reads only. The parts whose stamp moved
+    are computed here and not kept. ``stamp``: the brand's, when the caller has just read it.
 
     A part is also computed again when the brand's followed URLs (its negatives, followed in
     every query, and its owned assets) changed by one that its results hold or held."""
-    stamp, parts, computed = _kept(session, brand_id, labelling, zone, stamp)
-    merged = _merge(
-        session, stamp.queries, parts, computed, stamp.assets, labelling, with_windows,
+    stamp, parts, computed = _kept(session, brand_id, labelling, zone, stamp, keep=False)
+    merged = merge(
+        session, stamp.queries, parts, computed, stamp.assets, labelling.curve, with_windows,
         windows_of, every_window,
     )  # fmt: skip
     return merged, stamp
@@ -253,7 +253,7 @@ def brand_figures(
 def keep_parts(session: Session, brand_id: int, labelling: Labelling, zone: ZoneInfo) -> int:
     """Compute and keep the brand's parts that are out of date, as the worker does after its
     checks so that the next view finds them ready; how many were computed (flushed)."""
-    return len(_kept(session, brand_id, labelling, zone, None)[2])
+    return len(_kept(session, brand_id, labelling, zone, None, keep=True)[2])
 
 
 def _kept(
@@ -262,11 +262,13 @@ def _kept(
     labelling: Labelling,
     zone: ZoneInfo,
     stamp: BrandStamp | None,
+    *,
+    keep: bool,
 ) -> tuple[BrandStamp, dict[int, dict[str, Any]], dict[int, tuple[dict[str, Any], dict[str, Any]]]]:
-    """The brand's stamp once its parts are up to date, every part's figures, and the parts
-    computed (figures and windows' series) by query id; those computed are kept (flushed)."""
+    """The brand's stamp, every part's figures, and the parts computed (figures and windows'
+    series) by query id; with ``keep``, those computed are kept (flushed), else only read."""
     stamp = stamp or brand_stamp(session, brand_id, labelling, zone)
-    queries, assets, shared, stamps = stamp.queries, stamp.assets, stamp.shared, stamp.stamps
+    queries, assets, stamps = stamp.queries, stamp.assets, stamp.stamps
     ids = [q.id for q in queries]
     connection = session.connection()
     kept = {
@@ -283,16 +285,18 @@ def _kept(
         )
         if row.query_id in stamps
     }
-    stale = [i for i in ids if i not in kept or kept[i].stamp != stamps[i]]
+    # Labels changed and not yet followed by the summaries (the stamps tell only what the
+    # summaries hold): every part after new rules, those of the pages one an owned page left
+    # or joined after new owned pages.
+    rules_moved, moved_checks = summaries.out_of_date(session, brand_id, labelling)
+    unfollowed = set(ids) if rules_moved else set(moved_checks.values())
+    stale = [i for i in ids if i not in kept or kept[i].stamp != stamps[i] or i in unfollowed]
     own = {i: set(kept[i].own_negatives) for i in ids if i not in stale}
     loads = []
     if stale:
         others = set().union(*own.values())
         data = _load(session, brand_id, stale if own else None, labelling, zone, others)
         own.update((i, set(urls)) for i, urls in data.listed.items())
-        if data.refreshed:  # summaries written while loading: their checks' stamps moved
-            stamps = _stamps(session, brand_id, queries, shared)
-            stamp = BrandStamp(queries, assets, shared, stamps)
         loads.append(data)
     negatives = set().union(*own.values())
     tracked = sorted({f"n {url}" for url in negatives} | {f"o {a.url}" for a in assets})
@@ -317,6 +321,9 @@ def _kept(
                     "series": part[1],
                 }
             )
+    parts = {i: computed[i][0] if i in computed else kept[i].figures for i in ids}
+    if not keep:
+        return stamp, parts, computed
     for old, query_ids in retagged.items():  # unchanged by the URLs that changed
         connection.execute(
             update(QueryFigures)
@@ -327,7 +334,6 @@ def _kept(
     upsert(session, QueryFigures, [{**row, "computed_at": now} for row in rows], 200)
     if rows or moved:
         _keep_tracked(session, brand_id, tracked_digest, tracked)
-    parts = {i: computed[i][0] if i in computed else kept[i].figures for i in ids}
     return stamp, parts, computed
 
 
@@ -364,7 +370,7 @@ def _touched(
         else:
             added_of[query_id] = {entry[2:] for entry in now - held}
     holding: dict[int, set[str]] = {}
-    for _check, query_id, url in dsp.results_holding(
+    for _check, query_id, url in result_index.results_holding(
         session, brand_id, set().union(*added_of.values())
     ):
         holding.setdefault(query_id, set()).add(url)
@@ -428,26 +434,37 @@ def _load(
     labelling: Labelling,
     zone: ZoneInfo,
     negatives: set[str],
-) -> dsp.BrandHistory:
-    return dsp.load_brand_history(
+) -> brand_history.BrandHistory:
+    return brand_history.load_brand_history(
         session, brand_id, query_ids=query_ids, compositions=False, labelling=labelling,
         zone=zone, negatives=negatives,
     )  # fmt: skip
 
 
-def _merge(
+class QueryShown(NamedTuple):
+    """A query as the report lists it beside its part."""
+
+    id: int
+    text: str
+    importance: float
+    depth: int
+
+
+def merge(
     session: Session,
     queries: Sequence[Any],
     parts: dict[int, dict[str, Any]],
     computed: dict[int, tuple[dict[str, Any], dict[str, Any]]],
     assets: Sequence[dsp.Asset],
-    labelling: Labelling,
+    curve: Sequence[float],
     with_windows: bool,
     windows_of: int | None,
     every_window: bool = True,
 ) -> dict[str, Any]:
-    """The brand's figures from its queries' parts, in the order and with the arithmetic of
-    :func:`serp.reports.brand_report` computed from every check."""
+    """The brand's figures from its queries' parts (``queries``: each one's id, text, importance
+    and depth, in the report's order; ``computed``: the parts just computed, with the series of
+    their windows): the one arithmetic of every report. Instants read from kept parts are
+    written as :func:`core.api.iso` writes them, whatever form they were kept in."""
     every_week: set[str] = set()
     columns = []  # per query: its score by week, and its importance
     entries, items = [], []
@@ -466,6 +483,7 @@ def _merge(
                 "importance": query.importance,
                 "depth": query.depth,
                 **{name: part[name] for name in QUERY_FIELDS},
+                "latest_check_at": _instant(part["latest_check_at"]),
             }
         )
         items.extend({**item, "query": query.text} for item in part["negative_items"])
@@ -492,7 +510,7 @@ def _merge(
         ]
         weekly.append({"week": week, "score": dsp.weighted_mean(scored), "queries": len(scored)})
     report: dict[str, Any] = {
-        "curve": list(labelling.curve),
+        "curve": list(curve),
         "brand_score": dsp.weighted_mean((parts[q.id]["score"], q.importance) for q in queries),
         "weeks": weekly,
         "queries": entries,
@@ -560,7 +578,13 @@ def asset_entry(
 def _shown(seen: list[Any] | None) -> dict[str, Any] | None:
     if seen is None:
         return None
-    return {"query_id": seen[0], "checked_at": seen[1], "position": seen[2]}
+    return {"query_id": seen[0], "checked_at": _instant(seen[1]), "position": seen[2]}
+
+
+def _instant(kept: str | None) -> str | None:
+    """An instant of a kept part as the report writes it (parts kept before instants were
+    written with ``Z`` hold ``+00:00``)."""
+    return iso(datetime.fromisoformat(kept)) if kept else None
 
 
 def _series(
@@ -574,7 +598,7 @@ def _series(
     if wanted:
         for query_id, kept in session.connection().execute(
             select(QueryFigures.query_id, QueryFigures.series).where(
-                dsp._among(QueryFigures.query_id, wanted, session, Integer)
+                among(QueryFigures.query_id, wanted, session, Integer)
             )
         ):
             series[query_id] = kept

@@ -28,17 +28,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.api import iso
 from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import User
 from core.outbound import OutboundBlocked, post_json
 from core.tenants import Brand, BrandMember
+from serp import brand_history, query_figures
 from serp import displacement as dsp
-from serp import query_figures
-from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery
-from serp.plans import WeeklyReportSent, plan_summary, plans_of
+from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery, WeeklyReportSent
+from serp.plans import plan_summary, plans_of
 from serp.presentation import pct, shown
-from serp.query_figures import iso
 from serp.summaries import labelling_for_brand
 
 logger = logging.getLogger("serp.reports")
@@ -53,11 +53,12 @@ FIGURES_KEPT = 16  # brand reports kept per process, the most recently used
 
 
 class FiguresCache:
-    """The figures of the reports last computed, each with the :func:`dsp.data_stamp` of the data
-    it was computed from. A report is served from here only while its data's stamp is unchanged,
-    so a dashboard viewed again and again between two weekly checks is computed once; a new
-    check, a label, an owned page or a changed query makes the next view compute it afresh.
-    The figures are shared between requests: readers never change them."""
+    """The figures of the reports last computed, each with the stamp of the data it was computed
+    from (:func:`serp.brand_history.data_stamp`, or the kept parts' for the whole brand). A
+    report is served from here only while its data's stamp is unchanged, so a dashboard viewed
+    again and again between two weekly checks is computed once; a new check, a label, an owned
+    page or a changed query makes the next view compute it afresh. The figures are shared
+    between requests: readers never change them."""
 
     def __init__(self, size: int = FIGURES_KEPT) -> None:
         self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]]
@@ -104,74 +105,68 @@ def brand_report(
     windows_of: int | None = None,
     every_window: bool = True,
     with_assets: bool = True,
-    items_of: int | None = None,
     keep: bool = True,
     stored: bool = True,
 ) -> dict[str, Any]:
     """Every displacement figure of the brand (or of one of its queries) as plain data.
     ``windows_of``: the "is it working" windows of only that many negative items, the most
     visible first (a page that shows no more); without ``with_assets``, the owned assets'
-    figures and windows are left out (the weekly report shows neither); ``items_of``: every
-    figure of only that many negative items, the most visible first, the others with their
-    current position and "needed" (the dashboard lists no more). The figures come
-    from :class:`FiguresCache` when the data is as it was when they were computed; the plans
-    are read every time. ``keep=False``: computed and not kept, for a report that will not be
-    asked for again (one that ends at this moment).
+    figures and windows are left out (the weekly report shows neither). Every negative item
+    has every figure. The figures come from :class:`FiguresCache` when the data is as it was
+    when they were computed; the plans are read every time. ``keep=False``: computed and not
+    kept, for a report that will not be asked for again (one that ends at this moment).
 
     A report over every check of every query, without per-check history, is merged from each
-    query's kept part (:mod:`serp.query_figures`), every negative item with all its figures;
-    so is one until a moment that no check is later than (the weekly report). ``stored=False``
-    computes it from every check instead."""
+    query's kept part (:mod:`serp.query_figures`); so is one until a moment that no check is
+    later than (the weekly report). Any other (or with ``stored=False``) computes each query's
+    part from its checks and merges them the same way."""
     query_ids = [query_id] if query_id is not None else None
-    with dsp.collection_paused():
-        labelling = labelling_for_brand(session, brand.id)
-        period = {"query_ids": query_ids, "since": since, "until": until}
-        key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
-               windows_of, every_window, with_assets, items_of)  # fmt: skip
-        cache = figures_cache() if keep else None
-        figures = stamp = brand_stamp = None
-        zone = ZoneInfo(brand.timezone)
-        # Over every check of every query, without per-check history: merged from query parts
-        # (a report until now, as the weekly one, is over every check when none is later).
-        whole = (
-            query_id is None
-            and since is None
-            and (until is None or not _checked_after(session, brand.id, until))
-        )
-        parts = stored and whole and not with_checks
-        if parts:
-            brand_stamp = query_figures.brand_stamp(session, brand.id, labelling, zone)
-            stamp = brand_stamp.key
-        elif cache is not None:
-            stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
+    labelling = labelling_for_brand(session, brand.id)
+    period = {"query_ids": query_ids, "since": since, "until": until}
+    key = (brand.id, brand.timezone, query_id, since, until, with_checks, with_windows,
+           windows_of, every_window, with_assets)  # fmt: skip
+    cache = figures_cache() if keep else None
+    figures = stamp = brand_stamp = None
+    zone = ZoneInfo(brand.timezone)
+    # Over every check of every query, without per-check history: merged from query parts
+    # (a report until now, as the weekly one, is over every check when none is later).
+    whole = (
+        query_id is None
+        and since is None
+        and (until is None or not _checked_after(session, brand.id, until))
+    )
+    parts = stored and whole and not with_checks
+    if parts:
+        brand_stamp = query_figures.brand_stamp(session, brand.id, labelling, zone)
+        stamp = (labelling.fingerprint, labelling.owned_digest, brand_stamp.key)
+    elif cache is not None:
+        stamp = brand_history.data_stamp(session, brand.id, labelling=labelling, **period)
+    if cache is not None:
+        figures = cache.get(key, stamp)
+    if figures is None and parts:
+        figures, brand_stamp = query_figures.brand_figures(
+            session, brand.id, labelling, zone, with_windows=with_windows,
+            windows_of=windows_of, every_window=every_window, stamp=brand_stamp,
+        )  # fmt: skip
+        if not with_assets:  # the same figures, without the assets' own
+            figures = {**figures, "assets": [], "is_it_working": []}
         if cache is not None:
-            figures = cache.get(key, stamp)
-        if figures is None and parts:
-            figures, brand_stamp = query_figures.brand_figures(
-                session, brand.id, labelling, zone, with_windows=with_windows,
-                windows_of=windows_of, every_window=every_window, stamp=brand_stamp,
-            )  # fmt: skip
-            if not with_assets:  # the same figures, without the assets' own
-                figures = {**figures, "assets": [], "is_it_working": []}
-            if cache is not None:
-                cache.put(key, brand_stamp.key, figures)
-        if figures is None:
-            data = dsp.load_brand_history(
-                session, brand.id, compositions=with_checks, assets=with_assets,
-                labelling=labelling, zone=zone, **period,
-            )  # fmt: skip
-            figures = _figures(
-                brand, data, with_checks, with_windows, windows_of, every_window, items_of
-            )
-            if cache is not None:
-                if data.refreshed:  # summaries brought up to date: the stamp moved with them
-                    stamp = dsp.data_stamp(session, brand.id, labelling=labelling, **period)
-                cache.put(key, stamp, figures)
-        plans = [
-            plan_summary(session, plan)
-            for plan in plans_of(session, brand.id)
-            if query_id is None or plan.query_id == query_id
-        ]
+            cache.put(key, stamp, figures)
+    if figures is None:
+        data = brand_history.load_brand_history(
+            session, brand.id, compositions=with_checks, assets=with_assets,
+            labelling=labelling, zone=zone, **period,
+        )  # fmt: skip
+        figures = _figures(
+            session, brand, data, with_checks, with_windows, windows_of, every_window
+        )
+        if cache is not None:
+            cache.put(key, stamp, figures)
+    plans = [
+        plan_summary(session, plan)
+        for plan in plans_of(session, brand.id)
+        if query_id is None or plan.query_id == query_id
+    ]
     return {
         "brand": {"id": brand.id, "slug": brand.slug, "name": brand.name},
         **figures,
@@ -189,38 +184,30 @@ def _checked_after(session: Session, brand_id: int, moment: datetime) -> bool:
 
 
 def _figures(
+    session: Session,
     brand: Brand,
-    data: dsp.BrandHistory,
+    data: brand_history.BrandHistory,
     with_checks: bool,
     with_windows: bool,
     windows_of: int | None,
     every_window: bool,
-    items_of: int | None,
 ) -> dict[str, Any]:
-    """The report's figures from the brand's history: all but the brand and its plans."""
+    """The report's figures from the brand's history: all but the brand and its plans. Each
+    query's part is computed from its history and merged as kept parts are: one arithmetic."""
     zone = ZoneInfo(brand.timezone)
-    items = dsp.negative_items(data.histories, data.labels, detailed=items_of)
-    texts = {h.query_id: h.text for h in data.histories}
-    report: dict[str, Any] = {
-        "curve": list(data.curve),
-        "brand_score": dsp.brand_score(data.histories),
-        "weeks": [
-            {"week": w.week.isoformat(), "score": w.score, "queries": w.queries}
-            for w in dsp.brand_score_by_week(data.histories, zone)
-        ],
-        "queries": [],
-        "negative_items": [_negative_item(item, texts[item.query_id]) for item in items],
-        "assets": [],
-        "is_it_working": [],
+    computed = {
+        h.query_id: query_figures.query_part(h, data.labels, data.assets, zone)
+        for h in data.histories
     }
-    for history in data.histories:
-        entry: dict[str, Any] = {
-            "id": history.query_id,
-            "text": history.text,
-            "importance": history.importance,
-            **query_figures.query_entry(history),
-        }
-        if with_checks:
+    shown = [
+        query_figures.QueryShown(h.query_id, h.text, h.importance, h.depth) for h in data.histories
+    ]
+    report = query_figures.merge(
+        session, shown, {query_id: part[0] for query_id, part in computed.items()}, computed,
+        data.assets, data.curve, with_windows, windows_of, every_window,
+    )  # fmt: skip
+    if with_checks:
+        for entry, history in zip(report["queries"], data.histories, strict=True):
             entry["history"] = [
                 {
                     "checked_at": iso(c.checked_at),
@@ -230,47 +217,7 @@ def _figures(
                 }
                 for c in history.checks
             ]
-        report["queries"].append(entry)
-    all_figures = dsp.all_asset_figures(data.histories, data.assets, data.labels)
-    for asset in data.assets:
-        figures = all_figures[asset.url]
-        report["assets"].append(
-            query_figures.asset_entry(
-                asset, _appearance(figures.first_seen), _appearance(figures.best), figures.outranks
-            )
-        )
-    if with_windows:
-        histories = {h.query_id: h for h in data.histories}
-        around: dict[int, list[dsp.AssetWindow]] = {}  # per query: the same for all its items
-        for item in items[:windows_of]:
-            history = histories[item.query_id]
-            if item.query_id not in around:
-                listed = data.assets
-                if not every_window:
-                    listed = dsp.windows_listed(listed, history.urls)
-                around[item.query_id] = dsp.asset_windows(history, listed)
-            spans = around[item.query_id]
-            report["is_it_working"].extend(
-                query_figures.window_entry(item.query_id, item.url, window)
-                for window in dsp.is_it_working(history, item.url, data.assets, around=spans)
-            )
     return report
-
-
-def _negative_item(item: dsp.NegativeItem, query: str) -> dict[str, Any]:
-    """``asdict`` of the item and its query's text, without ``asdict``'s deep copy of each
-    field (a brand has hundreds of items; only the notes are a container)."""
-    return {**query_figures.negative_entry(item), "query": query}
-
-
-def _appearance(appearance: dsp.Appearance | None) -> dict[str, Any] | None:
-    if appearance is None:
-        return None
-    return {
-        "query_id": appearance.query_id,
-        "checked_at": iso(appearance.checked_at),
-        "position": appearance.position,
-    }
 
 
 CSV_COLUMNS = ("section", "query_id", "query", "when", "url", "measure", "value", "note")
@@ -484,10 +431,8 @@ def send_weekly_reports(app: Flask, now: datetime) -> dict[str, int]:
                 counts["skipped"] += 1
                 continue
             try:
-                # Nothing the report builds holds a cycle: no collection walks it meanwhile.
-                with dsp.collection_paused():
-                    subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
-                db.session.commit()  # keeps summaries the report brought up to date
+                subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
+                db.session.rollback()  # a read: its transaction ends before the mail goes
                 send_mail(app.config, recipients, subject, text, html)
             except Exception:
                 logger.exception(

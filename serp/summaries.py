@@ -4,16 +4,18 @@ The dashboard and the weekly report read a year of checks per query; labelling e
 result of every check on each view is what made them slow. A good check's summary is computed
 when the check is recorded, with the brand's labels and click-through curve, and stored with a
 fingerprint of its rules and curve. When either changes, the summaries that carry another
-fingerprint are out of date: the operation that changed them refreshes the brand's summaries,
-and a reader that still meets a missing or out-of-date summary (checks loaded in bulk) recomputes
-it before reading, so no figure ever comes from an out-of-date label.
+fingerprint are out of date: the operation that changed them refreshes the brand's summaries
+(:mod:`serp.upkeep`), and a reader that still meets a missing or out-of-date summary (checks
+loaded in bulk) computes it for itself without writing it (:func:`computed`), so no figure ever
+comes from an out-of-date label.
 
 The brand's owned pages change far more often (every published post with a public URL is one)
 and appear on few pages one. They are followed apart: :class:`SummaryLabels` holds the
 fingerprint and the owned URLs the brand's summaries carry, and when the brand's owned pages
 differ from them, only the summaries whose page one holds a URL that changed are labelled again
-(:func:`labelling_for_brand` does it before anything reads them). Summaries are written under a
-lock on that row, so while it matches the brand's labels every summary does.
+(:func:`follow_labels`, by the writers; readers find them with :func:`out_of_date`). Summaries
+are written under a lock on that row, so while it matches the brand's labels every summary
+does.
 
 A summary relabelled to the same page one and score is not written again: the check keeps the
 time its summary last changed (``SerpCheck.summarized_at``), which the kept displacement figures
@@ -37,9 +39,17 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, insert_missing, upsert, utcnow
 from serp import displacement as dsp
+from serp import result_index
 from serp.labels import Classifier, Rule, owned_urls_for_brand
-from serp.models import CheckStatus, Label, LabelRule, SerpCheck, SerpResultRow, TrackedQuery
-from serp.plans import curve_for_brand
+from serp.models import (
+    BrandSerpSettings,
+    CheckStatus,
+    Label,
+    LabelRule,
+    SerpCheck,
+    SerpResultRow,
+    TrackedQuery,
+)
 
 CHUNK = 500  # ids per IN list: well under SQLite's limit on bound parameters
 
@@ -111,8 +121,13 @@ class Labelling:
 
 
 def labelling_for_brand(session: Session, brand_id: int) -> Labelling:
-    """The brand's rules, owned URLs and click-through curve as they are now. The summaries
-    are first brought in line with them when they changed (flushed)."""
+    """The brand's rules, owned URLs and click-through curve as they are now; reads only."""
+    return _read(session, brand_id)
+
+
+def follow_labels(session: Session, brand_id: int) -> Labelling:
+    """The brand's labels as :func:`labelling_for_brand` reads them, after bringing its
+    summaries in line with them when they changed (flushed): for writers only."""
     labelling = _read(session, brand_id)
     _follow(session, brand_id, labelling)
     return labelling
@@ -153,6 +168,14 @@ def _labelling(
     return Labelling(classifier, curve, digest(state), digest(sorted(classifier.owned)))
 
 
+def curve_for_brand(session: Session, brand_id: int) -> tuple[float, ...]:
+    """The brand's click-through curve: its own, or the default."""
+    curve = session.scalar(
+        select(BrandSerpSettings.ctr_curve).where(BrandSerpSettings.brand_id == brand_id)
+    )
+    return dsp.check_curve(curve) if curve else dsp.DEFAULT_CTR_CURVE
+
+
 def digest(value: Any) -> str:
     """sha256 of a value's JSON: what fingerprints, stamps and digests are made of."""
     return hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()
@@ -170,11 +193,7 @@ def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
     if tuple(session.execute(held).one_or_none() or ()) == wanted:
         return 0
     # The row exists before it is locked: two first readers may create it at once.
-    insert_missing(
-        session,
-        SummaryLabels,
-        {"brand_id": brand_id, "fingerprint": "", "digest": "", "urls": [], "updated_at": utcnow()},
-    )
+    insert_missing(session, SummaryLabels, _unfollowed(brand_id))
     row = session.execute(
         select(SummaryLabels.fingerprint, SummaryLabels.digest, SummaryLabels.urls)
         .where(SummaryLabels.brand_id == brand_id)
@@ -187,7 +206,7 @@ def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
         changed += len(_refresh(session, brand_id, None, labelling))
     if row.digest != labelling.owned_digest:
         changed_urls = set(row.urls) ^ labelling.classifier.owned
-        found = dsp.results_holding(session, brand_id, changed_urls, down_to=dsp.PAGE_ONE)
+        found = result_index.results_holding(session, brand_id, changed_urls, down_to=dsp.PAGE_ONE)
         holding = sorted({check_id for check_id, _query, _url in found})
         if holding:
             changed += len(_refresh(session, brand_id, holding, labelling, again=True))
@@ -203,6 +222,35 @@ def _follow(session: Session, brand_id: int, labelling: Labelling) -> int:
     )
     session.flush()
     return changed
+
+
+def lock_labels(session: Session, brand_id: int) -> None:
+    """Take the brand's SummaryLabels row for the rest of the transaction (PostgreSQL): the
+    writers of a brand's summaries and kept figures go one at a time, so none of them keeps
+    figures computed without a check another one is storing meanwhile."""
+    insert_missing(session, SummaryLabels, _unfollowed(brand_id))
+    session.execute(
+        select(SummaryLabels.brand_id).where(SummaryLabels.brand_id == brand_id).with_for_update()
+    )
+
+
+def mark_followed(session: Session, brand_id: int) -> None:
+    """Record that the brand's summaries were just found in line with its owned pages (the
+    worker looks for owned pages recorded after this moment)."""
+    session.execute(
+        update(SummaryLabels).where(SummaryLabels.brand_id == brand_id).values(updated_at=utcnow())
+    )
+
+
+def _unfollowed(brand_id: int) -> dict[str, Any]:
+    """A SummaryLabels row that matches no labels: the first follow moves every summary."""
+    return {
+        "brand_id": brand_id,
+        "fingerprint": "",
+        "digest": "",
+        "urls": [],
+        "updated_at": utcnow(),
+    }
 
 
 def _held(session: Session, brand_id: int, labelling: Labelling) -> Labelling:
@@ -282,7 +330,7 @@ def refresh(
     Out-of-date summaries are relabelled from the URLs they hold; missing ones read the
     check's page-one results.
     """
-    labelling = _held(session, brand_id, labelling or labelling_for_brand(session, brand_id))
+    labelling = _held(session, brand_id, labelling or follow_labels(session, brand_id))
     return _refresh(session, brand_id, check_ids, labelling, again)
 
 
@@ -293,6 +341,59 @@ def _refresh(
     labelling: Labelling,
     again: bool = False,
 ) -> dict[int, dict[str, Any]]:
+    written, relabelled_only = _computed(session, brand_id, check_ids, labelling, again)
+    now = utcnow()
+    for chunk in _chunks(relabelled_only):
+        session.execute(
+            update(CheckSummary)
+            .where(CheckSummary.check_id.in_(chunk))
+            .values(fingerprint=labelling.fingerprint, computed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    _upsert(session, [{"check_id": cid, **written[cid]} for cid in sorted(written)])
+    session.flush()
+    return written
+
+
+def computed(
+    session: Session, brand_id: int, check_ids: Collection[int], labelling: Labelling
+) -> dict[int, dict[str, Any]]:
+    """The summaries of these good checks as ``labelling`` reads them, by check id, computed
+    and not written: what a reader that meets out-of-date summaries uses in their place."""
+    return _computed(session, brand_id, check_ids, labelling, again=True, every=True)[0]
+
+
+def out_of_date(
+    session: Session, brand_id: int, labelling: Labelling
+) -> tuple[bool, dict[int, int]]:
+    """What of the brand's summaries ``labelling`` finds out of date, read only: whether the
+    rules or curve moved since they were followed (each summary's fingerprint then tells), and
+    the good checks, with their query, whose page one holds an owned page that changed since
+    (their fingerprint does not tell)."""
+    row = session.execute(
+        select(SummaryLabels.fingerprint, SummaryLabels.digest, SummaryLabels.urls).where(
+            SummaryLabels.brand_id == brand_id
+        )
+    ).one_or_none()
+    rules_moved = row is None or row.fingerprint != labelling.fingerprint
+    if row is not None and row.digest == labelling.owned_digest:
+        return rules_moved, {}
+    changed = set(row.urls if row is not None else ()) ^ labelling.classifier.owned
+    found = result_index.results_holding(session, brand_id, changed, down_to=dsp.PAGE_ONE)
+    return rules_moved, {check_id: query_id for check_id, query_id, _url in found}
+
+
+def _computed(
+    session: Session,
+    brand_id: int,
+    check_ids: Collection[int] | None,
+    labelling: Labelling,
+    again: bool = False,
+    every: bool = False,
+) -> tuple[dict[int, dict[str, Any]], list[int]]:
+    """The values of the summaries to write (whose page one or score changed), by check id,
+    and the checks whose summaries only need the new fingerprint (``every``: none, their values
+    are among the others)."""
     statement = (
         select(SerpCheck.id, SerpCheck.result_count, CheckSummary.fingerprint)
         .join(TrackedQuery, TrackedQuery.id == SerpCheck.query_id)
@@ -328,8 +429,10 @@ def _refresh(
         ):
             # Same labels and score: only the fingerprint moves, and the check keeps the time
             # its summary last changed (what the kept figures are stamped with).
-            if all(label(url) == held for _p, url, held in page_one) and (
-                _score(page_one, curve, total) == old_score
+            if (
+                not every
+                and all(label(url) == held for _p, url, held in page_one)
+                and (_score(page_one, curve, total) == old_score)
             ):
                 relabelled_only.append(check_id)
             else:
@@ -344,17 +447,7 @@ def _refresh(
             rows_of[check_id].append((position, url))
         for check_id, page in rows_of.items():
             written[check_id] = summarize(page, counts[check_id], labelling)
-    now = utcnow()
-    for chunk in _chunks(relabelled_only):
-        session.execute(
-            update(CheckSummary)
-            .where(CheckSummary.check_id.in_(chunk))
-            .values(fingerprint=labelling.fingerprint, computed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    _upsert(session, [{"check_id": cid, **written[cid]} for cid in sorted(written)])
-    session.flush()
-    return written
+    return written, relabelled_only
 
 
 def refresh_check(session: Session, check: SerpCheck) -> None:
@@ -366,7 +459,7 @@ def refresh_check(session: Session, check: SerpCheck) -> None:
     brand_id = session.scalar(
         select(TrackedQuery.brand_id).where(TrackedQuery.id == check.query_id)
     )
-    labelling = _held(session, brand_id, labelling_for_brand(session, brand_id))
+    labelling = _held(session, brand_id, follow_labels(session, brand_id))
     rows = [(r.position, r.normalized_url) for r in check.results]
     values = summarize(rows, check.result_count, labelling)
     _upsert(session, [{"check_id": check.id, **values}])

@@ -22,9 +22,12 @@ from core.pages import member_brand as _brand
 from core.parsing import InvalidInput
 from core.tenants import Brand
 from core.urls import normalize_url
+from serp import check_history, uploads
 from serp import operations as ops
+from serp import rules as rule_ops
 from serp.api import decode_upload
 from serp.checks import mark_due_now
+from serp.errors import NotFound, SerpError
 from serp.forms import (
     ENGINE_LABELS,
     WEEKDAYS,
@@ -102,7 +105,7 @@ def queries(brand_id: int) -> Any:
                     db.session, brand, current_user, values, config=current_app.config,
                     now=utcnow(),
                 )  # fmt: skip
-            except ops.SerpError as exc:
+            except SerpError as exc:
                 db.session.rollback()
                 _flash_errors(exc.errors)
                 status = 422
@@ -183,7 +186,7 @@ def edit_query(brand_id: int, query_id: int) -> Any:
             ops.update_query(
                 db.session, query, current_user, values, config=current_app.config, now=utcnow()
             )
-        except ops.SerpError as exc:
+        except SerpError as exc:
             db.session.rollback()
             _flash_errors(exc.errors)
         else:
@@ -270,14 +273,18 @@ def query_detail(brand_id: int, query_id: int) -> Any:
     brand = _brand(brand_id)
     query = _query(brand, query_id)
     classifier = classifier_for_brand(db.session, brand.id)
-    total = ops.count_checks(db.session, query.id)
+    total = check_history.count_checks(db.session, query.id)
     pages = max(1, -(-total // HISTORY_CHECKS))
     page = _page_number(pages)
-    checks = ops.history(db.session, query.id, HISTORY_CHECKS, offset=(page - 1) * HISTORY_CHECKS)
-    latest = ops.latest_page(ops.latest_checks(db.session, query.id), classifier)
+    checks = check_history.history(
+        db.session, query.id, HISTORY_CHECKS, offset=(page - 1) * HISTORY_CHECKS
+    )
+    latest = check_history.latest_page(
+        check_history.latest_checks(db.session, query.id), classifier
+    )
     keys = [m.row.normalized_url for m in latest.rows[:CHART_URLS]]
     chronological = list(reversed(checks))
-    grid = ops.position_grid(chronological, keys)
+    grid = check_history.position_grid(chronological, keys)
     chart = {
         "labels": [local_time(c.checked_at, brand) for c in chronological],
         "gaps": [c.status != CheckStatus.OK.value for c in chronological],
@@ -327,10 +334,10 @@ def url_detail(brand_id: int) -> Any:
     if not raw:
         abort(404, description="Which URL? Follow a link from a result table.")
     key = normalize_url(raw)
-    total = ops.count_url_queries(db.session, brand.id, key)
+    total = check_history.count_url_queries(db.session, brand.id, key)
     pages = max(1, -(-total // URL_QUERIES))
     page = _page_number(pages)
-    appearances = ops.url_history(
+    appearances = check_history.url_history(
         db.session,
         brand.id,
         key,
@@ -380,11 +387,11 @@ def label_url(brand_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400, description="Choose a label for a URL.")
     try:
-        ops.save_rule(
+        rule_ops.save_rule(
             db.session, brand.id, current_user, match_type="exact", pattern=form.url.data,
             label=form.label.data,
         )  # fmt: skip
-    except ops.SerpError as exc:
+    except SerpError as exc:
         db.session.rollback()
         _flash_errors(exc.errors)
     else:
@@ -409,11 +416,11 @@ def rules(brand_id: int) -> Any:
             abort(403, description="Viewers cannot change labels.")
         if form.validate_on_submit():
             try:
-                ops.save_rule(
+                rule_ops.save_rule(
                     db.session, brand.id, current_user, match_type=form.match_type.data,
                     pattern=form.pattern.data, label=form.label.data,
                 )  # fmt: skip
-            except ops.SerpError as exc:
+            except SerpError as exc:
                 db.session.rollback()
                 _flash_errors(exc.errors)
             else:
@@ -423,7 +430,7 @@ def rules(brand_id: int) -> Any:
     return render_template(
         "serp/labels.html",
         form=form,
-        rules=ops.rules_of(db.session, brand.id),
+        rules=rule_ops.rules_of(db.session, brand.id),
         **_page_context(brand),
     )
 
@@ -433,14 +440,14 @@ def rules(brand_id: int) -> Any:
 def delete_rule(brand_id: int, rule_id: int) -> Any:
     brand = _brand(brand_id)
     try:
-        rule = ops.rule_for(db.session, current_user, rule_id)
-    except ops.NotFound:
+        rule = rule_ops.rule_for(db.session, current_user, rule_id)
+    except NotFound:
         abort(404)
     if rule.brand_id != brand.id:
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
-    ops.delete_rule(db.session, rule, current_user)
+    rule_ops.delete_rule(db.session, rule, current_user)
     db.session.commit()
     flash("Label rule deleted.", "success")
     return redirect(url_for("serp.rules", brand_id=brand.id))
@@ -453,7 +460,7 @@ def queue(brand_id: int) -> Any:
     brand = _brand(brand_id)
     return render_template(
         "serp/queue.html",
-        items=ops.unlabelled_page_one(db.session, brand.id),
+        items=check_history.unlabelled_page_one(db.session, brand.id),
         label_form=LabelForm(),
         **_page_context(brand),
     )
@@ -478,15 +485,15 @@ def upload(brand_id: int, query_id: int) -> Any:
             )
             data = form.file.data.read()
             if form.kind.data == "html":
-                ops.check_page_size(len(data), current_app.config)
-            made = ops.import_upload(
+                uploads.check_page_size(len(data), current_app.config)
+            made = uploads.import_upload(
                 db.session, query, current_user, content=decode_upload(data),
                 kind=form.kind.data, checked_at=checked_at, config=current_app.config,
             )  # fmt: skip
         except (ApiError, InvalidInput) as exc:
             _flash_errors(exc.errors)
             status = 422
-        except ops.SerpError as exc:
+        except SerpError as exc:
             db.session.rollback()
             _flash_errors(exc.errors)
             status = 422
@@ -497,7 +504,7 @@ def upload(brand_id: int, query_id: int) -> Any:
             return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
     elif request.method == "POST":
         status = 400
-    max_bytes = current_app.config.get("SERP_MAX_PAGE_BYTES") or ops.DEFAULT_MAX_PAGE_BYTES
+    max_bytes = current_app.config.get("SERP_MAX_PAGE_BYTES") or uploads.DEFAULT_MAX_PAGE_BYTES
     return render_template(
         "serp/upload.html",
         form=form,

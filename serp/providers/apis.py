@@ -9,7 +9,7 @@ from typing import Any
 from serp.models import CheckStatus
 from serp.parse import FeatureItem, PageFeature, SerpResult
 
-from . import Provider, ProviderPage, QuerySpec
+from .base import Provider, ProviderPage, QuerySpec
 from .http import Answer, FetchFailed
 
 

@@ -9,7 +9,7 @@ from serp.models import CheckStatus
 from serp.parse import TOO_COMPLEX, parse_serp
 from serp.parse.detect import looks_like_no_results
 
-from . import Provider, ProviderPage, QuerySpec
+from .base import Provider, ProviderPage, QuerySpec
 from .http import FetchFailed
 
 DESKTOP_AGENT = (

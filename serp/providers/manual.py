@@ -13,7 +13,7 @@ from core.parsing import InvalidInput, csv_header, csv_rows, parse_int, to_utc
 from serp.models import CheckStatus
 from serp.parse import SerpResult
 
-from . import Provider, ProviderPage, QuerySpec
+from .base import Provider, ProviderPage, QuerySpec
 from .html import read_page
 
 CSV_COLUMNS = ("checked_at", "position", "url", "title")

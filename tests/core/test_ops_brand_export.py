@@ -15,9 +15,9 @@ from core import audit
 from core.crypto import encrypt_json
 from core.db import Base, db
 from core.models import AuditEntry
+from core.retention import set_retention
 from listening.models import Mention, MentionSource
 from planner.models import Channel, Post
-from planner.retention import set_retention
 from planner.reviews.models import Review
 from serp.models import SerpCheck, SerpResultRow, TrackedQuery
 from tests.conftest import login

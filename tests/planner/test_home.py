@@ -21,6 +21,7 @@ from planner.brands import create_brand
 from planner.channels import create_channel
 from planner.models import Channel, Post, PostStatus
 from serp import operations as serp_ops
+from serp import rules as rule_ops
 from serp.checks import store_check
 from serp.parse.model import SerpResult
 from serp.summaries import refresh_check
@@ -107,7 +108,7 @@ def seeded(brand, users, now: datetime) -> dict[str, object]:
     listening_ops.ingest(db.session, brand, source, items, now - timedelta(days=3))
     db.session.flush()
 
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["admin"], match_type="domain",
         pattern="bad.example.com", label="negative",
     )  # fmt: skip
@@ -188,7 +189,7 @@ def test_a_line_leaves_the_overview_once_it_is_handled(client, users, brand):
     seed["channel"].needs_reauth = False
     for mention in db.session.scalars(select(listening.models.Mention)):
         mention.state = listening.models.MentionState.REPLIED.value
-    serp_ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["admin"], match_type="domain",
         pattern="bad.example.com", label="neutral",
     )  # fmt: skip

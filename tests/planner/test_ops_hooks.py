@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import AuditEntry
+from core.retention import BrandRetention
 from planner import brands
-from planner.retention import BrandRetention
 
 NOW = datetime.now(UTC)
 

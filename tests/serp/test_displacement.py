@@ -34,11 +34,12 @@ import serp.plans  # noqa: F401  (registers the plan tables)
 from core.db import db
 from planner.assets import AssetKind, record_owned_asset
 from serp import displacement as dsp
-from serp import operations as serp_ops
+from serp import rules as rule_ops
+from serp.brand_history import load_brand_history
 from serp.checks import store_check
 from serp.models import SerpCheck
 from serp.parse.model import SerpResult
-from serp.plans import set_curve
+from serp.rules import set_curve
 from tests.serp.conftest import make_query
 
 START = datetime(2025, 1, 6, 6, 0, tzinfo=UTC)  # a Monday
@@ -104,7 +105,7 @@ def build_scenario(app, brand, admin):
         ("wikipedia.org", "positive", "domain"),
         ("news.example", "neutral", "domain"),
     ):
-        serp_ops.save_rule(
+        rule_ops.save_rule(
             db.session, brand.id, admin, match_type=kind, pattern=pattern, label=label
         )
     record_owned_asset(
@@ -128,7 +129,7 @@ def scenario(app, brand, users):
 
 
 def load(brand, **kw):
-    return dsp.load_brand_history(db.session, brand.id, **kw)
+    return load_brand_history(db.session, brand.id, **kw)
 
 
 # --- the score formula --------------------------------------------------------------------------
@@ -179,7 +180,7 @@ MOMENTS = st.datetimes(
 def test_the_week_of_a_check_is_the_monday_of_its_local_week(zone, moments):
     """The arithmetic week lookup the week scores use agrees with converting each moment,
     across half-hour offsets, DST changes at midnight and a zone that skipped a whole day."""
-    weeks_of = dsp._week_starts(ZoneInfo(zone))
+    weeks_of = dsp.week_starts(ZoneInfo(zone))
     # Each moment, half an hour later, and around the local midnights that begin its week.
     mondays = [dsp.week_start(m, ZoneInfo(zone)) for m in moments]
     midnights = [datetime.combine(d, time(), ZoneInfo(zone)).astimezone(UTC) for d in mondays]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from core.db import db
 from serp import displacement as dsp
+from serp.brand_history import load_brand_history
 from serp.demo import load_serp_demo
 
 
@@ -13,7 +14,7 @@ def test_demo_pushes_the_negative_from_third_to_twelfth(app, brand, users):
     now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
     query = load_serp_demo(db.session, brand, users["admin"], now)
     db.session.commit()
-    data = dsp.load_brand_history(db.session, brand.id)
+    data = load_brand_history(db.session, brand.id)
     history = data.history(query.id)
     assert len(history.checks) == 52 and len(history.good) == 51  # one blocked week
     [item] = dsp.negative_items(data.histories, data.labels)

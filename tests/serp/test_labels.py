@@ -11,6 +11,7 @@ from planner.brands import create_brand
 from planner.channels import create_channel
 from planner.models import Post, PostStatus
 from serp import operations as ops
+from serp import rules as rule_ops
 from serp.labels import Classifier, Rule, classifier_for_brand, classify, owned_urls_for_brand
 
 
@@ -88,11 +89,11 @@ def test_owned_assets_and_published_posts_of_the_brand_are_owned(app, brand, use
 
 
 def test_saving_a_rule_twice_relabels_it(app, brand, users):
-    first = ops.save_rule(
+    first = rule_ops.save_rule(
         db.session, brand.id, users["editor"], match_type="exact",
         pattern="https://www.news.example/story/", label="negative",
     )  # fmt: skip
-    second = ops.save_rule(
+    second = rule_ops.save_rule(
         db.session, brand.id, users["editor"], match_type="exact",
         pattern="http://news.example/story", label="neutral",
     )  # fmt: skip
@@ -103,10 +104,10 @@ def test_saving_a_rule_twice_relabels_it(app, brand, users):
 
 def test_rule_validation_lists_every_problem(app, brand, users):
     with pytest.raises(ops.SerpError) as refused:
-        ops.save_rule(
+        rule_ops.save_rule(
             db.session, brand.id, users["editor"], match_type="regex", pattern="", label="bad"
         )
     assert len(refused.value.errors) == 3
     with pytest.raises(ops.SerpError):
-        ops.save_rule(db.session, brand.id, users["viewer"], match_type="domain",
+        rule_ops.save_rule(db.session, brand.id, users["viewer"], match_type="domain",
                       pattern="x.example", label="neutral")  # fmt: skip

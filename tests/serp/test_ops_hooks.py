@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from core.db import db
+from core.retention import set_retention
 from planner import brands
-from planner.retention import set_retention
 from serp.models import SerpCheck, SerpResultRow, TrackedQuery
 
 NOW = datetime.now(UTC)

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from core.db import db
 from core.models import Role
 from planner.models import Post
-from serp.models import SerpCheck
-from serp.plans import DisplacementPlan, WeeklyReportSent
+from serp.models import SerpCheck, WeeklyReportSent
+from serp.plans import DisplacementPlan
 from serp.reports import alerts_after_check, send_alerts, send_weekly_reports
 from tests.conftest import create_user, login
 from tests.serp.test_displacement import N2, N, build_scenario, week

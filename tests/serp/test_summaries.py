@@ -9,9 +9,10 @@ from werkzeug import Request, Response
 
 from core.db import db, utcnow
 from planner.assets import AssetKind, record_owned_asset
-from serp import displacement as dsp
-from serp import operations as ops
+from serp import rules as rule_ops
+from serp.brand_history import load_brand_history
 from serp.checks import run_due_checks
+from serp.jobs import keep_figures
 from serp.models import SerpCheck
 from serp.summaries import CheckSummary, SummaryLabels, labelling_for_brand
 
@@ -22,7 +23,7 @@ CURVE_SUM = 117.77
 
 def checked_once(app, brand, users):
     """One good Bing check of site0 … site9 (site0 negative by a rule); its summary."""
-    ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["admin"], match_type="domain", pattern="site0.example.com",
         label="negative",
     )  # fmt: skip
@@ -46,7 +47,7 @@ def test_a_recorded_check_stores_its_page_one_labels_and_score(app, brand, users
 
 def test_a_new_label_rule_relabels_the_stored_summaries(app, brand, users, engine_server):
     summary = checked_once(app, brand, users)
-    ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["editor"], match_type="exact",
         pattern="https://site1.example.com/page", label="positive",
     )  # fmt: skip
@@ -57,7 +58,7 @@ def test_a_new_label_rule_relabels_the_stored_summaries(app, brand, users, engin
     assert summary.fingerprint == labelling_for_brand(db.session, brand.id).fingerprint
 
 
-def test_an_owned_page_recorded_by_the_planner_counts_at_the_next_read(
+def test_an_owned_page_recorded_by_the_planner_counts_at_the_next_read_and_the_worker_keeps_it(
     app, brand, users, engine_server
 ):
     summary = checked_once(app, brand, users)
@@ -66,29 +67,32 @@ def test_an_owned_page_recorded_by_the_planner_counts_at_the_next_read(
         db.session, brand.id, "https://site2.example.com/page", AssetKind.BLOG_POST, utcnow()
     )
     db.session.commit()
-    latest = dsp.load_brand_history(db.session, brand.id).histories[0].latest
+    latest = load_brand_history(db.session, brand.id).histories[0].latest
     assert latest.counts["owned"] == 1
     assert latest.score == pytest.approx((-31.73 + 18.66) / CURVE_SUM)
     db.session.commit()
     db.session.expire_all()
-    assert summary.owned == 1  # and kept for the next reader
+    assert summary.owned == 0  # the read wrote nothing
+    keep_figures(app, set())  # the worker's next round
+    db.session.expire_all()
+    assert summary.owned == 1
+    keep_figures(app, set())
+    db.session.expire_all()
+    assert db.session.get(SummaryLabels, brand.id).urls == ["site2.example.com/page"]
 
 
 def test_a_new_owned_page_relabels_only_the_summaries_that_hold_it(
     app, brand, users, engine_server
 ):
     summary = checked_once(app, brand, users)
-    labelling_for_brand(db.session, brand.id)
-    db.session.commit()
     check = db.session.scalars(select(SerpCheck)).one()
     written, changed = summary.computed_at, check.summarized_at
 
     def owned_page(url: str) -> None:
-        """The planner records an owned page; the next reader reads the brand's labels."""
+        """The planner records an owned page; the worker's next round follows it."""
         record_owned_asset(db.session, brand.id, url, AssetKind.BLOG_POST, utcnow())
         db.session.commit()
-        labelling_for_brand(db.session, brand.id)
-        db.session.commit()
+        keep_figures(app, set())
         db.session.expire_all()
 
     # A published post in no result: no summary is read or written again.
@@ -112,7 +116,7 @@ def test_a_relabelling_that_changes_nothing_keeps_the_time_a_summary_changed(
     summary = checked_once(app, brand, users)
     check = db.session.scalars(select(SerpCheck)).one()
     changed = check.summarized_at
-    ops.save_rule(
+    rule_ops.save_rule(
         db.session, brand.id, users["editor"], match_type="exact",
         pattern="https://elsewhere.example.com/page", label="positive",
     )  # fmt: skip
@@ -123,7 +127,7 @@ def test_a_relabelling_that_changes_nothing_keeps_the_time_a_summary_changed(
 
 
 def test_a_curve_change_rescores_the_stored_summaries(app, brand, users, engine_server):
-    from serp.plans import set_curve
+    from serp.rules import set_curve
 
     summary = checked_once(app, brand, users)
     set_curve(db.session, brand.id, users["admin"], list(range(10, 0, -1)))

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 
 from core.db import db
 from planner.assets import AssetKind, record_owned_asset
-from serp import operations as ops
+from serp import rules as rule_ops
 from serp.checks import store_check
 from serp.models import TrackedQuery
 from serp.parse.model import SerpResult
 from serp.summaries import (
     CheckSummary,
     SummaryLabels,
-    labelling_for_brand,
+    follow_labels,
     refresh,
     refresh_check,
 )
@@ -41,7 +41,7 @@ def app() -> Iterator[Flask]:
 
 def test_a_check_summarized_while_an_owned_page_is_recorded_is_labelled_with_it(app, brand, users):
     query_id = make_query(app, brand, users["admin"]).id
-    labelling_for_brand(db.session, brand.id)
+    follow_labels(db.session, brand.id)
     db.session.commit()
     engine = app.extensions["pageone.db"]
     # The worker stores a check with the page on page one and summarizes it with the brand's
@@ -55,14 +55,15 @@ def test_a_check_summarized_while_an_owned_page_is_recorded_is_labelled_with_it(
     refresh_check(worker, check)
     check_id = check.id
     assert worker.get(CheckSummary, check_id).owned == 0
-    # Meanwhile a request records the page as owned and reads the labels: it waits for the
-    # worker's check, then finds it among the summaries to label again.
+    # Meanwhile the page is recorded as owned and the brand's summaries follow it (as the
+    # worker's round does): it waits for the worker's check, then finds it among the summaries
+    # to label again.
     done = []
 
     def request() -> None:
         with Session(engine) as web:
             record_owned_asset(web, brand.id, PAGE, AssetKind.REVIEWS_PAGE, datetime.now(UTC))
-            labelling_for_brand(web, brand.id)
+            follow_labels(web, brand.id)
             web.commit()
             done.append(True)
 
@@ -84,13 +85,13 @@ def test_a_check_summarized_while_an_owned_page_is_recorded_is_labelled_with_it(
 
 
 def summarized_after(app, brand, users, change) -> CheckSummary:
-    """A reader reads the brand's labels, ``change`` moves them, and the reader then fills in
+    """A writer reads the brand's labels, ``change`` moves them, and the writer then fills in
     the missing summary of a check with PAGE first: the summary it wrote."""
     query_id = make_query(app, brand, users["admin"]).id
-    labelling_for_brand(db.session, brand.id)
+    follow_labels(db.session, brand.id)
     db.session.commit()
     reader = Session(app.extensions["pageone.db"])
-    stale = labelling_for_brand(reader, brand.id)
+    stale = follow_labels(reader, brand.id)
     reader.commit()
     change()
     db.session.commit()
@@ -112,14 +113,14 @@ def test_a_summary_written_with_labels_read_before_the_owned_pages_moved_uses_th
 ):
     def record_page() -> None:
         record_owned_asset(db.session, brand.id, PAGE, AssetKind.REVIEWS_PAGE, datetime.now(UTC))
-        labelling_for_brand(db.session, brand.id)
+        follow_labels(db.session, brand.id)
 
     assert summarized_after(app, brand, users, record_page).owned == 1
 
 
 def test_a_summary_written_with_labels_read_before_a_new_rule_uses_the_rule(app, brand, users):
     def save_rule() -> None:
-        ops.save_rule(
+        rule_ops.save_rule(
             db.session, brand.id, users["admin"], match_type="exact", pattern=PAGE,
             label="negative",
         )  # fmt: skip
