@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.ops.personal import rows_of
 from core.retention import retention_of
 from serp.models import CheckStatus, LabelRule, SerpCheck, SerpResultRow, TrackedQuery
-from serp.plans import BrandSerpSettings
+from serp.models import BrandSerpSettings
 
 DAY = timedelta(days=1)
 

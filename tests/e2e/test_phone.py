@@ -177,11 +177,21 @@ def test_no_page_of_a_brand_scrolls_sideways_on_a_phone(live_server: LiveServer,
     needs_a_person(live_server)
     log_in(phone, live_server)
     brand = f"/brands/{live_server.brand_id}"
+    from sqlalchemy import select
+
+    from core.db import db
+    from planner.models import Channel
+
+    with live_server.app.app_context():
+        channel_id = db.session.scalars(
+            select(Channel.id).where(Channel.brand_id == live_server.brand_id).limit(1)
+        ).one()
     paths = [
         "/",
         "/brands",
         "/team",
         "/account",
+        f"/channels/{channel_id}",
         f"{brand}/search/1",
         f"{brand}/search/url?u=https://northwind-coffee.example/reviews",
     ]
@@ -190,7 +200,7 @@ def test_no_page_of_a_brand_scrolls_sideways_on_a_phone(live_server: LiveServer,
         for page in (
             "home", "calendar", "approvals", "publishing", "channels", "settings", "posts/import",
             "reviews", "reviews/promotable", "reviews/settings", "reviews/import", "search",
-            "search/queue", "search/labels", "serp/dashboard", "serp/report", "listening",
+            "search/queue", "search/labels", "serp/dashboard", "serp/report", "listening", "data",
             "listening/alerts", "listening/reports", "listening/settings", "listening/sources",
         )
     ]  # fmt: skip

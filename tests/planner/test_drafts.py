@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.db import db
-from planner import drafts
+from planner import channels, drafts
 from planner import operations as ops
 from planner.models import Post, PostSource, PostStatus
 
@@ -14,7 +14,7 @@ NOW = datetime(2031, 3, 3, 7, 0, tzinfo=UTC)  # a Monday
 
 
 def test_a_draft_takes_the_next_free_slot_after_the_posts_already_placed(app, brand, users):
-    channel = ops.create_channel(
+    channel = channels.create_channel(
         db.session, brand, users["admin"], platform="linkedin", min_gap_minutes=60
     )
     placed = ops.create_post(
@@ -37,7 +37,7 @@ def test_a_draft_takes_the_next_free_slot_after_the_posts_already_placed(app, br
 
 
 def test_published_posts_are_read_back_with_their_addresses(app, brand, users):
-    channel = ops.create_channel(db.session, brand, users["admin"], platform="facebook")
+    channel = channels.create_channel(db.session, brand, users["admin"], platform="facebook")
     posts = [
         ops.create_post(
             db.session, channel, users["admin"], text=f"Post {n}", draft=True, now=NOW
