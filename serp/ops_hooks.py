@@ -14,8 +14,14 @@ from sqlalchemy.orm import Session
 
 from core.ops.personal import rows_of
 from core.retention import retention_of
-from serp.models import CheckStatus, LabelRule, SerpCheck, SerpResultRow, TrackedQuery
-from serp.models import BrandSerpSettings
+from serp.models import (
+    BrandSerpSettings,
+    CheckStatus,
+    LabelRule,
+    SerpCheck,
+    SerpResultRow,
+    TrackedQuery,
+)
 
 DAY = timedelta(days=1)
 
