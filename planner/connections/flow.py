@@ -214,6 +214,19 @@ def token_call_problem(label: str, exc: Exception) -> ConnectProblem:
     return ConnectProblem(f"{label} answered in a way PageOne does not understand.")
 
 
+def exchange_code(
+    client: OAuth2Session, token_url: str, label: str, code: str, **extra: str
+) -> dict[str, Any]:
+    """The provider's answer to the authorization code grant, or a ConnectProblem saying why
+    there is none."""
+    try:
+        return dict(
+            client.fetch_token(token_url, grant_type="authorization_code", code=code, **extra)
+        )
+    except (OAuthError, requests.RequestException, ValueError) as exc:
+        raise token_call_problem(label, exc) from None
+
+
 def require_admin(actor: User) -> None:
     if not actor.has_role(Role.ADMIN):
         raise ConnectProblem("Only admins connect channels.")

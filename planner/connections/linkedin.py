@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from authlib.integrations.requests_client import OAuthError
 from sqlalchemy.orm import Session
 
 from core.models import User
@@ -88,14 +87,12 @@ class LinkedInConnector(Connector):
         now: datetime,
     ) -> str:
         client = self._client(config, redirect_uri=self.redirect_uri(config))
-        try:
-            answer = client.fetch_token(
-                f"{config['LINKEDIN_AUTH_URL']}/oauth/v2/accessToken",
-                grant_type="authorization_code",
-                code=args.get("code", ""),
-            )
-        except (OAuthError, requests.RequestException, ValueError) as exc:
-            raise flow.token_call_problem(self.label, exc) from None
+        answer = flow.exchange_code(
+            client,
+            f"{config['LINKEDIN_AUTH_URL']}/oauth/v2/accessToken",
+            self.label,
+            args.get("code", ""),
+        )
         tokens = flow.tokens_from(answer, now)
         organization = attempt.get("organization")
         flow.check_scopes(

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from authlib.integrations.requests_client import OAuthError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -146,15 +145,13 @@ class MastodonConnector(Connector):
         if app is None:
             raise flow.ConnectProblem("The app on this instance is gone; connect again.")
         client = self._client(app, config, redirect_uri=app.redirect_uri)
-        try:
-            answer = client.fetch_token(
-                f"{instance}/oauth/token",
-                grant_type="authorization_code",
-                code=args.get("code", ""),
-                code_verifier=attempt["verifier"],
-            )
-        except (OAuthError, requests.RequestException, ValueError) as exc:
-            raise flow.token_call_problem(self.label, exc) from None
+        answer = flow.exchange_code(
+            client,
+            f"{instance}/oauth/token",
+            self.label,
+            args.get("code", ""),
+            code_verifier=attempt["verifier"],
+        )
         tokens = flow.tokens_from(answer, now)
         flow.check_scopes(self.label, tokens.scopes, SCOPES)
         account = self._account(instance, tokens.access_token, config)

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from authlib.integrations.requests_client import OAuthError
 from sqlalchemy.orm import Session
 
 from core.models import User
@@ -69,15 +68,13 @@ class XConnector(Connector):
         now: datetime,
     ) -> str:
         client = self._client(config, redirect_uri=self.redirect_uri(config))
-        try:
-            answer = client.fetch_token(
-                f"{config['X_API_URL']}/2/oauth2/token",
-                grant_type="authorization_code",
-                code=args.get("code", ""),
-                code_verifier=attempt["verifier"],
-            )
-        except (OAuthError, requests.RequestException, ValueError) as exc:
-            raise flow.token_call_problem(self.label, exc) from None
+        answer = flow.exchange_code(
+            client,
+            f"{config['X_API_URL']}/2/oauth2/token",
+            self.label,
+            args.get("code", ""),
+            code_verifier=attempt["verifier"],
+        )
         tokens = flow.tokens_from(answer, now)
         flow.check_scopes(self.label, tokens.scopes, SCOPES)
         account = self._username(tokens.access_token, config)
