@@ -253,8 +253,13 @@ def record_outcome(
     provider: str,
     worker_id: str,
     checked_at: datetime,
+    keep_figures: bool = True,
 ) -> SerpCheck:
-    """Store the check and schedule the query's next one (only while this worker holds it)."""
+    """Store the check and schedule the query's next one (only while this worker holds it).
+
+    ``keep_figures`` brings the brand's summaries and figures up to date in the same transaction,
+    under the brand's lock; a worker's round passes False and catches up once per brand at its
+    end (``serp.jobs.keep_figures``), so checks of one brand are not stored one at a time."""
     check = store_check(
         session,
         query,
@@ -265,7 +270,8 @@ def record_outcome(
         reason=outcome.reason,
         pages=outcome.pages,
     )
-    upkeep.after_check(session, check)
+    if keep_figures:
+        upkeep.after_check(session, check)
     zone = ZoneInfo(session.get(Brand, query.brand_id).timezone)
     now = utcnow()
     if outcome.status == CheckStatus.OK.value:
@@ -286,7 +292,13 @@ def record_outcome(
     return check
 
 
-def run_check(app: Flask, query_id: int, worker_id: str, client: HttpClient | None = None) -> str:
+def run_check(
+    app: Flask,
+    query_id: int,
+    worker_id: str,
+    client: HttpClient | None = None,
+    keep_figures: bool = True,
+) -> str:
     """Check one claimed query: fetch (outside any transaction), then store; its status."""
     with app.app_context():
         client = client or HttpClient(app.config)
@@ -306,7 +318,9 @@ def run_check(app: Flask, query_id: int, worker_id: str, client: HttpClient | No
             fresh = session.get(TrackedQuery, query_id)
             if fresh is None:  # purged while it was being checked
                 return "gone"
-            check = record_outcome(session, fresh, outcome, provider, worker_id, checked_at)
+            check = record_outcome(
+                session, fresh, outcome, provider, worker_id, checked_at, keep_figures
+            )
             try:
                 with session.begin_nested():
                     alerts = alerts_after_check(session, check)
@@ -359,12 +373,14 @@ def run_due_checks(
     threads: int | None = None,
     budget_seconds: float | None = None,
     on_done: Callable[[int, str], None] | None = None,
+    keep_figures: bool = True,
 ) -> dict[str, int]:
     """Check up to ``limit`` due queries on a thread pool; counts of each outcome.
 
     Queries are claimed a few at a time whenever the pool runs short of work, so the pool
     never drains between batches and no query sits claimed for long before it is fetched.
-    No new claims are made after ``budget_seconds``.
+    No new claims are made after ``budget_seconds``. With ``keep_figures`` False the caller
+    brings the checked brands' figures up to date afterwards (the worker's round does).
     """
     worker_id = worker_id or default_worker_id()
     workers = max(1, threads or int(app.config.get("SERP_CHECK_THREADS", DEFAULT_THREADS)))
@@ -383,7 +399,9 @@ def run_due_checks(
                 exhausted = len(ids) < room
                 counts["claimed"] += len(ids)
                 for query_id in ids:
-                    pending[pool.submit(run_check, app, query_id, worker_id, client)] = query_id
+                    pending[
+                        pool.submit(run_check, app, query_id, worker_id, client, keep_figures)
+                    ] = query_id
             if not pending:
                 break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -47,6 +47,9 @@ def due_checks_job(app: Flask, worker_id: str | None = None) -> dict[str, int]:
         worker_id or default_worker_id(),
         budget_seconds=float(app.config.get("SERP_ROUND_BUDGET_SECONDS", ROUND_BUDGET_SECONDS)),
         on_done=done,
+        # Once per brand at the end of the round (below), not under the brand's lock per check:
+        # checks of one brand would otherwise be stored one at a time.
+        keep_figures=False,
     )
     counts["parts"] = keep_figures(app, checked)
     with app.app_context(), db.job_session() as session:

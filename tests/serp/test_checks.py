@@ -279,9 +279,9 @@ def test_worker_job_checks_everything_due_and_registers_every_minute(app, brand,
     assert run_due_checks(app, limit=2, worker_id="w1")["claimed"] == 2
     counts = due_checks_job(app, "w2")
     assert (counts["claimed"], counts["ok"]) == (3, 3)
-    # The brand's displacement figures are kept ready by each check as it is stored (the
-    # round's catch-up finds nothing left): the dashboard's next view reads them.
-    assert counts["parts"] == 0
+    # The round stores its checks without the brand's lock and keeps the figures of its three
+    # queries once at its end: the dashboard's next view reads them ready.
+    assert counts["parts"] == 3
     kept = {row.query_id: row.computed_at for row in db.session.scalars(select(QueryFigures))}
     assert len(kept) == 5
     again = due_checks_job(app, "w2")

@@ -256,6 +256,33 @@ def test_a_check_stored_by_the_worker_leaves_the_figures_up_to_date(app, brand, 
     assert sorted(kept) == sorted(db.session.scalars(select(TrackedQuery.id)))
 
 
+def test_the_workers_round_stores_checks_without_the_brand_lock_and_then_keeps_the_figures(
+    app, brand, users, httpserver
+):
+    httpserver.expect_request("/search").respond_with_data(
+        bing_page(0), content_type="text/html; charset=utf-8"
+    )
+    app.config["SERP_ENGINE_URLS"] = {"bing": httpserver.url_for("/search")}
+    rule_ops.save_rule(
+        db.session, brand.id, users["admin"], match_type="domain", pattern="site0.example.com",
+        label="negative",
+    )  # fmt: skip
+    db.session.commit()
+    make_query(app, brand, None, engine="bing")
+    make_query(app, brand, None, engine="bing", text="acme bakery prices")
+    # The checks alone keep nothing in a round: checks of one brand are stored side by side.
+    assert run_due_checks(app, limit=10, worker_id="w1", keep_figures=False)["ok"] == 2
+    db.session.expire_all()
+    assert not up_to_date(brand)
+    assert db.session.scalars(select(query_figures.QueryFigures.query_id)).all() == []
+    # The end of the round brings the brand up to date.
+    keep_figures(app, set(db.session.scalars(select(TrackedQuery.id))))
+    db.session.expire_all()
+    assert up_to_date(brand)
+    kept = db.session.scalars(select(query_figures.QueryFigures.query_id)).all()
+    assert sorted(kept) == sorted(db.session.scalars(select(TrackedQuery.id)))
+
+
 def test_an_owned_page_recorded_by_the_planner_is_followed_by_the_workers_round(
     app, scenario, users
 ):
