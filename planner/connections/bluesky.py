@@ -101,7 +101,13 @@ class BlueskyConnector(Connector):
             config,
             method="app_password",
             account=f"@{tokens.extra.get('handle') or handle}",
-            credentials={"handle": handle, "app_password": password, "service": service},
+            credentials={
+                "handle": handle,
+                "app_password": password,
+                "service": service,
+                # The adapter publishes with this session instead of opening its own.
+                "did": str(tokens.extra.get("did") or ""),
+            },
             now=now,
         )
         return f"Bluesky connected as @{tokens.extra.get('handle') or handle}."

@@ -3,9 +3,12 @@
 Credentials: ``handle``, ``app_password`` (an app password, never the account password) and
 optionally ``service`` (the PDS or entryway, default https://bsky.social).
 
-Sessions are created once per (service, handle, password) and kept in a process-wide cache; an
-expired access token is renewed with ``refreshSession`` and a new session is created only when the
-refresh fails. createSession is rate-limited by Bluesky, so caching it matters.
+A connected channel carries the session the connection opened and keeps renewing
+(``access_token``, ``refresh_token`` and ``did`` beside the app password): the adapter starts from
+it, so no worker process logs in again. Without one, sessions are created once per (service,
+handle, password) and kept in a process-wide cache. An expired access token is renewed with
+``refreshSession`` and a new session is created only when the refresh fails. createSession is
+rate-limited by Bluesky, so not calling it matters.
 
 Re-sending is safe: the record key is a TID computed from the idempotency key, so a second
 createRecord for the same post version cannot create a second post. When a create fails with a
@@ -140,7 +143,7 @@ class BlueskyAdapter(BaseAdapter):
             )
         call.guard(service)
         login = Login(service, handle, credentials["app_password"])
-        session = self.session(login, call)
+        session = self.session(login, call, stored_session(credentials, handle))
 
         rkey = record_key(post.idempotency_key)
         record: dict[str, object] = {
@@ -203,12 +206,21 @@ class BlueskyAdapter(BaseAdapter):
 
     # --- session handling -------------------------------------------------
 
-    def session(self, login: Login, call: Call) -> BlueskySession:
-        """The cached session for this login, created if there is none."""
+    def session(
+        self, login: Login, call: Call, stored: BlueskySession | None = None
+    ) -> BlueskySession:
+        """The session for this login: the channel's stored one, else the cached one, else new.
+
+        The stored session wins over a cached one holding other tokens: the connection renews
+        the stored one ahead of its end, and Bluesky rotates refresh tokens, so it is the newer.
+        """
         key = login.cache_key
         with _cache_lock:
             cached = _sessions.get(key)
             lock = _session_locks.setdefault(key, threading.Lock())
+            if stored is not None and (cached is None or cached.refresh_jwt != stored.refresh_jwt):
+                _sessions[key] = stored
+                cached = stored
         if cached is not None:
             return cached
         with lock:
@@ -322,6 +334,19 @@ class BlueskyAdapter(BaseAdapter):
             text = ": ".join(str(p) for p in parts if p)
             return text or None
         return None
+
+
+def stored_session(credentials: Mapping[str, str], handle: str) -> BlueskySession | None:
+    """The session a connection keeps in the channel's credentials, when it keeps one."""
+    keys = ("did", "access_token", "refresh_token")
+    if not all(credentials.get(key) for key in keys):
+        return None
+    return BlueskySession(
+        did=credentials["did"],
+        handle=handle,
+        access_jwt=credentials["access_token"],
+        refresh_jwt=credentials["refresh_token"],
+    )
 
 
 def _is_session(body: object) -> bool:
