@@ -5,6 +5,9 @@ one (about 60 days, ``grant_type=fb_exchange_token``); ``/me/accounts`` then lis
 the person manages, each with a Page token. A Page token obtained from a long-lived user token
 has no end date; it stops working when the person loses the Page role, changes their password or
 removes the app, which the worker sees as a refusal and reports as needing a new connection.
+Facebook also ends the app's *data access* 90 days after the person last used it
+(``data_access_expires_at`` of ``/debug_token``): the channels keep that date as the day to
+reconnect by, so the health badge, the home overview and the notifications warn ahead of it.
 
 The person picks which Pages and linked Instagram accounts become channels; a Page or account
 that already is a channel of the brand is reconnected, never duplicated. The long-lived user
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -153,6 +156,21 @@ class FacebookConnector(Connector):
         flow.check_scopes(self.label, granted, PAGE_SCOPES)
         return token
 
+    def data_access_ends(self, user_token: str, config: Mapping[str, Any]) -> datetime | None:
+        """When Facebook ends the app's data access for this person (90 days after their last
+        use), from ``/debug_token`` with the app's own token; None when Facebook does not say.
+        Not knowing the date never stops a connection."""
+        app_token = f"{config['FACEBOOK_CLIENT_ID']}|{config['FACEBOOK_CLIENT_SECRET']}"
+        try:
+            answer = self._get(config, "debug_token", app_token, input_token=user_token)
+        except (flow.ConnectProblem, requests.RequestException, ValueError):
+            return None
+        data = answer.get("data")
+        ends = data.get("data_access_expires_at") if isinstance(data, dict) else None
+        if not isinstance(ends, int) or isinstance(ends, bool) or ends <= 0:
+            return None
+        return datetime.fromtimestamp(ends, UTC)
+
     def choices(
         self, session: Session, brand: Brand, user_token: str, config: Mapping[str, Any]
     ) -> list[Choice]:
@@ -237,6 +255,7 @@ class FacebookConnector(Connector):
         chosen = [c for c in self.choices(session, brand, user_token, config) if c.key in picked]
         if not chosen:
             raise flow.ConnectProblem("Pick at least one Page or Instagram account.")
+        reconnect_by = self.data_access_ends(user_token, config)
         done = []
         for choice in chosen:
             channel = choice.channel or channels.create_channel(
@@ -258,6 +277,7 @@ class FacebookConnector(Connector):
                 config,
                 account=choice.name,
                 credentials={**credentials, **extra},
+                reconnect_by=reconnect_by,
                 now=now,
             )
             done.append(f"{'reconnected' if choice.channel else 'added'} {choice.name}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from html import unescape
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -276,8 +277,33 @@ def fake_facebook(app, httpserver):
             }
         )
 
+    fake.data_access_days = 90
+
+    def debug_token(request):
+        # Asked with the app's own token ("app-id|app-secret") about the person's token.
+        if request.args.get("access_token") != "fb-app|fb-secret":
+            return json_response({"error": {"message": "Invalid OAuth access token."}}, 400)
+        if request.args.get("input_token") not in fake.long_tokens:
+            return json_response({"data": {"is_valid": False}})
+        now = int(time.time())
+        data = {
+            "app_id": "fb-app",
+            "type": "USER",
+            "application": "PageOne",
+            "expires_at": now + 60 * 86400,
+            "is_valid": True,
+            "scopes": ["pages_show_list", "pages_read_engagement", "pages_manage_posts"],
+            "user_id": "10001",
+        }
+        if fake.data_access_days is not None:
+            data["data_access_expires_at"] = now + fake.data_access_days * 86400
+        return json_response({"data": data})
+
     httpserver.expect_request(f"/{version}/oauth/access_token", method="GET").respond_with_handler(
         token
+    )
+    httpserver.expect_request(f"/{version}/debug_token", method="GET").respond_with_handler(
+        debug_token
     )
     httpserver.expect_request(f"/{version}/me/permissions", method="GET").respond_with_handler(
         permissions

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.crypto import decrypt_json
-from core.db import db
+from core.db import db, utcnow
 from planner.connections.models import ChannelConnection
 from planner.models import Channel
 from tests.planner.connections.conftest import callback, leaving_for, query, start
@@ -58,7 +60,9 @@ def test_picked_pages_and_instagram_accounts_become_channels_with_page_tokens(
     assert stored(app, instagram)["ig_user_id"] == "17841400000000001"
     assert stored(app, instagram)["access_token"] == "page-111-2"
     connection = db.session.get(ChannelConnection, facebook.id)
-    assert connection.reconnect_by is None and connection.account == "Acme Bakery"
+    # Facebook ends the app's data access 90 days after the person's last use.
+    assert connection.account == "Acme Bakery"
+    assert timedelta(days=89) < connection.reconnect_by - utcnow() <= timedelta(days=90)
     channel_page = admin_client.get(f"/channels/{facebook.id}").get_data(as_text=True)
     assert 'id="health-badge">Connected' in channel_page
     # The long-lived user token is not kept after the pick.
@@ -121,3 +125,24 @@ def test_a_pick_without_a_login_is_refused(app, brand, users, admin_client, fake
 def test_the_channels_page_says_when_facebook_is_not_set_up(app, brand, users, admin_client):
     html = admin_client.get(f"/brands/{brand.id}/channels").get_data(as_text=True)
     assert "Connecting with Facebook is not set up on this server" in html
+
+
+def test_data_access_ending_within_a_week_is_said_on_the_channel(
+    app, brand, users, admin_client, fake_facebook
+):
+    fake_facebook.data_access_days = 5
+    log_in_with_facebook(admin_client, fake_facebook, brand)
+    admin_client.post("/connect/facebook/pick", data={"pick": ["facebook:111"]})
+    (facebook,) = channels_of(brand, "facebook")
+    channel_page = admin_client.get(f"/channels/{facebook.id}").get_data(as_text=True)
+    assert 'id="health-badge">Expiring in 5 days' in channel_page
+
+
+def test_a_connection_without_a_data_access_date_has_no_end(
+    app, brand, users, admin_client, fake_facebook
+):
+    fake_facebook.data_access_days = None
+    log_in_with_facebook(admin_client, fake_facebook, brand)
+    admin_client.post("/connect/facebook/pick", data={"pick": ["facebook:111"]})
+    (facebook,) = channels_of(brand, "facebook")
+    assert db.session.get(ChannelConnection, facebook.id).reconnect_by is None
