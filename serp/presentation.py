@@ -104,6 +104,42 @@ def query_row(query: Mapping[str, Any]) -> Markup:
     )
 
 
+def query_rows(queries: list[Mapping[str, Any]]) -> Markup:
+    """The rows of the dashboard's page-one table, one per query (see :func:`query_row`)."""
+    return Markup("".join(f"<tr>{query_row(query)}</tr>" for query in queries))
+
+
+# A negative item's figures on the dashboard, in its columns' order.
+NEGATIVE_FIGURES = (
+    "current", "change_last", "change_4w", "change_12w", "best", "worst", "weeks_on_page_one",
+    "needed",
+)  # fmt: skip
+
+
+def negative_cells(item: Mapping[str, Any]) -> Markup:
+    """A negative item's figures as the dashboard's cells; a change is marked by its direction
+    (down: the item moved down the page, good news)."""
+    cells = []
+    for name in NEGATIVE_FIGURES:
+        value = item[name]
+        direction = ("down" if value > 0 else "up") if name.startswith("change") and value else ""
+        cells.append(f'<td class="{direction}">{shown_cell(item, name)}</td>')
+    return Markup("".join(cells))
+
+
+def week_rows(weeks: list[Mapping[str, Any]]) -> Markup:
+    """The brand score's table: week, score (or the gap a week without a good check leaves),
+    how many queries it rests on."""
+    return Markup(
+        "".join(
+            f"<tr><td>{escape(week['week'])}</td>"
+            f"<td>{pct(week['score']) if week['score'] is not None else 'gap (no good check)'}</td>"
+            f"<td>{escape(week['queries'])}</td></tr>"
+            for week in weeks
+        )
+    )
+
+
 def outranks_list(outranks: list[Mapping[str, Any]], query_texts: Mapping[int, str]) -> Markup:
     """The negative items an owned asset now ranks above, with their positions and queries."""
     if not outranks:
@@ -134,11 +170,18 @@ def window_row(window: Mapping[str, Any]) -> Markup:
     )
 
 
+def window_rows(windows: list[Mapping[str, Any]]) -> Markup:
+    """The rows of a negative item's "is it working" table (see :func:`window_row`)."""
+    return Markup("".join(f"<tr>{window_row(window)}</tr>" for window in windows))
+
+
 TEMPLATE_GLOBALS = {
-    "serp_query_row": query_row,
+    "serp_query_rows": query_rows,
+    "serp_negative_cells": negative_cells,
+    "serp_week_rows": week_rows,
+    "serp_window_rows": window_rows,
     "serp_outranks": outranks_list,
     "serp_report_cells": report_cells,
-    "serp_window_row": window_row,
     "serp_colours": COLOURS,
     "serp_pct": pct,
     "serp_shown": shown,
