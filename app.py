@@ -40,6 +40,8 @@ def register_blueprints(app: Flask) -> None:
     from listening import api as listening_api
     from listening import views as listening_views
     from planner import api as planner_api
+    from planner import composer_views
+    from planner import groups_api
     from planner import retention_views
     from planner import views as planner_views
     from planner.connections import views as connection_views
@@ -55,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
         auth.bp,
         team_views.bp,
         planner_views.bp,
+        composer_views.bp,
         connection_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
@@ -66,7 +69,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     # The JSON APIs authenticate with bearer tokens; browser calls are CSRF-checked in api_auth.
-    for api in (planner_api.bp, reviews_api.bp, serp_api.bp, listening_api.bp):
+    for api in (planner_api.bp, groups_api.bp, reviews_api.bp, serp_api.bp, listening_api.bp):
         app.register_blueprint(api)
         csrf.exempt(api)
     web.register_error_handlers(app)

@@ -25,6 +25,7 @@ from planner.models import (
     OCCUPYING_STATUSES,
     Channel,
     Post,
+    PostGroup,
     PostSource,
     PostStatus,
 )
@@ -44,6 +45,8 @@ COLUMNS = {
     "status": "draft or scheduled (default scheduled; with approval on it waits for approval).",
     "source": "Exported only: manual, review or plan.",
     "public_url": "Exported only: the published post's address.",
+    "group": "Optional campaign: new rows with the same key become one campaign's versions; "
+    "an exported campaign's number adds the rows to that campaign.",
 }
 EXPORT_COLUMNS = list(COLUMNS)
 MAX_ROWS = 100_000
@@ -108,6 +111,7 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
             Post.status,
             Post.source,
             Post.public_url,
+            Post.group_id,
         )
         .where(Post.channel_id.in_(list(names)))
         .order_by(Post.scheduled_at.is_(None), Post.scheduled_at, Post.id)
@@ -119,8 +123,8 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
         writer = csv.writer(buffer)
         writer.writerow(EXPORT_COLUMNS)
         yield buffer.getvalue()
-        for post_id, channel_id, text, link, image, when, status, source, url in session.execute(
-            query
+        for post_id, channel_id, text, link, image, when, status, source, url, group in (
+            session.execute(query)
         ):
             buffer.seek(0)
             buffer.truncate()
@@ -136,6 +140,7 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
                     status,
                     source,
                     url or "",
+                    group or "",
                 ]
             )
             yield buffer.getvalue()
@@ -166,6 +171,7 @@ class _Row:
     image_url: str | None
     when: datetime | None
     status: PostStatus
+    group: str = ""  # the campaign key: an existing campaign's number, or a new key
 
 
 def _decode(data: bytes) -> str:
@@ -261,9 +267,16 @@ def _read_rows(
             report.errors.extend((line, p) for p in problems)
             continue
         assert channel is not None
+        group = values.get("group", "")
+        if len(group) > 80:
+            report.errors.append((line, "group is a key of at most 80 characters"))
+            continue
         rows.append(
-            _Row(line, post_id, channel, text_value, link, image, when, PostStatus(status_word))
-        )
+            _Row(
+                line, post_id, channel, text_value, link, image, when, PostStatus(status_word),
+                group,
+            )
+        )  # fmt: skip
     return rows
 
 
@@ -325,6 +338,47 @@ def _check_slots(
                 report.warnings.append((row.line, "outside the channel's engagement windows"))
 
 
+def _campaigns(
+    session: Session, brand: Brand, rows: list[_Row], author: User | None, report: ImportReport
+) -> dict[str, int]:
+    """The campaign of each group key of the new rows: the brand's campaign of that number, or
+    a new campaign per other key (its text is the key's first row's)."""
+    keys = list(dict.fromkeys(row.group for row in rows if row.group))
+    numbers = [int(key) for key in keys if key.isascii() and key.isdigit()]
+    found = {
+        str(group_id): group_id
+        for group_id in session.scalars(
+            select(PostGroup.id).where(PostGroup.brand_id == brand.id, PostGroup.id.in_(numbers))
+        )
+    }
+    groups: dict[str, int] = {}
+    for key in keys:
+        if key in found:
+            groups[key] = found[key]
+            continue
+        if key.isascii() and key.isdigit():
+            line = next(row.line for row in rows if row.group == key)
+            report.errors.append(
+                (
+                    line,
+                    f"group {key} is not a campaign of this brand; a word such as spring-sale "
+                    "starts a new one",
+                )
+            )
+            continue
+        first = next(row for row in rows if row.group == key)
+        group = PostGroup(
+            brand_id=brand.id,
+            text=first.text,
+            link=first.link,
+            created_by_id=author.id if author else None,
+        )
+        session.add(group)
+        session.flush()
+        groups[key] = group.id
+    return groups
+
+
 def import_posts(
     session: Session, brand: Brand, data: bytes, *, author: User | None, now: datetime
 ) -> ImportReport:
@@ -384,6 +438,9 @@ def import_posts(
     report.errors.sort()
     if report.errors:
         return report
+    groups = _campaigns(session, brand, [r for r in rows if r.post_id is None], author, report)
+    if report.errors:
+        return report
     # The same rule as a post scheduled on the calendar: an approver's own posts do not wait.
     scheduled_as = schedule_status(brand, author)
     new_rows = []
@@ -408,6 +465,7 @@ def import_posts(
                 "attempts": 0,
                 "created_at": now,
                 "updated_at": now,
+                "group_id": groups.get(row.group),
             }
         )
     if new_rows:

@@ -145,6 +145,22 @@ class EngagementWindow(Base):
     channel: Mapped[Channel] = relationship(back_populates="windows")
 
 
+class PostGroup(Base):
+    """One message composed for several channels: the versions stay together as a campaign."""
+
+    __tablename__ = "post_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    # The text as written once, before any channel's own version.
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2048))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    posts: Mapped[list[Post]] = relationship(back_populates="group", order_by="Post.id")
+
+
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
@@ -179,5 +195,10 @@ class Post(Base):
     published_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The campaign this post is one channel's version of, when it was composed for several.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post_groups.id", ondelete="SET NULL"), index=True
+    )
 
     channel: Mapped[Channel] = relationship()
+    group: Mapped[PostGroup | None] = relationship(back_populates="posts")

@@ -125,6 +125,10 @@ SCHEMAS = {
             },
             "source": {"type": "string", "enum": ["manual", "review", "plan"]},
             "public_url": {"type": ["string", "null"]},
+            "group_id": {
+                "type": ["integer", "null"],
+                "description": "the campaign this post is one channel's version of",
+            },
             "version": {
                 "type": "integer",
                 "description": "grows by one with every accepted change; send it back with a "

@@ -68,4 +68,5 @@ def post_dict(post: Post) -> dict[str, Any]:
         "last_error": post.last_error,
         "created_at": iso(post.created_at),
         "updated_at": iso(post.updated_at),
+        "group_id": post.group_id,
     }

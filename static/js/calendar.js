@@ -221,7 +221,42 @@
     feed.movable.forEach(function (status) {
       movable[status] = true;
     });
-    var events = feed.posts.map(function (row) {
+    var campaigns = {};
+    var events = [];
+    feed.posts.forEach(function (row) {
+      if (at.group !== undefined && row[at.group] !== null) {
+        // A campaign's versions show as one item per day, which opens the campaign.
+        var start = new Date(row[at.start]);
+        var key = row[at.group] + "@" + start.toDateString();
+        var campaign = campaigns[key];
+        if (!campaign) {
+          campaign = campaigns[key] = {
+            id: "group-" + key,
+            title: shortTitle(row[at.text]),
+            start: row[at.start],
+            color: "#4b5563",
+            editable: false,
+            extendedProps: { group: row[at.group], channelNames: [], count: 0 },
+          };
+          events.push(campaign);
+        } else if (start < new Date(campaign.start)) {
+          campaign.start = row[at.start];
+        }
+        var channel = channelsById[row[at.channelId]] || {};
+        campaign.extendedProps.channelNames.push(channel.name);
+        campaign.extendedProps.count += 1;
+        return;
+      }
+      events.push(postEvent(row));
+    });
+    Object.keys(campaigns).forEach(function (key) {
+      var campaign = campaigns[key];
+      var count = campaign.extendedProps.count;
+      campaign.title = "\u25A6 " + campaign.title + " (" + count + " channel" + (count === 1 ? "" : "s") + ")";
+    });
+    return events.concat(nameWindows(feed.windows));
+
+    function postEvent(row) {
       var channel = channelsById[row[at.channelId]] || {};
       var status = row[at.status];
       var event = {
@@ -242,8 +277,7 @@
       };
       if (!movable[status]) event.editable = false;
       return event;
-    });
-    return events.concat(nameWindows(feed.windows));
+    }
   }
 
   // Each window is named in its shading, so it reads as one without the legend. Windows of
@@ -324,6 +358,14 @@
       input.interactive = false;
       return input;
     }
+    if (props.group) {
+      // A campaign: one item for its versions of the day, which opens the campaign's page.
+      input.className = "pageone-post campaign";
+      input.startEditable = false;
+      input.durationEditable = false;
+      delete input.editable;
+      return input;
+    }
     var label = PLATFORM_LABELS[props.platform] || props.platform;
     input.title = label + " · " + input.title;
     input.className = ["pageone-post", statusClass(props.status), "status-" + props.status].join(" ");
@@ -365,6 +407,13 @@
     eventDidMount: function (info) {
       var props = info.event.extendedProps;
       if (props.window) return;
+      if (props.group) {
+        info.el.setAttribute("data-group-id", props.group);
+        info.el.title =
+          "Campaign · " + props.channelNames.join(", ") + "\n" + describeTime(info.event.start) +
+          "\n" + info.event.title;
+        return;
+      }
       info.el.setAttribute("data-post-id", info.event.id);
       info.el.setAttribute("data-status", props.status);
       info.el.title =
@@ -401,6 +450,10 @@
     eventClick: function (info) {
       if (info.event.extendedProps.window) return;
       if (info.jsEvent) info.jsEvent.preventDefault();
+      if (info.event.extendedProps.group) {
+        window.location.href = "/groups/" + info.event.extendedProps.group;
+        return;
+      }
       openEdit(info.event.id);
     },
     eventDrop: function (info) {

@@ -1,0 +1,190 @@
+"""One message for several channels: write once, adjust per channel, place each version.
+
+A group (campaign) keeps the text as written once; each channel's version is an ordinary post
+(with its own text and link where the person adjusted them) that the worker publishes like any
+other. Everything is checked before anything is written: a version too long for its platform,
+or a word on the brand's do-not list, refuses the whole group with the channel named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.errors import NotFound, Refused
+from core.models import User
+from core.tenants import Brand, is_member
+from planner import operations as ops
+from planner.models import EDITABLE_STATUSES, Channel, Post, PostGroup
+from planner.reviews.donot import check_do_not_list
+from planner.text_limits import join_link, validate_post_text
+
+MAX_CHANNELS = 20  # versions in one group; more is a bulk import, not a message
+
+
+@dataclass(frozen=True)
+class Version:
+    """One channel's version: None keeps the group's text or link; "" removes the link."""
+
+    channel: Channel
+    text: str | None = None
+    link: str | None = None
+
+
+@dataclass
+class Composed:
+    group: PostGroup
+    posts: list[Post]
+    warnings: list[str] = field(default_factory=list)
+
+
+def group_for(session: Session, user: User, group_id: int) -> PostGroup:
+    """A group of a brand the user belongs to, or NotFound."""
+    group = session.get(PostGroup, group_id)
+    if group is None or not is_member(session, user, group.brand_id):
+        raise NotFound("No such campaign, or you are not a member of its brand.")
+    return group
+
+
+def _text_and_link(version: Version, text: str, link: str | None) -> tuple[str, str | None]:
+    own_text = text if version.text is None else version.text
+    own_link = link if version.link is None else (version.link.strip() or None)
+    return own_text, own_link
+
+
+def check_versions(
+    session: Session, brand: Brand, text: str, link: str | None, versions: Sequence[Version]
+) -> list[str]:
+    """Every reason the versions cannot be scheduled, each naming its channel."""
+    if not versions:
+        return ["Pick at least one channel."]
+    if len(versions) > MAX_CHANNELS:
+        return [f"A campaign holds at most {MAX_CHANNELS} channels."]
+    errors: list[str] = []
+    seen: set[int] = set()
+    for version in versions:
+        channel = version.channel
+        if channel.brand_id != brand.id:
+            errors.append(f"{channel.name} is not a channel of {brand.name}.")
+            continue
+        if channel.id in seen:
+            errors.append(f"{channel.name} is picked twice.")
+            continue
+        seen.add(channel.id)
+        own_text, own_link = _text_and_link(version, text, link)
+        problems = validate_post_text(channel.platform, own_text, link=own_link)
+        problems += check_do_not_list(session, brand, join_link(own_text, own_link))
+        errors.extend(f"{channel.name}: {problem}" for problem in problems)
+    return errors
+
+
+def compose(
+    session: Session,
+    brand: Brand,
+    author: User,
+    *,
+    text: str,
+    link: str | None,
+    versions: Sequence[Version],
+    scheduled_at: datetime | None = None,
+    queue: bool = False,
+    draft: bool = False,
+    now: datetime,
+) -> Composed:
+    """The group and one post per channel: each in its channel's next free slot (``queue``),
+    all at ``scheduled_at``, or kept as drafts. Flushes only; a refusal leaves nothing."""
+    link = (link or "").strip() or None
+    errors = check_versions(session, brand, text, link, versions)
+    if errors:
+        raise Refused(*errors)
+    if not (queue or draft) and scheduled_at is None:
+        raise Refused("Add the versions to the queue, give a time, or keep them as drafts.")
+    group = PostGroup(brand_id=brand.id, text=text, link=link, created_by_id=author.id)
+    session.add(group)
+    session.flush()
+    composed = Composed(group, [])
+    for version in versions:
+        own_text, own_link = _text_and_link(version, text, link)
+        try:
+            change = ops.create_post(
+                session,
+                version.channel,
+                author,
+                text=own_text,
+                link=own_link,
+                scheduled_at=scheduled_at,
+                queue=queue,
+                draft=draft,
+                now=now,
+            )
+        except Refused as exc:
+            raise Refused(*(f"{version.channel.name}: {m}" for m in exc.errors)) from None
+        change.post.group = group
+        composed.posts.append(change.post)
+        composed.warnings.extend(f"{version.channel.name}: {w}" for w in change.warnings)
+    session.flush()
+    audit.record(
+        session,
+        author,
+        "group.created",
+        "post_group",
+        group.id,
+        brand_id=brand.id,
+        posts=[post.id for post in composed.posts],
+    )
+    return composed
+
+
+def versions_of(session: Session, group: PostGroup) -> list[Post]:
+    """The group's posts, by channel name."""
+    posts = session.scalars(select(Post).where(Post.group_id == group.id)).all()
+    return sorted(posts, key=lambda post: (post.channel.name.lower(), post.id))
+
+
+def own_text(post: Post, group: PostGroup) -> bool:
+    """Whether this version was adjusted for its channel (its text or link differs)."""
+    return post.text != group.text or post.link != group.link
+
+
+def update_group(
+    session: Session,
+    group: PostGroup,
+    actor: User,
+    *,
+    text: str,
+    link: str | None,
+    post_ids: Iterable[int],
+    now: datetime,
+) -> list[str]:
+    """Give the chosen versions the new text and link (the others keep theirs); the group's
+    text becomes the new one. Returns the warnings, each naming its channel."""
+    chosen = set(post_ids)
+    posts = [post for post in versions_of(session, group) if post.id in chosen]
+    if not posts:
+        raise Refused("Choose at least one version to change.")
+    closed = [p for p in posts if p.status not in EDITABLE_STATUSES]
+    if closed:
+        raise Refused(
+            *(
+                f"{p.channel.name}: a {p.status.replace('_', ' ')} post can no longer be edited."
+                for p in closed
+            )
+        )
+    link = (link or "").strip() or None
+    brand = session.get(Brand, group.brand_id)
+    assert brand is not None
+    errors = check_versions(session, brand, text, link, [Version(p.channel) for p in posts])
+    if errors:
+        raise Refused(*errors)
+    warnings: list[str] = []
+    for post in posts:
+        change = ops.update_post(session, post, actor, text=text, link=link or "", now=now)
+        warnings.extend(f"{post.channel.name}: {w}" for w in change.warnings)
+    group.text, group.link = text, link
+    session.flush()
+    return warnings
