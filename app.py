@@ -40,9 +40,7 @@ def register_blueprints(app: Flask) -> None:
     from listening import api as listening_api
     from listening import views as listening_views
     from planner import api as planner_api
-    from planner import composer_views
-    from planner import groups_api
-    from planner import retention_views
+    from planner import composer_views, groups_api, retention_views
     from planner import views as planner_views
     from planner.connections import views as connection_views
     from planner.reviews import api as reviews_api

@@ -123,9 +123,18 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
         writer = csv.writer(buffer)
         writer.writerow(EXPORT_COLUMNS)
         yield buffer.getvalue()
-        for post_id, channel_id, text, link, image, when, status, source, url, group in (
-            session.execute(query)
-        ):
+        for (
+            post_id,
+            channel_id,
+            text,
+            link,
+            image,
+            when,
+            status,
+            source,
+            url,
+            group,
+        ) in session.execute(query):
             buffer.seek(0)
             buffer.truncate()
             writer.writerow(

@@ -131,7 +131,9 @@ def _read(url: str, config: Mapping[str, Any]) -> LinkCard:
             )
             with response:
                 if not response.ok:
-                    return LinkCard(url, _domain(url), problem=f"the page answered {response.status_code}")
+                    return LinkCard(
+                        url, _domain(url), problem=f"the page answered {response.status_code}"
+                    )
                 kind = response.headers.get("Content-Type", "")
                 if "html" not in kind.lower():
                     return LinkCard(url, _domain(url), problem="the link is not a web page")

@@ -120,9 +120,7 @@ def test_no_channel_and_a_foreign_channel_are_refused(brand, users, three, now):
         )  # fmt: skip
     from planner import brands as brand_ops
 
-    other = brand_ops.create_brand(
-        db.session, name="Other", timezone="UTC", creator=users["admin"]
-    )
+    other = brand_ops.create_brand(db.session, name="Other", timezone="UTC", creator=users["admin"])
     foreign = channels.create_channel(
         db.session, other, users["admin"], platform="x", name="Other X"
     )
