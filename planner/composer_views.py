@@ -149,7 +149,11 @@ def compose(brand_id: int) -> Any:
                 draft=when == "draft",
                 now=utcnow(),
             )
-            notes = [approval.schedule_message(db.session, p, current_user) for p in result.posts]
+            notes = [
+                f"{post.channel.name}: {note}"
+                for post in result.posts
+                if (note := approval.schedule_message(db.session, post, current_user))
+            ]
         except Refused as exc:
             db.session.rollback()
             flash_errors(exc.errors)
@@ -157,7 +161,7 @@ def compose(brand_id: int) -> Any:
         else:
             db.session.commit()
             flash(f"Campaign created for {len(result.posts)} channels.", "success")
-            for line in dict.fromkeys(n for n in notes if n):
+            for line in notes:
                 flash(line, "info")
             for warning in result.warnings:
                 flash(warning, "warning")

@@ -23,7 +23,7 @@ from core.ops.personal import Person, row_dict, rows_of
 from core.retention import RETENTION_FIELDS, BrandRetention, retention_of, set_retention
 from core.tenants import Brand, BrandMember
 from planner.assets import OwnedAsset
-from planner.models import Channel, EngagementWindow, Post, PostStatus
+from planner.models import Channel, EngagementWindow, Post, PostGroup, PostStatus
 from planner.reviews.models import Review, ReviewPromotion, ReviewSettings
 
 DAY = timedelta(days=1)
@@ -199,6 +199,7 @@ def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any
         "posts": rows_of(
             session, Post, Post.channel_id.in_(channel_ids), skip=("claimed_by", "lease_until")
         ),
+        "post_groups": rows_of(session, PostGroup, PostGroup.brand_id == brand_id),
         "reviews": rows_of(session, Review, Review.brand_id == brand_id),
         "review_settings": rows_of(session, ReviewSettings, ReviewSettings.brand_id == brand_id),
         "owned_assets": rows_of(session, OwnedAsset, OwnedAsset.brand_id == brand_id),
