@@ -188,9 +188,9 @@ def _read(
         )
 
 
-def read_one(app: Flask, read_id: int, worker_id: str) -> str | None:
+def read_one(app: Flask, read_id: int, worker_id: str, now: datetime | None = None) -> str | None:
     """Take one claimed read to its end (or its next try); its status, None when not ours."""
-    now = utcnow()
+    now = now or utcnow()
     prepared = _prepare(app, read_id, worker_id, now)
     if prepared is None:
         return None
@@ -212,7 +212,7 @@ def read_one(app: Flask, read_id: int, worker_id: str) -> str | None:
             read_id,
             worker_id,
             status=ReadStatus.DONE.value,
-            fetched_at=utcnow(),
+            fetched_at=max(now, utcnow()),
             likes=metrics.likes,
             comments=metrics.comments,
             shares=metrics.shares,
@@ -256,7 +256,7 @@ def run_reads(app: Flask, worker_id: str, now: datetime | None = None) -> dict[s
             claimed = claims.claim(session, READS, worker_id, now, BATCH, LEASE)
         for row in claimed:
             try:
-                status = read_one(app, row[0], worker_id)
+                status = read_one(app, row[0], worker_id, now)
             except Exception:  # noqa: BLE001 - the claim runs out and another round tries
                 logger.exception("metric read %s failed", row[0])
                 continue

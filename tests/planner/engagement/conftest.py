@@ -12,3 +12,6 @@ def fake(make_httpserver):
     yield server
     server.check_assertions()
     bluesky.forget_sessions()
+
+
+from tests.planner.connections.conftest import admin_client, fake_x  # noqa: E402, F401
