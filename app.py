@@ -128,10 +128,12 @@ def register_home_sections(app: Flask) -> None:
 
 
 def register_demo(app: Flask) -> None:
-    """What `flask demo load` adds to the planner's demo brand: a year of search checks."""
+    """What `flask demo load` adds to the planner's demo brand: a year of search checks, and
+    the metric reads of its published posts."""
+    from planner.engagement.demo import load_engagement_demo
     from serp.demo import load_serp_demo
 
-    app.extensions["pageone.demo_loaders"] = [load_serp_demo]
+    app.extensions["pageone.demo_loaders"] = [load_serp_demo, load_engagement_demo]
 
 
 def register_ops_hooks(app: Flask) -> None:

@@ -169,3 +169,66 @@ def test_only_admins_answer_the_proposal(client, brand, users):
     channel, _ = seed(brand, users, count=MIN_POSTS)
     login(client, users["editor"].email)
     assert client.post(f"/channels/{channel.id}/learned-windows/accept").status_code == 403
+
+
+def test_editing_the_proposal_saves_the_edited_windows_with_csrf_on(tmp_path):
+    """The "Edit before saving" form posts to the channel's windows form with a valid token."""
+    import re
+
+    from core.models import Role
+    from planner.brands import create_brand
+    from tests.conftest import create_user, make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'csrf.db'}", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        admin = create_user("admin@example.com", Role.ADMIN)
+        brand = create_brand(db.session, name="Acme", timezone="Europe/Berlin", creator=admin)
+        db.session.commit()
+        channel, _ = seed(brand, {"admin": admin}, count=MIN_POSTS)
+        client = app.test_client()
+        login_page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+        client.post(
+            "/login",
+            data={"email": admin.email, "password": "correct horse battery", "csrf_token": token},
+        )
+        page = client.get(f"/channels/{channel.id}").get_data(as_text=True)
+        edit = page[page.index("Edit before saving") :]
+        field = re.search(r'name="windows-csrf_token" value="([^"]+)"', edit).group(1)
+        response = client.post(
+            f"/channels/{channel.id}",
+            data={
+                "windows-csrf_token": field,
+                "action": "windows",
+                "weekday": ["1", "2"],
+                "start": ["18:30", "11:00"],
+                "end": ["19:30", "12:00"],
+                "weight": ["1.5", "0.5"],
+            },
+        )
+        assert response.status_code == 302
+        db.session.expire_all()
+        assert [(w.weekday, w.start_minute, w.weight) for w in channel.windows] == [
+            (1, 18 * 60 + 30, 1.5),
+            (2, 11 * 60, 0.5),
+        ]
+
+
+def test_the_demo_brand_comes_with_reads_of_its_published_posts(app, client):
+    from sqlalchemy import func, select
+
+    from core.db import utcnow
+    from planner.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
+
+    load_demo(db.session, now=utcnow(), more=app.extensions["pageone.demo_loaders"])
+    db.session.commit()
+    done = db.session.scalar(
+        select(func.count()).select_from(MetricRead).where(MetricRead.status == "done")
+    )
+    assert done > 0
+    login(client, DEMO_EMAIL, DEMO_PASSWORD)
+    from core.tenants import Brand
+
+    brand_id = db.session.scalar(select(Brand.id).where(Brand.name == "Northwind Coffee"))
+    page = client.get(f"/brands/{brand_id}/analytics").get_data(as_text=True)
+    assert "Northwind Facebook" in page and "—" in page  # the webhook has no figures
