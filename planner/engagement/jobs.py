@@ -254,7 +254,12 @@ def run_reads(app: Flask, worker_id: str, now: datetime | None = None) -> dict[s
         with db.job_session() as session:
             schedule_reads(session, now)
             claimed = claims.claim(session, READS, worker_id, now, BATCH, LEASE)
+        waiting = [row[0] for row in claimed]
         for row in claimed:
+            # Reads later in the batch keep their claim while the earlier ones take their time.
+            with db.job_session() as session:
+                claims.renew(session, READS, worker_id, waiting, utcnow(), LEASE)
+            waiting.remove(row[0])
             try:
                 status = read_one(app, row[0], worker_id, now)
             except Exception:  # noqa: BLE001 - the claim runs out and another round tries
