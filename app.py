@@ -43,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     from planner import retention_views
     from planner import views as planner_views
     from planner.connections import views as connection_views
+    from planner.engagement import views as engagement_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
     from serp import api as serp_api
@@ -56,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
         team_views.bp,
         planner_views.bp,
         connection_views.bp,
+        engagement_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
         retention_views.bp,
@@ -95,12 +97,14 @@ def register_worker_jobs(app: Flask) -> None:
     from core.ops import register_jobs as ops_jobs
     from listening.jobs import register_jobs as listening_jobs
     from planner.connections.jobs import register_jobs as connection_jobs
+    from planner.engagement.jobs import register_jobs as engagement_jobs
     from planner.publishing.worker import register_jobs as publishing_jobs
     from serp.jobs import register_jobs as serp_jobs
 
     app.extensions["pageone.worker_jobs"] = [
         publishing_jobs,
         connection_jobs,
+        engagement_jobs,
         serp_jobs,
         listening_jobs,
         ops_jobs,
@@ -124,10 +128,12 @@ def register_home_sections(app: Flask) -> None:
 
 
 def register_demo(app: Flask) -> None:
-    """What `flask demo load` adds to the planner's demo brand: a year of search checks."""
+    """What `flask demo load` adds to the planner's demo brand: a year of search checks, and
+    the metric reads of its published posts."""
+    from planner.engagement.demo import load_engagement_demo
     from serp.demo import load_serp_demo
 
-    app.extensions["pageone.demo_loaders"] = [load_serp_demo]
+    app.extensions["pageone.demo_loaders"] = [load_serp_demo, load_engagement_demo]
 
 
 def register_ops_hooks(app: Flask) -> None:
