@@ -31,11 +31,12 @@ def build_message(
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
-    for name, value in (headers or {}).items():
-        message[name] = value
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    # After the content: setting the content clears Content-* headers.
+    for name, value in (headers or {}).items():
+        message[name] = value
     return message
 
 
