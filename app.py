@@ -153,6 +153,7 @@ def register_ops_hooks(app: Flask) -> None:
     from core.ops.cli import ops_cli
     from listening import ops_hooks as listening_ops
     from planner import ops_hooks as planner_ops
+    from planner.reviews.requests import ops_hooks as review_request_ops
     from serp import ops_hooks as serp_ops
 
     app.extensions["pageone.metrics"] = [
@@ -162,10 +163,12 @@ def register_ops_hooks(app: Flask) -> None:
     ]
     app.extensions["pageone.personal_data"] = [
         planner_ops.ReviewAuthors(),
+        review_request_ops.RequestCustomers(),
         listening_ops.MentionAuthors(),
     ]
     app.extensions["pageone.brand_exporters"] = [
         planner_ops.brand_parts,
+        review_request_ops.brand_parts,
         serp_ops.brand_parts,
         listening_ops.brand_parts,
     ]
