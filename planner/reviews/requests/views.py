@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -160,9 +170,9 @@ def _settings_page(brand: Any, status: int = 200, secret: str | None = None) -> 
         languages=LANGUAGES,
         part_labels=PART_LABELS,
         placeholders=PLACEHOLDERS,
-        webhook_url=url_for(
-            "review_requests_public.order_webhook", brand_id=brand.id, _external=True
-        ),
+        # BASE_URL when set: the address the order system must call, not this request's host.
+        webhook_url=(current_app.config.get("BASE_URL") or request.url_root.rstrip("/"))
+        + url_for("review_requests_public.order_webhook", brand_id=brand.id),
         timestamp_header=TIMESTAMP_HEADER,
         signature_header=SIGNATURE_HEADER,
         secret=secret,

@@ -78,3 +78,11 @@ def test_a_customer_can_be_exported_and_erased_and_is_never_mailed_after(app, sm
     assert request_of(found).customer.email.endswith("@erased.invalid")
     send_due_requests(app, "w1", NOW + timedelta(days=3))
     assert len(smtp.messages) == 1
+
+
+def test_the_settings_page_gives_the_webhook_address_at_base_url(app, client, users, brand):
+    app.config["BASE_URL"] = "https://pageone.example"
+    login(client, "admin@example.com")
+    page = client.get(f"/brands/{brand.id}/reviews/requests/settings").get_data(as_text=True)
+    assert f"https://pageone.example/hooks/reviews/{brand.id}/orders" in page
+    assert "No signing secret yet" in page
