@@ -46,6 +46,9 @@ def register_blueprints(app: Flask) -> None:
     from planner.engagement import views as engagement_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
+    from planner.reviews.requests import api as review_requests_api
+    from planner.reviews.requests import public as review_requests_public
+    from planner.reviews.requests import views as review_requests_views
     from serp import api as serp_api
     from serp import dashboard as serp_dashboard
     from serp import views as serp_views
@@ -60,6 +63,8 @@ def register_blueprints(app: Flask) -> None:
         engagement_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
+        review_requests_views.bp,
+        review_requests_public.bp,
         retention_views.bp,
         serp_views.bp,
         serp_dashboard.bp,
@@ -68,9 +73,19 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     # The JSON APIs authenticate with bearer tokens; browser calls are CSRF-checked in api_auth.
-    for api in (planner_api.bp, reviews_api.bp, serp_api.bp, listening_api.bp):
+    for api in (
+        planner_api.bp,
+        reviews_api.bp,
+        review_requests_api.bp,
+        serp_api.bp,
+        listening_api.bp,
+    ):
         app.register_blueprint(api)
         csrf.exempt(api)
+    # Signed by the order system, and the one-click unsubscribe of RFC 8058 (the link's token
+    # is its authority): neither can carry a CSRF token.
+    csrf.exempt(review_requests_public.order_webhook)
+    csrf.exempt(review_requests_public.unsubscribe)
     web.register_error_handlers(app)
 
 
@@ -99,6 +114,7 @@ def register_worker_jobs(app: Flask) -> None:
     from planner.connections.jobs import register_jobs as connection_jobs
     from planner.engagement.jobs import register_jobs as engagement_jobs
     from planner.publishing.worker import register_jobs as publishing_jobs
+    from planner.reviews.requests.jobs import register_jobs as review_request_jobs
     from serp.jobs import register_jobs as serp_jobs
 
     app.extensions["pageone.worker_jobs"] = [
@@ -107,6 +123,7 @@ def register_worker_jobs(app: Flask) -> None:
         engagement_jobs,
         serp_jobs,
         listening_jobs,
+        review_request_jobs,
         ops_jobs,
     ]
 
@@ -142,6 +159,7 @@ def register_ops_hooks(app: Flask) -> None:
     from core.ops.cli import ops_cli
     from listening import ops_hooks as listening_ops
     from planner import ops_hooks as planner_ops
+    from planner.reviews.requests import ops_hooks as review_request_ops
     from serp import ops_hooks as serp_ops
 
     app.extensions["pageone.metrics"] = [
@@ -151,10 +169,12 @@ def register_ops_hooks(app: Flask) -> None:
     ]
     app.extensions["pageone.personal_data"] = [
         planner_ops.ReviewAuthors(),
+        review_request_ops.RequestCustomers(),
         listening_ops.MentionAuthors(),
     ]
     app.extensions["pageone.brand_exporters"] = [
         planner_ops.brand_parts,
+        review_request_ops.brand_parts,
         serp_ops.brand_parts,
         listening_ops.brand_parts,
     ]
