@@ -1,7 +1,7 @@
 """review requests: customers, requests and each brand's request settings
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-06 22:30:00
 """
 
