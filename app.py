@@ -43,8 +43,12 @@ def register_blueprints(app: Flask) -> None:
     from planner import composer_views, groups_api, retention_views
     from planner import views as planner_views
     from planner.connections import views as connection_views
+    from planner.engagement import views as engagement_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
+    from planner.reviews.requests import api as review_requests_api
+    from planner.reviews.requests import public as review_requests_public
+    from planner.reviews.requests import views as review_requests_views
     from serp import api as serp_api
     from serp import dashboard as serp_dashboard
     from serp import views as serp_views
@@ -57,8 +61,11 @@ def register_blueprints(app: Flask) -> None:
         planner_views.bp,
         composer_views.bp,
         connection_views.bp,
+        engagement_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
+        review_requests_views.bp,
+        review_requests_public.bp,
         retention_views.bp,
         serp_views.bp,
         serp_dashboard.bp,
@@ -67,9 +74,20 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     # The JSON APIs authenticate with bearer tokens; browser calls are CSRF-checked in api_auth.
-    for api in (planner_api.bp, groups_api.bp, reviews_api.bp, serp_api.bp, listening_api.bp):
+    for api in (
+        planner_api.bp,
+        groups_api.bp,
+        reviews_api.bp,
+        review_requests_api.bp,
+        serp_api.bp,
+        listening_api.bp,
+    ):
         app.register_blueprint(api)
         csrf.exempt(api)
+    # Signed by the order system, and the one-click unsubscribe of RFC 8058 (the link's token
+    # is its authority): neither can carry a CSRF token.
+    csrf.exempt(review_requests_public.order_webhook)
+    csrf.exempt(review_requests_public.unsubscribe)
     web.register_error_handlers(app)
 
 
@@ -96,14 +114,18 @@ def register_worker_jobs(app: Flask) -> None:
     from core.ops import register_jobs as ops_jobs
     from listening.jobs import register_jobs as listening_jobs
     from planner.connections.jobs import register_jobs as connection_jobs
+    from planner.engagement.jobs import register_jobs as engagement_jobs
     from planner.publishing.worker import register_jobs as publishing_jobs
+    from planner.reviews.requests.jobs import register_jobs as review_request_jobs
     from serp.jobs import register_jobs as serp_jobs
 
     app.extensions["pageone.worker_jobs"] = [
         publishing_jobs,
         connection_jobs,
+        engagement_jobs,
         serp_jobs,
         listening_jobs,
+        review_request_jobs,
         ops_jobs,
     ]
 
@@ -125,10 +147,12 @@ def register_home_sections(app: Flask) -> None:
 
 
 def register_demo(app: Flask) -> None:
-    """What `flask demo load` adds to the planner's demo brand: a year of search checks."""
+    """What `flask demo load` adds to the planner's demo brand: a year of search checks, and
+    the metric reads of its published posts."""
+    from planner.engagement.demo import load_engagement_demo
     from serp.demo import load_serp_demo
 
-    app.extensions["pageone.demo_loaders"] = [load_serp_demo]
+    app.extensions["pageone.demo_loaders"] = [load_serp_demo, load_engagement_demo]
 
 
 def register_ops_hooks(app: Flask) -> None:
@@ -137,6 +161,7 @@ def register_ops_hooks(app: Flask) -> None:
     from core.ops.cli import ops_cli
     from listening import ops_hooks as listening_ops
     from planner import ops_hooks as planner_ops
+    from planner.reviews.requests import ops_hooks as review_request_ops
     from serp import ops_hooks as serp_ops
 
     app.extensions["pageone.metrics"] = [
@@ -146,10 +171,12 @@ def register_ops_hooks(app: Flask) -> None:
     ]
     app.extensions["pageone.personal_data"] = [
         planner_ops.ReviewAuthors(),
+        review_request_ops.RequestCustomers(),
         listening_ops.MentionAuthors(),
     ]
     app.extensions["pageone.brand_exporters"] = [
         planner_ops.brand_parts,
+        review_request_ops.brand_parts,
         serp_ops.brand_parts,
         listening_ops.brand_parts,
     ]

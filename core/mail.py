@@ -18,7 +18,12 @@ DEFAULT_TIMEOUT = 10.0
 
 
 def build_message(
-    sender: str, to: Sequence[str], subject: str, text: str, html: str | None = None
+    sender: str,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
@@ -29,6 +34,9 @@ def build_message(
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    # After the content: setting the content clears Content-* headers.
+    for name, value in (headers or {}).items():
+        message[name] = value
     return message
 
 
@@ -38,11 +46,13 @@ def send_mail(
     subject: str,
     text: str,
     html: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> bool:
     """Send one message to every address in ``to``; whether it was handed to a server.
 
     Without SMTP_HOST this logs a line and sends nothing, so a fresh install works without mail.
-    SMTP errors propagate: the caller decides whether a failed mail matters.
+    SMTP errors propagate: the caller decides whether a failed mail matters. ``headers`` are
+    added as given (List-Unsubscribe, for instance).
     """
     recipients = [to] if isinstance(to, str) else [address for address in to if address]
     if not recipients:
@@ -54,7 +64,7 @@ def send_mail(
         )
         return False
     message = build_message(
-        config.get("MAIL_FROM") or "pageone@localhost", recipients, subject, text, html
+        config.get("MAIL_FROM") or "pageone@localhost", recipients, subject, text, html, headers
     )
     timeout = float(config.get("SMTP_TIMEOUT") or DEFAULT_TIMEOUT)
     try:

@@ -454,6 +454,27 @@ def resolve_unconfirmed(post_id: int) -> Any:
     return jsonify(post=post_dict(post))
 
 
+@bp.get("/posts/<int:post_id>/metrics")
+@api_auth()
+def post_metrics(post_id: int) -> Any:
+    """The post's metric reads (1 h, 24 h, 7 d): due, done with the figures, or skipped."""
+    from planner.engagement import analytics
+
+    post = ops.post_for(db.session, current_user, post_id)
+    return jsonify(post_id=post.id, reads=analytics.post_metrics(db.session, post))
+
+
+@bp.get("/channels/<int:channel_id>/analytics")
+@api_auth()
+def channel_analytics(channel_id: int) -> Any:
+    """The channel's recent published posts with their reads, and the learned-windows
+    proposal with its method and the number of posts it rests on."""
+    from planner.engagement import analytics
+
+    channel = channel_ops.channel_for(db.session, current_user, channel_id)
+    return jsonify(analytics.channel_summary(db.session, channel))
+
+
 @bp.get("/brands/<int:brand_id>/events")
 @api_auth()
 def events(brand_id: int) -> Any:

@@ -442,6 +442,61 @@ PATHS["/posts/{post_id}/resolve"] = {
         ),
     }
 }
+_METRIC_READ = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": ["1h", "24h", "7d"]},
+        "status": {"type": "string", "enum": ["due", "done", "skipped"]},
+        "due_at": TIME,
+        "fetched_at": {"type": ["string", "null"], "format": "date-time"},
+        **{
+            name: {"type": ["integer", "null"], "description": "null: not given by the platform"}
+            for name in ("likes", "comments", "shares", "impressions")
+        },
+        "reason": {"type": ["string", "null"]},
+    },
+}
+PATHS["/posts/{post_id}/metrics"] = {
+    "get": _op(
+        "The post's metric reads 1 hour, 24 hours and 7 days after publication",
+        _json(
+            {
+                "type": "object",
+                "properties": {
+                    "post_id": {"type": "integer"},
+                    "reads": {"type": "array", "items": _METRIC_READ},
+                },
+            }
+        ),
+        params=[_id("post_id")],
+    )
+}
+PATHS["/channels/{channel_id}/analytics"] = {
+    "get": _op(
+        "The channel's recent published posts with their reads, and the learned-windows "
+        "proposal (method and the number of posts it rests on)",
+        _json(
+            {
+                "type": "object",
+                "properties": {
+                    "channel_id": {"type": "integer"},
+                    "posts": {"type": "array", "items": {"type": "object"}},
+                    "learned_windows": {
+                        "type": "object",
+                        "properties": {
+                            "learned": {"type": "boolean"},
+                            "posts": {"type": "integer"},
+                            "method": {"type": "string"},
+                            "windows": {"type": "array", "items": _ref("Window")},
+                            "answer": {"type": ["string", "null"]},
+                        },
+                    },
+                },
+            }
+        ),
+        params=[_id("channel_id")],
+    )
+}
 PATHS["/posts/{post_id}"]["patch"]["responses"]["409"] = _json(
     _ref("PostConflict"), "Move refused, or the post changed since the 'version' sent"
 )

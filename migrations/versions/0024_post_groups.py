@@ -1,7 +1,7 @@
 """post groups: one message composed for several channels
 
 Revision ID: 0024
-Revises: 0015
+Revises: 0021
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import core.db
 
 revision = "0024"
-down_revision = "0015"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,8 @@ def test_worker_runs_the_jobs_of_every_feature(app):
         "connections-warn",
         "ops-heartbeat",
         "ops-retention",
+        "review-requests",
+        "engagement-reads",
     }
     assert scheduler.jobs["serp-weekly-reports"][1] == "cron"
 

@@ -157,7 +157,11 @@ def test_a_person_is_exported_then_erased_and_the_figures_stay(app, brand, held,
     assert entry.detail["pseudonym"] == stand_in and entry.detail["reviews"] == 2
 
     again = runner.invoke(args=["ops", "person", "export", "--name", NAME])
-    assert json.loads(again.output)["data"] == {"reviews": [], "mentions": []}
+    assert json.loads(again.output)["data"] == {
+        "reviews": [],
+        "review_request_customers": [],
+        "mentions": [],
+    }
 
 
 def test_a_person_is_needed(app):
