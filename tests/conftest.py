@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.security import generate_password_hash
@@ -21,6 +22,11 @@ from app import create_app
 from core.db import Base, db
 from core.models import ApiToken, Role, User
 from planner.brands import add_member, create_brand
+
+# Property tests judge results, not speed: on a busy two-core machine generating a large input
+# can take longer than Hypothesis expects, which says nothing about the code under test.
+settings.register_profile("pageone", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pageone")
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
