@@ -38,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
     from core import auth, team_views, web
     from core.extensions import csrf
     from listening import api as listening_api
+    from listening import playbook_views
     from listening import views as listening_views
     from planner import api as planner_api
     from planner import retention_views
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
         serp_dashboard.bp,
         listening_views.bp,
         listening_views.public_bp,
+        playbook_views.bp,
     ):
         app.register_blueprint(blueprint)
     # The JSON APIs authenticate with bearer tokens; browser calls are CSRF-checked in api_auth.
@@ -124,10 +126,12 @@ def register_home_sections(app: Flask) -> None:
 
 
 def register_demo(app: Flask) -> None:
-    """What `flask demo load` adds to the planner's demo brand: a year of search checks."""
+    """What `flask demo load` adds to the planner's demo brand: a year of search checks and the
+    starter crisis playbooks."""
+    from listening.playbooks import load_playbooks_demo
     from serp.demo import load_serp_demo
 
-    app.extensions["pageone.demo_loaders"] = [load_serp_demo]
+    app.extensions["pageone.demo_loaders"] = [load_serp_demo, load_playbooks_demo]
 
 
 def register_ops_hooks(app: Flask) -> None:
