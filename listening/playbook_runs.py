@@ -332,6 +332,8 @@ def notify_committee(
             try:
                 text = _mail_text(brand, scenario, run, member, run_url)
                 result["sent"] = send_mail(config, member["email"], subject, text)
+                if not result["sent"]:
+                    result["error"] = "no mail server is configured (SMTP_HOST)"
             except Exception as exc:  # noqa: BLE001 - one failed mail must not stop the others
                 logger.warning("committee mail failed: %s", type(exc).__name__)
                 result["sent"], result["error"] = False, type(exc).__name__

@@ -370,3 +370,67 @@ def test_the_alert_page_offers_the_playbooks(app, brand, users, recall, alert):
     page = client.get(f"/brands/{brand.id}/listening/alerts/{alert.id}").text
     assert "Open a crisis playbook" in page and "Product recall (critical)" in page
     assert crisis.alert_for(db.session, brand, alert.id) is alert
+
+
+# --- the JSON API -------------------------------------------------------------------------------
+
+
+def test_the_api_keeps_scenarios_and_runs_and_refuses_bad_input_whole(
+    app, brand, users, api, channels, alert, smtp
+):
+    admin = api["admin"]
+    base = f"/api/v1/brands/{brand.id}/listening"
+    answer = admin.post(
+        f"{base}/playbooks",
+        json={"name": "Strike", "severity": "high", "committee": [{"name": "Ilze"}]},
+    )
+    assert answer.status_code == 422
+    assert (
+        "Committee member 1 (Ilze): give their role in the crisis." in answer.get_json()["errors"]
+    )
+    assert admin.get(f"{base}/playbooks").get_json() == {"scenarios": []}
+    assert api["editor"].post(f"{base}/playbooks", json={"name": "x"}).status_code == 403
+
+    scenario = admin.post(
+        f"{base}/playbooks",
+        json={"name": "Strike", "severity": "high", "committee": COMMITTEE[1:2],
+              "checklist": ["Call the union", "Brief the shops"]},
+    ).get_json()  # fmt: skip
+    statement = admin.post(
+        f"/api/v1/listening/playbooks/{scenario['id']}/statements",
+        json={"platform": "social", "language": "lv", "text": "{brand} strādā.", "approve": True},
+    ).get_json()["statement"]
+    assert statement["approved"] and statement["language"] == "lv"
+    patched = admin.patch(
+        f"/api/v1/listening/playbooks/{scenario['id']}", json={"severity": "critical"}
+    ).get_json()
+    assert patched["severity"] == "critical" and patched["checklist"][0] == "Call the union"
+
+    bad = admin.post(f"{base}/crisis-runs", json={"scenario_id": "1", "rehearsal": "yes"})
+    assert bad.status_code == 422 and len(bad.get_json()["errors"]) == 2
+    opened = admin.post(
+        f"{base}/crisis-runs", json={"scenario_id": scenario["id"], "alert_id": alert.id}
+    )
+    assert opened.status_code == 201
+    run = opened.get_json()
+    assert (run["platform"], run["language"], run["statement"]) == (
+        "x",
+        "lv",
+        "Acme Bakery strādā.",
+    )
+    assert run["draft_post_id"] and run["paused_publishing"]
+    again = admin.post(
+        f"{base}/crisis-runs", json={"scenario_id": scenario["id"], "alert_id": alert.id}
+    )
+    assert again.status_code == 200 and again.get_json()["id"] == run["id"]
+
+    step = run["steps"][0]["id"]
+    url = f"/api/v1/listening/crisis-runs/{run['id']}"
+    assert api["editor"].post(f"{url}/steps/{step}", json={"action": "skip"}).status_code == 422
+    ticked = api["editor"].post(f"{url}/steps/{step}", json={"action": "done"}).get_json()
+    assert ticked["steps"][0]["done_by_id"] == users["editor"].id
+    closed = admin.post(f"{url}/close", json={"resolution": "Agreed."}).get_json()
+    assert not closed["open"] and closed["timeline"][-1]["moment"] == "Resolution"
+    assert closed["timeline"][1]["seconds_since_previous"] == 45 * 60  # first mention → alert
+    assert admin.post(f"{url}/close", json={}).status_code == 422
+    assert api["viewer"].get(url).status_code == 200
