@@ -280,7 +280,7 @@ def get_run(run_id: int) -> Any:
     return jsonify(_run_json(_run(run_id)))
 
 
-@bp.post("/listening/crisis-runs/<int:run_id>/steps/<int:step_id>")
+@bp.post("/listening/crisis-runs/<int:run_id>/checklist/<int:step_id>")
 @api_auth(Role.EDITOR)
 def mark_step(run_id: int, step_id: int) -> Any:
     """Start a checklist step or mark it done: {"action": "start" | "done"}."""

@@ -214,15 +214,40 @@ _NULL_INT = {"type": ["integer", "null"]}
 _NULL_NUM = {"type": ["number", "null"]}
 _LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 _CHANNEL_PLATFORM = {"type": "string", "enum": [p for p in STATEMENT_PLATFORMS if p != "social"]}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 120, "pattern": r"\S"}
 _MEMBER = {
     "type": "object",
-    "required": ["name", "role"],
+    "required": ["name", "role", "notify_by"],
     "properties": {
-        "name": {"type": "string", "maxLength": 120},
-        "role": {"type": "string", "maxLength": 120},
-        "email": {"type": "string", "description": "Needed when notified by e-mail"},
-        "phone": {"type": "string", "description": "Needed when notified by phone"},
+        "name": _NAME,
+        "role": {**_NAME, "description": "Their part in the crisis, e.g. Spokesperson"},
+        "email": {"type": "string", "format": "email", "maxLength": 120},
+        "phone": {"type": "string", "pattern": r"^\+?[0-9 ()./-]{5,30}$"},
         "notify_by": {"type": "string", "enum": list(NOTIFY_BY)},
+    },
+    # E-mail notification needs an address, phone notification a number.
+    "allOf": [
+        {
+            "if": {"properties": {"notify_by": {"enum": ["email", "both"]}}},
+            "then": {"required": ["email"]},
+        },
+        {
+            "if": {"properties": {"notify_by": {"enum": ["phone", "both"]}}},
+            "then": {"required": ["phone"]},
+        },
+    ],
+}
+_SCENARIO_FIELDS = {
+    "name": _NAME,
+    "severity": {"type": "string", "enum": list(SEVERITIES)},
+    "description": {"type": "string", "maxLength": 5000},
+    "default_language": _LANGUAGE,
+    "committee": {"type": "array", "maxItems": 30, "items": _MEMBER},
+    "checklist": {
+        "type": "array",
+        "maxItems": 40,
+        "items": {"type": "string", "maxLength": 500},
+        "description": "The steps, in order",
     },
 }
 PLAYBOOK_SCHEMAS = {
@@ -251,6 +276,7 @@ PLAYBOOK_SCHEMAS = {
             "language": _LANGUAGE,
             "text": {
                 "type": "string",
+                "maxLength": 5000,
                 "description": "{brand} and {updates_url} are filled in; empty removes it; new "
                 "text withdraws the approval",
             },
@@ -274,15 +300,10 @@ PLAYBOOK_SCHEMAS = {
     },
     "CrisisScenarioInput": {
         "type": "object",
-        "properties": {
-            "name": {"type": "string", "maxLength": 120},
-            "severity": {"type": "string", "enum": list(SEVERITIES)},
-            "description": _STR,
-            "default_language": _LANGUAGE,
-            "committee": {"type": "array", "items": _MEMBER},
-            "checklist": {"type": "array", "items": _STR, "description": "The steps, in order"},
-        },
+        "required": ["name", "severity"],
+        "properties": _SCENARIO_FIELDS,
     },
+    "CrisisScenarioChange": {"type": "object", "properties": _SCENARIO_FIELDS},
     "CrisisRunInput": {
         "type": "object",
         "required": ["scenario_id"],
@@ -408,7 +429,7 @@ openapi.contribute(
             "patch": _op(
                 "Change a crisis scenario (admin)",
                 _SCENARIO,
-                body="CrisisScenarioInput",
+                body="CrisisScenarioChange",
                 params=[_id("scenario_id")],
             ),
             "delete": _op(
@@ -451,7 +472,7 @@ openapi.contribute(
                 "A playbook run with its checklist and timeline", _RUN, params=[_id("run_id")]
             ),
         },
-        "/listening/crisis-runs/{run_id}/steps/{step_id}": {
+        "/listening/crisis-runs/{run_id}/checklist/{step_id}": {
             "post": _op(
                 "Start a checklist step or mark it done (editor)",
                 _RUN,

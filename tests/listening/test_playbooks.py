@@ -18,6 +18,7 @@ from listening import playbook_runs as runs
 from listening import playbooks as ops
 from listening.models import OVERALL, CrisisAlert, CrisisPage
 from listening.operations import ListeningError
+from listening.ops_hooks import brand_parts
 from listening.playbook_models import CrisisRun, CrisisScenario, CrisisStatement
 from planner.channels import create_channel
 from planner.models import Post
@@ -190,6 +191,9 @@ def test_the_starter_scenarios_come_in_four_languages_and_fit_on_x(app, brand, u
                 # X counts a link as 23 characters.
                 assert len(text) - len("https://t.co/x") + 23 <= 280, (scenario.name, s.language)
     assert ops.add_starters(db.session, brand, users["admin"], NOW) == []
+    # The brand's export carries its playbooks.
+    parts = brand_parts(db.session, brand.id)
+    assert len(parts["crisis_scenarios"]) == 4 and len(parts["crisis_statements"]) == 32
 
 
 # --- opening a playbook -------------------------------------------------------------------------
@@ -426,8 +430,8 @@ def test_the_api_keeps_scenarios_and_runs_and_refuses_bad_input_whole(
 
     step = run["steps"][0]["id"]
     url = f"/api/v1/listening/crisis-runs/{run['id']}"
-    assert api["editor"].post(f"{url}/steps/{step}", json={"action": "skip"}).status_code == 422
-    ticked = api["editor"].post(f"{url}/steps/{step}", json={"action": "done"}).get_json()
+    assert api["editor"].post(f"{url}/checklist/{step}", json={"action": "skip"}).status_code == 422
+    ticked = api["editor"].post(f"{url}/checklist/{step}", json={"action": "done"}).get_json()
     assert ticked["steps"][0]["done_by_id"] == users["editor"].id
     closed = admin.post(f"{url}/close", json={"resolution": "Agreed."}).get_json()
     assert not closed["open"] and closed["timeline"][-1]["moment"] == "Resolution"
