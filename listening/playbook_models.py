@@ -26,6 +26,11 @@ STATEMENT_PLATFORMS = {
     "mastodon": "Mastodon",
     "bluesky": "Bluesky",
 }
+# Where a crisis started, in words: a channel's platform, or "web" for news, blogs and forums.
+STARTED_ON = {
+    **{p: label for p, label in STATEMENT_PLATFORMS.items() if p not in ("web", "social")},
+    "web": "the web (news, blogs, forums)",
+}
 NOTIFY_BY = ("email", "phone", "both")
 
 

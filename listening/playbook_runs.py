@@ -37,6 +37,7 @@ from listening.models import OVERALL, CrisisAlert, Mention, MentionSource
 from listening.operations import ListeningError
 from listening.playbook_models import (
     LANGUAGES,
+    STARTED_ON,
     STATEMENT_PLATFORMS,
     CrisisRun,
     CrisisRunStep,
@@ -266,6 +267,8 @@ def _draft(
 ) -> None:
     from planner.drafts import channels_of, draft_in_next_free_slot
 
+    if run.platform == "web":
+        return  # news, blogs, forums: the public updates page is where the statement goes
     channel = next((c for c in channels_of(session, brand.id) if c.platform == run.platform), None)
     if channel is None:
         notes.append(
@@ -294,7 +297,7 @@ def _mail_text(
     lines += [
         f"{member['name']}, you are on the crisis committee of {brand.name} as {member['role']}.",
         f"The playbook “{scenario.name}” (severity: {scenario.severity}) was opened.",
-        f"It started on {STATEMENT_PLATFORMS[run.platform]}.",
+        f"It started on {STARTED_ON[run.platform]}.",
         "",
         f"The run and its checklist: {url}",
         "",
@@ -454,7 +457,7 @@ def timeline_markdown(run: CrisisRun, brand: Brand, names: Mapping[int, str]) ->
     lines = [
         f"# {run.scenario_name}{kind}: {brand.name}",
         "",
-        f"Severity: {run.severity}. Started on {STATEMENT_PLATFORMS[run.platform]}; "
+        f"Severity: {run.severity}. Started on {STARTED_ON[run.platform]}; "
         f"statement in {LANGUAGES[run.language]}. Times in {brand.timezone}.",
         "",
         "| Moment | When | Since the step before | Since the first mention |",

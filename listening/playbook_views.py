@@ -29,7 +29,13 @@ from core.tenants import Brand
 from listening import crisis
 from listening import playbook_runs as runs
 from listening import playbooks as ops
-from listening.playbook_models import LANGUAGES, NOTIFY_BY, SEVERITIES, STATEMENT_PLATFORMS
+from listening.playbook_models import (
+    LANGUAGES,
+    NOTIFY_BY,
+    SEVERITIES,
+    STARTED_ON,
+    STATEMENT_PLATFORMS,
+)
 
 bp = Blueprint("playbooks", __name__)
 EMPTY_COMMITTEE_ROWS = 3
@@ -40,6 +46,7 @@ def _words() -> dict[str, Any]:
     return {
         "LANGUAGES": LANGUAGES,
         "PLATFORMS": STATEMENT_PLATFORMS,
+        "STARTED_ON": STARTED_ON,
         "SEVERITIES": SEVERITIES,
         "NOTIFY_BY": NOTIFY_BY,
         "duration_text": runs.duration_text,

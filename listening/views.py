@@ -28,7 +28,7 @@ from listening.models import (
     MentionState,
     SourceKind,
 )
-from listening.playbook_models import LANGUAGES, STATEMENT_PLATFORMS
+from listening.playbook_models import LANGUAGES, STARTED_ON
 from listening.sources import parse_csv
 from listening.text import link_urls
 
@@ -417,7 +417,7 @@ def alert_page(brand_id: int, alert_id: int) -> Any:
         scenarios=playbooks.scenarios_of(db.session, brand.id),
         open_run=playbook_runs.open_run_of(db.session, brand.id),
         LANGUAGES=LANGUAGES,
-        PLATFORMS=STATEMENT_PLATFORMS,
+        STARTED_ON=STARTED_ON,
     )
 
 

@@ -438,3 +438,18 @@ def test_the_api_keeps_scenarios_and_runs_and_refuses_bad_input_whole(
     assert closed["timeline"][1]["seconds_since_previous"] == 45 * 60  # first mention → alert
     assert admin.post(f"{url}/close", json={}).status_code == 422
     assert api["viewer"].get(url).status_code == 200
+
+
+def test_opened_by_hand_the_statement_goes_on_the_updates_page_and_the_timeline_starts_there(
+    app, brand, users, recall, channels, smtp
+):
+    run = open_playbook(app, brand, users["admin"], recall, language="pl").run
+    assert (run.platform, run.language, run.alert_id) == ("web", "pl", None)
+    assert run.draft_post_id is None and run.notes == []
+    page = db.session.scalar(select(CrisisPage))
+    assert page.published and page.statement.startswith("W ramach środków ostrożności Acme")
+    moments = runs.timeline(run)
+    assert [m.at for m in moments[:2]] == [None, None]
+    assert moments[2].label == "Playbook opened" and moments[2].since_first is None
+    assert moments[3].since_first == timedelta(0)
+    assert "It started on the web (news, blogs, forums)." in smtp.messages[0].get_content()
