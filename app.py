@@ -38,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
     from core import auth, team_views, web
     from core.extensions import csrf
     from listening import api as listening_api
+    from listening import playbook_views
     from listening import views as listening_views
     from planner import api as planner_api
     from planner import composer_views, groups_api, retention_views
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
         serp_dashboard.bp,
         listening_views.bp,
         listening_views.public_bp,
+        playbook_views.bp,
     ):
         app.register_blueprint(blueprint)
     # The JSON APIs authenticate with bearer tokens; browser calls are CSRF-checked in api_auth.
@@ -147,12 +149,17 @@ def register_home_sections(app: Flask) -> None:
 
 
 def register_demo(app: Flask) -> None:
-    """What `flask demo load` adds to the planner's demo brand: a year of search checks, and
-    the metric reads of its published posts."""
+    """What `flask demo load` adds to the planner's demo brand: a year of search checks, the
+    metric reads of its published posts and the starter crisis playbooks."""
+    from listening.playbooks import load_playbooks_demo
     from planner.engagement.demo import load_engagement_demo
     from serp.demo import load_serp_demo
 
-    app.extensions["pageone.demo_loaders"] = [load_serp_demo, load_engagement_demo]
+    app.extensions["pageone.demo_loaders"] = [
+        load_serp_demo,
+        load_engagement_demo,
+        load_playbooks_demo,
+    ]
 
 
 def register_ops_hooks(app: Flask) -> None:

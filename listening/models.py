@@ -239,3 +239,7 @@ class CrisisUpdate(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     page: Mapped[CrisisPage] = relationship(back_populates="updates")
+
+
+# The playbook tables are listening's too: whoever loads these models loads them.
+from listening import playbook_models  # noqa: E402, F401

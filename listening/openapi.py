@@ -10,6 +10,7 @@ from core.openapi import json_response as _json
 from core.openapi import path_id as _id
 from core.openapi import ref as _ref
 from listening.models import SourceKind
+from listening.playbook_models import LANGUAGES, NOTIFY_BY, SEVERITIES, STATEMENT_PLATFORMS
 
 _INT = {"type": "integer"}
 _STR = {"type": "string"}
@@ -203,4 +204,290 @@ openapi.contribute(
         },
     },
     SCHEMAS,
+)
+
+
+# --- crisis playbooks ---------------------------------------------------------------------------
+
+_NULL_TIME = {**TIME, "type": ["string", "null"]}
+_NULL_INT = {"type": ["integer", "null"]}
+_NULL_NUM = {"type": ["number", "null"]}
+_LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
+_CHANNEL_PLATFORM = {"type": "string", "enum": [p for p in STATEMENT_PLATFORMS if p != "social"]}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 120, "pattern": r"\S"}
+_MEMBER = {
+    "type": "object",
+    "required": ["name", "role", "notify_by"],
+    "properties": {
+        "name": _NAME,
+        "role": {**_NAME, "description": "Their part in the crisis, e.g. Spokesperson"},
+        "email": {"type": "string", "format": "email", "maxLength": 120},
+        "phone": {"type": "string", "pattern": r"^\+?[0-9 ()./-]{5,30}$"},
+        "notify_by": {"type": "string", "enum": list(NOTIFY_BY)},
+    },
+    # E-mail notification needs an address, phone notification a number.
+    "allOf": [
+        {
+            "if": {"properties": {"notify_by": {"enum": ["email", "both"]}}},
+            "then": {"required": ["email"]},
+        },
+        {
+            "if": {"properties": {"notify_by": {"enum": ["phone", "both"]}}},
+            "then": {"required": ["phone"]},
+        },
+    ],
+}
+_SCENARIO_FIELDS = {
+    "name": _NAME,
+    "severity": {"type": "string", "enum": list(SEVERITIES)},
+    "description": {"type": "string", "maxLength": 5000},
+    "default_language": _LANGUAGE,
+    "committee": {"type": "array", "maxItems": 30, "items": _MEMBER},
+    "checklist": {
+        "type": "array",
+        "maxItems": 40,
+        "items": {"type": "string", "maxLength": 500},
+        "description": "The steps, in order",
+    },
+}
+PLAYBOOK_SCHEMAS = {
+    "CrisisStatement": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "platform": {"type": "string", "enum": list(STATEMENT_PLATFORMS)},
+            "language": _LANGUAGE,
+            "text": _STR,
+            "approved": {"type": "boolean", "description": "Only approved statements are used"},
+            "approved_at": _NULL_TIME,
+            "approved_by_id": _NULL_INT,
+        },
+    },
+    "CrisisStatementInput": {
+        "type": "object",
+        "required": ["platform", "language"],
+        "properties": {
+            "platform": {
+                "type": "string",
+                "enum": list(STATEMENT_PLATFORMS),
+                "description": "'web': the public updates page; 'social': any social channel "
+                "without a statement of its own",
+            },
+            "language": _LANGUAGE,
+            "text": {
+                "type": "string",
+                "maxLength": 5000,
+                "description": "{brand} and {updates_url} are filled in; empty removes it; new "
+                "text withdraws the approval",
+            },
+            "approve": {"type": "boolean", "description": "Approve it in the same step"},
+        },
+    },
+    "CrisisScenario": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "brand_id": _INT,
+            "name": _STR,
+            "severity": {"type": "string", "enum": list(SEVERITIES)},
+            "description": _STR,
+            "default_language": _LANGUAGE,
+            "committee": {"type": "array", "items": _MEMBER},
+            "checklist": {"type": "array", "items": _STR},
+            "statements": {"type": "array", "items": _ref("CrisisStatement")},
+            "updated_at": TIME,
+        },
+    },
+    "CrisisScenarioInput": {
+        "type": "object",
+        "required": ["name", "severity"],
+        "properties": _SCENARIO_FIELDS,
+    },
+    "CrisisScenarioChange": {"type": "object", "properties": _SCENARIO_FIELDS},
+    "CrisisRunInput": {
+        "type": "object",
+        "required": ["scenario_id"],
+        "properties": {
+            "scenario_id": _INT,
+            "alert_id": {**_NULL_INT, "description": "The spike alert it answers (optional)"},
+            "rehearsal": {"type": "boolean", "description": "Publish nothing, pause nothing"},
+            "language": {
+                **_LANGUAGE,
+                "type": ["string", "null"],
+                "description": "Default: the first mention's language, else the scenario's",
+            },
+            "platform": {
+                **_CHANNEL_PLATFORM,
+                "type": ["string", "null"],
+                "description": "Default: where the alert's first mention was posted",
+            },
+        },
+    },
+    "CrisisRun": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "brand_id": _INT,
+            "scenario_id": _NULL_INT,
+            "scenario_name": _STR,
+            "severity": _STR,
+            "alert_id": _NULL_INT,
+            "rehearsal": {"type": "boolean"},
+            "open": {"type": "boolean"},
+            "platform": _STR,
+            "language": _STR,
+            "statement": {"type": "string", "description": "For the platform it started on"},
+            "page_statement": {"type": "string", "description": "For the public updates page"},
+            "draft_post_id": _NULL_INT,
+            "paused_publishing": {"type": "boolean"},
+            "page_published": {"type": "boolean"},
+            "notes": {"type": "array", "items": _STR},
+            "notified": {"type": "array", "items": {"type": "object"}},
+            "opened_at": TIME,
+            "closed_at": _NULL_TIME,
+            "resolution": _STR,
+            "steps": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": _INT,
+                        "position": _INT,
+                        "title": _STR,
+                        "started_at": _NULL_TIME,
+                        "started_by_id": _NULL_INT,
+                        "done_at": _NULL_TIME,
+                        "done_by_id": _NULL_INT,
+                    },
+                },
+            },
+            "timeline": {
+                "type": "array",
+                "description": "First mention, alert, playbook opened, first statement, resolution",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "moment": _STR,
+                        "at": _NULL_TIME,
+                        "seconds_since_previous": _NULL_NUM,
+                        "seconds_since_first": _NULL_NUM,
+                    },
+                },
+            },
+        },
+    },
+    "CrisisStepInput": {
+        "type": "object",
+        "required": ["action"],
+        "properties": {"action": {"type": "string", "enum": ["start", "done"]}},
+    },
+    "CrisisCloseInput": {
+        "type": "object",
+        "properties": {"resolution": {"type": "string", "maxLength": 5000}},
+    },
+}
+
+_SCENARIO = _json(_ref("CrisisScenario"))
+_RUN = _json(_ref("CrisisRun"))
+_SCENARIOS = _json(
+    {
+        "type": "object",
+        "properties": {"scenarios": {"type": "array", "items": _ref("CrisisScenario")}},
+    }
+)
+_open_run = _op(
+    "Open a playbook (admin): pause publishing, draft the first statement, open the updates "
+    "page, mail the committee; a rehearsal does only the last, marked [REHEARSAL]",
+    _RUN,
+    body="CrisisRunInput",
+    params=[_id("brand_id")],
+    code="201",
+)
+_open_run["responses"]["200"] = _json(_ref("CrisisRun"), "The run already open for this alert")
+
+openapi.contribute(
+    {
+        "/brands/{brand_id}/listening/playbooks": {
+            "get": _op("The brand's crisis scenarios", _SCENARIOS, params=[_id("brand_id")]),
+            "post": _op(
+                "Add a crisis scenario (admin)",
+                _SCENARIO,
+                body="CrisisScenarioInput",
+                params=[_id("brand_id")],
+                code="201",
+            ),
+        },
+        "/brands/{brand_id}/listening/playbooks/starters": {
+            "post": _op(
+                "Add the starter scenarios the brand lacks (admin), statements unapproved",
+                _SCENARIOS,
+                params=[_id("brand_id")],
+            ),
+        },
+        "/listening/playbooks/{scenario_id}": {
+            "get": _op("A crisis scenario", _SCENARIO, params=[_id("scenario_id")]),
+            "patch": _op(
+                "Change a crisis scenario (admin)",
+                _SCENARIO,
+                body="CrisisScenarioChange",
+                params=[_id("scenario_id")],
+            ),
+            "delete": _op(
+                "Delete a crisis scenario (admin); its runs are kept",
+                {"description": "Deleted"},
+                params=[_id("scenario_id")],
+                code="204",
+            ),
+        },
+        "/listening/playbooks/{scenario_id}/statements": {
+            "post": _op(
+                "Write a first statement for a platform and language (admin)",
+                _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "statement": {"oneOf": [_ref("CrisisStatement"), {"type": "null"}]}
+                        },
+                    }
+                ),
+                body="CrisisStatementInput",
+                params=[_id("scenario_id")],
+            ),
+        },
+        "/brands/{brand_id}/listening/crisis-runs": {
+            "get": _op(
+                "The brand's playbook runs, newest first",
+                _json(
+                    {
+                        "type": "object",
+                        "properties": {"runs": {"type": "array", "items": _ref("CrisisRun")}},
+                    }
+                ),
+                params=[_id("brand_id")],
+            ),
+            "post": _open_run,
+        },
+        "/listening/crisis-runs/{run_id}": {
+            "get": _op(
+                "A playbook run with its checklist and timeline", _RUN, params=[_id("run_id")]
+            ),
+        },
+        "/listening/crisis-runs/{run_id}/checklist/{step_id}": {
+            "post": _op(
+                "Start a checklist step or mark it done (editor)",
+                _RUN,
+                body="CrisisStepInput",
+                params=[_id("run_id"), _id("step_id")],
+            ),
+        },
+        "/listening/crisis-runs/{run_id}/close": {
+            "post": _op(
+                "Close the crisis (admin): the timeline is fixed",
+                _RUN,
+                body="CrisisCloseInput",
+                params=[_id("run_id")],
+            ),
+        },
+    },
+    PLAYBOOK_SCHEMAS,
 )

@@ -1,5 +1,6 @@
 """What listening gives `core.ops`: the failing-sources metric, the personal data mentions hold
-(their authors' words, and the replies to them) and the brand's listening data for its export.
+(their authors' words, and the replies to them) and the brand's listening data for its export,
+crisis playbooks and their runs included.
 Registered in ``app.register_ops_hooks``."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from listening.models import (
     MentionSource,
     SavedReply,
 )
+from listening.playbook_models import CrisisRun, CrisisRunStep, CrisisScenario, CrisisStatement
 
 
 def listening_metrics(session: Session, now: datetime) -> Iterator[Metric]:
@@ -80,6 +82,8 @@ class MentionAuthors:
 
 def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any]]]:
     mention_ids = select(Mention.id).where(Mention.brand_id == brand_id)
+    scenario_ids = select(CrisisScenario.id).where(CrisisScenario.brand_id == brand_id)
+    run_ids = select(CrisisRun.id).where(CrisisRun.brand_id == brand_id)
     return {
         "listening_sources": rows_of(session, MentionSource, MentionSource.brand_id == brand_id),
         "mentions": rows_of(session, Mention, Mention.brand_id == brand_id),
@@ -90,4 +94,10 @@ def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any
         ),
         "crisis_alerts": rows_of(session, CrisisAlert, CrisisAlert.brand_id == brand_id),
         "crisis_pages": rows_of(session, CrisisPage, CrisisPage.brand_id == brand_id),
+        "crisis_scenarios": rows_of(session, CrisisScenario, CrisisScenario.brand_id == brand_id),
+        "crisis_statements": rows_of(
+            session, CrisisStatement, CrisisStatement.scenario_id.in_(scenario_ids)
+        ),
+        "crisis_runs": rows_of(session, CrisisRun, CrisisRun.brand_id == brand_id),
+        "crisis_run_steps": rows_of(session, CrisisRunStep, CrisisRunStep.run_id.in_(run_ids)),
     }

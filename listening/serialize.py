@@ -54,3 +54,80 @@ def mention_dict(mention: Mention, now: datetime) -> dict[str, Any]:
         "response_minutes": mention.response_minutes,
         "platform": mention.platform,
     }
+
+
+def scenario_dict(scenario: Any) -> dict[str, Any]:
+    """A crisis scenario with its committee, checklist and statements."""
+    return {
+        "id": scenario.id,
+        "brand_id": scenario.brand_id,
+        "name": scenario.name,
+        "severity": scenario.severity,
+        "description": scenario.description,
+        "default_language": scenario.default_language,
+        "committee": list(scenario.committee or []),
+        "checklist": list(scenario.checklist or []),
+        "statements": [statement_dict(s) for s in scenario.statements],
+        "updated_at": iso(scenario.updated_at),
+    }
+
+
+def statement_dict(statement: Any) -> dict[str, Any]:
+    return {
+        "id": statement.id,
+        "platform": statement.platform,
+        "language": statement.language,
+        "text": statement.text,
+        "approved": statement.approved_at is not None,
+        "approved_at": iso(statement.approved_at),
+        "approved_by_id": statement.approved_by_id,
+    }
+
+
+def run_dict(run: Any, timeline: list[Any]) -> dict[str, Any]:
+    """A playbook run: what it did, its checklist and its timeline (durations in seconds)."""
+    return {
+        "id": run.id,
+        "brand_id": run.brand_id,
+        "scenario_id": run.scenario_id,
+        "scenario_name": run.scenario_name,
+        "severity": run.severity,
+        "alert_id": run.alert_id,
+        "rehearsal": run.rehearsal,
+        "open": run.closed_at is None,
+        "platform": run.platform,
+        "language": run.language,
+        "statement": run.statement,
+        "page_statement": run.page_statement,
+        "draft_post_id": run.draft_post_id,
+        "paused_publishing": run.paused_publishing,
+        "page_published": run.page_published,
+        "notes": list(run.notes or []),
+        "notified": list(run.notified or []),
+        "opened_at": iso(run.opened_at),
+        "closed_at": iso(run.closed_at),
+        "resolution": run.resolution,
+        "steps": [
+            {
+                "id": step.id,
+                "position": step.position,
+                "title": step.title,
+                "started_at": iso(step.started_at),
+                "started_by_id": step.started_by_id,
+                "done_at": iso(step.done_at),
+                "done_by_id": step.done_by_id,
+            }
+            for step in run.steps
+        ],
+        "timeline": [
+            {
+                "moment": m.label,
+                "at": iso(m.at),
+                "seconds_since_previous": m.since_previous.total_seconds()
+                if m.since_previous
+                else None,
+                "seconds_since_first": m.since_first.total_seconds() if m.since_first else None,
+            }
+            for m in timeline
+        ],
+    }

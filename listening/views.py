@@ -18,7 +18,7 @@ from core.models import Role, User
 from core.pages import member_brand as _brand
 from core.parsing import parse_int
 from core.tenants import Brand
-from listening import crisis, replies, sla
+from listening import crisis, playbook_runs, playbooks, replies, sla
 from listening import inbox as inbox_ops
 from listening import operations as ops
 from listening.models import (
@@ -28,6 +28,7 @@ from listening.models import (
     MentionState,
     SourceKind,
 )
+from listening.playbook_models import LANGUAGES, STARTED_ON
 from listening.sources import parse_csv
 from listening.text import link_urls
 
@@ -413,6 +414,10 @@ def alert_page(brand_id: int, alert_id: int) -> Any:
         draft=page.statement if page and page.published else crisis.draft_statement(brand, alert),
         faq_text="\n\n".join(f"{i['q']}\n{i['a']}" for i in (page.faq if page else [])),
         OVERALL=OVERALL,
+        scenarios=playbooks.scenarios_of(db.session, brand.id),
+        open_run=playbook_runs.open_run_of(db.session, brand.id),
+        LANGUAGES=LANGUAGES,
+        STARTED_ON=STARTED_ON,
     )
 
 

@@ -66,6 +66,13 @@ def seeded_ids(api, brand) -> dict[str, int]:
         )
     )
     reviews = created(admin.get(f"/api/v1/brands/{brand.id}/reviews"))
+    scenarios = created(admin.post(f"/api/v1/brands/{brand.id}/listening/playbooks/starters"))
+    run = created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/listening/crisis-runs",
+            json={"scenario_id": scenarios["scenarios"][0]["id"], "rehearsal": True},
+        )
+    )
     return {
         "brand_id": brand.id,
         "channel_id": channel["id"],
@@ -75,4 +82,7 @@ def seeded_ids(api, brand) -> dict[str, int]:
         "source_id": source["id"],
         "mention_id": mentions["mentions"][0]["id"],
         "review_id": reviews["reviews"][0]["id"],
+        "scenario_id": scenarios["scenarios"][0]["id"],
+        "run_id": run["id"],
+        "step_id": run["steps"][0]["id"],
     }

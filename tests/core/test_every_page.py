@@ -25,6 +25,7 @@ def test_no_get_route_fails_for_the_demo_admin(app):
         more=app.extensions["pageone.demo_loaders"],
     )
     db.session.commit()
+    from listening.playbook_models import CrisisScenario
     from planner.reviews.models import Review
     from serp.models import LabelRule, SerpCheck, TrackedQuery
 
@@ -41,6 +42,7 @@ def test_no_get_route_fails_for_the_demo_admin(app):
         "brand_slug": brand.slug,
         "token": brand.ical_token,
         "user_id": first_id(User),
+        "scenario_id": first_id(CrisisScenario),
     }
     client = app.test_client()
     client.post("/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
