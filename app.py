@@ -48,6 +48,8 @@ def register_blueprints(app: Flask) -> None:
     from serp import api as serp_api
     from serp import dashboard as serp_dashboard
     from serp import views as serp_views
+    from serp.suggest import api as suggest_api
+    from serp.suggest import views as suggest_views
 
     web.register_input_checks(app)
     for blueprint in (
@@ -61,12 +63,13 @@ def register_blueprints(app: Flask) -> None:
         retention_views.bp,
         serp_views.bp,
         serp_dashboard.bp,
+        suggest_views.bp,
         listening_views.bp,
         listening_views.public_bp,
     ):
         app.register_blueprint(blueprint)
     # The JSON APIs authenticate with bearer tokens; browser calls are CSRF-checked in api_auth.
-    for api in (planner_api.bp, reviews_api.bp, serp_api.bp, listening_api.bp):
+    for api in (planner_api.bp, reviews_api.bp, serp_api.bp, suggest_api.bp, listening_api.bp):
         app.register_blueprint(api)
         csrf.exempt(api)
     web.register_error_handlers(app)
@@ -97,11 +100,13 @@ def register_worker_jobs(app: Flask) -> None:
     from planner.connections.jobs import register_jobs as connection_jobs
     from planner.publishing.worker import register_jobs as publishing_jobs
     from serp.jobs import register_jobs as serp_jobs
+    from serp.suggest.jobs import register_jobs as suggest_jobs
 
     app.extensions["pageone.worker_jobs"] = [
         publishing_jobs,
         connection_jobs,
         serp_jobs,
+        suggest_jobs,
         listening_jobs,
         ops_jobs,
     ]
