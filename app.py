@@ -131,8 +131,9 @@ def register_home_sections(app: Flask) -> None:
 def register_demo(app: Flask) -> None:
     """What `flask demo load` adds to the planner's demo brand: a year of search checks."""
     from serp.demo import load_serp_demo
+    from serp.suggest.demo import load_suggest_demo
 
-    app.extensions["pageone.demo_loaders"] = [load_serp_demo]
+    app.extensions["pageone.demo_loaders"] = [load_serp_demo, load_suggest_demo]
 
 
 def register_ops_hooks(app: Flask) -> None:

@@ -27,7 +27,9 @@ from serp.suggest.models import NegativeSuggestionSeen, SuggestSettings, Suggest
 
 logger = logging.getLogger("serp.suggest")
 INTERVAL_SECONDS = 300
-TERMS_PER_ROUND = 500
+# Terms claimed per round: at the default pace of one request a second per engine, a round
+# ends well inside the claims' ten-minute lease.
+TERMS_PER_ROUND = 200
 
 Fetcher = Callable[..., SuggestAnswer]
 

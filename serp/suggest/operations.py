@@ -196,21 +196,20 @@ def labeller_for_brand(session: Session, brand_id: int) -> SuggestionLabeller:
     return labeller(settings.negative_words if settings else [], domains, marks)
 
 
-def _brand_suggestions(brand_id: int) -> Any:
-    return select(SuggestFetch.id).where(SuggestFetch.brand_id == brand_id)
-
-
-def relabel(session: Session, brand_id: int) -> int:
-    """Label the brand's stored suggestions again (its words or rules changed); how many moved."""
+def relabel(session: Session, brand_id: int, key: str | None = None) -> int:
+    """Label the brand's stored suggestions again (its words or rules changed), or only those
+    of one suggestion (a person labelled it); how many moved."""
     label_of = labeller_for_brand(session, brand_id)
     moved = 0
-    rows = session.execute(
+    statement = (
         select(Suggestion, SuggestTerm.text)
         .join(SuggestFetch, SuggestFetch.id == Suggestion.fetch_id)
         .join(SuggestTerm, SuggestTerm.id == SuggestFetch.term_id)
         .where(SuggestFetch.brand_id == brand_id)
-    ).all()
-    for suggestion, term in rows:
+    )
+    if key is not None:
+        statement = statement.where(Suggestion.key == key)
+    for suggestion, term in session.execute(statement).all():
         label, reason = label_of.label(suggestion.text, term)
         if (label, reason) != (suggestion.label, suggestion.reason):
             suggestion.label, suggestion.reason = label, reason
@@ -253,7 +252,7 @@ def mark_suggestion(
     if label == "negative":
         # A person who marks it knows of it: it is never alerted on later.
         _record_seen(session, brand_id, key, str(text), None, now, alerted=True)
-    relabel(session, brand_id)
+    relabel(session, brand_id, key)
     audit.record(
         session, actor, "serp.suggestion_marked", "brand", brand_id, brand_id=brand_id,
         details={"suggestion": key, "label": label or None},

@@ -208,3 +208,25 @@ def test_two_workers_never_claim_the_same_term(pg_app):
     total = db.session.scalar(select(func.count(SuggestTerm.id)))
     assert total == 10  # five terms (name, name and a space, three extra) on two engines
     assert len(a) == 3 and not set(a) & set(b) and len(a) + len(b) == total
+
+
+def test_the_operators_webhook_gets_each_new_negative_once(app, latvian_brand, fake, httpserver):
+    posted = []
+
+    def hook(request):
+        from werkzeug import Response
+
+        posted.append(request.get_json())
+        return Response("", status=204)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(hook)
+    app.config["NOTIFY_WEBHOOK_URL"] = httpserver.url_for("/hook")
+    fake.answers[("bing", "acme bakery rīga", "lv")] = ["acme bakery rīga krāpšana"]
+    suggestions_round(app, "w1", now=MONDAY)
+    suggestions_round(app, "w1", now=MONDAY + timedelta(days=7))
+    assert len(posted) == 1
+    assert posted[0]["event"] == "serp.suggestion_alerts"
+    [item] = posted[0]["suggestions"]
+    assert (item["text"], item["engine"], item["language"], item["country"]) == (
+        "acme bakery rīga krāpšana", "bing", "lv", "lv",
+    )  # fmt: skip
