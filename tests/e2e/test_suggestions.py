@@ -44,6 +44,7 @@ def test_suggestions_page_checks_now_charts_and_labels(page, live_server: LiveSe
     page.wait_for_function("() => Chart.getChart('sg-weekly') && Chart.getChart('sg-ranks')")
     weekly = page.evaluate("() => Chart.getChart('sg-weekly').data.datasets[0].data")
     assert weekly[-1] == 1 and weekly[-4] == 0
+    page.set_viewport_size({"width": 1280, "height": 900})
     shoot(page, "desktop")
 
     fake.answers[("google", name, "en")] = [f"{name.lower()} oszustwo", f"{name.lower()} login"]
