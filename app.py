@@ -143,6 +143,7 @@ def register_ops_hooks(app: Flask) -> None:
     from listening import ops_hooks as listening_ops
     from planner import ops_hooks as planner_ops
     from serp import ops_hooks as serp_ops
+    from serp.suggest import ops_hooks as suggest_ops
 
     app.extensions["pageone.metrics"] = [
         planner_ops.publishing_metrics,
@@ -156,6 +157,7 @@ def register_ops_hooks(app: Flask) -> None:
     app.extensions["pageone.brand_exporters"] = [
         planner_ops.brand_parts,
         serp_ops.brand_parts,
+        suggest_ops.brand_parts,
         listening_ops.brand_parts,
     ]
     app.extensions["pageone.retention_sweeps"] = [

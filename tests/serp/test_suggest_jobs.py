@@ -230,3 +230,15 @@ def test_the_operators_webhook_gets_each_new_negative_once(app, latvian_brand, f
     assert (item["text"], item["engine"], item["language"], item["country"]) == (
         "acme bakery rīga krāpšana", "bing", "lv", "lv",
     )  # fmt: skip
+
+
+def test_brand_export_holds_every_look_up_and_suggestion(app, latvian_brand, fake):
+    fake.answers[("google", "Acme Bakery", "lv")] = ["acme bakery sūdzības"]
+    suggestions_round(app, "w1", now=MONDAY)
+    parts = {}
+    for exporter in app.extensions["pageone.brand_exporters"]:
+        parts.update(exporter(db.session, latvian_brand.id))
+    assert len(parts["suggest_terms"]) == 6 and len(parts["suggest_fetches"]) == 6
+    assert [s["text"] for s in parts["suggestions"]] == ["acme bakery sūdzības"]
+    assert [s["key"] for s in parts["suggest_negatives_seen"]] == ["acme bakery sudzibas"]
+    assert all("claimed_by" not in t for t in parts["suggest_terms"])
