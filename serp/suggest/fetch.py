@@ -4,10 +4,10 @@ with a timeout and the per-source rate limit; nothing is retried within a round 
 tried again later with a backoff).
 
 Google's ``client=firefox`` answers ``[query, [suggestion, …], …]`` and Bing's OpenSearch
-endpoint ``[query, [suggestion, …]]``. Google may answer in the locale's legacy charset
-(windows-1257 for Latvian and Lithuanian, windows-1250 for Polish) unless asked for UTF-8, so we
-ask for UTF-8 and still decode by the declared charset, falling back to the locale's legacy one
-when an undeclared answer is not UTF-8.
+endpoint (``osjson.aspx?query=…&mkt=lv-LV``) ``[query, [suggestion, …]]``. Google may answer in
+the locale's legacy charset (windows-1257 for Latvian and Lithuanian, windows-1250 for Polish)
+unless asked for UTF-8, so we ask for UTF-8 and still decode by the declared charset, falling
+back to the locale's legacy one when an undeclared answer is not UTF-8.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def request_for(
             "oe": "utf-8",
         }
     if source == "bing":
-        return {"query": term, "market": bing_market(language, country)}
+        return {"query": term, "mkt": bing_market(language, country)}
     if source == "serpapi":
         return {
             "engine": "google_autocomplete",

@@ -31,9 +31,9 @@ class FakeEngines:
 
     def bing(self, request: Request) -> Response:
         args = request.args
-        if set(args) != {"query", "market"} or "-" not in args["market"]:
+        if set(args) != {"query", "mkt"} or "-" not in args["mkt"]:
             return Response("bad request", status=400)
-        language, country = args["market"].split("-")
+        language, country = args["mkt"].split("-")
         if country != country.upper():
             return Response("bad market", status=400)
         return self._answer("bing", args["query"], language, country.lower())

@@ -76,7 +76,7 @@ def test_decoding_prefers_the_declared_charset_then_utf8():
 
 def test_bing_is_asked_for_the_market_of_the_locale(httpserver, config):
     httpserver.expect_request(
-        "/osjson.aspx", method="GET", query_string={"query": "acme", "market": "pl-PL"}
+        "/osjson.aspx", method="GET", query_string={"query": "acme", "mkt": "pl-PL"}
     ).respond_with_json(["acme", ["acme opinie", "acme oszustwo", "acme opinie"]])
     answer = fetch_suggestions(config, "bing", "acme", "pl", "pl")
     assert answer.status == "ok"
