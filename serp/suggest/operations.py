@@ -196,9 +196,12 @@ def labeller_for_brand(session: Session, brand_id: int) -> SuggestionLabeller:
     return labeller(settings.negative_words if settings else [], domains, marks)
 
 
-def relabel(session: Session, brand_id: int, key: str | None = None) -> int:
-    """Label the brand's stored suggestions again (its words or rules changed), or only those
-    of one suggestion (a person labelled it); how many moved."""
+def relabel(
+    session: Session, brand_id: int, key: str | None = None, *, naming_domains: bool = False
+) -> int:
+    """Label the brand's stored suggestions again (its words changed), only those of one
+    suggestion (a person labelled it), or only those that may name a domain (its label rules
+    changed); how many moved."""
     label_of = labeller_for_brand(session, brand_id)
     moved = 0
     statement = (
@@ -209,6 +212,8 @@ def relabel(session: Session, brand_id: int, key: str | None = None) -> int:
     )
     if key is not None:
         statement = statement.where(Suggestion.key == key)
+    if naming_domains:
+        statement = statement.where(Suggestion.text.contains("."))
     for suggestion, term in session.execute(statement).all():
         label, reason = label_of.label(suggestion.text, term)
         if (label, reason) != (suggestion.label, suggestion.reason):
@@ -216,6 +221,11 @@ def relabel(session: Session, brand_id: int, key: str | None = None) -> int:
             moved += 1
     session.flush()
     return moved
+
+
+def rules_changed(session: Session, brand_id: int) -> int:
+    """After the brand's label rules changed: the suggestions that name a domain, relabelled."""
+    return relabel(session, brand_id, naming_domains=True)
 
 
 def mark_suggestion(

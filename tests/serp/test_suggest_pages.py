@@ -261,3 +261,28 @@ def test_api_check_now_and_bad_label_body(api, looked_up):
     assert (
         api["editor"].post(base + "/labels", json={"text": "x", "label": "bad"}).status_code == 422
     )
+
+
+def test_a_domain_rule_relabels_stored_suggestions_that_name_it(app, users, brand, httpserver):
+    from serp import rules as rule_ops
+
+    fake = install(app, httpserver)
+    make_query(app, brand, users["editor"], text="acme bakery")
+    fake.answers[("google", "Acme Bakery", "en")] = ["acme bakery ripoffreport.example", "acme"]
+    suggestions_round(app, "w1", now=MONDAY)
+
+    def label() -> set:
+        return set(
+            db.session.scalars(
+                select(Suggestion.label).where(Suggestion.text.like("%ripoffreport%"))
+            )
+        )
+
+    assert label() == {None}
+    rule = rule_ops.save_rule(db.session, brand.id, users["editor"], match_type="domain",
+                              pattern="ripoffreport.example", label="negative")  # fmt: skip
+    db.session.commit()
+    assert label() == {"negative"}
+    rule_ops.delete_rule(db.session, rule, users["editor"])
+    db.session.commit()
+    assert label() == {None}
