@@ -53,6 +53,8 @@ def register_blueprints(app: Flask) -> None:
     from serp import api as serp_api
     from serp import dashboard as serp_dashboard
     from serp import views as serp_views
+    from serp.suggest import api as suggest_api
+    from serp.suggest import views as suggest_views
 
     web.register_input_checks(app)
     for blueprint in (
@@ -70,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
         retention_views.bp,
         serp_views.bp,
         serp_dashboard.bp,
+        suggest_views.bp,
         listening_views.bp,
         listening_views.public_bp,
         playbook_views.bp,
@@ -82,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
         reviews_api.bp,
         review_requests_api.bp,
         serp_api.bp,
+        suggest_api.bp,
         listening_api.bp,
     ):
         app.register_blueprint(api)
@@ -120,12 +124,14 @@ def register_worker_jobs(app: Flask) -> None:
     from planner.publishing.worker import register_jobs as publishing_jobs
     from planner.reviews.requests.jobs import register_jobs as review_request_jobs
     from serp.jobs import register_jobs as serp_jobs
+    from serp.suggest.jobs import register_jobs as suggest_jobs
 
     app.extensions["pageone.worker_jobs"] = [
         publishing_jobs,
         connection_jobs,
         engagement_jobs,
         serp_jobs,
+        suggest_jobs,
         listening_jobs,
         review_request_jobs,
         ops_jobs,
@@ -150,13 +156,16 @@ def register_home_sections(app: Flask) -> None:
 
 def register_demo(app: Flask) -> None:
     """What `flask demo load` adds to the planner's demo brand: a year of search checks, the
-    metric reads of its published posts and the starter crisis playbooks."""
+    weeks of autocomplete look-ups, the metric reads of its published posts and the starter
+    crisis playbooks."""
     from listening.playbooks import load_playbooks_demo
     from planner.engagement.demo import load_engagement_demo
     from serp.demo import load_serp_demo
+    from serp.suggest.demo import load_suggest_demo
 
     app.extensions["pageone.demo_loaders"] = [
         load_serp_demo,
+        load_suggest_demo,
         load_engagement_demo,
         load_playbooks_demo,
     ]
@@ -170,6 +179,7 @@ def register_ops_hooks(app: Flask) -> None:
     from planner import ops_hooks as planner_ops
     from planner.reviews.requests import ops_hooks as review_request_ops
     from serp import ops_hooks as serp_ops
+    from serp.suggest import ops_hooks as suggest_ops
 
     app.extensions["pageone.metrics"] = [
         planner_ops.publishing_metrics,
@@ -185,6 +195,7 @@ def register_ops_hooks(app: Flask) -> None:
         planner_ops.brand_parts,
         review_request_ops.brand_parts,
         serp_ops.brand_parts,
+        suggest_ops.brand_parts,
         listening_ops.brand_parts,
     ]
     app.extensions["pageone.retention_sweeps"] = [

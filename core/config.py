@@ -70,6 +70,12 @@ def load_config(
         # Largest result page read, uploaded or fetched: real Google and Bing pages weigh
         # 0.3-2 MB; a crafted page of tens of megabytes only costs memory and time.
         "SERP_MAX_PAGE_BYTES": int(float(env.get("SERP_MAX_PAGE_MB", "5")) * 1024 * 1024),
+        # Autocomplete endpoints (serp.suggest.fetch); set only to reach them through another host.
+        "SUGGEST_URLS": {
+            name: env[f"SUGGEST_{name.upper()}_URL"]
+            for name in ("google", "bing", "serpapi")
+            if env.get(f"SUGGEST_{name.upper()}_URL")
+        },
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE"),

@@ -19,6 +19,7 @@ from serp.displacement import check_curve
 from serp.errors import NotFound, SerpError, check_editor
 from serp.labels import normalize_pattern
 from serp.models import BrandSerpSettings, Label, LabelRule, MatchType
+from serp.suggest import operations as suggestions
 
 
 def rule_for(session: Session, user: User, rule_id: int) -> LabelRule:
@@ -86,6 +87,7 @@ def save_rule(
     rule.label, rule.note = label, note.strip()[:500]
     session.flush()
     upkeep.labels_changed(session, brand_id)
+    suggestions.rules_changed(session, brand_id)
     audit.record(
         session, actor, "serp.label_saved", "serp_label_rule", rule.id, brand_id=brand_id,
         match_type=match_type, pattern=pattern, label=label,
@@ -117,6 +119,7 @@ def update_rule(
         rule.note = str(values["note"] or "").strip()[:500]
     session.flush()
     upkeep.labels_changed(session, rule.brand_id)
+    suggestions.rules_changed(session, rule.brand_id)
     audit.record(
         session, actor, "serp.label_updated", "serp_label_rule", rule.id, brand_id=rule.brand_id,
         label=label,
@@ -133,6 +136,7 @@ def delete_rule(session: Session, rule: LabelRule, actor: User | None) -> None:
     session.delete(rule)
     session.flush()
     upkeep.labels_changed(session, rule.brand_id)
+    suggestions.rules_changed(session, rule.brand_id)
 
 
 def set_curve(

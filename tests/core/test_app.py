@@ -18,6 +18,7 @@ def test_worker_runs_the_jobs_of_every_feature(app):
     assert set(scheduler.jobs) == {
         "publish",
         "serp-due-checks",
+        "serp-suggestions",
         "serp-weekly-reports",
         "listening-poll",
         "listening-spikes",
