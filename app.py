@@ -44,6 +44,7 @@ def register_blueprints(app: Flask) -> None:
     from planner import views as planner_views
     from planner.connections import views as connection_views
     from planner.reviews import api as reviews_api
+    from planner.reviews import reply_api, reply_views
     from planner.reviews import views as reviews_views
     from serp import api as serp_api
     from serp import dashboard as serp_dashboard
@@ -58,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
         connection_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,
+        reply_views.bp,
         retention_views.bp,
         serp_views.bp,
         serp_dashboard.bp,
@@ -66,7 +68,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     # The JSON APIs authenticate with bearer tokens; browser calls are CSRF-checked in api_auth.
-    for api in (planner_api.bp, reviews_api.bp, serp_api.bp, listening_api.bp):
+    for api in (planner_api.bp, reviews_api.bp, reply_api.bp, serp_api.bp, listening_api.bp):
         app.register_blueprint(api)
         csrf.exempt(api)
     web.register_error_handlers(app)
@@ -96,6 +98,7 @@ def register_worker_jobs(app: Flask) -> None:
     from listening.jobs import register_jobs as listening_jobs
     from planner.connections.jobs import register_jobs as connection_jobs
     from planner.publishing.worker import register_jobs as publishing_jobs
+    from planner.reviews.response import register_jobs as review_jobs
     from serp.jobs import register_jobs as serp_jobs
 
     app.extensions["pageone.worker_jobs"] = [
@@ -103,6 +106,7 @@ def register_worker_jobs(app: Flask) -> None:
         connection_jobs,
         serp_jobs,
         listening_jobs,
+        review_jobs,
         ops_jobs,
     ]
 
