@@ -70,7 +70,7 @@ def _refusal(label: str, response: requests.Response) -> NotPosted:
         hint = f" {label} does not know this review (it may have been removed)."
     else:
         hint = ""
-    said = f": {detail[:200]}" if detail else ""
+    said = f": {detail[:200].rstrip('.')}" if detail else ""
     return NotPosted(f"{label} refused the reply (HTTP {response.status_code}){said}.{hint}")
 
 

@@ -421,7 +421,9 @@ def connect_google(brand_id: int) -> Any:
     except PlannerError as exc:
         flash_errors(exc.errors)
         return redirect(_settings_page(brand, "#sites")), 303
-    return redirect(url), 303
+    # A page that sends the browser on: a redirect after a form post would break the
+    # form-action policy.
+    return render_template("planner/connections/leave.html", label="Google", target=url)
 
 
 @bp.route("/reviews/connect/google/callback")
