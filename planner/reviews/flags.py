@@ -90,7 +90,7 @@ def flag_review(
     if not actor.has_role(Role.EDITOR):
         raise PlannerError("Viewers cannot flag reviews.")
     errors = []
-    if reason not in {r.value for r in FlagReason}:
+    if not isinstance(reason, str) or reason not in {r.value for r in FlagReason}:
         errors.append(
             "Choose the guideline the review breaks: "
             + ", ".join(FLAG_REASON_LABELS[r].lower() for r in FlagReason)
@@ -135,7 +135,7 @@ def move_flag(
     if flag is None:
         raise PlannerError("This review has no open flag.")
     allowed = MOVES[flag.state]
-    if state not in allowed:
+    if not isinstance(state, str) or state not in allowed:
         raise PlannerError(
             f"A {flag.state} flag can become {' or '.join(allowed)}, not “{str(state)[:40]}”."
         )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.models import Role, User
+from core.parsing import DB_INT_MAX
 from core.tenants import Brand
 from planner.models import PostStatus
 from planner.operations import PlannerError, schedule_status
@@ -83,7 +84,8 @@ def saved_replies(session: Session, brand: Brand) -> list[SavedReviewReply]:
 
 
 def saved_reply_of(session: Session, brand: Brand, saved_id: int) -> SavedReviewReply:
-    saved = session.get(SavedReviewReply, saved_id)
+    fits = isinstance(saved_id, int) and 1 <= saved_id <= DB_INT_MAX
+    saved = session.get(SavedReviewReply, saved_id) if fits else None
     if saved is None or saved.brand_id != brand.id:
         raise PlannerError(f"No saved reply {saved_id} of {brand.name}.")
     return saved

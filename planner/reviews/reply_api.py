@@ -12,6 +12,7 @@ from core.api import ApiError, api_auth, body, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.openapi import json_response, operation, path_id, ref
+from core.parsing import parse_id
 from core.tenants import Brand
 from planner.reviews import flags, replies, response, voice
 from planner.reviews.models import Review
@@ -140,9 +141,7 @@ def put_reply(brand_id: int, review_id: int) -> Any:
     submit = data.get("submit", False)
     if not isinstance(submit, bool):
         raise ApiError(422, "'submit' must be true or false.")
-    saved_id = data.get("saved_reply_id")
-    if saved_id is not None and (not isinstance(saved_id, int) or isinstance(saved_id, bool)):
-        raise ApiError(422, "'saved_reply_id' must be a saved reply's id.")
+    saved_id = parse_id(data.get("saved_reply_id"), "saved_reply_id")
     if not isinstance(data.get("text"), str):
         raise ApiError(422, "'text' must be a string.")
     replies.save_reply(

@@ -286,7 +286,13 @@ def test_the_api_writes_submits_approves_and_marks_a_reply(api, brand, users, re
 
 @pytest.mark.parametrize(
     "body",
-    [{"text": 5}, {"text": "x", "submit": "yes"}, {"text": "x", "saved_reply_id": "1"}, {}],
+    [
+        {"text": 5},
+        {"text": "x", "submit": "yes"},
+        {"text": "x", "saved_reply_id": "1"},
+        {"text": "x", "saved_reply_id": 10**30},
+        {},
+    ],
 )
 def test_the_api_refuses_bad_reply_bodies_and_writes_nothing(api, brand, reviews, body):
     url = f"/api/v1/brands/{brand.id}/reviews/{review('g2').id}/reply"
@@ -299,6 +305,7 @@ def test_the_api_refuses_bad_reply_bodies_and_writes_nothing(api, brand, reviews
 def test_the_api_flags_and_moves_a_flag(api, brand, reviews):
     url = f"/api/v1/brands/{brand.id}/reviews/{review('g2').id}/flag"
     assert api["editor"].post(url, json={"reason": "nonsense"}).status_code == 422
+    assert api["editor"].post(url, json={"reason": ["spam"]}).status_code == 422
     created = api["editor"].post(url, json={"reason": "spam", "note": "bot"})
     assert created.status_code == 201
     assert created.json["flag"]["state"] == "flagged"
