@@ -143,6 +143,20 @@ def reply_states(session: Session, review_ids: list[int]) -> dict[int, str]:
     return {review_id: status for review_id, status in rows}
 
 
+def waiting_replies(session: Session, brand: Brand) -> list[tuple[ReviewReply, Review]]:
+    """The brand's replies waiting for approval, the oldest first."""
+    rows = session.execute(
+        select(ReviewReply, Review)
+        .join(Review, Review.id == ReviewReply.review_id)
+        .where(
+            Review.brand_id == brand.id,
+            ReviewReply.status == ReplyStatus.PENDING_APPROVAL.value,
+        )
+        .order_by(ReviewReply.updated_at, ReviewReply.id)
+    )
+    return [(reply, review) for reply, review in rows]
+
+
 def reply_of(session: Session, review: Review) -> ReviewReply | None:
     return session.scalar(select(ReviewReply).where(ReviewReply.review_id == review.id))
 

@@ -325,6 +325,7 @@ def replies_settings(brand_id: int) -> Any:
         "reviews/replies_settings.html",
         brand=brand,
         saved=replies.saved_replies(db.session, brand),
+        waiting=replies.waiting_replies(db.session, brand),
         placeholders=replies.PLACEHOLDERS,
         targets=response.targets_of(settings if settings.id else None),
         connections=review_sites.connections_of(db.session, brand),

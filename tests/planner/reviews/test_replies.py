@@ -92,8 +92,10 @@ def test_with_approval_an_editors_reply_waits_and_an_approver_approves_it(brand,
     assert reply.status == "pending_approval"
     with pytest.raises(PlannerError, match="Only approvers"):
         replies.approve_reply(db.session, brand, target, users["editor"])
+    assert [r.id for r, _ in replies.waiting_replies(db.session, brand)] == [reply.id]
     replies.approve_reply(db.session, brand, target, users["approver"])
     assert (reply.status, reply.approved_by_id) == ("approved", users["approver"].id)
+    assert replies.waiting_replies(db.session, brand) == []
 
 
 def test_under_two_people_nobody_approves_their_own_reply_but_an_admin_with_a_reason(
