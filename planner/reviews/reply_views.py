@@ -40,7 +40,9 @@ def voice_guide_for(brand: Brand, text: str | None = None) -> dict[str, Any]:
     """The guide as the editors' side panel shows it, with the warnings for ``text``."""
     data = voice.guide_dict(db.session, brand)
     if text is not None:
-        data["warnings"] = [w.as_dict() for w in voice.check_for_brand(db.session, brand, text)]
+        # No length limit here: a long blog post on its page is checked whole.
+        rules = voice.rules_for(db.session, brand)
+        data["warnings"] = [w.as_dict() for w in voice.check_text(rules, text)]
     return data
 
 
