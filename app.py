@@ -46,6 +46,7 @@ def register_blueprints(app: Flask) -> None:
     from planner.connections import views as connection_views
     from planner.engagement import views as engagement_views
     from planner.reviews import api as reviews_api
+    from planner.reviews import reply_api, reply_views
     from planner.reviews import views as reviews_views
     from planner.reviews.requests import api as review_requests_api
     from planner.reviews.requests import public as review_requests_public
@@ -69,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
         reviews_views.public_bp,
         review_requests_views.bp,
         review_requests_public.bp,
+        reply_views.bp,
         retention_views.bp,
         serp_views.bp,
         serp_dashboard.bp,
@@ -83,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
         planner_api.bp,
         groups_api.bp,
         reviews_api.bp,
+        reply_api.bp,
         review_requests_api.bp,
         serp_api.bp,
         suggest_api.bp,
@@ -123,6 +126,7 @@ def register_worker_jobs(app: Flask) -> None:
     from planner.engagement.jobs import register_jobs as engagement_jobs
     from planner.publishing.worker import register_jobs as publishing_jobs
     from planner.reviews.requests.jobs import register_jobs as review_request_jobs
+    from planner.reviews.response import register_jobs as review_jobs
     from serp.jobs import register_jobs as serp_jobs
     from serp.suggest.jobs import register_jobs as suggest_jobs
 
@@ -134,6 +138,7 @@ def register_worker_jobs(app: Flask) -> None:
         suggest_jobs,
         listening_jobs,
         review_request_jobs,
+        review_jobs,
         ops_jobs,
     ]
 

@@ -127,6 +127,12 @@ _OAUTH_PLATFORMS: dict[str, dict[str, str]] = {
         "API_URL": "https://graph.facebook.com",
         "GRAPH_VERSION": "v23.0",
     },
+    # Google Business Profile: replies to Google reviews (scope business.manage).
+    "GOOGLE_BUSINESS": {
+        "AUTH_URL": "https://accounts.google.com",
+        "TOKEN_URL": "https://oauth2.googleapis.com",
+        "API_URL": "https://mybusiness.googleapis.com",
+    },
 }
 
 
@@ -143,4 +149,8 @@ def connection_settings(env: dict[str, str]) -> dict[str, Any]:
     # connection that cannot be renewed ends.
     settings["TOKEN_REFRESH_AHEAD_SECONDS"] = int(env.get("TOKEN_REFRESH_AHEAD_SECONDS", "600"))
     settings["CONNECTION_WARN_DAYS"] = int(env.get("CONNECTION_WARN_DAYS", "7"))
+    # Trustpilot's business API: each brand enters its own API key, secret and login.
+    settings["TRUSTPILOT_API_URL"] = (
+        env.get("TRUSTPILOT_API_URL") or "https://api.trustpilot.com"
+    ).rstrip("/")
     return settings

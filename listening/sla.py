@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import statistics
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +14,8 @@ from sqlalchemy.orm import Session
 from core.db import db, utcnow
 from core.mail import send_mail
 from core.models import User
+from core.response_times import ResponseFigures, late_text
+from core.response_times import response_figures as figures_of
 from core.tenants import Brand
 from listening.inbox import brand_admins
 from listening.models import OPEN_STATES, Mention
@@ -51,15 +51,13 @@ def _claim_overdue(session: Session, now: datetime) -> list[int]:
 
 
 def _describe(mention: Mention, now: datetime, base_url: str | None) -> str:
-    late = now - mention.due_at
-    hours, minutes = divmod(int(late.total_seconds() // 60), 60)
     what = (mention.title or mention.text or "(no text)")[:200]
     link = (
         f"{base_url}/brands/{mention.brand_id}/listening/mentions/{mention.id}" if base_url else ""
     )
     return (
         f"- {what}\n  by {mention.author or 'unknown'}, {mention.sentiment_label}, "
-        f"target {mention.target_minutes} min, overdue by {hours} h {minutes:02d} min\n"
+        f"target {mention.target_minutes} min, overdue by {late_text(now - mention.due_at)}\n"
         f"  original: {mention.url or '(none)'}\n" + (f"  in PageOne: {link}\n" if link else "")
     )
 
@@ -119,27 +117,14 @@ def alert_overdue(app: Flask, now: datetime | None = None) -> int:
 # --- response-time figures ----------------------------------------------------------------------
 
 
-@dataclass
-class ResponseFigures:
-    replied: int
-    median_minutes: float | None
-    within_target_share: float | None  # 0..1
-    open_overdue: int
-
-
 def response_figures(mentions: list[Mention], now: datetime) -> ResponseFigures:
-    times = [
-        (m.response_minutes, m.target_minutes) for m in mentions if m.first_reply_at is not None
+    replied = [
+        (m.response_minutes, m.target_minutes)
+        for m in mentions
+        if m.first_reply_at is not None and m.response_minutes is not None
     ]
-    minutes = [t for t, _ in times if t is not None]
-    within = sum(1 for t, target in times if t is not None and t <= target)
     overdue = sum(1 for m in mentions if m.state in OPEN_STATES and m.due_at <= now)
-    return ResponseFigures(
-        replied=len(minutes),
-        median_minutes=statistics.median(minutes) if minutes else None,
-        within_target_share=within / len(minutes) if minutes else None,
-        open_overdue=overdue,
-    )
+    return figures_of(replied, overdue)
 
 
 def response_by_assignee(

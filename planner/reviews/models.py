@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 import planner.assets  # noqa: F401  (the owned_assets table comes with the reviews)
+import planner.reviews.reply_models  # noqa: F401  (replies, flags and the voice guide)
 from core.db import Base, utcnow
 
 SOURCE_NAMES = {
@@ -58,6 +59,8 @@ class Review(Base):
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_promoted_at: Mapped[datetime | None]
+    # When the overdue mail about this review went out (once per review).
+    overdue_alerted_at: Mapped[datetime | None]
 
 
 class ReviewSettings(Base):
@@ -74,6 +77,8 @@ class ReviewSettings(Base):
     do_not_phrases: Mapped[str] = mapped_column(Text, default="")
     # Platform → Jinja template; a platform missing here uses the default template.
     templates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Star rating ("1".."5") → hours to reply; a rating missing here has no target.
+    reply_targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property

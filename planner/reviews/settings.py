@@ -30,6 +30,7 @@ def settings_for(session: Session, brand: Brand) -> ReviewSettings:
         cooldown_days=90,
         do_not_phrases="",
         templates={},
+        reply_targets={},
     )
 
 

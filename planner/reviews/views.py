@@ -33,6 +33,7 @@ from planner import operations as ops
 from planner import slots
 from planner.models import Platform
 from planner.reviews import importing, ranking
+from planner.reviews.flags import latest_flags
 from planner.reviews.forms import (
     PromoteForm,
     PublishPageForm,
@@ -47,6 +48,7 @@ from planner.reviews.promotable import facts_of, promotable_reviews
 from planner.reviews.promotion import preview_posts, promote_review, review_for
 from planner.reviews.public_page import json_ld, public_page
 from planner.reviews.rendering import DEFAULT_TEMPLATES, reviewer_name, stars
+from planner.reviews.replies import reply_states
 from planner.reviews.roundup import post_roundup
 from planner.reviews.settings import settings_for, update_settings
 
@@ -98,6 +100,7 @@ def inbox(brand_id: int) -> Any:
     matching = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     reviews = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
+    ids = [r.id for r in reviews]
     return render_template(
         "reviews/inbox.html",
         brand=brand,
@@ -110,6 +113,8 @@ def inbox(brand_id: int) -> Any:
         args=args,
         needs_reply=needs_reply,
         waited=waited,
+        review_flags=latest_flags(db.session, ids),
+        reply_states=reply_states(db.session, ids),
         now=utcnow(),
         **public_page_offer(brand, back="inbox"),
     )
