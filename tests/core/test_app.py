@@ -28,6 +28,7 @@ def test_worker_runs_the_jobs_of_every_feature(app):
         "ops-heartbeat",
         "ops-retention",
         "review-requests",
+        "reviews-overdue",
         "engagement-reads",
     }
     assert scheduler.jobs["serp-weekly-reports"][1] == "cron"
