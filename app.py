@@ -43,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     from planner import retention_views
     from planner import views as planner_views
     from planner.connections import views as connection_views
+    from planner.media import views as media_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
     from serp import api as serp_api
@@ -55,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
         auth.bp,
         team_views.bp,
         planner_views.bp,
+        media_views.bp,
         connection_views.bp,
         reviews_views.bp,
         reviews_views.public_bp,

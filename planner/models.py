@@ -181,3 +181,8 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     channel: Mapped[Channel] = relationship()
+
+
+# The media tables live in their own package; imported here so that loading the planner's models
+# registers them too.
+from planner.media.models import MediaItem, PostMedia  # noqa: E402, F401
