@@ -287,7 +287,9 @@ def create_post(
     media = media_ops.items_by_ids(session, channel.brand_id, media_ids) if media_ids else []
     link = _clean_url(link, "link")
     image_url = _clean_url(image_url, "image address")
-    errors = validate_post_text(channel.platform, text, link=link, image_url=image_url)
+    errors = validate_post_text(
+        channel.platform, text, link=link, image_url=image_url, has_media=bool(media)
+    )
     errors += check_do_not_list(session, channel.brand, join_link(text, link))
     if errors:
         raise PlannerError(*errors)
@@ -361,15 +363,24 @@ def update_post(
     new_text = post.text if text is None else text
     new_link = post.link if link is None else _clean_url(link, "link")
     new_image = post.image_url if image_url is None else _clean_url(image_url, "image address")
-    errors = validate_post_text(post.channel.platform, new_text, link=new_link, image_url=new_image)
+    new_media = (
+        media_ops.items_by_ids(session, post.channel.brand_id, media_ids)
+        if media_ids is not None
+        else media_ops.media_of(session, [post.id]).get(post.id, [])
+    )
+    errors = validate_post_text(
+        post.channel.platform,
+        new_text,
+        link=new_link,
+        image_url=new_image,
+        has_media=bool(new_media),
+    )
     errors += check_do_not_list(session, post.channel.brand, join_link(new_text, new_link))
     if errors:
         raise PlannerError(*errors)
     post.text, post.link, post.image_url = new_text, new_link, new_image
     if media_ids is not None:
-        media_ops.replace_media(
-            session, post.id, media_ops.items_by_ids(session, post.channel.brand_id, media_ids)
-        )
+        media_ops.replace_media(session, post.id, new_media)
     check_media_before_scheduling(session, post)
     post.version += 1
     warnings: list[str] = []

@@ -261,9 +261,8 @@ def items_by_ids(session: Session, brand_id: int, media_ids: Sequence[int]) -> l
 def post_media_errors(session: Session, post: Post, platform: str) -> list[str]:
     """What the platform would refuse in the post's attached media (empty: it may be
     scheduled)."""
-    if post.id is None:
-        return media_errors(platform, [])
-    return media_errors(platform, media_of(session, [post.id]).get(post.id, []))
+    items = media_of(session, [post.id]).get(post.id, []) if post.id is not None else []
+    return media_errors(platform, items, has_image_url=bool(post.image_url))
 
 
 def attach(session: Session, post: Post, user: User, media_ids: Sequence[int]) -> list[MediaItem]:
@@ -274,7 +273,7 @@ def attach(session: Session, post: Post, user: User, media_ids: Sequence[int]) -
         raise Refused(f"A {post.status.replace('_', ' ')} post can no longer be edited.")
     items = items_by_ids(session, post.channel.brand_id, media_ids)
     if post.status in CHECKED_STATUSES:
-        errors = media_errors(post.channel.platform, items)
+        errors = media_errors(post.channel.platform, items, has_image_url=bool(post.image_url))
         if errors:
             raise Refused(*errors)
     replace_media(session, post.id, items)

@@ -140,15 +140,18 @@ def _name(item: MediaFacts) -> str:
     return f"“{item.filename}”"
 
 
-def media_errors(platform: str, items: Sequence[MediaFacts]) -> list[str]:
+def media_errors(
+    platform: str, items: Sequence[MediaFacts], *, has_image_url: bool = False
+) -> list[str]:
     """Every reason this platform would refuse these items in one post, in words a person can
-    act on; empty when the post may be scheduled."""
+    act on; empty when the post may be scheduled. ``has_image_url``: the post names an image by
+    address instead (older posts and the API's ``image_url``)."""
     rules = rules_for(platform)
     errors: list[str] = []
     images = [item for item in items if item.kind == "image"]
     videos = [item for item in items if item.kind == "video"]
-    if rules.needs_media and not items:
-        errors.append(f"{rules.label} posts need an image or a video from the media library.")
+    if rules.needs_media and not items and not has_image_url:
+        errors.append(f"{rules.label} posts need an image or a video.")
     if images and rules.max_images == 0:
         errors.append(f"{rules.label} posts carry no images; remove them.")
     elif len(images) > rules.max_images:
