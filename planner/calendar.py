@@ -51,11 +51,12 @@ def _wanted(brand: Brand, channel_ids: Sequence[int] | None) -> dict[int, Channe
 def post_rows(
     session: Session, channels: Sequence[int], start: datetime, end: datetime
 ) -> list[tuple[Any, ...]]:
-    """(id, channel id, head of the text, ISO start, status, source, public URL, version) per
-    post."""
+    """(id, channel id, head of the text, ISO start, status, source, public URL, version, number
+    of media) per post."""
     if not channels:
         return []
     table = Post.__table__
+
     connection = session.connection()
     return [
         tuple(row)
@@ -70,6 +71,7 @@ def post_rows(
                 table.c.source,
                 table.c.public_url,
                 table.c.version,
+                table.c.media_count,
             ).where(
                 table.c.channel_id.in_(channels),
                 table.c.scheduled_at >= start,
@@ -92,7 +94,7 @@ def calendar_events(
     """FullCalendar event objects for [start, end): one per post, plus window shading."""
     channels = _wanted(brand, channel_ids)
     events: list[dict[str, Any]] = []
-    for post_id, channel_id, text, when, status, source, public_url, version in post_rows(
+    for post_id, channel_id, text, when, status, source, public_url, version, media in post_rows(
         session, list(channels), start, end
     ):
         channel = channels[channel_id]
@@ -106,6 +108,8 @@ def calendar_events(
         }
         if public_url:
             props["publicUrl"] = public_url
+        if media:
+            props["mediaCount"] = media
         event = {
             "id": str(post_id),
             "title": _title(text),
@@ -122,7 +126,17 @@ def calendar_events(
     return events
 
 
-COMPACT_FIELDS = ["id", "channelId", "text", "start", "status", "source", "publicUrl", "version"]
+COMPACT_FIELDS = [
+    "id",
+    "channelId",
+    "text",
+    "start",
+    "status",
+    "source",
+    "publicUrl",
+    "version",
+    "media",
+]
 
 
 def compact_feed(

@@ -159,6 +159,9 @@ class Post(Base):
     text: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(2048))
     image_url: Mapped[str | None] = mapped_column(String(2048))
+    # How many library items are attached (post_media), kept by planner.media.operations so that
+    # the calendar feed reads it without counting.
+    media_count: Mapped[int] = mapped_column(default=0, server_default="0")
     scheduled_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT.value)
     source: Mapped[str] = mapped_column(String(16), default=PostSource.MANUAL.value)

@@ -1,4 +1,4 @@
-"""media library: a brand's images and video, attached in order to posts
+"""media library: a brand's images and video, attached in order to posts (and their count)
 
 Revision ID: 0019
 Revises: 0015
@@ -70,8 +70,15 @@ def upgrade() -> None:
     with op.batch_alter_table("post_media", schema=None) as batch_op:
         batch_op.create_index("ix_post_media_media", ["media_id"], unique=False)
 
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("media_count", sa.Integer(), server_default="0", nullable=False)
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.drop_column("media_count")
     with op.batch_alter_table("post_media", schema=None) as batch_op:
         batch_op.drop_index("ix_post_media_media")
     op.drop_table("post_media")

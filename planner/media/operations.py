@@ -292,6 +292,10 @@ def attach(session: Session, post: Post, user: User, media_ids: Sequence[int]) -
 
 
 def replace_media(session: Session, post_id: int, items: Sequence[MediaItem]) -> None:
+    """The post's media become these items, in this order."""
+    post = session.get(Post, post_id)
+    if post is not None:
+        post.media_count = len(items)
     session.execute(delete(PostMedia).where(PostMedia.post_id == post_id))
     session.add_all(
         PostMedia(post_id=post_id, media_id=item.id, position=index)

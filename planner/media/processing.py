@@ -24,6 +24,7 @@ MAX_PIXELS = 80_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 THUMB_SIZE = (320, 320)
 JPEG_QUALITY = 90
+PREPARE_QUALITY = 85  # what platforms re-compress to anyway
 
 IMAGE_TYPES = {
     "JPEG": "image/jpeg",
@@ -146,7 +147,8 @@ def encode(image: Image.Image, fmt: str, *, quality: int = JPEG_QUALITY) -> byte
     icc = image.info.get("icc_profile")
     options: dict[str, object] = {"icc_profile": icc} if icc else {}
     if fmt == "JPEG":
-        _rgb(image).save(out, "JPEG", quality=quality, optimize=True, **options)
+        # No optimize=True: it took a third of the time of a 12-megapixel save for 5 % fewer bytes.
+        _rgb(image).save(out, "JPEG", quality=quality, **options)
     elif fmt == "WEBP":
         image.save(out, "WEBP", quality=quality, **options)
     else:
@@ -287,32 +289,49 @@ def prepare_image(
     formats: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp", "image/gif"),
 ) -> Prepared:
     """The image as a platform takes it: converted to JPEG when its type is not accepted, scaled
-    down to ``max_side`` and re-compressed until it fits ``max_bytes``."""
+    down to ``max_side`` and re-compressed (then scaled further) until it fits ``max_bytes``."""
     image = Image.open(io.BytesIO(data))
     fits_side = max_side is None or max(image.size) <= max_side
     if content_type in formats and len(data) <= max_bytes and fits_side:
         return Prepared(data, content_type, image.width, image.height)
+    original_pixels = image.width * image.height
+    if max_side is not None and image.format == "JPEG" and not fits_side:
+        # Decode a JPEG at a reduced scale straight away (its long side never below max_side):
+        # far faster than decoding twelve megapixels to throw most of them away.
+        longest = max(image.size)
+        image.draft(
+            "RGB",
+            (-(-image.width * max_side // longest), -(-image.height * max_side // longest)),
+        )
     image.load()
+    # One resize to the size that should fit both the longest side and the bytes: the source's
+    # bytes per pixel give the first guess (bytes follow the pixel count).
+    factor = 1.0
     if max_side is not None and max(image.size) > max_side:
-        image = image.copy()
-        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    keep_png = content_type == "image/png" and "image/png" in formats
-    if keep_png:
-        out = encode(image, "PNG")
+        factor = max_side / max(image.size)
+    if content_type == "image/png" and "image/png" in formats:
+        small = _scaled(image, factor)
+        out = encode(small, "PNG")
         if len(out) <= max_bytes:
-            return Prepared(out, "image/png", image.width, image.height)
-    # JPEG at falling quality, then smaller, until it fits.
-    quality = JPEG_QUALITY
-    while True:
-        out = encode(image, "JPEG", quality=quality)
+            return Prepared(out, "image/png", small.width, small.height)
+    expected = len(data) * factor**2 * (image.width * image.height) / max(1, original_pixels)
+    if expected > max_bytes * 1.2:
+        factor *= (max_bytes / expected) ** 0.5
+    image = _scaled(image, factor)
+    for _ in range(8):
+        out = encode(image, "JPEG", quality=PREPARE_QUALITY)
         if len(out) <= max_bytes:
             return Prepared(out, "image/jpeg", image.width, image.height)
-        if quality > 60:
-            quality -= 10
-            continue
-        if max(image.size) < 64:
-            raise MediaRefused("The image cannot be made small enough for this platform.")
-        image = image.resize(
-            (max(1, int(image.width * 0.8)), max(1, int(image.height * 0.8))),
-            Image.Resampling.LANCZOS,
-        )
+        factor = min(0.9, (max_bytes / len(out)) ** 0.5 * 0.95)
+        if max(image.size) * factor < 64:
+            break
+        image = _scaled(image, factor)
+    raise MediaRefused("The image cannot be made small enough for this platform.")
+
+
+def _scaled(image: Image.Image, factor: float) -> Image.Image:
+    if factor >= 1.0:
+        return image
+    size = (max(1, int(image.width * factor)), max(1, int(image.height * factor)))
+    # reducing_gap: a fast integer reduction first, Lanczos for the last step.
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
