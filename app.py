@@ -43,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     from planner import retention_views
     from planner import views as planner_views
     from planner.connections import views as connection_views
+    from planner.media import api as media_api  # noqa: F401  (its routes join the planner's API)
     from planner.media import views as media_views
     from planner.reviews import api as reviews_api
     from planner.reviews import views as reviews_views
