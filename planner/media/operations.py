@@ -63,6 +63,8 @@ def _clean_filename(name: str, extension: str) -> str:
 def size_text(count: int) -> str:
     """A byte count as people read it (1 KB = 1,024 bytes)."""
     if count >= 1048576:
+        if count >= 1 << 30:
+            return f"{count / (1 << 30):.1f}".removesuffix(".0") + " GB"
         return f"{count / 1048576:.1f}".removesuffix(".0") + " MB"
     return f"{max(1, round(count / 1024))} KB"
 

@@ -73,16 +73,24 @@ def library(brand_id: int) -> Any:
         usage=media_ops.brand_usage(db.session, brand.id),
         limits=limits,
         MB=MB,
+        size_text=media_ops.size_text,
         alt_max=ALT_TEXT_MAX,
         rules=RULES,
     )
 
 
+@bp.url_value_preprocessor
+def _upload_size(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A video may be larger than the app-wide request limit: the library's own limits apply to
+    its uploads. Set here, before any request hook (the CSRF check) reads the body."""
+    if endpoint == "media.upload":
+        limits = _limits()
+        request.max_content_length = max(limits.video_bytes, limits.image_bytes) + MB
+
+
 @bp.route("/brands/<int:brand_id>/media", methods=["POST"])
 @login_required
 def upload(brand_id: int) -> Any:
-    # A video may be larger than the app-wide request limit; the library states its own.
-    request.max_content_length = max(_limits().video_bytes, _limits().image_bytes) + MB
     brand = member_brand(brand_id)
     files = request.files.getlist("file")
     if not files:

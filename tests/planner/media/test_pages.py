@@ -150,3 +150,15 @@ def test_public_address_serves_without_login_until_it_expires(app, client, brand
     app.config["MEDIA_URL_SECONDS"] = 1
     time.sleep(2.1)
     assert client.get(f"/m/{token}").status_code == 404
+
+
+def test_a_video_may_exceed_the_app_wide_request_limit(app, client, brand, users):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    login(client, users["editor"].email)
+    answer = send(client, brand, (mp4_bytes(padding=2 * 1024 * 1024), "long.mp4"))
+    assert answer.status_code == 201, answer.get_data(as_text=True)[:200]
+    # The library's own limit still holds.
+    app.config["MEDIA_MAX_VIDEO_BYTES"] = 1024 * 1024
+    app.config["MEDIA_MAX_IMAGE_BYTES"] = 1024 * 1024
+    refused = send(client, brand, (mp4_bytes(padding=3 * 1024 * 1024), "longer.mp4"))
+    assert refused.status_code == 413
