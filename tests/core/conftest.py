@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
 
 REVIEWS_CSV = (
     "source,external_id,rating,title,text,author,created_at,language,url,reply_text,reply_at\n"
@@ -66,6 +68,15 @@ def seeded_ids(api, brand) -> dict[str, int]:
         )
     )
     reviews = created(admin.get(f"/api/v1/brands/{brand.id}/reviews"))
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 60, 60)).save(image, "PNG")
+    media = created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/media",
+            data={"file": (io.BytesIO(image.getvalue()), "seed.png"), "alt_text": "A red square"},
+            content_type="multipart/form-data",
+        )
+    )
     return {
         "brand_id": brand.id,
         "channel_id": channel["id"],
@@ -75,4 +86,5 @@ def seeded_ids(api, brand) -> dict[str, int]:
         "source_id": source["id"],
         "mention_id": mentions["mentions"][0]["id"],
         "review_id": reviews["reviews"][0]["id"],
+        "media_id": media["media"]["id"],
     }

@@ -34,10 +34,11 @@ def test_import_attaches_media_in_order_and_export_writes_them(app, brand, users
     first = add(app, brand, users, "a.jpg")
     second = add(app, brand, users, "b.jpg", size=(90, 80))
     when = (now + timedelta(days=2)).isoformat()
+    later = (now + timedelta(days=3)).isoformat()
     data = (
         "channel_id,text,media_ids,scheduled_at\n"
         f"{channel.id},With two images,{second} {first},{when}\n"
-        f"{channel.id},Without,,{when}\n"
+        f"{channel.id},Without,,{later}\n"
     ).encode()
     report = import_posts(db.session, brand, data, author=users["admin"], now=now)
     db.session.commit()
