@@ -1,5 +1,6 @@
-"""The media library in a real browser: two images uploaded through the file picker (sent with
-progress by the page's script), described, and attached in order to a post."""
+"""The media library in a real browser: two images uploaded through the file picker and one
+dropped on the page (sent with progress by the page's script), described, and attached in order
+to a post."""
 
 from __future__ import annotations
 
@@ -77,6 +78,23 @@ def test_two_images_are_uploaded_described_and_attached(
         with page.expect_navigation():
             card.get_by_role("button", name="Save alt text").click()
     assert page.locator(".alt-missing").count() == 0
+
+    # A third image dropped on the page (a drop carries files as the browser's DataTransfer).
+    with page.expect_navigation():
+        page.evaluate(
+            """async () => {
+                const canvas = document.createElement("canvas");
+                canvas.width = 300; canvas.height = 200;
+                canvas.getContext("2d").fillRect(0, 0, 150, 200);
+                const blob = await new Promise(done => canvas.toBlob(done, "image/png"));
+                const drop = new DataTransfer();
+                drop.items.add(new File([blob], "dropped.png", {type: "image/png"}));
+                const zone = document.getElementById("dropzone");
+                zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: drop, bubbles: true}));
+                zone.dispatchEvent(new DragEvent("drop", {dataTransfer: drop, bubbles: true}));
+            }"""
+        )
+    assert page.locator('.media-card[data-filename="dropped.png"]').count() == 1
     shoot(page, "library")
 
     post_id = draft_post(live_server)
