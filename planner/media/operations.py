@@ -9,6 +9,7 @@ next upload of the same content), never a row without its file.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -318,9 +319,7 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 def public_token(secret_key: str, media_id: int, *, nonce: str | None = None) -> str:
     """A signed token naming one item: unguessable without the app's secret, and expiring (see
     :func:`read_public_token`). The nonce makes each address distinct."""
-    import secrets as _secrets  # noqa: PLC0415
-
-    return _serializer(secret_key).dumps([media_id, nonce or _secrets.token_urlsafe(8)])
+    return _serializer(secret_key).dumps([media_id, nonce or secrets.token_urlsafe(8)])
 
 
 def read_public_token(
