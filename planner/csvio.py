@@ -43,11 +43,12 @@ COLUMNS = {
     "text": "The post's text, checked against the platform's limit.",
     "link": "Optional http(s) link.",
     "image_url": "Optional http(s) image address (required for Instagram).",
-    "media_ids": "Optional ids of media library items, in order, separated by spaces.",
     "scheduled_at": "ISO 8601 time; without an offset it is read in the channel's time zone.",
     "status": "draft or scheduled (default scheduled; with approval on it waits for approval).",
     "source": "Exported only: manual, review or plan.",
     "public_url": "Exported only: the published post's address.",
+    # Last, so that files laid out before media existed still read the same.
+    "media_ids": "Optional ids of media library items, in order, separated by spaces.",
 }
 EXPORT_COLUMNS = list(COLUMNS)
 MAX_ROWS = 100_000
@@ -145,11 +146,11 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
                     _safe_cell(text),
                     link or "",
                     image or "",
-                    " ".join(media.get(post_id, ())),
                     iso(when) or "",
                     status,
                     source,
                     url or "",
+                    " ".join(media.get(post_id, ())),
                 ]
             )
             yield buffer.getvalue()
