@@ -45,6 +45,8 @@ def register_blueprints(app: Flask) -> None:
     from planner import views as planner_views
     from planner.connections import views as connection_views
     from planner.engagement import views as engagement_views
+    from planner.media import api as media_api  # noqa: F401  (its routes join the planner's API)
+    from planner.media import views as media_views
     from planner.reviews import api as reviews_api
     from planner.reviews import reply_api, reply_views
     from planner.reviews import views as reviews_views
@@ -64,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
         team_views.bp,
         planner_views.bp,
         composer_views.bp,
+        media_views.bp,
         connection_views.bp,
         engagement_views.bp,
         reviews_views.bp,

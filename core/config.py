@@ -113,6 +113,22 @@ def load_config(
         "BACKUP_DIR": env.get("BACKUP_DIR") or str(instance / "backups"),
         "BACKUP_EVERY_HOURS": int(env.get("BACKUP_EVERY_HOURS", "0")),
         "BACKUP_KEEP": int(env.get("BACKUP_KEEP", "7")),
+        # The media library (planner/media): files on disk under MEDIA_DIR, or in an
+        # S3-compatible bucket when MEDIA_S3_BUCKET is set (needs boto3; see README).
+        "MEDIA_DIR": env.get("MEDIA_DIR") or str(instance / "media"),
+        "MEDIA_S3_BUCKET": env.get("MEDIA_S3_BUCKET") or None,
+        "MEDIA_S3_ENDPOINT_URL": env.get("MEDIA_S3_ENDPOINT_URL") or None,
+        "MEDIA_S3_REGION": env.get("MEDIA_S3_REGION") or None,
+        "MEDIA_S3_ACCESS_KEY_ID": env.get("MEDIA_S3_ACCESS_KEY_ID") or None,
+        "MEDIA_S3_SECRET_ACCESS_KEY": env.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+        "MEDIA_S3_PREFIX": env.get("MEDIA_S3_PREFIX", "media/"),
+        "MEDIA_MAX_IMAGE_BYTES": int(float(env.get("MEDIA_MAX_IMAGE_MB", "20")) * 1024 * 1024),
+        "MEDIA_MAX_VIDEO_BYTES": int(float(env.get("MEDIA_MAX_VIDEO_MB", "200")) * 1024 * 1024),
+        "MEDIA_BRAND_QUOTA_BYTES": int(
+            float(env.get("MEDIA_BRAND_QUOTA_MB", "2048")) * 1024 * 1024
+        ),
+        # How long a public media address (for Instagram's servers to fetch) stays valid.
+        "MEDIA_URL_SECONDS": int(env.get("MEDIA_URL_SECONDS", "86400")),
         **connection_settings(env),
     }
 

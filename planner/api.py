@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from planner import channels as channel_ops
 from planner import openapi as _openapi  # noqa: F401  (contributes the planner paths)
 from planner import operations as ops
 from planner.calendar import calendar_events, compact_feed
+from planner.media import operations as media_ops
 from planner.models import Channel, Post
 from planner.serialize import brand_dict, channel_dict, iso, post_dict
 
@@ -202,6 +204,28 @@ def next_slot(channel_id: int) -> Any:
 # --- posts --------------------------------------------------------------------------------------
 
 
+def media_ids_of(data: dict[str, Any]) -> list[int] | None:
+    """The ``media_ids`` of a body: a list of library item ids, or None when absent."""
+    if "media_ids" not in data:
+        return None
+    value = data["media_ids"]
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
+        raise ApiError(422, "'media_ids' must be a list of media item ids.")
+    return value
+
+
+def posts_out(posts: Sequence[Post]) -> list[dict[str, Any]]:
+    """Posts as the API shows them, each with its media ids in order."""
+    media = media_ops.media_of(db.session, [p.id for p in posts if p.media_count])
+    return [{**post_dict(p), "media_ids": [item.id for item in media.get(p.id, [])]} for p in posts]
+
+
+def post_out(post: Post) -> dict[str, Any]:
+    return posts_out([post])[0]
+
+
 def _posts_query(brand_id: int) -> Any:
     query = (
         select(Post)
@@ -228,7 +252,7 @@ def list_posts(brand_id: int) -> Any:
     if end := request.args.get("end"):
         query = query.where(Post.scheduled_at < parse_instant(end, "end", brand.zone))
     posts = db.session.scalars(query.limit(limit).offset(offset)).all()
-    return jsonify(posts=[post_dict(p) for p in posts], limit=limit, offset=offset)
+    return jsonify(posts=posts_out(posts), limit=limit, offset=offset)
 
 
 @bp.post("/brands/<int:brand_id>/posts")
@@ -257,13 +281,14 @@ def create_post(brand_id: int) -> Any:
         scheduled_at=scheduled_at,
         queue=queue,
         draft=draft,
+        media_ids=media_ids_of(data) or (),
         now=utcnow(),
     )
     message = approval.schedule_message(db.session, change.post, current_user)
     note = approval.approval_note(db.session, change.post, current_user)
     commit()
     return jsonify(
-        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+        post=post_out(change.post), warnings=change.warnings, message=message, approval=note
     ), 201
 
 
@@ -273,10 +298,10 @@ def get_post(post_id: int) -> Any:
     post = ops.post_for(db.session, current_user, post_id)
     rejection = approval.last_rejection(db.session, post)
     if rejection is None:
-        return jsonify(post=post_dict(post))
+        return jsonify(post=post_out(post))
     # A draft an approver sent back says why, where its author opens it.
     rejected = {"at": iso(rejection.at), "reason": rejection.detail.get("reason")}
-    return jsonify(post=post_dict(post), rejected=rejected)
+    return jsonify(post=post_out(post), rejected=rejected)
 
 
 @bp.patch("/posts/<int:post_id>")
@@ -289,7 +314,7 @@ def patch_post(post_id: int) -> Any:
     now = utcnow()
     read_version = optional_int(data, "version", None)
     warnings: list[str] = []
-    content_keys = {"text", "link", "image_url", "channel_id"}
+    content_keys = {"text", "link", "image_url", "channel_id", "media_ids"}
     try:
         if content_keys & data.keys():
             channel = None
@@ -303,6 +328,7 @@ def patch_post(post_id: int) -> Any:
                 link=data.get("link"),
                 image_url=data.get("image_url"),
                 channel=channel,
+                media_ids=media_ids_of(data),
                 now=now,
                 read_version=read_version,
             ).warnings
@@ -322,7 +348,7 @@ def patch_post(post_id: int) -> Any:
     message = approval.schedule_message(db.session, post, current_user)
     note = approval.approval_note(db.session, post, current_user)
     commit()
-    return jsonify(post=post_dict(post), warnings=warnings, message=message, approval=note)
+    return jsonify(post=post_out(post), warnings=warnings, message=message, approval=note)
 
 
 @bp.post("/posts/<int:post_id>/retry")
@@ -348,7 +374,7 @@ def retry_post(post_id: int) -> Any:
     note = approval.approval_note(db.session, change.post, current_user)
     commit()
     return jsonify(
-        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+        post=post_out(change.post), warnings=change.warnings, message=message, approval=note
     )
 
 
@@ -357,7 +383,7 @@ def _conflict(post_id: int, errors: list[str]) -> Any:
     so a client can put it back where it is and carry the current version next time."""
     db.session.rollback()
     post = db.session.get(Post, post_id, populate_existing=True)
-    current = post_dict(post) if post is not None else None
+    current = post_out(post) if post is not None else None
     return jsonify(error=errors[0], errors=errors, post=current), 409
 
 
@@ -391,7 +417,7 @@ def resume_brand(brand_id: int) -> Any:
         raise ApiError(422, '\'held\' must be "now" (publish held posts now) or "requeue".')
     posts = pause.resume_brand(db.session, brand, current_user, held)
     commit()
-    return jsonify(brand=brand_dict(brand), released=[post_dict(p) for p in posts])
+    return jsonify(brand=brand_dict(brand), released=posts_out(posts))
 
 
 @bp.post("/posts/<int:post_id>/approve")
@@ -420,7 +446,7 @@ def approve_post(post_id: int) -> Any:
     note = approval.approval_note(db.session, change.post, current_user)
     commit()
     return jsonify(
-        post=post_dict(change.post), warnings=change.warnings, message=message, approval=note
+        post=post_out(change.post), warnings=change.warnings, message=message, approval=note
     )
 
 
@@ -433,7 +459,7 @@ def reject_post(post_id: int) -> Any:
     except approval.ApprovalRefused as exc:
         raise ApiError(403, exc.errors[0], exc.errors) from None
     commit()
-    return jsonify(post=post_dict(post))
+    return jsonify(post=post_out(post))
 
 
 @bp.post("/posts/<int:post_id>/resolve")
@@ -451,7 +477,7 @@ def resolve_unconfirmed(post_id: int) -> Any:
     else:
         unconfirmed.confirm_not_published(db.session, post, current_user, now=utcnow())
     commit()
-    return jsonify(post=post_dict(post))
+    return jsonify(post=post_out(post))
 
 
 @bp.get("/posts/<int:post_id>/metrics")

@@ -13,7 +13,13 @@ from core.models import AuditEntry, Role, User
 from core.tenants import Brand, BrandMember
 from planner import slots
 from planner.models import Channel, Post, PostStatus
-from planner.operations import PlannerError, PostChange, check_time, lock_post
+from planner.operations import (
+    PlannerError,
+    PostChange,
+    check_media_before_scheduling,
+    check_time,
+    lock_post,
+)
 
 
 class ApprovalRefused(PlannerError):
@@ -195,6 +201,7 @@ def approve_post(
             "The post's time has passed while it waited for approval; choose a new time."
         )
     post.status = PostStatus.SCHEDULED.value
+    check_media_before_scheduling(session, post)
     post.approved_by_id = approver.id
     post.next_attempt_at = None
     audit.record(

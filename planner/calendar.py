@@ -52,10 +52,11 @@ def post_rows(
     session: Session, channels: Sequence[int], start: datetime, end: datetime
 ) -> list[tuple[Any, ...]]:
     """(id, channel id, head of the text, ISO start, status, source, public URL, version,
-    campaign group id) per post."""
+    campaign group id, number of media) per post."""
     if not channels:
         return []
     table = Post.__table__
+
     connection = session.connection()
     return [
         tuple(row)
@@ -71,6 +72,7 @@ def post_rows(
                 table.c.public_url,
                 table.c.version,
                 table.c.group_id,
+                table.c.media_count,
             ).where(
                 table.c.channel_id.in_(channels),
                 table.c.scheduled_at >= start,
@@ -93,9 +95,18 @@ def calendar_events(
     """FullCalendar event objects for [start, end): one per post, plus window shading."""
     channels = _wanted(brand, channel_ids)
     events: list[dict[str, Any]] = []
-    for post_id, channel_id, text, when, status, source, public_url, version, group in post_rows(
-        session, list(channels), start, end
-    ):
+    for (
+        post_id,
+        channel_id,
+        text,
+        when,
+        status,
+        source,
+        public_url,
+        version,
+        group,
+        media,
+    ) in post_rows(session, list(channels), start, end):
         channel = channels[channel_id]
         props = {
             "channelId": channel_id,
@@ -109,6 +120,8 @@ def calendar_events(
             props["publicUrl"] = public_url
         if group is not None:
             props["groupId"] = group
+        if media:
+            props["mediaCount"] = media
         event = {
             "id": str(post_id),
             "title": _title(text),
@@ -127,6 +140,7 @@ def calendar_events(
 
 COMPACT_FIELDS = [
     "id", "channelId", "text", "start", "status", "source", "publicUrl", "version", "group",
+    "media",
 ]  # fmt: skip
 
 

@@ -19,6 +19,9 @@ from core.models import User
 from core.parsing import InvalidInput, csv_header, csv_rows, parse_id, to_utc
 from core.tenants import Brand
 from planner import slots
+from planner.media.models import MediaItem, PostMedia
+from planner.media.operations import media_of, replace_media
+from planner.media.rules import media_errors
 from planner.models import (
     CHANNEL_NAME_MAX,
     EDITABLE_STATUSES,
@@ -47,6 +50,8 @@ COLUMNS = {
     "public_url": "Exported only: the published post's address.",
     "group": "Optional campaign: new rows with the same key become one campaign's versions; "
     "an exported campaign's number adds the rows to that campaign.",
+    # Last, so that files laid out before media existed still read the same.
+    "media_ids": "Optional ids of media library items, in order, separated by spaces.",
 }
 EXPORT_COLUMNS = list(COLUMNS)
 MAX_ROWS = 100_000
@@ -118,6 +123,15 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
         .execution_options(yield_per=2000)
     )
 
+    media: dict[int, list[str]] = {}
+    for post_id, media_id in session.execute(
+        select(PostMedia.post_id, PostMedia.media_id)
+        .join(Post, Post.id == PostMedia.post_id)
+        .where(Post.channel_id.in_(list(names)))
+        .order_by(PostMedia.post_id, PostMedia.position)
+    ):
+        media.setdefault(post_id, []).append(str(media_id))
+
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -150,6 +164,7 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
                     source,
                     url or "",
                     group or "",
+                    " ".join(media.get(post_id, ())),
                 ]
             )
             yield buffer.getvalue()
@@ -181,6 +196,7 @@ class _Row:
     when: datetime | None
     status: PostStatus
     group: str = ""  # the campaign key: an existing campaign's number, or a new key
+    media_ids: list[int] | None = None  # None: the column is absent or empty for this row
 
 
 def _decode(data: bytes) -> str:
@@ -210,6 +226,12 @@ def _read_rows(
     reader.fieldnames = header
     by_id = {c.id: c for c in brand.channels}
     by_name = {c.name.strip().lower(): c for c in brand.channels}
+    library = {}
+    if "media_ids" in header:
+        library = {
+            item.id: item
+            for item in session.scalars(select(MediaItem).where(MediaItem.brand_id == brand.id))
+        }
     rows: list[_Row] = []
     for record in csv_rows(reader, lambda line, problem: report.errors.append((line, problem))):
         line = reader.line_num
@@ -264,9 +286,29 @@ def _read_rows(
                 problems.append(f"scheduled_at {exc.reason}")
             except ValueError:
                 problems.append(f"scheduled_at “{values['scheduled_at']}” is not an ISO 8601 time")
+        media_ids: list[int] | None = None
+        if values.get("media_ids"):
+            words = values["media_ids"].replace(",", " ").split()
+            if not all(word.isascii() and word.isdigit() for word in words):
+                problems.append("media_ids must be ids of media library items, separated by spaces")
+            else:
+                media_ids = [int(word) for word in words]
+                unknown = [str(i) for i in media_ids if i not in library]
+                if unknown:
+                    problems.append(f"no media item {', '.join(unknown)} in this brand's library")
+                elif len(set(media_ids)) != len(media_ids):
+                    problems.append("the same media item is named twice")
         text_value = _unquote_cell(record.get("text") or "")
         if channel is not None:
-            problems += validate_post_text(channel.platform, text_value, link=link, image_url=image)
+            problems += validate_post_text(
+                channel.platform, text_value, link=link, image_url=image, has_media=bool(media_ids)
+            )
+            if status_word == "scheduled" and not problems:
+                problems += media_errors(
+                    channel.platform,
+                    [library[i] for i in media_ids or ()],
+                    has_image_url=bool(image),
+                )
         if status_word == "scheduled" and not problems:
             if when is None:
                 problems.append("a scheduled post needs scheduled_at")
@@ -283,7 +325,7 @@ def _read_rows(
         rows.append(
             _Row(
                 line, post_id, channel, text_value, link, image, when, PostStatus(status_word),
-                group,
+                group, media_ids,
             )
         )  # fmt: skip
     return rows
@@ -388,6 +430,11 @@ def _campaigns(
     return groups
 
 
+def _items(session: Session, media_ids: list[int]) -> list[MediaItem]:
+    found = {i.id: i for i in session.scalars(select(MediaItem).where(MediaItem.id.in_(media_ids)))}
+    return [found[i] for i in media_ids]
+
+
 def import_posts(
     session: Session, brand: Brand, data: bytes, *, author: User | None, now: datetime
 ) -> ImportReport:
@@ -413,6 +460,10 @@ def import_posts(
                 )
             ):
                 existing[post.id] = post
+    media_now = {
+        post_id: [item.id for item in items]
+        for post_id, items in media_of(session, list(existing)).items()
+    }
     changes: list[tuple[_Row, Post]] = []
     for row in [r for r in rows if r.post_id is not None]:
         post = existing.get(row.post_id)  # type: ignore[arg-type]
@@ -424,7 +475,7 @@ def import_posts(
             row.image_url,
             row.when,
             row.channel.id,
-        ):
+        ) and (row.media_ids is None or row.media_ids == media_now.get(post.id, [])):
             report.unchanged += 1
             row.status = PostStatus.DRAFT  # nothing to check for it
         elif post.status not in EDITABLE_STATUSES:
@@ -477,11 +528,22 @@ def import_posts(
                 "group_id": groups.get(row.group),
             }
         )
-    if new_rows:
+    new_only = [row for row in rows if row.post_id is None]
+    if any(row.media_ids for row in new_only):
+        # The new posts' ids, in the rows' order, to attach their media.
+        made = session.scalars(
+            insert(Post).returning(Post.id, sort_by_parameter_order=True), new_rows
+        ).all()
+        for row, post_id in zip(new_only, made, strict=True):
+            if row.media_ids:
+                replace_media(session, post_id, _items(session, row.media_ids))
+    elif new_rows:
         session.execute(insert(Post), new_rows)
     for row, post in changes:
         post.channel_id, post.text, post.link = row.channel.id, row.text, row.link
         post.image_url, post.scheduled_at = row.image_url, row.when
+        if row.media_ids is not None:
+            replace_media(session, post.id, _items(session, row.media_ids))
         post.version += 1
     report.created, report.updated = len(new_rows), len(changes)
     audit.record(

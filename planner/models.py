@@ -175,6 +175,9 @@ class Post(Base):
     text: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(2048))
     image_url: Mapped[str | None] = mapped_column(String(2048))
+    # How many library items are attached (post_media), kept by planner.media.operations so that
+    # the calendar feed reads it without counting.
+    media_count: Mapped[int] = mapped_column(default=0, server_default="0")
     scheduled_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT.value)
     source: Mapped[str] = mapped_column(String(16), default=PostSource.MANUAL.value)
@@ -202,3 +205,8 @@ class Post(Base):
 
     channel: Mapped[Channel] = relationship()
     group: Mapped[PostGroup | None] = relationship(back_populates="posts")
+
+
+# The media tables live in their own package; imported here so that loading the planner's models
+# registers them too.
+from planner.media.models import MediaItem, PostMedia  # noqa: E402, F401

@@ -108,6 +108,11 @@ SCHEMAS = {
             "text": {"type": "string"},
             "link": {"type": ["string", "null"]},
             "image_url": {"type": ["string", "null"]},
+            "media_ids": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "media library items, in the order the post shows them",
+            },
             "scheduled_at": {"type": ["string", "null"], "format": "date-time"},
             "status": {
                 "type": "string",
@@ -144,6 +149,11 @@ SCHEMAS = {
             "text": {"type": "string"},
             "link": {"type": "string"},
             "image_url": {"type": "string"},
+            "media_ids": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "media library items, in the order the post shows them",
+            },
             "scheduled_at": TIME,
             "queue": {"type": "boolean", "description": "schedule in the next free slot"},
             "draft": {"type": "boolean"},
@@ -155,6 +165,11 @@ SCHEMAS = {
             "text": {"type": "string"},
             "link": {"type": "string"},
             "image_url": {"type": "string"},
+            "media_ids": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "media library items, in the order the post shows them",
+            },
             "channel_id": {"type": "integer"},
             "scheduled_at": TIME,
             "queue": {"type": "boolean"},

@@ -16,6 +16,7 @@ from core.errors import NotFound, Refused
 from core.models import Role, User
 from core.tenants import Brand, is_member
 from planner import slots
+from planner.media import operations as media_ops
 from planner.models import (
     EDITABLE_STATUSES,
     OCCUPYING_STATUSES,
@@ -202,6 +203,16 @@ def _check_editable(user: User) -> None:
         raise PlannerError("Viewers cannot change posts.")
 
 
+def check_media_before_scheduling(session: Session, post: Post) -> None:
+    """A post on its way out (scheduled or waiting for approval) must carry media its platform
+    takes, each image with alt text: refused now rather than failing at publish time."""
+    if post.status not in media_ops.CHECKED_STATUSES:
+        return
+    errors = media_ops.post_media_errors(session, post, post.channel.platform)
+    if errors:
+        raise PlannerError(*errors)
+
+
 def schedule_status(brand: Brand, actor: User | None) -> PostStatus:
     """What a post this actor schedules becomes: scheduled, or waiting for approval.
 
@@ -266,14 +277,19 @@ def create_post(
     queue: bool = False,
     draft: bool = False,
     source: PostSource = PostSource.MANUAL,
+    media_ids: Sequence[int] = (),
     now: datetime,
 ) -> PostChange:
-    """A new post: a draft, at a checked time, or in the next free slot of the queue."""
+    """A new post: a draft, at a checked time, or in the next free slot of the queue, with
+    media from the brand's library in the order given."""
     if author is not None:
         _check_editable(author)
+    media = media_ops.items_by_ids(session, channel.brand_id, media_ids) if media_ids else []
     link = _clean_url(link, "link")
     image_url = _clean_url(image_url, "image address")
-    errors = validate_post_text(channel.platform, text, link=link, image_url=image_url)
+    errors = validate_post_text(
+        channel.platform, text, link=link, image_url=image_url, has_media=bool(media)
+    )
     errors += check_do_not_list(session, channel.brand, join_link(text, link))
     if errors:
         raise PlannerError(*errors)
@@ -302,6 +318,9 @@ def create_post(
         post.status = schedule_status(channel.brand, author).value
     session.add(post)
     session.flush()
+    if media:
+        media_ops.replace_media(session, post.id, media)
+    check_media_before_scheduling(session, post)
     audit.record(
         session,
         author,
@@ -324,10 +343,12 @@ def update_post(
     link: str | None = None,
     image_url: str | None = None,
     channel: Channel | None = None,
+    media_ids: Sequence[int] | None = None,
     now: datetime,
     read_version: int | None = None,
 ) -> PostChange:
-    """Change a post's content (and channel); its time is changed by move_post."""
+    """Change a post's content (and channel, and media when ``media_ids`` is given); its time
+    is changed by move_post."""
     _check_editable(actor)
     if channel is not None:
         # Both channels first, in the lock's order: the post may leave one for the other.
@@ -342,11 +363,25 @@ def update_post(
     new_text = post.text if text is None else text
     new_link = post.link if link is None else _clean_url(link, "link")
     new_image = post.image_url if image_url is None else _clean_url(image_url, "image address")
-    errors = validate_post_text(post.channel.platform, new_text, link=new_link, image_url=new_image)
+    new_media = (
+        media_ops.items_by_ids(session, post.channel.brand_id, media_ids)
+        if media_ids is not None
+        else media_ops.media_of(session, [post.id]).get(post.id, [])
+    )
+    errors = validate_post_text(
+        post.channel.platform,
+        new_text,
+        link=new_link,
+        image_url=new_image,
+        has_media=bool(new_media),
+    )
     errors += check_do_not_list(session, post.channel.brand, join_link(new_text, new_link))
     if errors:
         raise PlannerError(*errors)
     post.text, post.link, post.image_url = new_text, new_link, new_image
+    if media_ids is not None:
+        media_ops.replace_media(session, post.id, new_media)
+    check_media_before_scheduling(session, post)
     post.version += 1
     warnings: list[str] = []
     if post.scheduled_at is not None and post.status == PostStatus.SCHEDULED:
@@ -388,6 +423,7 @@ def move_post(
     )
     if post.status in (PostStatus.MISSED, PostStatus.HELD, PostStatus.FAILED):
         post.status = schedule_status(post.channel.brand, actor).value
+    check_media_before_scheduling(session, post)
     post.version += 1
     audit.record(
         session,
@@ -415,6 +451,7 @@ def queue_post(
         session, post, post.channel, scheduled_at=None, queue=True, now=now, exclude_post_id=post.id
     )
     post.status = schedule_status(post.channel.brand, actor).value
+    check_media_before_scheduling(session, post)
     post.version += 1
     audit.record(
         session,
@@ -462,6 +499,7 @@ def retry_post(
         post.status = PostStatus.SCHEDULED.value
     else:
         post.status = schedule_status(post.channel.brand, actor).value
+    check_media_before_scheduling(session, post)
     post.attempts = 0
     post.next_attempt_at = None
     post.last_error = None

@@ -187,6 +187,7 @@ def validate_post_text(
     link: str | None = None,
     image_url: str | None = None,
     limit_override: int | None = None,
+    has_media: bool = False,
 ) -> list[str]:
     """Reasons ``platform`` would refuse this post, in words for the user; [] when it is fine.
 
@@ -200,11 +201,13 @@ def validate_post_text(
     limit = PLATFORM_LIMITS[platform] if limit_override is None else limit_override
     errors: list[str] = []
 
-    if platform == "instagram" and not (image_url or "").strip():
+    # ``has_media``: the post carries items from the media library.
+    has_image = bool((image_url or "").strip()) or has_media
+    if platform == "instagram" and not has_image:
         errors.append("Instagram posts need an image.")
     # Instagram's caption is optional when there is an image; everywhere else a post with no
     # text is almost certainly a mistake in the plan, so it is refused rather than published.
-    if not published.strip() and not (platform == "instagram" and (image_url or "").strip()):
+    if not published.strip() and not (platform == "instagram" and has_image):
         errors.append(f"The {name} post has no text.")
 
     if limit is not None:

@@ -46,6 +46,7 @@ from planner.forms import (
     ImportForm,
     MemberForm,
 )
+from planner.media.views import post_media_context
 from planner.models import Channel, Platform, Post, PostStatus
 from planner.serialize import channel_dict
 from planner.text_limits import PLATFORM_LIMITS
@@ -661,6 +662,7 @@ def post_page(post_id: int) -> Any:
         may_override=approval.may_override(post, current_user),
         approvers=approval.possible_approvers(db.session, post),
         now=utcnow(),
+        **post_media_context(post),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -88,6 +89,8 @@ def make_app(database_url: str, **extra: object) -> Flask:
             # Tests log in and send bad tokens many times; tests/core/test_auth_hardening.py
             # turns throttling back on and checks it.
             "RATELIMIT_ENABLED": False,
+            # Uploaded media go to a directory of the test's own, never the repository's instance/.
+            "MEDIA_DIR": tempfile.mkdtemp(prefix="pageone-media-"),
             **extra,
         }
     )

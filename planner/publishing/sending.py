@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 from core import claims
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.tenants import Brand
+from planner.media.outgoing import outgoing_media
 from planner.models import Channel, Post, PostStatus
 
 from .adapters import (
     ALLOW_PRIVATE_KEY,
     Outcome,
+    OutgoingMedia,
     OutgoingPost,
     PublishResult,
     UnknownPlatform,
@@ -60,7 +62,7 @@ class Prepared:
         return redactor_for(self.credentials or {})
 
 
-def outgoing(post: Any, platform: str) -> OutgoingPost:
+def outgoing(post: Any, platform: str, media: tuple[OutgoingMedia, ...] = ()) -> OutgoingPost:
     """The post as its platform's adapter sends it: the idempotency key is stable across the
     retries of one version of the post; the adapter adds what its platform needs."""
     generic = OutgoingPost(
@@ -69,6 +71,7 @@ def outgoing(post: Any, platform: str) -> OutgoingPost:
         link=post.link,
         image_url=post.image_url,
         idempotency_key=f"pageone-{post.id}-v{post.version}",
+        media=media,
     )
     try:
         return get_adapter(platform).outgoing(generic)
@@ -131,6 +134,9 @@ def prepare(
     # Archived between the claim and the send: nothing goes out for an archived brand.
     release(session, gone, worker_id, now, "the brand was archived before the send")
     skipped = {*ran_out, *gone}
+    media = outgoing_media(
+        session, config, {row.id: row.platform for row in rows if row.id not in skipped}
+    )
     keys: dict[int, tuple[dict[str, Any] | None, str | None]] = {}
     prepared: list[Prepared] = []
     allow = "1" if config.get("OUTBOUND_ALLOW_PRIVATE") else ""
@@ -145,7 +151,7 @@ def prepare(
             credentials = {**credentials, ALLOW_PRIVATE_KEY: allow}
         prepared.append(
             Prepared(
-                outgoing=outgoing(post, platform),
+                outgoing=outgoing(post, platform, media.get(post.id, ())),
                 platform=platform,
                 channel_id=post.channel_id,
                 brand_id=post.brand_id,

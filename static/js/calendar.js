@@ -273,6 +273,7 @@
           publicUrl: row[at.publicUrl] || undefined,
           // Sent back with a move, so a move made on an outdated calendar is refused.
           version: row[at.version],
+          mediaCount: row[at.media] || undefined,
         },
       };
       if (!movable[status]) event.editable = false;

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
 
 REVIEWS_CSV = (
     "source,external_id,rating,title,text,author,created_at,language,url,reply_text,reply_at\n"
@@ -30,6 +32,12 @@ def seeded_ids(api, brand) -> dict[str, int]:
         admin.post(
             f"/api/v1/brands/{brand.id}/posts",
             json={"channel_id": channel["id"], "text": "Fresh bread today.", "queue": True},
+        )
+    )
+    group = created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/groups",
+            json={"text": "Rye at noon.", "channels": [channel["id"]], "draft": True},
         )
     )
     query = created(
@@ -73,6 +81,15 @@ def seeded_ids(api, brand) -> dict[str, int]:
             json={"scenario_id": scenarios["scenarios"][0]["id"], "rehearsal": True},
         )
     )
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 60, 60)).save(image, "PNG")
+    media = created(
+        admin.post(
+            f"/api/v1/brands/{brand.id}/media",
+            data={"file": (io.BytesIO(image.getvalue()), "seed.png"), "alt_text": "A red square"},
+            content_type="multipart/form-data",
+        )
+    )
     return {
         "brand_id": brand.id,
         "channel_id": channel["id"],
@@ -85,4 +102,6 @@ def seeded_ids(api, brand) -> dict[str, int]:
         "scenario_id": scenarios["scenarios"][0]["id"],
         "run_id": run["id"],
         "step_id": run["steps"][0]["id"],
+        "media_id": media["media"]["id"],
+        "group_id": group["group"]["id"],
     }

@@ -9,7 +9,9 @@ from __future__ import annotations
 from .base import (
     ALLOW_PRIVATE_KEY,
     Adapter,
+    MediaPayload,
     Outcome,
+    OutgoingMedia,
     OutgoingPost,
     PublishResult,
 )
@@ -26,7 +28,9 @@ __all__ = [
     "ALLOW_PRIVATE_KEY",
     "ADAPTERS",
     "Adapter",
+    "MediaPayload",
     "Outcome",
+    "OutgoingMedia",
     "OutgoingPost",
     "PLATFORMS",
     "PublishResult",

@@ -41,7 +41,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,6 +69,38 @@ REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
+class MediaPayload:
+    """A media file's bytes as one platform takes them (converted and scaled for its limits)."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class OutgoingMedia:
+    """One attached image or video, in the post's order. ``load`` reads and prepares the file
+    when the adapter sends it; ``public_url`` is a signed, expiring address for platforms whose
+    servers fetch media themselves (Instagram)."""
+
+    media_id: int
+    kind: str  # "image" or "video"
+    filename: str
+    content_type: str
+    width: int
+    height: int
+    alt_text: str
+    load: Callable[[], MediaPayload] = field(compare=False, repr=False)
+    duration: float | None = None
+    public_url: str | None = field(default=None, repr=False)
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == "video"
+
+
+@dataclass(frozen=True)
 class OutgoingPost:
     post_id: int
     text: str
@@ -80,6 +112,7 @@ class OutgoingPost:
     slug: str | None = None  # WordPress slug, looked up before creating
     # Mastodon status id; Bluesky "at://…" uri and cid joined as "uri|cid"; X tweet id.
     in_reply_to: str | None = None
+    media: tuple[OutgoingMedia, ...] = ()
 
 
 class Outcome(StrEnum):
@@ -394,6 +427,34 @@ class Call:
             fields.setdefault("status_code", response.status_code)
             fields.setdefault("response_excerpt", self.excerpt(response))
         return PublishResult(outcome, **fields)
+
+
+@contextmanager
+def uploading_media(call: Call) -> Iterator[None]:
+    """Media uploads come before the post is created and create no post themselves: whatever
+    goes wrong here, nothing was posted, so trying again later is safe (an orphan upload is
+    discarded by the platform)."""
+    try:
+        yield
+    except TransportError as exc:
+        raise Rejected(
+            call.result(
+                Outcome.RETRY, reason=f"{exc.reason} while uploading media; nothing was posted"
+            )
+        ) from None
+
+
+def load_media(item: OutgoingMedia, call: Call) -> MediaPayload:
+    """The item's bytes for this platform; a file that cannot be read fails the post."""
+    try:
+        return item.load()
+    except Exception as exc:  # noqa: BLE001 - storage or decoding errors, nothing sent yet
+        raise Rejected(
+            call.result(
+                Outcome.FAILED,
+                reason=f"the media file {item.filename} could not be read ({type(exc).__name__})",
+            )
+        ) from None
 
 
 def json_body(response: requests.Response) -> Any:

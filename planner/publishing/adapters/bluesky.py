@@ -15,7 +15,10 @@ createRecord for the same post version cannot create a second post. When a creat
 conflict or a 5xx, the adapter asks ``getRecord`` whether its record is already there and reports
 it as published if so (PDS versions answer a duplicate key with 409, 400 or even 500).
 
-Images are not attached (Bluesky needs a blob upload); the link gets a link facet.
+Images: each is uploaded with ``com.atproto.repo.uploadBlob`` (raw bytes, at most 1,000,000;
+larger ones are scaled down before), then embedded as ``app.bsky.embed.images`` with its alt text
+and aspect ratio. A blob that no record uses is discarded by the PDS, so a retried upload is
+harmless; the record key keeps the post itself single. The link gets a link facet.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from .base import (
     compose_text,
     grapheme_count,
     json_body,
+    load_media,
+    uploading_media,
     utc_now_iso,
 )
 
@@ -158,6 +163,9 @@ class BlueskyAdapter(BaseAdapter):
             record["langs"] = [lang.strip() for lang in credentials["langs"].split(",")]
         if post.in_reply_to:
             record["reply"] = self.reply_refs(service, post.in_reply_to, session, call)
+        if post.media:
+            images, session = self.upload_images(service, login, session, post, call)
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": images}
 
         body = {"repo": session.did, "collection": POST_COLLECTION, "rkey": rkey, "record": record}
         response, session = self.authorized(
@@ -285,6 +293,49 @@ class BlueskyAdapter(BaseAdapter):
             session = self.renew(login, session, call)
             response = request(session)
         return response, session
+
+    # --- media --------------------------------------------------------------
+
+    def upload_images(
+        self,
+        service: str,
+        login: Login,
+        session: BlueskySession,
+        post: OutgoingPost,
+        call: Call,
+    ) -> tuple[list[dict[str, object]], BlueskySession]:
+        """Upload each image as a blob; the ``images`` of an ``app.bsky.embed.images``."""
+        images: list[dict[str, object]] = []
+        for item in post.media:
+            payload = load_media(item, call)
+            with uploading_media(call):
+                response, session = self.authorized(
+                    login,
+                    session,
+                    call,
+                    lambda s, payload=payload: call.send(
+                        "POST",
+                        f"{service}/xrpc/com.atproto.repo.uploadBlob",
+                        headers={
+                            "Authorization": f"Bearer {s.access_jwt}",
+                            "Content-Type": payload.content_type,
+                        },
+                        data=payload.data,
+                    ),
+                )
+            body = json_body(response)
+            if response.status_code != 200:
+                raise Rejected(self.error_result(response, call, deduplicates=True))
+            if not isinstance(body, dict) or not isinstance(body.get("blob"), dict):
+                raise Rejected(self.unusable_answer(response, call, "a blob", created=False))
+            images.append(
+                {
+                    "alt": item.alt_text,
+                    "image": body["blob"],
+                    "aspectRatio": {"width": payload.width, "height": payload.height},
+                }
+            )
+        return images, session
 
     # --- records ------------------------------------------------------------
 

@@ -4,12 +4,18 @@ Credentials: ``page_id``, ``page_access_token`` (a Page token with ``pages_manag
 optionally ``graph_version`` (default :data:`DEFAULT_GRAPH_VERSION`) and ``base_url``.
 
 The token travels in the form body, never in a URL (URLs end up in proxy and debug logs).
-Facebook does not de-duplicate, so a timeout or a 5xx is ``UNCONFIRMED``. Images are not
-attached; the link gets Facebook's own preview.
+Facebook does not de-duplicate, so a timeout or a 5xx is ``UNCONFIRMED``. Without images the
+link gets Facebook's own preview.
+
+Images: each is uploaded unpublished (``POST /{page_id}/photos`` with ``published=false``, the
+file as ``source`` and the alt text as ``alt_text_custom``); the post then names them in
+``attached_media[i] = {"media_fbid": id}``, with the link in the message. An unpublished photo
+shows nowhere, so a failed upload is retried; only the ``/feed`` create is never re-sent blindly.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import requests
@@ -18,10 +24,14 @@ from .base import (
     BaseAdapter,
     Call,
     Outcome,
+    OutgoingMedia,
     OutgoingPost,
     PublishResult,
+    Rejected,
     json_body,
+    load_media,
     parse_retry_after,
+    uploading_media,
 )
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -81,7 +91,13 @@ class FacebookAdapter(GraphAdapter):
         base = (credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         version = credentials.get("graph_version") or DEFAULT_GRAPH_VERSION
         form = {"message": post.text}
-        if post.link:
+        if post.media:
+            if post.link and post.link not in post.text:
+                form["message"] = f"{post.text.rstrip()}\n\n{post.link}"
+            for index, item in enumerate(post.media):
+                photo = self.upload_photo(base, version, item, credentials, call)
+                form[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo})
+        elif post.link:
             form["link"] = post.link
         form["access_token"] = credentials["page_access_token"]
         response = call.send("POST", f"{base}/{version}/{credentials['page_id']}/feed", data=form)
@@ -97,3 +113,30 @@ class FacebookAdapter(GraphAdapter):
         if response.ok:
             return self.unusable_answer(response, call, "a post id")
         return self.error_result(response, call)
+
+    def upload_photo(
+        self,
+        base: str,
+        version: str,
+        item: OutgoingMedia,
+        credentials: Mapping[str, str],
+        call: Call,
+    ) -> str:
+        """An unpublished photo on the Page, to attach to the post; its id."""
+        payload = load_media(item, call)
+        form = {"published": "false", "access_token": credentials["page_access_token"]}
+        if item.alt_text:
+            form["alt_text_custom"] = item.alt_text
+        with uploading_media(call):
+            response = call.send(
+                "POST",
+                f"{base}/{version}/{credentials['page_id']}/photos",
+                data=form,
+                files={"source": (item.filename, payload.data, payload.content_type)},
+            )
+        body = json_body(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("id"):
+            return str(body["id"])
+        if response.ok:
+            raise Rejected(self.unusable_answer(response, call, "a photo id", created=False))
+        raise Rejected(self.error_result(response, call, deduplicates=True))

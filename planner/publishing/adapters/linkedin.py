@@ -7,6 +7,12 @@ Credentials: ``access_token`` (scope ``w_member_social`` or ``w_organization_soc
 LinkedIn does not de-duplicate a re-sent request, so a timeout or a 5xx is ``UNCONFIRMED``.
 The commentary is "little text": reserved characters are escaped, otherwise LinkedIn truncates
 the post at the first unescaped one. A link becomes an article attachment.
+
+Images (Images API): ``POST /rest/images?action=initializeUpload`` with the author as owner gives
+an upload URL and an image URN; the bytes go there with ``PUT``; the post carries
+``content.media`` (one image, with ``altText``) or ``content.multiImage`` (2–20). With images, a
+link goes into the text instead of an article. An image uploaded for an attempt that then fails
+is never shown: only the post create is not re-sent blindly.
 """
 
 from __future__ import annotations
@@ -15,7 +21,18 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from .base import BaseAdapter, Call, Outcome, OutgoingPost, PublishResult
+from .base import (
+    BaseAdapter,
+    Call,
+    Outcome,
+    OutgoingMedia,
+    OutgoingPost,
+    PublishResult,
+    Rejected,
+    json_body,
+    load_media,
+    uploading_media,
+)
 
 DEFAULT_BASE_URL = "https://api.linkedin.com"
 DEFAULT_API_VERSION = "202511"
@@ -35,9 +52,17 @@ class LinkedInAdapter(BaseAdapter):
         self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
     ) -> PublishResult:
         base = (credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        headers = {
+            "Authorization": f"Bearer {credentials['access_token']}",
+            "LinkedIn-Version": credentials.get("api_version") or DEFAULT_API_VERSION,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        text = post.text
+        if post.media and post.link and post.link not in text:
+            text = f"{text.rstrip()}\n\n{post.link}"
         body: dict[str, object] = {
             "author": credentials["author_urn"],
-            "commentary": escape_little_text(post.text),
+            "commentary": escape_little_text(text),
             "visibility": "PUBLIC",
             "distribution": {
                 "feedDistribution": "MAIN_FEED",
@@ -47,18 +72,20 @@ class LinkedInAdapter(BaseAdapter):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
-        if post.link:
+        if post.media:
+            images = [
+                {
+                    "id": self.upload_image(base, item, credentials["author_urn"], headers, call),
+                    "altText": item.alt_text,
+                }
+                for item in post.media
+            ]
+            body["content"] = (
+                {"media": images[0]} if len(images) == 1 else {"multiImage": {"images": images}}
+            )
+        elif post.link:
             body["content"] = {"article": {"source": post.link, "title": post.title or post.link}}
-        response = call.send(
-            "POST",
-            f"{base}/rest/posts",
-            headers={
-                "Authorization": f"Bearer {credentials['access_token']}",
-                "LinkedIn-Version": credentials.get("api_version") or DEFAULT_API_VERSION,
-                "X-Restli-Protocol-Version": "2.0.0",
-            },
-            json=body,
-        )
+        response = call.send("POST", f"{base}/rest/posts", headers=headers, json=body)
         if response.status_code == 201:
             post_urn = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id")
             if not post_urn:
@@ -76,3 +103,40 @@ class LinkedInAdapter(BaseAdapter):
         if response.ok:
             return self.unusable_answer(response, call, "the 201 that says the post was made")
         return self.error_result(response, call)
+
+    def upload_image(
+        self,
+        base: str,
+        item: OutgoingMedia,
+        owner: str,
+        headers: dict[str, str],
+        call: Call,
+    ) -> str:
+        """initializeUpload, then PUT the bytes to the upload URL; the image URN."""
+        payload = load_media(item, call)
+        with uploading_media(call):
+            response = call.send(
+                "POST",
+                f"{base}/rest/images",
+                params={"action": "initializeUpload"},
+                headers=headers,
+                json={"initializeUploadRequest": {"owner": owner}},
+            )
+            body = json_body(response)
+            value = body.get("value") if isinstance(body, dict) else None
+            if not response.ok:
+                raise Rejected(self.error_result(response, call, deduplicates=True))
+            if not (isinstance(value, dict) and value.get("uploadUrl") and value.get("image")):
+                raise Rejected(self.unusable_answer(response, call, "an upload URL", created=False))
+            upload = call.send(
+                "PUT",
+                value["uploadUrl"],
+                headers={
+                    "Authorization": headers["Authorization"],
+                    "Content-Type": payload.content_type,
+                },
+                data=payload.data,
+            )
+            if not upload.ok:
+                raise Rejected(self.error_result(upload, call, deduplicates=True))
+        return str(value["image"])

@@ -7,9 +7,12 @@ Mastodon remembers an ``Idempotency-Key`` for an hour, so a re-send within that 
 status created first instead of a second one: a timeout or a 5xx is ``RETRY`` here, provided the
 worker retries within the hour.
 
-Images: when ``image_url`` is set the image is downloaded (through the outbound guard, at most
-16 MB) and uploaded with ``POST /api/v2/media``; the status is posted once the attachment is
-processed. An image that cannot be fetched fails the post rather than posting without it.
+Media: each library item is uploaded with ``POST /api/v2/media`` and its alt text as
+``description``; a 202 (video, large images) is polled with ``GET /api/v1/media/:id`` until the
+attachment has its URL, and the status is posted with the ``media_ids`` in order. An upload
+creates no status, so a failed one is retried and the re-send uploads again: the status itself
+is made once, by its ``Idempotency-Key``. A post with only an ``image_url`` has the image
+downloaded (through the outbound guard, at most 16 MB) and uploaded the same way.
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ from .base import (
     BaseAdapter,
     Call,
     Outcome,
+    OutgoingMedia,
     OutgoingPost,
     PublishResult,
     Rejected,
     compose_text,
     grapheme_count,
     json_body,
+    load_media,
+    uploading_media,
 )
 
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
@@ -84,8 +90,14 @@ class MastodonAdapter(BaseAdapter):
             )
 
         payload: dict[str, object] = {"status": status}
-        if post.image_url:
-            payload["media_ids"] = [self.upload_image(base, post.image_url, auth, call)]
+        if post.media:
+            with uploading_media(call):
+                payload["media_ids"] = [
+                    self.upload_media(base, item, auth, call) for item in post.media
+                ]
+        elif post.image_url:
+            with uploading_media(call):
+                payload["media_ids"] = [self.upload_image(base, post.image_url, auth, call)]
         if post.in_reply_to:
             payload["in_reply_to_id"] = post.in_reply_to
 
@@ -131,11 +143,30 @@ class MastodonAdapter(BaseAdapter):
         """Download the image and upload it as a media attachment; return its id."""
         content, content_type = download_image(image_url, call)
         filename = urlsplit(image_url).path.rsplit("/", 1)[-1] or "image"
+        return self.upload(base, (filename, content, content_type), None, auth, call)
+
+    def upload_media(self, base: str, item: OutgoingMedia, auth: dict[str, str], call: Call) -> str:
+        """Upload a library item with its description (alt text); return its id."""
+        payload = load_media(item, call)
+        file = (item.filename, payload.data, payload.content_type)
+        return self.upload(base, file, item.alt_text, auth, call)
+
+    def upload(
+        self,
+        base: str,
+        file: tuple[str, bytes, str],
+        description: str | None,
+        auth: dict[str, str],
+        call: Call,
+    ) -> str:
+        """``POST /api/v2/media``, then poll while the instance processes it (202, then 206
+        until the attachment has its URL); return the attachment id."""
         response = call.send(
             "POST",
             f"{base}/api/v2/media",
             headers=auth,
-            files={"file": (filename, content, content_type)},
+            files={"file": file},
+            data={"description": description} if description else None,
         )
         body = json_body(response)
         if response.status_code not in (200, 202):
@@ -145,7 +176,7 @@ class MastodonAdapter(BaseAdapter):
             raise Rejected(self.unusable_answer(response, call, "a media id", created=False))
         media_id = str(body["id"])
         # 202 means the server is still processing; a status cannot attach it until it is done.
-        deadline = time.monotonic() + max(call.timeout, 5.0)
+        deadline = time.monotonic() + max(call.timeout * 6, 30.0)
         while response.status_code == 202 or not body.get("url"):
             if time.monotonic() > deadline:
                 raise Rejected(
