@@ -20,6 +20,8 @@ from core.errors import NotFound, Refused
 from core.models import User
 from core.tenants import Brand, is_member
 from planner import operations as ops
+from planner.media import operations as media_ops
+from planner.media.rules import media_errors
 from planner.models import EDITABLE_STATUSES, Channel, Post, PostGroup
 from planner.reviews.donot import check_do_not_list
 from planner.text_limits import join_link, validate_post_text
@@ -29,11 +31,13 @@ MAX_CHANNELS = 20  # versions in one group; more is a bulk import, not a message
 
 @dataclass(frozen=True)
 class Version:
-    """One channel's version: None keeps the group's text or link; "" removes the link."""
+    """One channel's version: None keeps the group's text, link or media; "" removes the link,
+    () the media."""
 
     channel: Channel
     text: str | None = None
     link: str | None = None
+    media_ids: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -57,10 +61,23 @@ def _text_and_link(version: Version, text: str, link: str | None) -> tuple[str, 
     return own_text, own_link
 
 
+def _media_of(version: Version, media_ids: Sequence[int]) -> tuple[int, ...]:
+    return tuple(media_ids) if version.media_ids is None else version.media_ids
+
+
 def check_versions(
-    session: Session, brand: Brand, text: str, link: str | None, versions: Sequence[Version]
+    session: Session,
+    brand: Brand,
+    text: str,
+    link: str | None,
+    versions: Sequence[Version],
+    *,
+    media_ids: Sequence[int] = (),
+    draft: bool = False,
 ) -> list[str]:
-    """Every reason the versions cannot be scheduled, each naming its channel."""
+    """Every reason the versions cannot be scheduled (or, as drafts, saved), each naming its
+    channel: the text as its platform counts it, the do-not list, and the media its platform
+    takes (number, kind, alt text), which a draft may still lack."""
     if not versions:
         return ["Pick at least one channel."]
     if len(versions) > MAX_CHANNELS:
@@ -77,8 +94,17 @@ def check_versions(
             continue
         seen.add(channel.id)
         own_text, own_link = _text_and_link(version, text, link)
-        problems = validate_post_text(channel.platform, own_text, link=own_link)
+        try:
+            items = media_ops.items_by_ids(session, brand.id, _media_of(version, media_ids))
+        except Refused as exc:
+            errors.extend(f"{channel.name}: {problem}" for problem in exc.errors)
+            continue
+        problems = validate_post_text(
+            channel.platform, own_text, link=own_link, has_media=bool(items)
+        )
         problems += check_do_not_list(session, brand, join_link(own_text, own_link))
+        if not draft:
+            problems += media_errors(channel.platform, items)
         errors.extend(f"{channel.name}: {problem}" for problem in problems)
     return errors
 
@@ -91,6 +117,7 @@ def compose(
     text: str,
     link: str | None,
     versions: Sequence[Version],
+    media_ids: Sequence[int] = (),
     scheduled_at: datetime | None = None,
     queue: bool = False,
     draft: bool = False,
@@ -99,7 +126,7 @@ def compose(
     """The group and one post per channel: each in its channel's next free slot (``queue``),
     all at ``scheduled_at``, or kept as drafts. Flushes only; a refusal leaves nothing."""
     link = (link or "").strip() or None
-    errors = check_versions(session, brand, text, link, versions)
+    errors = check_versions(session, brand, text, link, versions, media_ids=media_ids, draft=draft)
     if errors:
         raise Refused(*errors)
     if not (queue or draft) and scheduled_at is None:
@@ -117,6 +144,7 @@ def compose(
                 author,
                 text=own_text,
                 link=own_link,
+                media_ids=_media_of(version, media_ids),
                 scheduled_at=scheduled_at,
                 queue=queue,
                 draft=draft,
@@ -178,7 +206,20 @@ def update_group(
     link = (link or "").strip() or None
     brand = session.get(Brand, group.brand_id)
     assert brand is not None
-    errors = check_versions(session, brand, text, link, [Version(p.channel) for p in posts])
+    # Each version keeps its own media; only the text and link change.
+    media = media_ops.media_of(session, [p.id for p in posts])
+    errors = [
+        error
+        for p in posts
+        for error in check_versions(
+            session,
+            brand,
+            text,
+            link,
+            [Version(p.channel, media_ids=tuple(i.id for i in media.get(p.id, [])))],
+            draft=p.status not in media_ops.CHECKED_STATUSES,
+        )
+    ]
     if errors:
         raise Refused(*errors)
     warnings: list[str] = []

@@ -29,6 +29,7 @@ from core.pages import flash_errors
 from planner import approval, composer, link_preview
 from planner.composer import Version
 from planner.connections.lifecycle import channel_health
+from planner.media import operations as media_ops
 from planner.models import EDITABLE_STATUSES, Channel, Platform, PostGroup
 
 bp = Blueprint("composer", __name__)
@@ -85,11 +86,33 @@ def _local_time(value: str, zone: ZoneInfo) -> datetime | None:
     return naive.replace(tzinfo=zone)
 
 
+def _ids(name: str) -> list[int]:
+    return [int(v) for v in request.form.getlist(name) if v.isascii() and v.isdigit()]
+
+
+def _library(brand: tenants.Brand) -> list[dict[str, Any]]:
+    """The brand's media as the page shows and previews them."""
+    return [
+        {
+            "id": item.id,
+            "kind": item.kind,
+            "name": item.filename,
+            "alt": item.alt_text,
+            "thumb": url_for("media.thumb", media_id=item.id) if item.thumb_key else None,
+            "width": item.width,
+            "height": item.height,
+        }
+        for item in media_ops.library(db.session, brand.id)
+    ]
+
+
 def _entered(brand: tenants.Brand) -> dict[str, Any]:
     """The form as sent (or empty): kept on a refusal so nothing typed is lost."""
     form = request.form
     picked = {int(v) for v in form.getlist("channel") if v.isdigit()}
     return {
+        "media": _ids("media"),
+        "own_media": {c.id: _ids(f"media_{c.id}") for c in brand.channels},
         "text": form.get("text", ""),
         "link": form.get("link", ""),
         "picked": picked,
@@ -114,6 +137,7 @@ def _versions(brand: tenants.Brand, entered: dict[str, Any]) -> list[Version]:
                     channel,
                     text=entered["own_text"][channel_id],
                     link=entered["own_link"][channel_id],
+                    media_ids=tuple(entered["own_media"][channel_id]),
                 )
             )
         else:
@@ -144,6 +168,7 @@ def compose(brand_id: int) -> Any:
                 text=entered["text"],
                 link=entered["link"],
                 versions=_versions(brand, entered),
+                media_ids=entered["media"],
                 scheduled_at=scheduled_at,
                 queue=when == "queue",
                 draft=when == "draft",
@@ -170,6 +195,7 @@ def compose(brand_id: int) -> Any:
         "planner/compose.html",
         brand=brand,
         channels=_channel_cards(brand),
+        library=_library(brand),
         entered=entered,
     ), status
 
@@ -223,6 +249,7 @@ def group_page(group_id: int) -> Any:
         brand=brand,
         group=group,
         versions=versions,
+        media=media_ops.media_of(db.session, [p.id for p in versions]),
         adjusted={p.id for p in versions if composer.own_text(p, group)},
         editable={p.id for p in versions if p.status in EDITABLE_STATUSES},
         zone=brand.zone,

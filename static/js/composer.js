@@ -10,6 +10,10 @@
   channels.forEach(function (channel) {
     byId[channel.id] = channel;
   });
+  var library = {};
+  JSON.parse(document.getElementById("composer-library").textContent).forEach(function (item) {
+    library[item.id] = item;
+  });
   var text = document.getElementById("compose-text");
   var link = document.getElementById("compose-link");
   var counts = document.getElementById("compose-counts");
@@ -50,15 +54,135 @@
     return box && box.checked;
   }
 
-  // The version's text and link: its own when adjusted, else the shared ones.
+  // Media go out in the order they were ticked (the page numbers them); without this script,
+  // in the library's order.
+  var ticks = 0;
+  form.querySelectorAll("[data-medium]").forEach(function (box) {
+    if (box.checked) box.dataset.order = String(++ticks);
+    box.addEventListener("change", function () {
+      box.dataset.order = box.checked ? String(++ticks) : "";
+    });
+  });
+
+  function checkedBoxes(container) {
+    if (!container) return [];
+    return Array.prototype.filter
+      .call(container.querySelectorAll("[data-medium]"), function (box) {
+        return box.checked;
+      })
+      .sort(function (a, b) {
+        return Number(a.dataset.order || 0) - Number(b.dataset.order || 0);
+      });
+  }
+
+  function checkedMedia(container) {
+    return checkedBoxes(container)
+      .map(function (box) {
+        return library[box.value];
+      })
+      .filter(Boolean);
+  }
+
+  function numberPicks() {
+    form.querySelectorAll(".composer-media").forEach(function (picker) {
+      picker.querySelectorAll(".pick-number").forEach(function (badge) {
+        badge.remove();
+      });
+      checkedBoxes(picker).forEach(function (box, index) {
+        var badge = document.createElement("span");
+        badge.className = "pick-number";
+        badge.textContent = String(index + 1);
+        box.parentNode.appendChild(badge);
+      });
+    });
+  }
+
+  form.addEventListener("submit", function () {
+    // Send each picker's media in the ticked order.
+    form.querySelectorAll(".composer-media").forEach(function (picker) {
+      checkedBoxes(picker).forEach(function (box) {
+        var hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = box.name;
+        hidden.value = box.value;
+        form.appendChild(hidden);
+        box.name = "";
+      });
+    });
+  });
+
+  var groupMedia = form.querySelector(".composer-media-set");
+
+  // The version's text, link and media: its own when adjusted, else the shared ones.
   function versionOf(id) {
     if (customised(id)) {
       return {
         text: form.querySelector('[data-own-text="' + id + '"]').value,
         link: form.querySelector('[data-own-link="' + id + '"]').value.trim(),
+        media: checkedMedia(form.querySelector('[data-own-media="' + id + '"]')),
       };
     }
-    return { text: text.value, link: link.value.trim() };
+    return { text: text.value, link: link.value.trim(), media: checkedMedia(groupMedia) };
+  }
+
+  // Ticking "Adjust" starts the channel's version from the shared one.
+  form.querySelectorAll("[data-custom]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      if (!box.checked) return;
+      var id = box.dataset.custom;
+      var ownText = form.querySelector('[data-own-text="' + id + '"]');
+      var ownLink = form.querySelector('[data-own-link="' + id + '"]');
+      if (!ownText.value) ownText.value = text.value;
+      if (!ownLink.value) ownLink.value = link.value;
+      var ownMedia = form.querySelector('[data-own-media="' + id + '"]');
+      if (ownMedia && !checkedMedia(ownMedia).length) {
+        var shared = checkedMedia(groupMedia).map(function (item) {
+          return String(item.id);
+        });
+        ownMedia.querySelectorAll("[data-medium]").forEach(function (medium) {
+          var at = shared.indexOf(medium.value);
+          medium.checked = at >= 0;
+          medium.dataset.order = at >= 0 ? String(++ticks + at) : "";
+        });
+        ticks += shared.length;
+      }
+    });
+  });
+
+  // Up to four images in a grid, as the networks show them ("+N" for the rest); each says
+  // whether it has alt text.
+  function renderMedia(element, media, platform) {
+    element.textContent = "";
+    element.hidden = media.length === 0;
+    if (!media.length) return;
+    var shown = platform === "instagram" ? media.slice(0, 1) : media.slice(0, 4);
+    element.className = "preview-media grid-" + shown.length;
+    shown.forEach(function (item, index) {
+      var cell = document.createElement("div");
+      cell.className = "preview-medium";
+      if (item.thumb) {
+        var img = document.createElement("img");
+        img.src = item.thumb;
+        img.alt = item.alt || "";
+        cell.appendChild(img);
+      } else {
+        cell.textContent = item.kind;
+      }
+      if (item.kind === "image") {
+        var badge = document.createElement("span");
+        badge.className = item.alt ? "alt-badge" : "alt-badge missing";
+        badge.textContent = item.alt ? "ALT" : "no alt text";
+        badge.title = item.alt || "Describe this image before scheduling";
+        cell.appendChild(badge);
+      }
+      if (index === shown.length - 1 && media.length > shown.length) {
+        var more = document.createElement("span");
+        more.className = "more-media";
+        more.textContent = platform === "instagram" ? "1 / " + media.length : "+" + (media.length - shown.length);
+        cell.appendChild(more);
+      }
+      element.appendChild(cell);
+    });
   }
 
   function joinLink(body, url) {
@@ -186,6 +310,7 @@
   }
 
   function render() {
+    numberPicks();
     var ids = picked();
     counts.textContent = "";
     noPreview.hidden = ids.length > 0;
@@ -205,8 +330,9 @@
       counts.appendChild(counterLine(channel, version));
       var body = network.linkInText ? joinLink(version.text, version.link) : version.text;
       renderText(preview.querySelector("[data-preview-text]"), body, network);
+      renderMedia(preview.querySelector("[data-preview-media]"), version.media, channel.platform);
       var cardElement = preview.querySelector("[data-preview-card]");
-      if (network.card && version.link) {
+      if (network.card && version.link && !version.media.length) {
         fetchCard(version.link);
         renderCard(cardElement, version.link);
       } else {

@@ -467,3 +467,75 @@ def test_a_csv_group_number_that_is_no_campaign_of_the_brand_is_refused(brand, u
     report = csvio.import_posts(db.session, brand, data, author=users["editor"], now=now)
     assert [line for line, _ in report.errors] == [2]
     assert "not a campaign of this brand" in report.errors[0][1]
+
+
+# --- media --------------------------------------------------------------------------------
+
+
+def _image(brand, users, name: str, alt: str):
+    import io
+
+    from flask import current_app
+    from PIL import Image
+
+    from planner.media import operations as media_ops
+    from planner.media.storage import storage_for
+
+    data = io.BytesIO()
+    shade = sum(map(ord, name)) % 200
+    Image.new("RGB", (800, 600), (shade, 255 - shade, 90)).save(data, "JPEG")
+    config = current_app.config
+    return media_ops.upload(
+        db.session, storage_for(config), brand, users["editor"], data=data.getvalue(),
+        filename=name, limits=media_ops.Limits.from_config(config), alt_text=alt,
+    )  # fmt: skip
+
+
+def test_the_campaign_carries_media_and_a_channel_can_have_its_own(brand, users, three, now):
+    from planner.media import operations as media_ops
+
+    first = _image(brand, users, "loaf.jpg", "A rye loaf on a board")
+    second = _image(brand, users, "cup.jpg", "A cup of the winter blend")
+    db.session.commit()
+    result = composer.compose(
+        db.session, brand, users["editor"], text="Winter blend", link=None,
+        versions=[Version(three["x"]), Version(three["mastodon"], media_ids=(second.id,))],
+        media_ids=[first.id, second.id], queue=True, now=now,
+    )  # fmt: skip
+    db.session.commit()
+    media = media_ops.media_of(db.session, [p.id for p in result.posts])
+    by_platform = {p.channel.platform: [i.id for i in media[p.id]] for p in result.posts}
+    assert by_platform == {"x": [first.id, second.id], "mastodon": [second.id]}
+
+
+def test_an_image_without_alt_text_refuses_scheduling_but_not_a_draft(brand, users, three, now):
+    bare = _image(brand, users, "bare.jpg", "")
+    db.session.commit()
+    with pytest.raises(Refused) as refused:
+        composer.compose(
+            db.session, brand, users["editor"], text="Look", link=None,
+            versions=[Version(three["x"])], media_ids=[bare.id], queue=True, now=now,
+        )  # fmt: skip
+    db.session.rollback()
+    assert any(e.startswith("Acme x: Describe") for e in refused.value.errors)
+    result = composer.compose(
+        db.session, brand, users["editor"], text="Look", link=None,
+        versions=[Version(three["x"])], media_ids=[bare.id], draft=True, now=now,
+    )  # fmt: skip
+    assert result.posts[0].status == PostStatus.DRAFT.value
+
+
+def test_another_brands_media_is_refused(brand, users, three, now):
+    from planner import brands as brand_ops
+
+    other = brand_ops.create_brand(db.session, name="Other", timezone="UTC", creator=users["admin"])
+    from planner.brands import add_member
+
+    add_member(db.session, other, users["editor"], users["admin"])
+    foreign = _image(other, users, "other.jpg", "Not ours")
+    db.session.commit()
+    with pytest.raises(Refused, match="No media item"):
+        composer.compose(
+            db.session, brand, users["editor"], text="Look", link=None,
+            versions=[Version(three["x"])], media_ids=[foreign.id], queue=True, now=now,
+        )  # fmt: skip
