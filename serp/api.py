@@ -23,6 +23,7 @@ from serp import openapi as _openapi  # noqa: F401  (contributes the serp paths)
 from serp import operations as ops
 from serp import rules as rule_ops
 from serp.checks import mark_due_now
+from serp.feature_reads import check_blocks_for
 from serp.labels import classifier_for_brand
 from serp.models import SerpCheck, TrackedQuery
 from serp.serialize import check_dict, query_dict, rule_dict
@@ -158,6 +159,13 @@ def query_history(query_id: int) -> Any:
         offset=offset,
         next_offset=offset + limit if offset + limit < total else None,
     )
+
+
+@bp.get("/serp/checks/<int:check_id>/features")
+@api_auth()
+def check_features(check_id: int) -> Any:
+    """The blocks beside a check's organic results, in page order, labelled and weighed."""
+    return jsonify(check_blocks_for(db.session, current_user, check_id).to_dict())
 
 
 EXPORT_COLUMNS = (

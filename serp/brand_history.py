@@ -35,6 +35,7 @@ from serp.displacement import (
     check_curve,
     week_starts,
 )
+from serp.features import block_penalty
 from serp.models import CheckStatus, SerpCheck, SerpResultRow, TrackedQuery
 from serp.result_index import among
 from serp.summaries import CheckSummary, Labelling
@@ -228,7 +229,7 @@ def _load_brand_history(
     stale = [r.id for r in rows if r.status == OK and (not r.fresh or r.id in moved)]
     fresh = summaries.computed(session, brand_id, stale, labelling) if stale else {}
     rescore = tuple(curve) != labelling.curve  # a curve other than the brand's: scores again
-    scores = _scores_with(session, good_filter, curve) if rescore else {}
+    scores = _scores_with(session, good_filter, curve, labelling.weights) if rescore else {}
     convert = postgres and bool(rows) and rows[0].checked_at.tzinfo is not UTC
 
     checks: dict[int, list[CheckPoint]] = {q.id: [] for q in queries}
@@ -333,20 +334,29 @@ def load_assets(session: Session, brand_id: int) -> list[Asset]:
     ]
 
 
-def _scores_with(session: Session, good_filter: list, curve: Sequence[float]) -> dict[int, float]:
+def _scores_with(
+    session: Session,
+    good_filter: list,
+    curve: Sequence[float],
+    block_weights: Mapping[str, float],
+) -> dict[int, float]:
     """Page-one scores of the good checks with another curve than the brand's, by check id."""
 
     weights, total = tuple(curve), sum(curve)
     scores = {}
-    for check_id, page_one in session.execute(
-        select(CheckSummary.check_id, CheckSummary.page_one)
+    for check_id, page_one, blocks in session.execute(
+        select(CheckSummary.check_id, CheckSummary.page_one, CheckSummary.blocks)
         .join(SerpCheck, SerpCheck.id == CheckSummary.check_id)
         .where(*good_filter)
     ):
         weighted = sum(
             weights[p - 1] * SIGN.get(label or "", 0) for p, _u, label in page_one if 1 <= p <= 10
         )
-        scores[check_id] = weighted / total
+        if blocks:
+            weighted -= block_penalty(blocks, weights, block_weights)
+            scores[check_id] = max(-1.0, weighted / total)
+        else:
+            scores[check_id] = weighted / total
     return scores
 
 

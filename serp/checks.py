@@ -29,8 +29,9 @@ from core.db import db, utcnow
 from core.tenants import Brand
 from core.urls import domain_of, normalize_url
 from serp import upkeep
+from serp.features import delete_features, store_features, stored_blocks
 from serp.models import CheckStatus, Schedule, SerpCheck, SerpResultRow, TrackedQuery
-from serp.parse import SerpResult
+from serp.parse import PageFeature, SerpResult
 from serp.providers import (
     FetchOutcome,
     HttpClient,
@@ -121,8 +122,10 @@ def store_check(
     provider: str,
     reason: str | None = None,
     pages: list[dict[str, Any]] | None = None,
+    features: Iterable[tuple[int, list[PageFeature]]] = (),
 ) -> SerpCheck:
-    """A check with every result row (all positions, whoever's they are, up to the cap)."""
+    """A check with every result row (all positions, whoever's they are, up to the cap) and
+    the blocks of its pages (``(page index, features)``)."""
     results, note = _kept(list(results), query.depth)
     if note:
         reason = f"{reason} {note}" if reason else note
@@ -140,6 +143,7 @@ def store_check(
     check.result_count = len(check.results)
     session.add(check)
     session.flush()
+    store_features(session, check, features)
     return check
 
 
@@ -269,6 +273,7 @@ def record_outcome(
         provider=provider,
         reason=outcome.reason,
         pages=outcome.pages,
+        features=outcome.features,
     )
     if keep_figures:
         upkeep.after_check(session, check)
@@ -444,6 +449,7 @@ def reparse_check(session: Session, check: SerpCheck, config: Mapping[str, Any])
     spec = query_spec(query)
     results: list[SerpResult] = []
     seen: set[str] = set()
+    features: list[tuple[int, list[PageFeature]]] = []
     status, reason = CheckStatus.OK.value, None
     for index, page in enumerate(pages):
         read: ProviderPage = provider.parse_raw(page["body"], page["format"], spec)
@@ -451,6 +457,8 @@ def reparse_check(session: Session, check: SerpCheck, config: Mapping[str, Any])
             status = read.status
             reason = read.reason if not index else f"page {index + 1}: {read.reason}"
             break
+        if read.features:
+            features.append((page.get("page", index), list(read.features)))
         for result in read.results:
             key = normalize_url(result.url)
             if key not in seen:
@@ -463,14 +471,24 @@ def reparse_check(session: Session, check: SerpCheck, config: Mapping[str, Any])
         results = results[: query.depth]
     else:
         results, note = _kept(results, query.depth)
-    before = (check.status, [(r.position, r.url, r.title, r.snippet) for r in check.results])
-    after = (status, [(r.position, r.url, r.title, r.snippet) for r in results])
+    before = (
+        check.status,
+        [(r.position, r.url, r.title, r.snippet) for r in check.results],
+        stored_blocks(session, check.id),
+    )
+    after = (
+        status,
+        [(r.position, r.url, r.title, r.snippet) for r in results],
+        [(i, f.kind, f.position, [x.to_dict() for x in f.items]) for i, fs in features for f in fs],
+    )
     if before == after:
         return False
     check.status, check.reason = status, reason or note
     check.results = [_row(result) for result in results]
     check.result_count = len(check.results)
     session.flush()
+    delete_features(session, [check.id])
+    store_features(session, check, features)
     upkeep.after_check(session, check)
     return True
 
@@ -493,6 +511,7 @@ def reparse(
 def purge_query(session: Session, query_id: int) -> int:
     """Delete a query and all its history for good; the number of checks removed."""
     check_ids = select(SerpCheck.id).where(SerpCheck.query_id == query_id)
+    delete_features(session, check_ids)
     session.execute(delete(SerpResultRow).where(SerpResultRow.check_id.in_(check_ids)))
     removed = session.execute(delete(SerpCheck).where(SerpCheck.query_id == query_id)).rowcount
     session.execute(delete(TrackedQuery).where(TrackedQuery.id == query_id))

@@ -184,6 +184,8 @@ class BrandSerpSettings(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), unique=True)
     # Ten click-through weights for positions 1-10; None: the default (Backlinko 2019).
     ctr_curve: Mapped[list[float] | None] = mapped_column(JSON)
+    # How much a negative in each kind of page-one block counts (serp.features); None: defaults.
+    block_weights: Mapped[dict[str, float] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -9,6 +9,7 @@ from core.openapi import ERRORS, TIME
 from core.openapi import json_response as _json
 from core.openapi import path_id as _id
 from core.openapi import ref as _ref
+from serp.parse.model import FEATURE_KINDS
 
 ENGINES = ["google", "bing", "duckduckgo", "brave"]
 PROVIDERS = ["html", "serpapi", "serper", "searxng", "brave_api", "manual"]
@@ -91,6 +92,56 @@ SCHEMAS: dict[str, Any] = {
             "results": {"type": "array", "items": _ref("SerpResult")},
         },
     },
+    "CheckFeatures": {
+        "type": "object",
+        "properties": {
+            "check_id": {"type": "integer"},
+            "checked_at": TIME,
+            "status": {"enum": ["ok", "blocked", "error"]},
+            "weights": {
+                "type": "object",
+                "additionalProperties": {"type": "number"},
+                "description": "the brand's weight of a negative in each kind of block",
+            },
+            "blocks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"enum": list(FEATURE_KINDS)},
+                        "name": {"type": "string"},
+                        "page": {"type": "integer", "description": "result page, from 1"},
+                        "position": {
+                            "type": "integer",
+                            "description": "among the page's blocks, organic results included",
+                        },
+                        "slot": {
+                            "type": "integer",
+                            "description": "the organic position the block stands before",
+                        },
+                        "weight": {"type": "number"},
+                        "negative": {"type": "boolean"},
+                        "counts_in_score": {"type": "boolean"},
+                        "score_effect": {"type": "number", "maximum": 0},
+                        "items": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "url": {"type": "string", "nullable": True},
+                                    "normalized_url": {"type": "string", "nullable": True},
+                                    "title": {"type": "string"},
+                                    "source": {"type": "string"},
+                                    "date": {"type": "string"},
+                                    "label": {"enum": [*LABELS, None], "nullable": True},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
     "LabelRule": {
         "type": "object",
         "properties": {
@@ -120,6 +171,7 @@ def _list(key: str, schema: str) -> dict[str, Any]:
 
 BRAND = [_id("brand_id")]
 QUERY = [_id("query_id")]
+CHECK = [_id("check_id")]
 RULE = [_id("rule_id")]
 SINCE = {"name": "since", "in": "query", "schema": TIME}
 NO_CONTENT = {"description": "Done"}
@@ -173,6 +225,13 @@ PATHS: dict[str, Any] = {
                          "description": "newest checks to skip; past the end: no checks",
                          "schema": {"type": "integer", "default": 0, "minimum": 0,
                                     "maximum": 10_000_000}}],
+        ),
+    },
+    "/serp/checks/{check_id}/features": {
+        "get": _op(
+            "Blocks beside a check's organic results (top stories, videos ...), in page order, "
+            "each item labelled, each block with the weight it counts with in the page-one score",
+            _json(_ref("CheckFeatures")), parameters=CHECK,
         ),
     },
     "/serp/queries/{query_id}/history.csv": {

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.ops.personal import rows_of
 from core.retention import retention_of
+from serp.features import CheckFeature, CheckFeatureItem
 from serp.models import (
     BrandSerpSettings,
     CheckStatus,
@@ -65,8 +66,8 @@ def search_metrics(session: Session, now: datetime) -> Iterator[Metric]:
 
 
 def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any]]]:
-    """The brand's tracked queries (without provider keys), every check (without raw pages)
-    and result, its label rules and its search settings."""
+    """The brand's tracked queries (without provider keys), every check (without raw pages),
+    result and page block with its items, its label rules and its search settings."""
     query_ids = select(TrackedQuery.id).where(TrackedQuery.brand_id == brand_id)
     check_ids = select(SerpCheck.id).where(SerpCheck.query_id.in_(query_ids))
     return {
@@ -80,6 +81,12 @@ def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any
             session, SerpCheck, SerpCheck.query_id.in_(query_ids), skip=("raw_pages",)
         ),
         "search_results": rows_of(session, SerpResultRow, SerpResultRow.check_id.in_(check_ids)),
+        "search_page_features": rows_of(
+            session, CheckFeature, CheckFeature.check_id.in_(check_ids)
+        ),
+        "search_page_feature_items": rows_of(
+            session, CheckFeatureItem, CheckFeatureItem.check_id.in_(check_ids)
+        ),
         "search_label_rules": rows_of(session, LabelRule, LabelRule.brand_id == brand_id),
         "search_settings": rows_of(
             session, BrandSerpSettings, BrandSerpSettings.brand_id == brand_id

@@ -17,6 +17,7 @@ from core.models import Role, User
 from serp import upkeep
 from serp.displacement import check_curve
 from serp.errors import NotFound, SerpError, check_editor
+from serp.features import DEFAULT_BLOCK_WEIGHTS, check_weights
 from serp.labels import normalize_pattern
 from serp.models import BrandSerpSettings, Label, LabelRule, MatchType
 from serp.suggest import operations as suggestions
@@ -161,3 +162,27 @@ def set_curve(
     audit.record(
         session, actor, "serp.curve_set", "brand", brand_id, brand_id=brand_id, curve=values
     )
+
+
+def set_block_weights(
+    session: Session, brand_id: int, actor: User | None, weights: Mapping[str, Any] | None
+) -> dict[str, float]:
+    """Set (or, with None, reset) how much a negative in each kind of page-one block counts;
+    the brand's figures follow. The weights now in force."""
+    if actor is not None and not actor.has_role(Role.EDITOR):
+        raise SerpError("Viewers cannot change measurement settings.")
+    values = check_weights(weights) if weights is not None else None
+    settings = session.scalar(
+        select(BrandSerpSettings).where(BrandSerpSettings.brand_id == brand_id)
+    )
+    if settings is None:
+        settings = BrandSerpSettings(brand_id=brand_id)
+        session.add(settings)
+    settings.block_weights = values
+    session.flush()
+    upkeep.labels_changed(session, brand_id)
+    audit.record(
+        session, actor, "serp.block_weights_set", "brand", brand_id, brand_id=brand_id,
+        weights=values,
+    )  # fmt: skip
+    return values or dict(DEFAULT_BLOCK_WEIGHTS)

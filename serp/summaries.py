@@ -40,6 +40,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from core.db import Base, insert_missing, upsert, utcnow
 from serp import displacement as dsp
 from serp import result_index
+from serp.features import block_penalty, page_one_blocks, weights_for_brand
 from serp.labels import Classifier, Rule, owned_urls_for_brand
 from serp.models import (
     BrandSerpSettings,
@@ -75,6 +76,9 @@ class CheckSummary(Base):
     # The sorted normalized URLs labelled negative on page one, as JSON text rather than a JSON
     # column so the database can pick the distinct lists (json has no equality in PostgreSQL).
     negative_urls: Mapped[str] = mapped_column(Text, default="[]")
+    # [[kind, slot, normalized URL, label or null], ...]: the linked items of the page-one
+    # blocks (serp.features); null or empty when the page showed none.
+    blocks: Mapped[list[Any] | None] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -107,6 +111,8 @@ class Labelling:
     curve: tuple[float, ...]
     fingerprint: str
     owned_digest: str
+    # How much a negative in each kind of page-one block counts (serp.features).
+    block_weights: tuple[tuple[str, float], ...] = ()
     # Labels already found, by normalized URL: pages one repeat the same URLs week after week,
     # and relabelling a brand's year of summaries looked up each of them again.
     known: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -118,6 +124,10 @@ class Labelling:
         except KeyError:
             found = self.known[url] = self.classifier.label(url, normalized=True)
             return found
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return dict(self.block_weights)
 
 
 def labelling_for_brand(session: Session, brand_id: int) -> Labelling:
@@ -148,12 +158,16 @@ def _read(session: Session, brand_id: int, owned: frozenset[str] | None = None) 
     )
     if owned is None:
         owned = frozenset(owned_urls_for_brand(session, brand_id))
-    return _labelling(rules, owned, tuple(curve_for_brand(session, brand_id)))
+    weights = tuple(sorted(weights_for_brand(session, brand_id).items()))
+    return _labelling(rules, owned, tuple(curve_for_brand(session, brand_id)), weights)
 
 
 @lru_cache(maxsize=64)
 def _labelling(
-    rules: tuple[tuple[str, str, str], ...], owned: frozenset[str], curve: tuple[float, ...]
+    rules: tuple[tuple[str, str, str], ...],
+    owned: frozenset[str],
+    curve: tuple[float, ...],
+    weights: tuple[tuple[str, float], ...] = (),
 ) -> Labelling:
     """Indexing and fingerprinting a brand's hundreds of rules took longer than reading them:
     done once per distinct set of rules, owned URLs and curve, and kept for the next reader."""
@@ -164,8 +178,9 @@ def _labelling(
         "prefix": sorted(classifier.prefixes),
         "domain": sorted(classifier.domains.items()),
         "curve": list(curve),
+        "blocks": [list(pair) for pair in weights],
     }
-    return Labelling(classifier, curve, digest(state), digest(sorted(classifier.owned)))
+    return Labelling(classifier, curve, digest(state), digest(sorted(classifier.owned)), weights)
 
 
 def curve_for_brand(session: Session, brand_id: int) -> tuple[float, ...]:
@@ -272,18 +287,26 @@ def _held(session: Session, brand_id: int, labelling: Labelling) -> Labelling:
 
 
 def summarize(
-    rows: Iterable[tuple[int, str]], result_count: int, labelling: Labelling
+    rows: Iterable[tuple[int, str]],
+    result_count: int,
+    labelling: Labelling,
+    blocks: Iterable[Sequence[Any]] = (),
 ) -> dict[str, Any]:
-    """A summary's values from a check's (position, normalized URL) rows and result count."""
+    """A summary's values from a check's (position, normalized URL) rows and result count,
+    and the (kind, slot, normalized URL) items of its page-one blocks."""
     label = labelling.label
     page_one = sorted(
         (position, url, label(url)) for position, url in rows if position <= dsp.PAGE_ONE
     )
-    return _values(page_one, result_count, labelling)
+    labelled = [[kind, slot, url, label(url)] for kind, slot, url, *_ in blocks]
+    return _values(page_one, result_count, labelling, labelled)
 
 
 def _values(
-    page_one: Sequence[Sequence[Any]], result_count: int, labelling: Labelling
+    page_one: Sequence[Sequence[Any]],
+    result_count: int,
+    labelling: Labelling,
+    blocks: Sequence[Sequence[Any]] = (),
 ) -> dict[str, Any]:
     counts = dict.fromkeys(("owned", "positive", "neutral", "negative"), 0)
     for _position, _url, label in page_one:
@@ -292,27 +315,43 @@ def _values(
     negatives = sorted({url for _p, url, label in page_one if label == Label.NEGATIVE.value})
     return {
         "fingerprint": labelling.fingerprint,
-        "score": _score(page_one, labelling.curve, sum(labelling.curve)),
+        "score": _score(page_one, labelling.curve, sum(labelling.curve), blocks, labelling.weights),
         **counts,
         # Positions are numbered from 1 without holes: page one holds min(results, 10).
         "unlabelled": min(result_count, dsp.PAGE_ONE) - sum(counts.values()),
         "page_one": [list(entry) for entry in page_one],
         "negative_urls": json.dumps(negatives),
+        "blocks": [list(entry) for entry in blocks] or None,
     }
 
 
-def _score(page_one: Sequence[Sequence[Any]], curve: Sequence[float], total: float) -> float:
-    """The page-one score of labelled positions: the one sum every summary's score comes from."""
+def _score(
+    page_one: Sequence[Sequence[Any]],
+    curve: Sequence[float],
+    total: float,
+    blocks: Sequence[Sequence[Any]] | None = None,
+    weights: dict[str, float] | None = None,
+) -> float:
+    """The page-one score of labelled positions, less the page-one blocks that show a
+    negative (serp.features), never below -1: the one sum every summary's score comes from."""
     weighted = 0.0
     for position, _url, label in page_one:
         if 1 <= position <= dsp.PAGE_ONE:
             weighted += curve[position - 1] * dsp.SIGN.get(label or "", 0)
+    if blocks:
+        weighted -= block_penalty(blocks, curve, weights or {})
+        return max(-1.0, weighted / total)
     return weighted / total
 
 
-def relabel(page_one: Sequence[Sequence[Any]], result_count: int, labelling: Labelling):
-    """A stored summary's values again, with today's labels and curve."""
-    return summarize(((p, u) for p, u, _label in page_one), result_count, labelling)
+def relabel(
+    page_one: Sequence[Sequence[Any]],
+    result_count: int,
+    labelling: Labelling,
+    blocks: Sequence[Sequence[Any]] | None = None,
+):
+    """A stored summary's values again, with today's labels, curve and block weights."""
+    return summarize(((p, u) for p, u, _label in page_one), result_count, labelling, blocks or ())
 
 
 def refresh(
@@ -419,12 +458,14 @@ def _computed(
     written: dict[int, dict[str, Any]] = {}
     relabelled_only: list[int] = []
     label, curve, total = labelling.label, labelling.curve, sum(labelling.curve)
+    weights = labelling.weights
     for chunk in _chunks(stale):
-        for check_id, old_score, page_one in session.execute(
+        for check_id, old_score, page_one, blocks in session.execute(
             select(
                 CheckSummary.check_id,
                 CheckSummary.score,
                 CheckSummary.page_one,
+                CheckSummary.blocks,
             ).where(CheckSummary.check_id.in_(chunk))
         ):
             # Same labels and score: only the fingerprint moves, and the check keeps the time
@@ -432,11 +473,12 @@ def _computed(
             if (
                 not every
                 and all(label(url) == held for _p, url, held in page_one)
-                and (_score(page_one, curve, total) == old_score)
+                and all(label(url) == held for _k, _s, url, held in blocks or ())
+                and (_score(page_one, curve, total, blocks, weights) == old_score)
             ):
                 relabelled_only.append(check_id)
             else:
-                written[check_id] = relabel(page_one, counts[check_id], labelling)
+                written[check_id] = relabel(page_one, counts[check_id], labelling, blocks)
     for chunk in _chunks(missing):
         rows_of: dict[int, list[tuple[int, str]]] = {check_id: [] for check_id in chunk}
         for check_id, position, url in session.execute(
@@ -445,8 +487,11 @@ def _computed(
             ).where(SerpResultRow.check_id.in_(chunk), SerpResultRow.position <= dsp.PAGE_ONE)
         ):
             rows_of[check_id].append((position, url))
+        blocks_of = page_one_blocks(session, chunk)
         for check_id, page in rows_of.items():
-            written[check_id] = summarize(page, counts[check_id], labelling)
+            written[check_id] = summarize(
+                page, counts[check_id], labelling, blocks_of.get(check_id, ())
+            )
     return written, relabelled_only
 
 
@@ -461,7 +506,8 @@ def refresh_check(session: Session, check: SerpCheck) -> None:
     )
     labelling = _held(session, brand_id, follow_labels(session, brand_id))
     rows = [(r.position, r.normalized_url) for r in check.results]
-    values = summarize(rows, check.result_count, labelling)
+    blocks = page_one_blocks(session, [check.id]).get(check.id, ())
+    values = summarize(rows, check.result_count, labelling, blocks)
     _upsert(session, [{"check_id": check.id, **values}])
     session.flush()
 

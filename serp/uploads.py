@@ -113,6 +113,7 @@ def import_upload(
                 provider="manual",
                 reason=page.reason,
                 pages=[{"page": 0, "format": "html", "body": content}],
+                features=[(0, page.features)] if page.features else (),
             )  # fmt: skip
         ]
     else:

@@ -17,6 +17,7 @@ from core.api import ApiError, parse_instant
 from core.auth import role_required
 from core.db import db, utcnow
 from core.models import Role
+from core.pages import commit_or_flash as _commit_or_flash
 from core.pages import flash_errors as _flash_errors
 from core.pages import member_brand as _brand
 from core.parsing import InvalidInput
@@ -28,6 +29,8 @@ from serp import rules as rule_ops
 from serp.api import decode_upload
 from serp.checks import mark_due_now
 from serp.errors import NotFound, SerpError
+from serp.feature_reads import check_blocks
+from serp.features import DEFAULT_BLOCK_WEIGHTS, KIND_NAMES, MAX_WEIGHT, weights_for_brand
 from serp.forms import (
     ENGINE_LABELS,
     WEEKDAYS,
@@ -282,6 +285,7 @@ def query_detail(brand_id: int, query_id: int) -> Any:
     latest = check_history.latest_page(
         check_history.latest_checks(db.session, query.id), classifier
     )
+    blocks = check_blocks(db.session, latest.check, brand.id) if latest.check else None
     keys = [m.row.normalized_url for m in latest.rows[:CHART_URLS]]
     chronological = list(reversed(checks))
     grid = check_history.position_grid(chronological, keys)
@@ -295,6 +299,7 @@ def query_detail(brand_id: int, query_id: int) -> Any:
         "serp/query.html",
         query=query,
         latest=latest,
+        blocks=blocks,
         checks=chronological,
         grid=grid,
         keys=keys,
@@ -451,6 +456,36 @@ def delete_rule(brand_id: int, rule_id: int) -> Any:
     db.session.commit()
     flash("Label rule deleted.", "success")
     return redirect(url_for("serp.rules", brand_id=brand.id))
+
+
+@bp.route("/brands/<int:brand_id>/search/block-weights", methods=["GET", "POST"])
+@login_required
+def block_weights(brand_id: int) -> Any:
+    """How much a negative in each kind of page-one block counts in the page-one score."""
+    brand = _brand(brand_id)
+    form = ActionForm()
+    if request.method == "POST":
+        if not current_user.has_role(Role.EDITOR):
+            abort(403, description="Viewers cannot change measurement settings.")
+        if not form.validate_on_submit():
+            abort(400, description="The form expired; reload the page and try again.")
+        weights = None
+        if "reset" not in request.form:
+            weights = {kind: request.form.get(f"weight_{kind}", "").strip() for kind in KIND_NAMES}
+        if _commit_or_flash(
+            lambda: rule_ops.set_block_weights(db.session, brand.id, current_user, weights)
+        ):
+            flash("Block weights saved; the figures now use them.", "success")
+            return redirect(url_for("serp.block_weights", brand_id=brand.id))
+    return render_template(
+        "serp/block_weights.html",
+        form=form,
+        weights=weights_for_brand(db.session, brand.id),
+        defaults=DEFAULT_BLOCK_WEIGHTS,
+        names=KIND_NAMES,
+        max_weight=MAX_WEIGHT,
+        **_page_context(brand),
+    )
 
 
 @bp.route("/brands/<int:brand_id>/search/queue")

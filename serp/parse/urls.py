@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 ENGINE_HOMES = {
@@ -46,8 +47,10 @@ _INTERNAL_PATHS = {
 _MAX_UNWRAP = 4
 
 
+@lru_cache(maxsize=4096)
 def engine_of_host(host: str) -> str | None:
-    """The engine whose host this is, if any."""
+    """The engine whose host this is, if any. Kept for the hosts last asked about: a page
+    asks about a hundred links' hosts, most of them the same few."""
     host = host.lower().rstrip(".")
     if _GOOGLE_HOST.search(host):
         return "google"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.urls import normalize_url
 from serp.models import CheckStatus
-from serp.parse import SerpResult
+from serp.parse import PageFeature, SerpResult
 
 from .base import Provider, ProviderPage, QuerySpec
 from .http import FetchFailed, HttpClient
@@ -40,6 +40,8 @@ class FetchOutcome:
     pages: list[dict[str, Any]]
     reason: str | None = None
     retry_after: float | None = None
+    # The blocks beside the results, by result page (0 is page one).
+    features: list[tuple[int, list[PageFeature]]] = field(default_factory=list)
 
 
 def fetch_results(
@@ -50,6 +52,7 @@ def fetch_results(
     results: list[SerpResult] = []
     seen: set[str] = set()
     pages: list[dict[str, Any]] = []
+    features: list[tuple[int, list[PageFeature]]] = []
     for index in range(pages_needed):
         try:
             page = provider.fetch(query, index, settings)
@@ -61,11 +64,13 @@ def fetch_results(
             reason = page.reason or page.status
             if index:
                 reason = f"page {index + 1}: {reason}; {len(results)} results from earlier pages"
-            return FetchOutcome(page.status, results, pages, reason, page.retry_after)
+            return FetchOutcome(page.status, results, pages, reason, page.retry_after, features)
+        if page.features:
+            features.append((index, list(page.features)))
         _append_new(results, seen, page.results)
         if not page.results or not page.more or len(results) >= query.depth:
             break
-    return FetchOutcome(CheckStatus.OK.value, results[: query.depth], pages)
+    return FetchOutcome(CheckStatus.OK.value, results[: query.depth], pages, features=features)
 
 
 def _append_new(results: list[SerpResult], seen: set[str], new: list[SerpResult]) -> None:

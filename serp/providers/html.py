@@ -65,11 +65,15 @@ def read_page(html: str, engine: str, http_status: int = 200) -> ProviderPage:
     if parsed.blocked:
         return ProviderPage(CheckStatus.BLOCKED.value, reason=parsed.reason, raw=html)
     if parsed.results:
-        return ProviderPage(CheckStatus.OK.value, list(parsed.results), raw=html)
+        return ProviderPage(
+            CheckStatus.OK.value, list(parsed.results), raw=html, features=list(parsed.features)
+        )
     if http_status >= 400:
         return ProviderPage.error(f"HTTP {http_status}", raw=html)
     if looks_like_no_results(html):
-        return ProviderPage(CheckStatus.OK.value, [], raw=html, more=False)
+        return ProviderPage(
+            CheckStatus.OK.value, [], raw=html, more=False, features=list(parsed.features)
+        )
     # No results and no "nothing found" message: an unknown layout is not an empty page.
     return ProviderPage.error(
         f"no results recognised on the page (read as {parsed.engine}); the layout may be new",

@@ -12,6 +12,12 @@ REVIEWS_CSV = (
     "source,external_id,rating,title,text,author,created_at,language,url,reply_text,reply_at\n"
     "google,a1,5,,The flat white was perfect.,Maria,{when},,,,\n"
 )
+# A Bing page with a result and a top-stories block: a check with page features.
+SERP_PAGE = (
+    '<html><head><title>acme bakery - Search</title></head><body><ol id="b_results">'
+    '<li class="b_algo"><h2><a href="https://acme.example/">Acme Bakery</a></h2><p>Bread</p></li>'
+    "</ol></body></html>"
+)
 MENTIONS_CSV = "id,url,author,text,published,language\n1,https://a.example/1,ann,Hello?,{when},en\n"
 
 
@@ -46,6 +52,13 @@ def seeded_ids(api, brand) -> dict[str, int]:
             json={"text": "acme bakery", "engine": "bing", "provider": "manual"},
         )
     )
+    check = created(
+        admin.post(
+            f"/api/v1/serp/queries/{query['id']}/uploads?kind=html",
+            data=SERP_PAGE,
+            content_type="text/html",
+        )
+    )["checks"][0]
     rule = created(
         admin.post(
             f"/api/v1/brands/{brand.id}/serp/labels",
@@ -96,6 +109,7 @@ def seeded_ids(api, brand) -> dict[str, int]:
         "post_id": post["post"]["id"],
         "query_id": query["id"],
         "rule_id": rule["id"],
+        "check_id": check["id"],
         "source_id": source["id"],
         "mention_id": mentions["mentions"][0]["id"],
         "review_id": reviews["reviews"][0]["id"],
