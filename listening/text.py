@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from markupsafe import Markup, escape
 
-from core.sentiment import detect_language, english_compound, normalize_language
+from core.sentiment import detect_language, normalize_language, text_compound
 
 NEGATIVE_BELOW = -0.05
 POSITIVE_ABOVE = 0.05
@@ -140,13 +140,14 @@ def read_sentiment(
     positive: Iterable[str] = (),
     negative: Iterable[str] = (),
 ) -> Reading:
-    """VADER for English; other languages neutral unless the brand's own keywords say otherwise.
+    """VADER for English, the lexicons for Latvian, Lithuanian and Polish (core.sentiment);
+    other languages neutral unless the brand's own keywords say otherwise.
 
-    The keywords also decide an English mention VADER reads as neutral ("recall", a product name
+    The keywords also decide a mention the text score reads as neutral ("recall", a product name
     in trouble): the brand knows words a general lexicon does not.
     """
     lang = normalize_language(language) or detect_language(text)
-    score = english_compound(text) if lang == "en" and text.strip() else None
+    score = text_compound(text, lang)
     label = "neutral"
     if score is not None and score <= NEGATIVE_BELOW:
         label = "negative"
