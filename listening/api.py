@@ -13,7 +13,7 @@ from core.api import ApiError, api_auth, body, register_api_errors
 from core.db import db, utcnow
 from core.models import Role
 from core.parsing import parse_int
-from listening import inbox
+from listening import inbox, themes
 from listening import openapi as _openapi  # noqa: F401  (contributes the listening paths)
 from listening import operations as ops
 from listening.serialize import mention_dict, source_dict
@@ -135,3 +135,36 @@ def upload_mentions(brand_id: int) -> Any:
         "listening CSV upload: %d new, %d duplicates", result.new, result.duplicates
     )
     return jsonify(new=result.new, duplicates=result.duplicates), 201
+
+
+# --- complaint themes ---------------------------------------------------------------------------
+
+
+@bp.get("/brands/<int:brand_id>/listening/themes")
+@api_auth()
+def list_themes(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    weeks = parse_int(
+        request.args.get("weeks"), "weeks", default=themes.DEFAULT_WEEKS, minimum=2,
+        maximum=themes.MAX_WEEKS,
+    )  # fmt: skip
+    return jsonify(themes.as_json(themes.report(db.session, brand.id, utcnow(), weeks)))
+
+
+@bp.get("/brands/<int:brand_id>/listening/themes/alerts")
+@api_auth()
+def list_theme_alerts(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    return jsonify(
+        alerts=[
+            {
+                "id": a.id,
+                "theme": a.theme,
+                "week": a.week.isoformat(),
+                "count": a.count,
+                "previous": a.previous,
+                "created_at": a.created_at.isoformat(),
+            }  # fmt: skip
+            for a in themes.recent_alerts(db.session, brand.id)
+        ]
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core import lexicon_sentiment
 from core.sentiment import NEGATIVE_BELOW, POSITIVE_ABOVE, rating_label, text_label
+from core.themes import OTHER, THEMES, assign_themes
 
 DATA = Path(__file__).parent / "data" / "sentiment_eval.tsv"
 LABELS = ("positive", "neutral", "negative")
@@ -120,5 +121,41 @@ def sentiment_markdown() -> str:
 
 assert NEGATIVE_BELOW < 0 < POSITIVE_ABOVE
 
+
+def theme_figures(nearest: bool) -> dict[str, tuple[float, float, int]]:
+    """Per theme over every language: (precision, recall, texts labelled with it); "all" is
+    the share of texts given their labelled theme."""
+    items = examples()
+    guessed = assign_themes([(e.text, e.language) for e in items], nearest=nearest)
+    figures = {}
+    for theme in (*THEMES, OTHER):
+        tp = sum(e.theme == g == theme for e, g in zip(items, guessed, strict=True))
+        predicted = guessed.count(theme)
+        actual = sum(e.theme == theme for e in items)
+        figures[theme] = (
+            round(tp / predicted, 3) if predicted else 0.0,
+            round(tp / actual, 3) if actual else 0.0,
+            actual,
+        )
+    right = sum(e.theme == g for e, g in zip(items, guessed, strict=True))
+    figures["all"] = (round(right / len(items), 3), round(right / len(items), 3), len(items))
+    return figures
+
+
+def themes_markdown() -> str:
+    seeds, both = theme_figures(False), theme_figures(True)
+    lines = [
+        "| theme | texts | seeds: precision | seeds: recall | seeds + nearest: precision "
+        "| seeds + nearest: recall |",
+        "|---|---|---|---|---|---|",
+    ]
+    for theme in seeds:
+        (p1, r1, n), (p2, r2, _) = seeds[theme], both[theme]
+        lines.append(f"| {theme} | {n} | {p1:.3f} | {r1:.3f} | {p2:.3f} | {r2:.3f} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(sentiment_markdown())
+    print()
+    print(themes_markdown())
