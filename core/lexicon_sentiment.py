@@ -101,14 +101,20 @@ def _lemma(word: str, language: str) -> str:
         return word
 
 
+def _prefix_value(form: str, lexicon: dict[str, float]) -> float | None:
+    for size in range(len(form), 2, -1):
+        value = lexicon.get(form[:size])
+        if value is not None:
+            return value
+    return None
+
+
 def _match(word: str, language: str) -> float | None:
     lexicon = _LEXICONS[language]
-    for form in (word, _lemma(word, language)):
-        for size in range(len(form), 2, -1):
-            value = lexicon.get(form[:size])
-            if value is not None:
-                return value
-    return None
+    value = _prefix_value(word, lexicon)
+    if value is None and len(word) > 3:  # irregular forms: "przyszła" → "przyjść"
+        value = _prefix_value(_lemma(word, language), lexicon)
+    return value
 
 
 def _valence(word: str, language: str) -> float | None:

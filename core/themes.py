@@ -1,13 +1,17 @@
 """Complaint themes of short texts (delivery, price, staff …) in English, Latvian, Lithuanian
 and Polish, their weekly volume, and which ones grow.
 
-Two steps. First, seeds: each theme has a short list of word stems per language, matched on the
-lower-case word or its simplemma lemma (prefix match, so "piegāde", "piegādāja" and "piegādes"
-all meet "piegād"); the theme with most matches wins, ties by the order of ``THEMES``. Second,
-for texts no seed catches, the batch itself: each theme's profile is the lemmas of the texts the
+Two steps. First, seeds: each theme has a short list of word stems per language, matched as a
+prefix of the lower-case word (so "piegāde", "piegādāja" and "piegādes" all meet "piegād"); the
+theme with most matches wins, ties by the order of ``THEMES``. Second, for texts no seed catches,
+the batch itself: each theme's profile is the light stems (first six letters) of the texts the
 seeds placed in it, and an unplaced text joins the theme whose profile it shares most with
-(cosine of lemma sets, at least ``NEAREST_MIN``), else "other". docs/themes.md has the measured
-precision and recall per theme on tests/data/sentiment_eval.tsv.
+(cosine of stem sets, at least ``NEAREST_MIN``), else "other".
+
+Lemmas (simplemma) were measured and left out here: they changed no theme's count on the
+labelled set, and loading simplemma's Polish dictionary takes seconds, too long for a page that
+themes on read. docs/themes.md has the measured precision and recall per theme on
+tests/data/sentiment_eval.tsv.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 THEMES = (
     "delivery", "price", "staff", "quality", "waiting", "cleanliness", "billing", "app",
@@ -37,6 +40,7 @@ THEME_LABELS = {
 }
 NEAREST_MIN = 0.25
 DOUBLING_MIN_COUNT = 5
+STEM_LENGTH = 6
 
 _SEEDS: dict[str, dict[str, str]] = {
     "delivery": {
@@ -92,33 +96,19 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _LANGUAGES = ("en", "lv", "lt", "pl")
 
 
-@lru_cache(maxsize=50_000)
-def _lemma(word: str, language: str) -> str:
-    import simplemma
-
-    try:
-        return simplemma.lemmatize(word, lang=language).lower()
-    except ValueError:
-        return word
-
-
-def lemmas(text: str, language: str | None) -> list[str]:
-    """The text's words as lower-case lemmas (words of three letters or more)."""
-    lang = language if language in _LANGUAGES else "en"
-    return [_lemma(w, lang) for w in (m.lower() for m in _WORD.findall(text)) if len(w) >= 3]
+def stems(text: str) -> list[str]:
+    """The text's words of four letters or more, lower case, cut to six letters."""
+    return [w.lower()[:STEM_LENGTH] for w in _WORD.findall(text) if len(w) >= 4]
 
 
 def _seed_hits(text: str, language: str | None) -> Counter[str]:
     lang = language if language in _LANGUAGES else "en"
     words = [w.lower() for w in _WORD.findall(text)]
-    forms = [(w, _lemma(w, lang)) for w in words]
     hits: Counter[str] = Counter()
     for theme in THEMES:
-        stems = _SEEDS[theme][lang].split()
-        for word, lemma in forms:
-            if any(word.startswith(s) or lemma.startswith(s) for s in stems):
-                hits[theme] += 1
-    return hits
+        seeds = _SEEDS[theme][lang].split()
+        hits[theme] += sum(1 for word in words if word.startswith(tuple(seeds)))
+    return +hits
 
 
 def seed_theme(text: str, language: str | None) -> str | None:
@@ -142,7 +132,7 @@ def assign_themes(texts: Sequence[tuple[str, str | None]], nearest: bool = True)
     found = [seed_theme(text, language) for text, language in texts]
     if not nearest:
         return [theme or OTHER for theme in found]
-    bags = [set(lemmas(text, language)) for text, language in texts]
+    bags = [set(stems(text)) for text, _ in texts]
     profiles: dict[str, Counter[str]] = {theme: Counter() for theme in THEMES}
     for theme, bag in zip(found, bags, strict=True):
         if theme:
