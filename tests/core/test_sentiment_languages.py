@@ -78,3 +78,17 @@ def test_chosen_method_beats_stars_and_keywords_in_every_language():
 
 def test_figures_in_the_docs_are_the_ones_the_labelled_set_gives():
     assert sentiment_markdown() in DOC.read_text(encoding="utf-8")
+
+
+def test_key_terms_merge_inflected_forms_and_skip_function_words():
+    from listening.text import key_terms
+
+    text = "Piegāde kavējās. Par piegādi neviens neatbild, un piegādes laiks ir šausmīgs."
+    terms = key_terms(text, [], language="lv")
+    assert terms[0] == "piegāde"
+    assert not {"par", "neviens", "un", "ir"} & set(terms)
+    polish = key_terms("Dostawa spóźniona, dostawy zawsze późno, ale dostawę w końcu mam.", [],
+                       language="pl")  # fmt: skip
+    assert polish[0] == "dostawa" and "ale" not in polish
+    # English keeps its word counts.
+    assert key_terms("delivery delivery late", [])[0] == "delivery"
