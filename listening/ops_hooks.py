@@ -22,6 +22,7 @@ from listening.models import (
     MentionReply,
     MentionSource,
     SavedReply,
+    ThemeAlert,
 )
 
 
@@ -90,4 +91,5 @@ def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any
         ),
         "crisis_alerts": rows_of(session, CrisisAlert, CrisisAlert.brand_id == brand_id),
         "crisis_pages": rows_of(session, CrisisPage, CrisisPage.brand_id == brand_id),
+        "listening_theme_alerts": rows_of(session, ThemeAlert, ThemeAlert.brand_id == brand_id),
     }
