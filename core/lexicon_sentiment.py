@@ -133,28 +133,33 @@ def supports(language: str | None) -> bool:
     return language in _LEXICONS
 
 
+_SENTENCE_END = re.compile(r"[.!?…;\n]+")
+
+
 def score(text: str, language: str) -> LexiconScore:
     """The lexicon's compound score of the text; language is one of ``LANGUAGES``."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    total = 0.0
     hits = 0
-    weight_before_but = 1.0
     scores: list[float] = []
-    for index, word in enumerate(words):
-        if word in _BUT[language]:
-            weight_before_but = 0.5
-            scores = [s * 0.5 for s in scores]
-            continue
-        value = _valence(word, language)
-        if value is None:
-            continue
-        hits += 1
-        window = words[max(0, index - _NEGATION_REACH) : index]
-        if any(w in _NEGATIONS[language] for w in window):
-            value = -value * 0.75  # "not good" is milder than "bad"
-        if index and words[index - 1] in _INTENSIFIERS[language]:
-            value *= _INTENSIFIERS[language][words[index - 1]]
-        scores.append(value * (1.5 if weight_before_but < 1 else 1.0))
+    after_but = False
+    for sentence in _SENTENCE_END.split(text):
+        # A negation reaches the next few words of its own sentence only ("nikt nie
+        # odpowiada. Tragedia." stays negative).
+        words = [w.lower() for w in _WORD.findall(sentence)]
+        for index, word in enumerate(words):
+            if word in _BUT[language]:
+                after_but = True
+                scores = [value * 0.5 for value in scores]
+                continue
+            value = _valence(word, language)
+            if value is None:
+                continue
+            hits += 1
+            window = words[max(0, index - _NEGATION_REACH) : index]
+            if any(w in _NEGATIONS[language] for w in window):
+                value = -value * 0.75  # "not good" is milder than "bad"
+            if index and words[index - 1] in _INTENSIFIERS[language]:
+                value *= _INTENSIFIERS[language][words[index - 1]]
+            scores.append(value * (1.5 if after_but else 1.0))
     total = sum(scores)
     compound = total / math.sqrt(total * total + _NORMALISE) if total else 0.0
     return LexiconScore(round(compound, 4), hits)

@@ -92,3 +92,8 @@ def test_key_terms_merge_inflected_forms_and_skip_function_words():
     assert polish[0] == "dostawa" and "ale" not in polish
     # English keeps its word counts.
     assert key_terms("delivery delivery late", [])[0] == "delivery"
+
+
+def test_negation_stops_at_the_end_of_its_sentence():
+    assert text_compound("Nikt nie odpowiada. Tragedia.", "pl") < 0
+    assert text_compound("Niekas neatsako. Siaubas.", "lt") < 0
