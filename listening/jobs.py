@@ -21,7 +21,7 @@ from sqlalchemy import or_
 from core import claims
 from core.db import db, utcnow
 from core.tenants import Brand, archived_brand_ids
-from listening import crisis, sla
+from listening import crisis, sla, themes
 from listening.fetch import FetchError
 from listening.models import MentionSource, SourceKind
 from listening.operations import ingest
@@ -176,4 +176,7 @@ def register_jobs(scheduler: Any, app: Flask, worker_id: str | None = None) -> N
     )
     scheduler.add_job(
         sla.alert_overdue, "interval", minutes=1, args=[app], id="listening-sla", **common
+    )
+    scheduler.add_job(
+        themes.check_themes, "interval", hours=1, args=[app], id="listening-themes", **common
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -239,6 +239,24 @@ class CrisisUpdate(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     page: Mapped[CrisisPage] = relationship(back_populates="updates")
+
+
+class ThemeAlert(Base):
+    """A complaint theme whose weekly count doubled: sent once per brand, theme and week."""
+
+    __tablename__ = "listening_theme_alerts"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "theme", "week", name="uq_listening_theme_alerts_week"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    theme: Mapped[str] = mapped_column(String(24))
+    week: Mapped[date]  # the Monday the week starts on
+    count: Mapped[int]
+    previous: Mapped[int]  # the week before's count
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # The playbook tables are listening's too: whoever loads these models loads them.

@@ -491,3 +491,89 @@ openapi.contribute(
     },
     PLAYBOOK_SCHEMAS,
 )
+
+
+# --- complaint themes ---------------------------------------------------------------------------
+
+_THEME_EXAMPLE = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": ["review", "mention"]},
+        "id": _INT,
+        "text": _STR,
+        "url": _NULL_STR,
+        "created_at": TIME,
+    },
+}
+openapi.contribute(
+    {
+        "/brands/{brand_id}/listening/themes": {
+            "get": _op(
+                "Complaint themes of the brand's negative and neutral reviews and mentions: "
+                "weekly counts (oldest week first), growth, examples",
+                _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "weeks": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "date"},
+                            },
+                            "themes": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "theme": _STR,
+                                        "label": _STR,
+                                        "counts": {"type": "array", "items": _INT},
+                                        "total": _INT,
+                                        "growing": {"type": "boolean"},
+                                        "doubled": {"type": "boolean"},
+                                        "examples": {"type": "array", "items": _THEME_EXAMPLE},
+                                    },
+                                },
+                            },
+                        },
+                    }
+                ),
+                params=[
+                    _id("brand_id"),
+                    _query(
+                        "weeks",
+                        {"type": "integer", "minimum": 2, "maximum": 26},
+                        "how many weeks, this one last (default 8)",
+                    ),
+                ],
+            ),
+        },
+        "/brands/{brand_id}/listening/themes/alerts": {
+            "get": _op(
+                "Themes whose weekly count doubled, newest first (one per theme and week)",
+                _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "alerts": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "id": _INT,
+                                        "theme": _STR,
+                                        "week": {"type": "string", "format": "date"},
+                                        "count": _INT,
+                                        "previous": _INT,
+                                        "created_at": TIME,
+                                    },
+                                },
+                            }
+                        },
+                    }
+                ),
+                params=[_id("brand_id")],
+            ),
+        },
+    },
+    {},
+)

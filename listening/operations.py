@@ -357,7 +357,7 @@ def ingest(
                 "fetched_at": now,
                 "sentiment": reading.sentiment,
                 "sentiment_label": reading.label,
-                "key_terms": key_terms(body, settings.tracked_keywords),
+                "key_terms": key_terms(body, settings.tracked_keywords, language=reading.language),
                 "is_question": question,
                 "platform": item.platform,
                 "platform_ref": item.platform_ref,

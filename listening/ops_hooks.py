@@ -23,6 +23,7 @@ from listening.models import (
     MentionReply,
     MentionSource,
     SavedReply,
+    ThemeAlert,
 )
 from listening.playbook_models import CrisisRun, CrisisRunStep, CrisisScenario, CrisisStatement
 
@@ -100,4 +101,5 @@ def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any
         ),
         "crisis_runs": rows_of(session, CrisisRun, CrisisRun.brand_id == brand_id),
         "crisis_run_steps": rows_of(session, CrisisRunStep, CrisisRunStep.run_id.in_(run_ids)),
+        "listening_theme_alerts": rows_of(session, ThemeAlert, ThemeAlert.brand_id == brand_id),
     }

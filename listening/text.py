@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from markupsafe import Markup, escape
 
-from core.sentiment import detect_language, english_compound, normalize_language
+from core.sentiment import detect_language, normalize_language, text_compound
 
 NEGATIVE_BELOW = -0.05
 POSITIVE_ABOVE = 0.05
@@ -41,6 +41,32 @@ STOPWORDS = frozenset(
     dans que qui sur avec
     """.split()
 )
+# Latvian, Lithuanian and Polish function words (pronouns, conjunctions, prepositions, forms of
+# "to be"), written for key terms: they are compared with simplemma lemmas and with the words.
+LEMMA_STOPWORDS = {
+    "lv": frozenset(
+        """
+        būt bija ir nav arī bet vai kas kā kur kad tas šis tā šī viņš viņa mēs jūs viņi es tu
+        mans mūsu jūsu savs par uz pie pēc līdz bez no ar kur tad jau vēl tikai ļoti tik nu jo
+        lai ka gan pat visi viss katrs kāds cits šeit tur šodien vakar rīt
+        """.split()
+    ),
+    "lt": frozenset(
+        """
+        būti yra nėra buvo bus ir bet ar kad kas kaip kur tas šis ji jis mes jūs jie aš tu
+        mano mūsų jūsų savo apie prie po iki be nuo su per tik labai jau dar čia ten nes kad
+        jog net visi viskas kiekvienas kitas šiandien vakar rytoj
+        """.split()
+    ),
+    "pl": frozenset(
+        """
+        być jest nie był była było są ale czy lub oraz który która które co jak gdzie kiedy
+        ten ta to ja ty on ona my wy oni mój nasz wasz swój się dla przez przy pod nad przed
+        po bez od do na za tylko bardzo już jeszcze tu tam bo że żeby nawet wszystko każdy
+        inny dziś dzisiaj wczoraj jutro mieć
+        """.split()
+    ),
+}
 QUESTION_WORDS = frozenset(
     "how why what when where who which can could does do did is are will would should anyone "
     "any help".split()
@@ -96,12 +122,29 @@ def _contains(text_lower: str, keyword: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)", text_lower) is not None
 
 
-def key_terms(text: str, tracked: Iterable[str], top: int = 3, limit: int = 8) -> list[str]:
-    """The brand's tracked keywords found in the text, then its most frequent significant words."""
+def _lemmas(words: list[str], language: str) -> list[str]:
+    import simplemma
+
+    return [simplemma.lemmatize(w, lang=language).lower() for w in words]
+
+
+def key_terms(
+    text: str, tracked: Iterable[str], top: int = 3, limit: int = 8, language: str | None = None
+) -> list[str]:
+    """The brand's tracked keywords found in the text, then its most frequent significant words.
+
+    In Latvian, Lithuanian and Polish the words are counted by their simplemma lemma ("piegāde",
+    "piegādes" and "piegādi" are one term, "piegāde"), without that language's function words.
+    """
     lower = text.lower()
     found = [k.strip().lower() for k in tracked if _contains(lower, k)]
     words = [w.strip("'’-") for w in _WORD.findall(lower)]
-    counts = Counter(w for w in words if len(w) >= 4 and w not in STOPWORDS and w not in found)
+    stop = STOPWORDS
+    if language in LEMMA_STOPWORDS:
+        stop = LEMMA_STOPWORDS[language]
+        words = [w for w in words if w not in stop]
+        words = _lemmas(words, language)
+    counts = Counter(w for w in words if len(w) >= 4 and w not in stop and w not in found)
     # most_common keeps first-seen order among equal counts.
     found.extend(word for word, _ in counts.most_common(top))
     return list(dict.fromkeys(found))[:limit]
@@ -140,13 +183,14 @@ def read_sentiment(
     positive: Iterable[str] = (),
     negative: Iterable[str] = (),
 ) -> Reading:
-    """VADER for English; other languages neutral unless the brand's own keywords say otherwise.
+    """VADER for English, the lexicons for Latvian, Lithuanian and Polish (core.sentiment);
+    other languages neutral unless the brand's own keywords say otherwise.
 
-    The keywords also decide an English mention VADER reads as neutral ("recall", a product name
+    The keywords also decide a mention the text score reads as neutral ("recall", a product name
     in trouble): the brand knows words a general lexicon does not.
     """
     lang = normalize_language(language) or detect_language(text)
-    score = english_compound(text) if lang == "en" and text.strip() else None
+    score = text_compound(text, lang)
     label = "neutral"
     if score is not None and score <= NEGATIVE_BELOW:
         label = "negative"

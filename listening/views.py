@@ -18,7 +18,7 @@ from core.models import Role, User
 from core.pages import member_brand as _brand
 from core.parsing import parse_int
 from core.tenants import Brand
-from listening import crisis, playbook_runs, playbooks, replies, sla
+from listening import crisis, playbook_runs, playbooks, replies, sla, themes
 from listening import inbox as inbox_ops
 from listening import operations as ops
 from listening.models import (
@@ -540,4 +540,40 @@ def reports(brand_id: int) -> Any:
         by_assignee=sla.response_by_assignee(mentions, users, now),
         targets=targets,
         total=len(mentions),
+    )
+
+
+def _weeks() -> int:
+    """The weeks asked for; a bad value answers 422 with the reason (core.parsing)."""
+    return parse_int(
+        request.args.get("weeks"), "weeks", default=themes.DEFAULT_WEEKS, minimum=2,
+        maximum=themes.MAX_WEEKS,
+    )  # fmt: skip
+
+
+@bp.route("/brands/<int:brand_id>/listening/themes")
+@login_required
+def themes_page(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    weeks = _weeks()
+    found = themes.report(db.session, brand.id, utcnow(), weeks)
+    return render_template(
+        "listening/themes.html",
+        brand=brand,
+        report=found,
+        weeks=weeks,
+        chart=themes.as_json(found),
+        alerts=themes.recent_alerts(db.session, brand.id, 10),
+    )
+
+
+@bp.route("/brands/<int:brand_id>/listening/themes.csv")
+@login_required
+def themes_csv(brand_id: int) -> Any:
+    brand = _brand(brand_id)
+    body = themes.csv_text(themes.report(db.session, brand.id, utcnow(), _weeks()))
+    return current_app.response_class(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{brand.slug}-themes.csv"'},
     )

@@ -103,3 +103,48 @@ def published_post_urls(session: Session, brand_id: int) -> list[str]:
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class ReviewText:
+    """A review's words as text analysis needs them."""
+
+    id: int
+    text: str
+    rating: int
+    language: str | None
+    sentiment: float | None
+    created_at: datetime
+    url: str | None
+
+
+def review_texts(session: Session, brand_id: int, since: datetime) -> list[ReviewText]:
+    """The brand's reviews written since the moment, oldest first (title and text joined)."""
+    from planner.reviews.models import Review
+
+    rows = session.execute(
+        select(
+            Review.id,
+            Review.title,
+            Review.text,
+            Review.rating,
+            Review.language,
+            Review.sentiment,
+            Review.created_at,
+            Review.url,
+        )  # fmt: skip
+        .where(Review.brand_id == brand_id, Review.created_at >= since)
+        .order_by(Review.created_at, Review.id)
+    )
+    return [
+        ReviewText(
+            row.id,
+            f"{row.title}. {row.text}" if row.title and row.text else (row.title or row.text),
+            row.rating,
+            row.language,
+            row.sentiment,
+            row.created_at,
+            row.url,
+        )  # fmt: skip
+        for row in rows
+    ]

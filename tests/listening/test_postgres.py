@@ -85,3 +85,22 @@ def test_ingest_skips_entries_and_urls_already_stored_on_postgres(pg_app, pg_bra
     assert (second.new, second.duplicates) == (100, 150)
     stored = db.session.scalars(select(Mention.external_id).where(Mention.brand_id == brand.id))
     assert sorted(stored) == sorted(f"item-{n}" for n in range(1300))
+
+
+def test_two_workers_store_a_doubled_theme_once(pg_app, pg_brand):
+    from listening import themes
+    from listening.models import ThemeAlert
+
+    brand, admin = pg_brand
+    source = make_source(brand, admin)
+    texts = [(NOW - timedelta(days=7), "The courier lost my parcel, terrible.")] * 2 + [
+        (NOW - timedelta(minutes=n), "Parcel is lost, the courier was terrible.") for n in range(5)
+    ]
+    add_mentions(
+        brand, source, [item(n, text=t, published_at=at) for n, (at, t) in enumerate(texts)]
+    )
+    stored = race(
+        pg_app, lambda session: [a.theme for a in themes.check_brand(session, brand.id, NOW)]
+    )
+    assert sorted(stored) == [[], ["delivery"]]
+    assert len(db.session.scalars(select(ThemeAlert)).all()) == 1
