@@ -29,6 +29,7 @@ def test_worker_runs_the_jobs_of_every_feature(app):
         "ops-retention",
         "review-requests",
         "reviews-overdue",
+        "listening-themes",
         "engagement-reads",
     }
     assert scheduler.jobs["serp-weekly-reports"][1] == "cron"
