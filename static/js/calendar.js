@@ -338,6 +338,8 @@
   var calendarEl = $("calendar");
   calendar = new FullCalendar.Calendar(calendarEl, {
     initialView: INITIAL_VIEW,
+    // The page's language (FullCalendar's own locale file is loaded by the template).
+    locale: config.locale || "en",
     timeZone: "local",
     firstDay: 1,
     height: "auto",
@@ -349,7 +351,7 @@
     views: {
       dayGridMonth: { dayMaxEvents: 4 },
       timeGridWeek: { scrollTime: "07:00:00" },
-      listMonth: { listText: "List" },
+      listMonth: config.locale && config.locale !== "en" ? {} : { listText: "List" },
       listWeek: { titleFormat: { month: "short", day: "numeric" } },
     },
     nowIndicator: true,
