@@ -140,8 +140,8 @@ def logout() -> Any:
     # Ends this user's sessions everywhere: other browsers and any copy of the cookies too.
     current_user.end_sessions()
     db.session.commit()
+    flash(_("You are logged out."), "info")  # in the language of the person leaving
     logout_user()
-    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -304,8 +304,9 @@ def accept_invitation(token: str) -> Any:
         link = team.open_link(db.session, _secret(), team.LinkKind.INVITE, token, now=utcnow())
     except team.LinkUnusable as exc:
         return _unusable(exc)
-    # The page speaks the invitation's language, and so does the new account from here on.
-    use_language(link.locale)
+    # The page speaks the language of the invitation's mail; a language the admin chose for
+    # the invitation also becomes the new account's own (core.team.accept_invitation).
+    use_language(_link_language(link))
     form = NewPasswordForm()
     status = 200
     if request.method == "POST":
