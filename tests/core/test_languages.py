@@ -332,3 +332,12 @@ def test_the_app_compiles_its_catalogues_into_the_instance_folder(tmp_path):
     compiled = app.config["BABEL_TRANSLATION_DIRECTORIES"]
     for language in ("lv", "lt", "pl"):
         assert os.path.exists(os.path.join(compiled, language, "LC_MESSAGES", "messages.mo"))
+
+
+def test_the_compile_command_compiles_what_is_out_of_date(app, runner):
+    compiled = app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    mo = os.path.join(compiled, "pl", "LC_MESSAGES", "messages.mo")
+    os.remove(mo)
+    result = runner.invoke(args=["i18n", "compile"])
+    assert result.exit_code == 0 and "1 catalogue(s) compiled" in result.output
+    assert os.path.exists(mo)
