@@ -168,6 +168,9 @@ def test_a_latvian_approver_joins_and_approves_a_polish_editors_post(
         assert wide.get_by_role("button", name="Šodien").count() == 1
         assert "Satura kalendārs" in wide.locator("h1").inner_text()
         screenshot(wide, "i18n-calendar-lv-1280")
+        # Chart.js is given the page's language too.
+        wide.goto(f"{live_server.url}/brands/{live_server.brand_id}/serp/dashboard")
+        assert wide.evaluate("window.Chart.defaults.locale") == "lv"
         wide.goto(f"{live_server.url}/account")
         assert "Jūsu konts" in wide.locator("h1").inner_text()
         screenshot(wide, "i18n-account-lv-1280")
