@@ -121,6 +121,8 @@ def test_a_latvian_approver_joins_and_approves_a_polish_editors_post(
         with phone.expect_navigation():
             phone.get_by_role("button", name="Iestatīt paroli un pieteikties").click()
         assert "Laipni lūdzam PageOne, Ilze!" in phone.locator(".flash").inner_text()
+        # The overview counts in Latvian: "1 ieraksts", with the singular of one.
+        assert "1 ieraksts gaida apstiprinājumu." in phone.locator("main").inner_text()
         fits(phone)
         screenshot(phone, "i18n-home-lv-390")
         phone.get_by_role("button", name="Izvēlne").click()
