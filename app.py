@@ -17,12 +17,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
 
     from core.extensions import csrf, db, login_manager
+    from core.i18n import register_i18n
     from core.ops import register_ops
     from core.security import register_security
 
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    register_i18n(app)
     register_security(app)
     register_ops(app)
     register_blueprints(app)

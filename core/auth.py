@@ -18,12 +18,22 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from core.db import db, utcnow
 from core.extensions import limiter, login_manager
-from core.forms import ChangeEmailForm, ChangePasswordForm, LoginForm, TokenForm
+from core.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    TokenForm,
+    language_choices,
+)
+from core.i18n import role_name
 from core.models import ApiToken, Role, User, check_login, hash_token
 from core.security import client_address, login_failed, record_token_failure, submitted_account
 
@@ -71,7 +81,12 @@ def role_required(role: Role) -> Callable[[F], F]:
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.has_role(role):
-                abort(403, description=f"This needs the {role.value} role or higher.")
+                abort(
+                    403,
+                    description=_(
+                        "This needs the %(role)s role or higher.", role=role_name(role.value)
+                    ),
+                )
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -115,7 +130,7 @@ def login() -> Any:
         if check_login(user, form.password.data):
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
-        flash("That email and password do not match an active account.", "error")
+        flash(_("That email and password do not match an active account."), "error")
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
 
 
@@ -125,8 +140,8 @@ def logout() -> Any:
     # Ends this user's sessions everywhere: other browsers and any copy of the cookies too.
     current_user.end_sessions()
     db.session.commit()
+    flash(_("You are logged out."), "info")  # in the language of the person leaving
     logout_user()
-    flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -140,6 +155,7 @@ def render_account(status: int = 200, **forms: Any) -> Any:
         form=forms.get("form") or TokenForm(formdata=None),
         password_form=forms.get("password_form") or ChangePasswordForm(prefix="pw", formdata=None),
         email_form=forms.get("email_form") or ChangeEmailForm(prefix="em", formdata=None),
+        language_form=forms.get("language_form") or _language_form(formdata=None),
         tokens=tokens,
         new_token=forms.get("new_token"),
     )
@@ -158,6 +174,26 @@ def account() -> Any:
     return render_account(400 if request.method == "POST" else 200, form=form)
 
 
+def _language_form(**kwargs: Any) -> LanguageForm:
+    form = LanguageForm(prefix="lang", language=current_user.locale or "", **kwargs)
+    form.language.choices = language_choices(_("The browser's language"))
+    return form
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def change_language() -> Any:
+    """The person's interface language; empty follows the browser."""
+    form = _language_form()
+    if not form.validate_on_submit():
+        return render_account(400, language_form=form)
+    current_user.locale = form.language.data or None
+    db.session.commit()
+    refresh()  # this answer's message already speaks the new language
+    flash(_("Your language is saved."), "success")
+    return redirect(url_for("auth.account"))
+
+
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke_token(token_id: int) -> Any:
@@ -166,5 +202,5 @@ def revoke_token(token_id: int) -> Any:
         abort(404)
     db.session.delete(token)
     db.session.commit()
-    flash("Token revoked.", "info")
+    flash(_("Token revoked."), "info")
     return redirect(url_for("auth.account"))

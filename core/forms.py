@@ -3,6 +3,7 @@ throttled login."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -15,61 +16,85 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email()])
-    password = PasswordField("Password", validators=[DataRequired()])
-    remember = BooleanField("Keep me logged in")
+from core.i18n import LANGUAGES, form_translations
 
 
-class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=120)])
+class Form(FlaskForm):
+    """A form whose WTForms messages ("This field is required.") speak the page's language."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: FlaskForm) -> object:
+            return form_translations()
+
+
+class LoginForm(Form):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me logged in"))
+
+
+class TokenForm(Form):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=120)])
 
 
 ROLE_CHOICES = [
-    ("viewer", "Viewer: sees the plans"),
-    ("editor", "Editor: writes posts"),
-    ("approver", "Approver: approves posts"),
-    ("admin", "Admin: manages brands and the team"),
+    ("viewer", _l("Viewer: sees the plans")),
+    ("editor", _l("Editor: writes posts")),
+    ("approver", _l("Approver: approves posts")),
+    ("admin", _l("Admin: manages brands and the team")),
 ]
 
 
-class InviteForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="editor")
+def language_choices(empty: str) -> list[tuple[str, str]]:
+    """The interface languages, each in its own name, after a first choice meaning "none"."""
+    return [("", empty), *LANGUAGES.items()]
+
+
+class InviteForm(Form):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="editor")
+    # Choices are set by the view: "" is the language of the brand (or the browser).
+    language = SelectField(_l("Language of the mail and the app"), default="")
     # Choices are the inviting admin's brands, set by the view.
-    brands = SelectMultipleField("Brands", coerce=int, widget=ListWidget(prefix_label=False),
+    brands = SelectMultipleField(_l("Brands"), coerce=int, widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput())  # fmt: skip
 
 
-class MemberForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
-    brands = SelectMultipleField("Brands", coerce=int, widget=ListWidget(prefix_label=False),
+class MemberForm(Form):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    brands = SelectMultipleField(_l("Brands"), coerce=int, widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput())  # fmt: skip
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """Setting a password from an invitation or a reset link."""
 
-    name = StringField("Your name", validators=[Length(max=120)])
-    password = PasswordField("New password", validators=[DataRequired()])
+    name = StringField(_l("Your name"), validators=[Length(max=120)])
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
     confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("password", "The two differ.")]
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", _l("The two differ."))],
     )
 
 
-class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+class ForgotPasswordForm(Form):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
 
 
-class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
-    password = PasswordField("New password", validators=[DataRequired()])
+class ChangePasswordForm(Form):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
     confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("password", "The two differ.")]
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", _l("The two differ."))],
     )
 
 
-class ChangeEmailForm(FlaskForm):
-    email = EmailField("New email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Your password", validators=[DataRequired()])
+class LanguageForm(Form):
+    # Choices are set by the view: "" follows the browser.
+    language = SelectField(_l("Language"), default="")
+
+
+class ChangeEmailForm(Form):
+    email = EmailField(_l("New email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])

@@ -46,6 +46,8 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of every login's session id: raising it (log out, new password) ends all sessions.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The interface language the person chose ("lv"); None follows the browser (core/i18n.py).
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete")
 

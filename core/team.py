@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import JSON, ForeignKey, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -55,6 +57,8 @@ class AccountLink(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # An invitation's language: its mail, its page and the new account speak it.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     def is_open(self, now: datetime) -> bool:
         return self.used_at is None and self.revoked_at is None and self.expires_at > now
@@ -64,7 +68,7 @@ class LinkUnusable(Refused):
     """The link cannot be used; ``reason`` is one of "invalid", "used", "revoked", "expired"."""
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(str(message))
         self.reason = reason
 
 
@@ -108,16 +112,18 @@ def _new_link(
 
 _UNUSABLE = {
     LinkKind.INVITE: {
-        "invalid": "This invitation link is not valid: check that it was copied whole.",
-        "used": "This invitation was already accepted. Log in with your email and password.",
-        "revoked": "This invitation was withdrawn. Ask your administrator for a new one.",
-        "expired": "This invitation has expired. Ask your administrator to send it again.",
+        "invalid": _l("This invitation link is not valid: check that it was copied whole."),
+        "used": _l("This invitation was already accepted. Log in with your email and password."),
+        "revoked": _l("This invitation was withdrawn. Ask your administrator for a new one."),
+        "expired": _l("This invitation has expired. Ask your administrator to send it again."),
     },
     LinkKind.RESET: {
-        "invalid": "This password reset link is not valid: check that it was copied whole.",
-        "used": "This reset link was already used. Ask for a new one if you need it.",
-        "revoked": "This reset link was replaced or withdrawn. Use the newest one, or ask again.",
-        "expired": "This reset link has expired (they last one hour). Ask for a new one.",
+        "invalid": _l("This password reset link is not valid: check that it was copied whole."),
+        "used": _l("This reset link was already used. Ask for a new one if you need it."),
+        "revoked": _l(
+            "This reset link was replaced or withdrawn. Use the newest one, or ask again."
+        ),
+        "expired": _l("This reset link has expired (they last one hour). Ask for a new one."),
     },
 }
 
@@ -156,18 +162,21 @@ def normal_email(value: str | None) -> str:
     email = (value or "").strip().lower()
     local, at, domain = email.partition("@")
     if not (local and at and "." in domain) or len(email) > EMAIL_MAX or " " in email:
-        raise Refused("Give a whole email address, such as ana@example.com.")
+        raise Refused(_("Give a whole email address, such as ana@example.com."))
     return email
 
 
 def _check_admin(actor: User) -> None:
     if not actor.has_role(Role.ADMIN):
-        raise Refused("Only admins manage the team.")
+        raise Refused(_("Only admins manage the team."))
 
 
 def _check_role(role: str) -> str:
     if role not in {r.value for r in Role}:
-        raise Refused(f"Unknown role “{role}”; choose one of {', '.join(r.value for r in Role)}.")
+        roles = ", ".join(r.value for r in Role)
+        raise Refused(
+            _("Unknown role “%(role)s”; choose one of %(roles)s.", role=role, roles=roles)
+        )
     return role
 
 
@@ -175,7 +184,7 @@ def _check_brands(brand_ids: list[int], allowed: list[Brand]) -> list[int]:
     known = {brand.id for brand in allowed}
     wrong = [brand_id for brand_id in brand_ids if brand_id not in known]
     if wrong:
-        raise Refused("Choose only brands that you belong to.")
+        raise Refused(_("Choose only brands that you belong to."))
     return sorted(set(brand_ids))
 
 
@@ -189,6 +198,7 @@ def invite(
     brand_ids: list[int],
     allowed_brands: list[Brand],
     now: datetime,
+    locale: str | None = None,
 ) -> tuple[AccountLink, str]:
     """A new invitation and its token; an older open invitation to the same address is revoked."""
     _check_admin(actor)
@@ -197,7 +207,9 @@ def invite(
     brand_ids = _check_brands(brand_ids, allowed_brands)
     existing = session.scalar(select(User).where(User.email == email))
     if existing is not None and existing.active:
-        raise Refused(f"{email} is already in the team; change their role or brands below.")
+        raise Refused(
+            _("%(email)s is already in the team; change their role or brands below.", email=email)
+        )
     _revoke_open(session, LinkKind.INVITE, email, now)
     link, token = _new_link(
         session,
@@ -209,6 +221,7 @@ def invite(
         role=role,
         brand_ids=brand_ids,
     )
+    link.locale = locale or None
     audit.record(session, actor, "team.invited", "account_link", link.id, email=email, role=role)
     return link, token
 
@@ -243,7 +256,7 @@ def pending_invitations(session: Session, now: datetime) -> list[AccountLink]:
 def invitation(session: Session, link_id: int) -> AccountLink:
     link = session.get(AccountLink, link_id)
     if link is None or link.kind != LinkKind.INVITE.value:
-        raise Refused(f"No invitation {link_id}.")
+        raise Refused(_("No invitation %(id)s.", id=link_id))
     return link
 
 
@@ -266,7 +279,7 @@ def resend_invitation(
 ) -> tuple[AccountLink, str]:
     """The same invitation under a new link, good for seven more days; the old link stops."""
     if link.used_at is not None:
-        raise Refused(f"{link.email} already accepted the invitation.")
+        raise Refused(_("%(email)s already accepted the invitation.", email=link.email))
     still_allowed = [b for b in link.brand_ids if b in {brand.id for brand in allowed_brands}]
     return invite(
         session,
@@ -277,6 +290,7 @@ def resend_invitation(
         brand_ids=still_allowed,
         allowed_brands=allowed_brands,
         now=now,
+        locale=link.locale,
     )
 
 
@@ -286,13 +300,13 @@ def accept_invitation(
     """The invited person's account, with the role and brands of the invitation."""
     name = (name or "").strip()
     if len(name) > 120:
-        raise Refused("Keep the name to 120 characters or fewer.")
+        raise Refused(_("Keep the name to 120 characters or fewer."))
     problem = password_problem(password, link.email)
     if problem:
         raise Refused(problem)
     user = session.scalar(select(User).where(User.email == link.email))
     if user is not None and user.active:
-        raise Refused(f"{link.email} already has an account: log in instead.")
+        raise Refused(_("%(email)s already has an account: log in instead.", email=link.email))
     if user is None:
         user = User(email=link.email, name=name or link.email.split("@")[0], role=link.role)
         session.add(user)
@@ -300,6 +314,8 @@ def accept_invitation(
         user.active = True
         user.role = link.role or Role.VIEWER.value
         user.name = name or user.name
+    if link.locale:
+        user.locale = link.locale
     user.set_password(password)
     session.flush()
     existing = set(
@@ -344,7 +360,7 @@ def members(session: Session, visible_brands: list[Brand]) -> list[Member]:
 def member(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or not user.active:
-        raise Refused(f"No member {user_id}.")
+        raise Refused(_("No member %(id)s.", id=user_id))
     return user
 
 
@@ -374,7 +390,7 @@ def change_member(
     brand_ids = _check_brands(brand_ids, allowed_brands)
     if user.role == Role.ADMIN.value and role != Role.ADMIN.value:
         if not _other_active_admins(session, user):
-            raise Refused("The team needs at least one admin: make someone else admin first.")
+            raise Refused(_("The team needs at least one admin: make someone else admin first."))
     user.role = role
     allowed = {brand.id for brand in allowed_brands}
     current = set(
@@ -403,9 +419,9 @@ def remove_member(session: Session, actor: User, user: User, now: datetime) -> N
     """
     _check_admin(actor)
     if user.id == actor.id:
-        raise Refused("You cannot remove yourself; another admin can.")
+        raise Refused(_("You cannot remove yourself; another admin can."))
     if user.role == Role.ADMIN.value and not _other_active_admins(session, user):
-        raise Refused("The team needs at least one admin.")
+        raise Refused(_("The team needs at least one admin."))
     user.active = False
     user.end_sessions()
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
@@ -464,7 +480,7 @@ def _set_new_password(user: User, password: str) -> None:
 
 def change_password(session: Session, user: User, *, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise Refused("The current password is not right; nothing was changed.")
+        raise Refused(_("The current password is not right; nothing was changed."))
     _set_new_password(user, new)
     audit.record(session, user, "user.password_changed", "user", user.id)
     session.flush()
@@ -474,13 +490,13 @@ def change_email(
     session: Session, user: User, *, password: str, new_email: str, now: datetime
 ) -> None:
     if not user.check_password(password):
-        raise Refused("The password is not right; the email was not changed.")
+        raise Refused(_("The password is not right; the email was not changed."))
     email = normal_email(new_email)
     if email == user.email:
-        raise Refused("That is already your email.")
+        raise Refused(_("That is already your email."))
     taken = session.scalar(select(User.id).where(User.email == email, User.id != user.id))
     if taken is not None:
-        raise Refused("Another account uses that email; choose another.")
+        raise Refused(_("Another account uses that email; choose another."))
     old = user.email
     user.email = email
     # Reset links sent to the old address stop working.

@@ -17,6 +17,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from werkzeug.exceptions import NotFound
 
@@ -32,7 +34,9 @@ from core.forms import (
     InviteForm,
     MemberForm,
     NewPasswordForm,
+    language_choices,
 )
+from core.i18n import language, role_name, use_language
 from core.mail import send_mail
 from core.models import Role, User
 from core.security import client_address, submitted_account
@@ -62,7 +66,9 @@ def _deliver(to: str, subject: str, text: str) -> tuple[bool, str | None]:
         return send_mail(current_app.config, to, subject, text), None
     except (smtplib.SMTPException, OSError) as exc:
         logger.warning("team mail not sent: %s", exc)
-        return False, f"The mail server refused the message ({exc.__class__.__name__})."
+        return False, _(
+            "The mail server refused the message (%(error)s).", error=exc.__class__.__name__
+        )
 
 
 def _send_quietly(config: dict[str, Any], to: str, subject: str, text: str) -> None:
@@ -78,6 +84,16 @@ def _my_brands() -> list[Brand]:
 
 def _brand_choices(form: Any, brands: list[Brand]) -> None:
     form.brands.choices = [(brand.id, brand.name) for brand in brands]
+    if hasattr(form, "language"):
+        form.language.choices = language_choices(_("The brand's language"))
+
+
+def _link_language(link: team.AccountLink) -> str | None:
+    """The language of an invitation: the one the admin chose, else its first brand's."""
+    if link.locale:
+        return link.locale
+    brand = db.session.get(Brand, min(link.brand_ids)) if link.brand_ids else None
+    return brand.language if brand is not None else None
 
 
 # --- the team page ----------------------------------------------------------------------------
@@ -107,12 +123,18 @@ def _team_page(form: InviteForm, status: int = 200, shown_link: dict | None = No
 
 def _send_invitation(link: team.AccountLink, token: str) -> dict:
     url = _external("team.accept_invitation", token=token)
-    brands = ", ".join(team.brand_names(db.session, link.brand_ids)) or "no brand yet"
-    text = (
-        f"{current_user.email} invites you to PageOne as {link.role} ({brands}).\n\n"
-        f"Open this link to choose your password; it works once, for 7 days:\n{url}\n"
-    )
-    sent, error = _deliver(link.email, "You are invited to PageOne", text)
+    with language(_link_language(link)):
+        brands = ", ".join(team.brand_names(db.session, link.brand_ids)) or _("no brand yet")
+        text = _(
+            "%(admin)s invites you to PageOne as %(role)s (%(brands)s).\n\n"
+            "Open this link to choose your password; it works once, for 7 days:\n%(url)s\n",
+            admin=current_user.email,
+            role=role_name(link.role),
+            brands=brands,
+            url=url,
+        )
+        subject = _("You are invited to PageOne")
+    sent, error = _deliver(link.email, subject, text)
     return {"email": link.email, "url": url, "sent": sent, "error": error}
 
 
@@ -135,6 +157,7 @@ def team_page() -> Any:
             brand_ids=form.brands.data or [],
             allowed_brands=_my_brands(),
             now=utcnow(),
+            locale=form.language.data or None,
         )
     except Refused as exc:
         db.session.rollback()
@@ -143,7 +166,7 @@ def team_page() -> Any:
     db.session.commit()
     shown = _send_invitation(link, token)
     if shown["sent"]:
-        flash(f"Invitation sent to {link.email}.", "success")
+        flash(_("Invitation sent to %(email)s.", email=link.email), "success")
         return redirect(url_for("team.team_page"))
     # No mail (or it failed): the admin copies the link; it is shown on this answer only.
     fresh = InviteForm(formdata=None)
@@ -164,7 +187,10 @@ def revoke_invitation(link_id: int) -> Any:
     link = _invitation_or_404(link_id)
     team.revoke_invitation(db.session, current_user, link, utcnow())
     db.session.commit()
-    flash(f"The invitation to {link.email} was withdrawn; its link no longer works.", "info")
+    flash(
+        _("The invitation to %(email)s was withdrawn; its link no longer works.", email=link.email),
+        "info",
+    )
     return redirect(url_for("team.team_page"))
 
 
@@ -184,7 +210,11 @@ def resend_invitation(link_id: int) -> Any:
     shown = _send_invitation(link, token)
     if shown["sent"]:
         flash(
-            f"Invitation sent again to {link.email}; the earlier link no longer works.", "success"
+            _(
+                "Invitation sent again to %(email)s; the earlier link no longer works.",
+                email=link.email,
+            ),
+            "success",
         )
         return redirect(url_for("team.team_page"))
     form = InviteForm(formdata=None)
@@ -226,7 +256,10 @@ def member(user_id: int) -> Any:
                 form.role.errors = [*form.role.errors, *exc.errors]
             else:
                 db.session.commit()
-                flash(f"{user.email} is now {user.role}.", "success")
+                flash(
+                    _("%(email)s is now %(role)s.", email=user.email, role=role_name(user.role)),
+                    "success",
+                )
                 return redirect(url_for("team.team_page"))
     return render_template("team/member.html", form=form, member=user), status
 
@@ -245,8 +278,11 @@ def remove_member(user_id: int) -> Any:
         else:
             db.session.commit()
             flash(
-                f"{user.email} was removed: they are logged out and their API tokens no longer "
-                "work.",
+                _(
+                    "%(email)s was removed: they are logged out and their API tokens no longer "
+                    "work.",
+                    email=user.email,
+                ),
                 "success",
             )
             return redirect(url_for("team.team_page"))
@@ -268,6 +304,9 @@ def accept_invitation(token: str) -> Any:
         link = team.open_link(db.session, _secret(), team.LinkKind.INVITE, token, now=utcnow())
     except team.LinkUnusable as exc:
         return _unusable(exc)
+    # The page speaks the language of the invitation's mail; a language the admin chose for
+    # the invitation also becomes the new account's own (core.team.accept_invitation).
+    use_language(_link_language(link))
     form = NewPasswordForm()
     status = 200
     if request.method == "POST":
@@ -287,7 +326,7 @@ def accept_invitation(token: str) -> Any:
             else:
                 db.session.commit()
                 login_user(user)
-                flash(f"Welcome to PageOne, {user.name}.", "success")
+                flash(_("Welcome to PageOne, %(name)s.", name=user.name), "success")
                 return redirect(url_for("planner.home"))
     brands = team.brand_names(db.session, link.brand_ids)
     page = render_template("team/accept.html", form=form, link=link, brands=brands)
@@ -296,7 +335,7 @@ def accept_invitation(token: str) -> Any:
 
 # --- forgotten passwords ----------------------------------------------------------------------
 
-RESET_SENT = (
+RESET_SENT = _l(
     "If an account uses that address, a link to choose a new password is on its way; it works "
     "once, for one hour. Nothing arrived? Check the address, or ask your administrator."
 )
@@ -311,22 +350,23 @@ def forgot_password() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         found = team.request_reset(db.session, _secret(), form.email.data, now=utcnow())
         db.session.commit()
-        flash(RESET_SENT, "info")
+        flash(str(RESET_SENT), "info")
         response = redirect(url_for("team.forgot_password"))
         if found is not None:
             user, token = found
             url = _external("team.reset_password", token=token)
-            text = (
-                "Someone (we hope you) asked to reset your PageOne password.\n\n"
-                f"Choose a new one here; the link works once, for one hour:\n{url}\n\n"
-                "If it was not you, ignore this mail: your password stays as it is.\n"
-            )
+            with language(user.locale):
+                text = _(
+                    "Someone (we hope you) asked to reset your PageOne password.\n\n"
+                    "Choose a new one here; the link works once, for one hour:\n%(url)s\n\n"
+                    "If it was not you, ignore this mail: your password stays as it is.\n",
+                    url=url,
+                )
+                subject = _("Reset your PageOne password")
             # Sent once the answer has gone out, so that neither the answer nor its timing
             # differs between an address with an account and one without.
             config, to = dict(current_app.config), user.email
-            response.call_on_close(
-                lambda: _send_quietly(config, to, "Reset your PageOne password", text)
-            )
+            response.call_on_close(lambda: _send_quietly(config, to, subject, text))
         return response
     status = 400 if request.method == "POST" else 200
     return render_template("team/forgot.html", form=form), status
@@ -354,7 +394,7 @@ def reset_password(token: str) -> Any:
             else:
                 db.session.commit()
                 login_user(user)
-                flash("Your new password is set; every other session was logged out.", "success")
+                flash(_("Your new password is set; every other session was logged out."), "success")
                 return redirect(url_for("planner.home"))
     return render_template("team/reset.html", form=form, link=link), status
 
@@ -398,7 +438,7 @@ def change_password() -> Any:
             db.session.commit()
             # The new password ended every session, this one too: log this browser back in.
             login_user(current_user._get_current_object())
-            flash("Your password is changed; your other sessions were logged out.", "success")
+            flash(_("Your password is changed; your other sessions were logged out."), "success")
             return redirect(url_for("auth.account"))
     return render_account(400, password_form=form)
 
@@ -422,6 +462,6 @@ def change_email() -> Any:
             form.email.errors = [*form.email.errors, *exc.errors]
         else:
             db.session.commit()
-            flash(f"Your email is now {current_user.email}.", "success")
+            flash(_("Your email is now %(email)s.", email=current_user.email), "success")
             return redirect(url_for("auth.account"))
     return render_account(400, email_form=form)

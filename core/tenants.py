@@ -40,6 +40,8 @@ class Brand(Base):
     # An archived brand is hidden from the switcher, publishes nothing and is neither checked
     # nor polled; all its data is kept, and unarchiving brings it back as it was.
     archived_at: Mapped[datetime | None]
+    # The language of the brand's public pages and of mails about it (core/i18n.py).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # ``channels`` is added by planner's Channel model (a backref): core knows no feature.

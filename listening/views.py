@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from core.auth import role_required
 from core.db import db, utcnow
 from core.errors import NotFound, Refused
+from core.i18n import public_page_language
 from core.models import Role, User
 from core.pages import member_brand as _brand
 from core.parsing import parse_int
@@ -478,6 +479,7 @@ def public_updates(slug: str) -> Any:
     page = crisis.page_of(db.session, brand) if brand else None
     if page is None or not page.published:
         abort(404)
+    public_page_language(brand.language)  # the brand's language, or the one the visitor picked
     response = current_app.make_response(
         render_template("listening/public_updates.html", public_brand=brand, page=page)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from planner.operations import (
     check_time,
     lock_post,
 )
+from planner.status_names import status_name
 
 
 class ApprovalRefused(PlannerError):
@@ -32,13 +34,13 @@ class NeedsNewTime(PlannerError):
 
 def _check_approver(user: User) -> None:
     if not user.has_role(Role.APPROVER):
-        raise ApprovalRefused("Only approvers approve or reject posts.")
+        raise ApprovalRefused(_("Only approvers approve or reject posts."))
 
 
 def _check_pending(post: Post) -> None:
     if post.status != PostStatus.PENDING_APPROVAL:
         raise PlannerError(
-            f"This post is {post.status.replace('_', ' ')}, not waiting for approval."
+            _("This post is %(status)s, not waiting for approval.", status=status_name(post.status))
         )
 
 
@@ -75,7 +77,7 @@ def _names(users: list[User]) -> str:
     labels = [user.email for user in users]
     if len(labels) <= 1:
         return "".join(labels)
-    return ", ".join(labels[:-1]) + " or " + labels[-1]
+    return _("%(names)s or %(last)s", names=", ".join(labels[:-1]), last=labels[-1])
 
 
 def schedule_message(session: Session, post: Post, actor: User | None) -> str:
@@ -84,28 +86,35 @@ def schedule_message(session: Session, post: Post, actor: User | None) -> str:
     when = (
         slots.describe_local_time(post.scheduled_at, brand.zone)
         if post.scheduled_at is not None
-        else "no time yet"
+        else _("no time yet")
     )
     if post.status == PostStatus.PENDING_APPROVAL:
         approvers = possible_approvers(session, post)
         if approvers:
-            return (
-                f"Waiting for approval by {_names(approvers)}; it goes out at {when} once approved."
+            return _(
+                "Waiting for approval by %(names)s; it goes out at %(when)s once approved.",
+                names=_names(approvers),
+                when=when,
             )
-        return (
-            f"Waiting for approval for {when}, but no other member of {brand.name} can approve "
+        return _(
+            "Waiting for approval for %(when)s, but no other member of %(brand)s can approve "
             "it: add an approver under Settings → Members, or an admin approves it with a "
-            "stated reason on the Approvals page."
+            "stated reason on the Approvals page.",
+            when=when,
+            brand=brand.name,
         )
     if post.status == PostStatus.SCHEDULED:
         approver = session.get(User, post.approved_by_id) if post.approved_by_id else None
         if approver is not None:
-            return f"Scheduled for {when}, approved by {approver.email}."
+            return _(
+                "Scheduled for %(when)s, approved by %(email)s.", when=when, email=approver.email
+            )
         if brand.requires_approval and actor is not None and actor.has_role(Role.APPROVER):
-            role = "an admin" if actor.has_role(Role.ADMIN) else "an approver"
-            return f"Scheduled for {when} without approval: you are {role}."
-        return f"Scheduled for {when}."
-    return f"Saved as {post.status.replace('_', ' ')} for {when}."
+            if actor.has_role(Role.ADMIN):
+                return _("Scheduled for %(when)s without approval: you are an admin.", when=when)
+            return _("Scheduled for %(when)s without approval: you are an approver.", when=when)
+        return _("Scheduled for %(when)s.", when=when)
+    return _("Saved as %(status)s for %(when)s.", status=status_name(post.status), when=when)
 
 
 def approval_note(session: Session, post: Post, actor: User | None) -> str | None:
@@ -115,11 +124,12 @@ def approval_note(session: Session, post: Post, actor: User | None) -> str | Non
     if post.status == PostStatus.PENDING_APPROVAL:
         approvers = possible_approvers(session, post)
         if approvers:
-            return f"It waits for approval by {_names(approvers)}."
-        return (
-            f"It waits for approval, but no other member of {brand.name} can approve it: add "
+            return _("It waits for approval by %(names)s.", names=_names(approvers))
+        return _(
+            "It waits for approval, but no other member of %(brand)s can approve it: add "
             "an approver under Settings → Members, or an admin approves it with a stated "
-            "reason on the Approvals page."
+            "reason on the Approvals page.",
+            brand=brand.name,
         )
     if (
         post.status == PostStatus.SCHEDULED
@@ -128,8 +138,9 @@ def approval_note(session: Session, post: Post, actor: User | None) -> str | Non
         and actor is not None
         and actor.has_role(Role.APPROVER)
     ):
-        role = "an admin" if actor.has_role(Role.ADMIN) else "an approver"
-        return f"It is scheduled without approval: you are {role}."
+        if actor.has_role(Role.ADMIN):
+            return _("It is scheduled without approval: you are an admin.")
+        return _("It is scheduled without approval: you are an approver.")
     return None
 
 
@@ -172,15 +183,24 @@ def approve_post(
     override = (override_reason or "").strip()
     if brand.requires_two_people and post.author_id == approver.id:
         others = possible_approvers(session, post)
-        who = f" ({_names(others)} can)" if others else " (no other member can yet)"
-        if not approver.has_role(Role.ADMIN):
-            raise ApprovalRefused(
-                f"{brand.name} needs two people: another approver must approve your own post{who}."
+        if others:
+            refusal = _(
+                "%(brand)s needs two people: another approver must approve your own post "
+                "(%(names)s can).",
+                brand=brand.name,
+                names=_names(others),
             )
+        else:
+            refusal = _(
+                "%(brand)s needs two people: another approver must approve your own post "
+                "(no other member can yet).",
+                brand=brand.name,
+            )
+        if not approver.has_role(Role.ADMIN):
+            raise ApprovalRefused(refusal)
         if not override:
             raise ApprovalRefused(
-                f"{brand.name} needs two people: another approver must approve your own "
-                f"post{who}. As an admin you may approve it yourself by stating why."
+                refusal + " " + _("As an admin you may approve it yourself by stating why.")
             )
     else:
         override = ""
@@ -188,9 +208,9 @@ def approve_post(
     before = post.scheduled_at
     if scheduled_at is not None:
         if scheduled_at.tzinfo is None:
-            raise PlannerError("The time needs a time zone (for example 2026-05-01T09:00:00Z).")
+            raise PlannerError(_("The time needs a time zone (for example 2026-05-01T09:00:00Z)."))
         if scheduled_at <= now:
-            raise NeedsNewTime("The new time is in the past; choose a new time in the future.")
+            raise NeedsNewTime(_("The new time is in the past; choose a new time in the future."))
         result = check_time(session, post.channel, scheduled_at, exclude_post_id=post.id)
         if not result.ok:
             raise PlannerError(*result.errors)
@@ -198,7 +218,7 @@ def approve_post(
         post.scheduled_at = scheduled_at
     elif post.scheduled_at is None or post.scheduled_at <= now:
         raise NeedsNewTime(
-            "The post's time has passed while it waited for approval; choose a new time."
+            _("The post's time has passed while it waited for approval; choose a new time.")
         )
     post.status = PostStatus.SCHEDULED.value
     check_media_before_scheduling(session, post)
@@ -225,7 +245,7 @@ def reject_post(session: Session, post: Post, approver: User, reason: str) -> Po
     _check_pending(post)
     reason = (reason or "").strip()
     if not reason:
-        raise PlannerError("Say why the post is rejected, so its author can fix it.")
+        raise PlannerError(_("Say why the post is rejected, so its author can fix it."))
     post.status = PostStatus.DRAFT.value
     post.approved_by_id = None
     audit.record(

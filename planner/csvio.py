@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from gettext import ngettext
 
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -38,20 +39,22 @@ from planner.slots import window_specs
 from planner.text_limits import validate_post_text
 
 COLUMNS = {
-    "id": "Empty for a new post; the id of an existing post of this brand to change it.",
-    "channel_id": "The channel's id (shown on the channels page). Either this or channel.",
-    "channel": "The channel's name, when channel_id is empty.",
-    "text": "The post's text, checked against the platform's limit.",
-    "link": "Optional http(s) link.",
-    "image_url": "Optional http(s) image address (required for Instagram).",
-    "scheduled_at": "ISO 8601 time; without an offset it is read in the channel's time zone.",
-    "status": "draft or scheduled (default scheduled; with approval on it waits for approval).",
-    "source": "Exported only: manual, review or plan.",
-    "public_url": "Exported only: the published post's address.",
-    "group": "Optional campaign: new rows with the same key become one campaign's versions; "
-    "an exported campaign's number adds the rows to that campaign.",
+    "id": _l("Empty for a new post; the id of an existing post of this brand to change it."),
+    "channel_id": _l("The channel's id (shown on the channels page). Either this or channel."),
+    "channel": _l("The channel's name, when channel_id is empty."),
+    "text": _l("The post's text, checked against the platform's limit."),
+    "link": _l("Optional http(s) link."),
+    "image_url": _l("Optional http(s) image address (required for Instagram)."),
+    "scheduled_at": _l("ISO 8601 time; without an offset it is read in the channel's time zone."),
+    "status": _l("draft or scheduled (default scheduled; with approval on it waits for approval)."),
+    "source": _l("Exported only: manual, review or plan."),
+    "public_url": _l("Exported only: the published post's address."),
+    "group": _l(
+        "Optional campaign: new rows with the same key become one campaign's versions; an "
+        "exported campaign's number adds the rows to that campaign."
+    ),
     # Last, so that files laid out before media existed still read the same.
-    "media_ids": "Optional ids of media library items, in order, separated by spaces.",
+    "media_ids": _l("Optional ids of media library items, in order, separated by spaces."),
 }
 EXPORT_COLUMNS = list(COLUMNS)
 MAX_ROWS = 100_000
@@ -71,33 +74,35 @@ class ImportReport:
         return not self.errors
 
 
-def import_summary(report: ImportReport) -> str:
-    """What an import did, in one sentence built from the counts.
+def column_help() -> dict[str, str]:
+    """Each CSV column (its name stays English: it is the file's format) and what it holds,
+    in the page's language."""
+    return {name: str(meaning) for name, meaning in COLUMNS.items()}
 
-    Every count goes through ngettext, so the sentence can be translated with a catalogue
-    later without touching the callers.
-    """
+
+def import_summary(report: ImportReport) -> str:
+    """What an import did, in one sentence built from the counts (each through ngettext)."""
     counted = [
-        (report.created, ngettext("%(n)d new post", "%(n)d new posts", report.created)),
-        (report.updated, ngettext("%(n)d changed", "%(n)d changed", report.updated)),
-        (report.unchanged, ngettext("%(n)d unchanged", "%(n)d unchanged", report.unchanged)),
+        (report.created, ngettext("%(num)d new post", "%(num)d new posts", report.created)),
+        (report.updated, ngettext("%(num)d changed", "%(num)d changed", report.updated)),
+        (report.unchanged, ngettext("%(num)d unchanged", "%(num)d unchanged", report.unchanged)),
     ]
     if not report.created and not report.updated:
         if not report.unchanged:
-            return "The file has no posts: nothing was imported."
+            return gettext("The file has no posts: nothing was imported.")
         return ngettext(
-            "Nothing to import: the file's %(n)d post is unchanged.",
-            "Nothing to import: the file's %(n)d posts are unchanged.",
+            "Nothing to import: the file's %(num)d post is unchanged.",
+            "Nothing to import: the file's %(num)d posts are unchanged.",
             report.unchanged,
-        ) % {"n": report.unchanged}
-    parts = [phrase % {"n": n} for n, phrase in counted if n]
-    message = "Imported: " + ", ".join(parts) + "."
+        )
+    parts = ", ".join(phrase for n, phrase in counted if n)
+    message = gettext("Imported: %(parts)s.", parts=parts)
     if report.waiting:
         message += " " + ngettext(
-            "%(n)d new post waits for approval.",
-            "%(n)d new posts wait for approval.",
+            "%(num)d new post waits for approval.",
+            "%(num)d new posts wait for approval.",
             report.waiting,
-        ) % {"n": report.waiting}
+        )
     return message
 
 

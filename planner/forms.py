@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from core.forms import Form
+from core.i18n import LANGUAGES
 from core.tenants import BRAND_NAME_MAX, BRAND_SLUG_MAX
 from planner import slots
 from planner.models import CHANNEL_NAME_MAX, Platform
@@ -14,16 +17,21 @@ from planner.models import CHANNEL_NAME_MAX, Platform
 PLATFORM_CHOICES = [(p.value, p.label) for p in Platform]
 
 
-def _name_field(label: str, what: str, maximum: int, **kwargs: object) -> StringField:
+def _name_field(label: str, missing: str, too_long: str, maximum: int) -> StringField:
     """A required name of at most ``maximum`` characters; the browser stops typing there too."""
     return StringField(
         label,
-        validators=[
-            DataRequired(f"Give the {what} a name."),
-            Length(max=maximum, message=f"Keep the {what} name to {maximum} characters or fewer."),
-        ],
+        validators=[DataRequired(missing), Length(max=maximum, message=too_long)],
         render_kw={"maxlength": maximum},
-        **kwargs,
+    )
+
+
+def _brand_name() -> StringField:
+    return _name_field(
+        _l("Name"),
+        _l("Give the brand a name."),
+        _l("Keep the brand name to %(max)d characters or fewer.", max=BRAND_NAME_MAX),
+        BRAND_NAME_MAX,
     )
 
 
@@ -33,39 +41,52 @@ def _valid_timezone(_form: FlaskForm, field: StringField) -> None:
         raise ValidationError(error)
 
 
-class BrandForm(FlaskForm):
-    name = _name_field("Name", "brand", BRAND_NAME_MAX)
+LANGUAGE_CHOICES = list(LANGUAGES.items())
+
+
+class BrandForm(Form):
+    name = _brand_name()
     slug = StringField(
-        "Short name (in URLs)",
+        _l("Short name (in URLs)"),
         validators=[Optional(), Length(max=BRAND_SLUG_MAX)],
         render_kw={"maxlength": BRAND_SLUG_MAX},
     )
-    timezone = StringField("Time zone", default="UTC", validators=[DataRequired(), _valid_timezone])
-
-
-class BrandSettingsForm(FlaskForm):
-    name = _name_field("Name", "brand", BRAND_NAME_MAX)
-    timezone = StringField("Time zone", validators=[DataRequired(), _valid_timezone])
-    grace_minutes = IntegerField(
-        "Grace period for late posts (minutes)", validators=[NumberRange(0, 7 * 24 * 60)]
+    timezone = StringField(
+        _l("Time zone"), default="UTC", validators=[DataRequired(), _valid_timezone]
     )
-    requires_approval = BooleanField("Posts need approval before they are scheduled")
-    requires_two_people = BooleanField("An approver cannot approve their own post")
 
 
-class MemberForm(FlaskForm):
-    email = EmailField("User's email", validators=[DataRequired(), Email()])
+class BrandSettingsForm(Form):
+    name = _brand_name()
+    timezone = StringField(_l(_l("Time zone")), validators=[DataRequired(), _valid_timezone])
+    language = SelectField(
+        _l("Language of the public pages and mails"), choices=LANGUAGE_CHOICES, default="en"
+    )
+    grace_minutes = IntegerField(
+        _l("Grace period for late posts (minutes)"), validators=[NumberRange(0, 7 * 24 * 60)]
+    )
+    requires_approval = BooleanField(_l("Posts need approval before they are scheduled"))
+    requires_two_people = BooleanField(_l("An approver cannot approve their own post"))
 
 
-class ChannelForm(FlaskForm):
-    platform = SelectField("Platform", choices=PLATFORM_CHOICES)
-    name = _name_field("Name", "channel", CHANNEL_NAME_MAX)
-    timezone = StringField("Time zone", validators=[DataRequired(), _valid_timezone])
+class MemberForm(Form):
+    email = EmailField(_l("User's email"), validators=[DataRequired(), Email()])
+
+
+class ChannelForm(Form):
+    platform = SelectField(_l("Platform"), choices=PLATFORM_CHOICES)
+    name = _name_field(
+        _l("Name"),
+        _l("Give the channel a name."),
+        _l("Keep the channel name to %(max)d characters or fewer.", max=CHANNEL_NAME_MAX),
+        CHANNEL_NAME_MAX,
+    )
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), _valid_timezone])
     min_gap_minutes = IntegerField(
-        "Minimum gap between posts (minutes)", default=60, validators=[NumberRange(0, 10080)]
+        _l("Minimum gap between posts (minutes)"), default=60, validators=[NumberRange(0, 10080)]
     )
     max_per_day = IntegerField(
-        "Maximum posts per day (empty: no maximum)",
+        _l("Maximum posts per day (empty: no maximum)"),
         default=3,
         validators=[Optional(), NumberRange(1, 500)],
     )
@@ -75,9 +96,9 @@ class ChannelSettingsForm(ChannelForm):
     platform = None  # the platform of a channel is fixed once created
 
 
-class DeleteBrandForm(FlaskForm):
-    confirm_name = StringField("Type the brand's name to confirm", validators=[DataRequired()])
+class DeleteBrandForm(Form):
+    confirm_name = StringField(_l("Type the brand's name to confirm"), validators=[DataRequired()])
 
 
-class ImportForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired()])
+class ImportForm(Form):
+    file = FileField(_l("CSV file"), validators=[FileRequired()])

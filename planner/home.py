@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import url_for
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.home import HomeLine, counted
+from core.home import HomeLine
 from core.tenants import Brand
 from planner.models import Channel, Post, PostStatus
 
@@ -30,28 +31,35 @@ WEEK = timedelta(days=7)
 PROBLEMS = {
     PostStatus.FAILED.value: (
         10,
-        lambda n: (
-            f"{counted(n, 'post', 'posts')} failed to publish: fix and retry "
-            f"{'it' if n == 1 else 'them'}."
+        lambda n: ngettext(
+            "%(num)d post failed to publish: fix and retry it.",
+            "%(num)d posts failed to publish: fix and retry them.",
+            n,
         ),
     ),
     PostStatus.UNCONFIRMED.value: (
         11,
-        lambda n: (
-            f"{counted(n, 'post', 'posts')} may have been published: check the platform "
-            "and confirm."
+        lambda n: ngettext(
+            "%(num)d post may have been published: check the platform and confirm.",
+            "%(num)d posts may have been published: check the platform and confirm.",
+            n,
         ),
     ),
     PostStatus.MISSED.value: (
         12,
-        lambda n: (
-            f"{counted(n, 'post was', 'posts were')} missed while no worker ran: "
-            f"reschedule or drop {'it' if n == 1 else 'them'}."
+        lambda n: ngettext(
+            "%(num)d post was missed while no worker ran: reschedule or drop it.",
+            "%(num)d posts were missed while no worker ran: reschedule or drop them.",
+            n,
         ),
     ),
     PostStatus.HELD.value: (
         14,
-        lambda n: f"{counted(n, 'post is', 'posts are')} held while publishing is paused.",
+        lambda n: ngettext(
+            "%(num)d post is held while publishing is paused.",
+            "%(num)d posts are held while publishing is paused.",
+            n,
+        ),
     ),
 }
 
@@ -84,11 +92,17 @@ def planner_lines(session: Session, brands: Sequence[Brand], now: datetime) -> l
         calendar = url_for("planner.calendar", brand_id=brand_id)
         if today[brand_id]:
             n = today[brand_id]
-            text = f"{counted(n, 'post is', 'posts are')} due later today."
+            text = ngettext(
+                "%(num)d post is due later today.", "%(num)d posts are due later today.", n
+            )
             lines.append(HomeLine(brand_id, "due_today", n, text, calendar, False, 60))
         if week[brand_id]:
             n = week[brand_id]
-            text = f"{counted(n, 'post is', 'posts are')} due in the next 7 days."
+            text = ngettext(
+                "%(num)d post is due in the next 7 days.",
+                "%(num)d posts are due in the next 7 days.",
+                n,
+            )
             lines.append(HomeLine(brand_id, "due_week", n, text, calendar, False, 61))
 
     # Posts that need a person and posts waiting for approval: one count per brand and status.
@@ -103,7 +117,11 @@ def planner_lines(session: Session, brands: Sequence[Brand], now: datetime) -> l
     ).all()
     for brand_id, status, n in counts:
         if status == PostStatus.PENDING_APPROVAL.value:
-            text = f"{counted(n, 'post is', 'posts are')} waiting for approval."
+            text = ngettext(
+                "%(num)d post is waiting for approval.",
+                "%(num)d posts are waiting for approval.",
+                n,
+            )
             url = url_for("planner.approvals", brand_id=brand_id)
             lines.append(HomeLine(brand_id, "approvals", n, text, url, True, 20))
             continue
@@ -125,9 +143,10 @@ def planner_lines(session: Session, brands: Sequence[Brand], now: datetime) -> l
             url = url_for("planner.channel", channel_id=channel_ids[0]) + "#credentials"
         else:
             url = url_for("planner.publishing", brand_id=brand_id)
-        text = (
-            f"{counted(n, 'channel', 'channels')} must be connected again: "
-            f"{'its' if n == 1 else 'their'} credentials stopped working."
+        text = ngettext(
+            "%(num)d channel must be connected again: its credentials stopped working.",
+            "%(num)d channels must be connected again: their credentials stopped working.",
+            n,
         )
         lines.append(HomeLine(brand_id, "reauth", n, text, url, True, 5))
     return lines

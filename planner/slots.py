@@ -22,6 +22,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+
+from core.i18n import current_language, local_datetime
+
 if TYPE_CHECKING:
     from planner.models import Channel
 
@@ -218,13 +222,17 @@ def validate_timezone(name: str) -> str | None:
         pass
     else:
         return None
-    message = f'"{name}" is not a known timezone; use an IANA name such as "Europe/Berlin".'
+    message = gettext(
+        '"%(name)s" is not a known timezone; use an IANA name such as "Europe/Berlin".', name=name
+    )
     if isinstance(name, str):
         suggestions = difflib.get_close_matches(name, zoneinfo.available_timezones(), n=1)
         if suggestions:
-            message = (
-                f'"{name}" is not a known timezone. Did you mean "{suggestions[0]}"? '
-                'Use an IANA name such as "Europe/Berlin".'
+            message = gettext(
+                '"%(name)s" is not a known timezone. Did you mean "%(suggestion)s"? '
+                'Use an IANA name such as "Europe/Berlin".',
+                name=name,
+                suggestion=suggestions[0],
             )
     return message
 
@@ -609,7 +617,11 @@ def check_slot(
 
 
 def describe_local_time(instant: datetime, tz: ZoneInfo) -> str:
-    """An instant as people in `tz` read it, e.g. "Thursday 10 Dec 2026 09:00 (CET)"."""
+    """An instant as people in `tz` read it, e.g. "Thursday 10 Dec 2026 09:00 (CET)"; in
+    another language the same, written that language's way by Babel."""
+    if current_language() != "en":
+        local = instant.astimezone(tz)
+        return f"{local_datetime(local, tz, 'yMMMEd')} ({local.tzname()})"
     return _local_label(instant, tz)
 
 

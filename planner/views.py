@@ -17,6 +17,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -49,10 +51,14 @@ from planner.forms import (
 from planner.media.views import post_media_context
 from planner.models import Channel, Platform, Post, PostStatus
 from planner.serialize import channel_dict
+from planner.status_names import status_name
 from planner.text_limits import PLATFORM_LIMITS
 
 bp = Blueprint("planner", __name__)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+bp.add_app_template_filter(status_name, "status_name")
 
 
 @bp.app_context_processor
@@ -97,7 +103,7 @@ def brand_home(brand_id: int) -> Any:
 def brands() -> Any:
     form = BrandForm()
     if request.method == "POST" and not current_user.has_role(Role.ADMIN):
-        abort(403, description="Only admins create brands.")
+        abort(403, description=_("Only admins create brands."))
     if form.validate_on_submit():
         try:
             brand = brand_ops.create_brand(
@@ -111,7 +117,7 @@ def brands() -> Any:
             _flash_errors(exc.errors)
         else:
             db.session.commit()
-            flash(f"Brand “{brand.name}” created. Add its channels next.", "success")
+            flash(_("Brand “%(name)s” created. Add its channels next.", name=brand.name), "success")
             return redirect(url_for("planner.channels", brand_id=brand.id))
     every = tenants.brands_for(db.session, current_user, include_archived=True)
     return render_template(
@@ -130,18 +136,21 @@ def brand_settings(brand_id: int) -> Any:
     form = BrandSettingsForm(obj=brand)
     member_form = MemberForm(prefix="member")
     if request.method == "POST" and not current_user.has_role(Role.ADMIN):
-        abort(403, description="Only admins change brand settings.")
+        abort(403, description=_("Only admins change brand settings."))
     if "member-email" in request.form:
         if member_form.validate_on_submit():
             user = db.session.scalar(
                 select(User).where(User.email == member_form.email.data.strip().lower())
             )
             if user is None:
-                flash("No user with that email; create it first (flask users create).", "error")
+                flash(_("No user with that email; create it first (flask users create)."), "error")
             else:
                 brand_ops.add_member(db.session, brand, user, current_user)
                 db.session.commit()
-                flash(f"{user.email} can now see {brand.name}.", "success")
+                flash(
+                    _("%(email)s can now see %(brand)s.", email=user.email, brand=brand.name),
+                    "success",
+                )
                 return redirect(url_for("planner.brand_settings", brand_id=brand.id))
     elif form.validate_on_submit():
         try:
@@ -155,11 +164,12 @@ def brand_settings(brand_id: int) -> Any:
                 requires_approval=form.requires_approval.data,
                 requires_two_people=form.requires_two_people.data,
             )
+            brand.language = form.language.data
         except ops.PlannerError as exc:
             _flash_errors(exc.errors)
         else:
             db.session.commit()
-            flash("Settings saved.", "success")
+            flash(_("Settings saved."), "success")
             return redirect(url_for("planner.brand_settings", brand_id=brand.id))
     members = db.session.scalars(
         select(User)
@@ -186,8 +196,11 @@ def archive_brand(brand_id: int) -> Any:
         lambda: brand_ops.archive_brand(db.session, brand, current_user, now=utcnow())
     ):
         flash(
-            f"{brand.name} is archived: it is hidden from the brand list, publishes nothing and "
-            "is neither checked nor polled. Its data is kept; unarchive it here at any time.",
+            _(
+                "%(brand)s is archived: it is hidden from the brand list, publishes nothing and "
+                "is neither checked nor polled. Its data is kept; unarchive it here at any time.",
+                brand=brand.name,
+            ),
             "success",
         )
     return redirect(url_for("planner.brand_settings", brand_id=brand.id))
@@ -199,8 +212,11 @@ def unarchive_brand(brand_id: int) -> Any:
     brand = _brand(brand_id)
     if commit_or_flash(lambda: brand_ops.unarchive_brand(db.session, brand, current_user)):
         flash(
-            f"{brand.name} is back: it publishes, is checked and polled again. Posts that came "
-            "due while it was archived are listed under Publishing as missed.",
+            _(
+                "%(brand)s is back: it publishes, is checked and polled again. Posts that came "
+                "due while it was archived are listed under Publishing as missed.",
+                brand=brand.name,
+            ),
             "success",
         )
     if request.form.get("next") == "brands":
@@ -214,14 +230,14 @@ def delete_brand(brand_id: int) -> Any:
     brand = _brand(brand_id)
     form = DeleteBrandForm(prefix="delete")
     if not form.validate_on_submit():
-        flash("Type the brand's name to confirm; nothing was deleted.", "error")
+        flash(_("Type the brand's name to confirm; nothing was deleted."), "error")
         return redirect(url_for("planner.brand_settings", brand_id=brand.id) + "#delete")
     name = brand.name
     typed = form.confirm_name.data or ""
     if commit_or_flash(
         lambda: brand_ops.delete_brand(db.session, brand, current_user, typed_name=typed)
     ):
-        flash(f"{name} and everything under it were deleted.", "success")
+        flash(_("%(brand)s and everything under it were deleted.", brand=name), "success")
         return redirect(url_for("planner.brands"))
     return redirect(url_for("planner.brand_settings", brand_id=brand_id) + "#delete")
 
@@ -232,7 +248,7 @@ def channels(brand_id: int) -> Any:
     brand = _brand(brand_id)
     form = ChannelForm(timezone=brand.timezone)
     if request.method == "POST" and not current_user.has_role(Role.ADMIN):
-        abort(403, description="Only admins add channels.")
+        abort(403, description=_("Only admins add channels."))
     if form.validate_on_submit():
         try:
             channel = channel_ops.create_channel(
@@ -249,7 +265,13 @@ def channels(brand_id: int) -> Any:
             _flash_errors(exc.errors)
         else:
             db.session.commit()
-            flash(f"Channel “{channel.name}” added with the platform's default windows.", "success")
+            flash(
+                _(
+                    "Channel “%(name)s” added with the platform's default windows.",
+                    name=channel.name,
+                ),
+                "success",
+            )
             return redirect(url_for("planner.channel", channel_id=channel.id))
     now, warn_days = utcnow(), current_app.config["CONNECTION_WARN_DAYS"]
     health = {c.id: connection_lifecycle.channel_health(c, now, warn_days) for c in brand.channels}
@@ -399,7 +421,7 @@ def import_posts(brand_id: int) -> Any:
             return redirect(url_for("planner.calendar", brand_id=brand.id))
         db.session.rollback()
     return render_template(
-        "planner/import.html", brand=brand, form=form, report=report, columns=csvio.COLUMNS
+        "planner/import.html", brand=brand, form=form, report=report, columns=csvio.column_help()
     ), (400 if report is not None or form.errors else 200)
 
 
@@ -420,7 +442,7 @@ def rotate_ical(brand_id: int) -> Any:
     brand = _brand(brand_id)
     brand.ical_token = ical.new_feed_token()
     db.session.commit()
-    flash("A new feed address was made; the old one no longer works.", "success")
+    flash(_("A new feed address was made; the old one no longer works."), "success")
     return redirect(url_for("planner.brand_settings", brand_id=brand.id))
 
 
@@ -431,7 +453,7 @@ def _post(post_id: int) -> Post:
     try:
         return ops.post_for(db.session, current_user, post_id)
     except ops.NotFound:
-        abort(404, description="No such post, or you are not a member of its brand.")
+        abort(404, description=_("No such post, or you are not a member of its brand."))
 
 
 def _local_time(value: str | None, zone: Any) -> datetime | None:
@@ -441,7 +463,7 @@ def _local_time(value: str | None, zone: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ops.PlannerError(f"“{value}” is not a date and time.") from None
+        raise ops.PlannerError(_("“%(value)s” is not a date and time.", value=value)) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     try:
@@ -515,7 +537,10 @@ def pause_brand(brand_id: int) -> Any:
     brand = _brand(brand_id)
     reason = request.form.get("reason", "")
     if commit_or_flash(lambda: pause.pause_brand(db.session, brand, current_user, reason)):
-        flash(f"Publishing for {brand.name} is paused. Due posts are held.", "warning")
+        flash(
+            _("Publishing for %(brand)s is paused. Due posts are held.", brand=brand.name),
+            "warning",
+        )
     return redirect(url_for("planner.publishing", brand_id=brand.id))
 
 
@@ -530,8 +555,19 @@ def resume_brand(brand_id: int) -> Any:
         posts.extend(pause.resume_brand(db.session, brand, current_user, held))  # type: ignore[arg-type]
 
     if commit_or_flash(resume):
-        done = "go out now" if held == "now" else "moved to the next free slots"
-        flash(f"Publishing resumed; {len(posts)} held post(s) {done}.", "success")
+        if held == "now":
+            message = ngettext(
+                "Publishing resumed; %(num)d held post goes out now.",
+                "Publishing resumed; %(num)d held posts go out now.",
+                len(posts),
+            )
+        else:
+            message = ngettext(
+                "Publishing resumed; %(num)d held post moved to the next free slot.",
+                "Publishing resumed; %(num)d held posts moved to the next free slots.",
+                len(posts),
+            )
+        flash(message, "success")
     return redirect(url_for("planner.publishing", brand_id=brand.id))
 
 
@@ -594,7 +630,7 @@ def approve_post(post_id: int) -> Any:
         return redirect(_back_to(post)), 303
     db.session.commit()
     when_text = slots.describe_local_time(change.post.scheduled_at, post.channel.brand.zone)
-    flash(f"Approved: the post is scheduled for {when_text}.", "success")
+    flash(_("Approved: the post is scheduled for %(when)s.", when=when_text), "success")
     for warning in change.warnings:
         flash(warning, "warning")
     return redirect(_back_to(post))
@@ -606,7 +642,7 @@ def reject_post(post_id: int) -> Any:
     post = _post(post_id)
     reason = request.form.get("reason", "")
     if commit_or_flash(lambda: approval.reject_post(db.session, post, current_user, reason)):
-        flash("Rejected: the post is a draft again, with your reason.", "success")
+        flash(_("Rejected: the post is a draft again, with your reason."), "success")
     return redirect(_back_to(post))
 
 
@@ -624,7 +660,7 @@ def retry_post(post_id: int) -> Any:
         messages.extend(change.warnings)
 
     if commit_or_flash(retry):
-        flash(f"Retrying: {messages[0]}", "success")
+        flash(_("Retrying: %(message)s", message=messages[0]), "success")
         for warning in messages[1:]:
             flash(warning, "warning")
     if request.form.get("next") == "post":

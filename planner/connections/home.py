@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.home import HomeLine, counted
+from core.home import HomeLine
+from core.i18n import local_date
 from core.tenants import Brand
 from planner.connections.lifecycle import days_until
 from planner.connections.models import ChannelConnection
@@ -44,13 +46,22 @@ def connection_lines(session: Session, brands: Sequence[Brand], now: datetime) -
         else:
             url = url_for("planner.channels", brand_id=brand_id)
         if first_end <= now:
-            text = f"{counted(n, 'channel', 'channels')}: the connection ended; connect again."
+            text = ngettext(
+                "%(num)d channel: the connection ended; connect again.",
+                "%(num)d channels: the connection ended; connect again.",
+                n,
+            )
         else:
             days = days_until(first_end, now)
-            text = (
-                f"{counted(n, 'channel', 'channels')} must be connected again within "
-                f"{counted(days, 'day', 'days')} (the platform ends the connection on "
-                f"{first_end:%d %B})."
+            within = ngettext("within %(num)d day", "within %(num)d days", days)
+            text = ngettext(
+                "%(num)d channel must be connected again %(within)s (the platform ends the "
+                "connection on %(day)s).",
+                "%(num)d channels must be connected again %(within)s (the platform ends the "
+                "connection on %(day)s).",
+                n,
+                within=within,
+                day=local_date(first_end, None, "MMMMd"),
             )
         lines.append(HomeLine(brand_id, "connection_ending", n, text, url, True, 6))
     return lines

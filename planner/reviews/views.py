@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from core.auth import role_required
 from core.db import db, utcnow
+from core.i18n import public_page_language
 from core.models import Role
 from core.pages import flash_errors as _flash_errors
 from core.pages import member_brand as _brand
@@ -403,6 +404,7 @@ def _public_brand(slug: str) -> Brand:
 def page(slug: str) -> Any:
     """The brand's public page of selected reviews: no login, server-rendered, indexable."""
     brand = _public_brand(slug)
+    public_page_language(brand.language)  # the brand's language, or the one the visitor picked
     data = public_page(db.session, brand, now=utcnow())
     url = public_page_url(brand)
     response = Response(

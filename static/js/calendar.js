@@ -8,6 +8,14 @@
   "use strict";
 
   var config = JSON.parse(document.getElementById("calendar-config").textContent);
+  // The page's words in its language (calendar.html); "{when}" and the like are filled in.
+  function t(text, values) {
+    var said = (config.words && config.words[text]) || text;
+    Object.keys(values || {}).forEach(function (key) {
+      said = said.split("{" + key + "}").join(values[key]);
+    });
+    return said;
+  }
   var csrfToken = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var channelsById = {};
   config.channels.forEach(function (channel) {
@@ -58,12 +66,12 @@
     );
   }
 
-  var longDate = new Intl.DateTimeFormat(undefined, {
+  var longDate = new Intl.DateTimeFormat(config.locale || undefined, {
     weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
   });
 
   function describeTime(iso) {
-    return iso ? longDate.format(new Date(iso)) : "no date";
+    return iso ? longDate.format(new Date(iso)) : t("no date");
   }
 
   function setMessage(el, text, kind) {
@@ -79,7 +87,7 @@
     var dismiss = document.createElement("button");
     dismiss.type = "button";
     dismiss.className = "dismiss";
-    dismiss.setAttribute("aria-label", "Dismiss");
+    dismiss.setAttribute("aria-label", t("Dismiss"));
     dismiss.textContent = "×";
     dismiss.addEventListener("click", function () {
       setMessage(el, null);
@@ -136,20 +144,20 @@
         return response.json().then(
           function (data) {
             if (response.ok) return data;
-            var errors = data.errors || [data.message || data.error || "The server refused."];
+            var errors = data.errors || [data.message || data.error || t("The server refused.")];
             throw new ApiFailure(response.status, errors, data);
           },
           function () {
             throw new ApiFailure(response.status, [
               response.status === 401
-                ? "Your session has ended: reload the page and log in again."
-                : "The server answered " + response.status + " " + response.statusText + ".",
+                ? t("Your session has ended: reload the page and log in again.")
+                : t("The server answered {status}.", { status: response.status + " " + response.statusText }),
             ]);
           }
         );
       },
       function () {
-        throw new ApiFailure(0, ["Could not reach the server; check the connection and try again."]);
+        throw new ApiFailure(0, [t("Could not reach the server; check the connection and try again.")]);
       }
     );
   }
@@ -252,7 +260,8 @@
     Object.keys(campaigns).forEach(function (key) {
       var campaign = campaigns[key];
       var count = campaign.extendedProps.count;
-      campaign.title = "\u25A6 " + campaign.title + " (" + count + " channel" + (count === 1 ? "" : "s") + ")";
+      // The number is how many of the campaign's versions go out that day.
+      campaign.title = "\u25A6 " + campaign.title + " \u00B7 " + count;
     });
     return events.concat(nameWindows(feed.windows));
 
@@ -298,17 +307,17 @@
         shade.title = "";
       });
       group[0].title = channels.length === 1
-        ? (channels[0].name || "Engagement") + " window"
-        : channels.map(function (channel) {
+        ? t("{channel} window", { channel: channels[0].name || t("Engagement") })
+        : t("{channels} windows", { channels: channels.map(function (channel) {
           return PLATFORM_LABELS[channel.platform] || channel.name;
-        }).join(", ") + " windows";
+        }).join(", ") });
     });
     return windows;
   }
 
   // --- engagement windows under a dropped post ---------------------------------------------
 
-  var weekdayName = new Intl.DateTimeFormat(undefined, { weekday: "short" });
+  var weekdayName = new Intl.DateTimeFormat(config.locale || undefined, { weekday: "short" });
 
   function clockTime(date) {
     return pad(date.getHours()) + ":" + pad(date.getMinutes());
@@ -339,9 +348,9 @@
     if (!target) return null;
     var source = windowAt(channelId, from);
     if (source && source.start.getTime() === target.start.getTime()) {
-      return "It stays inside the " + describeWindow(target) + " engagement window.";
+      return t("It stays inside the {window} engagement window.", { window: describeWindow(target) });
     }
-    return "Moved into the " + describeWindow(target) + " engagement window.";
+    return t("Moved into the {window} engagement window.", { window: describeWindow(target) });
   }
 
   function statusClass(status) {
@@ -381,6 +390,8 @@
   var calendarEl = $("calendar");
   calendar = new FullCalendar.Calendar(calendarEl, {
     initialView: INITIAL_VIEW,
+    // The page's language (FullCalendar's own locale file is loaded by the template).
+    locale: config.locale || "en",
     timeZone: "local",
     firstDay: 1,
     height: "auto",
@@ -392,7 +403,7 @@
     views: {
       dayGridMonth: { dayMaxEvents: 4 },
       timeGridWeek: { scrollTime: "07:00:00" },
-      listMonth: { listText: "List" },
+      listMonth: config.locale && config.locale !== "en" ? {} : { listText: "List" },
       listWeek: { titleFormat: { month: "short", day: "numeric" } },
     },
     nowIndicator: true,
@@ -411,8 +422,8 @@
       if (props.group) {
         info.el.setAttribute("data-group-id", props.group);
         info.el.title =
-          "Campaign · " + props.channelNames.join(", ") + "\n" + describeTime(info.event.start) +
-          "\n" + info.event.title;
+          t("Campaign: {channels}", { channels: props.channelNames.join(", ") }) + "\n" +
+          describeTime(info.event.start) + "\n" + info.event.title;
         return;
       }
       info.el.setAttribute("data-post-id", info.event.id);
@@ -429,7 +440,7 @@
       calendarEl.setAttribute("aria-busy", isLoading ? "true" : "false");
     },
     eventSourceFailure: function (error) {
-      showError(["Could not load the posts."].concat(errorsOf(error)));
+      showError([t("Could not load the posts.")].concat(errorsOf(error)));
     },
     datesSet: function (info) {
       if (lastFetchHadWindows !== null && wantsWindows(info.view.type) !== lastFetchHadWindows) {
@@ -464,8 +475,9 @@
       var move = { scheduled_at: isoWithOffset(event.start), version: event.extendedProps.version };
       api("PATCH", config.postUrl + event.id, move).then(
         function (data) {
-          var moved = event.extendedProps.channelName + " post moved to " +
-            describeTime(data.post.scheduled_at) + ".";
+          var moved = t("{channel} post moved to {when}.", {
+            channel: event.extendedProps.channelName, when: describeTime(data.post.scheduled_at),
+          });
           if (data.warnings && data.warnings.length) {
             showWarning([moved].concat(data.warnings));
           } else {
@@ -482,7 +494,7 @@
           var current = failure instanceof ApiFailure && failure.status === 409 && failure.data.post;
           var shown = current && calendar.getEventById(event.id);
           if (!shown) {
-            showError(["The post was not moved."].concat(errorsOf(failure)));
+            showError([t("The post was not moved.")].concat(errorsOf(failure)));
             return;
           }
           var at = current.scheduled_at ? new Date(current.scheduled_at) : null;
@@ -492,7 +504,7 @@
           shown.setExtendedProp("status", current.status);
           shown.setExtendedProp("version", current.version);
           showError(
-            ["The post was not moved; it stays at " + describeTime(current.scheduled_at) + "."]
+            [t("The post was not moved; it stays at {when}.", { when: describeTime(current.scheduled_at) })]
               .concat(errorsOf(failure))
           );
         }
@@ -557,7 +569,7 @@
       limit = config.limits[platform] || null;
     }
     var over = limit !== null && count > limit;
-    counter.textContent = limit === null ? count + " characters" : count + " / " + limit;
+    counter.textContent = limit === null ? t("{count} characters", { count: count }) : count + " / " + limit;
     counter.classList.toggle("over", over);
     fields.text.setAttribute("aria-invalid", over ? "true" : "false");
   }
@@ -608,12 +620,12 @@
   function openCreate(when) {
     if (!config.canEdit) return;
     if (!config.channels.length) {
-      showError("Add a channel first: the calendar plans posts per channel.");
+      showError(t("Add a channel first: the calendar plans posts per channel."));
       return;
     }
     current = { mode: "create" };
     resetDialog();
-    $("post-dialog-title").textContent = "New post";
+    $("post-dialog-title").textContent = t("New post");
     var ticked = selectedChannelIds();
     if (ticked.length) fields.channel.value = ticked[0];
     fields.when.value = when ? toLocalInput(when) : "";
@@ -630,7 +642,7 @@
         var channel = channelsById[post.channel_id];
         var editable = config.canEdit && EDITABLE.indexOf(post.status) !== -1;
         $("post-dialog-title").textContent =
-          (editable ? "Edit post" : "Post") + (channel ? " · " + channel.name : "");
+          (editable ? t("Edit post") : t("Post")) + (channel ? " · " + channel.name : "");
         fields.channel.value = String(post.channel_id);
         fields.text.value = post.text;
         fields.link.value = post.link || "";
@@ -641,9 +653,9 @@
           state.hidden = false;
           $("post-state-text").textContent =
             post.status === "published"
-              ? "Published " + describeTime(post.scheduled_at) + "; it is kept as it went out."
-              : "Status: " + post.status.replace("_", " ") + "." +
-                (config.canEdit ? " It can no longer be changed here." : "");
+              ? t("Published {when}; it is kept as it went out.", { when: describeTime(post.scheduled_at) })
+              : t("Status: {status}.", { status: t(post.status.replace("_", " ")) }) +
+                (config.canEdit ? " " + t("It can no longer be changed here.") : "");
           if (post.public_url) {
             var link = $("post-public-url");
             link.href = post.public_url;
@@ -652,12 +664,12 @@
         }
         if (post.status === "pending_approval") {
           state.hidden = false;
-          $("post-state-text").textContent = "Waiting for approval.";
+          $("post-state-text").textContent = t("Waiting for approval.");
         }
         if (data.rejected) {
-          showDialogMessages(dialogWarnings, ["Rejected: " + data.rejected.reason]);
+          showDialogMessages(dialogWarnings, [t("Rejected: {reason}", { reason: data.rejected.reason })]);
         } else if (post.last_error) {
-          showDialogMessages(dialogWarnings, ["Last error: " + post.last_error]);
+          showDialogMessages(dialogWarnings, [t("Last error: {error}", { error: post.last_error })]);
         }
         var pageLink = $("post-page-link");
         pageLink.querySelector("a").href = config.postPageUrl + post.id;
@@ -666,7 +678,7 @@
         openDialog();
       },
       function (failure) {
-        showError(["Could not open the post."].concat(errorsOf(failure)));
+        showError([t("Could not open the post.")].concat(errorsOf(failure)));
       }
     );
   }
@@ -711,7 +723,7 @@
 
   function channelName(id) {
     var channel = channelsById[id];
-    return channel ? channel.name : "the channel";
+    return channel ? channel.name : t("the channel");
   }
 
   function run(action) {
@@ -721,49 +733,52 @@
     var when = chosenTime();
     if (action === "schedule") {
       if (!when) {
-        showDialogMessages(dialogErrors, ["Choose a date and time, or use Add to queue."]);
+        showDialogMessages(dialogErrors, [t("Choose a date and time, or use Add to queue.")]);
         fields.when.focus();
         return;
       }
       payload.scheduled_at = isoWithOffset(when);
       request = api("POST", config.postsUrl, payload).then(function (data) {
-        afterChange(data, "Scheduled for " + describeTime(data.post.scheduled_at) +
-          " on " + channelName(data.post.channel_id) + ".");
+        afterChange(data, t("Scheduled for {when} on {channel}.", {
+          when: describeTime(data.post.scheduled_at), channel: channelName(data.post.channel_id),
+        }));
       });
     } else if (action === "queue") {
       payload.queue = true;
       request = api("POST", config.postsUrl, payload).then(function (data) {
-        afterChange(data, "Added to the queue: " + describeTime(data.post.scheduled_at) +
-          " on " + channelName(data.post.channel_id) + ".");
+        afterChange(data, t("Added to the queue: {when} on {channel}.", {
+          when: describeTime(data.post.scheduled_at), channel: channelName(data.post.channel_id),
+        }));
       });
     } else if (action === "draft") {
       payload.draft = true;
       if (when) payload.scheduled_at = isoWithOffset(when);
       request = api("POST", config.postsUrl, payload).then(function (data) {
         afterChange(data, data.post.scheduled_at
-          ? "Draft saved for " + describeTime(data.post.scheduled_at) + "."
-          : "Draft saved without a date; give it a date to see it on the calendar.");
+          ? t("Draft saved for {when}.", { when: describeTime(data.post.scheduled_at) })
+          : t("Draft saved without a date; give it a date to see it on the calendar."));
       });
     } else if (action === "save") {
       var post = current.post;
       var before = post.scheduled_at ? toLocalInput(new Date(post.scheduled_at)) : "";
       if (fields.when.value !== before) {
         if (!when) {
-          showDialogMessages(dialogErrors, ["A post keeps a date: choose one, or delete the post."]);
+          showDialogMessages(dialogErrors, [t("A post keeps a date: choose one, or delete the post.")]);
           return;
         }
         payload.scheduled_at = isoWithOffset(when);
       }
       payload.version = post.version;
       request = api("PATCH", config.postUrl + post.id, payload).then(function (data) {
-        afterChange(data, "Saved: " + describeTime(data.post.scheduled_at) +
-          " on " + channelName(data.post.channel_id) + ".");
+        afterChange(data, t("Saved: {when} on {channel}.", {
+          when: describeTime(data.post.scheduled_at), channel: channelName(data.post.channel_id),
+        }));
       });
     } else if (action === "requeue") {
       payload.queue = true;
       payload.version = current.post.version;
       request = api("PATCH", config.postUrl + current.post.id, payload).then(function (data) {
-        afterChange(data, "Added to the queue: " + describeTime(data.post.scheduled_at) + ".");
+        afterChange(data, t("Added to the queue: {when}.", { when: describeTime(data.post.scheduled_at) }));
       });
     } else if (action === "approve") {
       // The approver may give a new time, which a passed time requires (the server says so).
@@ -772,21 +787,21 @@
       if (when && fields.when.value !== was) approval.scheduled_at = isoWithOffset(when);
       request = api("POST", config.postUrl + current.post.id + "/approve", approval).then(
         function (data) {
-          afterChange(data, "Approved: scheduled for " + describeTime(data.post.scheduled_at) + ".");
+          afterChange(data, t("Approved: scheduled for {when}.", { when: describeTime(data.post.scheduled_at) }));
         }
       );
     } else if (action === "reject") {
-      var reason = window.prompt("Why is this post rejected? Its author sees the reason.");
+      var reason = window.prompt(t("Why is this post rejected? Its author sees the reason."));
       if (!reason || !reason.trim()) return;
       request = api("POST", config.postUrl + current.post.id + "/reject", { reason: reason }).then(
         function (data) {
-          afterChange(data, "Rejected: the post is a draft again.");
+          afterChange(data, t("Rejected: the post is a draft again."));
         }
       );
     } else if (action === "delete") {
-      if (!window.confirm("Delete this post? This cannot be undone.")) return;
+      if (!window.confirm(t("Delete this post? This cannot be undone."))) return;
       request = api("DELETE", config.postUrl + current.post.id).then(function () {
-        afterChange(null, "Post deleted.");
+        afterChange(null, t("Post deleted."));
       });
     } else {
       return;

@@ -133,7 +133,7 @@ def test_compose_for_three_channels_preview_queue_and_open_the_campaign(
     page.goto(f"{live_server.url}/brands/{live_server.brand_id}/calendar")
     campaign = page.locator("[data-group-id]").first
     campaign.wait_for()
-    assert "channel" in campaign.inner_text()
+    assert "\u25a6" in campaign.inner_text()
     page.screenshot(path=str(SHOTS / "calendar_desktop.png"), full_page=True)
     campaign.click()
     page.wait_for_url(group_url)

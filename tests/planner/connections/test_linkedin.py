@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from core.crypto import decrypt_json
 from core.db import db, utcnow
+from core.i18n import local_datetime
 from planner.connections.lifecycle import Refresh, refresh_if_needed
 from planner.connections.models import ChannelConnection
 from tests.planner.connections.conftest import callback, make_channel, query, start
@@ -47,7 +48,8 @@ def test_linkedin_connects_a_member_and_warns_before_the_60_days_end(
     assert connection.refreshable is False
     assert before + timedelta(days=60) - timedelta(seconds=5) <= connection.reconnect_by
     assert connection.reconnect_by <= utcnow() + timedelta(days=60)
-    date = connection.reconnect_by.astimezone(brand.zone).strftime("%d %B %Y, %H:%M")
+    with app.test_request_context():  # written as the page writes it: Babel, in English
+        date = local_datetime(connection.reconnect_by, brand.zone, "yMMMMd")
     assert f"must be renewed by a person by <strong>{date}</strong>" in page
     assert 'id="health-badge">Connected' in page
     # Nothing to renew it with: the worker leaves it alone.

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from core.crypto import decrypt_json
 from core.db import db, utcnow
+from core.i18n import local_datetime
 from planner.connections.lifecycle import Refresh, refresh_due_connections, refresh_if_needed
 from planner.connections.models import ChannelConnection
 from planner.models import Channel
@@ -57,7 +58,8 @@ def test_x_connect_keeps_both_tokens_and_the_page_shows_connected_with_expiry(
     page = admin_client.get(f"/channels/{channel.id}").get_data(as_text=True)
     assert 'id="health-badge">Connected' in page
     assert "@acme_bakery" in page
-    local = connection.access_expires_at.astimezone(brand.zone).strftime("%d %B %Y, %H:%M")
+    with app.test_request_context():  # written as the page writes it: Babel, in English
+        local = local_datetime(connection.access_expires_at, brand.zone, "yMMMMd")
     assert f"The access token ends {local} (Europe/Berlin) and is renewed automatically" in page
 
 
