@@ -61,6 +61,10 @@ def test_compose_for_three_channels_preview_queue_and_open_the_campaign(
     page.goto(f"{live_server.url}/brands/{live_server.brand_id}/compose")
     for name in ("Northwind X", "Northwind LinkedIn", "Northwind Facebook"):
         pick(page, name)
+    page.locator("#compose-text").fill(LONG + " HUGE SALE")
+    # The voice guide checks the text as it is typed (words in capitals), with the reason.
+    page.locator("#voice-warnings [data-code]").first.wait_for()
+    assert "HUGE" in page.locator("#voice-warnings").inner_text()
     page.locator("#compose-text").fill(LONG)
     page.locator("#compose-link").fill(link)
 
