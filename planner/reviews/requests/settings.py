@@ -35,7 +35,8 @@ def request_settings(session: Session, brand: Brand) -> RequestSettings:
     return RequestSettings(
         brand_id=brand.id,
         enabled=False,
-        language="en",
+        # Requests speak the brand's language until someone chooses another for them.
+        language=brand.language if brand.language in LANGUAGES else "en",
         delay_days=3,
         reminder_days=None,
         daily_limit=50,

@@ -233,3 +233,11 @@ def test_no_pixel_is_in_the_mail_by_default(app, smtp, sending_brand):
     customer(sending_brand, "private@example.com")
     send_due_requests(app, "w1", NOW)
     assert "/r/open/" not in smtp.messages[0].as_string()
+
+
+def test_requests_speak_the_brands_language_until_another_is_chosen(app, brand):
+    from planner.reviews.requests.settings import request_settings
+
+    brand.language = "lv"
+    db.session.commit()
+    assert request_settings(db.session, brand).language == "lv"
