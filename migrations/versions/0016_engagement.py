@@ -1,6 +1,6 @@
 """engagement: scheduled metric reads of published posts, answers to learned windows
 
-Revision ID: 0018
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-06 22:00:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 import core.db
 
-revision = "0018"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """serp autocomplete: terms looked up, each look-up and its suggestions, people's labels, a
 brand's own words, and the negative suggestions already alerted on
 
-Revision ID: 0017
-Revises: 0022
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 21:51:02.133909
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 import core.db
 
-revision = "0017"
-down_revision = "0022"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """languages: a person's interface language, a brand's language, an invitation's language
 
-Revision ID: 0023
-Revises: 0025
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-06 22:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0025"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """crisis playbooks: a brand's scenarios and statements, and the runs opened from them
 
-Revision ID: 0022
-Revises: 0024
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 21:47:44.633692
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import core.db
 
-revision = "0022"
-down_revision = "0024"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """review replies: replies and saved replies, flags for removal, voice guides, review-site
 connections, response-time targets and the overdue mark
 
-Revision ID: 0020
-Revises: 0017
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 import core.db
 
-revision = "0020"
-down_revision = "0017"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

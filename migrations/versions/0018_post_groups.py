@@ -1,7 +1,7 @@
 """post groups: one message composed for several channels
 
-Revision ID: 0024
-Revises: 0021
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import core.db
 
-revision = "0024"
-down_revision = "0021"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """media library: a brand's images and video, attached in order to posts (and their count)
 
-Revision ID: 0019
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import core.db
 
-revision = "0019"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """listening: complaint-theme alerts, one per brand, theme and week
 
-Revision ID: 0025
-Revises: 0016
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-06 22:55:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import core.db
 
-revision = "0025"
-down_revision = "0016"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """review requests: customers, requests and each brand's request settings
 
-Revision ID: 0021
-Revises: 0018
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06 22:30:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import core.db
 
-revision = "0021"
-down_revision = "0018"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

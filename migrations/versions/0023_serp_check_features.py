@@ -1,15 +1,15 @@
 """serp page features: the blocks of each check's pages, their items, and their weights
 
-Revision ID: 0016
-Revises: 0019
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-06 22:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0019"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
