@@ -65,7 +65,11 @@ def scenario_dict(scenario: Any) -> dict[str, Any]:
         "severity": scenario.severity,
         "description": scenario.description,
         "default_language": scenario.default_language,
-        "committee": list(scenario.committee or []),
+        # A member reached only by phone has no e-mail (and the other way round): left out.
+        "committee": [
+            {key: value for key, value in member.items() if value not in ("", None)}
+            for member in scenario.committee or []
+        ],
         "checklist": list(scenario.checklist or []),
         "statements": [statement_dict(s) for s in scenario.statements],
         "updated_at": iso(scenario.updated_at),
