@@ -25,9 +25,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +49,9 @@ from listening.models import (
     MentionSource,
 )
 from listening.operations import ListeningError, settings_for
+
+if TYPE_CHECKING:  # numpy loads when spikes are first computed, not with the app
+    import numpy as np
 
 logger = logging.getLogger("listening.crisis")
 
@@ -89,6 +91,8 @@ def threshold(
     samples: list[float] | np.ndarray, k: float, min_count: int
 ) -> tuple[float, float, float]:
     """(mean, σ, bound) of a baseline: a count above mean + k·max(σ, √mean) is unusual."""
+    import numpy as np
+
     values = np.asarray(samples, dtype=float)
     mean = float(values.mean()) if values.size else 0.0
     sigma = float(values.std()) if values.size else 0.0
@@ -116,6 +120,8 @@ def spike_flags(series: np.ndarray, k: float = 3.0, min_count: int = 10) -> np.n
     Hours without a full week of history are never flagged. Vectorised for the benchmark and the
     tests on synthetic series; :func:`check_spikes` applies the same rule to the database.
     """
+    import numpy as np
+
     counts = np.atleast_2d(np.asarray(series, dtype=float))
     terms, hours = counts.shape
     flags = np.zeros((terms, hours), dtype=bool)
@@ -147,6 +153,8 @@ def spike_flags(series: np.ndarray, k: float = 3.0, min_count: int = 10) -> np.n
 
 def hourly_counts(rows: list[tuple[datetime, list[str]]], now: datetime) -> dict[str, np.ndarray]:
     """Per term (and OVERALL), counts per hour-long window ending ``i`` hours before ``now``."""
+    import numpy as np
+
     counts: dict[str, np.ndarray] = {}
     for published, terms in rows:
         index = int((now - published) // HOUR)

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import feedparser
 import requests
 
 from core.parsing import FIRST_YEAR, LAST_YEAR, csv_header, csv_rows, to_utc
@@ -80,6 +79,8 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
 
 def parse_feed(body: bytes, now: datetime, *, google_alerts: bool = False) -> list[FetchedItem]:
     """Entries of an RSS or Atom feed; Google Alerts links unwrapped, all HTML stripped."""
+    import feedparser  # loads with the first feed read, not with the app
+
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     if parsed.bozo and not parsed.entries:
         reason = getattr(parsed, "bozo_exception", None)

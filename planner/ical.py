@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,8 @@ SHOWN = [
 
 
 def brand_feed(session: Session, brand: Brand, start: datetime, end: datetime) -> bytes:
+    from icalendar import Calendar, Event  # loads with the first feed asked for
+
     calendar = Calendar()
     calendar.add("prodid", "-//PageOne//Content calendar//EN")
     calendar.add("version", "2.0")

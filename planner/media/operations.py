@@ -24,7 +24,6 @@ from core.models import Role, User
 from core.tenants import Brand
 from planner.models import EDITABLE_STATUSES, Post, PostStatus
 
-from . import processing
 from .models import ALT_TEXT_MAX, MediaItem, MediaKind, PostMedia
 from .rules import media_errors
 from .storage import Storage
@@ -96,6 +95,10 @@ def upload(
     """Check a file by its content, keep it and add it to the brand's library. The same content
     uploaded again is the item already there."""
     _check_editor(user)
+    # Pillow (and the HEIF decoder) load on the first upload, not in every process that
+    # imports the planner: a worker that publishes no image never needs them.
+    from . import processing
+
     kind = processing.sniff(data)
     limit = limits.video_bytes if kind == "video/mp4" else limits.image_bytes
     if len(data) > limit:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from planner.publishing.adapters.base import MediaPayload, OutgoingMedia
 
-from . import processing
 from .models import MediaItem
 from .operations import media_of, public_url
 from .rules import rules_for
@@ -28,6 +27,8 @@ def prepared_payload(
     if kind != "image":
         return MediaPayload(data, content_type, *size)
     rules = rules_for(platform)
+    from . import processing  # Pillow loads when a post's images are first prepared
+
     prepared = processing.prepare_image(
         data,
         content_type,
