@@ -64,14 +64,17 @@ RULES: dict[str, PlatformRules] = {
         alt_max=1500,
     ),
     # Lexicon app.bsky.embed.images: at most 4 images, each blob at most 1,000,000 bytes,
-    # with alt text and an aspect ratio. (Bluesky video goes through a separate video service
-    # that PageOne does not use yet.)
+    # with alt text and an aspect ratio. Lexicon app.bsky.embed.video: one MP4 "up to 100mb";
+    # Bluesky plays videos of up to 3 minutes (docs.bsky.app, "Uploading Video").
     "bluesky": PlatformRules(
         "Bluesky",
         max_images=4,
+        max_videos=1,
         image_types=("image/jpeg", "image/png", "image/webp"),
         image_max_bytes=1_000_000,
         image_max_side=2000,
+        video_max_bytes=100 * MB,
+        video_max_seconds=180,
         alt_max=2000,
     ),
     # developer.x.com, media best practices: up to 4 images, or 1 animated GIF, or 1 video;
@@ -89,21 +92,32 @@ RULES: dict[str, PlatformRules] = {
     ),
     # LinkedIn Images API and Posts API (learn.microsoft.com, linkedin/marketing): one image, or
     # a multiImage post of 2–20; JPG, GIF or PNG up to 36,152,320 pixels; altText up to 4,086.
+    # Videos API: one MP4 of 75 KB to 500 MB, 3 seconds to 30 minutes.
     "linkedin": PlatformRules(
         "LinkedIn",
         max_images=20,
+        max_videos=1,
         image_types=("image/jpeg", "image/png", "image/gif"),
         image_max_bytes=8 * MB,
         max_pixels=36_152_320,
+        video_max_bytes=500 * MB,
+        video_min_seconds=3,
+        video_max_seconds=30 * 60,
         alt_max=4086,
     ),
     # Graph API /{page-id}/photos (published=false) then attached_media on /feed. Meta documents
     # no fixed count; PageOne sends at most 10. Photos are sent as JPEG or PNG under 4 MB.
+    # A video is one non-resumable POST /{page-id}/videos (graph-video.facebook.com), which Meta
+    # takes for files up to 1 GB and 20 minutes (larger ones need the Resumable Upload API).
     "facebook": PlatformRules(
         "Facebook",
         max_images=10,
+        max_videos=1,
         image_types=("image/jpeg", "image/png", "image/gif"),
         image_max_bytes=4 * MB,
+        video_max_bytes=1024 * MB,
+        video_min_seconds=1,
+        video_max_seconds=20 * 60,
         alt_max=1000,
     ),
     # Instagram Content Publishing (developers.facebook.com/docs/instagram-platform/
@@ -124,9 +138,19 @@ RULES: dict[str, PlatformRules] = {
         video_max_seconds=15 * 60,
         alt_max=1000,
     ),
-    # WordPress REST API /wp/v2/media: the first image becomes the post's featured image.
+    # WordPress REST API /wp/v2/media: the first image becomes the post's featured image; a
+    # video is uploaded too and shown in the post as a core/video block. The site's own upload
+    # limit (PHP upload_max_filesize) may be lower than the 64 MB PageOne allows.
     "wordpress": PlatformRules(
-        "WordPress", max_images=1, image_max_bytes=8 * MB, image_max_side=2560, alt_max=1000
+        "WordPress",
+        max_images=1,
+        max_videos=1,
+        mix=True,
+        image_max_bytes=8 * MB,
+        image_max_side=2560,
+        video_max_bytes=64 * MB,
+        video_max_seconds=4 * 3600,
+        alt_max=1000,
     ),
     "webhook": PlatformRules("Webhook", max_images=0),
 }

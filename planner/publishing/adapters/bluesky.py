@@ -19,6 +19,15 @@ Images: each is uploaded with ``com.atproto.repo.uploadBlob`` (raw bytes, at mos
 larger ones are scaled down before), then embedded as ``app.bsky.embed.images`` with its alt text
 and aspect ratio. A blob that no record uses is discarded by the PDS, so a retried upload is
 harmless; the record key keeps the post itself single. The link gets a link facet.
+
+Video: the MP4 is uploaded the same way (``uploadBlob``, ``Content-Type: video/mp4``) and embedded
+as ``app.bsky.embed.video`` with its alt text and aspect ratio. This is the "simple method" of
+Bluesky's own guide (docs.bsky.app/docs/tutorials/video, "Uploading Video"), still supported:
+the video service processes the blob once the post appears. The guide's other path (a service
+token from ``com.atproto.server.getServiceAuth``, ``app.bsky.video.uploadVideo`` on
+video.bsky.app, polling ``app.bsky.video.getJobStatus``) shows the video a few seconds sooner but
+needs a second host, which a self-hosted PDS may not have; the simple method works on any PDS
+and keeps the same exactly-once rule as images (an unused blob is discarded).
 """
 
 from __future__ import annotations
@@ -35,7 +44,9 @@ import requests
 from .base import (
     BaseAdapter,
     Call,
+    MediaPayload,
     Outcome,
+    OutgoingMedia,
     OutgoingPost,
     PublishResult,
     Rejected,
@@ -163,7 +174,10 @@ class BlueskyAdapter(BaseAdapter):
             record["langs"] = [lang.strip() for lang in credentials["langs"].split(",")]
         if post.in_reply_to:
             record["reply"] = self.reply_refs(service, post.in_reply_to, session, call)
-        if post.media:
+        videos = [item for item in post.media if item.is_video]
+        if videos:
+            record["embed"], session = self.upload_video(service, login, session, videos[0], call)
+        elif post.media:
             images, session = self.upload_images(service, login, session, post, call)
             record["embed"] = {"$type": "app.bsky.embed.images", "images": images}
 
@@ -296,6 +310,38 @@ class BlueskyAdapter(BaseAdapter):
 
     # --- media --------------------------------------------------------------
 
+    def upload_blob(
+        self,
+        service: str,
+        login: Login,
+        session: BlueskySession,
+        item: OutgoingMedia,
+        call: Call,
+    ) -> tuple[dict, MediaPayload, BlueskySession]:
+        """One file as a blob on the PDS: the blob reference, the bytes sent and the session."""
+        payload = load_media(item, call)
+        with uploading_media(call):
+            response, session = self.authorized(
+                login,
+                session,
+                call,
+                lambda s: call.send(
+                    "POST",
+                    f"{service}/xrpc/com.atproto.repo.uploadBlob",
+                    headers={
+                        "Authorization": f"Bearer {s.access_jwt}",
+                        "Content-Type": payload.content_type,
+                    },
+                    data=payload.data,
+                ),
+            )
+        body = json_body(response)
+        if response.status_code != 200:
+            raise Rejected(self.error_result(response, call, deduplicates=True))
+        if not isinstance(body, dict) or not isinstance(body.get("blob"), dict):
+            raise Rejected(self.unusable_answer(response, call, "a blob", created=False))
+        return body["blob"], payload, session
+
     def upload_images(
         self,
         service: str,
@@ -307,35 +353,32 @@ class BlueskyAdapter(BaseAdapter):
         """Upload each image as a blob; the ``images`` of an ``app.bsky.embed.images``."""
         images: list[dict[str, object]] = []
         for item in post.media:
-            payload = load_media(item, call)
-            with uploading_media(call):
-                response, session = self.authorized(
-                    login,
-                    session,
-                    call,
-                    lambda s, payload=payload: call.send(
-                        "POST",
-                        f"{service}/xrpc/com.atproto.repo.uploadBlob",
-                        headers={
-                            "Authorization": f"Bearer {s.access_jwt}",
-                            "Content-Type": payload.content_type,
-                        },
-                        data=payload.data,
-                    ),
-                )
-            body = json_body(response)
-            if response.status_code != 200:
-                raise Rejected(self.error_result(response, call, deduplicates=True))
-            if not isinstance(body, dict) or not isinstance(body.get("blob"), dict):
-                raise Rejected(self.unusable_answer(response, call, "a blob", created=False))
+            blob, payload, session = self.upload_blob(service, login, session, item, call)
             images.append(
                 {
                     "alt": item.alt_text,
-                    "image": body["blob"],
+                    "image": blob,
                     "aspectRatio": {"width": payload.width, "height": payload.height},
                 }
             )
         return images, session
+
+    def upload_video(
+        self,
+        service: str,
+        login: Login,
+        session: BlueskySession,
+        item: OutgoingMedia,
+        call: Call,
+    ) -> tuple[dict[str, object], BlueskySession]:
+        """Upload the video as a blob; an ``app.bsky.embed.video``."""
+        blob, payload, session = self.upload_blob(service, login, session, item, call)
+        embed: dict[str, object] = {"$type": "app.bsky.embed.video", "video": blob}
+        if item.alt_text.strip():
+            embed["alt"] = item.alt_text
+        if payload.width > 0 and payload.height > 0:
+            embed["aspectRatio"] = {"width": payload.width, "height": payload.height}
+        return embed, session
 
     # --- records ------------------------------------------------------------
 

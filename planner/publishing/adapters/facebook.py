@@ -11,6 +11,14 @@ Images: each is uploaded unpublished (``POST /{page_id}/photos`` with ``publishe
 file as ``source`` and the alt text as ``alt_text_custom``); the post then names them in
 ``attached_media[i] = {"media_fbid": id}``, with the link in the message. An unpublished photo
 shows nowhere, so a failed upload is retried; only the ``/feed`` create is never re-sent blindly.
+
+Video: ``/feed`` takes no video, so a post with a video is itself ``POST /{page_id}/videos``
+(developers.facebook.com/docs/graph-api/reference/page/videos, the non-resumable upload: the file
+as multipart ``source``, the text as ``description``, on graph-video.facebook.com), answered with
+the video's id. That request is the post create, so like ``/feed`` a timeout or a 5xx there is
+``UNCONFIRMED``, never re-sent blindly. The non-resumable upload takes files up to 1 GB and 20
+minutes (the limits in planner/media/rules.py); the resumable phases (start, transfer, finish)
+are not used.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from .base import (
 )
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
+# Meta takes video uploads on its own host; a channel's base_url (a test server) serves both.
+DEFAULT_VIDEO_BASE_URL = "https://graph-video.facebook.com"
 DEFAULT_GRAPH_VERSION = "v23.0"
 # Graph API error codes: an invalid or expired token, and the rate-limit family (answered
 # before anything is created, so trying later is safe).
@@ -90,6 +100,13 @@ class FacebookAdapter(GraphAdapter):
     ) -> PublishResult:
         base = (credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         version = credentials.get("graph_version") or DEFAULT_GRAPH_VERSION
+        message = post.text
+        if post.media and post.link and post.link not in post.text:
+            message = f"{post.text.rstrip()}\n\n{post.link}"
+        videos = [item for item in post.media if item.is_video]
+        if videos:
+            video_base = (credentials.get("base_url") or DEFAULT_VIDEO_BASE_URL).rstrip("/")
+            return self.publish_video(video_base, version, videos[0], message, credentials, call)
         form = {"message": post.text}
         if post.media:
             if post.link and post.link not in post.text:
@@ -140,3 +157,34 @@ class FacebookAdapter(GraphAdapter):
         if response.ok:
             raise Rejected(self.unusable_answer(response, call, "a photo id", created=False))
         raise Rejected(self.error_result(response, call, deduplicates=True))
+
+    def publish_video(
+        self,
+        base: str,
+        version: str,
+        item: OutgoingMedia,
+        message: str,
+        credentials: Mapping[str, str],
+        call: Call,
+    ) -> PublishResult:
+        """The post as a Page video: one upload that also publishes it."""
+        payload = load_media(item, call)
+        form = {"description": message, "access_token": credentials["page_access_token"]}
+        response = call.send(
+            "POST",
+            f"{base}/{version}/{credentials['page_id']}/videos",
+            data=form,
+            files={"source": (item.filename, payload.data, payload.content_type)},
+        )
+        body = json_body(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("id"):
+            video_id = str(body["id"])
+            return call.result(
+                Outcome.PUBLISHED,
+                response,
+                platform_id=video_id,
+                url=f"https://www.facebook.com/{credentials['page_id']}/videos/{video_id}",
+            )
+        if response.ok:
+            return self.unusable_answer(response, call, "a video id")
+        return self.error_result(response, call)

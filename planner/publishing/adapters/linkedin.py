@@ -13,11 +13,21 @@ an upload URL and an image URN; the bytes go there with ``PUT``; the post carrie
 ``content.media`` (one image, with ``altText``) or ``content.multiImage`` (2–20). With images, a
 link goes into the text instead of an article. An image uploaded for an attempt that then fails
 is never shown: only the post create is not re-sent blindly.
+
+Video (Videos API, learn.microsoft.com/linkedin/marketing/community-management/shares/
+videos-api): ``POST /rest/videos?action=initializeUpload`` with the owner and ``fileSizeBytes``
+(no captions, no thumbnail) gives the video URN, an ``uploadToken`` and ``uploadInstructions``,
+each a URL and an inclusive byte range; every part is ``PUT`` there and answers with an ``ETag``;
+``POST /rest/videos?action=finalizeUpload`` names the video, the token and the ETags in order;
+``GET /rest/videos/{urn}`` is polled until its ``status`` is ``AVAILABLE``; the post carries
+``content.media.id`` = the video URN. As with images, a video that no post uses is never shown,
+so every step before the post create is safe to try again.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -47,6 +57,9 @@ def escape_little_text(text: str) -> str:
 class LinkedInAdapter(BaseAdapter):
     platform = "linkedin"
     required_credentials = ("access_token", "author_urn")
+    # LinkedIn processes a video after finalizeUpload; it is polled this often, this many times.
+    poll_seconds = 2.0
+    poll_limit = 60
 
     def _publish(
         self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
@@ -72,7 +85,11 @@ class LinkedInAdapter(BaseAdapter):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
-        if post.media:
+        videos = [item for item in post.media if item.is_video]
+        if videos:
+            urn = self.upload_video(base, videos[0], credentials["author_urn"], headers, call)
+            body["content"] = {"media": {"id": urn}}
+        elif post.media:
             images = [
                 {
                     "id": self.upload_image(base, item, credentials["author_urn"], headers, call),
@@ -140,3 +157,108 @@ class LinkedInAdapter(BaseAdapter):
             if not upload.ok:
                 raise Rejected(self.error_result(upload, call, deduplicates=True))
         return str(value["image"])
+
+    def upload_video(
+        self,
+        base: str,
+        item: OutgoingMedia,
+        owner: str,
+        headers: dict[str, str],
+        call: Call,
+    ) -> str:
+        """initializeUpload, PUT every part, finalizeUpload, wait until AVAILABLE; the video URN."""
+        payload = load_media(item, call)
+        with uploading_media(call):
+            response = call.send(
+                "POST",
+                f"{base}/rest/videos",
+                params={"action": "initializeUpload"},
+                headers=headers,
+                json={
+                    "initializeUploadRequest": {
+                        "owner": owner,
+                        "fileSizeBytes": len(payload.data),
+                        "uploadCaptions": False,
+                        "uploadThumbnail": False,
+                    }
+                },
+            )
+            if not response.ok:
+                raise Rejected(self.error_result(response, call, deduplicates=True))
+            body = json_body(response)
+            value = body.get("value") if isinstance(body, dict) else None
+            parts = value.get("uploadInstructions") if isinstance(value, dict) else None
+            if not (isinstance(value, dict) and value.get("video") and isinstance(parts, list)):
+                raise Rejected(
+                    self.unusable_answer(response, call, "upload instructions", created=False)
+                )
+            urn = str(value["video"])
+            etags: list[str] = []
+            for part in parts:
+                first, last = int(part["firstByte"]), int(part["lastByte"])
+                upload = call.send(
+                    "PUT",
+                    part["uploadUrl"],
+                    headers={
+                        "Authorization": headers["Authorization"],
+                        "Content-Type": "application/octet-stream",
+                    },
+                    data=payload.data[first : last + 1],
+                )
+                if not upload.ok:
+                    raise Rejected(self.error_result(upload, call, deduplicates=True))
+                etag = upload.headers.get("ETag")
+                if not etag:
+                    raise Rejected(
+                        self.unusable_answer(upload, call, "the part's ETag", created=False)
+                    )
+                etags.append(etag)
+            response = call.send(
+                "POST",
+                f"{base}/rest/videos",
+                params={"action": "finalizeUpload"},
+                headers=headers,
+                json={
+                    "finalizeUploadRequest": {
+                        "video": urn,
+                        "uploadToken": value.get("uploadToken") or "",
+                        "uploadedPartIds": etags,
+                    }
+                },
+            )
+            if not response.ok:
+                raise Rejected(self.error_result(response, call, deduplicates=True))
+            self.wait_until_available(base, urn, headers, call)
+        return urn
+
+    def wait_until_available(
+        self, base: str, urn: str, headers: dict[str, str], call: Call
+    ) -> None:
+        """Poll the video until LinkedIn says it is AVAILABLE; a failed processing fails the
+        post, and one still processing after :attr:`poll_limit` looks is tried again later."""
+        for attempt in range(self.poll_limit):
+            if attempt:
+                time.sleep(self.poll_seconds)
+            response = call.send(
+                "GET", f"{base}/rest/videos/{quote(urn, safe='')}", headers=headers
+            )
+            if not response.ok:
+                raise Rejected(self.error_result(response, call, deduplicates=True))
+            body = json_body(response)
+            status = body.get("status") if isinstance(body, dict) else None
+            if status == "AVAILABLE":
+                return
+            if status in ("PROCESSING_FAILED", "FAILED"):
+                raise Rejected(
+                    call.result(
+                        Outcome.FAILED,
+                        response,
+                        reason="LinkedIn could not process the video; nothing was posted",
+                    )
+                )
+        raise Rejected(
+            call.result(
+                Outcome.RETRY,
+                reason="LinkedIn was still processing the video; nothing was posted yet",
+            )
+        )

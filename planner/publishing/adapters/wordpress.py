@@ -28,6 +28,11 @@ bytes, ``Content-Disposition: attachment; filename=…``), its alt text set with
 the slug look-up, so a retry that finds the post uploads nothing; an upload whose post then
 failed stays in the site's media library, unattached.
 
+Video: the post's video is uploaded the same way (``Content-Type: video/mp4``) and shown in the
+post's content as a core/video block (the block editor's own markup: a ``wp:video`` comment
+naming the attachment id around ``<figure class="wp-block-video"><video controls src=…>``),
+after the text. A featured image stays for images; a post may carry one of each.
+
 The site URL passes the outbound guard, and redirects are not followed: configure the final
 URL (https, with or without www, as the site answers).
 """
@@ -60,6 +65,16 @@ TITLE_LENGTH = 120
 LOGIN_FAILED_CODES = frozenset(
     {"rest_not_logged_in", "incorrect_password", "invalid_username", "invalid_email"}
 )
+
+
+def video_block(media_id: int, source_url: str) -> str:
+    """A core/video block playing the uploaded attachment."""
+    src = html.escape(source_url, quote=True)
+    return (
+        f'<!-- wp:video {{"id":{media_id}}} -->\n'
+        f'<figure class="wp-block-video"><video controls src="{src}"></video></figure>\n'
+        "<!-- /wp:video -->"
+    )
 
 
 def content_html(post: OutgoingPost, text: str | None = None) -> str:
@@ -161,8 +176,22 @@ class WordPressAdapter(BaseAdapter):
         if post.slug:
             payload["slug"] = post.slug
         images = [item for item in post.media if not item.is_video]
+        videos = [item for item in post.media if item.is_video]
         if images:
             payload["featured_media"] = self.upload_featured(site, images[0], auth, call)
+        if videos:
+            uploaded = self.upload_media(site, videos[0], auth, call)
+            source_url = uploaded.get("source_url")
+            if not isinstance(source_url, str) or not source_url:
+                return call.result(
+                    Outcome.RETRY,
+                    reason="WordPress stored the video without its address; nothing was posted",
+                )
+            payload["content"] = "\n".join(
+                part
+                for part in (payload["content"], video_block(uploaded["id"], source_url))
+                if part
+            )
         try:
             response = call.send("POST", endpoint, auth=auth, json=payload)
         except TransportError as exc:
@@ -189,6 +218,23 @@ class WordPressAdapter(BaseAdapter):
         self, site: str, item: OutgoingMedia, auth: tuple[str, str], call: Call
     ) -> int:
         """Upload the image to the site's media library with its alt text; its id."""
+        media_id = self.upload_media(site, item, auth, call)["id"]
+        if item.alt_text:
+            with uploading_media(call):
+                response = call.send(
+                    "POST",
+                    f"{site}/wp-json/wp/v2/media/{media_id}",
+                    auth=auth,
+                    json={"alt_text": item.alt_text},
+                )
+            if not response.ok:
+                raise Rejected(self.error_result(response, call, deduplicates=True))
+        return media_id
+
+    def upload_media(
+        self, site: str, item: OutgoingMedia, auth: tuple[str, str], call: Call
+    ) -> dict:
+        """Upload the file to the site's media library; WordPress's answer (with its ``id``)."""
         payload = load_media(item, call)
         filename = item.filename.replace('"', "")
         with uploading_media(call):
@@ -207,17 +253,7 @@ class WordPressAdapter(BaseAdapter):
                 raise Rejected(self.error_result(response, call, deduplicates=True))
             if not isinstance(body, dict) or not isinstance(body.get("id"), int):
                 raise Rejected(self.unusable_answer(response, call, "a media id", created=False))
-            media_id = body["id"]
-            if item.alt_text:
-                response = call.send(
-                    "POST",
-                    f"{site}/wp-json/wp/v2/media/{media_id}",
-                    auth=auth,
-                    json={"alt_text": item.alt_text},
-                )
-                if not response.ok:
-                    raise Rejected(self.error_result(response, call, deduplicates=True))
-        return media_id
+        return body
 
     def check_login(self, site: str, username: str, auth: tuple[str, str], call: Call) -> None:
         """Check the application password with an authenticated call before anything is sent;

@@ -110,15 +110,46 @@ def test_counts_and_video_limits_per_platform(channel_of, add, users, now):
     with pytest.raises(Refused, match="either images or a video"):
         schedule(x, users["editor"], [images[0], short_video], now)
     db.session.rollback()
-    bluesky = channel_of("bluesky")
-    with pytest.raises(Refused, match="PageOne sends no video to Bluesky"):
-        schedule(bluesky, users["editor"], [short_video], now)
+    webhook = channel_of("webhook")
+    with pytest.raises(Refused, match="PageOne sends no video to Webhook"):
+        schedule(webhook, users["editor"], [short_video], now)
     db.session.rollback()
     wordpress = channel_of("wordpress")
     with pytest.raises(Refused, match="WordPress takes at most 1 images"):
         schedule(wordpress, users["editor"], images[:2], now)
     db.session.rollback()
     assert schedule(x, users["editor"], [short_video], now).status == PostStatus.SCHEDULED
+
+
+def test_video_too_long_for_the_platform_is_refused_before_scheduling(channel_of, add, users, now):
+    channels = {p: channel_of(p) for p in ("bluesky", "linkedin", "facebook", "wordpress")}
+    four_minutes = add(mp4_bytes(240_000), "four-minutes.mp4")
+    two_seconds = add(mp4_bytes(2_000), "two-seconds.mp4")
+    half_hour = add(mp4_bytes(1_900_000), "half-hour.mp4")
+    one_minute = add(mp4_bytes(60_000), "one-minute.mp4")
+    image = add(image_bytes(), "still.jpg")
+    with pytest.raises(
+        Refused, match=r"“four-minutes.mp4” lasts 240 s; Bluesky takes video of 0 to 180 s"
+    ):
+        schedule(channels["bluesky"], users["editor"], [four_minutes], now)
+    db.session.rollback()
+    with pytest.raises(
+        Refused, match=r"“two-seconds.mp4” lasts 2 s; LinkedIn takes video of 3 to 1800 s"
+    ):
+        schedule(channels["linkedin"], users["editor"], [two_seconds], now)
+    db.session.rollback()
+    with pytest.raises(Refused, match=r"“half-hour.mp4” lasts 1900 s; Facebook takes video of"):
+        schedule(channels["facebook"], users["editor"], [half_hour], now)
+    db.session.rollback()
+    with pytest.raises(Refused, match="Bluesky takes either images or a video"):
+        schedule(channels["bluesky"], users["editor"], [image, one_minute], now)
+    db.session.rollback()
+    # Within the limits each schedules the video; WordPress takes a featured image beside it.
+    for platform in ("bluesky", "linkedin", "facebook"):
+        post = schedule(channels[platform], users["editor"], [one_minute], now)
+        assert post.status == PostStatus.SCHEDULED
+    post = schedule(channels["wordpress"], users["editor"], [image, one_minute], now)
+    assert post.status == PostStatus.SCHEDULED
 
 
 def test_alt_text_longer_than_the_platform_allows(channel_of, add, users, now):
