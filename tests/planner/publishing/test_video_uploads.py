@@ -277,7 +277,8 @@ def test_facebook_posts_a_video_as_one_page_video_upload(fake):
             MP4,
         )
     ]
-    assert [r.path for r, _ in fake.log] == ["/v23.0/1001/videos"]  # no /feed, no /photos
+    assert len(sent(fake, "/v23.0/1001/videos")) == 1
+    assert sent(fake, "/v23.0/1001/feed") == sent(fake, "/v23.0/1001/photos") == []
 
 
 def test_facebook_video_upload_whose_answer_is_lost_is_unconfirmed(fake, stall):
