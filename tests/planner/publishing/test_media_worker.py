@@ -16,11 +16,13 @@ from planner.media import operations as media_ops
 from planner.media.models import PostMedia
 from planner.media.storage import storage_for
 from planner.models import Channel, Post, PostStatus
+from planner.publishing.adapters.bluesky import BlueskyAdapter
+from planner.publishing.adapters.linkedin import LinkedInAdapter
 from planner.publishing.adapters.mastodon import MastodonAdapter
 from planner.publishing.adapters.x import XAdapter
 from planner.publishing.queue import claim_due_posts, recover_expired_leases
 from planner.publishing.worker import publish_one
-from tests.planner.media.samples import image_bytes, opened
+from tests.planner.media.samples import image_bytes, mp4_bytes, opened
 
 LIMITS = media_ops.Limits(20 << 20, 200 << 20, 2 << 30)
 
@@ -210,3 +212,77 @@ def test_a_worker_dying_after_x_media_uploads_leaves_it_for_a_person(
     db.session.refresh(post)
     assert post.status == PostStatus.UNCONFIRMED
     assert [r for r, _ in server.log if r.path == "/2/tweets"] == []
+
+
+def test_a_retried_bluesky_video_send_uploads_again_and_posts_once(
+    app, brand, server, library, monkeypatch
+):
+    """Bluesky's record key makes a re-send safe: the worker dies after the video blob went up,
+    the recovery re-queues the post, and the second send makes the one post."""
+    video = mp4_bytes(6000, 1280, 720)
+    media_id = library(video, "kneading.mp4")
+    server.expect_request("/xrpc/com.atproto.server.createSession").respond_with_json(
+        {"did": "did:plc:b", "handle": "b.bsky.social", "accessJwt": "a", "refreshJwt": "r"}
+    )
+    server.expect_request(
+        "/xrpc/com.atproto.repo.uploadBlob", headers={"Content-Type": "video/mp4"}, data=video
+    ).respond_with_json({"blob": {"$type": "blob", "ref": {"$link": "v"}, "size": len(video)}})
+    records: Counter[str] = Counter()
+
+    def create(request: Request) -> Response:
+        records[request.json["rkey"]] += 1
+        assert request.json["record"]["embed"]["$type"] == "app.bsky.embed.video"
+        return Response(
+            json.dumps({"uri": f"at://did:plc:b/app.bsky.feed.post/{request.json['rkey']}"}),
+            200,
+            mimetype="application/json",
+        )
+
+    server.expect_request("/xrpc/com.atproto.repo.createRecord").respond_with_handler(create)
+    credentials = {
+        "service": server.url_for("").rstrip("/"),
+        "handle": "b.bsky.social",
+        "app_password": "aaaa-bbbb-cccc-dddd",
+    }
+    post = due_post(app, brand, "bluesky", credentials, [media_id])
+    calls = crash_after_uploads(monkeypatch, BlueskyAdapter, "upload_video")
+
+    assert claim_due_posts(db.session, "w1", now(), 10, timedelta(seconds=30)) == [post.id]
+    db.session.commit()
+    with pytest.raises(WorkerDied):
+        publish_one(app, post.id, "w1")
+    assert sum(records.values()) == 0
+
+    assert recover_expired_leases(db.session, now() + timedelta(minutes=10), config=app.config) == 1
+    db.session.commit()
+    db.session.refresh(post)
+    assert post.status == PostStatus.SCHEDULED
+    post.next_attempt_at = now() - timedelta(seconds=1)
+    db.session.commit()
+    assert claim_due_posts(db.session, "w2", now(), 10) == [post.id]
+    db.session.commit()
+    assert publish_one(app, post.id, "w2").value == "published"
+    assert calls["uploads"] == 2 and list(records.values()) == [1]
+
+
+def test_a_worker_dying_after_a_linkedin_video_upload_leaves_it_for_a_person(
+    app, brand, server, library, monkeypatch
+):
+    media_id = library(mp4_bytes(6000), "kneading.mp4")
+    base = server.url_for("").rstrip("/")
+    monkeypatch.setattr(LinkedInAdapter, "upload_video", lambda *a, **k: "urn:li:video:1")
+    credentials = {"access_token": "t", "author_urn": "urn:li:organization:1", "base_url": base}
+    post = due_post(app, brand, "linkedin", credentials, [media_id])
+    crash_after_uploads(monkeypatch, LinkedInAdapter, "upload_video")
+
+    assert claim_due_posts(db.session, "w1", now(), 10, timedelta(seconds=30)) == [post.id]
+    db.session.commit()
+    with pytest.raises(WorkerDied):
+        publish_one(app, post.id, "w1")
+
+    # LinkedIn does not de-duplicate: a send that began is never re-sent blindly.
+    assert recover_expired_leases(db.session, now() + timedelta(minutes=10), config=app.config) == 1
+    db.session.commit()
+    db.session.refresh(post)
+    assert post.status == PostStatus.UNCONFIRMED
+    assert [r for r, _ in server.log if r.path == "/rest/posts"] == []
