@@ -344,3 +344,14 @@ def test_wordpress_retry_that_finds_the_post_uploads_no_second_video(fake):
     assert result.outcome is Outcome.PUBLISHED
     assert sent(fake, "/wp-json/wp/v2/media") == []
     assert sent(fake, "/wp-json/wp/v2/posts") == []
+
+
+def test_wordpress_video_stored_without_its_address_posts_nothing_and_is_retried(fake):
+    wordpress_lookup(fake, [])
+    fake.expect_request("/wp-json/wp/v2/media", method="POST").respond_with_json(
+        {"id": 79}, status=201
+    )
+    adapter = get_adapter("wordpress")
+    result = adapter.publish(adapter.outgoing(post(video())), wp_creds(fake))
+    assert result.outcome is Outcome.RETRY and "nothing was posted" in result.reason
+    assert sent(fake, "/wp-json/wp/v2/posts") == []
