@@ -93,7 +93,7 @@ def flag_review(
     if not isinstance(reason, str) or reason not in {r.value for r in FlagReason}:
         errors.append(
             "Choose the guideline the review breaks: "
-            + ", ".join(FLAG_REASON_LABELS[r].lower() for r in FlagReason)
+            + ", ".join(str(FLAG_REASON_LABELS[r]).lower() for r in FlagReason)
             + "."
         )
     note = note.strip() if isinstance(note, str) else ""
@@ -156,7 +156,7 @@ def flag_dict(flag: ReviewFlag | None) -> dict[str, Any] | None:
         "id": flag.id,
         "review_id": flag.review_id,
         "reason": flag.reason,
-        "reason_label": FLAG_REASON_LABELS[FlagReason(flag.reason)],
+        "reason_label": str(FLAG_REASON_LABELS[FlagReason(flag.reason)]),
         "note": flag.note,
         "state": flag.state,
         "report_url": flag.report_url,

@@ -29,7 +29,12 @@ from planner.operations import NotFound, PlannerError
 from planner.reviews import flags, posters, replies, response, review_sites, voice
 from planner.reviews.models import Review
 from planner.reviews.promotion import review_for
-from planner.reviews.reply_models import FLAG_REASON_LABELS, FlagReason
+from planner.reviews.reply_models import (
+    FLAG_REASON_LABELS,
+    FLAG_STATE_NAMES,
+    REPLY_STATUS_NAMES,
+    FlagReason,
+)
 from planner.reviews.settings import settings_for
 
 bp = Blueprint("review_replies", __name__)
@@ -135,6 +140,8 @@ def _render_reply(brand: Brand, review: Review, typed: str | None = None) -> str
         flag_reasons=[(r.value, FLAG_REASON_LABELS[r]) for r in FlagReason],
         report_form=flags.report_form(review),
         moves=flags.MOVES,
+        reply_state_names=REPLY_STATUS_NAMES,
+        flag_state_names=FLAG_STATE_NAMES,
         people=people,
         now=now,
     )

@@ -50,6 +50,7 @@ from planner.reviews.promotion import preview_posts, promote_review, review_for
 from planner.reviews.public_page import json_ld, public_page
 from planner.reviews.rendering import DEFAULT_TEMPLATES, reviewer_name, stars
 from planner.reviews.replies import reply_states
+from planner.reviews.reply_models import REPLY_STATUS_NAMES
 from planner.reviews.roundup import post_roundup
 from planner.reviews.settings import settings_for, update_settings
 
@@ -116,6 +117,7 @@ def inbox(brand_id: int) -> Any:
         waited=waited,
         review_flags=latest_flags(db.session, ids),
         reply_states=reply_states(db.session, ids),
+        reply_state_names=REPLY_STATUS_NAMES,
         now=utcnow(),
         **public_page_offer(brand, back="inbox"),
     )
@@ -191,6 +193,7 @@ def promotable(brand_id: int) -> Any:
         ranked=promotable_reviews(db.session, brand, now=now),
         settings=settings_for(db.session, brand),
         weights=ranking.WEIGHTS,
+        part_names=ranking.PART_NAMES,
         roundup_form=RoundupForm(month=f"{month:%Y-%m}"),
         has_blog=any(c.platform == Platform.WORDPRESS.value for c in brand.channels),
         can_edit=current_user.has_role(Role.EDITOR),
