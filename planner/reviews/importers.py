@@ -194,11 +194,13 @@ def _build(where: str, fields: dict[str, Any], errors: list[tuple[str, str]]) ->
     """A checked row, or None with every problem of the row added to errors."""
     problems: list[str] = []
 
-    def attempt(label: str, convert: Any, value: Any) -> Any:
+    def attempt(label: str | None, convert: Any, value: Any) -> Any:
+        """The converted value; a problem otherwise, after the column's name (``label``) unless
+        the converter's own message names it already (None)."""
         try:
             return convert(value)
         except ValueError as exc:
-            problems.append(str(exc) if label in str(exc) else f"{label}: {exc}")
+            problems.append(f"{label}: {exc}" if label else str(exc))
             return None
 
     source = _text(fields.get("source")).lower() or "csv"
@@ -211,7 +213,7 @@ def _build(where: str, fields: dict[str, Any], errors: list[tuple[str, str]]) ->
         problems.append(_("no external_id (the review's id on its site)"))
     elif len(external_id) > 255:
         problems.append(_("external_id is longer than 255 characters"))
-    rating = attempt("rating", _rating, fields.get("rating"))
+    rating = attempt(None, _rating, fields.get("rating"))
     created_at = None
     if not _text(fields.get("created_at")):
         problems.append(_("no created_at date"))
@@ -220,8 +222,8 @@ def _build(where: str, fields: dict[str, Any], errors: list[tuple[str, str]]) ->
     reply_at = None
     if _text(fields.get("reply_at")):
         reply_at = attempt("reply_at", _date_or_explain, fields.get("reply_at"))
-    url = attempt("url", _optional_url, fields.get("url"))
-    language = attempt("language", _language, fields.get("language"))
+    url = attempt(None, _optional_url, fields.get("url"))
+    language = attempt(None, _language, fields.get("language"))
     author = _text(fields.get("author"))[:200]
     if problems:
         errors.extend((where, problem) for problem in problems)
