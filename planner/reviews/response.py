@@ -60,7 +60,13 @@ def parse_targets(values: dict[Any, Any]) -> dict[str, int]:
         except ValueError:
             hours = None
         if hours is None or not 0 <= hours <= MAX_HOURS:
-            errors.append(f"The target for {rating}★ must be 0 (none) to {MAX_HOURS} hours.")
+            errors.append(
+                _(
+                    "The target for %(stars)s★ must be 0 (none) to %(most)s hours.",
+                    stars=rating,
+                    most=MAX_HOURS,
+                )
+            )
             continue
         cleaned[str(rating)] = hours
     if errors:
@@ -104,7 +110,7 @@ def update_targets(session: Session, brand: Brand, actor: User, values: dict[Any
     from planner.reviews.settings import settings_for
 
     if not actor.has_role(Role.ADMIN):
-        raise PlannerError("Only admins change review settings.")
+        raise PlannerError(_("Only admins change review settings."))
     cleaned = parse_targets(values)
     settings = settings_for(session, brand)
     if settings.id is None:
