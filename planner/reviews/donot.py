@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,14 +26,14 @@ _INCENTIVE = (
 )
 _REVIEW = r"reviews?|rating|rate\s+us|stars?|feedback\s+on\s+(?:google|yelp|trustpilot)"
 _GAP = r"[^.!?\n]{0,80}?"
-BUILT_IN_RULES: list[tuple[re.Pattern[str], str]] = [
+BUILT_IN_RULES: list[tuple[re.Pattern[str], Any]] = [
     (
         re.compile(
             rf"\b(?:{_INCENTIVE})\b{_GAP}\b(?:for|in exchange for|when you|if you)\b{_GAP}"
             rf"\b(?:{_REVIEW})\b",
             re.IGNORECASE,
         ),
-        "offers something in exchange for a review",
+        _l("offers something in exchange for a review"),
     ),
     (
         re.compile(
@@ -38,7 +41,7 @@ BUILT_IN_RULES: list[tuple[re.Pattern[str], str]] = [
             rf"earn|enter)\b{_GAP}\b(?:{_INCENTIVE})\b",
             re.IGNORECASE,
         ),
-        "offers something in exchange for a review",
+        _l("offers something in exchange for a review"),
     ),
     (
         re.compile(
@@ -46,7 +49,7 @@ BUILT_IN_RULES: list[tuple[re.Pattern[str], str]] = [
             rf"\b(?:customers?|guests?|clients?)\b{_GAP}\b(?:{_REVIEW}|review)\b",
             re.IGNORECASE,
         ),
-        "asks only happy customers for reviews",
+        _l("asks only happy customers for reviews"),
     ),
     (
         re.compile(
@@ -54,10 +57,10 @@ BUILT_IN_RULES: list[tuple[re.Pattern[str], str]] = [
             r"[^.!?\n]{0,80}\b(?:otherwise|if not|if you didn't|unhappy)\b",
             re.IGNORECASE,
         ),
-        "steers unhappy customers away from reviewing",
+        _l("steers unhappy customers away from reviewing"),
     ),
 ]
-RULE_NOTE = "not allowed: US FTC 16 CFR 465 and the review sites' policies"
+RULE_NOTE = _l("not allowed: US FTC 16 CFR 465 and the review sites' policies")
 
 
 def _fold(text: str) -> str:
@@ -80,10 +83,14 @@ def check_do_not_list(session: Session, brand: Brand, text: str) -> list[str]:
         match = pattern.search(text)
         if match:
             quoted = " ".join(match.group(0).split())[:80]
-            reasons.append(f"“{quoted}” {what}; {RULE_NOTE}.")
+            reasons.append(
+                _("“%(quoted)s” %(what)s; %(rule)s.", quoted=quoted, what=what, rule=RULE_NOTE)
+            )
     folded = _fold(text)
     for phrase in brand_phrases(session, brand):
         # Whole words only: "free" on the list does not refuse "carefree".
         if re.search(r"(?<!\w)" + re.escape(_fold(phrase)) + r"(?!\w)", folded):
-            reasons.append(f"“{phrase}” is on {brand.name}'s do-not list.")
+            reasons.append(
+                _("“%(phrase)s” is on %(brand)s's do-not list.", phrase=phrase, brand=brand.name)
+            )
     return reasons

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from planner.operations import PlannerError
 from planner.reviews.models import Review, source_name
 from planner.reviews.reply_models import (
     FLAG_REASON_LABELS,
+    FLAG_STATE_NAMES,
     OPEN_FLAG_STATES,
     FlagReason,
     FlagState,
@@ -88,21 +90,22 @@ def flag_review(
 ) -> ReviewFlag:
     """Flag the review for removal, with the reason; one open flag per review."""
     if not actor.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot flag reviews.")
+        raise PlannerError(_("Viewers cannot flag reviews."))
     errors = []
     if not isinstance(reason, str) or reason not in {r.value for r in FlagReason}:
         errors.append(
-            "Choose the guideline the review breaks: "
-            + ", ".join(FLAG_REASON_LABELS[r].lower() for r in FlagReason)
-            + "."
+            _(
+                "Choose the guideline the review breaks: %(reasons)s.",
+                reasons=", ".join(str(FLAG_REASON_LABELS[r]).lower() for r in FlagReason),
+            )
         )
     note = note.strip() if isinstance(note, str) else ""
     if len(note) > MAX_NOTE:
-        errors.append(f"The note is longer than {MAX_NOTE} characters.")
+        errors.append(_("The note is longer than %(num)d characters.", num=MAX_NOTE))
     if errors:
         raise PlannerError(*errors)
     if open_flag(session, review) is not None:
-        raise PlannerError("This review is flagged already; move that flag on instead.")
+        raise PlannerError(_("This review is flagged already; move that flag on instead."))
     flag = ReviewFlag(
         review_id=review.id,
         reason=reason,
@@ -130,14 +133,20 @@ def move_flag(
 ) -> ReviewFlag:
     """Move the review's open flag on: reported, then removed or kept."""
     if not actor.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot change flags.")
+        raise PlannerError(_("Viewers cannot change flags."))
     flag = open_flag(session, review)
     if flag is None:
-        raise PlannerError("This review has no open flag.")
+        raise PlannerError(_("This review has no open flag."))
     allowed = MOVES[flag.state]
     if not isinstance(state, str) or state not in allowed:
         raise PlannerError(
-            f"A {flag.state} flag can become {' or '.join(allowed)}, not “{str(state)[:40]}”."
+            _(
+                "A %(state)s flag can become %(first)s or %(second)s, not “%(asked)s”.",
+                state=FLAG_STATE_NAMES.get(flag.state, flag.state),
+                first=FLAG_STATE_NAMES.get(allowed[0], allowed[0]),
+                second=FLAG_STATE_NAMES.get(allowed[-1], allowed[-1]),
+                asked=str(state)[:40],
+            )
         )
     flag.state = state
     if state == FlagState.REPORTED:
@@ -156,7 +165,7 @@ def flag_dict(flag: ReviewFlag | None) -> dict[str, Any] | None:
         "id": flag.id,
         "review_id": flag.review_id,
         "reason": flag.reason,
-        "reason_label": FLAG_REASON_LABELS[FlagReason(flag.reason)],
+        "reason_label": str(FLAG_REASON_LABELS[FlagReason(flag.reason)]),
         "note": flag.note,
         "state": flag.state,
         "report_url": flag.report_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -18,13 +19,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 class ReviewImportForm(FlaskForm):
     file = FileField(
-        "Review file (CSV, Google Business Profile JSON, Trustpilot JSON)",
+        _l("Review file (CSV, Google Business Profile JSON, Trustpilot JSON)"),
         validators=[FileRequired()],
     )
     format = SelectField(
-        "Format",
+        _l("Format"),
         choices=[
-            ("", "Guess from the content"),
+            ("", _l("Guess from the content")),
             ("csv", "CSV"),
             ("gbp", "Google Business Profile JSON"),
             ("trustpilot", "Trustpilot JSON"),
@@ -34,38 +35,40 @@ class ReviewImportForm(FlaskForm):
 
 
 class ReviewSettingsForm(FlaskForm):
-    profile_url = StringField("Link to the full review profile (Google, Trustpilot …)")
-    page_enabled = BooleanField("Publish the public page of selected reviews")
+    profile_url = StringField(_l("Link to the full review profile (Google, Trustpilot …)"))
+    page_enabled = BooleanField(_l("Publish the public page of selected reviews"))
     weekly_cap = IntegerField(
-        "Review posts per channel per week, at most", default=2, validators=[NumberRange(1, 50)]
+        _l("Review posts per channel per week, at most"), default=2, validators=[NumberRange(1, 50)]
     )
     cooldown_days = IntegerField(
-        "Days before a review may be promoted again",
+        _l("Days before a review may be promoted again"),
         default=90,
         validators=[NumberRange(0, 3650)],
     )
-    do_not_phrases = TextAreaField("Do-not list: phrases never used in posts (one per line)")
+    do_not_phrases = TextAreaField(_l("Do-not list: phrases never used in posts (one per line)"))
 
 
 class PublishPageForm(FlaskForm):
     """Publish the public page from where it is mentioned, without a trip to the settings."""
 
-    profile_url = StringField("Link to the full review profile (Google, Trustpilot …)")
+    profile_url = StringField(_l("Link to the full review profile (Google, Trustpilot …)"))
     back = SelectField(choices=[("inbox", "inbox"), ("promotable", "promotable")], default="inbox")
 
 
 class PromoteForm(FlaskForm):
     channels = SelectMultipleField(
-        "Channels",
+        _l("Channels"),
         coerce=int,
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
     image_url = StringField(
-        "Image address (needed for Instagram)",
-        validators=[Optional(), Regexp(r"^https?://\S+$", message="A full http(s) address.")],
+        _l("Image address (needed for Instagram)"),
+        validators=[Optional(), Regexp(r"^https?://\S+$", message=_l("A full http(s) address."))],
     )
 
 
 class RoundupForm(FlaskForm):
-    month = StringField("Month", validators=[Regexp(r"^[0-9]{4}-[0-9]{2}$", message="YYYY-MM")])
+    month = StringField(
+        _l("Month"), validators=[Regexp(r"^[0-9]{4}-[0-9]{2}$", message=_l("YYYY-MM"))]
+    )

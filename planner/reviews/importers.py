@@ -40,21 +40,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
 from core.parsing import InvalidInput, csv_problem, csv_rows, to_utc
 from core.sentiment import normalize_language
 
 COLUMNS = {
-    "source": "Where the review was left: google, trustpilot, yelp … (default csv).",
-    "external_id": "The review's id on that site (required). With source, the import key.",
-    "rating": "Whole stars, 1 to 5 (required).",
-    "title": "Optional headline.",
-    "text": "The review's text (may be empty).",
-    "author": "The reviewer's name as the site shows it.",
-    "created_at": "ISO 8601 date or date-time; without an offset, UTC (required).",
-    "language": "Optional language code (en, de, pt-BR); detected from the text when empty.",
-    "url": "Optional http(s) link to the review.",
-    "reply_text": "The business's public reply, if any.",
-    "reply_at": "When the reply was posted (ISO 8601).",
+    "source": _l("Where the review was left: google, trustpilot, yelp … (default csv)."),
+    "external_id": _l("The review's id on that site (required). With source, the import key."),
+    "rating": _l("Whole stars, 1 to 5 (required)."),
+    "title": _l("Optional headline."),
+    "text": _l("The review's text (may be empty)."),
+    "author": _l("The reviewer's name as the site shows it."),
+    "created_at": _l("ISO 8601 date or date-time; without an offset, UTC (required)."),
+    "language": _l("Optional language code (en, de, pt-BR); detected from the text when empty."),
+    "url": _l("Optional http(s) link to the review."),
+    "reply_text": _l("The business's public reply, if any."),
+    "reply_at": _l("When the reply was posted (ISO 8601)."),
 }
 FORMATS = ("csv", "gbp", "trustpilot")
 MAX_BYTES = 50 * 1024 * 1024
@@ -118,7 +122,7 @@ class ParsedFile:
 def parse_instant(value: Any) -> datetime:
     """An ISO 8601 date or date-time as an aware UTC datetime; ValueError when it is not one."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("no date")
+        raise ValueError(_("no date"))
     text = value.strip()
     if len(text) == 10 and _DATE_ONLY.fullmatch(text):
         day = date.fromisoformat(text)
@@ -138,9 +142,9 @@ def _rating(value: Any) -> int:
     if isinstance(value, str) and value in _WHOLE_STARS:  # the usual "1" to "5"
         return _WHOLE_STARS[value]
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError("no rating")
+        raise ValueError(_("no rating"))
     if isinstance(value, bool):
-        raise ValueError(f"rating {value!r} is not a number of stars")
+        raise ValueError(_("rating %(value)s is not a number of stars", value=repr(value)))
     if isinstance(value, str):
         word = value.strip().upper()
         if word in STAR_WORDS:
@@ -150,13 +154,15 @@ def _rating(value: Any) -> int:
                 raise ValueError(word)
             number = float(word.replace(",", "."))
         except ValueError:
-            raise ValueError(f"rating “{value}” is not a number of stars") from None
+            raise ValueError(
+                _("rating “%(value)s” is not a number of stars", value=value)
+            ) from None
     elif isinstance(value, int | float):
         number = float(value)
     else:
-        raise ValueError(f"rating {value!r} is not a number of stars")
+        raise ValueError(_("rating %(value)s is not a number of stars", value=repr(value)))
     if not math.isfinite(number) or number != int(number) or not 1 <= number <= 5:
-        raise ValueError(f"rating {value} is outside 1–5 whole stars")
+        raise ValueError(_("rating %(value)s is outside 1–5 whole stars", value=value))
     return int(number)
 
 
@@ -168,7 +174,7 @@ def _text(value: Any) -> str:
 def _optional_url(value: Any) -> str | None:
     url = _text(value) or None
     if url is not None and not URL_RE.match(url):
-        raise ValueError(f"url “{url[:80]}” is not a full http(s) address")
+        raise ValueError(_("url “%(value)s” is not a full http(s) address", value=url[:80]))
     return url
 
 
@@ -178,7 +184,9 @@ def _language(value: Any) -> str | None:
         return None
     language = normalize_language(raw)
     if raw and language is None:
-        raise ValueError(f"language “{raw[:20]}” is not a language code such as en or pt-BR")
+        raise ValueError(
+            _("language “%(value)s” is not a language code such as en or pt-BR", value=raw[:20])
+        )
     return language
 
 
@@ -186,32 +194,36 @@ def _build(where: str, fields: dict[str, Any], errors: list[tuple[str, str]]) ->
     """A checked row, or None with every problem of the row added to errors."""
     problems: list[str] = []
 
-    def attempt(label: str, convert: Any, value: Any) -> Any:
+    def attempt(label: str | None, convert: Any, value: Any) -> Any:
+        """The converted value; a problem otherwise, after the column's name (``label``) unless
+        the converter's own message names it already (None)."""
         try:
             return convert(value)
         except ValueError as exc:
-            problems.append(str(exc) if label in str(exc) else f"{label}: {exc}")
+            problems.append(f"{label}: {exc}" if label else str(exc))
             return None
 
     source = _text(fields.get("source")).lower() or "csv"
     if not SOURCE_RE.match(source):
-        problems.append(f"source “{source[:40]}” must be a short name such as google or yelp")
+        problems.append(
+            _("source “%(value)s” must be a short name such as google or yelp", value=source[:40])
+        )
     external_id = _text(fields.get("external_id"))
     if not external_id:
-        problems.append("no external_id (the review's id on its site)")
+        problems.append(_("no external_id (the review's id on its site)"))
     elif len(external_id) > 255:
-        problems.append("external_id is longer than 255 characters")
-    rating = attempt("rating", _rating, fields.get("rating"))
+        problems.append(_("external_id is longer than 255 characters"))
+    rating = attempt(None, _rating, fields.get("rating"))
     created_at = None
     if not _text(fields.get("created_at")):
-        problems.append("no created_at date")
+        problems.append(_("no created_at date"))
     else:
         created_at = attempt("created_at", _date_or_explain, fields.get("created_at"))
     reply_at = None
     if _text(fields.get("reply_at")):
         reply_at = attempt("reply_at", _date_or_explain, fields.get("reply_at"))
-    url = attempt("url", _optional_url, fields.get("url"))
-    language = attempt("language", _language, fields.get("language"))
+    url = attempt(None, _optional_url, fields.get("url"))
+    language = attempt(None, _language, fields.get("language"))
     author = _text(fields.get("author"))[:200]
     if problems:
         errors.extend((where, problem) for problem in problems)
@@ -236,9 +248,11 @@ def _date_or_explain(value: Any) -> datetime:
     try:
         return parse_instant(value)
     except InvalidInput as exc:
-        raise ValueError(f"“{str(value)[:40]}” {exc.reason}") from None
+        raise ValueError(
+            _("“%(value)s” %(reason)s", value=str(value)[:40], reason=exc.reason)
+        ) from None
     except ValueError:
-        raise ValueError(f"“{str(value)[:40]}” is not an ISO 8601 date") from None
+        raise ValueError(_("“%(value)s” is not an ISO 8601 date", value=str(value)[:40])) from None
 
 
 # --- formats ----------------------------------------------------------------------------------
@@ -255,6 +269,18 @@ def guess_format(data: bytes) -> str:
     return "trustpilot"
 
 
+def line_at(number: int) -> str:
+    """Where a problem is: a line of the file."""
+    return _("line %(num)d", num=number)
+
+
+def review_at(number: int, external_id: str = "") -> str:
+    """Where a problem is: the n-th review of a JSON file, with its id when it has one."""
+    if external_id:
+        return _("review %(num)d (%(id)s)", num=number, id=external_id[:40])
+    return _("review %(num)d", num=number)
+
+
 def _decode(data: bytes) -> tuple[str, list[tuple[str, str]]]:
     """The file as text; for bytes that are not UTF-8, the lines where they are."""
     try:
@@ -268,9 +294,13 @@ def _decode(data: bytes) -> tuple[str, list[tuple[str, str]]]:
         except UnicodeDecodeError as exc:
             errors.append(
                 (
-                    f"line {number}",
-                    f"not UTF-8 text (byte 0x{line[exc.start]:02x} at column {exc.start + 1}); "
-                    "save the file as UTF-8",
+                    line_at(number),
+                    _(
+                        "not UTF-8 text (byte 0x%(byte)s at column %(column)d); "
+                        "save the file as UTF-8",
+                        byte=f"{line[exc.start]:02x}",
+                        column=exc.start + 1,
+                    ),
                 )
             )
         if len(errors) >= 100:
@@ -284,29 +314,37 @@ def parse_csv(text: str) -> ParsedFile:
     try:
         header = next(reader)
     except StopIteration:
-        parsed.errors.append(("line 1", "the file is empty; the first line names the columns"))
+        parsed.errors.append((line_at(1), _("the file is empty; the first line names the columns")))
         return parsed
     except csv.Error as exc:
-        parsed.errors.append(("line 1", csv_problem(exc)))
+        parsed.errors.append((line_at(1), csv_problem(exc)))
         return parsed
     names = [h.strip().lower() for h in header]
     missing = [c for c in ("external_id", "rating", "created_at") if c not in names]
     if missing:
         parsed.errors.append(
-            ("line 1", f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+            (
+                line_at(1),
+                ngettext(
+                    "missing column: %(names)s",
+                    "missing columns: %(names)s",
+                    len(missing),
+                    names=", ".join(missing),
+                ),
+            )
         )
         return parsed
     index = {name: i for i, name in enumerate(names) if name in COLUMNS}
 
     def unreadable(line: int, problem: str) -> None:
-        parsed.errors.append((f"line {line}", problem))
+        parsed.errors.append((line_at(line), problem))
 
     for cells in csv_rows(reader, unreadable):
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue
         fields = {name: cells[i] if i < len(cells) else "" for name, i in index.items()}
-        row = _build(f"line {line}", fields, parsed.errors)
+        row = _build(line_at(line), fields, parsed.errors)
         if row is not None:
             parsed.rows.append(row)
     return parsed
@@ -316,11 +354,11 @@ def _json_reviews(text: str, parsed: ParsedFile) -> list[Any] | None:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        parsed.errors.append((f"line {exc.lineno}", f"not valid JSON: {exc.msg}"))
+        parsed.errors.append((line_at(exc.lineno), _("not valid JSON: %(reason)s", reason=exc.msg)))
         return None
     items = document.get("reviews") if isinstance(document, dict) else document
     if not isinstance(items, list):
-        parsed.errors.append(("file", 'no list of reviews (expected {"reviews": [...]})'))
+        parsed.errors.append((_("file"), _('no list of reviews (expected {"reviews": [...]})')))
         return None
     return items
 
@@ -342,10 +380,10 @@ def parse_gbp(text: str) -> ParsedFile:
     items = _json_reviews(text, parsed)
     for number, item in enumerate(items or [], start=1):
         if not isinstance(item, dict):
-            parsed.errors.append((f"review {number}", "not a JSON object"))
+            parsed.errors.append((review_at(number), _("not a JSON object")))
             continue
         external_id = _text(item.get("reviewId")) or _text(item.get("name")).rsplit("/", 1)[-1]
-        where = f"review {number}" + (f" ({external_id[:40]})" if external_id else "")
+        where = review_at(number, external_id)
         reply = item.get("reviewReply") if isinstance(item.get("reviewReply"), dict) else {}
         fields = {
             "source": "google",
@@ -368,10 +406,10 @@ def parse_trustpilot(text: str) -> ParsedFile:
     items = _json_reviews(text, parsed)
     for number, item in enumerate(items or [], start=1):
         if not isinstance(item, dict):
-            parsed.errors.append((f"review {number}", "not a JSON object"))
+            parsed.errors.append((review_at(number), _("not a JSON object")))
             continue
         external_id = _text(item.get("id"))
-        where = f"review {number}" + (f" ({external_id[:40]})" if external_id else "")
+        where = review_at(number, external_id)
         reply = item.get("companyReply") if isinstance(item.get("companyReply"), dict) else {}
         url = None
         if external_id and re.fullmatch(r"[A-Za-z0-9]+", external_id):
@@ -402,13 +440,25 @@ def parse_file(data: bytes, fmt: str | None = None) -> ParsedFile:
     """Every review of the file, checked; ``fmt`` is guessed from the content when not given."""
     if fmt is not None and fmt not in PARSERS:
         return ParsedFile(
-            fmt, errors=[("file", f"unknown format “{fmt}”; use csv, gbp or trustpilot")]
+            fmt,
+            errors=[
+                (_("file"), _("unknown format “%(fmt)s”; use csv, gbp or trustpilot", fmt=fmt))
+            ],
         )
     fmt = fmt or guess_format(data)
     if len(data) > MAX_BYTES:
         size = len(data) / 1024 / 1024
         return ParsedFile(
-            fmt, errors=[("file", f"the file is {size:.1f} MB; the limit is 50 MB: split it")]
+            fmt,
+            errors=[
+                (
+                    _("file"),
+                    _(
+                        "the file is %(size)s MB; the limit is 50 MB: split it",
+                        size=f"{size:.1f}",
+                    ),
+                )
+            ],
         )
     text, errors = _decode(data)
     if errors:
@@ -431,8 +481,13 @@ def _check_duplicates(parsed: ParsedFile) -> None:
             parsed.errors.append(
                 (
                     row.where,
-                    f"review {row.external_id} of {row.source} appears again with different "
-                    f"content (first at {first.where})",
+                    _(
+                        "review %(id)s of %(source)s appears again with different content "
+                        "(first at %(where)s)",
+                        id=row.external_id,
+                        source=row.source,
+                        where=first.where,
+                    ),
                 )
             )
     parsed.rows = unique

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -76,9 +78,9 @@ def waited(review: Review, now: datetime) -> str:
     seconds = max((now - review.created_at).total_seconds(), 0)
     days = int(seconds // 86400)
     if days >= 2:
-        return f"{days} days"
+        return ngettext("%(num)d day", "%(num)d days", days)
     hours = int(seconds // 3600)
-    return f"{hours} hour{'s' if hours != 1 else ''}" if hours else "under an hour"
+    return ngettext("%(num)d hour", "%(num)d hours", hours) if hours else _("under an hour")
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -102,7 +103,7 @@ def review_posts_in_week(session: Session, channel: Channel, when: datetime) -> 
 def queue_start(session: Session, channel: Channel, cap: int, now: datetime) -> datetime:
     """The instant to queue after so that the next free slot is in a week below the cap."""
     after = now
-    for _ in range(60):
+    for _week in range(60):
         slot = next_free_slot(session, channel, after)
         if slot is None:
             break
@@ -110,8 +111,12 @@ def queue_start(session: Session, channel: Channel, cap: int, now: datetime) -> 
             return after
         after = week_bounds(slot, channel.zone)[1]
     raise PlannerError(
-        f"{channel.name}: no free slot in a week with fewer than {cap} review posts "
-        "within a year; raise the weekly cap or add engagement windows."
+        _(
+            "%(channel)s: no free slot in a week with fewer than %(cap)s review posts "
+            "within a year; raise the weekly cap or add engagement windows.",
+            channel=channel.name,
+            cap=cap,
+        )
     )
 
 
@@ -131,13 +136,13 @@ def promote_review(
     slot) no post is made and every reason is given.
     """
     if not channels:
-        raise PlannerError("Choose at least one channel.")
+        raise PlannerError(_("Choose at least one channel."))
     settings = settings_for(session, brand)
     if any(c.brand_id != brand.id for c in channels):
-        raise PlannerError("A review can only be promoted on the brand's own channels.")
+        raise PlannerError(_("A review can only be promoted on the brand's own channels."))
     why_not = ranking.promotable(facts_of(review), now, settings.cooldown_days)
     if why_not:
-        raise PlannerError(f"This review cannot be promoted: {why_not}.")
+        raise PlannerError(_("This review cannot be promoted: %(reason)s.", reason=why_not))
     previews = preview_posts(session, brand, review, channels, image_url=image_url)
     refusals = [f"{p.channel.name}: {reason}" for p in previews for reason in p.refusals]
     if refusals:

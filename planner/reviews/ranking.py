@@ -18,9 +18,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
 from core.sentiment import NEGATIVE_BELOW
 
 WEIGHTS = {"rating": 40.0, "sentiment": 25.0, "specificity": 20.0, "recency": 15.0}
+PART_NAMES = {
+    "rating": _l("Rating"),
+    "sentiment": _l("Sentiment"),
+    "specificity": _l("Specificity"),
+    "recency": _l("Recency"),
+}
 MIN_RATING = 4
 LENGTH_FOR_FULL_MARKS = 400
 POINTS_PER_DETAIL = 2.5
@@ -53,15 +63,19 @@ class Ranked:
 def promotable(facts: ReviewFacts, now: datetime, cooldown_days: int) -> str | None:
     """None when the review may be promoted, else the reason it may not."""
     if facts.rating < MIN_RATING:
-        return f"{facts.rating} stars: only 4 and 5 star reviews are promoted"
+        return _("%(num)d stars: only 4 and 5 star reviews are promoted", num=facts.rating)
     if facts.text_length == 0:
-        return "no text to quote"
+        return _("no text to quote")
     if facts.sentiment is not None and facts.sentiment <= NEGATIVE_BELOW:
-        return f"the text reads negative (sentiment {facts.sentiment:+.2f})"
+        return _("the text reads negative (sentiment %(score)s)", score=f"{facts.sentiment:+.2f}")
     if facts.last_promoted_at is not None:
         again = facts.last_promoted_at + timedelta(days=cooldown_days)
         if again > now:
-            return f"promoted on {facts.last_promoted_at:%Y-%m-%d}; again from {again:%Y-%m-%d}"
+            return _(
+                "promoted on %(day)s; again from %(again)s",
+                day=f"{facts.last_promoted_at:%Y-%m-%d}",
+                again=f"{again:%Y-%m-%d}",
+            )
     return None
 
 
@@ -88,14 +102,21 @@ def score(facts: ReviewFacts, now: datetime) -> Ranked:
     """The review's score and the reason behind each part."""
     rating, sentiment, specificity, recency, age_days = _parts(facts, now)
     if facts.sentiment is not None:
-        sentiment_why = f"VADER compound {facts.sentiment:+.2f} (English text)"
+        sentiment_why = _(
+            "VADER compound %(score)s (English text)", score=f"{facts.sentiment:+.2f}"
+        )
     else:
-        language = facts.language or "unknown language"
-        sentiment_why = f"from the rating ({language}: text sentiment is read for English only)"
+        language = facts.language or _("unknown language")
+        sentiment_why = _(
+            "from the rating (%(language)s: text sentiment is read for English only)",
+            language=language,
+        )
     if facts.details:
         shown = ", ".join(facts.details[:4])
     else:
-        shown = f"{facts.detail_count} found" if facts.detail_count else "none found"
+        shown = (
+            _("%(num)d found", num=facts.detail_count) if facts.detail_count else _("none found")
+        )
     parts = {
         "rating": round(rating, 1),
         "sentiment": round(sentiment, 1),
@@ -103,10 +124,15 @@ def score(facts: ReviewFacts, now: datetime) -> Ranked:
         "recency": round(recency, 1),
     }
     reasons = {
-        "rating": f"{facts.rating} of 5 stars",
+        "rating": _("%(num)s of 5 stars", num=facts.rating),
         "sentiment": sentiment_why,
-        "specificity": f"{facts.text_length} characters; details: {shown}",
-        "recency": f"{age_days:.0f} days old",
+        "specificity": ngettext(
+            "%(num)d character; details: %(details)s",
+            "%(num)d characters; details: %(details)s",
+            facts.text_length,
+            details=shown,
+        ),
+        "recency": ngettext("%(num)d day old", "%(num)d days old", round(age_days)),
     }
     return Ranked(facts.id, round(sum(parts.values()), 1), parts, reasons)
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,17 +27,22 @@ from planner.operations import PlannerError, schedule_status
 from planner.reviews import posters, review_sites
 from planner.reviews.models import Review, source_name
 from planner.reviews.rendering import reviewer_name
-from planner.reviews.reply_models import ReplyStatus, ReviewReply, SavedReviewReply
+from planner.reviews.reply_models import (
+    REPLY_STATUS_NAMES,
+    ReplyStatus,
+    ReviewReply,
+    SavedReviewReply,
+)
 from planner.reviews.voice import BLOCKING, check_for_brand
 
 MAX_REPLY = 4000
 MAX_TITLE = 120
 PLACEHOLDER = re.compile(r"\{([^{}\s]{0,40})\}")
 PLACEHOLDERS = {
-    "reviewer_name": "the reviewer's first name, or “there” when the review has no name",
-    "brand": "the brand's name",
-    "rating": "the star rating, 1 to 5",
-    "source": "the site the review is on, such as Google",
+    "reviewer_name": _l("the reviewer's first name, or “there” when the review has no name"),
+    "brand": _l("the brand's name"),
+    "rating": _l("the star rating, 1 to 5"),
+    "source": _l("the site the review is on, such as Google"),
 }
 DONE = (ReplyStatus.SENT.value, ReplyStatus.MANUAL.value)
 
@@ -55,7 +62,9 @@ def unknown_placeholders(text: str) -> list[str]:
 def _placeholder_error(unknown: list[str]) -> str:
     names = ", ".join("{" + n + "}" for n in unknown)
     known = ", ".join("{" + n + "}" for n in PLACEHOLDERS)
-    return f"Unknown placeholder {names}: the placeholders are {known}."
+    return _(
+        "Unknown placeholder %(names)s: the placeholders are %(known)s.", names=names, known=known
+    )
 
 
 def fill_placeholders(text: str, review: Review, brand: Brand) -> str:
@@ -87,7 +96,7 @@ def saved_reply_of(session: Session, brand: Brand, saved_id: int) -> SavedReview
     fits = isinstance(saved_id, int) and 1 <= saved_id <= DB_INT_MAX
     saved = session.get(SavedReviewReply, saved_id) if fits else None
     if saved is None or saved.brand_id != brand.id:
-        raise PlannerError(f"No saved reply {saved_id} of {brand.name}.")
+        raise PlannerError(_("No saved reply %(id)s of %(brand)s.", id=saved_id, brand=brand.name))
     return saved
 
 
@@ -95,18 +104,18 @@ def create_saved_reply(
     session: Session, brand: Brand, actor: User, title: Any, text: Any
 ) -> SavedReviewReply:
     if not actor.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot change saved replies.")
+        raise PlannerError(_("Viewers cannot change saved replies."))
     errors = []
     title = title.strip() if isinstance(title, str) else ""
     text = text.replace("\r\n", "\n").strip() if isinstance(text, str) else ""
     if not title:
-        errors.append("Give the saved reply a title.")
+        errors.append(_("Give the saved reply a title."))
     elif len(title) > MAX_TITLE:
-        errors.append(f"The title is longer than {MAX_TITLE} characters.")
+        errors.append(_("The title is longer than %(num)d characters.", num=MAX_TITLE))
     if not text:
-        errors.append("Write the saved reply's text.")
+        errors.append(_("Write the saved reply's text."))
     elif len(text) > MAX_REPLY:
-        errors.append(f"The text is longer than {MAX_REPLY} characters.")
+        errors.append(_("The text is longer than %(num)d characters.", num=MAX_REPLY))
     unknown = unknown_placeholders(text)
     if unknown:
         errors.append(_placeholder_error(unknown))
@@ -123,7 +132,7 @@ def create_saved_reply(
 
 def delete_saved_reply(session: Session, brand: Brand, actor: User, saved_id: int) -> None:
     if not actor.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot change saved replies.")
+        raise PlannerError(_("Viewers cannot change saved replies."))
     session.delete(saved_reply_of(session, brand, saved_id))
     session.flush()
 
@@ -184,17 +193,17 @@ def save_reply(
     as the brand's approval rule says. Words on the do-not list refuse it; the voice guide's
     other warnings are kept with it for the approver."""
     if not actor.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot write replies.")
+        raise PlannerError(_("Viewers cannot write replies."))
     if not isinstance(text, str) or not text.strip():
-        raise PlannerError("Write the reply first.")
+        raise PlannerError(_("Write the reply first."))
     text = fill_placeholders(text.replace("\r\n", "\n").strip(), review, brand)
     if len(text) > MAX_REPLY:
-        raise PlannerError(f"The reply is longer than {MAX_REPLY} characters.")
+        raise PlannerError(_("The reply is longer than %(num)d characters.", num=MAX_REPLY))
     if saved_reply_id is not None:
         saved_reply_of(session, brand, saved_reply_id)
     reply = _lock(session, review)
     if reply is not None and reply.status in DONE:
-        raise PlannerError("This review has been replied to already; the reply cannot change.")
+        raise PlannerError(_("This review has been replied to already; the reply cannot change."))
     warnings = check_for_brand(session, brand, text)
     blocking = [w.reason for w in warnings if w.code in BLOCKING]
     if blocking and submit:
@@ -262,21 +271,27 @@ def approve_reply(
     """Approve a waiting reply. Under the two-person rule nobody approves their own, except an
     admin who states why (kept in the audit log), as with posts."""
     if not approver.has_role(Role.APPROVER):
-        raise PlannerError("Only approvers approve or reject replies.")
+        raise PlannerError(_("Only approvers approve or reject replies."))
     reply = _lock(session, review)
     if reply is None or reply.status != ReplyStatus.PENDING_APPROVAL:
-        state = reply.status.replace("_", " ") if reply else "not written"
-        raise PlannerError(f"This reply is {state}, not waiting for approval.")
+        state = REPLY_STATUS_NAMES.get(reply.status, reply.status) if reply else _("not written")
+        raise PlannerError(_("This reply is %(state)s, not waiting for approval.", state=state))
     override = (override_reason or "").strip()
     if brand.requires_two_people and reply.author_id == approver.id:
         if not approver.has_role(Role.ADMIN):
             raise PlannerError(
-                f"{brand.name} needs two people: another approver must approve your own reply."
+                _(
+                    "%(brand)s needs two people: another approver must approve your own reply.",
+                    brand=brand.name,
+                )
             )
         if not override:
             raise PlannerError(
-                f"{brand.name} needs two people: another approver must approve your own reply. "
-                "As an admin you may approve it yourself by stating why."
+                _(
+                    "%(brand)s needs two people: another approver must approve your own reply. "
+                    "As an admin you may approve it yourself by stating why.",
+                    brand=brand.name,
+                )
             )
     else:
         override = ""
@@ -299,13 +314,13 @@ def reject_reply(
     session: Session, brand: Brand, review: Review, approver: User, reason: Any
 ) -> ReviewReply:
     if not approver.has_role(Role.APPROVER):
-        raise PlannerError("Only approvers approve or reject replies.")
+        raise PlannerError(_("Only approvers approve or reject replies."))
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
-        raise PlannerError("Say why the reply is rejected, so its author can fix it.")
+        raise PlannerError(_("Say why the reply is rejected, so its author can fix it."))
     reply = _lock(session, review)
     if reply is None or reply.status != ReplyStatus.PENDING_APPROVAL:
-        raise PlannerError("This reply is not waiting for approval.")
+        raise PlannerError(_("This reply is not waiting for approval."))
     reply.status = ReplyStatus.DRAFT.value
     reply.last_error = f"Rejected: {reason[:2000]}"
     session.flush()
@@ -324,12 +339,15 @@ def reject_reply(
 def _approved_reply(session: Session, review: Review) -> ReviewReply:
     reply = _lock(session, review)
     if reply is None:
-        raise PlannerError("Write and submit the reply first.")
+        raise PlannerError(_("Write and submit the reply first."))
     if reply.status in DONE:
-        raise PlannerError("This review has been replied to already.")
+        raise PlannerError(_("This review has been replied to already."))
     if reply.status != ReplyStatus.APPROVED:
         raise PlannerError(
-            f"The reply is {reply.status.replace('_', ' ')}: it is posted once it is approved."
+            _(
+                "The reply is %(state)s: it is posted once it is approved.",
+                state=REPLY_STATUS_NAMES.get(reply.status, reply.status),
+            )
         )
     return reply
 
@@ -358,19 +376,26 @@ def send_reply(
     reply stays approved and unsent with the reason in ``last_error``, and ``ReplyNotSent`` is
     raised after that reason is flushed (the caller commits it)."""
     if not actor.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot send replies.")
+        raise PlannerError(_("Viewers cannot send replies."))
     poster = posters.POSTERS.get(review.source)
     if poster is None:
         raise PlannerError(
-            f"{source_name(review.source)} has no API for replies: copy the reply, post it on "
-            "the review's page and mark it replied."
+            _(
+                "%(site)s has no API for replies: copy the reply, post it on the review's page "
+                "and mark it replied.",
+                site=source_name(review.source),
+            )
         )
     reply = _approved_reply(session, review)
     connection = review_sites.connection_for(session, brand, review.source)
     if connection is None:
         raise PlannerError(
-            f"{review_sites.SITE_LABELS[review.source]} is not connected for {brand.name}: "
-            "connect it under Reviews → Replies settings, or post the reply by hand."
+            _(
+                "%(site)s is not connected for %(brand)s: connect it under Reviews → Replies "
+                "settings, or post the reply by hand.",
+                site=review_sites.SITE_LABELS[review.source],
+                brand=brand.name,
+            )
         )
     try:
         posted = poster(session, review, reply.text, connection, config, now)
@@ -409,7 +434,7 @@ def mark_replied_by_hand(
 ) -> ReviewReply:
     """Record that a person posted the approved reply on the review's page themselves."""
     if not actor.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot mark reviews replied.")
+        raise PlannerError(_("Viewers cannot mark reviews replied."))
     reply = _approved_reply(session, review)
     _mark_replied(session, review, reply, actor, ReplyStatus.MANUAL.value, now)
     session.flush()

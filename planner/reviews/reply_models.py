@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +55,16 @@ class ReplyStatus(StrEnum):
     MANUAL = "manual"  # copied and posted by a person, marked replied by hand
 
 
+# The stored status in the reader's words.
+REPLY_STATUS_NAMES = {
+    ReplyStatus.DRAFT.value: _l("draft"),
+    ReplyStatus.PENDING_APPROVAL.value: _l("pending approval"),
+    ReplyStatus.APPROVED.value: _l("approved"),
+    ReplyStatus.SENT.value: _l("sent"),
+    ReplyStatus.MANUAL.value: _l("manual"),
+}
+
+
 class ReviewReply(Base):
     """The brand's reply to one review, from draft to posted."""
 
@@ -90,12 +101,12 @@ class FlagReason(StrEnum):
 
 
 FLAG_REASON_LABELS = {
-    FlagReason.SPAM: "Spam or fake",
-    FlagReason.CONFLICT_OF_INTEREST: "Conflict of interest (a competitor, an employee)",
-    FlagReason.OFF_TOPIC: "Off-topic (not about an experience with the business)",
-    FlagReason.HATE: "Hate speech, harassment or threats",
-    FlagReason.PERSONAL_INFORMATION: "Personal information of someone",
-    FlagReason.NOT_A_CUSTOMER: "Not based on a genuine experience",
+    FlagReason.SPAM: _l("Spam or fake"),
+    FlagReason.CONFLICT_OF_INTEREST: _l("Conflict of interest (a competitor, an employee)"),
+    FlagReason.OFF_TOPIC: _l("Off-topic (not about an experience with the business)"),
+    FlagReason.HATE: _l("Hate speech, harassment or threats"),
+    FlagReason.PERSONAL_INFORMATION: _l("Personal information of someone"),
+    FlagReason.NOT_A_CUSTOMER: _l("Not based on a genuine experience"),
 }
 
 
@@ -107,6 +118,12 @@ class FlagState(StrEnum):
 
 
 OPEN_FLAG_STATES = (FlagState.FLAGGED.value, FlagState.REPORTED.value)
+FLAG_STATE_NAMES = {
+    FlagState.FLAGGED.value: _l("flagged"),
+    FlagState.REPORTED.value: _l("reported"),
+    FlagState.REMOVED.value: _l("removed"),
+    FlagState.KEPT.value: _l("kept"),
+}
 
 
 class ReviewFlag(Base):

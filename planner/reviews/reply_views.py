@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.auth import role_required
@@ -29,7 +30,12 @@ from planner.operations import NotFound, PlannerError
 from planner.reviews import flags, posters, replies, response, review_sites, voice
 from planner.reviews.models import Review
 from planner.reviews.promotion import review_for
-from planner.reviews.reply_models import FLAG_REASON_LABELS, FlagReason
+from planner.reviews.reply_models import (
+    FLAG_REASON_LABELS,
+    FLAG_STATE_NAMES,
+    REPLY_STATUS_NAMES,
+    FlagReason,
+)
 from planner.reviews.settings import settings_for
 
 bp = Blueprint("review_replies", __name__)
@@ -135,6 +141,8 @@ def _render_reply(brand: Brand, review: Review, typed: str | None = None) -> str
         flag_reasons=[(r.value, FLAG_REASON_LABELS[r]) for r in FlagReason],
         report_form=flags.report_form(review),
         moves=flags.MOVES,
+        reply_state_names=REPLY_STATUS_NAMES,
+        flag_state_names=FLAG_STATE_NAMES,
         people=people,
         now=now,
     )
@@ -171,12 +179,16 @@ def save_reply(brand_id: int, review_id: int) -> Any:
     db.session.commit()
     reply = holder["reply"]
     if not submit:
-        message = "Draft saved."
+        message = _("Draft saved.")
     elif reply.status == "pending_approval":
         names = ", ".join(u.email for u in replies.approvers_for(db.session, brand, reply))
-        message = "Submitted: the reply waits for approval" + (f" by {names}." if names else ".")
+        message = (
+            _("Submitted: the reply waits for approval by %(names)s.", names=names)
+            if names
+            else _("Submitted: the reply waits for approval.")
+        )
     else:
-        message = "Submitted and approved: post it now."
+        message = _("Submitted and approved: post it now.")
     flash(message, "success")
     return redirect(_reply_page(brand, review)), 303
 
@@ -194,7 +206,7 @@ def approve_reply(brand_id: int, review_id: int) -> Any:
             current_user,
             override_reason=request.form.get("override_reason"),
         ),
-        "Approved: the reply can be posted.",
+        _("Approved: the reply can be posted."),
         _reply_page(brand, review),
     )
 
@@ -208,7 +220,7 @@ def reject_reply(brand_id: int, review_id: int) -> Any:
         lambda: replies.reject_reply(
             db.session, brand, review, current_user, request.form.get("reason")
         ),
-        "Rejected: the reply is a draft again, with your reason.",
+        _("Rejected: the reply is a draft again, with your reason."),
         _reply_page(brand, review),
     )
 
@@ -223,14 +235,15 @@ def send_reply(brand_id: int, review_id: int) -> Any:
         replies.send_reply(db.session, brand, review, current_user, current_app.config, utcnow())
     except replies.ReplyNotSent as exc:
         db.session.commit()  # keeps the site's reason on the unsent reply
-        flash_errors([f"Not sent: {exc.errors[0]}"])
+        flash_errors([_("Not sent: %(reason)s", reason=exc.errors[0])])
         return redirect(back), 303
     except PlannerError as exc:
         db.session.rollback()
         flash_errors(exc.errors)
         return redirect(back), 303
     db.session.commit()
-    flash(f"The reply is posted on {review_sites.SITE_LABELS[review.source]}.", "success")
+    site = review_sites.SITE_LABELS[review.source]
+    flash(_("The reply is posted on %(site)s.", site=site), "success")
     return redirect(back), 303
 
 
@@ -241,7 +254,7 @@ def mark_replied(brand_id: int, review_id: int) -> Any:
     review = _review(brand, review_id)
     return _act(
         lambda: replies.mark_replied_by_hand(db.session, brand, review, current_user, utcnow()),
-        "Marked replied.",
+        _("Marked replied."),
         _reply_page(brand, review),
     )
 
@@ -264,7 +277,10 @@ def flag_review(brand_id: int, review_id: int) -> Any:
             request.form.get("note"),
             utcnow(),
         ),
-        "Flagged. Report it on the site's form, then mark it reported; the review stays visible.",
+        _(
+            "Flagged. Report it on the site's form, then mark it reported; "
+            "the review stays visible."
+        ),
         _reply_page(brand, review) + "#flag",
     )
 
@@ -277,7 +293,7 @@ def move_flag(brand_id: int, review_id: int) -> Any:
     state = request.form.get("state")
     return _act(
         lambda: flags.move_flag(db.session, brand, review, current_user, state, utcnow()),
-        f"The flag is now {state}.",
+        _("The flag is now %(state)s.", state=FLAG_STATE_NAMES.get(state or "", state)),
         _reply_page(brand, review) + "#flag",
     )
 
@@ -294,7 +310,7 @@ def voice_page(brand_id: int) -> Any:
     values = {name: getattr(guide, name) for name in voice.GUIDE_FIELDS}
     if request.method == "POST":
         if not current_user.has_role(Role.ADMIN):
-            abort(403, description="Only admins change the voice guide.")
+            abort(403, description=_("Only admins change the voice guide."))
         values = {name: request.form.get(name, "") for name in voice.GUIDE_FIELDS}
         try:
             voice.update_guide(db.session, brand, current_user, values)
@@ -304,7 +320,7 @@ def voice_page(brand_id: int) -> Any:
             status = 400
         else:
             db.session.commit()
-            flash("Voice guide saved.", "success")
+            flash(_("Voice guide saved."), "success")
             return redirect(url_for("review_replies.voice_page", brand_id=brand.id)), 303
     return render_template(
         "reviews/voice.html",
@@ -350,7 +366,7 @@ def create_saved_reply(brand_id: int) -> Any:
         lambda: replies.create_saved_reply(
             db.session, brand, current_user, request.form.get("title"), request.form.get("text")
         ),
-        "Saved reply added.",
+        _("Saved reply added."),
         _settings_page(brand, "#saved"),
     )
 
@@ -361,7 +377,7 @@ def delete_saved_reply(brand_id: int, saved_id: int) -> Any:
     brand = _brand(brand_id)
     return _act(
         lambda: replies.delete_saved_reply(db.session, brand, current_user, saved_id),
-        "Saved reply deleted.",
+        _("Saved reply deleted."),
         _settings_page(brand, "#saved"),
     )
 
@@ -373,7 +389,7 @@ def save_targets(brand_id: int) -> Any:
     values = {str(r): request.form.get(f"target-{r}", "") for r in range(1, 6)}
     return _act(
         lambda: response.update_targets(db.session, brand, current_user, values),
-        "Response-time targets saved.",
+        _("Response-time targets saved."),
         _settings_page(brand, "#targets"),
     )
 
@@ -386,7 +402,7 @@ def connect_trustpilot(brand_id: int) -> Any:
         lambda: review_sites.trustpilot_connect(
             db.session, brand, current_user, request.form, current_app.config, utcnow()
         ),
-        "Trustpilot connected: approved replies to Trustpilot reviews are posted from here.",
+        _("Trustpilot connected: approved replies to Trustpilot reviews are posted from here."),
         _settings_page(brand, "#sites"),
     )
 
@@ -397,7 +413,7 @@ def disconnect_site(brand_id: int, source: str) -> Any:
     brand = _brand(brand_id)
     return _act(
         lambda: review_sites.disconnect(db.session, brand, source, current_user),
-        f"{review_sites.SITE_LABELS.get(source, source)} disconnected.",
+        _("%(site)s disconnected.", site=review_sites.SITE_LABELS.get(source, source)),
         _settings_page(brand, "#sites"),
     )
 

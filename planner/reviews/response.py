@@ -13,10 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.db import db, utcnow
+from core.i18n import language
 from core.mail import send_mail
 from core.models import Role, User
 from core.response_times import ResponseFigures, due_at, late_text, minutes_between
@@ -57,7 +60,13 @@ def parse_targets(values: dict[Any, Any]) -> dict[str, int]:
         except ValueError:
             hours = None
         if hours is None or not 0 <= hours <= MAX_HOURS:
-            errors.append(f"The target for {rating}★ must be 0 (none) to {MAX_HOURS} hours.")
+            errors.append(
+                _(
+                    "The target for %(stars)s★ must be 0 (none) to %(most)s hours.",
+                    stars=rating,
+                    most=MAX_HOURS,
+                )
+            )
             continue
         cleaned[str(rating)] = hours
     if errors:
@@ -101,7 +110,7 @@ def update_targets(session: Session, brand: Brand, actor: User, values: dict[Any
     from planner.reviews.settings import settings_for
 
     if not actor.has_role(Role.ADMIN):
-        raise PlannerError("Only admins change review settings.")
+        raise PlannerError(_("Only admins change review settings."))
     cleaned = parse_targets(values)
     settings = settings_for(session, brand)
     if settings.id is None:
@@ -169,13 +178,23 @@ def _admins(session: Session, brand_id: int) -> list[User]:
 
 def _line(review: Review, targets: dict[int, int], now: datetime, base_url: str | None) -> str:
     due = review_due(review, targets) or now
-    what = (review.title or review.text or "(no text)")[:200]
+    what = (review.title or review.text or _("(no text)"))[:200]
     link = f"{base_url}/brands/{review.brand_id}/reviews/{review.id}/reply" if base_url else ""
+    head = _(
+        "%(stars)s★ on %(site)s by %(reviewer)s",
+        stars=review.rating,
+        site=source_name(review.source),
+        reviewer=review.author or _("anonymous"),
+    )
+    late = _(
+        "target %(hours)s h, overdue by %(late)s",
+        hours=targets.get(review.rating),
+        late=late_text(now - due),
+    )
     return (
-        f"- {review.rating}★ on {source_name(review.source)} by {review.author or 'anonymous'}: "
-        f"{what}\n  target {targets.get(review.rating)} h, overdue by {late_text(now - due)}\n"
-        + (f"  reply in PageOne: {link}\n" if link else "")
-        + (f"  on the site: {review.url}\n" if review.url else "")
+        f"- {head}: {what}\n  {late}\n"
+        + ("  " + _("reply in PageOne: %(url)s", url=link) + "\n" if link else "")
+        + ("  " + _("on the site: %(url)s", url=review.url) + "\n" if review.url else "")
     )
 
 
@@ -193,6 +212,7 @@ def alert_overdue_reviews(app: Flask, now: datetime | None = None) -> int:
         by_brand: dict[int, list[Review]] = defaultdict(list)
         recipients: dict[int, list[str]] = {}
         names: dict[int, str] = {}
+        languages: dict[int, str | None] = {}
         targets: dict[int, dict[int, int]] = {}
         with db.job_session() as session:
             for review in session.scalars(select(Review).where(Review.id.in_(ids))):
@@ -200,6 +220,7 @@ def alert_overdue_reviews(app: Flask, now: datetime | None = None) -> int:
             for brand_id in by_brand:
                 brand = session.get(Brand, brand_id)
                 names[brand_id] = brand.name if brand else "?"
+                languages[brand_id] = brand.language if brand else None
                 recipients[brand_id] = [u.email for u in _admins(session, brand_id)]
                 targets[brand_id] = targets_of(
                     session.scalar(
@@ -209,13 +230,21 @@ def alert_overdue_reviews(app: Flask, now: datetime | None = None) -> int:
             session.expunge_all()
         sent = 0
         for brand_id, items in by_brand.items():
-            plural = "s" if len(items) != 1 else ""
-            subject = f"{len(items)} review{plural} overdue for a reply ({names[brand_id]})"
-            text = "These reviews passed their response-time target without a reply:\n\n" + (
-                "\n".join(
-                    _line(r, targets[brand_id], now, app.config.get("BASE_URL")) for r in items
+            # The admins read the mail in the brand's language, as its other mails.
+            with language(languages[brand_id]):
+                subject = ngettext(
+                    "%(num)d review overdue for a reply (%(brand)s)",
+                    "%(num)d reviews overdue for a reply (%(brand)s)",
+                    len(items),
+                    brand=names[brand_id],
                 )
-            )
+                text = (
+                    _("These reviews passed their response-time target without a reply:")
+                    + "\n\n"
+                    + "\n".join(
+                        _line(r, targets[brand_id], now, app.config.get("BASE_URL")) for r in items
+                    )
+                )
             try:
                 if send_mail(app.config, recipients[brand_id], subject, text):
                     sent += 1

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -98,10 +100,10 @@ def _store(
 
 def disconnect(session: Session, brand: Brand, source: str, actor: User) -> None:
     if not actor.has_role(Role.ADMIN):
-        raise PlannerError("Only admins connect or disconnect review sites.")
+        raise PlannerError(_("Only admins connect or disconnect review sites."))
     connection = connection_for(session, brand, source)
     if connection is None:
-        raise PlannerError(f"{SITE_LABELS.get(source, source)} is not connected.")
+        raise PlannerError(_("%(site)s is not connected.", site=SITE_LABELS.get(source, source)))
     session.delete(connection)
     audit.record(
         session,
@@ -146,17 +148,21 @@ def gbp_start(
 ) -> str:
     """The address of Google's consent page; the attempt is remembered for the callback."""
     if not actor.has_role(Role.ADMIN):
-        raise PlannerError("Only admins connect or disconnect review sites.")
+        raise PlannerError(_("Only admins connect or disconnect review sites."))
     if not gbp_configured(config):
         raise PlannerError(
-            "Connecting Google Business Profile is not set up on this server: the operator "
-            "sets GOOGLE_BUSINESS_CLIENT_ID and GOOGLE_BUSINESS_CLIENT_SECRET (see the README)."
+            _(
+                "Connecting Google Business Profile is not set up on this server: the operator "
+                "sets GOOGLE_BUSINESS_CLIENT_ID and GOOGLE_BUSINESS_CLIENT_SECRET (see the README)."
+            )
         )
     location = (location or "").strip().strip("/")
     if not re.fullmatch(LOCATION_RE, location):
         raise PlannerError(
-            "The location is its resource name, accounts/<account id>/locations/<location id>, "
-            "as Google Business Profile's API names it."
+            _(
+                "The location is its resource name, accounts/<account id>/locations/<location id>, "
+                "as Google Business Profile's API names it."
+            )
         )
     client = _gbp_client(config, redirect_uri=redirect_uri, scope=GBP_SCOPE)
     url, state = client.create_authorization_url(
@@ -216,7 +222,7 @@ def gbp_finish(
         expires_at=tokens.access_expires_at,
         now=now,
     )
-    return f"Google Business Profile connected for {attempt['location']}."
+    return _("Google Business Profile connected for %(location)s.", location=attempt["location"])
 
 
 def gbp_access_token(
@@ -258,11 +264,11 @@ def gbp_access_token(
 
 TRUSTPILOT_TOKEN_PATH = "/v1/oauth/oauth-business-users-for-applications/accesstoken"
 TRUSTPILOT_FIELDS = (
-    ("api_key", "API key"),
-    ("api_secret", "API secret"),
-    ("username", "Business login e-mail"),
-    ("password", "Business login password"),
-    ("business_user_id", "Business user ID (the replies' author)"),
+    ("api_key", _l("API key")),
+    ("api_secret", _l("API secret")),
+    ("username", _l("Business login e-mail")),
+    ("password", _l("Business login password")),
+    ("business_user_id", _l("Business user ID (the replies' author)")),
 )
 
 
@@ -308,7 +314,7 @@ def trustpilot_connect(
 ) -> ReviewConnection:
     """Check the keys and login with Trustpilot, then keep them; nothing is kept on a refusal."""
     if not actor.has_role(Role.ADMIN):
-        raise PlannerError("Only admins connect or disconnect review sites.")
+        raise PlannerError(_("Only admins connect or disconnect review sites."))
     stored: dict[str, Any] = {}
     missing = []
     for name, label in TRUSTPILOT_FIELDS:
@@ -318,7 +324,7 @@ def trustpilot_connect(
         else:
             stored[name] = value.strip()[:500]
     if missing:
-        raise PlannerError(f"Trustpilot needs: {', '.join(missing)}.")
+        raise PlannerError(_("Trustpilot needs: %(fields)s.", fields=", ".join(map(str, missing))))
     answer = trustpilot_token(config, stored)
     expires = flow.tokens_from(answer, now).access_expires_at
     stored["access_token"] = answer["access_token"]

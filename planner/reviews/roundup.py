@@ -5,12 +5,14 @@ from __future__ import annotations
 import calendar
 import html
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.i18n import local_date
 from core.models import User
 from core.tenants import Brand
 from planner.models import Platform, Post, PostSource
@@ -45,7 +47,12 @@ def build_roundup(
     chosen = with_reviews(session, ranking.rank(facts, now, limit=limit), now)
     month_name = f"{calendar.month_name[month]} {year}"
     if not chosen:
-        raise PlannerError(f"No 4 or 5 star reviews with text from {month_name} to show.")
+        raise PlannerError(
+            _(
+                "No 4 or 5 star reviews with text from %(month)s to show.",
+                month=local_date(date(year, month, 1), skeleton="yMMMM"),
+            )
+        )
     settings = settings_for(session, brand)
     title = f"What our customers said in {month_name}"
     profile = settings.profile_url
@@ -89,7 +96,7 @@ def post_roundup(
     """Queue the month's roundup on the brand's WordPress channel."""
     channel = next((c for c in brand.channels if c.platform == Platform.WORDPRESS.value), None)
     if channel is None:
-        raise PlannerError("Add a WordPress blog channel to post review roundups.")
+        raise PlannerError(_("Add a WordPress blog channel to post review roundups."))
     roundup = build_roundup(session, brand, year, month, now=now)
     refusals = check_do_not_list(session, brand, roundup.text)
     if refusals:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,20 +53,22 @@ def update_settings(
     errors: list[str] = []
     profile_url = (profile_url or "").strip() or None
     if profile_url is not None and not URL_RE.match(profile_url):
-        errors.append("The profile link must be a full http(s) address.")
+        errors.append(_("The profile link must be a full http(s) address."))
     if page_enabled and profile_url is None:
         errors.append(
-            "The public page needs the link to the full profile: a page of selected reviews "
-            "must let readers see all of them."
+            _(
+                "The public page needs the link to the full profile: a page of selected reviews "
+                "must let readers see all of them."
+            )
         )
     if not 1 <= weekly_cap <= 50:
-        errors.append("The weekly cap must be between 1 and 50 review posts per channel.")
+        errors.append(_("The weekly cap must be between 1 and 50 review posts per channel."))
     if not 0 <= cooldown_days <= 3650:
-        errors.append("The pause before a review is promoted again must be 0 to 3650 days.")
+        errors.append(_("The pause before a review is promoted again must be 0 to 3650 days."))
     cleaned: dict[str, str] = {}
     for platform, source in templates.items():
         if platform not in DEFAULT_TEMPLATES:
-            errors.append(f"Unknown platform “{platform}” in the templates.")
+            errors.append(_("Unknown platform “%(platform)s” in the templates.", platform=platform))
             continue
         source = (source or "").replace("\r\n", "\n").strip()
         if not source or source == DEFAULT_TEMPLATES[platform]:

@@ -18,13 +18,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from core.auth import role_required
 from core.db import db, utcnow
-from core.i18n import public_page_language
+from core.i18n import local_datetime, public_page_language
 from core.models import Role
 from core.pages import flash_errors as _flash_errors
 from core.pages import member_brand as _brand
@@ -50,6 +52,7 @@ from planner.reviews.promotion import preview_posts, promote_review, review_for
 from planner.reviews.public_page import json_ld, public_page
 from planner.reviews.rendering import DEFAULT_TEMPLATES, reviewer_name, stars
 from planner.reviews.replies import reply_states
+from planner.reviews.reply_models import REPLY_STATUS_NAMES
 from planner.reviews.roundup import post_roundup
 from planner.reviews.settings import settings_for, update_settings
 
@@ -116,6 +119,7 @@ def inbox(brand_id: int) -> Any:
         waited=waited,
         review_flags=latest_flags(db.session, ids),
         reply_states=reply_states(db.session, ids),
+        reply_state_names=REPLY_STATUS_NAMES,
         now=utcnow(),
         **public_page_offer(brand, back="inbox"),
     )
@@ -143,7 +147,7 @@ def publish_page(brand_id: int) -> Any:
         brand_id=brand.id,
     )
     if not form.validate_on_submit():
-        _flash_errors(["The form had expired: reload the page and publish again."])
+        _flash_errors([_("The form had expired: reload the page and publish again.")])
         return redirect(back)
     current = settings_for(db.session, brand)
     try:
@@ -166,8 +170,12 @@ def publish_page(brand_id: int) -> Any:
         return redirect(back)
     db.session.commit()
     flash(
-        Markup('The public page of selected reviews is published at <a href="{0}">{0}</a>.').format(
-            public_page_url(brand)
+        Markup(
+            _(
+                "The public page of selected reviews is published at "
+                '<a href="%(url)s">%(url)s</a>.',
+                url=escape(public_page_url(brand)),
+            )
         ),
         "success",
     )
@@ -191,6 +199,7 @@ def promotable(brand_id: int) -> Any:
         ranked=promotable_reviews(db.session, brand, now=now),
         settings=settings_for(db.session, brand),
         weights=ranking.WEIGHTS,
+        part_names=ranking.PART_NAMES,
         roundup_form=RoundupForm(month=f"{month:%Y-%m}"),
         has_blog=any(c.platform == Platform.WORDPRESS.value for c in brand.channels),
         can_edit=current_user.has_role(Role.EDITOR),
@@ -211,7 +220,7 @@ def promote(brand_id: int, review_id: int) -> Any:
     status = 200
     if request.method == "POST":
         if not current_user.has_role(Role.EDITOR):
-            abort(403, description="Viewers cannot promote reviews.")
+            abort(403, description=_("Viewers cannot promote reviews."))
         if form.validate_on_submit():
             chosen = [c for c in brand.channels if c.id in (form.channels.data or [])]
             try:
@@ -259,16 +268,23 @@ def queued_message(posts: list[Any]) -> Markup:
         when = (
             slots.describe_local_time(post.scheduled_at, post.channel.zone)
             if post.scheduled_at
-            else "no date yet"
+            else _("no date yet")
         )
-        waits = " (waits for approval)" if post.status == "pending_approval" else ""
+        waits = " " + _("(waits for approval)") if post.status == "pending_approval" else ""
         parts.append(
             Markup('{}, <a href="{}">{}</a>{}').format(
                 post.channel.name, url_for("planner.post_page", post_id=post.id), when, waits
             )
         )
-    head = f"{count} review post{'s' if count != 1 else ''} queued: "
-    return escape(head) + Markup("; ").join(parts) + "."
+    # The parts are escaped already (Markup.format); the sentence is the catalogue's own.
+    return Markup(
+        ngettext(
+            "%(num)d review post queued: %(posts)s.",
+            "%(num)d review posts queued: %(posts)s.",
+            count,
+            posts=Markup("; ").join(parts),
+        )
+    )
 
 
 @bp.route("/brands/<int:brand_id>/reviews/roundup", methods=["POST"])
@@ -277,14 +293,19 @@ def roundup(brand_id: int) -> Any:
     brand = _brand(brand_id)
     form = RoundupForm()
     if not form.validate_on_submit():
-        _flash_errors([f"Month: {e}" for e in form.month.errors] or ["Choose a month."])
+        _flash_errors(
+            [_("Month: %(error)s", error=e) for e in form.month.errors] or [_("Choose a month.")]
+        )
         return redirect(url_for("reviews.promotable", brand_id=brand.id))
     year, month = (int(x) for x in form.month.data.split("-"))
     if not 1 <= month <= 12:
-        flash("Choose a month between 01 and 12.", "error")
+        flash(_("Choose a month between 01 and 12."), "error")
         return redirect(url_for("reviews.promotable", brand_id=brand.id))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        flash(f"Choose a year from {FIRST_YEAR} to {LAST_YEAR}.", "error")
+        flash(
+            _("Choose a year from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR),
+            "error",
+        )
         return redirect(url_for("reviews.promotable", brand_id=brand.id))
     try:
         post = post_roundup(db.session, brand, current_user, year=year, month=month, now=utcnow())
@@ -293,13 +314,26 @@ def roundup(brand_id: int) -> Any:
         _flash_errors(exc.errors)
         return redirect(url_for("reviews.promotable", brand_id=brand.id))
     db.session.commit()
-    when = post.scheduled_at.astimezone(brand.zone) if post.scheduled_at else None
-    flash(
-        f"The roundup is queued on {post.channel.name}"
-        + (f" for {when:%a %d %b %H:%M}" if when else "")
-        + (" and waits for approval." if post.status == "pending_approval" else "."),
-        "success",
-    )
+    waits = post.status == "pending_approval"
+    channel = post.channel.name
+    if post.scheduled_at:
+        when = local_datetime(post.scheduled_at, brand.zone, "yMMMEd")
+        message = (
+            _(
+                "The roundup is queued on %(channel)s for %(when)s and waits for approval.",
+                channel=channel,
+                when=when,
+            )
+            if waits
+            else _("The roundup is queued on %(channel)s for %(when)s.", channel=channel, when=when)
+        )
+    else:
+        message = (
+            _("The roundup is queued on %(channel)s and waits for approval.", channel=channel)
+            if waits
+            else _("The roundup is queued on %(channel)s.", channel=channel)
+        )
+    flash(message, "success")
     return redirect(url_for("planner.calendar", brand_id=brand.id))
 
 
@@ -326,8 +360,12 @@ def import_reviews(brand_id: int) -> Any:
         if report.ok:
             db.session.commit()
             flash(
-                f"Imported: {report.created} new, {report.updated} updated, "
-                f"{report.unchanged} unchanged.",
+                _(
+                    "Imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.",
+                    new=report.created,
+                    updated=report.updated,
+                    unchanged=report.unchanged,
+                ),
                 "success",
             )
             return redirect(url_for("reviews.inbox", brand_id=brand.id))
@@ -346,7 +384,7 @@ def settings(brand_id: int) -> Any:
     status = 200
     if request.method == "POST":
         if not current_user.has_role(Role.ADMIN):
-            abort(403, description="Only admins change review settings.")
+            abort(403, description=_("Only admins change review settings."))
         if form.validate_on_submit():
             templates = {p: request.form.get(f"template-{p}", "") for p in DEFAULT_TEMPLATES}
             try:
@@ -369,7 +407,7 @@ def settings(brand_id: int) -> Any:
                 status = 400
             else:
                 db.session.commit()
-                flash("Review settings saved.", "success")
+                flash(_("Review settings saved."), "success")
                 return redirect(url_for("reviews.settings", brand_id=brand.id))
         else:
             status = 400

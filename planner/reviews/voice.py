@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -104,16 +105,29 @@ def check_text(guide: GuideRules, text: str) -> list[Warning]:
     for phrase in guide.words_to_avoid:
         for span in _phrase_spans(text, phrase):
             found.append(
-                Warning("avoided_word", f"“{phrase}” is on the brand's words to avoid.", span)
+                Warning(
+                    "avoided_word",
+                    _("“%(phrase)s” is on the brand's words to avoid.", phrase=phrase),
+                    span,
+                )
             )
     for phrase in guide.do_not:
         for span in _phrase_spans(text, phrase):
             found.append(
-                Warning("do_not", f"“{phrase}” is on {guide.brand_name}'s do-not list.", span)
+                Warning(
+                    "do_not",
+                    _(
+                        "“%(phrase)s” is on %(brand)s's do-not list.",
+                        phrase=phrase,
+                        brand=guide.brand_name,
+                    ),
+                    span,
+                )
             )
     for pattern, what in BUILT_IN_RULES:
         for match in pattern.finditer(text):
-            found.append(Warning("incentive", f"This {what}; {RULE_NOTE}.", match.span()))
+            reason = _("This %(what)s; %(rule)s.", what=what, rule=RULE_NOTE)
+            found.append(Warning("incentive", reason, match.span()))
     paid = PAID_WORDS.search(text)
     if paid and guide.disclosure_tags:
         folded = _fold(text)
@@ -125,8 +139,12 @@ def check_text(guide: GuideRules, text: str) -> list[Warning]:
             found.append(
                 Warning(
                     "missing_disclosure",
-                    f"“{paid.group(0)}” says this is paid for or gifted, but no disclosure "
-                    f"({tags}) is in the text.",
+                    _(
+                        "“%(word)s” says this is paid for or gifted, but no disclosure "
+                        "(%(tags)s) is in the text.",
+                        word=paid.group(0),
+                        tags=tags,
+                    ),
                     paid.span(),
                 )
             )
@@ -137,8 +155,11 @@ def check_text(guide: GuideRules, text: str) -> list[Warning]:
         found.append(
             Warning(
                 "all_caps",
-                f"“{match.group(0)}” is in capitals, which reads as shouting (add it to the words "
-                "to use if it is a name).",
+                _(
+                    "“%(word)s” is in capitals, which reads as shouting (add it to the words "
+                    "to use if it is a name).",
+                    word=match.group(0),
+                ),
                 match.span(),
             )
         )
@@ -151,8 +172,12 @@ def check_text(guide: GuideRules, text: str) -> list[Warning]:
                 found.append(
                     Warning(
                         "unapproved_domain",
-                        f"The link goes to {host}, which is not one of the brand's approved "
-                        f"domains ({', '.join(guide.approved_domains)}).",
+                        _(
+                            "The link goes to %(host)s, which is not one of the brand's approved "
+                            "domains (%(domains)s).",
+                            host=host,
+                            domains=", ".join(guide.approved_domains),
+                        ),
                         match.span(),
                     )
                 )
@@ -199,7 +224,7 @@ def rules_for(session: Session, brand: Brand) -> GuideRules:
 
 def check_for_brand(session: Session, brand: Brand, text: str) -> list[Warning]:
     if len(text or "") > MAX_TEXT:
-        raise PlannerError(f"The text is longer than {MAX_TEXT} characters.")
+        raise PlannerError(_("The text is longer than %(num)d characters.", num=MAX_TEXT))
     return check_text(rules_for(session, brand), text)
 
 
@@ -226,7 +251,9 @@ def update_guide(
             errors.append(f"“{domain}” is not a domain name (for example example.com).")
     for tag in lines(cleaned.get("disclosure_tags")):
         if len(tag) > 40:
-            errors.append(f"The disclosure “{tag[:40]}…” is longer than 40 characters.")
+            errors.append(
+                _("The disclosure “%(tag)s…” is longer than 40 characters.", tag=tag[:40])
+            )
     if errors:
         raise PlannerError(*errors)
     guide = guide_for(session, brand)

@@ -6,12 +6,12 @@
 
   var csrf = document.querySelector('meta[name="csrf-token"]');
 
-  function show(list, warnings, text) {
+  function show(list, warnings, text, okText) {
     list.textContent = "";
     if (!warnings.length) {
       var ok = document.createElement("li");
       ok.className = "voice-ok";
-      ok.textContent = "No warnings from the voice guide.";
+      ok.textContent = okText || "No warnings from the voice guide.";
       list.appendChild(ok);
       return;
     }
@@ -44,7 +44,7 @@
       })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
-          if (data && mine === asked) show(list, data.warnings || [], text);
+          if (data && mine === asked) show(list, data.warnings || [], text, area.dataset.voiceOk);
         })
         .catch(function () { /* the server checks again on save */ });
     }

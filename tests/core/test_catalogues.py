@@ -156,21 +156,6 @@ NOT_YET_TRANSLATED = [
     "planner/post_media.html",
     # --- end of planner
     # --- reviews
-    "reviews/_nav.html",
-    "reviews/_requests_nav.html",
-    "reviews/_voice_guide.html",
-    "reviews/import.html",
-    "reviews/inbox.html",
-    "reviews/promotable.html",
-    "reviews/promote.html",
-    "reviews/replies_settings.html",
-    "reviews/reply.html",
-    "reviews/requests.html",
-    "reviews/requests_import.html",
-    "reviews/requests_settings.html",
-    "reviews/requests_unsubscribe.html",
-    "reviews/settings.html",
-    "reviews/voice.html",
     # --- end of reviews
     # --- serp
     "serp/_blocks.html",

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,11 +27,13 @@ from planner.reviews.requests.models import RequestSettings, ReviewCustomer, Rev
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
 COLUMNS = {
-    "email": "The customer's e-mail address (required).",
-    "name": "The customer's name, for the greeting and for matching a later review.",
-    "order_ref": "The order number; an order seen before adds nothing.",
-    "completed_at": "When the order was completed (ISO 8601); the request waits its delay "
-    "from then. Empty: now.",
+    "email": _l("The customer's e-mail address (required)."),
+    "name": _l("The customer's name, for the greeting and for matching a later review."),
+    "order_ref": _l("The order number; an order seen before adds nothing."),
+    "completed_at": _l(
+        "When the order was completed (ISO 8601); the request waits its delay from then. "
+        "Empty: now."
+    ),
 }
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$")
 
@@ -48,13 +52,13 @@ def normal_name(value: str) -> str:
 def check_customer(email: str, name: str, order_ref: str | None) -> list[str]:
     errors = []
     if not email:
-        errors.append("the e-mail address is missing")
+        errors.append(_("the e-mail address is missing"))
     elif not EMAIL_RE.match(email):
-        errors.append(f"“{email[:80]}” is not an e-mail address")
+        errors.append(_("“%(value)s” is not an e-mail address", value=email[:80]))
     if len(name) > 200:
-        errors.append("the name is longer than 200 characters")
+        errors.append(_("the name is longer than 200 characters"))
     if order_ref is not None and len(order_ref) > 200:
-        errors.append("the order number is longer than 200 characters")
+        errors.append(_("the order number is longer than 200 characters"))
     return errors
 
 
@@ -160,24 +164,24 @@ def preview_csv(session: Session, brand: Brand, data: bytes) -> CsvPreview:
     """Every row of the file with what importing it would do; writes nothing."""
     preview = CsvPreview()
     if len(data) > MAX_CSV_BYTES:
-        preview.problems.append("The file is larger than 2 MB; split it into smaller files.")
+        preview.problems.append(_("The file is larger than 2 MB; split it into smaller files."))
         return preview
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        preview.problems.append("The file is not UTF-8 text; save it as “CSV UTF-8”.")
+        preview.problems.append(_("The file is not UTF-8 text; save it as “CSV UTF-8”."))
         return preview
     reader = csv.DictReader(io.StringIO(text, newline=""))
 
     def problem(line: int, reason: str) -> None:
-        preview.problems.append(f"Line {line}: {reason}")
+        preview.problems.append(_("Line %(line)s: %(reason)s", line=line, reason=reason))
 
     header = [h.strip().lower() for h in csv_header(reader, problem)]
     if preview.problems:
         return preview
     if "email" not in header:
         preview.problems.append(
-            "The file needs an “email” column (and may have name, order_ref, completed_at)."
+            _("The file needs an “email” column (and may have name, order_ref, completed_at).")
         )
         return preview
     reader.fieldnames = header
@@ -185,7 +189,9 @@ def preview_csv(session: Session, brand: Brand, data: bytes) -> CsvPreview:
     seen_orders: set[str] = set()
     for raw in csv_rows(reader, problem):
         if len(preview.rows) >= MAX_ROWS:
-            preview.problems.append(f"The file has more than {MAX_ROWS} rows; split it.")
+            preview.problems.append(
+                _("The file has more than %(num)d rows; split it.", num=MAX_ROWS)
+            )
             break
         line = reader.line_num
         email = normal_email(raw.get("email") or "")
@@ -210,7 +216,7 @@ def preview_csv(session: Session, brand: Brand, data: bytes) -> CsvPreview:
             seen_orders.add(order_ref)
         preview.rows.append(row)
     if not preview.rows and not preview.problems:
-        preview.problems.append("The file has no customers under its header.")
+        preview.problems.append(_("The file has no customers under its header."))
     return preview
 
 

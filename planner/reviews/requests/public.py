@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from core.errors import Refused
+from core.i18n import use_language
 from core.tenants import Brand
 from planner.reviews.requests import sending, webhook
 from planner.reviews.requests.customers import add_customer
@@ -34,6 +35,8 @@ def unsubscribe(token: str) -> Any:
     if found is None:
         return render_template("reviews/requests_unsubscribe.html", state="unknown"), 404
     brand = db.session.get(Brand, found.brand_id)
+    # The customer reads the page in the language their e-mail was written in.
+    use_language(found.language or (brand.language if brand else None))
     if request.method == "GET":
         state = "done" if found.customer.unsubscribed_at else "confirm"
         return render_template(

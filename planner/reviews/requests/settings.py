@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -74,7 +75,13 @@ def parse_links(text: str) -> tuple[list[tuple[str, str]], list[str]]:
         label, _, url = line.rpartition("|") if "|" in line else ("", "", line)
         label, url = label.strip(), url.strip()
         if not URL_RE.match(url):
-            errors.append(f"Review link {number}: “{url[:80]}” is not a full http(s) address.")
+            errors.append(
+                gettext(
+                    "Review link %(num)d: “%(url)s” is not a full http(s) address.",
+                    num=number,
+                    url=url[:80],
+                )
+            )
             continue
         links.append((label or _label(url), url))
     return links, errors
@@ -98,23 +105,25 @@ def update_request_settings(
     """Save the settings, or refuse with every reason (the do-not list included)."""
     errors: list[str] = []
     if language not in LANGUAGES:
-        errors.append(f"The language must be one of {', '.join(LANGUAGES)}.")
+        errors.append(gettext("The language must be one of %(codes)s.", codes=", ".join(LANGUAGES)))
     if not 0 <= delay_days <= 365:
-        errors.append("The delay after an order must be 0 to 365 days.")
+        errors.append(gettext("The delay after an order must be 0 to 365 days."))
     if reminder_days is not None and not 1 <= reminder_days <= 90:
-        errors.append("The reminder must come 1 to 90 days after the first e-mail, or never.")
+        errors.append(
+            gettext("The reminder must come 1 to 90 days after the first e-mail, or never.")
+        )
     if not 1 <= daily_limit <= MAX_DAILY:
-        errors.append(f"The daily limit must be 1 to {MAX_DAILY} e-mails.")
+        errors.append(gettext("The daily limit must be 1 to %(most)d e-mails.", most=MAX_DAILY))
     if not 1 <= match_days <= 365:
-        errors.append("A review is matched to a request within 1 to 365 days.")
+        errors.append(gettext("A review is matched to a request within 1 to 365 days."))
     links, link_errors = parse_links(review_links)
     errors += link_errors
     if enabled and not links and not link_errors:
-        errors.append("Requests need at least one review link: where should customers go?")
+        errors.append(gettext("Requests need at least one review link: where should customers go?"))
     cleaned: dict[str, dict[str, str]] = {}
     for lang, parts in templates.items():
         if lang not in LANGUAGES:
-            errors.append(f"Unknown language “{lang}” in the texts.")
+            errors.append(gettext("Unknown language “%(code)s” in the texts.", code=lang))
             continue
         own = {}
         for part in PARTS:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from core.tenants import Brand
@@ -17,17 +19,17 @@ from planner.reviews.donot import check_do_not_list
 
 PARTS = ("subject", "body", "reminder_subject", "reminder_body")
 PART_LABELS = {
-    "subject": "Subject",
-    "body": "Text",
-    "reminder_subject": "Reminder subject",
-    "reminder_body": "Reminder text",
+    "subject": _l("Subject"),
+    "body": _l("Text"),
+    "reminder_subject": _l("Reminder subject"),
+    "reminder_body": _l("Reminder text"),
 }
 PLACEHOLDERS = {
-    "greeting": "“Hi Anna,” in the brand's language, or a greeting without a name",
-    "name": "the customer's name (may be empty)",
-    "brand": "the brand's name",
-    "order_ref": "the order number (may be empty)",
-    "review_links": "the brand's review links, one a line (required in the text)",
+    "greeting": _l("“Hi Anna,” in the brand's language, or a greeting without a name"),
+    "name": _l("the customer's name (may be empty)"),
+    "brand": _l("the brand's name"),
+    "order_ref": _l("the order number (may be empty)"),
+    "review_links": _l("the brand's review links, one a line (required in the text)"),
 }
 
 GREETINGS = {
@@ -153,19 +155,26 @@ def check_texts(session: Session, brand: Brand, language: str, texts: dict[str, 
             names = _fields(source)
         except ValueError:
             errors.append(
-                f"{where}: a “{{” or “}}” has no partner; write placeholders as {{name}}."
+                _(
+                    "%(where)s: a “{” or “}” has no partner; write placeholders as {name}.",
+                    where=where,
+                )
             )
             continue
         unknown = sorted({n for n in names if n not in PLACEHOLDERS})
         if unknown:
             errors.append(
-                f"{where}: unknown placeholder {', '.join('{' + n + '}' for n in unknown)}; "
-                f"use {', '.join('{' + n + '}' for n in PLACEHOLDERS)}."
+                _(
+                    "%(where)s: unknown placeholder %(names)s; use %(known)s.",
+                    where=where,
+                    names=", ".join("{" + n + "}" for n in unknown),
+                    known=", ".join("{" + n + "}" for n in PLACEHOLDERS),
+                )
             )
         if part.endswith("body") and "review_links" not in names:
-            errors.append(f"{where}: the text must contain {{review_links}}.")
+            errors.append(_("%(where)s: the text must contain {review_links}.", where=where))
         if part.endswith("subject") and "\n" in source:
-            errors.append(f"{where}: a subject is one line.")
+            errors.append(_("%(where)s: a subject is one line.", where=where))
         errors += [f"{where}: {reason}" for reason in check_do_not_list(session, brand, source)]
     return errors
 

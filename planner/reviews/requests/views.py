@@ -15,12 +15,17 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from core.auth import role_required
 from core.db import db, utcnow
 from core.errors import Refused
+from core.i18n import LANGUAGES as LANGUAGE_NAMES
+from core.i18n import local_date
 from core.models import Role
 from core.pages import flash_errors
 from core.pages import member_brand as _brand
@@ -37,6 +42,15 @@ from planner.reviews.requests.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 bp = Blueprint("review_requests", __name__)
 PER_PAGE = 50
+# A request's state (planner.reviews.requests.sending.status_of) in the reader's words.
+STATUS_NAMES = {
+    "waiting": _l("waiting"),
+    "retrying": _l("retrying"),
+    "sent": _l("sent"),
+    "reminded": _l("reminded"),
+    "reviewed": _l("reviewed"),
+    "unsubscribed": _l("unsubscribed"),
+}
 
 
 @bp.route("/brands/<int:brand_id>/reviews/requests")
@@ -54,12 +68,19 @@ def log(brand_id: int) -> Any:
         totals=stats.totals(db.session, brand),
         weeks=weeks,
         chart={
-            "labels": [f"{w.start:%d %b}" for w in weeks],
+            "labels": [local_date(w.start, brand.zone, "MMMd") for w in weeks],
+            "names": {
+                "sent": _("Requests sent"),
+                "reminded": _("Reminders"),
+                "reviewed": _("Reviews after a request"),
+                "all_reviews": _("All reviews"),
+            },
             "sent": [w.sent for w in weeks],
             "reminded": [w.reminded for w in weeks],
             "reviewed": [w.reviewed for w in weeks],
             "all_reviews": [w.all_reviews for w in weeks],
         },
+        status_names=STATUS_NAMES,
         page=page,
         pages=max(((total or 0) + PER_PAGE - 1) // PER_PAGE, 1),
     )
@@ -91,18 +112,21 @@ def import_customers(brand_id: int) -> Any:
         else:
             raw = (request.form.get("csv_text") or "").encode()
         if not raw.strip():
-            flash_errors(["Choose a CSV file of customers."])
+            flash_errors([_("Choose a CSV file of customers.")])
             status = 400
         elif request.form.get("action") == "import":
             settings = request_settings(db.session, brand)
             preview = customers.import_csv(db.session, brand, settings, raw, utcnow())
             if preview.ok:
                 db.session.commit()
+                skipped = preview.count("duplicate") + preview.count("known")
                 flash(
-                    f"Imported {len(preview.new)} new customer"
-                    f"{'s' if len(preview.new) != 1 else ''}; "
-                    f"{preview.count('duplicate') + preview.count('known')} already known, "
-                    "skipped.",
+                    ngettext(
+                        "Imported %(num)d new customer; %(skipped)d already known, skipped.",
+                        "Imported %(num)d new customers; %(skipped)d already known, skipped.",
+                        len(preview.new),
+                        skipped=skipped,
+                    ),
                     "success",
                 )
                 return redirect(url_for("review_requests.log", brand_id=brand.id))
@@ -135,10 +159,10 @@ def _settings_form() -> dict[str, Any]:
     values = {
         "enabled": request.form.get("enabled") == "on",
         "language": request.form.get("language") or "en",
-        "delay_days": number("delay_days", "Delay after the order", 0),
-        "reminder_days": number("reminder_days", "Reminder after", None),
-        "daily_limit": number("daily_limit", "Daily limit", 0),
-        "match_days": number("match_days", "Match reviews within", 0),
+        "delay_days": number("delay_days", _("Delay after the order"), 0),
+        "reminder_days": number("reminder_days", _("Reminder after"), None),
+        "daily_limit": number("daily_limit", _("Daily limit"), 0),
+        "match_days": number("match_days", _("Match reviews within"), 0),
         "review_links": request.form.get("review_links") or "",
         "track_opens": request.form.get("track_opens") == "on",
         "templates": {
@@ -167,7 +191,8 @@ def _settings_page(brand: Any, status: int = 200, secret: str | None = None) -> 
         settings=settings,
         form=request.form if request.method == "POST" else None,
         texts=texts,
-        languages=LANGUAGES,
+        # Each language in its own name, as the language menus show them.
+        languages={code: LANGUAGE_NAMES.get(code, name) for code, name in LANGUAGES.items()},
         part_labels=PART_LABELS,
         placeholders=PLACEHOLDERS,
         # BASE_URL when set: the address the order system must call, not this request's host.
@@ -187,7 +212,7 @@ def settings(brand_id: int) -> Any:
     if request.method == "GET":
         return _settings_page(brand)
     if not current_user.has_role(Role.ADMIN):
-        abort(403, description="Only admins change review request settings.")
+        abort(403, description=_("Only admins change review request settings."))
     try:
         update_request_settings(db.session, brand, current_user, **_settings_form())
     except Refused as exc:
@@ -195,7 +220,7 @@ def settings(brand_id: int) -> Any:
         flash_errors(exc.errors)
         return _settings_page(brand, 400)
     db.session.commit()
-    flash("Review request settings saved.", "success")
+    flash(_("Review request settings saved."), "success")
     return redirect(url_for("review_requests.settings", brand_id=brand.id))
 
 

@@ -115,3 +115,17 @@ def test_the_reply_page_says_when_the_reply_is_due(client, brand, users):
     login(client, users["viewer"].email)
     page = client.get(f"/brands/{brand.id}/reviews/{late.id}/reply").get_data(as_text=True)
     assert "Overdue</strong>: the target for 1★ is 24 h" in page
+
+
+def test_the_overdue_mail_speaks_the_brands_language(app, brand, users, smtp):  # noqa: F811
+    brand.language = "lv"
+    db.session.commit()
+    add_review(brand, "late", 1, posted_hours_ago=30, imported_hours_ago=29)
+
+    assert response.alert_overdue_reviews(app, NOW) == 1
+    [mail] = smtp.messages
+    assert mail["Subject"] == "1 atsauksmei nokavēta atbilde (Acme Bakery)"
+    body = mail.get_content()
+    assert "Šīs atsauksmes mērķa laikā nav saņēmušas atbildi:" in body
+    assert "1★ vietnē Google, autors Ann Lee: Review late" in body
+    assert "mērķis 24 h, nokavēts par 6 h 00 min" in body
