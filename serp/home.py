@@ -26,7 +26,6 @@ from core.i18n import number
 from core.tenants import Brand
 from serp.displacement import weighted_mean
 from serp.models import CheckStatus, SerpCheck, TrackedQuery
-from serp.presentation import pct
 from serp.summaries import CheckSummary
 
 WEEK = timedelta(days=7)
@@ -78,7 +77,9 @@ def _latest_checks(
 def _score_line(brand_id: int, now: float | None, before: float | None) -> HomeLine | None:
     if now is None:
         return None
-    score = pct(now)
+    # Signed points out of 100 as serp.presentation.pct writes them, in the reader's digits.
+    points = now * 100
+    score = number(points, 1) if round(points, 1) < 0 else "+" + number(abs(points), 1)
     if before is None:
         text = _(
             "Brand score %(score)s on page one; there is no check from a week ago to compare with.",

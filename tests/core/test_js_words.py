@@ -146,3 +146,13 @@ def test_a_refused_csrf_check_is_a_friendly_page_in_the_persons_language(tmp_pat
         # The JSON API keeps its English reason.
         api = client.post("/login", data=data, headers={"Accept": "application/json"})
         assert api.status_code == 400 and "CSRF" in api.get_json()["message"]
+
+
+def test_the_home_lines_of_search_and_listening_speak_latvian(app):
+    from serp.home import _score_line
+
+    with app.test_request_context(), force_locale("lv"):
+        line = _score_line(1, 0.2, 0.1)
+    assert (
+        line.text == "Zīmola vērtējums pirmajā lapā: +20,0, par 10,0 augstāks nekā pirms nedēļas."
+    )
