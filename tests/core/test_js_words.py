@@ -1,6 +1,6 @@
 """The page scripts' words (core/js_words.py): each page that loads a script renders its
 dictionary in the page's language, every text a script looks up is in its dictionary, texts
-with a count carry each language's plural forms, and a refused CSRF check is a friendly page."""
+with a count carry each language's plural forms."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from core.db import db
 from core.js_words import words_of
 from core.models import User
-from tests.conftest import PASSWORD, login, make_app
+from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "static" / "js"
@@ -127,32 +127,3 @@ def test_the_english_page_gets_the_english_words(app, users, brand):
         "one": "{count} character",
         "other": "{count} characters",
     }
-
-
-def test_a_refused_csrf_check_is_a_friendly_page_in_the_persons_language(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'csrf.db'}", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        client = app.test_client()
-        data = {"email": "a@example.com", "password": PASSWORD}
-        english = client.post("/login", data=data)
-        assert english.status_code == 400
-        assert "This form could not be sent" in english.text
-        assert "Reload the page and send the form again" in english.text
-        assert "CSRF" not in english.text
-        latvian = client.post("/login", data=data, headers={"Accept-Language": "lv"})
-        assert latvian.status_code == 400
-        assert "Veidlapu neizdevās nosūtīt" in latvian.text
-        assert "Pārlādējiet lapu" in latvian.text and "CSRF" not in latvian.text
-        # The JSON API keeps its English reason.
-        api = client.post("/login", data=data, headers={"Accept": "application/json"})
-        assert api.status_code == 400 and "CSRF" in api.get_json()["message"]
-
-
-def test_the_home_lines_of_search_and_listening_speak_latvian(app):
-    from serp.home import _score_line
-
-    with app.test_request_context(), force_locale("lv"):
-        line = _score_line(1, 0.2, 0.1)
-    assert (
-        line.text == "Zīmola vērtējums pirmajā lapā: +20,0, par 10,0 augstāks nekā pirms nedēļas."
-    )
