@@ -46,3 +46,18 @@ def test_the_brand_score_line_of_the_home_overview_speaks_latvian(app):
     assert (
         line.text == "Zīmola vērtējums pirmajā lapā: +20,0, par 10,0 augstāks nekā pirms nedēļas."
     )
+
+
+def test_the_api_and_its_openapi_document_stay_english_for_a_latvian_client(app):
+    """docs/i18n.md: the JSON API is a contract with programs; one language for every caller."""
+    client = app.test_client()
+    english = client.get("/api/v1/openapi.json").get_json()
+    latvian = client.get("/api/v1/openapi.json", headers=LATVIAN).get_json()
+    assert latvian == english
+    assert latvian["components"]["schemas"]["Error"]
+    # An error answer of the API keeps its English words whatever the client's language.
+    refused = client.get("/api/v1/brands", headers=LATVIAN)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"].startswith("Authentication required")
+    missing = client.get("/api/v1/no-such-thing", headers=LATVIAN)
+    assert missing.status_code == 404 and missing.get_json()["error"] == "Not Found"
