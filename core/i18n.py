@@ -67,6 +67,7 @@ HTTP_ERRORS = {
     405: (_l("Method Not Allowed"), _l("This address does not accept that kind of request.")),
     410: (_l("Gone"), _l("This is no longer available.")),
     413: (_l("Request Entity Too Large"), _l("What was sent is too large.")),
+    422: (_l("Unprocessable Entity"), _l("What was sent cannot be used; check it and try again.")),
     429: (_l("Too Many Requests"), _l("Too many attempts: wait a little, then try again.")),
 }
 

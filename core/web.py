@@ -193,7 +193,7 @@ def register_error_handlers(app: Flask) -> None:
         _roll_back()
         if wants_json():
             return jsonify(error=exc.message, errors=[exc.message], field=exc.field), 422
-        return _error_page(UnprocessableEntity(exc.message), 422)
+        return _error_page(UnprocessableEntity(exc.page_message()), 422)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> Any:

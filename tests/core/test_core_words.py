@@ -61,3 +61,16 @@ def test_the_api_and_its_openapi_document_stay_english_for_a_latvian_client(app)
     assert refused.get_json()["error"].startswith("Authentication required")
     missing = client.get("/api/v1/no-such-thing", headers=LATVIAN)
     assert missing.status_code == 404 and missing.get_json()["error"] == "Not Found"
+
+
+def test_a_value_a_page_cannot_read_is_refused_in_latvian(app, users, brand):
+    from tests.conftest import login
+
+    client = app.test_client()
+    login(client, users["admin"].email)
+    refused = client.get(f"/brands/{brand.id}/listening?page=abc", headers=LATVIAN)
+    assert refused.status_code == 422
+    assert "Nevar apstrādāt" in refused.text
+    assert "Laukam &#39;page&#39; jābūt veselam skaitlim" in refused.text
+    english = client.get(f"/brands/{brand.id}/listening?page=abc")
+    assert "&#39;page&#39; must be a whole number" in english.text
