@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     register_worker_jobs(app)
     register_home_sections(app)
+    register_page_script_words(app)
     register_demo(app)
     register_ops_hooks(app)
     return app
@@ -162,6 +163,24 @@ def register_home_sections(app: Flask) -> None:
         serp_lines,
         listening_lines,
     ]
+
+
+def register_page_script_words(app: Flask) -> None:
+    """The words of each page script (static/js) in the page's language: the page that loads a
+    script renders ``{{ script_words("<script>") }}`` (core/js_words.py)."""
+    from core.js_words import register_script_words
+    from listening.js_words import bulk_select_words
+    from planner.js_words import composer_words, media_library_words, voice_check_words
+
+    register_script_words(
+        app,
+        {
+            "composer": composer_words,
+            "media_library": media_library_words,
+            "voice_check": voice_check_words,
+            "bulk_select": bulk_select_words,
+        },
+    )
 
 
 def register_demo(app: Flask) -> None:

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -39,6 +40,12 @@ from core.security import client_address, login_failed, record_token_failure, su
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+# Flask-Login flashes its login_message when a page needs a login; it is said in the page's
+# language through this callback (the English stays Flask-Login's own, for its logs and tests).
+LOGIN_NEEDED = _l("Please log in to access this page.")
+login_manager.localize_callback = lambda _message: str(LOGIN_NEEDED)
 
 
 @login_manager.user_loader

@@ -23,6 +23,7 @@ class HomeLine:
     brand_id: int
     kind: str  # stable name of what the line counts (tests and styles use it)
     count: int
+    # In the reader's language, with the count in the language's plural form (``ngettext``).
     text: str
     url: str
     # Needs a person (failed posts, overdue mentions), or only tells (posts due, the score).
@@ -46,11 +47,6 @@ class BrandOverview:
     @property
     def info(self) -> list[HomeLine]:
         return [line for line in self.lines if not line.urgent]
-
-
-def counted(count: int, one: str, many: str) -> str:
-    """The count with the right form of the noun: "1 post", "3 posts"."""
-    return f"{count} {one if count == 1 else many}"
 
 
 def overview(

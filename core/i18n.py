@@ -30,6 +30,7 @@ from flask import Flask, Response, g, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale, refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from wtforms.i18n import messages_path
 
 logger = logging.getLogger("core.i18n")
@@ -66,13 +67,31 @@ HTTP_ERRORS = {
     405: (_l("Method Not Allowed"), _l("This address does not accept that kind of request.")),
     410: (_l("Gone"), _l("This is no longer available.")),
     413: (_l("Request Entity Too Large"), _l("What was sent is too large.")),
+    422: (_l("Unprocessable Entity"), _l("What was sent cannot be used; check it and try again.")),
     429: (_l("Too Many Requests"), _l("Too many attempts: wait a little, then try again.")),
 }
+
+
+# A form refused by the CSRF check. Flask-WTF's reasons ("The CSRF token is missing.", "… has
+# expired", "… do not match") mean one thing to the person: this page's form could not be
+# checked, most often because the session changed since the page was opened (a logout or
+# login in another tab) or the browser does not keep cookies. The reason goes to the log.
+FORM_EXPIRED = (
+    _l("This form could not be sent"),
+    _l(
+        "For your safety PageOne accepts a form only from a page it gave you in this session, "
+        "and this one could not be checked: you may have logged out or in again since the page "
+        "was opened, or your browser does not keep cookies. Reload the page and send the form "
+        "again; what you typed may need to be entered again."
+    ),
+)
 
 
 def http_error_words(error: Any) -> tuple[str, str]:
     """An HTTP error's title and text in the page's language; our own descriptions were
     translated where they were written, Werkzeug's defaults are replaced here."""
+    if isinstance(error, CSRFError):
+        return str(FORM_EXPIRED[0]), str(FORM_EXPIRED[1])
     code = getattr(error, "code", None)
     title, default_text = HTTP_ERRORS.get(code, (getattr(error, "name", ""), ""))
     text = getattr(error, "description", "") or ""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import db
@@ -18,7 +19,7 @@ def member_brand(brand_id: int) -> Brand:
     try:
         return brand_for(db.session, current_user, brand_id)
     except NotFound:
-        abort(404, description="No such brand, or you are not a member of it.")
+        abort(404, description=_("No such brand, or you are not a member of it."))
 
 
 def flash_errors(errors: list[str]) -> None:

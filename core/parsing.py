@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 # Primary keys and integer columns are PostgreSQL INTEGER (32-bit signed); a larger id names
 # nothing, and sending it to PostgreSQL fails the statement with "integer out of range".
 DB_INT_MAX = 2**31 - 1
@@ -32,19 +34,87 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})")
 
 
 class InvalidInput(ValueError):
-    """A value a user sent that cannot be read; `field` names it and `reason` says why."""
+    """A value a user sent that cannot be read; `field` names it and `reason` says why.
 
-    def __init__(self, field: str, reason: str) -> None:
-        self.field, self.reason = field, reason
+    `message` is English, for the JSON API and the logs; `said`, when given, is the same
+    sentence marked for translation, which a page shows in the reader's language."""
+
+    def __init__(self, field: str, reason: str, said: Any = None) -> None:
+        self.field, self.reason, self.said = field, reason, said
         super().__init__(f"'{field}' {reason}")
 
     @property
     def message(self) -> str:
         return str(self)
 
+    def page_message(self) -> str:
+        return str(self.said) if self.said is not None else self.message
+
     @property
     def errors(self) -> list[str]:
         return [self.message]
+
+
+def _number_words(kind: str, field: str, minimum: Any, maximum: Any) -> Any:
+    """The page's sentence for a refused number: whole sentences per kind and bounds, since
+    word order differs between languages."""
+    v = {"field": field, "minimum": minimum, "maximum": maximum}
+    both, low, high = (
+        minimum is not None and maximum is not None,
+        minimum is not None,
+        maximum is not None,
+    )
+    if kind == "digits":
+        if both:
+            return _l(
+                "'%(field)s' must be a whole number between %(minimum)s and %(maximum)s written "
+                "in digits 0-9.",
+                **v,
+            )
+        if low:
+            return _l(
+                "'%(field)s' must be a whole number of at least %(minimum)s written in digits 0-9.",
+                **v,
+            )
+        if high:
+            return _l(
+                "'%(field)s' must be a whole number of at most %(maximum)s written in digits 0-9.",
+                **v,
+            )
+        return _l("'%(field)s' must be a whole number written in digits 0-9.", **v)
+    if kind == "whole":
+        if both:
+            return _l(
+                "'%(field)s' must be a whole number between %(minimum)s and %(maximum)s.", **v
+            )
+        if low:
+            return _l("'%(field)s' must be a whole number of at least %(minimum)s.", **v)
+        if high:
+            return _l("'%(field)s' must be a whole number of at most %(maximum)s.", **v)
+        return _l("'%(field)s' must be a whole number.", **v)
+    if kind == "decimal":
+        if both:
+            return _l(
+                "'%(field)s' must be a decimal number between %(minimum)s and %(maximum)s, such "
+                "as 2.5.",
+                **v,
+            )
+        if low:
+            return _l(
+                "'%(field)s' must be a decimal number of at least %(minimum)s, such as 2.5.", **v
+            )
+        if high:
+            return _l(
+                "'%(field)s' must be a decimal number of at most %(maximum)s, such as 2.5.", **v
+            )
+        return _l("'%(field)s' must be a decimal number, such as 2.5.", **v)
+    if both:
+        return _l("'%(field)s' must be a number between %(minimum)s and %(maximum)s.", **v)
+    if low:
+        return _l("'%(field)s' must be a number of at least %(minimum)s.", **v)
+    if high:
+        return _l("'%(field)s' must be a number of at most %(maximum)s.", **v)
+    return _l("'%(field)s' must be a number.", **v)
 
 
 def _range_text(minimum: int | float | None, maximum: int | float | None) -> str:
@@ -81,9 +151,17 @@ def parse_int(
         number = None
     bounds = _range_text(minimum, maximum)
     if number is None:
-        raise InvalidInput(field, f"must be a whole number{bounds} written in digits 0-9.")
+        raise InvalidInput(
+            field,
+            f"must be a whole number{bounds} written in digits 0-9.",
+            _number_words("digits", field, minimum, maximum),
+        )
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise InvalidInput(field, f"must be a whole number{bounds}.")
+        raise InvalidInput(
+            field,
+            f"must be a whole number{bounds}.",
+            _number_words("whole", field, minimum, maximum),
+        )
     return number
 
 
@@ -114,9 +192,15 @@ def parse_float(
         number = None
     bounds = _range_text(minimum, maximum)
     if number is None:
-        raise InvalidInput(field, f"must be a decimal number{bounds}, such as 2.5.")
+        raise InvalidInput(
+            field,
+            f"must be a decimal number{bounds}, such as 2.5.",
+            _number_words("decimal", field, minimum, maximum),
+        )
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise InvalidInput(field, f"must be a number{bounds}.")
+        raise InvalidInput(
+            field, f"must be a number{bounds}.", _number_words("number", field, minimum, maximum)
+        )
     return number
 
 
@@ -124,17 +208,35 @@ def parse_datetime(value: Any, field: str, *, default_zone: tzinfo | None = None
     """An ISO 8601 date-time as aware UTC; without an offset it is read in `default_zone`
     (or refused). Years outside 1–9999 once converted to UTC are refused, not overflowed."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(field, "must be an ISO 8601 date-time, such as 2026-05-01T09:00:00Z.")
+        raise InvalidInput(
+            field,
+            "must be an ISO 8601 date-time, such as 2026-05-01T09:00:00Z.",
+            _l(
+                "'%(field)s' must be an ISO 8601 date-time, such as 2026-05-01T09:00:00Z.",
+                field=field,
+            ),
+        )
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
         raise InvalidInput(
-            field, f"is not an ISO 8601 date-time: {text[:40]!r}; use e.g. 2026-05-01T09:00:00Z."
+            field,
+            f"is not an ISO 8601 date-time: {text[:40]!r}; use e.g. 2026-05-01T09:00:00Z.",
+            _l(
+                "'%(field)s' is not an ISO 8601 date-time: %(value)s; use e.g. "
+                "2026-05-01T09:00:00Z.",
+                field=field,
+                value=repr(text[:40]),
+            ),
         ) from None
     if parsed.tzinfo is None:
         if default_zone is None:
-            raise InvalidInput(field, "needs a UTC offset, e.g. 2026-05-01T09:00:00Z.")
+            raise InvalidInput(
+                field,
+                "needs a UTC offset, e.g. 2026-05-01T09:00:00Z.",
+                _l("'%(field)s' needs a UTC offset, e.g. 2026-05-01T09:00:00Z.", field=field),
+            )
         parsed = parsed.replace(tzinfo=default_zone)
     return to_utc(parsed, field)
 
@@ -149,7 +251,15 @@ def to_utc(moment: datetime, field: str) -> datetime:
             raise OverflowError
     except OverflowError:
         raise InvalidInput(
-            field, f"is too far in the past or future; use a year from {FIRST_YEAR} to {LAST_YEAR}."
+            field,
+            f"is too far in the past or future; use a year from {FIRST_YEAR} to {LAST_YEAR}.",
+            _l(
+                "'%(field)s' is too far in the past or future; use a year from %(first)s to "
+                "%(last)s.",
+                field=field,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            ),
         ) from None
     return converted
 

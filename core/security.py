@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Flask, current_app, flash, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import parse
@@ -15,6 +18,7 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.extensions import limiter
+from core.i18n import language
 
 # Same for every response; the Content-Security-Policy is added per response for its nonce.
 SECURITY_HEADERS = {
@@ -114,17 +118,40 @@ def refuse_throttled_tokens() -> None:
 
 
 def _login_wait_message(exc: RateLimitExceeded, wait: int) -> str:
+    by_account = exc.limit.key_func is submitted_account
     if request.endpoint in ("team.change_password", "team.change_email"):
-        return f"Too many wrong passwords. Wait {wait} seconds, then try again."
+        return ngettext(
+            "Too many wrong passwords. Wait %(num)d second, then try again.",
+            "Too many wrong passwords. Wait %(num)d seconds, then try again.",
+            wait,
+        )
     if request.endpoint == "team.forgot_password":
-        who = "for this email" if exc.limit.key_func is submitted_account else "from your address"
-        return f"Too many password reset requests {who}. Wait {wait} seconds, then try again."
-    who = (
-        "for this account"
-        if exc.limit.key_func is submitted_account
-        else "from your network address"
+        if by_account:
+            return ngettext(
+                "Too many password reset requests for this email. Wait %(num)d second, then "
+                "try again.",
+                "Too many password reset requests for this email. Wait %(num)d seconds, then "
+                "try again.",
+                wait,
+            )
+        return ngettext(
+            "Too many password reset requests from your address. Wait %(num)d second, then "
+            "try again.",
+            "Too many password reset requests from your address. Wait %(num)d seconds, then "
+            "try again.",
+            wait,
+        )
+    if by_account:
+        return ngettext(
+            "Too many failed logins for this account. Wait %(num)d second, then try again.",
+            "Too many failed logins for this account. Wait %(num)d seconds, then try again.",
+            wait,
+        )
+    return ngettext(
+        "Too many failed logins from your network address. Wait %(num)d second, then try again.",
+        "Too many failed logins from your network address. Wait %(num)d seconds, then try again.",
+        wait,
     )
-    return f"Too many failed logins {who}. Wait {wait} seconds, then try again."
 
 
 def too_many_requests(exc: TooManyRequests) -> Any:
@@ -132,13 +159,15 @@ def too_many_requests(exc: TooManyRequests) -> Any:
     from core.forms import LoginForm
     from core.web import wants_json
 
-    if isinstance(exc, RateLimitExceeded):
-        current = limiter.current_limit
-        wait = _seconds_until(current.window.reset_time) if current is not None else 60
-        message = _login_wait_message(exc, wait)
-    else:
-        wait = int(getattr(exc, "retry_after", None) or 60)
-        message = exc.description or "Too many requests. Try again later."
+    # The JSON API answers in English (API convention); a page in the person's language.
+    with language("en") if wants_json() else nullcontext():
+        if isinstance(exc, RateLimitExceeded):
+            current = limiter.current_limit
+            wait = _seconds_until(current.window.reset_time) if current is not None else 60
+            message = _login_wait_message(exc, wait)
+        else:
+            wait = int(getattr(exc, "retry_after", None) or 60)
+            message = exc.description or _("Too many requests. Try again later.")
     if request.endpoint == "auth.login" and not wants_json():
         flash(message, "error")
         response = current_app.make_response(

@@ -17,11 +17,14 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, NotFound, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
 from core.db import db
+from core.i18n import current_language, http_error_words
 from core.parsing import DB_INT_MAX, InvalidInput
 
 bp = Blueprint("core", __name__)
@@ -116,8 +119,8 @@ def refuse_nul_characters() -> None:
 
 
 MINIMAL_ERROR_PAGE = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>{code}</title>"
-    "<h1>{title}</h1><p>{text}</p><p><a href=/>Back to PageOne</a></p></html>"
+    "<!doctype html><html lang={lang}><meta charset=utf-8><title>{code}</title>"
+    "<h1>{title}</h1><p>{text}</p><p><a href=/>{back}</a></p></html>"
 )
 
 
@@ -137,10 +140,34 @@ def _error_page(error: HTTPException | None, code: int) -> Any:
     except Exception:
         current_app.logger.exception("the error page failed; answering with the minimal page")
         _roll_back()
-        title = error.name if error else "Something went wrong"
-        text = error.description if error else "The error was logged. Please try again."
-        page = MINIMAL_ERROR_PAGE.format(code=code, title=escape(title), text=escape(text))
+        words = _minimal_page_words(error)
+        page = MINIMAL_ERROR_PAGE.format(code=code, **{k: escape(v) for k, v in words.items()})
         return page, code, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _minimal_page_words(error: HTTPException | None) -> dict[str, str]:
+    """The minimal page's words in the page's language, or in English when even the
+    catalogues fail (this page is the last answer left)."""
+    english = {
+        "lang": "en",
+        "title": error.name if error else "Something went wrong",
+        "text": (error.description or "") if error else "The error was logged. Please try again.",
+        "back": "Back to PageOne",
+    }
+    try:
+        if error is not None:
+            title, text = http_error_words(error)
+        else:
+            title = _("Something went wrong")
+            text = _(
+                "The error was logged. Please try again; if it keeps happening, tell your "
+                "administrator."
+            )
+        return {"lang": current_language(), "title": title, "text": text,
+                "back": _("Back to PageOne")}  # fmt: skip
+    except Exception:
+        current_app.logger.exception("the minimal error page could not be translated")
+        return english
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -151,12 +178,22 @@ def register_error_handlers(app: Flask) -> None:
             return jsonify(error=exc.name, message=exc.description), exc.code
         return _error_page(exc, exc.code or 500)
 
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError) -> Any:
+        # A page answers with the friendly words of core.i18n.FORM_EXPIRED; the JSON API keeps
+        # Flask-WTF's English reason (API convention), as core.api does for its own check.
+        _roll_back()
+        current_app.logger.info("form refused by the CSRF check: %s", exc.description)
+        if wants_json():
+            return jsonify(error=exc.name, message=f"CSRF check failed: {exc.description}"), 400
+        return _error_page(exc, 400)
+
     @app.errorhandler(InvalidInput)
     def invalid_input(exc: InvalidInput) -> Any:
         _roll_back()
         if wants_json():
             return jsonify(error=exc.message, errors=[exc.message], field=exc.field), 422
-        return _error_page(UnprocessableEntity(exc.message), 422)
+        return _error_page(UnprocessableEntity(exc.page_message()), 422)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> Any:

@@ -2,6 +2,24 @@
 // says how many are ticked. The boxes sit in the table rows and belong to the form through
 // their form= attribute, so they are found through form.elements.
 (function () {
+  // The page's words in its language (#words-bulk_select, core/js_words.py), else English.
+  let WORDS = {};
+  try {
+    WORDS = JSON.parse(document.getElementById("words-bulk_select").textContent);
+  } catch (e) {
+    WORDS = {};
+  }
+  const lang = document.documentElement.lang || "en";
+
+  function selected(count) {
+    const forms = WORDS["{count} selected"];
+    let said = "{count} selected";
+    if (forms && typeof forms === "object") {
+      said = forms[String(count)] || forms[new Intl.PluralRules(lang).select(count)] || forms.other || said;
+    }
+    return said.split("{count}").join(new Intl.NumberFormat(lang).format(count));
+  }
+
   function boxes(form, name) {
     return Array.from(form.elements).filter((e) => e.type === "checkbox" && e.name === name);
   }
@@ -14,7 +32,7 @@
     all.checked = list.length > 0 && ticked === list.length;
     all.indeterminate = ticked > 0 && ticked < list.length;
     const count = form.querySelector("[data-selected-count]");
-    if (count) count.textContent = `${ticked} selected`;
+    if (count) count.textContent = selected(ticked);
   }
 
   document.addEventListener("change", (event) => {

@@ -5,6 +5,36 @@
 
   var form = document.getElementById("composer");
   if (!form) return;
+
+  // The page's words in its language (core/js_words.py renders them as #words-composer);
+  // the English text when the page sends none. "{name}" in a text is filled from `values`.
+  var lang = document.documentElement.lang || "en";
+  var WORDS = {};
+  try {
+    WORDS = JSON.parse(document.getElementById("words-composer").textContent);
+  } catch (e) {
+    WORDS = {};
+  }
+  var plurals = new Intl.PluralRules(lang);
+  var numbers = new Intl.NumberFormat(lang);
+  function fill(said, values) {
+    Object.keys(values || {}).forEach(function (key) {
+      said = said.split("{" + key + "}").join(values[key]);
+    });
+    return said;
+  }
+  function t(text, values) {
+    return fill(typeof WORDS[text] === "string" ? WORDS[text] : text, values);
+  }
+  // A text with a count: `one` is also the key of its forms ({"one": …, "few": …, "other": …}).
+  function tn(one, many, count, values) {
+    var forms = WORDS[one];
+    var said = count === 1 ? one : many;
+    if (forms && typeof forms === "object") {
+      said = forms[String(count)] || forms[plurals.select(count)] || forms.other || said;
+    }
+    return fill(said, Object.assign({ count: numbers.format(count) }, values));
+  }
   var channels = JSON.parse(document.getElementById("composer-channels").textContent);
   var byId = {};
   channels.forEach(function (channel) {
@@ -21,22 +51,23 @@
 
   // How each network shows a post in its feed, and where PageOne puts the link
   // (planner/publishing/adapters): appended to the text, or sent beside it as a link card.
-  //   cut: characters (or lines) after which the feed folds the text behind "more".
+  //   cut: characters (or lines) after which the feed folds the text behind "more", which is
+  //   written as the network writes it in the user's language (planner/js_words.py).
   var NETWORKS = {
-    facebook: { linkInText: false, card: true, cutChars: 477, cutLines: 5, more: "See more" },
-    linkedin: { linkInText: false, card: true, cutChars: 210, cutLines: 3, more: "see more" },
+    facebook: { linkInText: false, card: true, cutChars: 477, cutLines: 5, more: t("See more") },
+    linkedin: { linkInText: false, card: true, cutChars: 210, cutLines: 3, more: t("see more") },
     instagram: {
-      linkInText: true, card: false, cutChars: 125, cutLines: 2, more: "more",
-      note: "Links in Instagram captions cannot be clicked.",
+      linkInText: true, card: false, cutChars: 125, cutLines: 2, more: t("more"),
+      note: t("Links in Instagram captions cannot be clicked."),
     },
     x: { linkInText: true, card: true },
     mastodon: { linkInText: true, card: true },
     bluesky: {
       linkInText: true, card: false,
-      note: "The link is clickable in the text; Bluesky shows no card for it.",
+      note: t("The link is clickable in the text; Bluesky shows no card for it."),
     },
     wordpress: { linkInText: false, card: false, wordpress: true },
-    webhook: { linkInText: false, card: false, note: "Sent as JSON to the webhook address." },
+    webhook: { linkInText: false, card: false, note: t("Sent as JSON to the webhook address.") },
   };
 
   function picked() {
@@ -171,8 +202,8 @@
       if (item.kind === "image") {
         var badge = document.createElement("span");
         badge.className = item.alt ? "alt-badge" : "alt-badge missing";
-        badge.textContent = item.alt ? "ALT" : "no alt text";
-        badge.title = item.alt || "Describe this image before scheduling";
+        badge.textContent = item.alt ? "ALT" : t("no alt text");
+        badge.title = item.alt || t("Describe this image before scheduling");
         cell.appendChild(badge);
       }
       if (index === shown.length - 1 && media.length > shown.length) {
@@ -198,9 +229,15 @@
     li.dataset.count = channel.id;
     var over = limit !== null && count > limit;
     li.className = over ? "over" : "";
-    li.textContent =
-      channel.name + ": " + (limit === null ? count + " characters" : count + " / " + limit) +
-      (over ? " — " + (count - limit) + " too many" : "");
+    var counted =
+      limit === null
+        ? tn("{count} character", "{count} characters", count)
+        : numbers.format(count) + " / " + numbers.format(limit);
+    if (over) {
+      counted +=
+        " — " + tn("{count} character too many", "{count} characters too many", count - limit);
+    }
+    li.textContent = channel.name + ": " + counted;
     return li;
   }
 
@@ -226,7 +263,7 @@
     element.textContent = "";
     if (network.wordpress) {
       var title = document.createElement("h3");
-      title.textContent = body.split("\n")[0].slice(0, 120) || "(untitled)";
+      title.textContent = body.split("\n")[0].slice(0, 120) || t("(untitled)");
       element.appendChild(title);
       var words = body.split(/\s+/).filter(Boolean);
       var excerpt = words.slice(0, 55).join(" ") + (words.length > 55 ? " [\u2026]" : "");
@@ -261,7 +298,7 @@
         cards[url] = data.card || { url: url, domain: "", problem: data.error };
       })
       .catch(function () {
-        cards[url] = { url: url, domain: "", problem: "the page could not be reached" };
+        cards[url] = { url: url, domain: "", problem: t("the page could not be reached") };
       })
       .then(function () {
         delete pending[url];
@@ -275,7 +312,7 @@
     if (!card) {
       element.hidden = false;
       element.className = "preview-card loading";
-      element.textContent = "Reading the link\u2026";
+      element.textContent = t("Reading the link\u2026");
       return;
     }
     element.hidden = false;
@@ -303,7 +340,7 @@
     if (card.problem) {
       var problem = document.createElement("p");
       problem.className = "muted";
-      problem.textContent = "No card: " + card.problem + ".";
+      problem.textContent = t("No card: {problem}.", { problem: card.problem });
       body.appendChild(problem);
     }
     element.appendChild(body);

@@ -5,13 +5,23 @@
   "use strict";
 
   var csrf = document.querySelector('meta[name="csrf-token"]');
+  // The page's words in its language (#words-voice_check, core/js_words.py), else English.
+  var WORDS = {};
+  try {
+    WORDS = JSON.parse(document.getElementById("words-voice_check").textContent);
+  } catch (e) {
+    WORDS = {};
+  }
+  function t(text) {
+    return typeof WORDS[text] === "string" ? WORDS[text] : text;
+  }
 
   function show(list, warnings, text, okText) {
     list.textContent = "";
     if (!warnings.length) {
       var ok = document.createElement("li");
       ok.className = "voice-ok";
-      ok.textContent = okText || "No warnings from the voice guide.";
+      ok.textContent = okText || t("No warnings from the voice guide.");
       list.appendChild(ok);
       return;
     }
@@ -62,7 +72,7 @@
       var source = document.getElementById(button.dataset.copyFrom);
       if (!source || !navigator.clipboard) return;
       navigator.clipboard.writeText(source.textContent || source.value || "").then(function () {
-        button.textContent = "Copied";
+        button.textContent = t("Copied");
       });
     });
   });

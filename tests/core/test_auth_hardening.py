@@ -68,6 +68,21 @@ def test_failed_logins_for_one_account_are_throttled_whatever_the_password(throt
     assert login(client, "editor@example.com").status_code == 302
 
 
+def test_the_throttled_login_speaks_the_persons_language_with_its_plural(throttled_app):
+    client = throttled_app.test_client()
+    latvian = {"Accept-Language": "lv"}
+    data = {"email": "admin@example.com", "password": "wrong password"}
+    for _ in range(5):
+        assert client.post("/login", data=data, headers=latvian).status_code == 400
+    refused = client.post("/login", data=data, headers=latvian)
+    assert refused.status_code == 429
+    wait = retry_after(refused)
+    assert "Šim kontam pārāk daudz neizdevušos pieteikšanos." in refused.text
+    # Latvian: "1 sekundi", "21 sekundi", else "sekundes".
+    unit = "sekundi" if wait % 10 == 1 and wait % 100 != 11 else "sekundes"
+    assert f"Pagaidiet {wait} {unit} un mēģiniet vēlreiz." in refused.text
+
+
 def test_failed_logins_from_one_address_are_throttled_across_accounts(tmp_path):
     app = make_app(
         f"sqlite:///{tmp_path / 'address.db'}",
