@@ -14,7 +14,11 @@
     all.checked = list.length > 0 && ticked === list.length;
     all.indeterminate = ticked > 0 && ticked < list.length;
     const count = form.querySelector("[data-selected-count]");
-    if (count) count.textContent = `${ticked} selected`;
+    // The words come from the page (data-template, e.g. "{n} selected"), in its language.
+    if (count) {
+      const words = count.dataset.template || "{n} selected";
+      count.textContent = words.replace("{n}", String(ticked));
+    }
   }
 
   document.addEventListener("change", (event) => {
