@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.home import HomeLine, counted
+from core.home import HomeLine
 from core.tenants import Brand
 from listening.models import OPEN_STATES, Mention
 
@@ -30,7 +31,11 @@ def home_lines(session: Session, brands: Sequence[Brand], now: datetime) -> list
             brand_id,
             "overdue_mentions",
             n,
-            f"{counted(n, 'mention is', 'mentions are')} overdue for a reply.",
+            ngettext(
+                "%(num)d mention is overdue for a reply.",
+                "%(num)d mentions are overdue for a reply.",
+                n,
+            ),
             url_for("listening.inbox", brand_id=brand_id, state="open", overdue="1"),
             urgent=True,
             order=25,
