@@ -460,6 +460,12 @@ def alert_for(session: Session, brand: Brand, alert_id: int) -> CrisisAlert:
     return alert
 
 
+def page_title(brand: Brand) -> str:
+    """The public updates page's first title, in the brand's language like the page."""
+    with language(brand.language):
+        return _("Updates from %(name)s", name=brand.name)
+
+
 def draft_statement(brand: Brand, alert: CrisisAlert | None) -> str:
     """A first statement to edit: acknowledge, say what is being done, when the next update is;
     in the brand's language, as its public page."""

@@ -233,10 +233,8 @@ def open_playbook(
         if run.statement:
             _draft(session, brand, actor, run, notes, now)
         if run.page_statement:
-            with i18n.language(brand.language):  # the public page speaks the brand's language
-                title = _("Updates from %(name)s", name=brand.name)
             crisis.open_page(
-                session, brand, actor, title=title,
+                session, brand, actor, title=crisis.page_title(brand),
                 statement=run.page_statement, alert=alert, now=now,
             )  # fmt: skip
             run.page_published = True
@@ -382,7 +380,7 @@ def _notify_committee(
                 text = _mail_text(brand, scenario, run, member, run_url)
                 result["sent"] = send_mail(config, member["email"], subject, text)
                 if not result["sent"]:
-                    result["error"] = _("no mail server is configured (SMTP_HOST)")
+                    result["error"] = NO_MAIL_SERVER
             except Exception as exc:  # noqa: BLE001 - one failed mail must not stop the others
                 logger.warning("committee mail failed: %s", type(exc).__name__)
                 result["sent"], result["error"] = False, type(exc).__name__
@@ -477,6 +475,16 @@ def timeline(run: CrisisRun) -> list[Moment]:
             previous = at
             first = first or at
     return moments
+
+
+# Why a committee mail was not sent, stored in English with the run; pages put it in words.
+NO_MAIL_SERVER = "no mail server is configured (SMTP_HOST)"
+
+
+def mail_error_text(error: str | None) -> str:
+    if error == NO_MAIL_SERVER:
+        return _("no mail server is configured (SMTP_HOST)")
+    return error or ""
 
 
 # The moments of a timeline (stored labels are English, as in the exports); on pages, in words.

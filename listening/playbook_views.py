@@ -55,6 +55,7 @@ def _words() -> dict[str, Any]:
         "NOTIFY_BY": NOTIFY_BY,
         "duration_text": runs.duration_text,
         "moment_name": runs.moment_name,
+        "mail_error_text": runs.mail_error_text,
         "severity_name": severity_name,
         "notify_by_name": notify_by_name,
     }

@@ -50,6 +50,7 @@ def _alert_words() -> dict[str, Any]:
         "alert_terms": crisis.alert_terms,
         "terms_text": crisis.terms_text,
         "threshold_text": crisis.threshold_text,
+        "page_title": crisis.page_title,
         "state_name": state_name,
         "sentiment_name": sentiment_name,
         "severity_name": severity_name,
