@@ -28,12 +28,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.db import db, utcnow
+from core.i18n import language, number
 from core.mail import send_mail
 from core.models import User
 from core.tenants import Brand
@@ -211,26 +213,31 @@ def alert_terms(alert: CrisisAlert) -> list[dict[str, Any]]:
 
 
 def term_label(term: str) -> str:
-    return "all mentions" if term == OVERALL else f"“{term}”"
+    return _("all mentions") if term == OVERALL else f"“{term}”"
 
 
 def terms_text(alert: CrisisAlert) -> str:
     """The terms in words, e.g. “all mentions, “recall” and “mould””."""
     labels = [term_label(entry["term"]) for entry in alert_terms(alert)]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    if len(labels) == 1:
+        return labels[0]
+    return _("%(some)s and %(last)s", some=", ".join(labels[:-1]), last=labels[-1])
 
 
 def threshold_text(entry: Mapping[str, Any]) -> str:
     """The threshold that was used, in words: the brand's minimum or the baseline's bound."""
     alert_at = entry["alert_at"]
     if entry.get("min_count") is not None and entry["min_count"] >= alert_at:
-        return f"alerts from {alert_at} mentions an hour, the brand's minimum count"
+        return _("alerts from %(num)s mentions an hour, the brand's minimum count", num=alert_at)
     if entry.get("k") is not None:
-        return (
-            f"alerts from {alert_at} mentions an hour: more than the usual plus "
-            f"{entry['k']:g} standard deviations ({entry['bound']:.1f})"
+        return _(
+            "alerts from %(num)s mentions an hour: more than the usual plus %(k)s standard "
+            "deviations (%(bound)s)",
+            num=alert_at,
+            k=number(entry["k"]),
+            bound=number(entry["bound"], 1),
         )
-    return f"alerts above {entry['bound']:.1f} mentions an hour"
+    return _("alerts above %(bound)s mentions an hour", bound=number(entry["bound"], 1))
 
 
 def _recently_alerted_terms(session: Session, brand_id: int, since: datetime) -> set[str]:
@@ -342,26 +349,38 @@ def _alert_text(
 ) -> str:
     entries = alert_terms(alert)
     lines = [
-        f"Mentions of {brand.name} are spiking for {terms_text(alert)}.",
+        _(
+            "Mentions of %(brand)s are spiking for %(terms)s.",
+            brand=brand.name,
+            terms=terms_text(alert),
+        ),
         "",
     ]
     for entry in entries:
-        lines.append(
-            f"- {term_label(entry['term'])}: {entry['count']} in the last hour; the usual at "
-            f"this time is {entry['mean']:.1f} ± {entry['sigma']:.1f} ({threshold_text(entry)})."
+        figures = _(
+            "%(count)s in the last hour; the usual at this time is %(mean)s ± %(sigma)s "
+            "(%(threshold)s).",
+            count=entry["count"],
+            mean=number(entry["mean"], 1),
+            sigma=number(entry["sigma"], 1),
+            threshold=threshold_text(entry),
         )
-    lines += ["", "A sample of the mentions behind it:"]
+        lines.append(f"- {term_label(entry['term'])}: {figures}")
+    lines += ["", _("A sample of the mentions behind it:")]
     for mention in samples:
         lines.append(
             f"- {(mention.title or mention.text)[:200]} "
-            f"({mention.author or 'unknown'}) {mention.url or ''}"
+            f"({mention.author or _('unknown')}) {mention.url or ''}"
         )
     if base_url:
-        lines += ["", f"Respond: {base_url}/brands/{brand.id}/listening/alerts/{alert.id}"]
+        url = f"{base_url}/brands/{brand.id}/listening/alerts/{alert.id}"
+        lines += ["", _("Respond: %(url)s", url=url)]
     lines += [
         "",
-        "From the alert you can pause scheduled publishing, draft a statement and open a "
-        "public updates page.",
+        _(
+            "From the alert you can pause scheduled publishing, draft a statement and open a "
+            "public updates page."
+        ),
     ]
     return "\n".join(lines)
 
@@ -372,14 +391,14 @@ def notify(app_config: Mapping[str, Any], session: Session, alert: CrisisAlert) 
     samples = list(
         session.scalars(select(Mention).where(Mention.id.in_(alert.sample_mention_ids or [])))
     )
-    text = _alert_text(alert, brand, samples, app_config.get("BASE_URL"))
-    term = terms_text(alert).replace("“", "").replace("”", "")
+    with language(brand.language):  # the mail speaks the brand's language
+        text = _alert_text(alert, brand, samples, app_config.get("BASE_URL"))
+        term = terms_text(alert).replace("“", "").replace("”", "")
+        subject = _("Crisis alert: %(brand)s — %(term)s spiking", brand=brand.name, term=term)
     result: dict[str, Any] = {"mail": 0, "webhook": None}
     for admin in brand_admins(session, brand.id):
         try:
-            if send_mail(
-                app_config, admin.email, f"Crisis alert: {brand.name} — {term} spiking", text
-            ):
+            if send_mail(app_config, admin.email, subject, text):
                 result["mail"] += 1
         except Exception as exc:  # noqa: BLE001 - one failed mail must not stop the others
             logger.warning("crisis alert mail failed: %s", type(exc).__name__)
@@ -441,14 +460,30 @@ def alert_for(session: Session, brand: Brand, alert_id: int) -> CrisisAlert:
     return alert
 
 
+def page_title(brand: Brand) -> str:
+    """The public updates page's first title, in the brand's language like the page."""
+    with language(brand.language):
+        return _("Updates from %(name)s", name=brand.name)
+
+
 def draft_statement(brand: Brand, alert: CrisisAlert | None) -> str:
-    """A first statement to edit: acknowledge, say what is being done, when the next update is."""
-    topic = f" about {alert.term}" if alert is not None and alert.term != OVERALL else ""
-    return (
-        f"We are aware of reports{topic} concerning {brand.name} and are looking into them now. "
-        "We take this seriously. We will share what we know, and what we are doing about it, "
-        "on this page, and post the next update within two hours."
-    )
+    """A first statement to edit: acknowledge, say what is being done, when the next update is;
+    in the brand's language, as its public page."""
+    with language(brand.language):
+        if alert is not None and alert.term != OVERALL:
+            return _(
+                "We are aware of reports about %(topic)s concerning %(brand)s and are looking "
+                "into them now. We take this seriously. We will share what we know, and what we "
+                "are doing about it, on this page, and post the next update within two hours.",
+                topic=alert.term,
+                brand=brand.name,
+            )
+        return _(
+            "We are aware of reports concerning %(brand)s and are looking into them now. We "
+            "take this seriously. We will share what we know, and what we are doing about it, "
+            "on this page, and post the next update within two hours.",
+            brand=brand.name,
+        )
 
 
 def page_of(session: Session, brand: Brand) -> CrisisPage | None:
@@ -462,7 +497,7 @@ def _faq(value: Any) -> list[dict[str, str]]:
         # "Q: … / A: …" pairs in a text box, one blank line between them.
         pairs = []
         for block in value.replace("\r\n", "\n").split("\n\n"):
-            question, _, answer = block.strip().partition("\n")
+            question, _sep, answer = block.strip().partition("\n")
             if question.strip():
                 pairs.append(
                     {
@@ -494,7 +529,7 @@ def open_page(
     """Publish (or re-publish with a new statement) the brand's public updates page."""
     statement = (statement or "").strip()
     if not statement:
-        raise ListeningError("The page needs a statement.")
+        raise ListeningError(_("The page needs a statement."))
     page = page_of(session, brand)
     if page is None:
         page = CrisisPage(brand_id=brand.id, created_at=now)
@@ -516,7 +551,7 @@ def add_update(
 ) -> CrisisUpdate:
     text = (text or "").strip()
     if not text:
-        raise ListeningError("Write the update first.")
+        raise ListeningError(_("Write the update first."))
     update = CrisisUpdate(page_id=page.id, text=text, author_id=actor.id, created_at=now)
     session.add(update)
     page.updated_at = now
@@ -539,10 +574,14 @@ def pause_publishing(
     """Planner's pause switch, with the alert as the reason."""
     from planner.pause import pause_brand
 
-    what = "all mentions" if alert is None else terms_text(alert)
-    reason = f"Crisis: mentions spiking for {what}" + (
-        f" ({alert.count} in an hour)" if alert else ""
-    )
+    if alert is None:
+        reason = _("Crisis: mentions spiking for %(terms)s", terms=_("all mentions"))
+    else:
+        reason = _(
+            "Crisis: mentions spiking for %(terms)s (%(count)s in an hour)",
+            terms=terms_text(alert),
+            count=alert.count,
+        )
     return pause_brand(session, brand, actor, reason)
 
 

@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.errors import NotFound
+from core.i18n import number
 from core.models import Role, User
 from core.parsing import parse_int
 from core.tenants import Brand, BrandMember, is_member
-from listening.models import OPEN_STATES, Mention, MentionState, SavedReply
+from listening.models import OPEN_STATES, Mention, MentionState, SavedReply, state_name
 from listening.operations import MAX_NAME_LENGTH, ListeningError
 from listening.replies import record_reply
 
@@ -93,7 +96,7 @@ def set_state(
             f"'state' must be one of: {', '.join(s.value for s in MentionState)}."
         ) from None
     if new is MentionState.REPLIED and not mention.replies:
-        raise ListeningError("Reply first, or use 'mark replied' with the text you sent.")
+        raise ListeningError(_("Reply first, or use 'mark replied' with the text you sent."))
     before = mention.state
     mention.state = new.value
     audit.record(
@@ -126,7 +129,7 @@ def _check_assignee(session: Session, brand_id: int, assignee_id: int | None) ->
         return None
     member = next((u for u in brand_members(session, brand_id) if u.id == assignee_id), None)
     if member is None:
-        raise ListeningError("The assignee must be an active member of the brand.")
+        raise ListeningError(_("The assignee must be an active member of the brand."))
     return member
 
 
@@ -165,10 +168,14 @@ def create_saved_reply(
 ) -> SavedReply:
     title, text = (title or "").strip(), (text or "").strip()
     if not title or not text:
-        raise ListeningError("A saved reply needs a title and a text.")
+        raise ListeningError(_("A saved reply needs a title and a text."))
     if len(title) > MAX_NAME_LENGTH:
         raise ListeningError(
-            f"The title is {len(title):,} characters long; keep it to {MAX_NAME_LENGTH} or fewer."
+            _(
+                "The title is %(length)s characters long; keep it to %(most)s or fewer.",
+                length=number(len(title)),
+                most=MAX_NAME_LENGTH,
+            )
         )
     saved = SavedReply(brand_id=brand.id, title=title, text=text)
     session.add(saved)
@@ -208,12 +215,54 @@ class BulkResult:
     message: str
 
 
-def _bulk_message(changed: int, unchanged: int, done: str, already: str) -> str:
-    message = f"{count_of(changed)} {done}."
-    if unchanged:
-        was = "was" if unchanged == 1 else "were"
-        message += f" {count_of(unchanged)} {was} already {already}."
-    return message
+def _bulk_message(changed: int, unchanged: int, kind: str, **words: str) -> str:
+    """What a bulk action did, in whole sentences ("3 mentions assigned to ann@example.com.
+    1 mention was already assigned to ann@example.com.")."""
+    if kind == "assign":
+        done = ngettext(
+            "%(num)d mention assigned to %(who)s.",
+            "%(num)d mentions assigned to %(who)s.",
+            changed,
+            **words,
+        )
+        already = ngettext(
+            "%(num)d mention was already assigned to %(who)s.",
+            "%(num)d mentions were already assigned to %(who)s.",
+            unchanged,
+            **words,
+        )
+    elif kind == "unassign":
+        done = ngettext("%(num)d mention unassigned.", "%(num)d mentions unassigned.", changed)
+        already = ngettext(
+            "%(num)d mention was already unassigned.",
+            "%(num)d mentions were already unassigned.",
+            unchanged,
+        )
+    elif kind == "set_state":
+        done = ngettext(
+            "%(num)d mention set to %(state)s.",
+            "%(num)d mentions set to %(state)s.",
+            changed,
+            **words,
+        )
+        already = ngettext(
+            "%(num)d mention was already %(state)s.",
+            "%(num)d mentions were already %(state)s.",
+            unchanged,
+            **words,
+        )
+    else:
+        done = ngettext(
+            "%(num)d mention marked replied.", "%(num)d mentions marked replied.", changed
+        )
+        already = ngettext(
+            "%(num)d mention was already replied.",
+            "%(num)d mentions were already replied.",
+            unchanged,
+        )
+    if not changed:
+        done = _("No mentions changed.")
+    return f"{done} {already}" if unchanged else done
 
 
 def apply_bulk(
@@ -235,14 +284,16 @@ def apply_bulk(
     """
     if action not in BULK_ACTIONS:
         raise ListeningError(
-            "Choose what to do with the selected mentions: assign them, set their state or "
-            "mark them replied."
+            _(
+                "Choose what to do with the selected mentions: assign them, set their state or "
+                "mark them replied."
+            )
         )
     ids = list(dict.fromkeys(mention_ids))
     if not ids:
-        raise ListeningError("Select at least one mention first.")
+        raise ListeningError(_("Select at least one mention first."))
     if len(ids) > MAX_BULK:
-        raise ListeningError(f"Select at most {MAX_BULK} mentions at a time.")
+        raise ListeningError(_("Select at most %(num)s mentions at a time.", num=MAX_BULK))
     mentions = list(
         session.scalars(
             select(Mention)
@@ -251,7 +302,7 @@ def apply_bulk(
         )
     )
     if not mentions:
-        raise ListeningError("None of the selected mentions belongs to this brand any more.")
+        raise ListeningError(_("None of the selected mentions belongs to this brand any more."))
     changed: list[Mention] = []
     unchanged: list[Mention] = []
     if action == "assign":
@@ -262,25 +313,26 @@ def apply_bulk(
             else:
                 _assign(session, mention, actor, assignee_id)
                 changed.append(mention)
-        who = member.email if member else "nobody"
-        message = _bulk_message(
-            len(changed),
-            len(unchanged),
-            f"assigned to {who}" if member else "unassigned",
-            f"assigned to {who}",
-        )
+        if member:
+            message = _bulk_message(len(changed), len(unchanged), "assign", who=member.email)
+        else:
+            message = _bulk_message(len(changed), len(unchanged), "unassign")
     elif action == "set_state":
         try:
             new = MentionState(state or "")
         except ValueError:
-            raise ListeningError("Choose the state to set.") from None
+            raise ListeningError(_("Choose the state to set.")) from None
         if new is MentionState.REPLIED:
             without = [m for m in mentions if not m.replies and m.state != new.value]
             if without:
                 raise ListeningError(
-                    f"{len(without)} of the selected mentions "
-                    f"{'has' if len(without) == 1 else 'have'} no reply yet: use “Mark replied” "
-                    "with the text you sent instead."
+                    ngettext(
+                        "%(num)d of the selected mentions has no reply yet: use “Mark replied” "
+                        "with the text you sent instead.",
+                        "%(num)d of the selected mentions have no reply yet: use “Mark replied” "
+                        "with the text you sent instead.",
+                        len(without),
+                    )
                 )
         for mention in mentions:
             if mention.state == new.value:
@@ -288,13 +340,14 @@ def apply_bulk(
             else:
                 set_state(session, mention, actor, new.value, now)
                 changed.append(mention)
-        label = state_label(new.value)
-        message = _bulk_message(len(changed), len(unchanged), f"set to {label}", label)
+        message = _bulk_message(
+            len(changed), len(unchanged), "set_state", state=state_name(new.value)
+        )
     else:
         text = (text or "").strip()
         if not text:
             raise ListeningError(
-                "Write the reply you sent before marking the selected mentions replied."
+                _("Write the reply you sent before marking the selected mentions replied.")
             )
         for mention in mentions:
             if mention.state == MentionState.REPLIED.value and mention.replies:
@@ -302,7 +355,7 @@ def apply_bulk(
             else:
                 record_reply(session, mention, actor, text, "manual", now)
                 changed.append(mention)
-        message = _bulk_message(len(changed), len(unchanged), "marked replied", "replied")
+        message = _bulk_message(len(changed), len(unchanged), "mark_replied")
     audit.record(
         session,
         actor,

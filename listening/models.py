@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,16 +23,16 @@ class SourceKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return SOURCE_LABELS[self]
+        return str(SOURCE_LABELS[self])
 
 
 SOURCE_LABELS = {
-    SourceKind.GOOGLE_ALERTS: "Google Alerts feed",
-    SourceKind.RSS: "RSS or Atom feed",
-    SourceKind.MASTODON_TAG: "Mastodon hashtag",
-    SourceKind.MASTODON_SEARCH: "Mastodon search",
-    SourceKind.BLUESKY_SEARCH: "Bluesky search",
-    SourceKind.CSV: "CSV upload",
+    SourceKind.GOOGLE_ALERTS: _l("Google Alerts feed"),
+    SourceKind.RSS: _l("RSS or Atom feed"),
+    SourceKind.MASTODON_TAG: _l("Mastodon hashtag"),
+    SourceKind.MASTODON_SEARCH: _l("Mastodon search"),
+    SourceKind.BLUESKY_SEARCH: _l("Bluesky search"),
+    SourceKind.CSV: _l("CSV upload"),
 }
 
 
@@ -43,6 +44,27 @@ class MentionState(StrEnum):
 
 
 OPEN_STATES = (MentionState.NEW.value, MentionState.NEEDS_REPLY.value)
+
+# States and sentiments are stored in English ("needs_reply"); people read them in their language.
+STATE_NAMES = {
+    MentionState.NEW.value: _l("new"),
+    MentionState.NEEDS_REPLY.value: _l("needs reply"),
+    MentionState.REPLIED.value: _l("replied"),
+    MentionState.NO_ACTION.value: _l("no action"),
+}
+SENTIMENT_NAMES = {
+    "positive": _l("positive"),
+    "neutral": _l("neutral"),
+    "negative": _l("negative"),
+}
+
+
+def state_name(state: str | None) -> str:
+    return str(STATE_NAMES.get(state or "", (state or "").replace("_", " ")))
+
+
+def sentiment_name(sentiment: str | None) -> str:
+    return str(SENTIMENT_NAMES.get(sentiment or "", sentiment or ""))
 
 
 class ListeningSettings(Base):

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ARRAY, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.errors import NotFound, Refused
+from core.i18n import number
 from core.models import User
 from core.outbound import OutboundBlocked, parse_url
 from core.tenants import Brand, is_member
@@ -143,18 +145,24 @@ def _apply_source(source: MentionSource, data: Mapping[str, Any], errors: list[s
         name = str(data["name"] or "").strip()
         if len(name) > MAX_NAME_LENGTH:
             errors.append(
-                f"'name' is {len(name):,} characters long; keep it to {MAX_NAME_LENGTH} or fewer."
+                _(
+                    "'name' is %(length)s characters long; keep it to %(most)s or fewer.",
+                    length=number(len(name)),
+                    most=MAX_NAME_LENGTH,
+                )
             )
         source.name = name[:MAX_NAME_LENGTH]
     if "url" in data:
         url = str(data["url"] or "").strip()
         if len(url) > MAX_URL_LENGTH:
-            errors.append(f"'url' is longer than {MAX_URL_LENGTH:,} characters.")
+            errors.append(
+                _("'url' is longer than %(most)s characters.", most=number(MAX_URL_LENGTH))
+            )
         elif url:
             try:
                 parse_url(url)
             except OutboundBlocked as exc:
-                errors.append(f"'url' cannot be used: {exc}.")
+                errors.append(_("'url' cannot be used: %(why)s.", why=exc))
         source.url = url or None
     if "query" in data:
         source.query = str(data["query"] or "").strip()[:500] or None
@@ -165,21 +173,28 @@ def _apply_source(source: MentionSource, data: Mapping[str, Any], errors: list[s
             or not isinstance(value, int)
             or not MIN_INTERVAL <= value <= 1440
         ):
-            errors.append(f"'interval_minutes' must be a whole number from {MIN_INTERVAL} to 1440.")
+            errors.append(
+                _(
+                    "'interval_minutes' must be a whole number from %(least)s to 1440.",
+                    least=MIN_INTERVAL,
+                )
+            )
         else:
             source.interval_minutes = value
     if "active" in data:
         source.active = bool(data["active"])
     kind = SourceKind(source.kind) if source.kind else None
     if kind in (SourceKind.GOOGLE_ALERTS, SourceKind.RSS) and not source.url:
-        errors.append("A feed source needs its feed URL.")
+        errors.append(_("A feed source needs its feed URL."))
     if kind in (SourceKind.MASTODON_TAG, SourceKind.MASTODON_SEARCH):
         if not source.url:
-            errors.append("A Mastodon source needs the instance URL, e.g. https://mastodon.social.")
+            errors.append(
+                _("A Mastodon source needs the instance URL, e.g. https://mastodon.social.")
+            )
         if not source.query:
-            errors.append("A Mastodon source needs a hashtag or search terms.")
+            errors.append(_("A Mastodon source needs a hashtag or search terms."))
     if kind is SourceKind.BLUESKY_SEARCH and not source.query:
-        errors.append("A Bluesky source needs search terms.")
+        errors.append(_("A Bluesky source needs search terms."))
     if not source.name:
         source.name = (kind.label if kind else "Source") + (
             f": {source.query}" if source.query else ""
@@ -218,7 +233,7 @@ def update_source(
 ) -> MentionSource:
     errors: list[str] = []
     if "kind" in data and data["kind"] != source.kind:
-        errors.append("The kind of a source cannot change; add a new source instead.")
+        errors.append(_("The kind of a source cannot change; add a new source instead."))
     _apply_source(source, {k: v for k, v in data.items() if k != "kind"}, errors)
     if errors:
         raise ListeningError(*errors)

@@ -6,19 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utcnow
 
 SEVERITIES = ("low", "medium", "high", "critical")
-LANGUAGES = {"en": "English", "lv": "Latvian", "lt": "Lithuanian", "pl": "Polish"}
+LANGUAGES = {"en": _l("English"), "lv": _l("Latvian"), "lt": _l("Lithuanian"), "pl": _l("Polish")}
 # Where a statement goes: the brand's channels by platform, and "web" for the public updates
 # page (and a crisis that started in the news or on a blog, where the brand has no channel).
 # "social" is the fallback for any channel without a statement of its own.
 STATEMENT_PLATFORMS = {
-    "web": "Public updates page",
-    "social": "Any social channel",
+    "web": _l("Public updates page"),
+    "social": _l("Any social channel"),
     "x": "X",
     "facebook": "Facebook",
     "instagram": "Instagram",
@@ -29,9 +30,25 @@ STATEMENT_PLATFORMS = {
 # Where a crisis started, in words: a channel's platform, or "web" for news, blogs and forums.
 STARTED_ON = {
     **{p: label for p, label in STATEMENT_PLATFORMS.items() if p not in ("web", "social")},
-    "web": "the web (news, blogs, forums)",
+    "web": _l("the web (news, blogs, forums)"),
 }
 NOTIFY_BY = ("email", "phone", "both")
+# Severities and ways to notify are stored in English; people read them in their language.
+SEVERITY_NAMES = {
+    "low": _l("low"),
+    "medium": _l("medium"),
+    "high": _l("high"),
+    "critical": _l("critical"),
+}
+NOTIFY_BY_NAMES = {"email": _l("e-mail"), "phone": _l("phone"), "both": _l("both")}
+
+
+def severity_name(severity: str | None) -> str:
+    return str(SEVERITY_NAMES.get(severity or "", severity or ""))
+
+
+def notify_by_name(way: str | None) -> str:
+    return str(NOTIFY_BY_NAMES.get(way or "", way or ""))
 
 
 class CrisisScenario(Base):

@@ -23,11 +23,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, i18n
 from core.errors import NotFound, Refused
 from core.mail import send_mail
 from core.models import Role, User
@@ -42,6 +44,7 @@ from listening.playbook_models import (
     CrisisRun,
     CrisisRunStep,
     CrisisScenario,
+    severity_name,
 )
 from listening.playbooks import approved_text, fill
 
@@ -130,8 +133,11 @@ def _already_open(run: CrisisRun, alert: CrisisAlert | None) -> Opened:
     if _same_crisis(run, alert):
         return Opened(run, False)
     raise ListeningError(
-        f"The playbook “{run.scenario_name}” is already open for this brand: close it before "
-        "opening another (or open this one as a rehearsal)."
+        _(
+            "The playbook “%(name)s” is already open for this brand: close it before "
+            "opening another (or open this one as a rehearsal).",
+            name=run.scenario_name,
+        )
     )
 
 
@@ -152,7 +158,7 @@ def open_playbook(
 ) -> Opened:
     """Open the scenario's playbook for the crisis (see the module's docstring); flushes."""
     if not actor.has_role(Role.ADMIN):
-        raise ListeningError("Only admins open a crisis playbook.")
+        raise ListeningError(_("Only admins open a crisis playbook."))
     errors = []
     if language not in (None, "") and language not in LANGUAGES:
         errors.append(f"'language' must be one of: {', '.join(LANGUAGES)}.")
@@ -160,7 +166,7 @@ def open_playbook(
     if platform not in (None, "") and platform not in channel_platforms:
         errors.append(f"'platform' must be one of: {', '.join(channel_platforms)}.")
     if alert is not None and alert.brand_id != brand.id:
-        errors.append("That alert is another brand's.")
+        errors.append(_("That alert is another brand's."))
     if errors:
         raise ListeningError(*errors)
     if not rehearsal and (existing := open_run_of(session, brand.id)) is not None:
@@ -208,13 +214,19 @@ def open_playbook(
     language_name = LANGUAGES[run.language]
     if not channel_text:
         notes.append(
-            f"No approved statement for {where} in {language_name}: write the first statement "
-            "by hand, and approve one in the playbook for next time."
+            _(
+                "No approved statement for %(where)s in %(language)s: write the first "
+                "statement by hand, and approve one in the playbook for next time.",
+                where=where,
+                language=language_name,
+            )
         )
     if rehearsal:
         notes.append(
-            "Rehearsal: publishing was not paused, no draft was made on any channel and the "
-            "public updates page was not changed."
+            _(
+                "Rehearsal: publishing was not paused, no draft was made on any channel and the "
+                "public updates page was not changed."
+            )
         )
     else:
         _pause(session, brand, actor, scenario, alert, run, notes)
@@ -222,13 +234,13 @@ def open_playbook(
             _draft(session, brand, actor, run, notes, now)
         if run.page_statement:
             crisis.open_page(
-                session, brand, actor, title=f"Updates from {brand.name}",
+                session, brand, actor, title=crisis.page_title(brand),
                 statement=run.page_statement, alert=alert, now=now,
             )  # fmt: skip
             run.page_published = True
             run.first_statement_at = now
         else:
-            notes.append("No approved statement for the public updates page: it was not opened.")
+            notes.append(_("No approved statement for the public updates page: it was not opened."))
     run.notes = notes
     session.flush()
     audit.record(
@@ -251,14 +263,16 @@ def _pause(
     notes: list[str],
 ) -> None:
     if brand.paused_at is not None:
-        notes.append(f"Publishing was already paused: {brand.pause_reason}")
+        notes.append(_("Publishing was already paused: %(reason)s", reason=brand.pause_reason))
         return
     if alert is not None:
         crisis.pause_publishing(session, brand, actor, alert)
     else:
         from planner.pause import pause_brand
 
-        pause_brand(session, brand, actor, f"Crisis playbook “{scenario.name}” opened")
+        pause_brand(
+            session, brand, actor, _("Crisis playbook “%(name)s” opened", name=scenario.name)
+        )
     run.paused_publishing = True
 
 
@@ -272,8 +286,12 @@ def _draft(
     channel = next((c for c in channels_of(session, brand.id) if c.platform == run.platform), None)
     if channel is None:
         notes.append(
-            f"{brand.name} has no channel on {STATEMENT_PLATFORMS[run.platform]}: post the "
-            "statement there by hand, or reply from the inbox."
+            _(
+                "%(name)s has no channel on %(platform)s: post the statement there by hand, or "
+                "reply from the inbox.",
+                name=brand.name,
+                platform=STATEMENT_PLATFORMS[run.platform],
+            )
         )
         return
     try:
@@ -282,7 +300,7 @@ def _draft(
                 session, channel.id, actor, text=run.statement, after=now, now=now
             )
     except Refused as exc:
-        notes.append(f"The draft could not be made: {'; '.join(exc.errors)}")
+        notes.append(_("The draft could not be made: %(why)s", why="; ".join(exc.errors)))
         return
     run.draft_post_id = placed.post_id
     run.draft_channel_id = channel.id
@@ -293,23 +311,32 @@ def _mail_text(
 ) -> str:
     lines = []
     if run.rehearsal:
-        lines += ["THIS IS A REHEARSAL. Nothing was paused or published.", ""]
+        lines += [_("THIS IS A REHEARSAL. Nothing was paused or published."), ""]
     lines += [
-        f"{member['name']}, you are on the crisis committee of {brand.name} as {member['role']}.",
-        f"The playbook “{scenario.name}” (severity: {scenario.severity}) was opened.",
-        f"It started on {STARTED_ON[run.platform]}.",
+        _(
+            "%(member)s, you are on the crisis committee of %(brand)s as %(role)s.",
+            member=member["name"],
+            brand=brand.name,
+            role=member["role"],
+        ),
+        _(
+            "The playbook “%(name)s” (severity: %(severity)s) was opened.",
+            name=scenario.name,
+            severity=severity_name(scenario.severity),
+        ),
+        _("It started on %(where)s.", where=STARTED_ON[run.platform]),
         "",
-        f"The run and its checklist: {url}",
+        _("The run and its checklist: %(url)s", url=url),
         "",
-        "The first statement:",
-        run.statement or run.page_statement or "(none approved yet: it is being written)",
+        _("The first statement:"),
+        run.statement or run.page_statement or _("(none approved yet: it is being written)"),
         "",
-        "The committee:",
+        _("The committee:"),
     ]
     for other in scenario.committee:
         reach = ", ".join(v for v in (other.get("email"), other.get("phone")) if v)
         lines.append(f"- {other['name']} ({other['role']}): {reach}")
-    lines += ["", "The checklist:"]
+    lines += ["", _("The checklist:")]
     lines += [f"{n}. {step.title}" for n, step in enumerate(run.steps, 1)]
     return "\n".join(lines)
 
@@ -321,8 +348,25 @@ def notify_committee(
     run: CrisisRun,
     run_url: str,
 ) -> list[dict[str, Any]]:
-    """E-mail each member notified by e-mail; list the ones to call. What was delivered."""
-    subject = f"Crisis playbook opened: {scenario.name} ({scenario.severity}) — {brand.name}"
+    """E-mail each member notified by e-mail; list the ones to call. What was delivered.
+    The mails speak the brand's language."""
+    with i18n.language(brand.language):
+        return _notify_committee(config, brand, scenario, run, run_url)
+
+
+def _notify_committee(
+    config: Mapping[str, Any],
+    brand: Brand,
+    scenario: CrisisScenario,
+    run: CrisisRun,
+    run_url: str,
+) -> list[dict[str, Any]]:
+    subject = _(
+        "Crisis playbook opened: %(name)s (%(severity)s) — %(brand)s",
+        name=scenario.name,
+        severity=severity_name(scenario.severity),
+        brand=brand.name,
+    )
     if run.rehearsal:
         subject = f"{REHEARSAL_TAG} {subject}"
     results = []
@@ -336,7 +380,7 @@ def notify_committee(
                 text = _mail_text(brand, scenario, run, member, run_url)
                 result["sent"] = send_mail(config, member["email"], subject, text)
                 if not result["sent"]:
-                    result["error"] = "no mail server is configured (SMTP_HOST)"
+                    result["error"] = NO_MAIL_SERVER
             except Exception as exc:  # noqa: BLE001 - one failed mail must not stop the others
                 logger.warning("committee mail failed: %s", type(exc).__name__)
                 result["sent"], result["error"] = False, type(exc).__name__
@@ -352,7 +396,7 @@ def _open_step(session: Session, run: CrisisRun, step_id: int | None) -> CrisisR
     if step is None or step.run_id != run.id:
         raise NotFound(f"No step {step_id} in this run.")
     if run.closed_at is not None:
-        raise ListeningError("This run is closed: its checklist can no longer change.")
+        raise ListeningError(_("This run is closed: its checklist can no longer change."))
     return step
 
 
@@ -361,7 +405,7 @@ def mark_step(
 ) -> CrisisRunStep:
     """Start a step or mark it done (a step done without being started starts then too)."""
     if not actor.has_role(Role.EDITOR):
-        raise ListeningError("Viewers follow the checklist; editors and admins tick it.")
+        raise ListeningError(_("Viewers follow the checklist; editors and admins tick it."))
     if action not in ("start", "done"):
         raise ListeningError("A step is started ('start') or done ('done').")
     step = _open_step(session, run, step_id)
@@ -378,14 +422,14 @@ def close_run(
 ) -> CrisisRun:
     """Close the crisis: its resolution is written and the timeline fixed."""
     if not actor.has_role(Role.ADMIN):
-        raise ListeningError("Only admins close a crisis.")
+        raise ListeningError(_("Only admins close a crisis."))
     if resolution is not None and not isinstance(resolution, str):
         raise ListeningError("'resolution' must be text.")
     if run.closed_at is not None:
-        raise ListeningError("This run is already closed.")
+        raise ListeningError(_("This run is already closed."))
     resolution = (resolution or "").strip()
     if len(resolution) > 5000:
-        raise ListeningError("Keep the resolution to 5000 characters.")
+        raise ListeningError(_("Keep the resolution to 5000 characters."))
     run.closed_at, run.closed_by_id = now, actor.id
     run.resolution = resolution
     run.open_key = None
@@ -433,18 +477,42 @@ def timeline(run: CrisisRun) -> list[Moment]:
     return moments
 
 
+# Why a committee mail was not sent, stored in English with the run; pages put it in words.
+NO_MAIL_SERVER = "no mail server is configured (SMTP_HOST)"
+
+
+def mail_error_text(error: str | None) -> str:
+    if error == NO_MAIL_SERVER:
+        return _("no mail server is configured (SMTP_HOST)")
+    return error or ""
+
+
+# The moments of a timeline (stored labels are English, as in the exports); on pages, in words.
+MOMENT_NAMES = {
+    "First mention": _l("First mention"),
+    "Alert": _l("Alert"),
+    "Playbook opened": _l("Playbook opened"),
+    "First statement": _l("First statement"),
+    "Resolution": _l("Resolution"),
+}
+
+
+def moment_name(label: str) -> str:
+    return str(MOMENT_NAMES.get(label, label))
+
+
 def duration_text(delta: timedelta | None) -> str:
     """A duration as people read it: 4 min, 2 h 05 min, 1 d 3 h."""
     if delta is None:
         return ""
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(minutes)s min", minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes:02d} min"
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=f"{minutes:02d}")
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return _("%(days)s d %(hours)s h", days=days, hours=hours)
 
 
 def _stamp(at: datetime | None, brand: Brand) -> str:
@@ -452,7 +520,13 @@ def _stamp(at: datetime | None, brand: Brand) -> str:
 
 
 def timeline_markdown(run: CrisisRun, brand: Brand, names: Mapping[int, str]) -> str:
-    """The post-mortem's timeline and checklist as Markdown, in the brand's time zone."""
+    """The post-mortem's timeline and checklist as Markdown, in the brand's time zone; in
+    English, like the CSV export, whatever the page's language."""
+    with i18n.language("en"):
+        return _timeline_markdown(run, brand, names)
+
+
+def _timeline_markdown(run: CrisisRun, brand: Brand, names: Mapping[int, str]) -> str:
     kind = " (rehearsal)" if run.rehearsal else ""
     lines = [
         f"# {run.scenario_name}{kind}: {brand.name}",

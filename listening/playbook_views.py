@@ -16,6 +16,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from core.auth import role_required
@@ -35,6 +37,8 @@ from listening.playbook_models import (
     SEVERITIES,
     STARTED_ON,
     STATEMENT_PLATFORMS,
+    notify_by_name,
+    severity_name,
 )
 
 bp = Blueprint("playbooks", __name__)
@@ -50,6 +54,10 @@ def _words() -> dict[str, Any]:
         "SEVERITIES": SEVERITIES,
         "NOTIFY_BY": NOTIFY_BY,
         "duration_text": runs.duration_text,
+        "moment_name": runs.moment_name,
+        "mail_error_text": runs.mail_error_text,
+        "severity_name": severity_name,
+        "notify_by_name": notify_by_name,
     }
 
 
@@ -119,9 +127,13 @@ def add_starters(brand_id: int) -> Any:
         flash_errors(exc.errors)
     else:
         flash(
-            f"Added {len(added)} starter scenario(s). Review their statements and approve them."
+            ngettext(
+                "Added %(num)d starter scenario. Review its statements and approve them.",
+                "Added %(num)d starter scenarios. Review their statements and approve them.",
+                len(added),
+            )
             if added
-            else "The brand has all four starter scenarios already.",
+            else _("The brand has all four starter scenarios already."),
             "success" if added else "info",
         )
     return redirect(url_for("playbooks.index", brand_id=brand.id))
@@ -141,7 +153,10 @@ def new(brand_id: int) -> Any:
             db.session.rollback()
             flash_errors(exc.errors)
         else:
-            flash(f"Scenario “{scenario.name}” saved. Add its first statements.", "success")
+            flash(
+                _("Scenario “%(name)s” saved. Add its first statements.", name=scenario.name),
+                "success",
+            )
             return redirect(url_for("playbooks.edit", brand_id=brand.id, scenario_id=scenario.id))
     return render_template(
         "listening/playbook_edit.html",
@@ -176,7 +191,7 @@ def edit(brand_id: int, scenario_id: int) -> Any:
             db.session.rollback()
             flash_errors(exc.errors)
         else:
-            flash("Scenario saved.", "success")
+            flash(_("Scenario saved."), "success")
             return redirect(url_for("playbooks.edit", brand_id=brand.id, scenario_id=scenario.id))
     return render_template(
         "listening/playbook_edit.html",
@@ -208,10 +223,11 @@ def save_statement(brand_id: int, scenario_id: int) -> Any:
         flash_errors(exc.errors)
     else:
         if saved is None:
-            flash("Statement removed.", "info")
+            flash(_("Statement removed."), "info")
+        elif saved.approved:
+            flash(_("Statement approved."), "success")
         else:
-            state = "approved" if saved.approved else "saved; an admin approves it before use"
-            flash(f"Statement {state}.", "success")
+            flash(_("Statement saved; an admin approves it before use."), "success")
     return redirect(
         url_for("playbooks.edit", brand_id=brand.id, scenario_id=scenario.id) + "#statements"
     )
@@ -225,7 +241,7 @@ def delete(brand_id: int, scenario_id: int) -> Any:
     name = scenario.name
     ops.delete_scenario(db.session, scenario, current_user)
     db.session.commit()
-    flash(f"Scenario “{name}” deleted.", "info")
+    flash(_("Scenario “%(name)s” deleted.", name=name), "info")
     return redirect(url_for("playbooks.index", brand_id=brand.id))
 
 
@@ -244,7 +260,7 @@ def open_playbook(brand_id: int) -> Any:
     try:
         scenario_id = parse_id(form.get("scenario_id"), "scenario_id")
         if scenario_id is None:
-            raise ops.ListeningError("Choose the scenario whose playbook to open.")
+            raise ops.ListeningError(_("Choose the scenario whose playbook to open."))
         scenario = ops.scenario_for(db.session, brand, scenario_id)
         alert = crisis.alert_for(db.session, brand, alert_id) if alert_id else None
         now = utcnow()
@@ -271,11 +287,11 @@ def open_playbook(brand_id: int) -> Any:
         return redirect(back)
     run = opened.run
     if not opened.created:
-        flash("This crisis's playbook is already open: here it is.", "info")
+        flash(_("This crisis's playbook is already open: here it is."), "info")
     elif run.rehearsal:
-        flash("Rehearsal started: nothing was paused or published.", "success")
+        flash(_("Rehearsal started: nothing was paused or published."), "success")
     else:
-        flash("Playbook opened: publishing is paused and the committee notified.", "success")
+        flash(_("Playbook opened: publishing is paused and the committee notified."), "success")
     return redirect(url_for("playbooks.run_page", brand_id=brand.id, run_id=run.id))
 
 
@@ -327,7 +343,7 @@ def close(brand_id: int, run_id: int) -> Any:
         db.session.rollback()
         flash_errors(exc.errors)
     else:
-        flash("Crisis closed: the timeline is ready for the post-mortem.", "success")
+        flash(_("Crisis closed: the timeline is ready for the post-mortem."), "success")
     return redirect(url_for("playbooks.run_page", brand_id=brand.id, run_id=run.id))
 
 

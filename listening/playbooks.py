@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,7 @@ PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 
 def check_admin(actor: User) -> None:
     if not actor.has_role(Role.ADMIN):
-        raise ListeningError("Only admins change crisis playbooks.")
+        raise ListeningError(_("Only admins change crisis playbooks."))
 
 
 def _text(value: Any, field: str, errors: list[str], maximum: int) -> str:
@@ -65,9 +66,11 @@ def _choice(value: Any, field: str, choices: Any, errors: list[str]) -> str:
 
 def _member(raw: Any, n: int, errors: list[str]) -> dict[str, str] | None:
     if not isinstance(raw, Mapping):
-        errors.append(f"Committee member {n}: give name, role, email, phone and notify_by.")
+        errors.append(
+            _("Committee member %(num)s: give name, role, email, phone and notify_by.", num=n)
+        )
         return None
-    where = f"Committee member {n}"
+    where = _("Committee member %(num)s", num=n)
     member = {
         key: _text(raw.get(key), f"{where}: {key}", errors, NAME_MAX)
         for key in ("name", "role", "email", "phone")
@@ -76,19 +79,43 @@ def _member(raw: Any, n: int, errors: list[str]) -> dict[str, str] | None:
         return None  # an empty row of the form
     member["notify_by"] = raw.get("notify_by") or "email"
     if member["notify_by"] not in NOTIFY_BY:
-        errors.append(f"{where}: notify_by must be one of: {', '.join(NOTIFY_BY)}.")
+        errors.append(
+            _(
+                "%(where)s: notify_by must be one of: %(choices)s.",
+                where=where,
+                choices=", ".join(NOTIFY_BY),
+            )
+        )
     if not member["name"]:
-        errors.append(f"{where}: give a name.")
+        errors.append(_("%(where)s: give a name.", where=where))
     if not member["role"]:
-        errors.append(f"{where} ({member['name'] or 'unnamed'}): give their role in the crisis.")
+        errors.append(
+            _(
+                "%(where)s (%(name)s): give their role in the crisis.",
+                where=where,
+                name=member["name"] or _("unnamed"),
+            )
+        )
     if member["email"] and not EMAIL_RE.match(member["email"]):
-        errors.append(f"{where}: '{member['email']}' is not an e-mail address.")
+        errors.append(
+            _(
+                "%(where)s: '%(email)s' is not an e-mail address.",
+                where=where,
+                email=member["email"],
+            )
+        )
     if member["phone"] and not PHONE_RE.match(member["phone"]):
-        errors.append(f"{where}: '{member['phone']}' is not a phone number (digits, +, spaces).")
+        errors.append(
+            _(
+                "%(where)s: '%(phone)s' is not a phone number (digits, +, spaces).",
+                where=where,
+                phone=member["phone"],
+            )
+        )
     if member["notify_by"] in ("email", "both") and not member["email"]:
-        errors.append(f"{where}: notified by e-mail needs an e-mail address.")
+        errors.append(_("%(where)s: notified by e-mail needs an e-mail address.", where=where))
     if member["notify_by"] in ("phone", "both") and not member["phone"]:
-        errors.append(f"{where}: notified by phone needs a phone number.")
+        errors.append(_("%(where)s: notified by phone needs a phone number.", where=where))
     return member
 
 
@@ -107,7 +134,7 @@ def parse_checklist(value: Any, errors: list[str]) -> list[str]:
         if text:
             steps.append(text)
     if len(steps) > STEPS_MAX:
-        errors.append(f"A checklist has at most {STEPS_MAX} steps.")
+        errors.append(_("A checklist has at most %(num)s steps.", num=STEPS_MAX))
     return steps
 
 
@@ -118,7 +145,7 @@ def parse_scenario(data: Mapping[str, Any], *, partial: bool = False) -> dict[st
     if not partial or "name" in data:
         values["name"] = _text(data.get("name"), "name", errors, NAME_MAX)
         if not values["name"] and not errors:
-            errors.append("Give the scenario a name, e.g. “Product recall”.")
+            errors.append(_("Give the scenario a name, e.g. “Product recall”."))
     if not partial or "severity" in data:
         values["severity"] = _choice(data.get("severity"), "severity", SEVERITIES, errors)
     if "description" in data or not partial:
@@ -132,7 +159,7 @@ def parse_scenario(data: Mapping[str, Any], *, partial: bool = False) -> dict[st
             errors.append("'committee' must be a list of people.")
             committee = []
         if len(committee) > COMMITTEE_MAX:
-            errors.append(f"A committee has at most {COMMITTEE_MAX} people.")
+            errors.append(_("A committee has at most %(num)s people.", num=COMMITTEE_MAX))
             committee = []
         members = [_member(raw, n, errors) for n, raw in enumerate(committee, 1)]
         values["committee"] = [m for m in members if m is not None]
@@ -152,7 +179,7 @@ def _check_name_free(
     if scenario_id is not None:
         query = query.where(CrisisScenario.id != scenario_id)
     if session.scalar(query) is not None:
-        raise ListeningError(f"The brand already has a scenario called “{name}”.")
+        raise ListeningError(_("The brand already has a scenario called “%(name)s”.", name=name))
 
 
 def scenarios_of(session: Session, brand_id: int) -> list[CrisisScenario]:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -105,7 +106,7 @@ def mark_replied(
     if not (text or "").strip():
         # A blank reply would stop the response clock without any record of what was said.
         raise ListeningError(
-            "Write the reply you sent (or paste it) before marking the mention replied."
+            _("Write the reply you sent (or paste it) before marking the mention replied.")
         )
     saved_id, unchanged = _check_saved(session, mention, text, saved_reply_id, confirm_unchanged)
     return record_reply(
@@ -149,9 +150,9 @@ def _local_status_id(
     if mention.platform_base and urlsplit(mention.platform_base).netloc == urlsplit(base).netloc:
         return str(mention.platform_ref)
     if not mention.url:
-        raise ListeningError("The status has no URL to look up on your instance.")
+        raise ListeningError(_("The status has no URL to look up on your instance."))
     try:
-        body, _ = fetch(
+        body, _headers = fetch(
             f"{base}/api/v2/search",
             config,
             params={"q": mention.url, "type": "statuses", "resolve": "true", "limit": 1},
@@ -160,9 +161,11 @@ def _local_status_id(
         )
         statuses = json.loads(body).get("statuses") or []
     except (FetchError, ValueError, AttributeError) as exc:
-        raise ListeningError(f"Your instance could not find the status: {exc}") from None
+        raise ListeningError(
+            _("Your instance could not find the status: %(why)s", why=exc)
+        ) from None
     if not statuses or not statuses[0].get("id"):
-        raise ListeningError("Your instance could not find the status to reply to.")
+        raise ListeningError(_("Your instance could not find the status to reply to."))
     return str(statuses[0]["id"])
 
 
@@ -183,17 +186,19 @@ def reply_on_platform(
 
     text = (text or "").strip()
     if not text:
-        raise ListeningError("Write the reply first.")
+        raise ListeningError(_("Write the reply first."))
     if not can_reply_on_platform(mention):
         raise ListeningError(
-            "This mention cannot be answered from here: open the original and mark it replied."
+            _("This mention cannot be answered from here: open the original and mark it replied.")
         )
     saved_id, unchanged = _check_saved(session, mention, text, saved_reply_id, confirm_unchanged)
     channel = reply_channel(session, mention)
     if channel is None:
         raise ListeningError(
-            f"Connect a {mention.platform.capitalize()} channel with credentials to reply "
-            "from here."
+            _(
+                "Connect a %(platform)s channel with credentials to reply from here.",
+                platform=mention.platform.capitalize(),
+            )
         )
     try:
         credentials = {
@@ -201,7 +206,7 @@ def reply_on_platform(
         }
     except CredentialsUnreadable:
         raise ListeningError(
-            f"The credentials of {channel.name} cannot be read; enter them again."
+            _("The credentials of %(name)s cannot be read; enter them again.", name=channel.name)
         ) from None
     credentials[ALLOW_PRIVATE_KEY] = "1" if config.get("OUTBOUND_ALLOW_PRIVATE") else ""
     in_reply_to = (
@@ -234,7 +239,11 @@ def reply_on_platform(
             reason=result.reason,
         )
         raise ListeningError(
-            f"The reply was not posted ({result.outcome}): {result.reason or 'no reason given'}."
+            _(
+                "The reply was not posted (%(outcome)s): %(reason)s.",
+                outcome=result.outcome,
+                reason=result.reason or _("no reason given"),
+            )
         )
     return record_reply(
         session,

@@ -8,17 +8,20 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.db import db, utcnow
+from core.i18n import language
 from core.mail import send_mail
 from core.models import User
 from core.response_times import ResponseFigures, late_text
 from core.response_times import response_figures as figures_of
 from core.tenants import Brand
 from listening.inbox import brand_admins
-from listening.models import OPEN_STATES, Mention
+from listening.models import OPEN_STATES, Mention, sentiment_name
 
 logger = logging.getLogger("listening.sla")
 BATCH = 500
@@ -51,14 +54,20 @@ def _claim_overdue(session: Session, now: datetime) -> list[int]:
 
 
 def _describe(mention: Mention, now: datetime, base_url: str | None) -> str:
-    what = (mention.title or mention.text or "(no text)")[:200]
+    what = (mention.title or mention.text or _("(no text)"))[:200]
     link = (
         f"{base_url}/brands/{mention.brand_id}/listening/mentions/{mention.id}" if base_url else ""
     )
-    return (
-        f"- {what}\n  by {mention.author or 'unknown'}, {mention.sentiment_label}, "
-        f"target {mention.target_minutes} min, overdue by {late_text(now - mention.due_at)}\n"
-        f"  original: {mention.url or '(none)'}\n" + (f"  in PageOne: {link}\n" if link else "")
+    facts = _(
+        "by %(author)s, %(sentiment)s, target %(minutes)s min, overdue by %(late)s",
+        author=mention.author or _("unknown"),
+        sentiment=sentiment_name(mention.sentiment_label),
+        minutes=mention.target_minutes,
+        late=late_text(now - mention.due_at),
+    )
+    original = _("original: %(url)s", url=mention.url or _("(none)"))
+    return f"- {what}\n  {facts}\n  {original}\n" + (
+        "  " + _("in PageOne: %(url)s", url=link) + "\n" if link else ""
     )
 
 
@@ -73,14 +82,17 @@ def alert_overdue(app: Flask, now: datetime | None = None) -> int:
             ids = _claim_overdue(session, now)
         if not ids:
             return 0
-        by_recipient: dict[str, list[Mention]] = defaultdict(list)
+        # One mail per person and language: each brand's mentions in the brand's language.
+        by_recipient: dict[tuple[str, str], list[Mention]] = defaultdict(list)
         brand_names: dict[int, str] = {}
+        brand_languages: dict[int, str] = {}
         with db.job_session() as session:
             mentions = list(session.scalars(select(Mention).where(Mention.id.in_(ids))))
             for mention in mentions:
                 if mention.brand_id not in brand_names:
                     brand = session.get(Brand, mention.brand_id)
                     brand_names[mention.brand_id] = brand.name if brand else "?"
+                    brand_languages[mention.brand_id] = brand.language if brand else "en"
                 user = session.get(User, mention.assignee_id) if mention.assignee_id else None
                 recipients = (
                     [user]
@@ -88,16 +100,21 @@ def alert_overdue(app: Flask, now: datetime | None = None) -> int:
                     else brand_admins(session, mention.brand_id)
                 )
                 for recipient in recipients:
-                    by_recipient[recipient.email].append(mention)
+                    key = (recipient.email, brand_languages[mention.brand_id])
+                    by_recipient[key].append(mention)
             session.expunge_all()
         sent = 0
-        for address, items in by_recipient.items():
+        for (address, code), items in by_recipient.items():
             brands = sorted({brand_names[m.brand_id] for m in items})
-            plural = "s" if len(items) != 1 else ""
-            subject = f"{len(items)} mention{plural} overdue for a reply ({', '.join(brands)})"
-            text = "These mentions passed their response-time target:\n\n" + "\n".join(
-                _describe(m, now, app.config.get("BASE_URL")) for m in items
-            )
+            with language(code):
+                subject = ngettext(
+                    "%(num)d mention overdue for a reply (%(brands)s)",
+                    "%(num)d mentions overdue for a reply (%(brands)s)",
+                    len(items),
+                    brands=", ".join(brands),
+                )
+                text = _("These mentions passed their response-time target:") + "\n\n"
+                text += "\n".join(_describe(m, now, app.config.get("BASE_URL")) for m in items)
             try:
                 if send_mail(app.config, address, subject, text):
                     sent += 1

@@ -16,11 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import db, utcnow
+from core.i18n import language, local_date
 from core.mail import send_mail
 from core.sentiment import text_label
 from core.tenants import Brand
@@ -212,17 +214,22 @@ def check_brand(session: Session, brand_id: int, now: datetime) -> list[ThemeAle
 def notify(app_config: Mapping[str, Any], session: Session, alert: ThemeAlert) -> dict[str, Any]:
     """Email the brand's admins and post to NOTIFY_WEBHOOK_URL, as crisis alerts do."""
     brand = session.get(Brand, alert.brand_id)
-    label = THEME_LABELS.get(alert.theme, alert.theme)
-    text = (
-        f"Complaints about {label.lower()} doubled this week for {brand.name}: "
-        f"{alert.count} since {alert.week.isoformat()}, {alert.previous} the week before."
-    )
+    label = str(THEME_LABELS.get(alert.theme, alert.theme))
+    with language(brand.language):  # the mail speaks the brand's language
+        text = _(
+            "Complaints about %(theme)s doubled this week for %(brand)s: %(count)s since "
+            "%(week)s, %(previous)s the week before.",
+            theme=label.lower(),
+            brand=brand.name,
+            count=alert.count,
+            week=local_date(alert.week),
+            previous=alert.previous,
+        )
+        subject = _("Growing complaints: %(brand)s — %(theme)s", brand=brand.name, theme=label)
     result: dict[str, Any] = {"mail": 0, "webhook": None}
     for admin in brand_admins(session, brand.id):
         try:
-            if send_mail(
-                app_config, admin.email, f"Growing complaints: {brand.name} — {label}", text
-            ):
+            if send_mail(app_config, admin.email, subject, text):
                 result["mail"] += 1
         except Exception as exc:  # noqa: BLE001 - one failed mail must not stop the others
             logger.warning("theme alert mail failed: %s", type(exc).__name__)

@@ -8,13 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from core.auth import role_required
 from core.db import db, utcnow
 from core.errors import NotFound, Refused
-from core.i18n import public_page_language
+from core.i18n import public_page_language, role_name
 from core.models import Role, User
 from core.pages import member_brand as _brand
 from core.parsing import parse_int
@@ -28,8 +30,10 @@ from listening.models import (
     MentionSource,
     MentionState,
     SourceKind,
+    sentiment_name,
+    state_name,
 )
-from listening.playbook_models import LANGUAGES, STARTED_ON
+from listening.playbook_models import LANGUAGES, STARTED_ON, severity_name
 from listening.sources import parse_csv
 from listening.text import link_urls
 
@@ -46,6 +50,10 @@ def _alert_words() -> dict[str, Any]:
         "alert_terms": crisis.alert_terms,
         "terms_text": crisis.terms_text,
         "threshold_text": crisis.threshold_text,
+        "page_title": crisis.page_title,
+        "state_name": state_name,
+        "sentiment_name": sentiment_name,
+        "severity_name": severity_name,
     }
 
 
@@ -176,11 +184,14 @@ def change_state(brand_id: int, mention_id: int) -> Any:
         )
         db.session.commit()
         if mention.state == before:
-            flash(f"The mention was already {inbox_ops.state_label(before)}.", "info")
+            flash(_("The mention was already %(state)s.", state=state_name(before)), "info")
         else:
             flash(
-                f"State changed from {inbox_ops.state_label(before)} to "
-                f"{inbox_ops.state_label(mention.state)}.",
+                _(
+                    "State changed from %(before)s to %(after)s.",
+                    before=state_name(before),
+                    after=state_name(mention.state),
+                ),
                 "success",
             )
     except ops.ListeningError as exc:
@@ -202,7 +213,7 @@ def assign(brand_id: int, mention_id: int) -> Any:
             _optional_int(request.form.get("assignee"), "assignee"),
         )
         db.session.commit()
-        flash("Assigned.", "success")
+        flash(_("Assigned."), "success")
     except ops.ListeningError as exc:
         db.session.rollback()
         _flash_errors(exc)
@@ -243,7 +254,7 @@ def reply(brand_id: int, mention_id: int) -> Any:
                 confirm_unchanged=confirm,
             )
         db.session.commit()
-        flash("Marked as replied." if manual else "Reply posted.", "success")
+        flash(_("Marked as replied.") if manual else _("Reply posted."), "success")
         return _back(brand, mention)
     except ops.UnchangedSavedReply as exc:
         db.session.rollback()
@@ -281,7 +292,7 @@ def sources(brand_id: int) -> Any:
     brand = _brand(brand_id)
     if request.method == "POST":
         if not current_user.has_role(Role.EDITOR):
-            abort(403, description="This needs the editor role or higher.")
+            abort(403, description=_("This needs the editor role or higher."))
         data: dict[str, Any] = {
             k: request.form.get(k, "") for k in ("kind", "name", "url", "query")
         }
@@ -291,7 +302,7 @@ def sources(brand_id: int) -> Any:
         try:
             ops.create_source(db.session, brand, current_user, data, utcnow())
             db.session.commit()
-            flash("Source added; it is polled within a minute.", "success")
+            flash(_("Source added; it is polled within a minute."), "success")
             return redirect(url_for("listening.sources", brand_id=brand.id))
         except ops.ListeningError as exc:
             db.session.rollback()
@@ -327,18 +338,33 @@ def upload(brand_id: int) -> Any:
     brand = _brand(brand_id)
     file = request.files.get("file")
     if file is None or not file.filename:
-        flash("Choose a CSV file.", "error")
+        flash(_("Choose a CSV file."), "error")
         return redirect(url_for("listening.sources", brand_id=brand.id))
     now = utcnow()
     items, errors = parse_csv(file.read(), now)
     if errors:
-        flash(f"{len(errors)} row(s) cannot be read; nothing was imported.", "error")
+        flash(
+            ngettext(
+                "%(num)d row cannot be read; nothing was imported.",
+                "%(num)d rows cannot be read; nothing was imported.",
+                len(errors),
+            ),
+            "error",
+        )
         for error in errors[:20]:
             flash(error, "error")
         return redirect(url_for("listening.sources", brand_id=brand.id))
     result = ops.ingest(db.session, brand, ops.csv_source(db.session, brand), items, now)
     db.session.commit()
-    flash(f"{result.new} mention(s) imported, {result.duplicates} already known.", "success")
+    flash(
+        ngettext(
+            "%(num)d mention imported, %(known)d already known.",
+            "%(num)d mentions imported, %(known)d already known.",
+            result.new,
+            known=result.duplicates,
+        ),
+        "success",
+    )
     return redirect(url_for("listening.inbox", brand_id=brand.id))
 
 
@@ -351,7 +377,12 @@ def settings(brand_id: int) -> Any:
         form_name = request.form.get("form")
         needed = Role.ADMIN if form_name == "settings" else Role.EDITOR
         if not current_user.has_role(needed):
-            abort(403, description=f"This needs the {needed.value} role or higher.")
+            abort(
+                403,
+                description=_(
+                    "This needs the %(role)s role or higher.", role=role_name(needed.value)
+                ),
+            )
         try:
             if form_name == "settings":
                 ops.update_settings(db.session, brand, current_user, request.form.to_dict())
@@ -364,7 +395,7 @@ def settings(brand_id: int) -> Any:
                     request.form.get("text", ""),
                 )
             db.session.commit()
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("listening.settings", brand_id=brand.id))
         except ops.ListeningError as exc:
             db.session.rollback()
@@ -432,7 +463,7 @@ def crisis_action(brand_id: int, action: str) -> Any:
     try:
         if action == "pause":
             crisis.pause_publishing(db.session, brand, current_user, alert)
-            flash("Scheduled publishing is paused; due posts are held.", "success")
+            flash(_("Scheduled publishing is paused; due posts are held."), "success")
         elif action == "page":
             crisis.open_page(
                 db.session,
@@ -444,18 +475,18 @@ def crisis_action(brand_id: int, action: str) -> Any:
                 alert=alert,
                 now=now,
             )
-            flash("The public updates page is open.", "success")
+            flash(_("The public updates page is open."), "success")
         elif action == "update":
             page = crisis.page_of(db.session, brand)
             if page is None:
-                raise ops.ListeningError("Open the updates page first.")
+                raise ops.ListeningError(_("Open the updates page first."))
             crisis.add_update(db.session, page, current_user, request.form.get("text", ""), now)
-            flash("Update published.", "success")
+            flash(_("Update published."), "success")
         elif action == "close":
             page = crisis.page_of(db.session, brand)
             if page is not None:
                 crisis.close_page(db.session, page, current_user)
-            flash("The updates page is closed.", "info")
+            flash(_("The updates page is closed."), "info")
         else:
             abort(404)
         db.session.commit()

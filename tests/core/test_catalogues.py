@@ -128,19 +128,6 @@ def test_wtforms_messages_are_translated_where_wtforms_ships_none(language):
 # Remove a template from this list once it is translated.
 NOT_YET_TRANSLATED = [
     # --- listening
-    "listening/_nav.html",
-    "listening/_playbook_open.html",
-    "listening/alert.html",
-    "listening/alerts.html",
-    "listening/inbox.html",
-    "listening/mention.html",
-    "listening/playbook_edit.html",
-    "listening/playbook_run.html",
-    "listening/playbooks.html",
-    "listening/reports.html",
-    "listening/settings.html",
-    "listening/sources.html",
-    "listening/themes.html",
     # --- end of listening
     # --- planner
     "planner/channel.html",

@@ -142,6 +142,33 @@ def test_hostile_text_is_escaped_on_the_pages(app, brand, users):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
 
 
+def test_the_listening_pages_speak_the_persons_language(app, brand, users):
+    source = make_source(brand, users["editor"])
+    add_mentions(brand, source, [item(1, title="Mould again", text="Mould in the bread?")])
+    mention = db.session.scalar(select(Mention))
+    client = app.test_client()
+    login(client, users["editor"].email)
+    latvian = {"Accept-Language": "lv-LV,lv;q=0.9"}
+    inbox_page = client.get(f"/brands/{brand.id}/listening", headers=latvian).text
+    assert "Iesūtne" in inbox_page and "Atlasīt visus šajā lapā" in inbox_page
+    assert "Atzīmēt kā atbildētu" in inbox_page and ">jauns<" in inbox_page
+    assert "Select all on this page" not in inbox_page and "Mark replied" not in inbox_page
+    # Stored values stay English in the form; only their names are translated.
+    assert 'value="needs_reply">jāatbild</option>' in inbox_page
+    answer = client.post(
+        f"/brands/{brand.id}/listening/mentions/{mention.id}/state",
+        data={"state": "no_action"},
+        headers=latvian,
+        follow_redirects=True,
+    )
+    assert "Statuss mainīts no „jauns” uz „nav jārīkojas”." in answer.text
+    assert db.session.get(Mention, mention.id).state == "no_action"
+    polish = client.get(
+        f"/brands/{brand.id}/listening/settings", headers={"Accept-Language": "pl"}
+    ).text
+    assert "Ustawienia monitoringu" in polish and "Zapisane odpowiedzi" in polish
+
+
 def test_viewers_read_but_cannot_change(app, brand, users):
     source = make_source(brand, users["editor"])
     add_mentions(brand, source, [item(1)])

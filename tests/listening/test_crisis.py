@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from core.db import db
 from listening import crisis
-from listening.models import OVERALL, CrisisAlert
+from listening.models import OVERALL, CrisisAlert, Mention
 from planner.operations import PlannerError
 from tests.conftest import login
 from tests.listening.conftest import NOW, add_mentions, item, make_source
@@ -192,3 +193,26 @@ def test_an_admin_pauses_publishing_and_opens_the_updates_page(app, brand, users
     assert [u.text for u in page.updates] == ["Batch 42 recalled."]
     with pytest.raises(PlannerError, match="admins"):
         crisis.pause_publishing(db.session, brand, users["editor"], alert)
+
+
+def test_the_alert_mail_speaks_the_brands_language(app, brand, users, smtp):
+    brand.language = "lv"
+    source = make_source(brand, users["editor"])
+    add_mentions(brand, source, [item(1, text="Pelējums maizē!")])
+    mention = db.session.scalar(select(Mention))
+    alert = CrisisAlert(
+        brand_id=brand.id, term="pelējums", bucket="1", count=12, baseline_mean=1.5,
+        baseline_sigma=0.5, threshold=9.0, sample_mention_ids=[mention.id], notified={},
+        created_at=NOW,
+    )  # fmt: skip
+    db.session.add(alert)
+    db.session.commit()
+    assert crisis.notify(app.config, db.session, alert)["mail"] == 1
+    (mail,) = smtp.to("admin@example.com")
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject == "Krīzes brīdinājums: Acme Bakery — strauji pieaug pelējums"
+    body = mail.get_content()
+    assert body.startswith("Strauji pieaug Acme Bakery pieminējumi — “pelējums”.")
+    # Numbers the Latvian way, with a decimal comma.
+    assert "pēdējā stundā 12; parasti šajā laikā 1,5 ± 0,5" in body
+    assert "Pelējums maizē!" in body and "spiking" not in body

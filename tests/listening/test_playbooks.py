@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import pytest
 from sqlalchemy import func, select
@@ -231,6 +232,31 @@ def test_opening_from_an_alert_pauses_drafts_on_the_first_platform_and_mails_the
     assert "REHEARSAL" not in body
     assert {n["name"]: n.get("call") for n in run.notified}["Anna Nowak"] == "+48 600 100 200"
     assert all(n.get("sent") for n in run.notified if "email" in n)
+
+
+def test_the_committee_mail_and_the_run_page_speak_the_brands_language(
+    app, brand, users, recall, channels, alert, smtp
+):
+    brand.language = "lv"
+    db.session.commit()
+    run = open_playbook(app, brand, users["admin"], recall, alert=alert).run
+    (mail,) = smtp.to("ilze@example.com")
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject == "Atvērts krīzes rīcības plāns: Product recall (kritiska) — Acme Bakery"
+    body = mail.get_content()
+    assert "jūs esat Acme Bakery krīzes komandā kā Crisis lead." in body
+    assert "Norise un tās kontrolsaraksts: " + run_url(run.id) in body
+    assert "Crisis playbook" not in body and "The checklist" not in body
+    # The public page opened by the playbook is titled in the brand's language too.
+    assert db.session.scalar(select(CrisisPage)).title == "Acme Bakery aktualitātes"
+    # The admin's own page follows the admin's language, here the browser's Polish.
+    client = app.test_client()
+    login(client, users["admin"].email)
+    page = client.get(
+        f"/brands/{brand.id}/listening/playbooks/runs/{run.id}", headers={"Accept-Language": "pl"}
+    ).text
+    assert "Lista kontrolna" in page and "Oś czasu" in page and "Sztab kryzysowy" in page
+    assert "Checklist" not in page and "Timeline" not in page
 
 
 def test_a_rehearsal_drafts_nothing_pauses_nothing_and_publishes_nothing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import pytest
 from sqlalchemy import select
@@ -61,6 +62,19 @@ def test_overdue_mentions_email_the_assignee_or_the_admins_once(app, brand, user
     inbox.set_state(db.session, mentions["item-3"], users["editor"], "no_action", NOW)
     db.session.commit()
     assert sla.alert_overdue(app, NOW + timedelta(days=2)) == 0
+
+
+def test_the_overdue_mail_speaks_the_brands_language(app, brand, users, mentions, smtp):
+    brand.language = "pl"
+    db.session.commit()
+    assert sla.alert_overdue(app, NOW + timedelta(hours=1)) == 1
+    (mail,) = smtp.messages
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject == "1 wzmianka bez odpowiedzi po terminie (Acme Bakery)"
+    body = mail.get_content()
+    assert body.startswith("Te wzmianki przekroczyły docelowy czas odpowiedzi:")
+    assert "negatywny, cel 60 min" in body and "rude" in body
+    assert "passed their response-time target" not in body
 
 
 def test_a_failed_mail_is_retried_at_the_next_round(app, brand, users, mentions, smtp):

@@ -113,3 +113,20 @@ def test_api_lists_themes_and_alerts_and_refuses_bad_weeks(app, brand, users, ap
     assert api["viewer"].get(url + "?weeks=x").status_code == 422
     alerts = api["viewer"].get(url + "/alerts").json["alerts"]
     assert [a["theme"] for a in alerts] == ["delivery"]
+
+
+def test_the_theme_alert_mail_speaks_the_brands_language(app, brand, users, smtp):
+    from datetime import date
+    from email.header import decode_header, make_header
+
+    brand.language = "pl"
+    alert = ThemeAlert(brand_id=brand.id, theme="delivery", week=date(2026, 11, 30), count=8,
+                       previous=3)  # fmt: skip
+    db.session.add(alert)
+    db.session.commit()
+    assert themes.notify(app.config, db.session, alert)["mail"] == 1
+    (mail,) = smtp.to("admin@example.com")
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject.startswith("Przybywa skarg: Acme Bakery — ")
+    body = mail.get_content()
+    assert "podwoiła się w tym tygodniu: 8 od 30 listopada 2026, tydzień wcześniej 3." in body
