@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -48,6 +48,11 @@ class Parts:
 
     def __bool__(self) -> bool:
         return bool(self.thread or self.first_comment)
+
+    @property
+    def all_text(self) -> str:
+        """Every part's text, for checks that read the whole of what is published."""
+        return "\n\n".join((*self.thread, self.first_comment or ""))
 
 
 def split_thread(cell: str) -> list[str]:
@@ -129,25 +134,37 @@ def set_parts(session: Session, post: Post, parts: Parts) -> None:
     session.flush()
 
 
-def parts_dict(post: Post) -> dict[str, Any]:
-    """The post's parts as the API shows them."""
-    parts = parts_of(post)
+def _part_dict(part: PostPart) -> dict[str, Any]:
     return {
-        "parts": [
-            {
-                "text": part.text,
-                "position": part.position,
-                "state": part.state,
-                "remote_id": part.remote_id,
-                "remote_url": part.remote_url,
-                "error": part.error,
-                "published_at": part.published_at.isoformat() if part.published_at else None,
-            }
-            for part in post.parts
-            if part.kind == PartKind.REPLY
-        ],
-        "first_comment": parts.first_comment,
+        "text": part.text,
+        "position": part.position,
+        "state": part.state,
+        "remote_id": part.remote_id,
+        "remote_url": part.remote_url,
+        "error": part.error,
+        "published_at": part.published_at.isoformat() if part.published_at else None,
     }
+
+
+def parts_out(session: Session, post_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each post's parts as the API shows them (thread parts, first comment), in one query."""
+    found: dict[int, list[PostPart]] = {post_id: [] for post_id in post_ids}
+    if post_ids:
+        for part in session.scalars(
+            select(PostPart)
+            .where(PostPart.post_id.in_(list(post_ids)))
+            .order_by(PostPart.post_id, PostPart.position)
+        ):
+            found[part.post_id].append(part)
+    out: dict[int, dict[str, Any]] = {}
+    for post_id, parts in found.items():
+        comment = next((p for p in parts if p.kind == PartKind.COMMENT), None)
+        out[post_id] = {
+            "parts": [_part_dict(p) for p in parts if p.kind == PartKind.REPLY],
+            "first_comment": comment.text if comment else None,
+            "first_comment_state": _part_dict(comment) if comment else None,
+        }
+    return out
 
 
 @dataclass(frozen=True)
