@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -216,7 +217,8 @@ def test_a_part_whose_worker_died_after_sending_is_not_sent_again_on_x(app, serv
 # --- Mastodon -------------------------------------------------------------------------------
 
 
-def fake_mastodon(server) -> Recorder:
+def fake_mastodon(server, delay: float = 0.0) -> Recorder:
+    """``delay``: seconds each status takes, so that workers overlap."""
     recorder = Recorder()
     server.expect_request("/api/v2/instance", method="GET").respond_with_json(
         {"configuration": {"statuses": {"max_characters": 500}}}
@@ -224,6 +226,7 @@ def fake_mastodon(server) -> Recorder:
 
     def handle(request: Request) -> Response:
         body = request.get_json()
+        time.sleep(delay)
         number, _ = recorder.take(request, body)
         return Response(
             json.dumps({"id": f"st{number}", "url": f"https://social.example/@acme/st{number}"}),
@@ -425,7 +428,7 @@ def test_linkedin_first_comment_goes_to_the_posts_social_actions(app, server):
 
 
 def test_two_workers_on_postgresql_publish_each_part_exactly_once_in_order(pg_app, server):
-    recorder = fake_mastodon(server)
+    recorder = fake_mastodon(server, delay=0.05)
     credentials = {"access_token": "m-token", "base_url": base_of(server)}
     posts = [with_thread(pg_app, "mastodon", credentials, count=4) for _ in range(12)]
     publishers = [Publisher(pg_app, f"w{n}", threads=4) for n in range(2)]
