@@ -225,3 +225,55 @@ def test_csv_refuses_a_first_comment_on_a_thread_platform(client, users, brand, 
     assert response.status_code == 400
     assert "take no first comment" in response.get_data(as_text=True)
     assert post_count() == 0
+
+
+def test_a_campaign_through_the_api_gives_each_channel_its_own_parts(api, brand, channels):
+    response = api["editor"].post(
+        f"/api/v1/brands/{brand.id}/groups",
+        json={
+            "text": "Tasting on Saturday",
+            "channels": [
+                {
+                    "channel_id": channels["x"]["id"],
+                    "parts": [{"text": "From ten"}, {"text": "Free cups"}],
+                },
+                {"channel_id": channels["facebook"]["id"], "first_comment": "Sign up inside"},
+                channels["mastodon"]["id"],
+            ],
+            "queue": True,
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    posts = {p["channel_id"]: p for p in response.get_json()["group"]["posts"]}
+    assert [p["text"] for p in posts[channels["x"]["id"]]["parts"]] == ["From ten", "Free cups"]
+    assert posts[channels["facebook"]["id"]]["first_comment"] == "Sign up inside"
+    assert posts[channels["mastodon"]["id"]]["parts"] == []
+    assert posts[channels["mastodon"]["id"]]["first_comment"] is None
+
+    refused = api["editor"].post(
+        f"/api/v1/brands/{brand.id}/groups",
+        json={
+            "text": "Tasting",
+            "channels": [{"channel_id": channels["facebook"]["id"], "parts": [{"text": "no"}]}],
+            "queue": True,
+        },
+    )
+    assert refused.status_code == 422
+    assert "Acme facebook" in refused.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"parts": "one, two"}, "'parts' must be a list"),
+        ({"parts": [{"text": 3}]}, "'parts' must be a list"),
+        ({"first_comment": ["a"]}, "'first_comment' must be a string"),
+    ],
+)
+def test_malformed_parts_are_refused_clearly(api, brand, channels, payload, message):
+    response = api["editor"].post(
+        f"/api/v1/brands/{brand.id}/posts",
+        json={"channel_id": channels["x"]["id"], "text": "Hi", "draft": True, **payload},
+    )
+    assert response.status_code == 422
+    assert message in response.get_json()["error"]
