@@ -177,7 +177,7 @@ def test_compose_an_x_thread_and_a_facebook_first_comment_and_publish_them(
 
 
 def test_a_failed_part_is_shown_and_the_thread_resumes_from_it(
-    live_server: LiveServer, page: Any, httpserver
+    live_server: LiveServer, page: Any, browser: Any, httpserver
 ):
     from core.crypto import encrypt_json
     from core.db import db, utcnow
@@ -223,6 +223,7 @@ def test_a_failed_part_is_shown_and_the_thread_resumes_from_it(
     page.goto(f"{live_server.url}/posts/{post_id}")
     failed = page.locator("#parts-failed")
     assert failed.inner_text() == "Part 3 of 4 failed: x answered 403: Status is a duplicate."
+    shoot(page, browser, "post-failed-part")
     page.get_by_role("button", name="Resume the thread from part 3").click()
     page.wait_for_load_state()
     run_worker(app, "w1", once=True)
