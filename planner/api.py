@@ -24,6 +24,7 @@ from planner import operations as ops
 from planner.calendar import calendar_events, compact_feed
 from planner.media import operations as media_ops
 from planner.models import Channel, Post
+from planner.parts import Parts, parts_out, retry_failed_parts
 from planner.serialize import brand_dict, channel_dict, iso, post_dict
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -216,10 +217,36 @@ def media_ids_of(data: dict[str, Any]) -> list[int] | None:
     return value
 
 
+def parts_of_body(data: dict[str, Any]) -> Parts | None:
+    """The ``parts`` (thread) and ``first_comment`` of a body; None when neither is given.
+    Either one given replaces everything that follows the post."""
+    if "parts" not in data and "first_comment" not in data:
+        return None
+    items = data.get("parts")
+    if items is None:
+        items = []
+    if not isinstance(items, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("text"), str) for item in items
+    ):
+        raise ApiError(422, "'parts' must be a list of objects, each with a 'text' string.")
+    comment = data.get("first_comment")
+    if comment is not None and not isinstance(comment, str):
+        raise ApiError(422, "'first_comment' must be a string or null.")
+    return Parts.of([item["text"] for item in items], comment)
+
+
 def posts_out(posts: Sequence[Post]) -> list[dict[str, Any]]:
-    """Posts as the API shows them, each with its media ids in order."""
+    """Posts as the API shows them, each with its media ids in order and its parts."""
     media = media_ops.media_of(db.session, [p.id for p in posts if p.media_count])
-    return [{**post_dict(p), "media_ids": [item.id for item in media.get(p.id, [])]} for p in posts]
+    parts = parts_out(db.session, [p.id for p in posts])
+    return [
+        {
+            **post_dict(p),
+            "media_ids": [item.id for item in media.get(p.id, [])],
+            **parts[p.id],
+        }
+        for p in posts
+    ]
 
 
 def post_out(post: Post) -> dict[str, Any]:
@@ -282,6 +309,7 @@ def create_post(brand_id: int) -> Any:
         queue=queue,
         draft=draft,
         media_ids=media_ids_of(data) or (),
+        parts=parts_of_body(data),
         now=utcnow(),
     )
     message = approval.schedule_message(db.session, change.post, current_user)
@@ -315,6 +343,7 @@ def patch_post(post_id: int) -> Any:
     read_version = optional_int(data, "version", None)
     warnings: list[str] = []
     content_keys = {"text", "link", "image_url", "channel_id", "media_ids"}
+    content_keys |= {"parts", "first_comment"}
     try:
         if content_keys & data.keys():
             channel = None
@@ -329,6 +358,7 @@ def patch_post(post_id: int) -> Any:
                 image_url=data.get("image_url"),
                 channel=channel,
                 media_ids=media_ids_of(data),
+                parts=parts_of_body(data),
                 now=now,
                 read_version=read_version,
             ).warnings
@@ -376,6 +406,17 @@ def retry_post(post_id: int) -> Any:
     return jsonify(
         post=post_out(change.post), warnings=change.warnings, message=message, approval=note
     )
+
+
+@bp.post("/posts/<int:post_id>/parts/retry")
+@api_auth(Role.EDITOR)
+def retry_parts(post_id: int) -> Any:
+    """A published post's failed thread part (or first comment) sent again, then the parts
+    after it in order; the parts already published are never sent again."""
+    post = ops.post_for(db.session, current_user, post_id)
+    retry_failed_parts(db.session, post, current_user)
+    commit()
+    return jsonify(post=post_out(post))
 
 
 def _conflict(post_id: int, errors: list[str]) -> Any:

@@ -23,6 +23,7 @@ from planner import operations as ops
 from planner.media import operations as media_ops
 from planner.media.rules import media_errors
 from planner.models import EDITABLE_STATUSES, Channel, Post, PostGroup
+from planner.parts import Parts, check_parts
 from planner.reviews.donot import check_do_not_list
 from planner.text_limits import join_link, validate_post_text
 
@@ -38,6 +39,8 @@ class Version:
     text: str | None = None
     link: str | None = None
     media_ids: tuple[int, ...] | None = None
+    # The channel's own thread parts or first comment (never shared between versions).
+    parts: Parts = Parts()
 
 
 @dataclass
@@ -103,6 +106,9 @@ def check_versions(
             channel.platform, own_text, link=own_link, has_media=bool(items)
         )
         problems += check_do_not_list(session, brand, join_link(own_text, own_link))
+        if version.parts:
+            problems += check_parts(channel.platform, version.parts)
+            problems += check_do_not_list(session, brand, version.parts.all_text)
         if not draft:
             problems += media_errors(channel.platform, items)
         errors.extend(f"{channel.name}: {problem}" for problem in problems)
@@ -145,6 +151,7 @@ def compose(
                 text=own_text,
                 link=own_link,
                 media_ids=_media_of(version, media_ids),
+                parts=version.parts or None,
                 scheduled_at=scheduled_at,
                 queue=queue,
                 draft=draft,

@@ -31,6 +31,7 @@ from planner.composer import Version
 from planner.connections.lifecycle import channel_health
 from planner.media import operations as media_ops
 from planner.models import EDITABLE_STATUSES, Channel, Platform, PostGroup
+from planner.parts import COMMENT_LIMITS, COMMENT_PLATFORMS, MAX_PARTS, THREAD_PLATFORMS, Parts
 
 bp = Blueprint("composer", __name__)
 
@@ -67,6 +68,15 @@ def _channel_cards(brand: tenants.Brand) -> list[dict[str, Any]]:
                 "colour": platform.colour,
                 "account": account or channel.name,
                 "health": channel_health(channel, now).words,
+                # What may follow the post: "thread", "comment" or nothing.
+                "follows": (
+                    "thread"
+                    if channel.platform in THREAD_PLATFORMS
+                    else "comment"
+                    if channel.platform in COMMENT_PLATFORMS
+                    else None
+                ),
+                "commentLimit": COMMENT_LIMITS.get(channel.platform),
             }
         )
     return cards
@@ -119,6 +129,9 @@ def _entered(brand: tenants.Brand) -> dict[str, Any]:
         "custom": {c.id for c in brand.channels if form.get(f"custom_{c.id}")},
         "own_text": {c.id: form.get(f"text_{c.id}", "") for c in brand.channels},
         "own_link": {c.id: form.get(f"link_{c.id}", "") for c in brand.channels},
+        # Each version's own thread parts (in order) or first comment.
+        "thread": {c.id: form.getlist(f"thread_{c.id}") for c in brand.channels},
+        "comment": {c.id: form.get(f"comment_{c.id}", "") for c in brand.channels},
         "when": form.get("when", "queue") if form.get("when") in WHEN_CHOICES else "queue",
         "scheduled_at": form.get("scheduled_at", ""),
     }
@@ -131,6 +144,10 @@ def _versions(brand: tenants.Brand, entered: dict[str, Any]) -> list[Version]:
         channel = channels.get(channel_id)
         if channel is None:
             raise Refused("A picked channel is not one of this brand's.")
+        parts = Parts.of(
+            entered["thread"][channel_id] if channel.platform in THREAD_PLATFORMS else (),
+            entered["comment"][channel_id] if channel.platform in COMMENT_PLATFORMS else None,
+        )
         if channel_id in entered["custom"]:
             versions.append(
                 Version(
@@ -138,10 +155,11 @@ def _versions(brand: tenants.Brand, entered: dict[str, Any]) -> list[Version]:
                     text=entered["own_text"][channel_id],
                     link=entered["own_link"][channel_id],
                     media_ids=tuple(entered["own_media"][channel_id]),
+                    parts=parts,
                 )
             )
         else:
-            versions.append(Version(channel))
+            versions.append(Version(channel, parts=parts))
     return versions
 
 
@@ -193,6 +211,7 @@ def compose(brand_id: int) -> Any:
             return redirect(url_for("composer.group_page", group_id=result.group.id))
     return render_template(
         "planner/compose.html",
+        max_parts=MAX_PARTS,
         brand=brand,
         channels=_channel_cards(brand),
         library=_library(brand),

@@ -28,12 +28,16 @@ from planner.models import (
     EDITABLE_STATUSES,
     OCCUPYING_STATUSES,
     Channel,
+    PartKind,
+    PartState,
     Post,
     PostGroup,
+    PostPart,
     PostSource,
     PostStatus,
 )
 from planner.operations import URL_RE, lock_channels, schedule_status
+from planner.parts import Parts, check_parts, join_thread, parts_of, set_parts, split_thread
 from planner.serialize import iso
 from planner.slots import window_specs
 from planner.text_limits import validate_post_text
@@ -55,6 +59,13 @@ COLUMNS = {
     ),
     # Last, so that files laid out before media existed still read the same.
     "media_ids": _l("Optional ids of media library items, in order, separated by spaces."),
+    "thread": _l(
+        "X, Bluesky and Mastodon: the posts that follow this one as a thread, separated by a "
+        "line holding only ---."
+    ),
+    "first_comment": _l(
+        "Facebook, Instagram and LinkedIn: a comment made under the post once it is published."
+    ),
 }
 EXPORT_COLUMNS = list(COLUMNS)
 MAX_ROWS = 100_000
@@ -136,6 +147,18 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
         .order_by(PostMedia.post_id, PostMedia.position)
     ):
         media.setdefault(post_id, []).append(str(media_id))
+    threads: dict[int, list[str]] = {}
+    comments: dict[int, str] = {}
+    for post_id, kind, part_text in session.execute(
+        select(PostPart.post_id, PostPart.kind, PostPart.text)
+        .join(Post, Post.id == PostPart.post_id)
+        .where(Post.channel_id.in_(list(names)))
+        .order_by(PostPart.post_id, PostPart.position)
+    ):
+        if kind == PartKind.COMMENT:
+            comments[post_id] = part_text
+        else:
+            threads.setdefault(post_id, []).append(part_text)
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
@@ -170,6 +193,8 @@ def export_posts(session: Session, brand: Brand) -> Iterator[str]:
                     url or "",
                     group or "",
                     " ".join(media.get(post_id, ())),
+                    _safe_cell(join_thread(threads.get(post_id, ()))),
+                    _safe_cell(comments.get(post_id, "")),
                 ]
             )
             yield buffer.getvalue()
@@ -202,6 +227,7 @@ class _Row:
     status: PostStatus
     group: str = ""  # the campaign key: an existing campaign's number, or a new key
     media_ids: list[int] | None = None  # None: the column is absent or empty for this row
+    parts: Parts | None = None  # None: neither the thread nor the first_comment column is there
 
 
 def _decode(data: bytes) -> str:
@@ -304,6 +330,14 @@ def _read_rows(
                 elif len(set(media_ids)) != len(media_ids):
                     problems.append("the same media item is named twice")
         text_value = _unquote_cell(record.get("text") or "")
+        parts = None
+        if {"thread", "first_comment"} & set(header):
+            parts = Parts.of(
+                split_thread(_unquote_cell(record.get("thread") or "")),
+                _unquote_cell(record.get("first_comment") or ""),
+            )
+            if channel is not None:
+                problems += check_parts(channel.platform, parts)
         if channel is not None:
             problems += validate_post_text(
                 channel.platform, text_value, link=link, image_url=image, has_media=bool(media_ids)
@@ -330,7 +364,7 @@ def _read_rows(
         rows.append(
             _Row(
                 line, post_id, channel, text_value, link, image, when, PostStatus(status_word),
-                group, media_ids,
+                group, media_ids, parts,
             )
         )  # fmt: skip
     return rows
@@ -440,6 +474,22 @@ def _items(session: Session, media_ids: list[int]) -> list[MediaItem]:
     return [found[i] for i in media_ids]
 
 
+def _part_rows(post_id: int, parts: Parts) -> list[dict]:
+    texts = parts.thread or ((parts.first_comment,) if parts.first_comment else ())
+    kind = PartKind.REPLY if parts.thread else PartKind.COMMENT
+    return [
+        {
+            "post_id": post_id,
+            "position": position,
+            "kind": kind.value,
+            "text": text,
+            "state": PartState.PENDING.value,
+            "attempts": 0,
+        }
+        for position, text in enumerate(texts, start=1)
+    ]
+
+
 def import_posts(
     session: Session, brand: Brand, data: bytes, *, author: User | None, now: datetime
 ) -> ImportReport:
@@ -480,7 +530,10 @@ def import_posts(
             row.image_url,
             row.when,
             row.channel.id,
-        ) and (row.media_ids is None or row.media_ids == media_now.get(post.id, [])):
+        ) and (
+            (row.media_ids is None or row.media_ids == media_now.get(post.id, []))
+            and (row.parts is None or row.parts == parts_of(post))
+        ):
             report.unchanged += 1
             row.status = PostStatus.DRAFT  # nothing to check for it
         elif post.status not in EDITABLE_STATUSES:
@@ -534,14 +587,19 @@ def import_posts(
             }
         )
     new_only = [row for row in rows if row.post_id is None]
-    if any(row.media_ids for row in new_only):
-        # The new posts' ids, in the rows' order, to attach their media.
+    if any(row.media_ids or row.parts for row in new_only):
+        # The new posts' ids, in the rows' order, to attach their media and parts.
         made = session.scalars(
             insert(Post).returning(Post.id, sort_by_parameter_order=True), new_rows
         ).all()
+        part_rows = []
         for row, post_id in zip(new_only, made, strict=True):
             if row.media_ids:
                 replace_media(session, post_id, _items(session, row.media_ids))
+            if row.parts:
+                part_rows += _part_rows(post_id, row.parts)
+        if part_rows:
+            session.execute(insert(PostPart), part_rows)
     elif new_rows:
         session.execute(insert(Post), new_rows)
     for row, post in changes:
@@ -549,6 +607,9 @@ def import_posts(
         post.image_url, post.scheduled_at = row.image_url, row.when
         if row.media_ids is not None:
             replace_media(session, post.id, _items(session, row.media_ids))
+        if row.parts is not None:
+            post.channel = row.channel  # the parts are checked against the row's channel
+            set_parts(session, post, row.parts)
         post.version += 1
     report.created, report.updated = len(new_rows), len(changes)
     audit.record(

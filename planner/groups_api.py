@@ -16,8 +16,11 @@ from core.openapi import json_response as _json
 from core.openapi import operation as _op
 from core.openapi import path_id as _id
 from planner import composer
+from planner.api import parts_of_body
 from planner.composer import Version
 from planner.models import PostGroup
+from planner.openapi import FIRST_COMMENT_INPUT, PARTS_INPUT
+from planner.parts import Parts, parts_out
 from planner.serialize import iso, post_dict
 
 bp = Blueprint("groups_api", __name__, url_prefix="/api/v1")
@@ -25,13 +28,15 @@ register_api_errors(bp)
 
 
 def group_dict(group: PostGroup) -> dict[str, Any]:
+    posts = composer.versions_of(db.session, group)
+    parts = parts_out(db.session, [post.id for post in posts])
     return {
         "id": group.id,
         "brand_id": group.brand_id,
         "text": group.text,
         "link": group.link,
         "created_at": iso(group.created_at),
-        "posts": [post_dict(post) for post in composer.versions_of(db.session, group)],
+        "posts": [{**post_dict(post), **parts[post.id]} for post in posts],
     }
 
 
@@ -61,6 +66,7 @@ def _versions(brand: tenants.Brand, items: Any) -> list[Version]:
                 channel,
                 text=_optional_text(item, "text", where),
                 link=_optional_text(item, "link", where),
+                parts=parts_of_body(item) or Parts(),
             )
         )
     return versions
@@ -139,6 +145,8 @@ VERSION = {
                 "channel_id": {"type": "integer"},
                 "text": {"type": "string", "description": "this channel's own text"},
                 "link": {"type": "string", "description": "this channel's own link; '' for none"},
+                "parts": PARTS_INPUT,
+                "first_comment": FIRST_COMMENT_INPUT,
             },
         },
     ]

@@ -207,6 +207,55 @@ class Post(Base):
     group: Mapped[PostGroup | None] = relationship(back_populates="posts")
 
 
+class PartKind(StrEnum):
+    REPLY = "reply"  # a thread's next post on X, Bluesky or Mastodon
+    COMMENT = "comment"  # the first comment under the post on Facebook, Instagram or LinkedIn
+
+
+class PartState(StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+class PostPart(Base):
+    """What follows a post once it is published: the next posts of its thread, or its first
+    comment. The post itself is part 0; its parts are numbered 1, 2, … and go out in order."""
+
+    __tablename__ = "post_parts"
+    __table_args__ = (
+        Index("ux_post_parts_position", "post_id", "position", unique=True),
+        # The worker looks for pending parts whose post is out.
+        Index("ix_post_parts_state", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=PartState.PENDING.value)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    # Set just before the part's request leaves, as for posts.
+    send_started_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    remote_id: Mapped[str | None] = mapped_column(String(255))
+    remote_url: Mapped[str | None] = mapped_column(String(2048))
+    error: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+
+    post: Mapped[Post] = relationship(
+        backref=backref(
+            "parts",
+            cascade="all, delete-orphan",
+            order_by="PostPart.position",
+            passive_deletes=True,
+        )
+    )
+
+
 # The media tables live in their own package; imported here so that loading the planner's models
 # registers them too.
 from planner.media.models import MediaItem, PostMedia  # noqa: E402, F401

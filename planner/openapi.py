@@ -13,6 +13,23 @@ from core.openapi import ref as _ref
 from core.tenants import BRAND_NAME_MAX, BRAND_SLUG_MAX
 from planner.models import CHANNEL_NAME_MAX
 
+PARTS_INPUT = {
+    "type": "array",
+    "maxItems": 25,
+    "items": {
+        "type": "object",
+        "required": ["text"],
+        "properties": {"text": {"type": "string"}},
+    },
+    "description": "X, Bluesky and Mastodon: the posts that follow this one as a thread, in "
+    "order (text only). Given, it replaces the post's thread and first comment",
+}
+FIRST_COMMENT_INPUT = {
+    "type": ["string", "null"],
+    "description": "Facebook, Instagram and LinkedIn: a comment made under the post once it is "
+    "published. Given, it replaces the post's thread and first comment",
+}
+
 SCHEMAS = {
     "Brand": {
         "type": "object",
@@ -134,11 +151,35 @@ SCHEMAS = {
                 "type": ["integer", "null"],
                 "description": "the campaign this post is one channel's version of",
             },
+            "parts": {
+                "type": "array",
+                "items": _ref("PostPart"),
+                "description": "the thread's further posts on X, Bluesky or Mastodon, in order",
+            },
+            "first_comment": {
+                "type": ["string", "null"],
+                "description": "the comment made under the post on Facebook, Instagram or "
+                "LinkedIn once it is published",
+            },
+            "first_comment_state": {"oneOf": [_ref("PostPart"), {"type": "null"}]},
             "version": {
                 "type": "integer",
                 "description": "grows by one with every accepted change; send it back with a "
                 "change to be refused (409) if the post changed since you read it",
             },
+        },
+    },
+    "PostPart": {
+        "type": "object",
+        "description": "a post that follows the first one in a thread, or the first comment",
+        "properties": {
+            "text": {"type": "string"},
+            "position": {"type": "integer", "description": "1 follows the post itself"},
+            "state": {"type": "string", "enum": ["pending", "published", "failed"]},
+            "remote_id": {"type": ["string", "null"]},
+            "remote_url": {"type": ["string", "null"]},
+            "error": {"type": ["string", "null"], "description": "why the platform refused it"},
+            "published_at": {"type": ["string", "null"], "format": "date-time"},
         },
     },
     "PostInput": {
@@ -154,6 +195,8 @@ SCHEMAS = {
                 "items": {"type": "integer"},
                 "description": "media library items, in the order the post shows them",
             },
+            "parts": PARTS_INPUT,
+            "first_comment": FIRST_COMMENT_INPUT,
             "scheduled_at": TIME,
             "queue": {"type": "boolean", "description": "schedule in the next free slot"},
             "draft": {"type": "boolean"},
@@ -170,6 +213,8 @@ SCHEMAS = {
                 "items": {"type": "integer"},
                 "description": "media library items, in the order the post shows them",
             },
+            "parts": PARTS_INPUT,
+            "first_comment": FIRST_COMMENT_INPUT,
             "channel_id": {"type": "integer"},
             "scheduled_at": TIME,
             "queue": {"type": "boolean"},
@@ -433,6 +478,14 @@ PATHS["/posts/{post_id}/retry"] = {
         ),
         "requestBody": _body({"scheduled_at": TIME, "version": {"type": "integer"}}),
     }
+}
+PATHS["/posts/{post_id}/parts/retry"] = {
+    "post": _op(
+        "Send a published post's failed thread part or first comment again (editor), then the "
+        "parts after it in order; published parts are never sent again",
+        _json({"type": "object", "properties": {"post": _ref("Post")}}),
+        params=[_id("post_id")],
+    )
 }
 PATHS["/posts/{post_id}/reject"] = {
     "post": {

@@ -25,6 +25,7 @@ from planner.models import (
     PostSource,
     PostStatus,
 )
+from planner.parts import Parts, check_parts, parts_of, set_parts
 from planner.reviews.donot import check_do_not_list
 from planner.text_limits import join_link, validate_post_text
 
@@ -278,10 +279,11 @@ def create_post(
     draft: bool = False,
     source: PostSource = PostSource.MANUAL,
     media_ids: Sequence[int] = (),
+    parts: Parts | None = None,
     now: datetime,
 ) -> PostChange:
     """A new post: a draft, at a checked time, or in the next free slot of the queue, with
-    media from the brand's library in the order given."""
+    media from the brand's library in the order given, and its thread parts or first comment."""
     if author is not None:
         _check_editable(author)
     media = media_ops.items_by_ids(session, channel.brand_id, media_ids) if media_ids else []
@@ -291,6 +293,9 @@ def create_post(
         channel.platform, text, link=link, image_url=image_url, has_media=bool(media)
     )
     errors += check_do_not_list(session, channel.brand, join_link(text, link))
+    if parts:
+        errors += check_parts(channel.platform, parts)
+        errors += check_do_not_list(session, channel.brand, parts.all_text)
     if errors:
         raise PlannerError(*errors)
     post = Post(
@@ -320,6 +325,8 @@ def create_post(
     session.flush()
     if media:
         media_ops.replace_media(session, post.id, media)
+    if parts:
+        set_parts(session, post, parts)
     check_media_before_scheduling(session, post)
     audit.record(
         session,
@@ -344,11 +351,12 @@ def update_post(
     image_url: str | None = None,
     channel: Channel | None = None,
     media_ids: Sequence[int] | None = None,
+    parts: Parts | None = None,
     now: datetime,
     read_version: int | None = None,
 ) -> PostChange:
-    """Change a post's content (and channel, and media when ``media_ids`` is given); its time
-    is changed by move_post."""
+    """Change a post's content (and channel, media when ``media_ids`` is given, thread parts
+    or first comment when ``parts`` is given); its time is changed by move_post."""
     _check_editable(actor)
     if channel is not None:
         # Both channels first, in the lock's order: the post may leave one for the other.
@@ -376,9 +384,16 @@ def update_post(
         has_media=bool(new_media),
     )
     errors += check_do_not_list(session, post.channel.brand, join_link(new_text, new_link))
+    new_parts = parts_of(post) if parts is None else parts
+    # Kept parts are checked too: the post may have moved to another platform's channel.
+    errors += check_parts(post.channel.platform, new_parts)
+    if parts is not None:
+        errors += check_do_not_list(session, post.channel.brand, parts.all_text)
     if errors:
         raise PlannerError(*errors)
     post.text, post.link, post.image_url = new_text, new_link, new_image
+    if parts is not None:
+        set_parts(session, post, parts)
     if media_ids is not None:
         media_ops.replace_media(session, post.id, new_media)
     check_media_before_scheduling(session, post)

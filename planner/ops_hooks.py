@@ -23,7 +23,7 @@ from core.ops.personal import Person, row_dict, rows_of
 from core.retention import RETENTION_FIELDS, BrandRetention, retention_of, set_retention
 from core.tenants import Brand, BrandMember
 from planner.assets import OwnedAsset
-from planner.models import Channel, EngagementWindow, Post, PostGroup, PostStatus
+from planner.models import Channel, EngagementWindow, Post, PostGroup, PostPart, PostStatus
 from planner.reviews.models import Review, ReviewPromotion, ReviewSettings
 
 DAY = timedelta(days=1)
@@ -185,7 +185,8 @@ class ReviewAuthors:
 
 
 def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any]]]:
-    """The brand, its settings, channels (without credentials), posts, reviews and audit log."""
+    """The brand, its settings, channels (without credentials), posts (with their thread parts
+    and first comments), reviews and audit log."""
     channel_ids = select(Channel.id).where(Channel.brand_id == brand_id)
     return {
         "brand": rows_of(session, Brand, Brand.id == brand_id, skip=("ical_token",)),
@@ -198,6 +199,12 @@ def brand_parts(session: Session, brand_id: int) -> dict[str, list[dict[str, Any
         ),
         "posts": rows_of(
             session, Post, Post.channel_id.in_(channel_ids), skip=("claimed_by", "lease_until")
+        ),
+        "post_parts": rows_of(
+            session,
+            PostPart,
+            PostPart.post_id.in_(select(Post.id).where(Post.channel_id.in_(channel_ids))),
+            skip=("claimed_by", "lease_until"),
         ),
         "post_groups": rows_of(session, PostGroup, PostGroup.brand_id == brand_id),
         "reviews": rows_of(session, Review, Review.brand_id == brand_id),

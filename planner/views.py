@@ -50,6 +50,7 @@ from planner.forms import (
 )
 from planner.media.views import post_media_context
 from planner.models import Channel, Platform, Post, PostStatus
+from planner.parts import parts_status, retry_failed_parts
 from planner.serialize import channel_dict
 from planner.status_names import status_name
 from planner.text_limits import PLATFORM_LIMITS
@@ -698,8 +699,19 @@ def post_page(post_id: int) -> Any:
         may_override=approval.may_override(post, current_user),
         approvers=approval.possible_approvers(db.session, post),
         now=utcnow(),
+        parts=parts_status(post),
         **post_media_context(post),
     )
+
+
+@bp.route("/posts/<int:post_id>/parts/retry", methods=["POST"])
+@role_required(Role.EDITOR)
+def retry_post_parts(post_id: int) -> Any:
+    """Send the failed thread part or first comment again, then the parts after it."""
+    post = _post(post_id)
+    if commit_or_flash(lambda: retry_failed_parts(db.session, post, current_user)):
+        flash(_("The worker sends it again shortly, then the parts after it."), "success")
+    return redirect(url_for("planner.post_page", post_id=post.id))
 
 
 @bp.route("/posts/<int:post_id>/published", methods=["POST"])

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from core import claims
 from core.crypto import CredentialsUnreadable, decrypt_json
 from core.tenants import Brand
 from planner.media.outgoing import outgoing_media
-from planner.models import Channel, Post, PostStatus
+from planner.models import Channel, Post, PostPart, PostStatus
 
 from .adapters import (
     ALLOW_PRIVATE_KEY,
@@ -51,6 +51,7 @@ class Prepared:
     problem: str | None
     scheduled_at: datetime | None = None
     time_limit: float = 0.0  # seconds a request that may have landed can still land
+    has_parts: bool = False  # thread replies or a first comment follow once it is published
 
     @property
     def post_id(self) -> int:
@@ -117,6 +118,7 @@ def prepare(
             Channel.brand_id,
             Channel.credentials_encrypted,
             Brand.archived_at,
+            exists().where(PostPart.post_id == Post.id).label("has_parts"),
         )
         .join(Channel, Post.channel_id == Channel.id)
         .join(Brand, Channel.brand_id == Brand.id)
@@ -160,6 +162,7 @@ def prepare(
                 problem=problem,
                 scheduled_at=post.scheduled_at,
                 time_limit=time_limit(platform, credentials),
+                has_parts=bool(post.has_parts),
             )
         )
     going = [p.post_id for p in prepared if p.problem is None]

@@ -36,6 +36,7 @@ from planner.models import Post
 
 from .adapters import ALLOW_PRIVATE_KEY, Outcome, PublishResult
 from .outcomes import DEFAULT_RETRY_FOR, Finished, record_outcomes
+from .parts import claim_parts, prepare_part, record_part, recover_expired_parts, send_part
 from .queue import (
     DEFAULT_LEASE,
     claim_batch,
@@ -165,6 +166,48 @@ def _send(app: Flask, item: Prepared, timeout: float) -> PublishResult:
     return send(replace(item, credentials={**credentials, ALLOW_PRIVATE_KEY: allow}), timeout)
 
 
+def publish_parts(
+    app: Flask, post_id: int, worker_id: str, claimed: int | None = None
+) -> Outcome | None:
+    """Publish a published post's parts in order, each claimed, sent and recorded before the
+    next is claimed; the last part's outcome (None when no part was ours to send). ``claimed``
+    is a part this worker claimed already. Stops at the first part that does not go out."""
+    lease = _seconds(app.config, "PUBLISH_LEASE_SECONDS", DEFAULT_LEASE)
+    retry_for = _seconds(app.config, "PUBLISH_RETRY_FOR_SECONDS", DEFAULT_RETRY_FOR)
+    timeout = float(app.config.get("HTTP_TIMEOUT", 10))
+    last: Outcome | None = None
+    with app.app_context():
+        while True:
+            until = time.monotonic() + lease.total_seconds()
+            if claimed is None:
+                rows = in_transaction(
+                    lambda s: claim_parts(s, worker_id, utcnow(), 1, lease, post_id=post_id),
+                    until,
+                )
+                if not rows:
+                    return last
+                claimed = rows[0][0]
+            part_id, claimed = claimed, None
+            item = in_transaction(
+                lambda s, part=part_id: prepare_part(s, part, worker_id, app.config, utcnow()),
+                until,
+            )
+            if item is None:
+                return last
+            result = send_part(item, timeout)
+            written = in_transaction(
+                lambda s, item=item, result=result: record_part(
+                    s, worker_id, item, result, utcnow(), retry_for
+                ),
+                time.monotonic() + lease.total_seconds(),
+            )
+            last = result.outcome
+            if not written or result.outcome is not Outcome.PUBLISHED:
+                if written and result.outcome is not Outcome.RETRY:
+                    _notify(app, post_id, result.outcome)
+                return last
+
+
 def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
     """Send one claimed post and record the outcome; None when the post is no longer ours."""
     with app.app_context():
@@ -193,6 +236,8 @@ def publish_one(app: Flask, post_id: int, worker_id: str) -> Outcome | None:
         )
         if applied and result.outcome is not Outcome.PUBLISHED:
             _notify(app, post_id, result.outcome)
+        if applied and result.outcome is Outcome.PUBLISHED and prepared[0].has_parts:
+            publish_parts(app, post_id, worker_id)
         return result.outcome if applied else None
 
 
@@ -239,11 +284,14 @@ class Publisher:
             with db.job_session() as session:
                 renew_leases(session, self.worker_id, holding, now, self.lease)
                 recover_expired_leases(session, now, self.worker_id, self.app.config)
+                recover_expired_parts(session, now, self.worker_id, self.app.config)
                 sweep_missed_and_held(session, self.worker_id, now)
+            # Parts that fell due since the last tick: retried ones, and those of posts
+            # published by a worker that stopped before sending them.
+            futures: list[Future[Outcome | None]] = self._claim_parts()
             # While claims fill the pool, more may be due: claim again as sends finish, until
             # the tick's time is nearly up. Claims wait for a quarter of the pool to be free, so
             # that a burst is claimed, marked and recorded in batches rather than post by post.
-            futures: list[Future[Outcome | None]] = []
             while not self.stopping:
                 remaining = started + 0.8 * TICK_SECONDS - time.monotonic()
                 if remaining <= 0:
@@ -302,6 +350,53 @@ class Publisher:
             self.pool.submit(self._send, item)
         return list(futures.values())
 
+    def _claim_parts(self) -> list[Future[Outcome | None]]:
+        with self._room:
+            free = max(0, self.threads - self._sending)
+        if free == 0:
+            return []
+        with db.job_session() as session:
+            rows = claim_parts(session, self.worker_id, utcnow(), free, self.lease)
+        futures: list[Future[Outcome | None]] = []
+        for part_id, post_id in rows:
+            future: Future[Outcome | None] = Future()
+            futures.append(future)
+            self._chase(post_id, future, part_id)
+        return futures
+
+    def _chase(
+        self,
+        post_id: int,
+        future: Future[Outcome | None],
+        claimed: int | None,
+        post_outcome: Outcome | None = None,
+    ) -> None:
+        """Publish the post's parts on the pool; ``future`` gets ``post_outcome`` when given
+        (the post's own future), else the last part's outcome."""
+
+        def run() -> None:
+            outcome = None
+            try:
+                outcome = publish_parts(self.app, post_id, self.worker_id, claimed)
+            except Exception:  # noqa: BLE001 - the part's claim runs out and is recovered
+                logger.exception("publishing the parts of post %s failed", post_id)
+            finally:
+                with self._room:
+                    self._sending -= 1
+                    self._room.notify_all()
+                if not future.done():
+                    future.set_result(post_outcome or outcome)
+
+        with self._room:
+            self._sending += 1
+        try:
+            self.pool.submit(run)
+        except RuntimeError:  # shutting down: the next worker's tick sends the parts
+            with self._room:
+                self._sending -= 1
+            if not future.done():
+                future.set_result(post_outcome)
+
     def _send(self, item: Prepared) -> None:
         try:
             result = _send(self.app, item, self.timeout)
@@ -351,6 +446,12 @@ class Publisher:
                 written = [False] * len(batch)
         for finished, applied in zip(batch, written, strict=True):
             outcome = finished.result.outcome
+            if applied and outcome is Outcome.PUBLISHED and finished.prepared.has_parts:
+                # The post's future is done once its parts are out too.
+                with self._room:
+                    future = self._in_flight.pop(finished.post_id, None)
+                self._chase(finished.post_id, future or Future(), None, outcome)
+                continue
             self._settle(finished.post_id, outcome if applied else None)
             if applied and outcome is not Outcome.PUBLISHED:
                 self.notifier.submit(_notify, self.app, finished.post_id, outcome)

@@ -44,6 +44,11 @@
   JSON.parse(document.getElementById("composer-library").textContent).forEach(function (item) {
     library[item.id] = item;
   });
+  var wordsElement = document.getElementById("composer-words");
+  var WORDS = wordsElement ? JSON.parse(wordsElement.textContent) : {};
+  function word(key, n) {
+    return String(WORDS[key] || key).replace("{n}", n);
+  }
   var text = document.getElementById("compose-text");
   var link = document.getElementById("compose-link");
   var counts = document.getElementById("compose-counts");
@@ -346,6 +351,107 @@
     element.appendChild(body);
   }
 
+  // --- thread parts (X, Bluesky, Mastodon) and first comments (Facebook, Instagram, LinkedIn)
+
+  function partsOf(id) {
+    return Array.prototype.map.call(
+      form.querySelectorAll('[data-part-text="' + id + '"]'),
+      function (area) {
+        return area.value;
+      }
+    );
+  }
+
+  function numberParts(thread) {
+    var parts = thread.querySelectorAll("[data-part]");
+    parts.forEach(function (part, index) {
+      var label = part.querySelector("label span");
+      label.textContent = word("partLabel", index + 2);
+    });
+    var add = thread.querySelector("[data-add-part]");
+    add.disabled = parts.length >= Number(thread.dataset.maxParts || 25);
+  }
+
+  form.querySelectorAll("[data-add-part]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var id = button.dataset.addPart;
+      var thread = form.querySelector('[data-thread="' + id + '"]');
+      var template = form.querySelector('[data-part-template="' + id + '"]');
+      var part = template.content.firstElementChild.cloneNode(true);
+      thread.insertBefore(part, button);
+      numberParts(thread);
+      part.querySelector("textarea").focus();
+      render();
+    });
+  });
+
+  form.addEventListener("click", function (event) {
+    var remove = event.target.closest("[data-remove-part]");
+    if (!remove) return;
+    var thread = remove.closest("[data-thread]");
+    remove.closest("[data-part]").remove();
+    numberParts(thread);
+    render();
+  });
+
+  function countLine(element, count, limit) {
+    var over = limit !== null && limit !== undefined && count > limit;
+    element.className = "part-count" + (over ? " over" : "");
+    element.textContent =
+      (limit === null || limit === undefined ? count + " " + word("characters") : count + " / " + limit) +
+      (over ? " — " + word("tooMany", count - limit) : "");
+  }
+
+  function renderFollowing(preview, channel) {
+    var threadBox = preview.querySelector("[data-preview-thread]");
+    var commentBox = preview.querySelector("[data-preview-comment]");
+    threadBox.textContent = "";
+    commentBox.textContent = "";
+    var avatar = preview.querySelector(".avatar");
+    var limit = window.PageOneText.limit(channel.platform);
+    var parts = channel.follows === "thread" ? partsOf(channel.id) : [];
+    form.querySelectorAll('[data-part-text="' + channel.id + '"]').forEach(function (area) {
+      var counter = area.closest("[data-part]").querySelector("[data-part-count]");
+      countLine(counter, window.PageOneText.count(channel.platform, area.value), limit);
+    });
+    parts = parts.filter(function (part) {
+      return part.trim();
+    });
+    threadBox.hidden = parts.length === 0;
+    parts.forEach(function (part) {
+      var item = document.createElement("div");
+      item.className = "preview-part";
+      if (avatar) item.appendChild(avatar.cloneNode(true));
+      var body = document.createElement("div");
+      body.className = "preview-part-text";
+      body.textContent = part;
+      item.appendChild(body);
+      threadBox.appendChild(item);
+    });
+    var comment = form.querySelector('[data-comment-text="' + channel.id + '"]');
+    var value = comment ? comment.value.trim() : "";
+    if (comment) {
+      countLine(
+        form.querySelector('[data-comment-count="' + channel.id + '"]'),
+        Array.from(comment.value.trim()).length,
+        channel.commentLimit
+      );
+    }
+    commentBox.hidden = !value;
+    if (value) {
+      var label = document.createElement("small");
+      label.className = "muted";
+      label.textContent = word("comment");
+      commentBox.appendChild(label);
+      var bubble = document.createElement("div");
+      bubble.className = "preview-comment-text";
+      bubble.textContent = value;
+      commentBox.appendChild(bubble);
+    }
+  }
+
+  form.querySelectorAll("[data-thread]").forEach(numberParts);
+
   function render() {
     numberPicks();
     var ids = picked();
@@ -378,6 +484,7 @@
       var note = preview.querySelector("[data-preview-note]");
       note.hidden = !network.note;
       note.textContent = network.note || "";
+      renderFollowing(preview, channel);
     });
   }
 

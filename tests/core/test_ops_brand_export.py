@@ -17,7 +17,7 @@ from core.db import Base, db
 from core.models import AuditEntry
 from core.retention import set_retention
 from listening.models import Mention, MentionSource
-from planner.models import Channel, Post
+from planner.models import Channel, Post, PostPart
 from planner.reviews.models import Review
 from serp.models import SerpCheck, SerpResultRow, TrackedQuery
 from tests.conftest import login
@@ -34,7 +34,13 @@ def fill(app, brand):
         credentials_encrypted=encrypt_json({"access_token": TOKEN}, app.config),
     )
     db.session.add(channel)
-    db.session.add(Post(channel=channel, text="Spring menu"))
+    db.session.add(
+        Post(
+            channel=channel,
+            text="Spring menu",
+            parts=[PostPart(position=1, kind="comment", text="Order inside")],
+        )
+    )
     source = MentionSource(brand_id=brand.id, kind="rss", name="feed", url="https://f.example")
     query = TrackedQuery(brand_id=brand.id, text="acme bakery")
     db.session.add_all([source, query])
@@ -92,6 +98,7 @@ def test_a_brand_archive_holds_all_its_data_and_no_credential(app, brand, tmp_pa
         raw = b"".join(tar.extractfile(m).read() for m in tar.getmembers())
     assert parts["brand"][0]["name"] == "Acme Bakery"
     assert [p["text"] for p in parts["posts"]] == ["Spring menu"]
+    assert [p["text"] for p in parts["post_parts"]] == ["Order inside"]
     assert [r["text"] for r in parts["reviews"]] == ["Good bread"]
     assert [m["text"] for m in parts["mentions"]] == ["Love it"]
     assert [q["text"] for q in parts["search_queries"]] == ["acme bakery"]

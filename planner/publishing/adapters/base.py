@@ -110,8 +110,11 @@ class OutgoingPost:
     idempotency_key: str
     title: str | None = None  # WordPress title; others ignore it
     slug: str | None = None  # WordPress slug, looked up before creating
-    # Mastodon status id; Bluesky "at://…" uri and cid joined as "uri|cid"; X tweet id.
+    # Mastodon status id; Bluesky "at://…" uri and cid joined as "uri|cid"; X tweet id. For a
+    # first comment (:meth:`BaseAdapter.comment`), the id of the post commented on.
     in_reply_to: str | None = None
+    # Bluesky: the thread's first post ("uri|cid") when ``in_reply_to`` is a later one.
+    thread_root: str | None = None
     media: tuple[OutgoingMedia, ...] = ()
 
 
@@ -533,6 +536,28 @@ class BaseAdapter:
         http: requests.Session | None = None,
     ) -> PublishResult:
         """Publish one post; never raises for platform or network failures."""
+        return self._attempt(post, credentials, timeout, http, self._publish)
+
+    def comment(
+        self,
+        post: OutgoingPost,
+        credentials: Mapping[str, str],
+        *,
+        timeout: float = 10.0,
+        http: requests.Session | None = None,
+    ) -> PublishResult:
+        """Comment ``post.text`` on the published post ``post.in_reply_to`` (a first comment);
+        never raises for platform or network failures."""
+        return self._attempt(post, credentials, timeout, http, self._comment)
+
+    def _attempt(
+        self,
+        post: OutgoingPost,
+        credentials: Mapping[str, str],
+        timeout: float,
+        http: requests.Session | None,
+        step: Callable[[OutgoingPost, Mapping[str, str], Call], PublishResult],
+    ) -> PublishResult:
         problem = self.check_credentials(credentials)
         if problem:
             result = PublishResult(Outcome.FAILED, reason=problem)
@@ -546,7 +571,7 @@ class BaseAdapter:
                     allow_private=allow_private,
                     platform=self.platform,
                 )
-                result = self._run(post, credentials, call)
+                result = self._run(post, credentials, call, step)
         logger.info(
             "publish %s post=%s outcome=%s status=%s reason=%s",
             self.platform,
@@ -557,9 +582,15 @@ class BaseAdapter:
         )
         return result
 
-    def _run(self, post: OutgoingPost, credentials: Mapping[str, str], call: Call) -> PublishResult:
+    def _run(
+        self,
+        post: OutgoingPost,
+        credentials: Mapping[str, str],
+        call: Call,
+        step: Callable[[OutgoingPost, Mapping[str, str], Call], PublishResult] | None = None,
+    ) -> PublishResult:
         try:
-            return self._publish(post, credentials, call)
+            return (step or self._publish)(post, credentials, call)
         except Rejected as rejected:
             return rejected.result
         except UnresolvableHost as exc:
@@ -600,6 +631,11 @@ class BaseAdapter:
         self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
     ) -> PublishResult:
         raise NotImplementedError
+
+    def _comment(
+        self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
+    ) -> PublishResult:
+        return call.result(Outcome.FAILED, reason=f"{self.platform} takes no first comment")
 
     def error_message(self, response: requests.Response) -> str | None:
         """The platform's own human message from an error body, if any."""

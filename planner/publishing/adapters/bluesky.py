@@ -173,7 +173,9 @@ class BlueskyAdapter(BaseAdapter):
         if credentials.get("langs"):
             record["langs"] = [lang.strip() for lang in credentials["langs"].split(",")]
         if post.in_reply_to:
-            record["reply"] = self.reply_refs(service, post.in_reply_to, session, call)
+            record["reply"] = self.reply_refs(
+                service, post.in_reply_to, session, call, root=post.thread_root
+            )
         videos = [item for item in post.media if item.is_video]
         if videos:
             record["embed"], session = self.upload_video(service, login, session, videos[0], call)
@@ -398,12 +400,21 @@ class BlueskyAdapter(BaseAdapter):
         return None
 
     def reply_refs(
-        self, service: str, in_reply_to: str, session: BlueskySession, call: Call
+        self,
+        service: str,
+        in_reply_to: str,
+        session: BlueskySession,
+        call: Call,
+        root: str | None = None,
     ) -> dict[str, dict[str, str]]:
-        """Reply references; the thread root is read from the parent when it is itself a reply."""
+        """Reply references; the thread root is ``root`` when the caller knows it (a thread of
+        our own), else read from the parent when it is itself a reply."""
         uri, _, cid = in_reply_to.partition("|")
         parent = {"uri": uri, "cid": cid}
-        root = parent
+        if root:
+            root_uri, _, root_cid = root.partition("|")
+            return {"root": {"uri": root_uri, "cid": root_cid}, "parent": parent}
+        root_ref = parent
         parts = uri.removeprefix("at://").split("/")
         if len(parts) == 3:
             try:
@@ -416,10 +427,10 @@ class BlueskyAdapter(BaseAdapter):
                 value = (json_body(response) or {}).get("value") or {}
                 found = (value.get("reply") or {}).get("root")
                 if isinstance(found, dict) and found.get("uri") and found.get("cid"):
-                    root = {"uri": found["uri"], "cid": found["cid"]}
+                    root_ref = {"uri": found["uri"], "cid": found["cid"]}
             except Exception:  # noqa: BLE001 - a reply to a top-level post needs no lookup
                 pass
-        return {"root": root, "parent": parent}
+        return {"root": root_ref, "parent": parent}
 
     def error_message(self, response: requests.Response) -> str | None:
         body = json_body(response)

@@ -90,6 +90,21 @@ class GraphAdapter(BaseAdapter):
             )
         return super().error_result(response, call, deduplicates=deduplicates)
 
+    def graph_comment(
+        self, url: str, form: dict[str, str], post: OutgoingPost, call: Call
+    ) -> PublishResult:
+        """Create a comment through the Graph API; its id. Not de-duplicated: a timeout or a
+        5xx is left for a person to check."""
+        if not post.in_reply_to:
+            return call.result(Outcome.FAILED, reason="the post to comment on has no id")
+        response = call.send("POST", url, data=form)
+        body = json_body(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("id"):
+            return call.result(Outcome.PUBLISHED, response, platform_id=str(body["id"]))
+        if response.ok:
+            return self.unusable_answer(response, call, "a comment id")
+        return self.error_result(response, call)
+
 
 class FacebookAdapter(GraphAdapter):
     platform = "facebook"
@@ -130,6 +145,15 @@ class FacebookAdapter(GraphAdapter):
         if response.ok:
             return self.unusable_answer(response, call, "a post id")
         return self.error_result(response, call)
+
+    def _comment(
+        self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
+    ) -> PublishResult:
+        """``POST /{post-id}/comments`` with ``message``, as the Page."""
+        base = (credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        version = credentials.get("graph_version") or DEFAULT_GRAPH_VERSION
+        form = {"message": post.text, "access_token": credentials["page_access_token"]}
+        return self.graph_comment(f"{base}/{version}/{post.in_reply_to}/comments", form, post, call)
 
     def upload_photo(
         self,

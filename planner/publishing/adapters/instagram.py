@@ -94,6 +94,15 @@ class InstagramAdapter(GraphAdapter):
             return self.unusable_answer(response, call, "a media id")
         return self.error_result(response, call)
 
+    def _comment(
+        self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
+    ) -> PublishResult:
+        """``POST /{ig-media-id}/comments`` with ``message``."""
+        base = (credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        version = credentials.get("graph_version") or DEFAULT_GRAPH_VERSION
+        form = {"message": post.text, "access_token": credentials["access_token"]}
+        return self.graph_comment(f"{base}/{version}/{post.in_reply_to}/comments", form, post, call)
+
     def container(self, user: str, fields: dict[str, str], token: str, call: Call) -> str:
         """Create one container; its id. A container publishes nothing by itself, so any
         failure here is safe to try again."""

@@ -121,6 +121,41 @@ class LinkedInAdapter(BaseAdapter):
             return self.unusable_answer(response, call, "the 201 that says the post was made")
         return self.error_result(response, call)
 
+    def _comment(
+        self, post: OutgoingPost, credentials: Mapping[str, str], call: Call
+    ) -> PublishResult:
+        """``POST /rest/socialActions/{post urn}/comments`` as the post's author."""
+        if not post.in_reply_to:
+            return call.result(Outcome.FAILED, reason="the post to comment on has no id")
+        base = (credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        headers = {
+            "Authorization": f"Bearer {credentials['access_token']}",
+            "LinkedIn-Version": credentials.get("api_version") or DEFAULT_API_VERSION,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        body = {
+            "actor": credentials["author_urn"],
+            "object": post.in_reply_to,
+            "message": {"text": post.text},
+        }
+        response = call.send(
+            "POST",
+            f"{base}/rest/socialActions/{quote(post.in_reply_to, safe='')}/comments",
+            headers=headers,
+            json=body,
+        )
+        if response.status_code in (200, 201):
+            answer = json_body(response)
+            comment_urn = response.headers.get("x-restli-id") or (
+                answer.get("$URN") or answer.get("id") if isinstance(answer, dict) else None
+            )
+            return call.result(
+                Outcome.PUBLISHED, response, platform_id=str(comment_urn) if comment_urn else None
+            )
+        if response.ok:
+            return self.unusable_answer(response, call, "the 201 that says the comment was made")
+        return self.error_result(response, call)
+
     def upload_image(
         self,
         base: str,
