@@ -16,10 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from core.home import HomeLine, counted
+from core.home import HomeLine
+from core.i18n import number
 from core.tenants import Brand
 from serp.displacement import weighted_mean
 from serp.models import CheckStatus, SerpCheck, TrackedQuery
@@ -75,15 +78,26 @@ def _latest_checks(
 def _score_line(brand_id: int, now: float | None, before: float | None) -> HomeLine | None:
     if now is None:
         return None
-    text = f"Brand score {pct(now)} on page one"
+    score = pct(now)
     if before is not None:
         change = (now - before) * 100
         if abs(change) < 0.05:
-            text += ", unchanged since a week ago."
+            text = _("Brand score %(score)s on page one, unchanged since a week ago.", score=score)
+        elif change > 0:
+            text = _(
+                "Brand score %(score)s on page one, up %(change)s since a week ago.",
+                score=score, change=number(abs(change), 1),
+            )  # fmt: skip
         else:
-            text += f", {'up' if change > 0 else 'down'} {abs(change):.1f} since a week ago."
+            text = _(
+                "Brand score %(score)s on page one, down %(change)s since a week ago.",
+                score=score, change=number(abs(change), 1),
+            )  # fmt: skip
     else:
-        text += "; there is no check from a week ago to compare with."
+        text = _(
+            "Brand score %(score)s on page one; there is no check from a week ago to compare with.",
+            score=score,
+        )
     url = url_for("serp_dashboard.dashboard", brand_id=brand_id)
     # A count of 1: the line is shown whenever the brand has a score, whatever its sign.
     return HomeLine(brand_id, "brand_score", 1, text, url, urgent=False, order=70)
@@ -124,11 +138,17 @@ def home_lines(session: Session, brands: Sequence[Brand], now: datetime) -> list
             n = len(items)
             if n == 1:
                 query, url = items[0]
-                text = f"A negative result entered page one for “{query}”: {url}."
+                text = _(
+                    "A negative result entered page one for “%(query)s”: %(url)s.",
+                    query=query, url=url,
+                )  # fmt: skip
             else:
-                text = (
-                    f"{counted(n, 'negative result', 'negative results')} entered page one at "
-                    "the latest checks: see what to publish to push them down."
+                text = ngettext(
+                    "%(num)d negative result entered page one at the latest checks: see what to "
+                    "publish to push them down.",
+                    "%(num)d negative results entered page one at the latest checks: see what to "
+                    "publish to push them down.",
+                    n,
                 )
             dashboard = url_for("serp_dashboard.dashboard", brand_id=brand_id)
             lines.append(HomeLine(brand_id, "new_negatives", n, text, dashboard, True, 30))

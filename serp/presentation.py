@@ -60,6 +60,14 @@ NOTES = (
 )
 
 
+# The states of a check as people read them (stored in English).
+STATUS_NAMES = {"ok": _l("ok"), "blocked": _l("blocked"), "error": _l("error")}
+
+
+def status_name(status: str) -> str:
+    return str(STATUS_NAMES.get(status, status))
+
+
 def label_name(label: str) -> str:
     return str(LABEL_NAMES.get(label, label))
 
