@@ -21,7 +21,7 @@ from serp.providers import PROVIDERS, provider_labels
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 DEVICE_NAMES = {"desktop": _l("Desktop"), "mobile": _l("Mobile")}
-SCHEDULE_NAMES = {"weekly": _l("Weekly"), "daily": _l("Daily"), "manual": _l("By hand")}
+SCHEDULE_NAMES = {"weekly": _l("Weekly"), "daily": _l("Daily"), "manual": _l("Manual")}
 ENGINE_LABELS = {"google": "Google", "bing": "Bing", "duckduckgo": "DuckDuckGo", "brave": "Brave"}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from core.api import ApiError, parse_instant
 from core.auth import role_required
 from core.db import db, utcnow
+from core.i18n import local_datetime
 from core.models import Role
 from core.pages import commit_or_flash as _commit_or_flash
 from core.pages import flash_errors as _flash_errors
@@ -78,7 +79,8 @@ def _back(default: str, anchor: str | None = None) -> Any:
 
 @bp.app_template_filter("local_time")
 def local_time(value: datetime | None, brand: Brand) -> str:
-    return value.astimezone(brand.zone).strftime("%Y-%m-%d %H:%M") if value else "—"
+    """A moment in the brand's time zone, the reader's way ("Mar 1, 2026, 10:00")."""
+    return local_datetime(value, brand.zone) if value else "—"
 
 
 def _page_context(brand: Brand) -> dict[str, Any]:
