@@ -17,6 +17,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from core import tenants
@@ -42,14 +44,14 @@ def _brand(brand_id: int) -> Brand:
     try:
         return tenants.brand_for(db.session, current_user, brand_id)
     except NotFound:
-        abort(404, description="No such brand, or you are not a member of it.")
+        abort(404, description=_("No such brand, or you are not a member of it."))
 
 
 def _plan(plan_id: int) -> plans.DisplacementPlan:
     try:
         return plans.plan_for(db.session, current_user, plan_id)
     except NotFound:
-        abort(404, description="No such plan, or you are not a member of its brand.")
+        abort(404, description=_("No such plan, or you are not a member of its brand."))
 
 
 def dashboard_data(
@@ -179,7 +181,7 @@ def create_plan(brand_id: int) -> Any:
     brand = _brand(brand_id)
     query_id = parse_id(request.form.get("query_id"), "query_id")
     if query_id is None:
-        abort(400, description="Give the tracked query of the negative item.")
+        abort(400, description=_("Give the tracked query of the negative item."))
     try:
         plan = plans.create_plan(
             db.session,
@@ -195,7 +197,12 @@ def create_plan(brand_id: int) -> Any:
         for error in exc.errors:
             flash(error, "error")
         return redirect(url_for(".dashboard", brand_id=brand.id))
-    flash(f"Plan created: {len(plan.assets)} assets drafted on the calendar.", "success")
+    drafted = ngettext(
+        "Plan created: %(num)d asset drafted on the calendar.",
+        "Plan created: %(num)d assets drafted on the calendar.",
+        len(plan.assets),
+    )
+    flash(drafted, "success")
     return redirect(url_for(".plan_page", plan_id=plan.id))
 
 
@@ -230,7 +237,7 @@ def mark_published(plan_id: int, asset_id: int) -> Any:
     try:
         plans.mark_published(db.session, asset, current_user, request.form.get("url", ""), utcnow())
         db.session.commit()
-        flash("Recorded as published; it is now an owned asset of the brand.", "success")
+        flash(_("Recorded as published; it is now an owned asset of the brand."), "success")
     except Refused as exc:
         db.session.rollback()
         for error in exc.errors:

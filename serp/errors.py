@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from core import errors
 from core.models import Role, User
 
@@ -17,4 +19,4 @@ class NotFound(errors.NotFound):
 def check_editor(user: User | None) -> None:
     """Refuse a viewer: only editors change tracked queries and labels."""
     if user is not None and not user.has_role(Role.EDITOR):
-        raise SerpError("Viewers cannot change tracked queries or labels.")
+        raise SerpError(_("Viewers cannot change tracked queries or labels."))

@@ -15,10 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base
+from core.i18n import number as local_number
 from core.urls import domain_of, normalize_url
 from serp.errors import SerpError
 from serp.models import BrandSerpSettings, Label, SerpCheck
@@ -42,17 +45,17 @@ DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {
     "ads": 0.0,
     "other": 0.3,
 }
-KIND_NAMES: dict[str, str] = {
-    "top_stories": "Top stories",
-    "videos": "Videos",
-    "discussions": "Discussions and forums",
-    "images": "Images",
-    "people_also_ask": "People also ask",
-    "knowledge_panel": "Knowledge panel",
-    "local_pack": "Local pack",
-    "sitelinks": "Site links",
-    "ads": "Ads",
-    "other": "Other block",
+KIND_NAMES: dict[str, Any] = {
+    "top_stories": _l("Top stories"),
+    "videos": _l("Videos"),
+    "discussions": _l("Discussions and forums"),
+    "images": _l("Images"),
+    "people_also_ask": _l("People also ask"),
+    "knowledge_panel": _l("Knowledge panel"),
+    "local_pack": _l("Local pack"),
+    "sitelinks": _l("Site links"),
+    "ads": _l("Ads"),
+    "other": _l("Other block"),
 }
 MAX_WEIGHT = 2.0
 
@@ -159,14 +162,20 @@ def check_weights(weights: Mapping[str, Any]) -> dict[str, float]:
     checked = dict(DEFAULT_BLOCK_WEIGHTS)
     for kind, value in weights.items():
         if kind not in DEFAULT_BLOCK_WEIGHTS:
-            raise SerpError(f"Unknown kind of block {kind!r}.")
+            raise SerpError(_("Unknown kind of block %(kind)r.", kind=kind))
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise SerpError(f"The weight of {KIND_NAMES[kind]} is not a number.") from None
+            raise SerpError(
+                _("The weight of %(block)s is not a number.", block=KIND_NAMES[kind])
+            ) from None
         if not 0 <= number <= MAX_WEIGHT:  # NaN fails too
             raise SerpError(
-                f"The weight of {KIND_NAMES[kind]} must be between 0 and {MAX_WEIGHT:g}."
+                _(
+                    "The weight of %(block)s must be between 0 and %(max)s.",
+                    block=KIND_NAMES[kind],
+                    max=local_number(MAX_WEIGHT),
+                )
             )
         checked[kind] = number
     return checked
@@ -312,7 +321,7 @@ def blocks_of(
     return [
         ShownBlock(
             feature.kind,
-            KIND_NAMES.get(feature.kind, feature.kind),
+            str(KIND_NAMES.get(feature.kind, feature.kind)),
             feature.page,
             feature.position,
             feature.slot,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -14,35 +15,47 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core.i18n import weekday_names
 from serp.models import DEPTHS, Device, Engine, Label, Schedule
 from serp.providers import PROVIDERS, provider_labels
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+DEVICE_NAMES = {"desktop": _l("Desktop"), "mobile": _l("Mobile")}
+SCHEDULE_NAMES = {"weekly": _l("Weekly"), "daily": _l("Daily"), "manual": _l("Manual")}
 ENGINE_LABELS = {"google": "Google", "bing": "Bing", "duckduckgo": "DuckDuckGo", "brave": "Brave"}
 
 
 class QueryForm(FlaskForm):
-    text = StringField("Search text", validators=[DataRequired(), Length(max=500)])
-    engine = SelectField("Engine", choices=[(e.value, ENGINE_LABELS[e.value]) for e in Engine])
-    language = StringField("Language", default="en", validators=[DataRequired(), Length(max=16)])
-    country = StringField("Country", default="us", validators=[DataRequired(), Length(max=8)])
-    device = SelectField("Device", choices=[(d.value, d.value.title()) for d in Device])
-    depth = SelectField(
-        "Results to record", choices=[(d, f"Top {d}") for d in DEPTHS], coerce=int, default=10
+    text = StringField(_l("Search text"), validators=[DataRequired(), Length(max=500)])
+    engine = SelectField(_l("Engine"), choices=[(e.value, ENGINE_LABELS[e.value]) for e in Engine])
+    language = StringField(
+        _l("Language"), default="en", validators=[DataRequired(), Length(max=16)]
     )
-    schedule = SelectField("Check", choices=[(s.value, s.value.title()) for s in Schedule])
-    weekday = SelectField("Day (weekly)", choices=list(enumerate(WEEKDAYS)), coerce=int)
-    hour = IntegerField("Hour (brand's time zone)", default=6, validators=[NumberRange(0, 23)])
-    provider = SelectField("Provider", choices=[])
-    api_key = PasswordField("API key (empty: keep the stored one)", validators=[Optional()])
-    base_url = StringField("Provider address (SearXNG, or a proxy)", validators=[Optional()])
-    tags = StringField("Tags (comma-separated)", validators=[Optional(), Length(max=400)])
-    importance = FloatField("Importance", default=1.0, validators=[NumberRange(0.01, 100)])
+    country = StringField(_l("Country"), default="us", validators=[DataRequired(), Length(max=8)])
+    device = SelectField(_l("Device"), choices=[(d.value, DEVICE_NAMES[d.value]) for d in Device])
+    depth = SelectField(
+        _l("Results to record"),
+        choices=[(d, _l("Top %(num)d", num=d)) for d in DEPTHS],
+        coerce=int,
+        default=10,
+    )
+    schedule = SelectField(
+        _l("Check"), choices=[(s.value, SCHEDULE_NAMES[s.value]) for s in Schedule]
+    )
+    weekday = SelectField(_l("Day (weekly)"), choices=list(enumerate(WEEKDAYS)), coerce=int)
+    hour = IntegerField(_l("Hour (brand's time zone)"), default=6, validators=[NumberRange(0, 23)])
+    provider = SelectField(_l("Provider"), choices=[])
+    api_key = PasswordField(_l("API key (empty: keep the stored one)"), validators=[Optional()])
+    base_url = StringField(_l("Provider address (SearXNG, or a proxy)"), validators=[Optional()])
+    tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), Length(max=400)])
+    importance = FloatField(_l("Importance"), default=1.0, validators=[NumberRange(0.01, 100)])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         labels = provider_labels()
-        self.provider.choices = [(name, labels[name]) for name in PROVIDERS]
+        names = {"html": _l("Result pages (direct)"), "manual": _l("Manual upload")}
+        self.provider.choices = [(name, names.get(name, labels[name])) for name in PROVIDERS]
+        self.weekday.choices = list(enumerate(weekday_names()))
 
     def values(self) -> dict:
         """The query fields as the operations take them."""
@@ -67,20 +80,36 @@ class LabelForm(FlaskForm):
     label = SelectField(choices=[(lab.value, lab.value) for lab in Label])
 
 
+LABEL_CHOICES = {
+    "negative": _l("Negative"),
+    "positive": _l("Positive"),
+    "owned": _l("Owned"),
+    "neutral": _l("Neutral"),
+}
+
+
 class RuleForm(FlaskForm):
     match_type = SelectField(
-        "Match",
-        choices=[("exact", "Exact URL"), ("prefix", "URL prefix"), ("domain", "Domain")],
+        _l("Match"),
+        choices=[
+            ("exact", _l("Exact URL")),
+            ("prefix", _l("URL prefix")),
+            ("domain", _l("Domain")),
+        ],
     )
-    pattern = StringField("URL, prefix or domain", validators=[DataRequired(), Length(max=2000)])
-    label = SelectField("Label", choices=[(lab.value, lab.value.title()) for lab in Label])
+    pattern = StringField(
+        _l("URL, prefix or domain"), validators=[DataRequired(), Length(max=2000)]
+    )
+    label = SelectField(
+        _l("Label"), choices=[(lab.value, LABEL_CHOICES[lab.value]) for lab in Label]
+    )
 
 
 class UploadForm(FlaskForm):
-    file = FileField("Saved result page (.html) or CSV", validators=[FileRequired()])
-    kind = SelectField("Kind", choices=[("html", "HTML page"), ("csv", "CSV")])
+    file = FileField(_l("Saved result page (.html) or CSV"), validators=[FileRequired()])
+    kind = SelectField(_l("Kind"), choices=[("html", _l("HTML page")), ("csv", _l("CSV"))])
     checked_at = StringField(
-        "Seen at (ISO 8601, empty: now; HTML pages only)", validators=[Optional()]
+        _l("Seen at (ISO 8601, empty: now; HTML pages only)"), validators=[Optional()]
     )
 
 

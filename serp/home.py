@@ -80,27 +80,25 @@ def _score_line(brand_id: int, now: float | None, before: float | None) -> HomeL
     # Signed points out of 100 as serp.presentation.pct writes them, in the reader's digits.
     points = now * 100
     score = number(points, 1) if round(points, 1) < 0 else "+" + number(abs(points), 1)
-    if before is None:
-        text = _(
-            "Brand score %(score)s on page one; there is no check from a week ago to compare with.",
-            score=score,
-        )
-    else:
+    if before is not None:
         change = (now - before) * 100
         if abs(change) < 0.05:
             text = _("Brand score %(score)s on page one, unchanged since a week ago.", score=score)
         elif change > 0:
             text = _(
                 "Brand score %(score)s on page one, up %(change)s since a week ago.",
-                score=score,
-                change=number(abs(change), 1),
-            )
+                score=score, change=number(abs(change), 1),
+            )  # fmt: skip
         else:
             text = _(
                 "Brand score %(score)s on page one, down %(change)s since a week ago.",
-                score=score,
-                change=number(abs(change), 1),
-            )
+                score=score, change=number(abs(change), 1),
+            )  # fmt: skip
+    else:
+        text = _(
+            "Brand score %(score)s on page one; there is no check from a week ago to compare with.",
+            score=score,
+        )
     url = url_for("serp_dashboard.dashboard", brand_id=brand_id)
     # A count of 1: the line is shown whenever the brand has a score, whatever its sign.
     return HomeLine(brand_id, "brand_score", 1, text, url, urgent=False, order=70)
@@ -143,15 +141,14 @@ def home_lines(session: Session, brands: Sequence[Brand], now: datetime) -> list
                 query, url = items[0]
                 text = _(
                     "A negative result entered page one for “%(query)s”: %(url)s.",
-                    query=query,
-                    url=url,
-                )
+                    query=query, url=url,
+                )  # fmt: skip
             else:
                 text = ngettext(
-                    "%(num)d negative result entered page one at the latest checks: see what "
-                    "to publish to push them down.",
-                    "%(num)d negative results entered page one at the latest checks: see what "
-                    "to publish to push them down.",
+                    "%(num)d negative result entered page one at the latest checks: see what to "
+                    "publish to push them down.",
+                    "%(num)d negative results entered page one at the latest checks: see what to "
+                    "publish to push them down.",
                     n,
                 )
             dashboard = url_for("serp_dashboard.dashboard", brand_id=brand_id)

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -78,9 +80,9 @@ def _clean_fields(values: Mapping[str, Any], errors: list[str]) -> dict[str, Any
     if "text" in values:
         text = " ".join(str(values["text"] or "").split())
         if not text:
-            errors.append("A tracked query needs its search text.")
+            errors.append(_("A tracked query needs its search text."))
         elif len(text) > 500:
-            errors.append("The search text is limited to 500 characters.")
+            errors.append(_("The search text is limited to 500 characters."))
         clean["text"] = text
     if "engine" in values:
         clean["engine"] = _choice(values["engine"], [e.value for e in Engine], "engine", errors)
@@ -103,12 +105,12 @@ def _clean_fields(values: Mapping[str, Any], errors: list[str]) -> dict[str, Any
     if "language" in values:
         language = str(values["language"] or "").strip().lower()
         if not LANGUAGE_RE.match(language):
-            errors.append("'language' must be a language code such as en, de or pt-br.")
+            errors.append(_("'language' must be a language code such as en, de or pt-br."))
         clean["language"] = language
     if "country" in values:
         country = str(values["country"] or "").strip().lower()
         if not COUNTRY_RE.match(country):
-            errors.append("'country' must be a two-letter country code such as us or de.")
+            errors.append(_("'country' must be a two-letter country code such as us or de."))
         clean["country"] = country
     if "tags" in values:
         tags = values["tags"]
@@ -117,13 +119,13 @@ def _clean_fields(values: Mapping[str, Any], errors: list[str]) -> dict[str, Any
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             errors.append("'tags' must be a list of words.")
         elif len(tags) > 20 or any(len(t) > 40 for t in tags):
-            errors.append("Up to 20 tags of up to 40 characters each.")
+            errors.append(_("Up to 20 tags of up to 40 characters each."))
         else:
             clean["tags"] = sorted({t.strip() for t in tags if t.strip()})
     if "importance" in values:
         value = values["importance"]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
-            errors.append("'importance' must be a number above 0 and at most 100.")
+            errors.append(_("'importance' must be a number above 0 and at most 100."))
         clean["importance"] = float(value) if isinstance(value, int | float) else 1.0
     if "paused" in values:
         if not isinstance(values["paused"], bool):
@@ -149,7 +151,7 @@ def _clean_settings(
                 settings["base_url"], allow_private=bool(config.get("OUTBOUND_ALLOW_PRIVATE"))
             )
         except OutboundBlocked as exc:
-            errors.append(f"The provider address is refused: {exc}")
+            errors.append(_("The provider address is refused: %(reason)s", reason=exc))
     return settings
 
 
@@ -218,7 +220,7 @@ def update_query(
     """Change a query's fields; settings are replaced only when given."""
     check_editor(actor)
     if query.deleted_at is not None:
-        raise SerpError("This query was deleted; its history is kept until it is purged.")
+        raise SerpError(_("This query was deleted; its history is kept until it is purged."))
     errors: list[str] = []
     clean = _clean_fields({k: v for k, v in values.items() if k in QUERY_FIELDS}, errors)
     new_settings = _clean_settings(values.get("provider_settings"), config, errors)
@@ -279,20 +281,31 @@ def set_paused(session: Session, query: TrackedQuery, actor: User | None, paused
 def check_all_message(queries: list[TrackedQuery], marked: int) -> str:
     """What "Check all now" did, and why any query was left out."""
     if not queries:
-        return "There is no tracked query to check yet: add one below."
+        return _("There is no tracked query to check yet: add one below.")
     paused = sum(1 for q in queries if q.paused)
     uploads = sum(1 for q in queries if not q.paused and q.provider == "manual")
     left_out = []
     if paused:
-        left_out.append(f"{paused} {'is' if paused == 1 else 'are'} paused (resume to check)")
+        left_out.append(
+            ngettext("%(num)d is paused (resume to check)", "%(num)d are paused (resume to check)",
+                     paused)
+        )  # fmt: skip
     if uploads:
         left_out.append(
-            f"{uploads} {'is' if uploads == 1 else 'are'} checked only from uploaded pages "
-            "(upload a saved result page on the query's page)"
+            ngettext(
+                "%(num)d is checked only from uploaded pages (upload a saved result page on the "
+                "query's page)",
+                "%(num)d are checked only from uploaded pages (upload a saved result page on the "
+                "query's page)",
+                uploads,
+            )
         )
     reasons = "; ".join(left_out)
     if not marked:
-        return f"No query will be checked: {reasons}."
-    queries_word = "query" if marked == 1 else "queries"
-    message = f"{marked} {queries_word} will be checked by the worker within a minute."
-    return message + (f" Left out: {reasons}." if reasons else "")
+        return _("No query will be checked: %(reasons)s.", reasons=reasons)
+    message = ngettext(
+        "%(num)d query will be checked by the worker within a minute.",
+        "%(num)d queries will be checked by the worker within a minute.",
+        marked,
+    )
+    return message + (" " + _("Left out: %(reasons)s.", reasons=reasons) if reasons else "")

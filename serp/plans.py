@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core import audit, tenants
 from core.db import Base, utcnow
 from core.errors import NotFound, Refused
+from core.i18n import language
 from core.models import Role, User
 from core.tenants import Brand
 from core.urls import normalize_url
@@ -35,31 +38,32 @@ class AssetIdea:
     """A kind of content that ranks for brand queries."""
 
     key: str
-    label: str
+    label: Any  # lazy: read in the brand's language when a plan is made
     platform: str | None  # a planner platform: drafted as a post on the brand's channel
-    note: str
+    note: Any
 
 
 # In the order they are proposed: owned pages the brand controls first, then third-party ones.
 CATALOGUE: tuple[AssetIdea, ...] = (
-    AssetIdea("reviews_page", "Promoted reviews page", None,
-              "A 'selected reviews' page on the brand's site, linking to the full profile."),
-    AssetIdea("case_study", "Case study", None, "A customer story on the brand's site."),
-    AssetIdea("video_linkedin", "Video testimonial on LinkedIn", drafts.LINKEDIN,
-              "A customer's video testimonial, posted on the brand's LinkedIn page."),
-    AssetIdea("video_facebook", "Video testimonial on Facebook", drafts.FACEBOOK,
-              "A customer's video testimonial, posted on the brand's Facebook page."),
-    AssetIdea("video_youtube", "Video testimonial on YouTube", None,
-              "A testimonial video on the brand's YouTube channel, titled with the query."),
-    AssetIdea("white_paper", "White paper", None, "A downloadable paper on the brand's site."),
-    AssetIdea("guest_article", "Guest article", None,
-              "An article by the brand on a respected site of its field."),
-    AssetIdea("encyclopedia_entry", "Neutral encyclopedia entry", None,
-              "A neutral, sourced entry; follow the site's conflict-of-interest rules."),
-    AssetIdea("forum_answers", "Answers on forums", None,
-              "Helpful answers signed by the brand where its customers ask."),
-    AssetIdea("platform_profile", "Profile on a missing platform", None,
-              "A complete profile on a platform where the brand has none yet."),
+    AssetIdea("reviews_page", _l("Promoted reviews page"), None,
+              _l("A 'selected reviews' page on the brand's site, linking to the full profile.")),
+    AssetIdea("case_study", _l("Case study"), None, _l("A customer story on the brand's site.")),
+    AssetIdea("video_linkedin", _l("Video testimonial on LinkedIn"), drafts.LINKEDIN,
+              _l("A customer's video testimonial, posted on the brand's LinkedIn page.")),
+    AssetIdea("video_facebook", _l("Video testimonial on Facebook"), drafts.FACEBOOK,
+              _l("A customer's video testimonial, posted on the brand's Facebook page.")),
+    AssetIdea("video_youtube", _l("Video testimonial on YouTube"), None,
+              _l("A testimonial video on the brand's YouTube channel, titled with the query.")),
+    AssetIdea("white_paper", _l("White paper"), None,
+              _l("A downloadable paper on the brand's site.")),
+    AssetIdea("guest_article", _l("Guest article"), None,
+              _l("An article by the brand on a respected site of its field.")),
+    AssetIdea("encyclopedia_entry", _l("Neutral encyclopedia entry"), None,
+              _l("A neutral, sourced entry; follow the site's conflict-of-interest rules.")),
+    AssetIdea("forum_answers", _l("Answers on forums"), None,
+              _l("Helpful answers signed by the brand where its customers ask.")),
+    AssetIdea("platform_profile", _l("Profile on a missing platform"), None,
+              _l("A complete profile on a platform where the brand has none yet.")),
 )  # fmt: skip
 IDEAS = {idea.key: idea for idea in CATALOGUE}
 
@@ -180,7 +184,7 @@ def create_plan(
 ) -> DisplacementPlan:
     """Plan the displacement of a negative item now on page one, drafts on the calendar."""
     if actor is not None and not actor.has_role(Role.EDITOR):
-        raise Refused("Viewers cannot plan content.")
+        raise Refused(_("Viewers cannot plan content."))
     query = session.get(TrackedQuery, query_id)
     if query is None or query.brand_id != brand.id:
         raise NotFound(f"No tracked query {query_id} of this brand.")
@@ -188,7 +192,7 @@ def create_plan(
     position = _latest_position(session, query_id, url)
     if position is None or position > 10:
         raise Refused(
-            "This result is not on page one in the latest good check: there is nothing to push."
+            _("This result is not on page one in the latest good check: there is nothing to push.")
         )
     channels = drafts.channels_of(session, brand.id)
     ideas = propose(position, channels, owned_asset_kinds(session, brand.id))
@@ -205,12 +209,15 @@ def create_plan(
     after: dict[int, datetime] = {}
     long_form = 0
     for idea in ideas:
-        title = f"{idea.label}: {query.text}"
-        asset = PlanAsset(plan=plan, kind=idea.key, title=title[:300], brief=idea.note)
+        # The titles, briefs and drafts are the brand's texts: written in its language.
+        with language(brand.language):
+            label, note = str(idea.label), str(idea.note)
+        title = f"{label}: {query.text}"
+        asset = PlanAsset(plan=plan, kind=idea.key, title=title[:300], brief=note)
         session.add(asset)
         channel = next((c for c in channels if c.platform == idea.platform), None)
         if channel is not None:
-            text = f"{idea.label} — {query.text}. {idea.note}"
+            text = f"{label} — {query.text}. {note}"
             placed = drafts.draft_in_next_free_slot(
                 session, channel.id, actor, text=text, after=after.get(channel.id, now), now=now
             )
@@ -235,10 +242,10 @@ def mark_published(
 ) -> PlanAsset:
     """A long-form asset went live at ``url``: recorded as an owned asset of the brand."""
     if actor is not None and not actor.has_role(Role.EDITOR):
-        raise Refused("Viewers cannot change plans.")
+        raise Refused(_("Viewers cannot change plans."))
     url = (url or "").strip()
     if not drafts.is_public_url(url):
-        raise Refused("The address must be a full http(s) URL.")
+        raise Refused(_("The address must be a full http(s) URL."))
     asset.url, asset.published_at = url, asset.published_at or now
     kind = AssetKind.REVIEWS_PAGE if asset.kind == "reviews_page" else AssetKind.OTHER
     record_owned_asset(

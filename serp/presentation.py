@@ -8,9 +8,13 @@ wherever HTML is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from serp.displacement import COMPOSITION_KEYS
@@ -24,6 +28,59 @@ COLOURS = {
     "negative": "#dc2626",
     "empty": "#ffffff",
 }
+# The labels as people read them (stored and sent in English).
+LABEL_NAMES = {
+    "owned": _l("owned"),
+    "positive": _l("positive"),
+    "neutral": _l("neutral"),
+    "unlabelled": _l("unlabelled"),
+    "negative": _l("negative"),
+    "empty": _l("empty"),
+}
+# The stages of a displacement plan's assets (serp.plans.STAGES) and the kinds of owned asset.
+STAGE_NAMES = {
+    "drafted": _l("drafted"),
+    "published": _l("published"),
+    "seen in results": _l("seen in results"),
+    "above the negative item": _l("above the negative item"),
+}
+ASSET_KIND_NAMES = {
+    "social_post": _l("social post"),
+    "reviews_page": _l("reviews page"),
+    "blog_post": _l("blog post"),
+    "other": _l("other"),
+}
+# The notes that stand for a missing figure (serp.displacement keeps them in English).
+NOTES = (
+    (re.compile(r"too few checks"), _l("too few checks")),
+    (re.compile(r"no good check"), _l("no good check")),
+    (re.compile(r"> (?P<depth>\d+) both times"), _l("> %(depth)s both times")),
+    (re.compile(r"entered from > (?P<depth>\d+)"), _l("entered from > %(depth)s")),
+    (re.compile(r"fell below (?P<depth>\d+)"), _l("fell below %(depth)s")),
+)
+
+
+# The states of a check as people read them (stored in English).
+STATUS_NAMES = {"ok": _l("ok"), "blocked": _l("blocked"), "error": _l("error")}
+
+
+def status_name(status: str) -> str:
+    return str(STATUS_NAMES.get(status, status))
+
+
+def label_name(label: str) -> str:
+    return str(LABEL_NAMES.get(label, label))
+
+
+def note(text: str) -> str:
+    """A note of serp.displacement in the reader's language."""
+    for pattern, words in NOTES:
+        found = pattern.fullmatch(text)
+        if found:
+            return str(words) % found.groupdict()
+    return text
+
+
 # The e-mail's squares carry their style inline: mail clients drop style sheets.
 _MAIL_SQUARE = (
     "display: inline-block; width: 14px; height: 14px; margin-right: 1px; "
@@ -41,7 +98,7 @@ def shown(item: Mapping[str, Any], name: str) -> str:
     its absence ("too few checks", "> depth", ...)."""
     value = item[name]
     if value is None:
-        return item["notes"].get(name, f"> {item['depth']}")
+        return note(item["notes"].get(name, f"> {item['depth']}"))
     return f"{value:+d}" if name.startswith("change") else str(value)
 
 
@@ -50,7 +107,7 @@ def shown_cell(item: Mapping[str, Any], name: str) -> Markup:
     if item[name] is not None:
         return Markup(escape(shown(item, name)))
     return Markup('<span title="{}">{}</span>').format(
-        item["notes"].get(name, ""), shown(item, name)
+        note(item["notes"].get(name, "")), shown(item, name)
     )
 
 
@@ -80,10 +137,11 @@ def strip(query: Mapping[str, Any], *, mail: bool = False) -> Markup:
         colour = COLOURS.get(label, COLOURS["unlabelled"])
         if mail:
             squares.append(
-                f'<span title="{position}: {escape(label)}" style="{_MAIL_SQUARE}{colour}"></span>'
+                f'<span title="{position}: {escape(label_name(label))}" '
+                f'style="{_MAIL_SQUARE}{colour}"></span>'
             )
         else:
-            title = escape(f"{position}: {label} {url}")
+            title = escape(f"{position}: {label_name(label)} {url}")
             squares.append(f'<span style="background: {colour}" title="{title}"></span>')
     return Markup("".join(squares) if mail else f'<span class="strip">{"".join(squares)}</span>')
 
@@ -98,7 +156,7 @@ def query_row(query: Mapping[str, Any]) -> Markup:
     checked = query["latest_check_at"]
     return Markup(
         f"<td>{escape(query['text'])}</td>"
-        f"<td>{strip(query) if query['strip'] else 'no good check'}</td>"
+        f"<td>{strip(query) if query['strip'] else escape(_('no good check'))}</td>"
         f"<td>{pct(query['score'])}</td>{counts}"
         f"<td>{escape(checked[:10]) if checked else '–'}</td>"
     )
@@ -130,10 +188,11 @@ def negative_cells(item: Mapping[str, Any]) -> Markup:
 def week_rows(weeks: list[Mapping[str, Any]]) -> Markup:
     """The brand score's table: week, score (or the gap a week without a good check leaves),
     how many queries it rests on."""
+    gap = escape(_("gap (no good check)"))
     return Markup(
         "".join(
             f"<tr><td>{escape(week['week'])}</td>"
-            f"<td>{pct(week['score']) if week['score'] is not None else 'gap (no good check)'}</td>"
+            f"<td>{pct(week['score']) if week['score'] is not None else gap}</td>"
             f"<td>{escape(week['queries'])}</td></tr>"
             for week in weeks
         )
@@ -143,11 +202,14 @@ def week_rows(weeks: list[Mapping[str, Any]]) -> Markup:
 def outranks_list(outranks: list[Mapping[str, Any]], query_texts: Mapping[int, str]) -> Markup:
     """The negative items an owned asset now ranks above, with their positions and queries."""
     if not outranks:
-        return Markup("no negative item")
+        return Markup(escape(_("no negative item")))
+
+    def where(other: Mapping[str, Any]) -> str:
+        query = query_texts.get(other["query_id"], "")
+        return _("(now %(position)d, %(query)s)", position=other["position"], query=query)
+
     items = "".join(
-        f"<li><code>{escape(other['url'])}</code> (now {other['position']:d}, "
-        f"{escape(query_texts.get(other['query_id'], ''))})</li>"
-        for other in outranks
+        f"<li><code>{escape(other['url'])}</code> {escape(where(other))}</li>" for other in outranks
     )
     return Markup(f'<ul class="plain">{items}</ul>')
 
@@ -158,15 +220,18 @@ def window_row(window: Mapping[str, Any]) -> Markup:
     notes, before, after = window["notes"], window["median_before"], window["median_after"]
     moved = after - before if before is not None and after is not None else None
     direction = ("down" if moved > 0 else "up") if moved else ""
-    before_text = f"{before:g}" if before is not None else escape(notes.get("before", "–"))
-    after_text = f"{after:g}" if after is not None else escape(notes.get("after", "–"))
+    before_text = f"{before:g}" if before is not None else escape(note(notes.get("before", "–")))
+    after_text = f"{after:g}" if after is not None else escape(note(notes.get("after", "–")))
+    checks = "%(num)d good check", "%(num)d good checks"
+    before_title = ngettext(*checks, window["checks_before"])
+    after_title = ngettext(*checks, window["checks_after"])
     return Markup(
         f"<td>{escape(window['asset'])}</td>"
         f"<td>{escape((window['published_at'] or '')[:10])}</td>"
-        f'<td title="{window["checks_before"]:d} good checks">{before_text}</td>'
-        f'<td title="{window["checks_after"]:d} good checks">{after_text}</td>'
+        f'<td title="{escape(before_title)}">{before_text}</td>'
+        f'<td title="{escape(after_title)}">{after_text}</td>'
         f'<td class="{direction}">{"–" if moved is None else f"{moved:+g}"}</td>'
-        f"<td>{escape(', '.join(window['entered_page_one']) or 'none')}</td>"
+        f"<td>{escape(', '.join(window['entered_page_one']) or _('none'))}</td>"
     )
 
 
@@ -187,4 +252,7 @@ TEMPLATE_GLOBALS = {
     "serp_shown": shown,
     "serp_shown_cell": shown_cell,
     "serp_strip": strip,
+    "serp_label_name": label_name,
+    "serp_stage_names": STAGE_NAMES,
+    "serp_asset_kinds": ASSET_KIND_NAMES,
 }

@@ -24,12 +24,15 @@ import click
 import requests
 from flask import Flask, current_app, has_app_context
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.api import iso
 from core.db import db, utcnow
+from core.i18n import current_language, language
 from core.mail import send_mail
 from core.models import User
 from core.outbound import OutboundBlocked, post_json
@@ -38,7 +41,7 @@ from serp import brand_history, query_figures
 from serp import displacement as dsp
 from serp.models import CheckStatus, Label, SerpCheck, SerpResultRow, TrackedQuery, WeeklyReportSent
 from serp.plans import plan_summary, plans_of
-from serp.presentation import pct, shown
+from serp.presentation import STAGE_NAMES, pct, shown
 from serp.summaries import labelling_for_brand
 
 logger = logging.getLogger("serp.reports")
@@ -337,35 +340,55 @@ def weekly_summary(session: Session, brand: Brand, now: datetime) -> dict[str, A
 def weekly_text(summary: Mapping[str, Any]) -> str:
     """The plain-text part of the weekly report."""
     report, brand = summary["report"], summary["brand"]
+    on_page_one = len(summary["on_page_one"])
     lines = [
-        f"{brand.name} — search results, week of {summary['week'].isoformat()}",
+        _(
+            "%(brand)s — search results, week of %(week)s",
+            brand=brand.name,
+            week=summary["week"].isoformat(),
+        ),
         "",
-        f"Brand score {pct(summary['score'])} (previous week {pct(summary['previous_score'])}),"
-        " from -100 (page one all negative) to +100 (all owned or positive).",
-        f"{len(summary['on_page_one'])} negative item(s) on page one; {summary['needed']} "
-        "result(s) must move above them to push them all off.",
+        _(
+            "Brand score %(score)s (previous week %(previous)s), from -100 (page one all "
+            "negative) to +100 (all owned or positive).",
+            score=pct(summary["score"]),
+            previous=pct(summary["previous_score"]),
+        ),
+        ngettext(
+            "%(num)d negative item on page one;", "%(num)d negative items on page one;", on_page_one
+        )
+        + " "
+        + ngettext(
+            "%(num)d result must move above them to push them all off.",
+            "%(num)d results must move above them to push them all off.",
+            summary["needed"],
+        ),
         "",
-        "Page one per query (positions 1-10: O owned, + positive, n neutral, . unlabelled,"
-        " X negative):",
+        _(
+            "Page one per query (positions 1-10: O owned, + positive, n neutral, . unlabelled,"
+            " X negative):"
+        ),
     ]
     letters = {"owned": "O", "positive": "+", "neutral": "n", "unlabelled": ".", "negative": "X"}
     for query in report["queries"]:
-        strip = "".join(letters.get(label, " ") for label in query["strip"]) or "no good check"
+        strip = "".join(letters.get(label, " ") for label in query["strip"]) or _("no good check")
         lines.append(f"  [{strip:10}] {pct(query['score']):>6}  {query['text']}")
-    lines += ["", "Negative items (now, since last check, 4 weeks, 12 weeks, needed):"]
+    lines += ["", _("Negative items (now, since last check, 4 weeks, 12 weeks, needed):")]
     for item in report["negative_items"]:
         figures = ", ".join(
             shown(item, n) for n in ("current", "change_last", "change_4w", "change_12w", "needed")
         )
         lines.append(f"  {item['url']} — {item['query']}: {figures}")
     if not report["negative_items"]:
-        lines.append("  none")
+        lines.append("  " + _("none"))
     for plan in report["plans"]:
-        stages = ", ".join(f"{count} {stage}" for stage, count in plan["stages"].items())
-        lines.append(f"Plan for {plan['negative_url']}: {stages}")
+        stages = ", ".join(
+            f"{count} {STAGE_NAMES.get(stage, stage)}" for stage, count in plan["stages"].items()
+        )
+        lines.append(_("Plan for %(url)s: %(stages)s", url=plan["negative_url"], stages=stages))
     lines += [
         "",
-        "Changes: + moved down (good), - moved up. Blocked or failed checks are left out.",
+        _("Changes: + moved down (good), - moved up. Blocked or failed checks are left out."),
     ]
     return "\n".join(lines) + "\n"
 
@@ -373,10 +396,16 @@ def weekly_text(summary: Mapping[str, Any]) -> str:
 def render_weekly(summary: Mapping[str, Any]) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the weekly report."""
     brand = summary["brand"]
-    subject = f"{brand.name}: search results, week of {summary['week'].isoformat()}"
+    subject = _(
+        "%(brand)s: search results, week of %(week)s",
+        brand=brand.name,
+        week=summary["week"].isoformat(),
+    )
     text = weekly_text(summary)
     # Rendered without the request's context processors: the worker has no logged-in user.
-    html = current_app.jinja_env.get_template("serp/report_email.html").render(**summary)
+    html = current_app.jinja_env.get_template("serp/report_email.html").render(
+        **summary, report_language=current_language()
+    )
     return subject, text, html
 
 
@@ -431,7 +460,8 @@ def send_weekly_reports(app: Flask, now: datetime) -> dict[str, int]:
                 counts["skipped"] += 1
                 continue
             try:
-                subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
+                with language(brand.language):  # the brand's mail speaks the brand's language
+                    subject, text, html = render_weekly(weekly_summary(db.session, brand, now))
                 db.session.rollback()  # a read: its transaction ends before the mail goes
                 send_mail(app.config, recipients, subject, text, html)
             except Exception:
@@ -476,16 +506,24 @@ class Alert:
 
     @property
     def message(self) -> str:
+        """The alert in the current language (English outside a request or ``language``)."""
         if self.kind == "new_on_page_one":
-            before = f"was {self.previous}" if self.previous else "was not in the results"
-            return (
-                f"New negative result on page one for “{self.query}”: {self.url} at "
-                f"{self.position} ({before})."
-            )
-        return (
-            f"Negative result moved up for “{self.query}”: {self.url} from {self.previous} "
-            f"to {self.position}."
-        )
+            if self.previous:
+                return _(
+                    "New negative result on page one for “%(query)s”: %(url)s at %(position)s "
+                    "(was %(previous)s).",
+                    query=self.query, url=self.url, position=self.position,
+                    previous=self.previous,
+                )  # fmt: skip
+            return _(
+                "New negative result on page one for “%(query)s”: %(url)s at %(position)s "
+                "(was not in the results).",
+                query=self.query, url=self.url, position=self.position,
+            )  # fmt: skip
+        return _(
+            "Negative result moved up for “%(query)s”: %(url)s from %(previous)s to %(position)s.",
+            query=self.query, url=self.url, previous=self.previous, position=self.position,
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "checked_at": iso(self.checked_at), "message": self.message}
@@ -569,10 +607,14 @@ def send_alerts(app: Flask, alerts: list[Alert]) -> dict[str, int]:
         with app.app_context():
             brand = db.session.get(Brand, brand_id)
             recipients = _recipients(db.session, brand_id)
-        lines = [alert.message for alert in brand_alerts]
-        subject = f"{brand.name}: {len(lines)} search-result alert" + (
-            "s" if len(lines) > 1 else ""
-        )
+            with language(brand.language):
+                lines = [alert.message for alert in brand_alerts]
+                subject = ngettext(
+                    "%(brand)s: %(num)d search-result alert",
+                    "%(brand)s: %(num)d search-result alerts",
+                    len(lines),
+                    brand=brand.name,
+                )
         text = "\n".join(f"- {line}" for line in lines) + "\n"
         try:
             if send_mail(app.config, recipients, subject, text):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,12 +49,12 @@ def _clean_rule(match_type: Any, pattern: Any, label: Any) -> tuple[str, str, st
         errors.append("'label' must be negative, positive, owned or neutral.")
     text = str(pattern or "").strip()
     if not text:
-        errors.append("A rule needs a pattern (a URL, URL prefix or domain).")
+        errors.append(_("A rule needs a pattern (a URL, URL prefix or domain)."))
     if errors:
         raise SerpError(*errors)
     normalized = normalize_pattern(match_type, text)
     if not normalized or (match_type == MatchType.DOMAIN.value and "." not in normalized):
-        raise SerpError(f"“{text}” is not a URL or domain.")
+        raise SerpError(_("“%(text)s” is not a URL or domain.", text=text))
     return match_type, normalized, label
 
 
@@ -114,7 +115,7 @@ def update_rule(
         )
     )
     if clash is not None:
-        raise SerpError(f"Rule {clash} already labels this {match_type} pattern.")
+        raise SerpError(_("Rule %(rule)s already labels this pattern.", rule=clash))
     rule.match_type, rule.pattern, rule.label = match_type, pattern, label
     if "note" in values:
         rule.note = str(values["note"] or "").strip()[:500]
@@ -145,7 +146,7 @@ def set_curve(
 ) -> None:
     """Set (or, with None, reset) the brand's click-through curve."""
     if actor is not None and not actor.has_role(Role.EDITOR):
-        raise SerpError("Viewers cannot change measurement settings.")
+        raise SerpError(_("Viewers cannot change measurement settings."))
     try:
         values = list(check_curve(curve)) if curve is not None else None
     except ValueError as exc:
@@ -170,7 +171,7 @@ def set_block_weights(
     """Set (or, with None, reset) how much a negative in each kind of page-one block counts;
     the brand's figures follow. The weights now in force."""
     if actor is not None and not actor.has_role(Role.EDITOR):
-        raise SerpError("Viewers cannot change measurement settings.")
+        raise SerpError(_("Viewers cannot change measurement settings."))
     values = check_weights(weights) if weights is not None else None
     settings = session.scalar(
         select(BrandSerpSettings).where(BrandSerpSettings.brand_id == brand_id)

@@ -9,13 +9,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from core.api import ApiError, parse_instant
 from core.auth import role_required
 from core.db import db, utcnow
+from core.i18n import local_datetime
 from core.models import Role
 from core.pages import commit_or_flash as _commit_or_flash
 from core.pages import flash_errors as _flash_errors
@@ -42,6 +45,7 @@ from serp.forms import (
 )
 from serp.labels import classifier_for_brand
 from serp.models import CheckStatus, Label, SerpCheck, TrackedQuery
+from serp.presentation import label_name, status_name
 
 bp = Blueprint("serp", __name__)
 
@@ -75,7 +79,8 @@ def _back(default: str, anchor: str | None = None) -> Any:
 
 @bp.app_template_filter("local_time")
 def local_time(value: datetime | None, brand: Brand) -> str:
-    return value.astimezone(brand.zone).strftime("%Y-%m-%d %H:%M") if value else "—"
+    """A moment in the brand's time zone, the reader's way ("Mar 1, 2026, 10:00")."""
+    return local_datetime(value, brand.zone) if value else "—"
 
 
 def _page_context(brand: Brand) -> dict[str, Any]:
@@ -100,7 +105,7 @@ def queries(brand_id: int) -> Any:
     status = 200
     if request.method == "POST":
         if not current_user.has_role(Role.EDITOR):
-            abort(403, description="Viewers cannot add tracked queries.")
+            abort(403, description=_("Viewers cannot add tracked queries."))
         if form.validate_on_submit():
             values = form.values() | {"provider_settings": _settings(form)}
             try:
@@ -136,16 +141,20 @@ def tracking_message(brand: Brand, query: TrackedQuery) -> Markup:
     if query.provider == "manual":
         upload = url_for("serp.upload", brand_id=brand.id, query_id=query.id)
         return Markup(
-            "Tracking “{}”. It is checked from saved result pages you upload, never by the "
-            'worker: <a href="{}">upload its first page</a>.'
-        ).format(query.text, upload)
-    if query.paused:
-        return Markup("Tracking “{}”; it is paused, so it is not checked until resumed.").format(
-            query.text
+            _(
+                "Tracking “%(query)s”. It is checked from saved result pages you upload, never by "
+                'the worker: <a href="%(href)s">upload its first page</a>.',
+                query=escape(query.text),
+                href=escape(upload),
+            )
         )
-    if query.next_check_at is None:
-        return Markup("Tracking “{}”; it is checked when you press “Check now”.").format(query.text)
-    return Markup("Tracking “{}”; its first check runs shortly.").format(query.text)
+    if query.paused:
+        words = _("Tracking “%(query)s”; it is paused, so it is not checked until resumed.")
+    elif query.next_check_at is None:
+        words = _("Tracking “%(query)s”; it is checked when you press “Check now”.")
+    else:
+        words = _("Tracking “%(query)s”; its first check runs shortly.")
+    return Markup(escape(words) % {"query": query.text})
 
 
 def _settings(form: QueryForm) -> dict[str, str] | None:
@@ -194,7 +203,7 @@ def edit_query(brand_id: int, query_id: int) -> Any:
             _flash_errors(exc.errors)
         else:
             db.session.commit()
-            flash("Query saved.", "success")
+            flash(_("Query saved."), "success")
             return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
     stored_settings = ops.provider_settings_of(query, current_app.config)
     return render_template(
@@ -213,10 +222,13 @@ def pause_query(brand_id: int, query_id: int) -> Any:
     brand = _brand(brand_id)
     query = _query(brand, query_id)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+        abort(400, description=_("The form expired; reload the page and try again."))
     ops.set_paused(db.session, query, current_user, not query.paused)
     db.session.commit()
-    flash(f"“{query.text}” {'paused' if query.paused else 'resumed'}.", "success")
+    if query.paused:
+        flash(_("“%(query)s” paused.", query=query.text), "success")
+    else:
+        flash(_("“%(query)s” resumed.", query=query.text), "success")
     return _back(url_for("serp.queries", brand_id=brand.id))
 
 
@@ -226,10 +238,16 @@ def delete_query(brand_id: int, query_id: int) -> Any:
     brand = _brand(brand_id)
     query = _query(brand, query_id)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+        abort(400, description=_("The form expired; reload the page and try again."))
     ops.delete_query(db.session, query, current_user, utcnow())
     db.session.commit()
-    flash(f"Stopped tracking “{query.text}”. Its history is kept until it is purged.", "success")
+    flash(
+        _(
+            "Stopped tracking “%(query)s”. Its history is kept until it is purged.",
+            query=query.text,
+        ),
+        "success",
+    )
     return redirect(url_for("serp.queries", brand_id=brand.id))
 
 
@@ -239,7 +257,7 @@ def check_all(brand_id: int) -> Any:
     """Mark every active query due now; the worker checks them and the page shows progress."""
     brand = _brand(brand_id)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+        abort(400, description=_("The form expired; reload the page and try again."))
     now = utcnow()
     active = [q for q in ops.queries_of(db.session, brand.id) if not q.paused]
     count = mark_due_now(db.session, active, now)
@@ -260,10 +278,10 @@ def check_one(brand_id: int, query_id: int) -> Any:
     brand = _brand(brand_id)
     query = _query(brand, query_id)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+        abort(400, description=_("The form expired; reload the page and try again."))
     mark_due_now(db.session, [query], utcnow())
     db.session.commit()
-    flash("The worker will check this query within a minute.", "info")
+    flash(_("The worker will check this query within a minute."), "info")
     return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
 
 
@@ -319,13 +337,17 @@ def _page_number(pages: int) -> int:
     if not raw:
         return 1
     if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
-        abort(404, description="Pages of a query's history are numbered 1, 2, 3 …")
+        abort(404, description=_("Pages of a query's history are numbered 1, 2, 3 …"))
     page = int(raw)
     if page > pages:
         abort(
             404,
-            description=f"This query's history has {pages} page{'s' if pages != 1 else ''}; "
-            f"there is no page {page}.",
+            description=ngettext(
+                "This query's history has %(num)d page; there is no page %(page)d.",
+                "This query's history has %(num)d pages; there is no page %(page)d.",
+                pages,
+                page=page,
+            ),
         )
     return page
 
@@ -337,7 +359,7 @@ def url_detail(brand_id: int) -> Any:
     brand = _brand(brand_id)
     raw = (request.args.get("u") or "").strip()
     if not raw:
-        abort(404, description="Which URL? Follow a link from a result table.")
+        abort(404, description=_("Which URL? Follow a link from a result table."))
     key = normalize_url(raw)
     total = check_history.count_url_queries(db.session, brand.id, key)
     pages = max(1, -(-total // URL_QUERIES))
@@ -390,7 +412,7 @@ def label_url(brand_id: int) -> Any:
     brand = _brand(brand_id)
     form = LabelForm()
     if not form.validate_on_submit():
-        abort(400, description="Choose a label for a URL.")
+        abort(400, description=_("Choose a label for a URL."))
     try:
         rule_ops.save_rule(
             db.session, brand.id, current_user, match_type="exact", pattern=form.url.data,
@@ -401,7 +423,10 @@ def label_url(brand_id: int) -> Any:
         _flash_errors(exc.errors)
     else:
         db.session.commit()
-        flash(f"Labelled {short_url(form.url.data)} {form.label.data}.", "success")
+        label = label_name(form.label.data)
+        flash(
+            _("Labelled %(url)s %(label)s.", url=short_url(form.url.data), label=label), "success"
+        )
     return _back(url_for("serp.queue", brand_id=brand.id), anchor=request.form.get("anchor"))
 
 
@@ -418,7 +443,7 @@ def rules(brand_id: int) -> Any:
     form = RuleForm()
     if request.method == "POST":
         if not current_user.has_role(Role.EDITOR):
-            abort(403, description="Viewers cannot change labels.")
+            abort(403, description=_("Viewers cannot change labels."))
         if form.validate_on_submit():
             try:
                 rule_ops.save_rule(
@@ -430,7 +455,7 @@ def rules(brand_id: int) -> Any:
                 _flash_errors(exc.errors)
             else:
                 db.session.commit()
-                flash("Label saved.", "success")
+                flash(_("Label saved."), "success")
                 return redirect(url_for("serp.rules", brand_id=brand.id))
     return render_template(
         "serp/labels.html",
@@ -451,10 +476,10 @@ def delete_rule(brand_id: int, rule_id: int) -> Any:
     if rule.brand_id != brand.id:
         abort(404)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+        abort(400, description=_("The form expired; reload the page and try again."))
     rule_ops.delete_rule(db.session, rule, current_user)
     db.session.commit()
-    flash("Label rule deleted.", "success")
+    flash(_("Label rule deleted."), "success")
     return redirect(url_for("serp.rules", brand_id=brand.id))
 
 
@@ -466,16 +491,16 @@ def block_weights(brand_id: int) -> Any:
     form = ActionForm()
     if request.method == "POST":
         if not current_user.has_role(Role.EDITOR):
-            abort(403, description="Viewers cannot change measurement settings.")
+            abort(403, description=_("Viewers cannot change measurement settings."))
         if not form.validate_on_submit():
-            abort(400, description="The form expired; reload the page and try again.")
+            abort(400, description=_("The form expired; reload the page and try again."))
         weights = None
         if "reset" not in request.form:
             weights = {kind: request.form.get(f"weight_{kind}", "").strip() for kind in KIND_NAMES}
         if _commit_or_flash(
             lambda: rule_ops.set_block_weights(db.session, brand.id, current_user, weights)
         ):
-            flash("Block weights saved; the figures now use them.", "success")
+            flash(_("Block weights saved; the figures now use them."), "success")
             return redirect(url_for("serp.block_weights", brand_id=brand.id))
     return render_template(
         "serp/block_weights.html",
@@ -534,8 +559,12 @@ def upload(brand_id: int, query_id: int) -> Any:
             status = 422
         else:
             db.session.commit()
-            states = ", ".join(sorted({c.status for c in made}))
-            flash(f"{len(made)} check{'s' if len(made) != 1 else ''} stored ({states}).", "success")
+            states = ", ".join(sorted({status_name(c.status) for c in made}))
+            stored = ngettext(
+                "%(num)d check stored (%(states)s).", "%(num)d checks stored (%(states)s).",
+                len(made), states=states,
+            )  # fmt: skip
+            flash(stored, "success")
             return redirect(url_for("serp.query_detail", brand_id=brand.id, query_id=query.id))
     elif request.method == "POST":
         status = 400

@@ -11,10 +11,13 @@ from typing import Any
 
 import requests
 from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from core.claims import default_worker_id
 from core.db import db, utcnow
+from core.i18n import language
 from core.mail import send_mail
 from core.models import User
 from core.outbound import OutboundBlocked, post_json
@@ -135,7 +138,10 @@ def _recipients(session: Any, brand_id: int) -> list[str]:
 
 def alert_line(seen: NegativeSuggestionSeen) -> str:
     where = f"{seen.engine.title()} {seen.language}-{seen.country.upper()}"
-    return f"“{seen.text}” is suggested for “{seen.term.strip()}” ({where})."
+    return _(
+        "“%(text)s” is suggested for “%(term)s” (%(where)s).",
+        text=seen.text, term=seen.term.strip(), where=where,
+    )  # fmt: skip
 
 
 def send_alerts(app: Flask, now: datetime | None = None) -> dict[str, int]:
@@ -156,9 +162,15 @@ def send_alerts(app: Flask, now: datetime | None = None) -> dict[str, int]:
     for brand_id, items in by_brand.items():
         brand = brands[brand_id]
         counts["alerts"] += len(items)
-        lines = [alert_line(s) for s in items]
+        with app.app_context(), language(brand.language):  # the brand's mail, its language
+            lines = [alert_line(s) for s in items]
+            subject = ngettext(
+                "%(brand)s: new negative search suggestion",
+                "%(brand)s: new negative search suggestions",
+                len(lines),
+                brand=brand.name,
+            )
         page = f"{base}/brands/{brand_id}/search/suggestions" if base else ""
-        subject = f"{brand.name}: new negative search suggestion" + ("s" if len(lines) > 1 else "")
         text = "\n".join(f"- {line}" for line in lines) + (f"\n\n{page}\n" if page else "\n")
         try:
             if recipients[brand_id] and send_mail(app.config, recipients[brand_id], subject, text):

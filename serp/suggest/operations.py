@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -236,9 +237,11 @@ def mark_suggestion(
     check_editor(actor)
     key = suggestion_key(str(text or ""))
     if not key:
-        raise SerpError("Say which suggestion to label.")
+        raise SerpError(_("Say which suggestion to label."))
     if label not in (*SUGGESTION_LABELS, ""):
-        raise SerpError("The label must be negative, neutral or positive (or empty to clear it).")
+        raise SerpError(
+            _("The label must be negative, neutral or positive (or empty to clear it).")
+        )
     mark = session.scalar(
         select(SuggestionMark).where(SuggestionMark.brand_id == brand_id, SuggestionMark.key == key)
     )
@@ -283,11 +286,17 @@ def _clean_words(values: Any, name: str) -> list[str]:
         if not word:
             continue
         if len(word) > MAX_WORD_LENGTH:
-            raise SerpError(f"“{word[:40]}…” is longer than {MAX_WORD_LENGTH} characters.")
+            raise SerpError(
+                _(
+                    "“%(word)s…” is longer than %(max)d characters.",
+                    word=word[:40],
+                    max=MAX_WORD_LENGTH,
+                )
+            )
         if fold(word) not in {fold(w) for w in words}:
             words.append(word)
     if len(words) > MAX_WORDS:
-        raise SerpError(f"At most {MAX_WORDS} entries in '{name}'.")
+        raise SerpError(_("At most %(max)d entries in '%(name)s'.", max=MAX_WORDS, name=name))
     return words
 
 

@@ -18,6 +18,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from core.auth import role_required
@@ -27,6 +29,7 @@ from core.pages import commit_or_flash
 from core.pages import member_brand as _brand
 from core.parsing import InvalidInput, parse_id
 from serp.forms import ActionForm
+from serp.presentation import label_name
 from serp.suggest import history
 from serp.suggest import operations as ops
 from serp.suggest.models import SUGGESTION_LABELS, SuggestTerm
@@ -41,12 +44,12 @@ def _chosen_term(brand_id: int, terms: list[SuggestTerm]) -> SuggestTerm | None:
     try:
         wanted = parse_id(request.args.get("term"), "term")
     except InvalidInput:
-        abort(400, description="'term' must be a term's number.")
+        abort(400, description=_("'term' must be a term's number."))
     if wanted is None:
         return terms[0] if terms else None
     term = db.session.get(SuggestTerm, wanted)
     if term is None or term.brand_id != brand_id:
-        abort(404, description="No such autocomplete term in this brand.")
+        abort(404, description=_("No such autocomplete term in this brand."))
     return term
 
 
@@ -86,15 +89,17 @@ def suggestions(brand_id: int) -> Any:
 def check(brand_id: int) -> Any:
     brand = _brand(brand_id)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+        abort(400, description=_("The form expired; reload the page and try again."))
     counted: list[int] = []
     if commit_or_flash(
         lambda: counted.append(ops.check_now(db.session, brand, current_user, utcnow()))
     ):
-        flash(
-            f"{counted[0]} look-ups are due now; the worker makes them within five minutes.",
-            "success",
+        due = ngettext(
+            "%(num)d look-up is due now; the worker makes it within five minutes.",
+            "%(num)d look-ups are due now; the worker makes them within five minutes.",
+            counted[0],
         )
+        flash(due, "success")
     return redirect(url_for("serp_suggest.suggestions", brand_id=brand.id))
 
 
@@ -103,12 +108,15 @@ def check(brand_id: int) -> Any:
 def mark(brand_id: int) -> Any:
     brand = _brand(brand_id)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+        abort(400, description=_("The form expired; reload the page and try again."))
     text, label = request.form.get("text", ""), request.form.get("label", "")
     if commit_or_flash(
         lambda: ops.mark_suggestion(db.session, brand.id, current_user, text, label, utcnow())
     ):
-        flash(f"“{text}” is {label or 'labelled automatically again'}.", "success")
+        if label:
+            flash(_("“%(text)s” is %(label)s.", text=text, label=label_name(label)), "success")
+        else:
+            flash(_("“%(text)s” is labelled automatically again.", text=text), "success")
     term = request.form.get("term", "")
     args = {"term": term} if term.isdigit() else {}
     return redirect(url_for("serp_suggest.suggestions", brand_id=brand.id, **args))
@@ -119,7 +127,7 @@ def mark(brand_id: int) -> Any:
 def settings(brand_id: int) -> Any:
     brand = _brand(brand_id)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+        abort(400, description=_("The form expired; reload the page and try again."))
     if commit_or_flash(
         lambda: ops.save_settings(
             db.session,
@@ -130,7 +138,7 @@ def settings(brand_id: int) -> Any:
             now=utcnow(),
         )  # fmt: skip
     ):
-        flash("Autocomplete words saved; stored suggestions are labelled again.", "success")
+        flash(_("Autocomplete words saved; stored suggestions are labelled again."), "success")
     return redirect(url_for("serp_suggest.suggestions", brand_id=brand.id))
 
 

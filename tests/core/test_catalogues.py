@@ -145,22 +145,6 @@ NOT_YET_TRANSLATED = [
     # --- reviews
     # --- end of reviews
     # --- serp
-    "serp/_blocks.html",
-    "serp/_macros.html",
-    "serp/block_weights.html",
-    "serp/dashboard.html",
-    "serp/edit.html",
-    "serp/labels.html",
-    "serp/plan.html",
-    "serp/queries.html",
-    "serp/query.html",
-    "serp/queue.html",
-    "serp/report.html",
-    "serp/report_body.html",
-    "serp/report_email.html",
-    "serp/suggestions.html",
-    "serp/upload.html",
-    "serp/url.html",
     # --- end of serp
 ]
 TEMPLATES = sorted(

@@ -182,3 +182,24 @@ def test_forms_need_a_csrf_token(app, client, brand, users):
     assert response.status_code == 400
     db.session.refresh(query)
     assert not query.paused
+
+
+def test_the_pages_speak_the_persons_language(app, client, brand, users, engine_server):
+    query = checked_query(app, brand)
+    users["editor"].locale = "lv"
+    db.session.commit()
+    login(client, users["editor"].email)
+    base = f"/brands/{brand.id}/search"
+    queries = client.get(base).get_data(as_text=True)
+    assert 'lang="lv"' in queries
+    assert "Izsekotie vaicājumi" in queries and "Pārbaudīt visus tagad" in queries
+    assert "Tracked queries" not in queries
+    detail = client.get(f"{base}/{query.id}").get_data(as_text=True)
+    assert "Pozīcijas laika gaitā" in detail and "Jaunākā lapa" in detail
+    # The label buttons read in Latvian and still send the stored English value.
+    assert 'value="negative"' in detail and ">negatīvs</button>" in detail
+    weights = client.get(f"{base}/block-weights").get_data(as_text=True)
+    assert "Populārākās ziņas" in weights and "Cilvēki arī jautā" in weights
+    # A flash message in the person's language.
+    response = client.post(f"{base}/{query.id}/check", follow_redirects=True)
+    assert "Fona process pārbaudīs šo vaicājumu minūtes laikā." in response.get_data(as_text=True)

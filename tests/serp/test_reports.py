@@ -71,7 +71,7 @@ def test_weekly_report_is_mailed_once_with_text_and_html(app, scenario, smtp):
     # Brand score 184.21 / 471.08 = 0.39104 → +39.1; last week 166.72 / 471.08 → +35.4
     assert "Brand score +39.1 (previous week +35.4)" in text
     # Negative items on page one: N in q2 at 1 (needs 10), N2 in q1 at 8 (needs 3) → 13
-    assert "2 negative item(s) on page one; 13 result(s)" in text
+    assert "2 negative items on page one; 13 results must move above them" in text
     assert "[+OO....X.n]" in text  # q1's page one in week 12
     assert f"{N2} — acme bakery: 8, +2, entered from > 20, too few checks, 3" in text
     assert "+39.1" in html and "#dc2626" in html and N2 in html
@@ -212,3 +212,34 @@ def test_webhook_to_a_private_address_is_refused_unless_allowed(app, scenario, h
     alerts = alerts_after_check(db.session, _check(q1, 11))
     assert send_alerts(app, alerts)["failed"] == 1
     assert httpserver.log == []
+
+
+def test_a_latvian_brands_weekly_report_is_in_latvian(app, scenario, smtp):
+    brand, q1, q2 = scenario
+    brand.language = "lv"
+    db.session.commit()
+    assert send_weekly_reports(app, week(12) + timedelta(hours=3))["sent"] == 1
+    _recipients, message = smtp.messages[0]
+    assert message["Subject"] == "Acme Bakery: meklēšanas rezultāti, nedēļa no 2025-03-24"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Zīmola rādītājs +39.1 (iepriekšējā nedēļā +35.4)" in text
+    assert "2 negatīvi rezultāti pirmajā lapā; virs tiem jāpaceļas 13 rezultātiem" in text
+    assert f"{N2} — acme bakery: 8, +2, ienāca no > 20, par maz pārbaužu, 3" in text
+    assert '<html lang="lv">' in html
+    assert "Pirmā lapa katram vaicājumam" in html and "Negatīvie rezultāti" in html
+    assert "Page one per query" not in html and "Brand score" not in html
+
+
+def test_a_polish_brands_alerts_are_in_polish(app, scenario, smtp):
+    brand, q1, q2 = scenario
+    brand.language = "pl"
+    db.session.commit()
+    assert send_alerts(app, alerts_after_check(db.session, _check(q1, 11)))["mailed"] == 1
+    for _ in range(50):  # the SMTP handler runs in the controller's thread
+        if smtp.messages:
+            break
+        time.sleep(0.02)
+    _recipients, message = smtp.messages[0]
+    assert message["Subject"] == "Acme Bakery: 1 alert o wynikach wyszukiwania"
+    assert f"Negatywny wynik awansował dla „acme bakery”: {N2} z 9 na 6." in message.get_content()
