@@ -51,6 +51,8 @@ def composer_words() -> dict[str, Any]:
         "{count} character too many": Plural(
             lambda n: ngettext("{count} character too many", "{count} characters too many", n)
         ),
+        "Post {number} of the thread": _l("Post {number} of the thread"),
+        "First comment": _l("First comment"),
         "(untitled)": _l("(untitled)"),
         "Reading the link…": _l("Reading the link…"),
         "No card: {problem}.": _l("No card: {problem}."),

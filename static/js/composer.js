@@ -44,11 +44,6 @@
   JSON.parse(document.getElementById("composer-library").textContent).forEach(function (item) {
     library[item.id] = item;
   });
-  var wordsElement = document.getElementById("composer-words");
-  var WORDS = wordsElement ? JSON.parse(wordsElement.textContent) : {};
-  function word(key, n) {
-    return String(WORDS[key] || key).replace("{n}", n);
-  }
   var text = document.getElementById("compose-text");
   var link = document.getElementById("compose-link");
   var counts = document.getElementById("compose-counts");
@@ -366,7 +361,7 @@
     var parts = thread.querySelectorAll("[data-part]");
     parts.forEach(function (part, index) {
       var label = part.querySelector("label span");
-      label.textContent = word("partLabel", index + 2);
+      label.textContent = t("Post {number} of the thread", { number: numbers.format(index + 2) });
     });
     var add = thread.querySelector("[data-add-part]");
     add.disabled = parts.length >= Number(thread.dataset.maxParts || 25);
@@ -398,8 +393,10 @@
     var over = limit !== null && limit !== undefined && count > limit;
     element.className = "part-count" + (over ? " over" : "");
     element.textContent =
-      (limit === null || limit === undefined ? count + " " + word("characters") : count + " / " + limit) +
-      (over ? " — " + word("tooMany", count - limit) : "");
+      (limit === null || limit === undefined
+        ? tn("{count} character", "{count} characters", count)
+        : numbers.format(count) + " / " + numbers.format(limit)) +
+      (over ? " — " + tn("{count} character too many", "{count} characters too many", count - limit) : "");
   }
 
   function renderFollowing(preview, channel) {
@@ -441,7 +438,7 @@
     if (value) {
       var label = document.createElement("small");
       label.className = "muted";
-      label.textContent = word("comment");
+      label.textContent = t("First comment");
       commentBox.appendChild(label);
       var bubble = document.createElement("div");
       bubble.className = "preview-comment-text";
