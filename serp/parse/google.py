@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .limits import MAX_DEPTH, spend, too_deep
 from .model import Placed, SerpResult
 from .tree import ancestors, clean_text, contains, node_text
-from .urls import clean_result_url, is_engine_internal, site_of
+from .urls import clean_result_url, cleaned_url, is_engine_internal, site_of, site_of_host
 
 ENGINE = "google"
 
@@ -126,6 +126,7 @@ _SNIPPET_CLASSES = (
     "[data-sncf]",
     "[data-content-feature='1']",
 )
+_ANY_SNIPPET = ", ".join(_SNIPPET_CLASSES)
 # How far up from a title its link may be, and how many levels make a title's "shape".
 _LINK_LEVELS = 4
 _SHAPE_LEVELS = 3
@@ -191,7 +192,8 @@ class _Candidate:
 
 def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
     anchor = _link_of(title)
-    url = clean_result_url(anchor.attributes.get("href"), ENGINE) if anchor is not None else None
+    cleaned = cleaned_url(anchor.attributes.get("href"), ENGINE) if anchor is not None else None
+    url, host = cleaned if cleaned is not None else (None, "")
     chain = list(ancestors(title, stop=container))
     # Every later step walks this chain a few times. (A page of fewer tags than the markup
     # check measures can still nest past the depth limit.)
@@ -202,7 +204,7 @@ def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
         title=title,
         anchor=anchor,
         url=url,
-        site=site_of(url) if url else "",
+        site=site_of_host(host) if url else "",
         chain=chain,
     )
 
@@ -397,6 +399,16 @@ _VISITS_CHARGED = 64
 
 
 def _snippet_of(block: LexborNode, anchor: LexborNode) -> str:
+    # The first node of the first snippet class that has text. Each query costs a parse of its
+    # selector and a walk: one query for all classes first, which mostly finds one node or
+    # none, and then the node the class-by-class search would find is that one (or none).
+    found = block.css(_ANY_SNIPPET)
+    if len(found) <= 1:
+        if found and not contains(anchor, found[0]):
+            text = node_text(found[0])
+            if text:
+                return text
+        return _longest_text_outside(block, anchor)
     for selector in _SNIPPET_CLASSES:
         node = block.css_first(selector)
         if node is not None and not contains(anchor, node):
