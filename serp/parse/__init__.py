@@ -70,8 +70,10 @@ def _known_engine(engine: str | None) -> str | None:
 def _parse(html: str, engine: str | None) -> SerpPage:
     if not isinstance(html, str):
         html = html.decode("utf-8", "replace") if isinstance(html, bytes | bytearray) else ""
-    # Lexbor stops at NUL in some versions and NUL never carries meaning in a page.
-    html = html.replace("\x00", "")
+    # Lexbor stops at NUL in some versions and NUL never carries meaning in a page. (Looking
+    # first spares copying the page, which almost never holds one.)
+    if "\x00" in html:
+        html = html.replace("\x00", "")
     name = _known_engine(engine) or detect_engine(html)
     page = SerpPage(engine=name)
     if not html.strip():

@@ -14,7 +14,7 @@ from .images import page_of_json
 from .limits import spend
 from .model import FeatureItem, Placed
 from .tree import clean_text, node_text
-from .urls import clean_result_url, decode_bing_u, engine_of_host, site_of
+from .urls import cleaned_url, decode_bing_u, engine_of_host, site_of, site_of_host
 
 MAX_ITEMS = 30
 _MAX_TITLE_CHARS = 300
@@ -43,6 +43,14 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 
+# Every form of date above holds a digit, and most texts hold none: one search for a digit
+# (any the regex's \d matches) rules them out faster than trying each form at each place.
+_DIGIT = re.compile(r"\d")
+
+
+def _date_in(text: str) -> re.Match[str] | None:
+    return _DATE.search(text) if _DIGIT.search(text) else None
+
 
 def sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[FeatureItem]:
     """Links to the result's own site shown in its block (site links, deep links)."""
@@ -59,8 +67,11 @@ def sitelinks(item: Placed, engine: str, organic_urls: set[str]) -> list[Feature
         # Cheap first: a link to the site names it, unless Bing's redirect encodes it.
         if href == item.result.url or (site not in href and "/ck/a" not in href):
             continue
-        url = outbound(href, engine)
-        if url is None or url in seen or url in organic_urls or site_of(url) != site:
+        found = outbound_and_host(href, engine)
+        if found is None:
+            continue
+        url, host = found
+        if url in seen or url in organic_urls or site_of_host(host) != site:
             continue
         title = node_text(anchor)
         # A snippet drawn as a link (DuckDuckGo) is no site link.
@@ -77,16 +88,22 @@ _WRAPPER_PATHS = ("//", "/url", "/interstitial", "/imgres", "/ck/a", "/l/", "/a/
 
 def outbound(href: str | None, engine: str) -> str | None:
     """An outbound page (redirects removed), or None for the engine's own and service links."""
+    found = outbound_and_host(href, engine)
+    return found[0] if found is not None else None
+
+
+def outbound_and_host(href: str | None, engine: str) -> tuple[str, str] | None:
+    """`outbound`, with the page's host name (lower case)."""
     if not href or (href.startswith("/") and not href.startswith(_WRAPPER_PATHS)):
         # A path on the engine's own host that wraps no other address: its navigation.
         return None
-    url = clean_result_url(href, engine)
-    if url is None:
+    cleaned = cleaned_url(href, engine)
+    if cleaned is None:
         return None
-    host = (urlsplit(url).hostname or "").lower()
+    url, host = cleaned[0], cleaned[1].lower()
     if engine_of_host(host) is not None or host.endswith(_NOT_OUTBOUND):
         return None
-    return url
+    return url, host
 
 
 def items_of(container: LexborNode, kind: str, engine: str, query: str) -> list[FeatureItem]:
@@ -204,8 +221,8 @@ def _describe(url: str, links: list[LexborNode], block: LexborNode, title: str) 
         image = block.css_first("img[alt]")
         title = clean_text(image.attributes.get("alt")) if image is not None else ""
     pieces = [piece for piece in _text_pieces(block) if heading_kind(piece) is None]
-    date = next((piece for piece in pieces if _DATE.search(piece)), "")
-    date_match = _DATE.search(date) if date else None
+    date_match = next(filter(None, map(_date_in, pieces)), None)
+    date = date_match.string if date_match else ""
     cite = block.css_first("cite")
     source = node_text(cite).split(" › ")[0] if cite is not None else ""
     if not source:

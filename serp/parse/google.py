@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .limits import MAX_DEPTH, spend, too_deep
 from .model import Placed, SerpResult
 from .tree import ancestors, clean_text, contains, node_text
-from .urls import clean_result_url, is_engine_internal, site_of
+from .urls import clean_result_url, cleaned_url, is_engine_internal, site_of, site_of_host
 
 ENGINE = "google"
 
@@ -126,6 +126,7 @@ _SNIPPET_CLASSES = (
     "[data-sncf]",
     "[data-content-feature='1']",
 )
+_ANY_SNIPPET = ", ".join(_SNIPPET_CLASSES)
 # How far up from a title its link may be, and how many levels make a title's "shape".
 _LINK_LEVELS = 4
 _SHAPE_LEVELS = 3
@@ -164,12 +165,13 @@ def _heading_results(container: LexborNode, features: set[str]) -> list[Placed]:
     titles = container.css(_TITLE_SELECTOR)[:_MAX_TITLES]
     candidates = [_candidate(title, container) for title in titles]
     h3_only = [candidate for candidate in candidates if candidate.title.tag == "h3"]
-    with_h3 = _results_in(h3_only, container, features)
+    verdicts: dict[int, tuple[bool, str | None]] = {}
+    with_h3 = _results_in(h3_only, features, verdicts)
     if not with_h3:
-        return _results_in(candidates, container, features)
+        return _results_in(candidates, features, verdicts)
     if len(h3_only) == len(candidates):
         return with_h3
-    with_all = _results_in(candidates, container, set())
+    with_all = _results_in(candidates, set(), verdicts)
     if 2 * len(with_h3) >= len(with_all):
         if len(with_all) > len(with_h3):
             features.add("videos_or_news")
@@ -191,7 +193,8 @@ class _Candidate:
 
 def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
     anchor = _link_of(title)
-    url = clean_result_url(anchor.attributes.get("href"), ENGINE) if anchor is not None else None
+    cleaned = cleaned_url(anchor.attributes.get("href"), ENGINE) if anchor is not None else None
+    url, host = cleaned if cleaned is not None else (None, "")
     chain = list(ancestors(title, stop=container))
     # Every later step walks this chain a few times. (A page of fewer tags than the markup
     # check measures can still nest past the depth limit.)
@@ -202,13 +205,15 @@ def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
         title=title,
         anchor=anchor,
         url=url,
-        site=site_of(url) if url else "",
+        site=site_of_host(host) if url else "",
         chain=chain,
     )
 
 
 def _results_in(
-    candidates: list[_Candidate], container: LexborNode, features: set[str]
+    candidates: list[_Candidate],
+    features: set[str],
+    verdicts: dict[int, tuple[bool, str | None]],
 ) -> list[Placed]:
     titles_under, sites_under = _census(candidates)
     results: list[Placed] = []
@@ -227,7 +232,7 @@ def _results_in(
             continue
         if url is None or is_engine_internal(url):
             continue
-        if _excluded_chain(candidate.chain, features):
+        if _excluded_chain(candidate.chain, features, verdicts):
             continue
         shape = _shape(title)
         if accepted and _is_sitelink(title, shape, url, accepted[-1]):
@@ -305,38 +310,54 @@ def _excluded(title: LexborNode, container: LexborNode, features: set[str]) -> b
     return _excluded_chain(ancestors(title, stop=container), features)
 
 
-def _excluded_chain(chain: Iterable[LexborNode], features: set[str]) -> bool:
+def _excluded_chain(
+    chain: Iterable[LexborNode],
+    features: set[str],
+    verdicts: dict[int, tuple[bool, str | None]] | None = None,
+) -> bool:
+    """`_excluded` along a title's ancestors. Titles share most of their ancestors: with
+    `verdicts`, each element is looked at once for all of a page's titles."""
     for node in chain:
-        tag = node.tag or ""
-        if tag in _EXCLUDED_TAGS or "carousel" in tag:
-            feature = _FEATURE_OF_TAG.get(tag) or ("carousel" if "carousel" in tag else None)
+        if verdicts is None:
+            excluded, feature = _verdict(node)
+        else:
+            verdict = verdicts.get(node.mem_id)
+            if verdict is None:
+                verdict = verdicts[node.mem_id] = _verdict(node)
+            excluded, feature = verdict
+        if excluded:
             if feature:
                 features.add(feature)
             return True
-        if tag in ("table", "td"):
-            # Results are never laid out in tables below the results column; site links were.
-            return True
-        attributes = node.attributes
-        if not attributes:
-            continue
-        node_id = attributes.get("id")
-        if node_id in _EXCLUDED_IDS:
-            features.add(_FEATURE_OF_ID.get(node_id, "other"))
-            return True
-        if "data-text-ad" in attributes or "data-rw" in attributes:
-            features.add("ads")
-            return True
-        names = set((attributes.get("class") or "").split())
-        if names & _EXCLUDED_CLASSES:
-            features.add(_feature_of_classes(names))
-            return True
-        if names & _SITELINK_CLASSES:
-            return True
-        label = (attributes.get("aria-label") or "").lower()
-        if label in _AD_LABELS:
-            features.add("ads")
-            return True
     return False
+
+
+def _verdict(node: LexborNode) -> tuple[bool, str | None]:
+    """Whether an element is an ad, a pack, a side panel or a list of site links, and the
+    feature it stands for (None for site links and unnamed packs)."""
+    tag = node.tag or ""
+    if tag in _EXCLUDED_TAGS or "carousel" in tag:
+        return True, _FEATURE_OF_TAG.get(tag) or ("carousel" if "carousel" in tag else None)
+    if tag in ("table", "td"):
+        # Results are never laid out in tables below the results column; site links were.
+        return True, None
+    attributes = node.attributes
+    if not attributes:
+        return False, None
+    node_id = attributes.get("id")
+    if node_id in _EXCLUDED_IDS:
+        return True, _FEATURE_OF_ID.get(node_id, "other")
+    if "data-text-ad" in attributes or "data-rw" in attributes:
+        return True, "ads"
+    names = set((attributes.get("class") or "").split())
+    if names & _EXCLUDED_CLASSES:
+        return True, _feature_of_classes(names)
+    if names & _SITELINK_CLASSES:
+        return True, None
+    label = (attributes.get("aria-label") or "").lower()
+    if label in _AD_LABELS:
+        return True, "ads"
+    return False, None
 
 
 def _feature_of_classes(names: set[str]) -> str:
@@ -397,6 +418,16 @@ _VISITS_CHARGED = 64
 
 
 def _snippet_of(block: LexborNode, anchor: LexborNode) -> str:
+    # The first node of the first snippet class that has text. Each query costs a parse of its
+    # selector and a walk: one query for all classes first, which mostly finds one node or
+    # none, and then the node the class-by-class search would find is that one (or none).
+    found = block.css(_ANY_SNIPPET)
+    if len(found) <= 1:
+        if found and not contains(anchor, found[0]):
+            text = node_text(found[0])
+            if text:
+                return text
+        return _longest_text_outside(block, anchor)
     for selector in _SNIPPET_CLASSES:
         node = block.css_first(selector)
         if node is not None and not contains(anchor, node):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .limits import spend
-
-_SPACES = re.compile(r"\s+")
 
 
 def parse_html(html: str) -> LexborHTMLParser:
@@ -21,7 +18,9 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     value = value.replace("\u200e", "").replace("\u200f", "").replace("\u200b", "")
-    return _SPACES.sub(" ", value).strip()
+    # str.split() splits on what the regex \s matches (str.isspace) and drops the ends: the
+    # same as replacing every run of white space by one space and stripping, several times faster.
+    return " ".join(value.split())
 
 
 def node_text(node: LexborNode | None) -> str:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from functools import lru_cache
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qs, urljoin, urlsplit
 
 ENGINE_HOMES = {
     "google": "https://www.google.com/",
@@ -87,10 +87,39 @@ def decode_bing_u(value: str) -> str | None:
     return decoded if decoded.startswith(("http://", "https://")) else None
 
 
-def _unwrap_once(url: str) -> tuple[bool, str | None]:
-    """Whether `url` is a redirect wrapper, and its target (None when the wrapper has none)."""
-    parts = urlsplit(url)
-    engine = engine_of_host(parts.hostname or "")
+def split_url(url: str) -> tuple[SplitResult, str | None]:
+    """`urlsplit(url)` and its `hostname`, as urllib gives them (ValueError included).
+
+    Most links on a page are plain "http(s)://host/path?query" addresses, which are split
+    here in a few string operations; urlsplit (several times slower) gets everything else:
+    other schemes, upper case, the tabs and newlines it strips, brackets (IPv6) and non-ASCII
+    host names (which it checks), all of which it handles in ways not repeated here.
+    """
+    scheme, sep, rest = url.partition("://")
+    plain = _PLAIN_URL_REST.fullmatch(rest) if sep and scheme in ("https", "http") else None
+    if plain is None:
+        parts = urlsplit(url)
+        return parts, parts.hostname
+    netloc, path = plain.group(1), plain.group(2) or ""
+    path, _, fragment = path.partition("#")
+    path, _, query = path.partition("?")
+    # SplitResult.hostname: after any user info, before any port, lower case (but a "%zone").
+    hostname = netloc.rpartition("@")[2].partition(":")[0]
+    if hostname:
+        name, percent, zone = hostname.partition("%")
+        hostname = name.lower() + percent + zone
+    return SplitResult(scheme, netloc, path, query, fragment), hostname or None
+
+
+# What follows "http(s)://" in an address split_url splits itself: an ASCII host part without
+# brackets up to the first "/", "?" or "#", then the rest; no tab, CR or LF anywhere.
+_PLAIN_URL_REST = re.compile(r"([^\t\r\n/?#\[\]\x80-\U0010ffff]*)([/?#][^\t\r\n]*)?")
+
+
+def _unwrap_once(parts: SplitResult, host: str) -> tuple[bool, str | None]:
+    """Whether a URL (split, with its host) is a redirect wrapper, and its target (None when
+    the wrapper has none)."""
+    engine = engine_of_host(host)
     path = parts.path
     if engine == "google" and path in ("/url", "/interstitial", "/imgres"):
         return True, _first_param(parts.query, "q", "url", "imgrefurl")
@@ -113,6 +142,13 @@ def _joined(base: str, href: str) -> str:
 
 def clean_result_url(href: str | None, engine: str) -> str | None:
     """An absolute http(s) URL with redirect wrappers removed, or None if unusable."""
+    cleaned = cleaned_url(href, engine)
+    return cleaned[0] if cleaned is not None else None
+
+
+def cleaned_url(href: str | None, engine: str) -> tuple[str, str] | None:
+    """`clean_result_url` and the URL's host name (as `urlsplit` gives it: lower case), which
+    callers need next and would otherwise split the URL again for."""
     if not href:
         return None
     href = href.strip()
@@ -120,30 +156,32 @@ def clean_result_url(href: str | None, engine: str) -> str | None:
         return None
     try:
         url = _joined(ENGINE_HOMES.get(engine, ENGINE_HOMES["unknown"]), href)
+        # Each address in the chain is split once: to look for a wrapper, then to check it.
+        parts, host = split_url(url)
         for _ in range(_MAX_UNWRAP):
-            is_wrapper, target = _unwrap_once(url)
+            is_wrapper, target = _unwrap_once(parts, host or "")
             if not is_wrapper:
                 break
             if target is None:
                 return None
             url = _joined(url, target)
-        parts = urlsplit(url)
+            parts, host = split_url(url)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not host:
         return None
-    if parts.hostname == "example.invalid":
+    if host == "example.invalid":
         return None
-    return url
+    return url, host
 
 
 def is_engine_internal(url: str) -> bool:
     """Whether `url` points back to a search engine's own navigation (search, redirect, ads)."""
     try:
-        parts = urlsplit(url)
+        parts, host = split_url(url)
     except ValueError:
         return True
-    engine = engine_of_host(parts.hostname or "")
+    engine = engine_of_host(host or "")
     if engine is None:
         return False
     path = parts.path or "/"
@@ -161,10 +199,15 @@ _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "gouv", "ne", "o
 def site_of(url: str) -> str:
     """A rough registrable domain ("bbc.co.uk", "fiat.fr"), enough to group one site's links."""
     try:
-        host = (urlsplit(url).hostname or "").lower()
+        host = split_url(url)[1] or ""
     except ValueError:
         return ""
-    labels = host.split(".")
+    return site_of_host(host)
+
+
+def site_of_host(host: str) -> str:
+    """`site_of` for a URL's host name."""
+    labels = host.lower().split(".")
     if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
         return ".".join(labels[-3:])
     return ".".join(labels[-2:])
