@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+
 
 def due_at(start: datetime, target_minutes: int) -> datetime:
     """When a reply is due for something that arrived at ``start``."""
@@ -20,7 +22,7 @@ def minutes_between(start: datetime, end: datetime) -> float:
 def late_text(late: timedelta) -> str:
     """How late, as "3 h 05 min"."""
     hours, minutes = divmod(max(int(late.total_seconds() // 60), 0), 60)
-    return f"{hours} h {minutes:02d} min"
+    return _("%(hours)d h %(minutes)02d min", hours=hours, minutes=minutes)
 
 
 @dataclass

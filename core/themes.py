@@ -23,20 +23,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 THEMES = (
     "delivery", "price", "staff", "quality", "waiting", "cleanliness", "billing", "app",
 )  # fmt: skip
 OTHER = "other"
+# Shown in the reader's language (str() at the moment of use); the keys are what is stored.
 THEME_LABELS = {
-    "delivery": "Delivery and shipping",
-    "price": "Price and value",
-    "staff": "Staff and service",
-    "quality": "Quality of the product",
-    "waiting": "Waiting and queues",
-    "cleanliness": "Cleanliness",
-    "billing": "Billing and refunds",
-    "app": "App and website",
-    OTHER: "Other",
+    "delivery": _l("Delivery and shipping"),
+    "price": _l("Price and value"),
+    "staff": _l("Staff and service"),
+    "quality": _l("Quality of the product"),
+    "waiting": _l("Waiting and queues"),
+    "cleanliness": _l("Cleanliness"),
+    "billing": _l("Billing and refunds"),
+    "app": _l("App and website"),
+    OTHER: _l("Other"),
 }
 NEAREST_MIN = 0.25
 DOUBLING_MIN_COUNT = 5

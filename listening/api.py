@@ -13,6 +13,7 @@ from core import tenants
 from core.api import ApiError, api_auth, body, register_api_errors
 from core.db import db, utcnow
 from core.errors import NotFound
+from core.i18n import language
 from core.models import Role
 from core.parsing import parse_id, parse_int
 from listening import crisis, inbox, playbook_runs, playbooks, themes
@@ -313,7 +314,8 @@ def list_themes(brand_id: int) -> Any:
         request.args.get("weeks"), "weeks", default=themes.DEFAULT_WEEKS, minimum=2,
         maximum=themes.MAX_WEEKS,
     )  # fmt: skip
-    return jsonify(themes.as_json(themes.report(db.session, brand.id, utcnow(), weeks)))
+    with language("en"):  # docs/i18n.md: the JSON API speaks English to every caller
+        return jsonify(themes.as_json(themes.report(db.session, brand.id, utcnow(), weeks)))
 
 
 @bp.get("/brands/<int:brand_id>/listening/themes/alerts")

@@ -126,7 +126,7 @@ def report(
         rows.append(
             ThemeRow(
                 theme,
-                THEME_LABELS[theme],
+                str(THEME_LABELS[theme]),
                 series.counts,
                 series.growing,
                 doubled,
@@ -214,8 +214,8 @@ def check_brand(session: Session, brand_id: int, now: datetime) -> list[ThemeAle
 def notify(app_config: Mapping[str, Any], session: Session, alert: ThemeAlert) -> dict[str, Any]:
     """Email the brand's admins and post to NOTIFY_WEBHOOK_URL, as crisis alerts do."""
     brand = session.get(Brand, alert.brand_id)
-    label = str(THEME_LABELS.get(alert.theme, alert.theme))
     with language(brand.language):  # the mail speaks the brand's language
+        label = str(THEME_LABELS.get(alert.theme, alert.theme))
         text = _(
             "Complaints about %(theme)s doubled this week for %(brand)s: %(count)s since "
             "%(week)s, %(previous)s the week before.",

@@ -43,7 +43,8 @@ def _complaints(brand, users):
             title="",
             text="Paczka przyszła uszkodzona, kurier ją rzucił.",
             author="Ola",
-            created_at=NOW - timedelta(hours=1),
+            # The newest delivery text, and this week's even in the week's first hour.
+            created_at=max(NOW - timedelta(hours=1), THIS_WEEK + timedelta(seconds=5)),
             url="https://maps.example/r/1",
             language="pl",
             sentiment=-0.6,
@@ -130,3 +131,16 @@ def test_the_theme_alert_mail_speaks_the_brands_language(app, brand, users, smtp
     assert subject.startswith("Przybywa skarg: Acme Bakery — ")
     body = mail.get_content()
     assert "podwoiła się w tym tygodniu: 8 od 30 listopada 2026, tydzień wcześniej 3." in body
+
+
+def test_theme_names_speak_the_readers_language_and_the_api_stays_english(app, client, brand,
+                                                                          users, api):  # fmt: skip
+    _complaints(brand, users)
+    login(client, "viewer@example.com")
+    page = client.get(f"/brands/{brand.id}/listening/themes", headers={"Accept-Language": "lv"})
+    html = page.get_data(as_text=True)
+    assert "Piegāde un sūtīšana" in html and "Delivery and shipping" not in html
+    url = f"/api/v1/brands/{brand.id}/listening/themes?weeks=2"
+    answer = api["viewer"].get(url, headers={"Accept-Language": "lv"})
+    labels = {t["theme"]: t["label"] for t in answer.json["themes"]}
+    assert labels["delivery"] == "Delivery and shipping"
