@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 from authlib.integrations.requests_client import OAuthError
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core.crypto import CredentialsUnreadable, decrypt_json, encrypt_json
@@ -280,7 +281,10 @@ class FacebookConnector(Connector):
                 reconnect_by=reconnect_by,
                 now=now,
             )
-            done.append(f"{'reconnected' if choice.channel else 'added'} {choice.name}")
+            if choice.channel:
+                done.append(_("reconnected %(name)s", name=choice.name))
+            else:
+                done.append(_("added %(name)s", name=choice.name))
         return brand, done
 
 

@@ -143,17 +143,6 @@ NOT_YET_TRANSLATED = [
     "listening/themes.html",
     # --- end of listening
     # --- planner
-    "planner/channel.html",
-    "planner/compose.html",
-    "planner/engagement/_nav.html",
-    "planner/engagement/_proposal.html",
-    "planner/engagement/brand.html",
-    "planner/engagement/channel.html",
-    "planner/engagement/post.html",
-    "planner/group.html",
-    "planner/media.html",
-    "planner/post.html",
-    "planner/post_media.html",
     # --- end of planner
     # --- reviews
     "reviews/_nav.html",
