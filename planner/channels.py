@@ -29,7 +29,7 @@ def _check_channel_numbers(min_gap_minutes: int, max_per_day: int | None) -> Non
     if not 0 <= min_gap_minutes <= 7 * 24 * 60:
         errors.append(_("The minimum gap must be between 0 minutes and 7 days."))
     if max_per_day is not None and not 1 <= max_per_day <= 500:
-        errors.append("The daily maximum must be between 1 and 500 (or empty for no maximum).")
+        errors.append(_("The daily maximum must be between 1 and 500 (or empty for no maximum)."))
     if errors:
         raise PlannerError(*errors)
 

@@ -132,7 +132,7 @@ def _versions(brand: tenants.Brand, entered: dict[str, Any]) -> list[Version]:
     for channel_id in sorted(entered["picked"]):
         channel = channels.get(channel_id)
         if channel is None:
-            raise Refused("A picked channel is not one of this brand's.")
+            raise Refused(_("A picked channel is not one of this brand's."))
         if channel_id in entered["custom"]:
             versions.append(
                 Version(

@@ -345,16 +345,16 @@ def _read_rows(
                 )
         if status_word == "scheduled" and not problems:
             if when is None:
-                problems.append("a scheduled post needs scheduled_at")
+                problems.append(gettext("a scheduled post needs scheduled_at"))
             elif when <= now:
-                problems.append("scheduled_at is in the past")
+                problems.append(gettext("scheduled_at is in the past"))
         if problems:
             report.errors.extend((line, p) for p in problems)
             continue
         assert channel is not None
         group = values.get("group", "")
         if len(group) > 80:
-            report.errors.append((line, "group is a key of at most 80 characters"))
+            report.errors.append((line, gettext("group is a key of at most 80 characters")))
             continue
         rows.append(
             _Row(

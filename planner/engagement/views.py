@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 
 from core.auth import role_required
 from core.db import db
+from core.i18n import local_datetime
 from core.models import Role
 from core.pages import commit_or_flash
 from core.pages import member_brand as _brand
@@ -92,7 +93,7 @@ def channel_analytics(channel_id: int) -> Any:
     rows = analytics.channel_posts(db.session, channel)
     zone = channel.brand.zone
     chart = {
-        "labels": [analytics.local(r.post.published_at, zone) for r in rows],
+        "labels": [local_datetime(r.post.published_at, zone) for r in rows],
         "series": {kind.value: [r.interactions(kind.value) for r in rows] for kind in ReadKind},
         "names": {kind.value: str(READ_NAMES[kind][0]) for kind in ReadKind},
     }
