@@ -130,3 +130,19 @@ def test_a_stale_edit_says_what_the_post_is_now_in_latvian(app, brand, users):
         message = str(ops.StaleVersion(post, post.version - 1))
     assert message.startswith("Kāds mainīja šo ierakstu pēc tam, kad to atvērāt")
     assert "“neizdevās”" in message
+
+
+def test_a_time_too_close_to_another_post_is_refused_in_polish(app, brand, users):
+    channel = create_channel(db.session, brand, users["admin"], platform="x", min_gap_minutes=90)
+    now = datetime.now(UTC)
+    first = (now + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    ops.create_post(
+        db.session, channel, users["admin"], text="Pierwszy", scheduled_at=first, now=now
+    )
+    db.session.commit()
+
+    with app.test_request_context(), force_locale("pl"):
+        check = ops.check_time(db.session, channel, first + timedelta(minutes=30))
+    (error,) = check.errors
+    assert error.startswith("Inny post jest zaplanowany na ")
+    assert "to tylko 30 minut;" in error and "w tym kanale to 1 godzina 30 minut." in error
