@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.i18n import number
 from core.models import Role, User
 from core.tenants import BRAND_NAME_MAX, BRAND_SLUG_MAX, Brand, BrandMember, is_member
 from planner import slots
@@ -27,11 +30,19 @@ def check_name(value: str | None, what: str, maximum: int) -> str:
     """The name without surrounding spaces, or PlannerError when it is empty or too long."""
     name = (value or "").strip()
     if not name:
-        raise PlannerError(f"Give the {what} a name.")
-    if len(name) > maximum:
         raise PlannerError(
-            f"The {what} name is {len(name):,} characters long; keep it to {maximum} or fewer."
+            _("Give the channel a name.") if what == "channel" else _("Give the brand a name.")
         )
+    if len(name) > maximum:
+        if what == "channel":
+            message = _(
+                "The channel name is %(length)s characters long; keep it to %(most)d or fewer."
+            )
+        else:
+            message = _(
+                "The brand name is %(length)s characters long; keep it to %(most)d or fewer."
+            )
+        raise PlannerError(message % {"length": number(len(name)), "most": maximum})
     return name
 
 
@@ -49,10 +60,13 @@ def create_brand(
     slug = (slug or slugify(name)).strip().lower()
     if not SLUG_RE.match(slug):
         raise PlannerError(
-            f"The short name may use a–z, 0–9 and hyphens, up to {BRAND_SLUG_MAX} characters."
+            _(
+                "The short name may use a–z, 0–9 and hyphens, up to %(most)d characters.",
+                most=BRAND_SLUG_MAX,
+            )
         )
     if session.scalar(select(Brand.id).where(Brand.slug == slug)) is not None:
-        raise PlannerError(f"The short name “{slug}” is taken; choose another.")
+        raise PlannerError(_("The short name “%(slug)s” is taken; choose another.", slug=slug))
     brand = Brand(name=name, slug=slug, timezone=timezone)
     session.add(brand)
     session.flush()
@@ -77,7 +91,7 @@ def update_brand(
     name = check_name(name, "brand", BRAND_NAME_MAX)
     check_timezone(timezone)
     if not 0 <= grace_minutes <= 7 * 24 * 60:
-        raise PlannerError("The grace period must be between 0 minutes and 7 days.")
+        raise PlannerError(_("The grace period must be between 0 minutes and 7 days."))
     brand.name = name
     brand.timezone = timezone
     brand.grace_minutes = grace_minutes
@@ -88,9 +102,16 @@ def update_brand(
     return brand
 
 
+_ADMIN_ONLY = {
+    "archive brands": _l("Only admins archive brands."),
+    "unarchive brands": _l("Only admins unarchive brands."),
+    "delete brands": _l("Only admins delete brands."),
+}
+
+
 def _check_admin(actor: User, what: str) -> None:
     if not actor.has_role(Role.ADMIN):
-        raise PlannerError(f"Only admins {what}.")
+        raise PlannerError(str(_ADMIN_ONLY[what]))
 
 
 def archive_brand(session: Session, brand: Brand, actor: User, *, now: datetime) -> Brand:
@@ -127,8 +148,11 @@ def delete_brand(session: Session, brand: Brand, actor: User, *, typed_name: str
     _check_admin(actor, "delete brands")
     if typed_name.strip() != brand.name:
         raise PlannerError(
-            f"Type the brand's name exactly as it is (“{brand.name}”) to delete it; "
-            "nothing was deleted."
+            _(
+                "Type the brand's name exactly as it is (“%(name)s”) to delete it; nothing was"
+                " deleted.",
+                name=brand.name,
+            )
         )
     post_count = session.scalar(
         select(func.count(Post.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -19,16 +20,16 @@ from planner.operations import PlannerError, lock_channels
 def channel_for(session: Session, user: User, channel_id: int) -> Channel:
     channel = session.get(Channel, channel_id)
     if channel is None or not is_member(session, user, channel.brand_id):
-        raise NotFound(f"No channel {channel_id} that you can see.")
+        raise NotFound(_("No channel %(id)s that you can see.", id=channel_id))
     return channel
 
 
 def _check_channel_numbers(min_gap_minutes: int, max_per_day: int | None) -> None:
     errors = []
     if not 0 <= min_gap_minutes <= 7 * 24 * 60:
-        errors.append("The minimum gap must be between 0 minutes and 7 days.")
+        errors.append(_("The minimum gap must be between 0 minutes and 7 days."))
     if max_per_day is not None and not 1 <= max_per_day <= 500:
-        errors.append("The daily maximum must be between 1 and 500 (or empty for no maximum).")
+        errors.append(_("The daily maximum must be between 1 and 500 (or empty for no maximum)."))
     if errors:
         raise PlannerError(*errors)
 
@@ -53,7 +54,13 @@ def create_channel(
         platform_enum = Platform(platform)
     except ValueError:
         known = ", ".join(p.value for p in Platform)
-        raise PlannerError(f"Unknown platform “{platform}”; use one of {known}.") from None
+        raise PlannerError(
+            _(
+                "Unknown platform “%(platform)s”; use one of %(known)s.",
+                platform=platform,
+                known=known,
+            )
+        ) from None
     name = check_name(platform_enum.label if name is None else name, "channel", CHANNEL_NAME_MAX)
     timezone = timezone or brand.timezone
     check_timezone(timezone)

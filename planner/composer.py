@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from planner.media.rules import media_errors
 from planner.models import EDITABLE_STATUSES, Channel, Post, PostGroup
 from planner.parts import Parts, check_parts
 from planner.reviews.donot import check_do_not_list
+from planner.status_names import status_name
 from planner.text_limits import join_link, validate_post_text
 
 MAX_CHANNELS = 20  # versions in one group; more is a bulk import, not a message
@@ -54,7 +56,7 @@ def group_for(session: Session, user: User, group_id: int) -> PostGroup:
     """A group of a brand the user belongs to, or NotFound."""
     group = session.get(PostGroup, group_id)
     if group is None or not is_member(session, user, group.brand_id):
-        raise NotFound("No such campaign, or you are not a member of its brand.")
+        raise NotFound(_("No such campaign, or you are not a member of its brand."))
     return group
 
 
@@ -82,18 +84,24 @@ def check_versions(
     channel: the text as its platform counts it, the do-not list, and the media its platform
     takes (number, kind, alt text), which a draft may still lack."""
     if not versions:
-        return ["Pick at least one channel."]
+        return [_("Pick at least one channel.")]
     if len(versions) > MAX_CHANNELS:
-        return [f"A campaign holds at most {MAX_CHANNELS} channels."]
+        return [_("A campaign holds at most %(most)d channels.", most=MAX_CHANNELS)]
     errors: list[str] = []
     seen: set[int] = set()
     for version in versions:
         channel = version.channel
         if channel.brand_id != brand.id:
-            errors.append(f"{channel.name} is not a channel of {brand.name}.")
+            errors.append(
+                _(
+                    "%(channel)s is not a channel of %(brand)s.",
+                    channel=channel.name,
+                    brand=brand.name,
+                )
+            )
             continue
         if channel.id in seen:
-            errors.append(f"{channel.name} is picked twice.")
+            errors.append(_("%(channel)s is picked twice.", channel=channel.name))
             continue
         seen.add(channel.id)
         own_text, own_link = _text_and_link(version, text, link)
@@ -136,7 +144,7 @@ def compose(
     if errors:
         raise Refused(*errors)
     if not (queue or draft) and scheduled_at is None:
-        raise Refused("Add the versions to the queue, give a time, or keep them as drafts.")
+        raise Refused(_("Add the versions to the queue, give a time, or keep them as drafts."))
     group = PostGroup(brand_id=brand.id, text=text, link=link, created_by_id=author.id)
     session.add(group)
     session.flush()
@@ -201,12 +209,16 @@ def update_group(
     chosen = set(post_ids)
     posts = [post for post in versions_of(session, group) if post.id in chosen]
     if not posts:
-        raise Refused("Choose at least one version to change.")
+        raise Refused(_("Choose at least one version to change."))
     closed = [p for p in posts if p.status not in EDITABLE_STATUSES]
     if closed:
         raise Refused(
             *(
-                f"{p.channel.name}: a {p.status.replace('_', ' ')} post can no longer be edited."
+                _(
+                    "%(channel)s: a %(status)s post can no longer be edited.",
+                    channel=p.channel.name,
+                    status=status_name(p.status),
+                )
                 for p in closed
             )
         )

@@ -18,6 +18,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from core import tenants
@@ -42,14 +44,14 @@ def _brand(brand_id: int) -> tenants.Brand:
     try:
         return tenants.brand_for(db.session, current_user, brand_id)
     except NotFound:
-        abort(404, description="No such brand, or you are not a member of it.")
+        abort(404, description=_("No such brand, or you are not a member of it."))
 
 
 def _group(group_id: int) -> PostGroup:
     try:
         return composer.group_for(db.session, current_user, group_id)
     except NotFound:
-        abort(404, description="No such campaign, or you are not a member of its brand.")
+        abort(404, description=_("No such campaign, or you are not a member of its brand."))
 
 
 def _channel_cards(brand: tenants.Brand) -> list[dict[str, Any]]:
@@ -90,7 +92,7 @@ def _local_time(value: str, zone: ZoneInfo) -> datetime | None:
     try:
         naive = datetime.fromisoformat(value)
     except ValueError:
-        raise Refused("The time is not a date and time (YYYY-MM-DD HH:MM).") from None
+        raise Refused(_("The time is not a date and time (YYYY-MM-DD HH:MM).")) from None
     if naive.tzinfo is not None:
         return naive
     return naive.replace(tzinfo=zone)
@@ -143,7 +145,7 @@ def _versions(brand: tenants.Brand, entered: dict[str, Any]) -> list[Version]:
     for channel_id in sorted(entered["picked"]):
         channel = channels.get(channel_id)
         if channel is None:
-            raise Refused("A picked channel is not one of this brand's.")
+            raise Refused(_("A picked channel is not one of this brand's."))
         parts = Parts.of(
             entered["thread"][channel_id] if channel.platform in THREAD_PLATFORMS else (),
             entered["comment"][channel_id] if channel.platform in COMMENT_PLATFORMS else None,
@@ -168,7 +170,7 @@ def _versions(brand: tenants.Brand, entered: dict[str, Any]) -> list[Version]:
 def compose(brand_id: int) -> Any:
     brand = _brand(brand_id)
     if not current_user.has_role(Role.EDITOR):
-        abort(403, description="Viewers cannot compose posts.")
+        abort(403, description=_("Viewers cannot compose posts."))
     entered = _entered(brand)
     status = 200
     if request.method == "POST":
@@ -178,7 +180,7 @@ def compose(brand_id: int) -> Any:
                 _local_time(entered["scheduled_at"], brand.zone) if when == "time" else None
             )
             if when == "time" and scheduled_at is None:
-                raise Refused("Give the time, or add the versions to the queue.")
+                raise Refused(_("Give the time, or add the versions to the queue."))
             result = composer.compose(
                 db.session,
                 brand,
@@ -203,7 +205,14 @@ def compose(brand_id: int) -> Any:
             status = 400
         else:
             db.session.commit()
-            flash(f"Campaign created for {len(result.posts)} channels.", "success")
+            flash(
+                ngettext(
+                    "Campaign created for %(num)d channel.",
+                    "Campaign created for %(num)d channels.",
+                    len(result.posts),
+                ),
+                "success",
+            )
             for line in notes:
                 flash(line, "info")
             for warning in result.warnings:
@@ -228,7 +237,7 @@ def link_card(brand_id: int) -> Any:
     try:
         parse_url(url)
     except OutboundBlocked as exc:
-        return jsonify(error=f"This address cannot be previewed ({exc})."), 422
+        return jsonify(error=_("This address cannot be previewed (%(reason)s).", reason=exc)), 422
     return jsonify(card=link_preview.fetch_card(url, current_app.config).to_dict())
 
 
@@ -240,7 +249,7 @@ def group_page(group_id: int) -> Any:
     status = 200
     if request.method == "POST":
         if not current_user.has_role(Role.EDITOR):
-            abort(403, description="Viewers cannot change posts.")
+            abort(403, description=_("Viewers cannot change posts."))
         chosen = [int(v) for v in request.form.getlist("post") if v.isdigit()]
         try:
             warnings = composer.update_group(
@@ -258,7 +267,10 @@ def group_page(group_id: int) -> Any:
             status = 400
         else:
             db.session.commit()
-            flash(f"{len(chosen)} version{'s' if len(chosen) != 1 else ''} changed.", "success")
+            flash(
+                ngettext("%(num)d version changed.", "%(num)d versions changed.", len(chosen)),
+                "success",
+            )
             for warning in warnings:
                 flash(warning, "warning")
             return redirect(url_for("composer.group_page", group_id=group.id))

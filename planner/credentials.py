@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,27 +32,37 @@ class CredentialField:
 
 
 # Labels and hints in the user's words; the required keys come from each adapter.
-_LABELS: dict[str, tuple[str, bool, str]] = {
-    "base_url": ("API base URL", False, "Only to reach a different server than the default."),
-    "access_token": ("Access token", True, ""),
-    "handle": ("Handle", False, "e.g. acme.bsky.social"),
-    "app_password": ("App password", True, "An app password, never the account password."),
-    "service": ("Service", False, "The PDS or entryway; default https://bsky.social."),
-    "page_id": ("Page ID", False, ""),
-    "page_access_token": ("Page access token", True, "A Page token with pages_manage_posts."),
-    "graph_version": ("Graph API version", False, "e.g. v23.0; empty for the default."),
-    "ig_user_id": ("Instagram user ID", False, ""),
-    "author_urn": ("Author URN", False, "urn:li:person:… or urn:li:organization:…"),
-    "api_version": ("API version", False, "YYYYMM; empty for the default."),
-    "site_url": ("Site URL", False, "e.g. https://blog.example.com"),
-    "username": ("User name", False, ""),
-    "url": ("Receiver URL", True, "Kept secret: many receivers put a token in it."),
-    "secret": ("Signing secret", True, "whsec_ followed by base64."),
-    "request_time_limit": (
-        "Request time limit (seconds)",
+_LABELS: dict[str, tuple[Any, bool, Any]] = {
+    "base_url": (
+        _l("API base URL"),
         False,
-        "How long the server may still act on a request after PageOne stopped waiting; a "
-        "re-send waits this long. Empty for the platform's default.",
+        _l("Only to reach a different server than the default."),
+    ),
+    "access_token": (_l("Access token"), True, ""),
+    "handle": (_l("Handle"), False, _l("e.g. acme.bsky.social")),
+    "app_password": (_l("App password"), True, _l("An app password, never the account password.")),
+    "service": (_l("Service"), False, _l("The PDS or entryway; default https://bsky.social.")),
+    "page_id": (_l("Page ID"), False, ""),
+    "page_access_token": (
+        _l("Page access token"),
+        True,
+        _l("A Page token with pages_manage_posts."),
+    ),
+    "graph_version": (_l("Graph API version"), False, _l("e.g. v23.0; empty for the default.")),
+    "ig_user_id": (_l("Instagram user ID"), False, ""),
+    "author_urn": (_l("Author URN"), False, "urn:li:person:… or urn:li:organization:…"),
+    "api_version": (_l("API version"), False, _l("YYYYMM; empty for the default.")),
+    "site_url": (_l("Site URL"), False, _l("e.g. https://blog.example.com")),
+    "username": (_l("User name"), False, ""),
+    "url": (_l("Receiver URL"), True, _l("Kept secret: many receivers put a token in it.")),
+    "secret": (_l("Signing secret"), True, _l("whsec_ followed by base64.")),
+    "request_time_limit": (
+        _l("Request time limit (seconds)"),
+        False,
+        _l(
+            "How long the server may still act on a request after PageOne stopped waiting; a "
+            "re-send waits this long. Empty for the platform's default."
+        ),
     ),
 }
 
@@ -73,7 +85,7 @@ def credential_fields(platform: str) -> list[CredentialField]:
     fields = []
     for key in (*required, *_OPTIONAL.get(platform, ())):
         label, secret, hint = _LABELS.get(key, (key.replace("_", " ").capitalize(), True, ""))
-        fields.append(CredentialField(key, label, secret, key in required, hint))
+        fields.append(CredentialField(key, str(label), secret, key in required, str(hint)))
     return fields
 
 
@@ -136,7 +148,7 @@ def save_credentials(
     values.
     """
     if not actor.has_role(Role.ADMIN):
-        raise PlannerError("Only admins change a channel's credentials.")
+        raise PlannerError(_("Only admins change a channel's credentials."))
     fields = credential_fields(channel.platform)
     try:
         current = decrypt_json(channel.credentials_encrypted, dict(config))
@@ -157,7 +169,13 @@ def save_credentials(
             try:
                 parse_url(merged[f.key])
             except OutboundBlocked as exc:
-                raise PlannerError(f"{f.label}: this address cannot be used ({exc}).") from None
+                raise PlannerError(
+                    _(
+                        "%(field)s: this address cannot be used (%(reason)s).",
+                        field=f.label,
+                        reason=exc,
+                    )
+                ) from None
     channel.credentials_encrypted = encrypt_json(merged, dict(config))
     was_reauth = channel.needs_reauth
     channel.needs_reauth = False
@@ -177,7 +195,7 @@ def save_credentials(
 
 def remove_credentials(session: Session, channel: Channel, actor: User) -> None:
     if not actor.has_role(Role.ADMIN):
-        raise PlannerError("Only admins change a channel's credentials.")
+        raise PlannerError(_("Only admins change a channel's credentials."))
     channel.credentials_encrypted = None
     audit.record(
         session,

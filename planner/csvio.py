@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.i18n import number
 from core.models import User
 from core.parsing import InvalidInput, csv_header, csv_rows, parse_id, to_utc
 from core.tenants import Brand
@@ -40,6 +41,7 @@ from planner.operations import URL_RE, lock_channels, schedule_status
 from planner.parts import Parts, check_parts, join_thread, parts_of, set_parts, split_thread
 from planner.serialize import iso
 from planner.slots import window_specs
+from planner.status_names import status_name
 from planner.text_limits import validate_post_text
 
 COLUMNS = {
@@ -234,7 +236,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError("The file is not UTF-8 text; save it as CSV UTF-8.") from None
+        raise ValueError(gettext("The file is not UTF-8 text; save it as CSV UTF-8.")) from None
 
 
 def _parse_time(value: str, channel: Channel) -> datetime:
@@ -252,7 +254,9 @@ def _read_rows(
     if not header and report.errors:  # the header row itself could not be read
         return []
     if "text" not in header or not ({"channel_id", "channel"} & set(header)):
-        report.errors.append((1, "The header must name at least text and channel_id (or channel)."))
+        report.errors.append(
+            (1, gettext("The header must name at least text and channel_id (or channel)."))
+        )
         return []
     reader.fieldnames = header
     by_id = {c.id: c for c in brand.channels}
@@ -267,7 +271,9 @@ def _read_rows(
     for record in csv_rows(reader, lambda line, problem: report.errors.append((line, problem))):
         line = reader.line_num
         if len(rows) >= MAX_ROWS:
-            report.errors.append((line, f"More than {MAX_ROWS} rows; split the file."))
+            report.errors.append(
+                (line, gettext("More than %(most)d rows; split the file.", most=MAX_ROWS))
+            )
             break
         values = {
             k: (v or "").strip() if isinstance(v, str) else "" for k, v in record.items() if k
@@ -283,52 +289,75 @@ def _read_rows(
                 else None
             )
             if channel is None:
-                problems.append(f"channel_id {values['channel_id']} is not a channel of this brand")
+                problems.append(
+                    gettext(
+                        "channel_id %(id)s is not a channel of this brand", id=values["channel_id"]
+                    )
+                )
         elif values.get("channel"):
             channel = by_name.get(values["channel"].lower())
             if channel is None and len(values["channel"]) > CHANNEL_NAME_MAX:
                 problems.append(
-                    f"the channel name is {len(values['channel']):,} characters long; channel "
-                    f"names have at most {CHANNEL_NAME_MAX}"
+                    gettext(
+                        "the channel name is %(length)s characters long; channel names have at"
+                        " most %(most)d",
+                        length=number(len(values["channel"])),
+                        most=CHANNEL_NAME_MAX,
+                    )
                 )
             elif channel is None:
-                problems.append(f"no channel named “{values['channel']}” in this brand")
+                problems.append(
+                    gettext("no channel named “%(name)s” in this brand", name=values["channel"])
+                )
         else:
-            problems.append("no channel given")
+            problems.append(gettext("no channel given"))
         status_word = (values.get("status") or "scheduled").lower()
         if status_word not in ("draft", "scheduled"):
-            problems.append(f"status must be draft or scheduled, not “{status_word}”")
+            problems.append(
+                gettext("status must be draft or scheduled, not “%(word)s”", word=status_word)
+            )
         post_id = None
         if values.get("id"):
             try:
                 post_id = parse_id(values["id"], "id")
             except InvalidInput:
-                problems.append("id must be the number of a post of this brand")
+                problems.append(gettext("id must be the number of a post of this brand"))
         link = values.get("link") or None
         image = values.get("image_url") or None
         for label, url in (("link", link), ("image_url", image)):
             if url and not URL_RE.match(url):
-                problems.append(f"{label} is not a full http(s) address")
+                problems.append(gettext("%(column)s is not a full http(s) address", column=label))
         when = None
         if channel is not None and values.get("scheduled_at"):
             try:
                 when = _parse_time(values["scheduled_at"], channel)
             except InvalidInput as exc:
-                problems.append(f"scheduled_at {exc.reason}")
+                problems.append(gettext("scheduled_at %(reason)s", reason=exc.reason))
             except ValueError:
-                problems.append(f"scheduled_at “{values['scheduled_at']}” is not an ISO 8601 time")
+                problems.append(
+                    gettext(
+                        "scheduled_at “%(value)s” is not an ISO 8601 time",
+                        value=values["scheduled_at"],
+                    )
+                )
         media_ids: list[int] | None = None
         if values.get("media_ids"):
             words = values["media_ids"].replace(",", " ").split()
             if not all(word.isascii() and word.isdigit() for word in words):
-                problems.append("media_ids must be ids of media library items, separated by spaces")
+                problems.append(
+                    gettext("media_ids must be ids of media library items, separated by spaces")
+                )
             else:
                 media_ids = [int(word) for word in words]
                 unknown = [str(i) for i in media_ids if i not in library]
                 if unknown:
-                    problems.append(f"no media item {', '.join(unknown)} in this brand's library")
+                    problems.append(
+                        gettext(
+                            "no media item %(ids)s in this brand's library", ids=", ".join(unknown)
+                        )
+                    )
                 elif len(set(media_ids)) != len(media_ids):
-                    problems.append("the same media item is named twice")
+                    problems.append(gettext("the same media item is named twice"))
         text_value = _unquote_cell(record.get("text") or "")
         parts = None
         if {"thread", "first_comment"} & set(header):
@@ -350,16 +379,16 @@ def _read_rows(
                 )
         if status_word == "scheduled" and not problems:
             if when is None:
-                problems.append("a scheduled post needs scheduled_at")
+                problems.append(gettext("a scheduled post needs scheduled_at"))
             elif when <= now:
-                problems.append("scheduled_at is in the past")
+                problems.append(gettext("scheduled_at is in the past"))
         if problems:
             report.errors.extend((line, p) for p in problems)
             continue
         assert channel is not None
         group = values.get("group", "")
         if len(group) > 80:
-            report.errors.append((line, "group is a key of at most 80 characters"))
+            report.errors.append((line, gettext("group is a key of at most 80 characters")))
             continue
         rows.append(
             _Row(
@@ -409,23 +438,41 @@ def _check_slots(
             for other_when, other in neighbours:
                 if other is row or abs(other_when - row.when) >= gap:
                     continue
-                what = f"line {other.line}" if other else "an existing post"
                 local = other_when.astimezone(channel.zone).strftime("%Y-%m-%d %H:%M")
-                report.errors.append(
-                    (row.line, f"closer than {channel.min_gap_minutes} min to {what} at {local}")
-                )
+                if other:
+                    problem = gettext(
+                        "closer than %(gap)d min to line %(line)d at %(when)s",
+                        gap=channel.min_gap_minutes,
+                        line=other.line,
+                        when=local,
+                    )
+                else:
+                    problem = gettext(
+                        "closer than %(gap)d min to an existing post at %(when)s",
+                        gap=channel.min_gap_minutes,
+                        when=local,
+                    )
+                report.errors.append((row.line, problem))
                 break
             day = row.when.astimezone(channel.zone).date()
             if channel.max_per_day is not None and days[day] > channel.max_per_day:
                 report.errors.append(
                     (
                         row.line,
-                        f"{channel.name} would have {days[day]} posts on {day}, "
-                        f"over its maximum of {channel.max_per_day}",
+                        gettext(
+                            "%(channel)s would have %(count)d posts on %(day)s, over its maximum"
+                            " of %(most)d",
+                            channel=channel.name,
+                            count=days[day],
+                            day=day.isoformat(),
+                            most=channel.max_per_day,
+                        ),
                     )
                 )
             if specs and not slots.in_window(specs, channel.zone, row.when):
-                report.warnings.append((row.line, "outside the channel's engagement windows"))
+                report.warnings.append(
+                    (row.line, gettext("outside the channel's engagement windows"))
+                )
 
 
 def _campaigns(
@@ -451,8 +498,11 @@ def _campaigns(
             report.errors.append(
                 (
                     line,
-                    f"group {key} is not a campaign of this brand; a word such as spring-sale "
-                    "starts a new one",
+                    gettext(
+                        "group %(key)s is not a campaign of this brand; a word such as"
+                        " spring-sale starts a new one",
+                        key=key,
+                    ),
                 )
             )
             continue
@@ -523,7 +573,9 @@ def import_posts(
     for row in [r for r in rows if r.post_id is not None]:
         post = existing.get(row.post_id)  # type: ignore[arg-type]
         if post is None:
-            report.errors.append((row.line, f"id {row.post_id} is not a post of this brand"))
+            report.errors.append(
+                (row.line, gettext("id %(id)s is not a post of this brand", id=row.post_id))
+            )
         elif (post.text, post.link, post.image_url, post.scheduled_at, post.channel_id) == (
             row.text,
             row.link,
@@ -537,7 +589,16 @@ def import_posts(
             report.unchanged += 1
             row.status = PostStatus.DRAFT  # nothing to check for it
         elif post.status not in EDITABLE_STATUSES:
-            report.errors.append((row.line, f"post {post.id} is {post.status} and cannot change"))
+            report.errors.append(
+                (
+                    row.line,
+                    gettext(
+                        "post %(id)s is %(status)s and cannot change",
+                        id=post.id,
+                        status=status_name(post.status),
+                    ),
+                )
+            )
         else:
             changes.append((row, post))
     unchanged = {r.post_id for r in rows if r.post_id is not None} - {p.id for _, p in changes}
@@ -551,7 +612,13 @@ def import_posts(
         r.status is PostStatus.SCHEDULED for r in rows if r.post_id not in unchanged
     ):
         report.errors.append(
-            (0, f"{brand.name} is archived and publishes nothing: unarchive it to schedule posts.")
+            (
+                0,
+                gettext(
+                    "%(brand)s is archived and publishes nothing: unarchive it to schedule posts.",
+                    brand=brand.name,
+                ),
+            )
         )
     report.errors.sort()
     if report.errors:

@@ -10,16 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import db, utcnow
+from core.i18n import language, local_datetime
 from core.mail import send_mail
 from core.models import Role, User
 from core.outbound import post_json
 from core.tenants import BrandMember
 from planner.models import Post, PostStatus
 from planner.serialize import iso
+from planner.status_names import status_name
 
 logger = logging.getLogger("planner.notifications")
 
@@ -30,19 +34,27 @@ EVENTS = {
     "reauth": "channel.needs_reauth",
 }
 
+# Mails are written in the brand's language (core.i18n.language), hence lazy texts.
 _SUBJECTS = {
-    "post.failed": "{brand}: a post to {channel} failed",
-    "post.unconfirmed": "{brand}: check {channel} — a post may or may not have been published",
-    "channel.needs_reauth": "{brand}: connect {channel} again",
+    "post.failed": _l("%(brand)s: a post to %(channel)s failed"),
+    "post.unconfirmed": _l(
+        "%(brand)s: check %(channel)s — a post may or may not have been published"
+    ),
+    "channel.needs_reauth": _l("%(brand)s: connect %(channel)s again"),
 }
 
 _ADVICE = {
-    "post.failed": "The platform did not publish the post. Open it to see why, fix it and "
-    "schedule it again.",
-    "post.unconfirmed": "The request may have reached the platform. Check the platform before "
-    "re-sending, then say on the post's page whether it was published.",
-    "channel.needs_reauth": "The platform no longer accepts the channel's credentials. An admin "
-    "must enter new ones on the channel's page; until then its posts fail.",
+    "post.failed": _l(
+        "The platform did not publish the post. Open it to see why, fix it and schedule it again."
+    ),
+    "post.unconfirmed": _l(
+        "The request may have reached the platform. Check the platform before re-sending, then "
+        "say on the post's page whether it was published."
+    ),
+    "channel.needs_reauth": _l(
+        "The platform no longer accepts the channel's credentials. An admin must enter new ones "
+        "on the channel's page; until then its posts fail."
+    ),
 }
 
 
@@ -128,20 +140,25 @@ def build_event(post: Post, name: str, base_url: str | None) -> Event:
 
 
 def mail_text(event: Event) -> str:
+    """The mail's body, in the language spoken where it is called (the brand's, in notify)."""
+    if event.scheduled_at:
+        due = _("Post: %(id)s, due %(when)s", id=event.post_id, when=event.scheduled_at)
+    else:
+        due = _("Post: %(id)s, without a date", id=event.post_id)
     lines = [
-        _ADVICE[event.name],
+        str(_ADVICE[event.name]),
         "",
-        f"Brand:   {event.brand}",
-        f"Channel: {event.channel} ({event.platform})",
-        f"Post:    {event.post_id}, due {event.scheduled_at or 'without a date'}",
-        f"Status:  {event.status.replace('_', ' ')}",
+        _("Brand: %(brand)s", brand=event.brand),
+        _("Channel: %(channel)s (%(platform)s)", channel=event.channel, platform=event.platform),
+        due,
+        _("Status: %(status)s", status=status_name(event.status)),
     ]
     if event.reason:
-        lines.append(f"Reason:  {event.reason}")
+        lines.append(_("Reason: %(reason)s", reason=event.reason))
     if event.name == "channel.needs_reauth" and event.channel_url:
-        lines += ["", f"Channel: {event.channel_url}"]
+        lines += ["", _("Channel: %(url)s", url=event.channel_url)]
     if event.post_url:
-        lines += ["", f"Open the post: {event.post_url}"]
+        lines += ["", _("Open the post: %(url)s", url=event.post_url)]
     return "\n".join(lines) + "\n"
 
 
@@ -161,8 +178,10 @@ def notify(session: Session, config: Mapping[str, Any], post: Post, name: str) -
     try:
         recipients = brand_admin_emails(session, event.brand_id)
         if recipients:
-            subject = _SUBJECTS[name].format(brand=event.brand, channel=event.channel)
-            send_mail(config, recipients, subject, mail_text(event))
+            with language(post.channel.brand.language):
+                subject = str(_SUBJECTS[name] % {"brand": event.brand, "channel": event.channel})
+                body = mail_text(event)
+            send_mail(config, recipients, subject, body)
     except Exception:  # noqa: BLE001 - a mail server's trouble must not hide the webhook
         logger.exception("mail about post %s (%s) could not be sent", post.id, name)
     if config.get("NOTIFY_WEBHOOK_URL"):
@@ -192,19 +211,26 @@ def notify_outcome(app: Flask, post_id: int, outcome: str) -> str | None:
 
 CHANNEL_EVENTS = {
     "channel.needs_reauth": (
-        "{brand}: connect {channel} again",
-        "{platform} no longer accepts the channel's connection ({reason}). An admin must "
-        "connect it again on the channel's page; until then its posts fail.",
+        _l("%(brand)s: connect %(channel)s again"),
+        _l(
+            "%(platform)s no longer accepts the channel's connection (%(reason)s). An admin must "
+            "connect it again on the channel's page; until then its posts fail."
+        ),
     ),
     "channel.expiring": (
-        "{brand}: {channel} must be connected again by {until}",
-        "{platform} ends this channel's connection on {until} and it cannot be renewed "
-        "without a person. An admin should connect it again on the channel's page before then.",
+        _l("%(brand)s: %(channel)s must be connected again by %(until)s"),
+        _l(
+            "%(platform)s ends this channel's connection on %(until)s and it cannot be renewed "
+            "without a person. An admin should connect it again on the channel's page before "
+            "then."
+        ),
     ),
     "channel.expired": (
-        "{brand}: {channel} is no longer connected",
-        "{platform} ended this channel's connection on {until}. Its posts fail until an admin "
-        "connects it again on the channel's page.",
+        _l("%(brand)s: %(channel)s is no longer connected"),
+        _l(
+            "%(platform)s ended this channel's connection on %(until)s. Its posts fail until an "
+            "admin connects it again on the channel's page."
+        ),
     ),
 }
 
@@ -223,14 +249,6 @@ def notify_channel(
     subject_text, advice = CHANNEL_EVENTS[name]
     base_url = config.get("BASE_URL")
     channel_url = f"{base_url}/channels/{channel.id}" if base_url else None
-    until_text = until.strftime("%d %B %Y, %H:%M UTC") if until is not None else "now"
-    words = {
-        "brand": channel.brand.name,
-        "channel": channel.name,
-        "platform": channel.platform_enum.label,
-        "reason": reason or "it was refused",
-        "until": until_text,
-    }
     payload = {
         "event": name,
         "at": iso(utcnow()),
@@ -247,10 +265,25 @@ def notify_channel(
     try:
         recipients = brand_admin_emails(session, channel.brand_id)
         if recipients:
-            lines = [advice.format(**words), "", f"Channel: {channel.name} ({words['platform']})"]
-            if channel_url:
-                lines.append(f"Open it: {channel_url}")
-            send_mail(config, recipients, subject_text.format(**words), "\n".join(lines) + "\n")
+            with language(channel.brand.language):
+                words = {
+                    "brand": channel.brand.name,
+                    "channel": channel.name,
+                    "platform": channel.platform_enum.label,
+                    "reason": reason or _("it was refused"),
+                    "until": _("%(when)s UTC", when=local_datetime(until, None, "yMMMMd"))
+                    if until is not None
+                    else _("now"),
+                }
+                lines = [
+                    str(advice % words),
+                    "",
+                    _("Channel: %(channel)s (%(platform)s)", **words),
+                ]
+                if channel_url:
+                    lines.append(_("Open it: %(url)s", url=channel_url))
+                subject = str(subject_text % words)
+            send_mail(config, recipients, subject, "\n".join(lines) + "\n")
     except Exception:  # noqa: BLE001 - a mail server's trouble must not hide the webhook
         logger.exception("mail about channel %s (%s) could not be sent", channel.id, name)
     if config.get("NOTIFY_WEBHOOK_URL"):

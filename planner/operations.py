@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, literal, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import ObjectDeletedError
@@ -27,6 +28,7 @@ from planner.models import (
 )
 from planner.parts import Parts, check_parts, parts_of, set_parts
 from planner.reviews.donot import check_do_not_list
+from planner.status_names import status_name
 from planner.text_limits import join_link, validate_post_text
 
 # The planner's refusals are core's: every feature's pages and API answer them the same way.
@@ -37,16 +39,22 @@ class StaleVersion(PlannerError):
     """The post changed since the person read it; ``post`` is as it is now."""
 
     def __init__(self, post: Post, read_version: int) -> None:
-        status = post.status.replace("_", " ")
+        status = status_name(post.status)
         if post.scheduled_at is None:
-            now = f"it is now {status}, without a time"
+            message = _(
+                "Someone changed this post after you loaded it; it is now %(status)s, without a"
+                " time. Your change was not saved: look at the post as it is now and try again.",
+                status=status,
+            )
         else:
-            when = slots.describe_local_time(post.scheduled_at, post.channel.zone)
-            now = f"it is now {status} for {when}"
-        super().__init__(
-            f"Someone changed this post after you loaded it; {now}. Your change was not "
-            "saved: look at the post as it is now and try again."
-        )
+            message = _(
+                "Someone changed this post after you loaded it; it is now %(status)s for"
+                " %(when)s. Your change was not saved: look at the post as it is now and try"
+                " again.",
+                status=status,
+                when=slots.describe_local_time(post.scheduled_at, post.channel.zone),
+            )
+        super().__init__(message)
         self.post, self.read_version = post, read_version
 
 
@@ -56,7 +64,7 @@ URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 def post_for(session: Session, user: User, post_id: int) -> Post:
     post = session.get(Post, post_id)
     if post is None or not is_member(session, user, post.channel.brand_id):
-        raise NotFound(f"No post {post_id} that you can see.")
+        raise NotFound(_("No post %(id)s that you can see.", id=post_id))
     return post
 
 
@@ -108,7 +116,7 @@ def lock_post(session: Session, post: Post, read_version: int | None = None) -> 
         try:
             session.refresh(post, with_for_update=True)
         except ObjectDeletedError:
-            raise NotFound(f"Post {post_id} was deleted after you loaded it.") from None
+            raise NotFound(_("Post %(id)s was deleted after you loaded it.", id=post_id)) from None
     if post.channel.id != post.channel_id:
         session.expire(post, ["channel"])
     if read_version is not None and read_version != post.version:
@@ -195,13 +203,15 @@ class PostChange:
 def _clean_url(value: str | None, label: str) -> str | None:
     value = (value or "").strip() or None
     if value is not None and not URL_RE.match(value):
-        raise PlannerError(f"The {label} must be a full http(s) address.")
+        if label == "link":
+            raise PlannerError(_("The link must be a full http(s) address."))
+        raise PlannerError(_("The image address must be a full http(s) address."))
     return value
 
 
 def _check_editable(user: User) -> None:
     if not user.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot change posts.")
+        raise PlannerError(_("Viewers cannot change posts."))
 
 
 def check_media_before_scheduling(session: Session, post: Post) -> None:
@@ -240,25 +250,30 @@ def _place(
     """Set the post's time: the next free slot, or a checked explicit time. Returns warnings."""
     if channel.brand.archived_at is not None:
         raise PlannerError(
-            f"{channel.brand.name} is archived and publishes nothing: unarchive it in its "
-            "settings to schedule posts."
+            _(
+                "%(brand)s is archived and publishes nothing: unarchive it in its settings to"
+                " schedule posts.",
+                brand=channel.brand.name,
+            )
         )
     lock_channels(session, [channel.id])
     if queue:
         slot = next_free_slot(session, channel, now, exclude_post_id=exclude_post_id)
         if slot is None:
             raise PlannerError(
-                "No free slot in this channel's engagement windows within a year: "
-                "add windows, shorten the gap or raise the daily maximum."
+                _(
+                    "No free slot in this channel's engagement windows within a year: add"
+                    " windows, shorten the gap or raise the daily maximum."
+                )
             )
         post.scheduled_at = slot
         return []
     if scheduled_at is None:
-        raise PlannerError("Give a time, or add the post to the queue.")
+        raise PlannerError(_("Give a time, or add the post to the queue."))
     if scheduled_at.tzinfo is None:
-        raise PlannerError("The time needs a time zone (for example 2026-05-01T09:00:00Z).")
+        raise PlannerError(_("The time needs a time zone (for example 2026-05-01T09:00:00Z)."))
     if scheduled_at <= now:
-        raise PlannerError("The time is in the past; choose a time in the future.")
+        raise PlannerError(_("The time is in the past; choose a time in the future."))
     result = check_time(session, channel, scheduled_at, exclude_post_id=exclude_post_id)
     if not result.ok:
         raise PlannerError(*result.errors)
@@ -363,10 +378,12 @@ def update_post(
         lock_channels(session, [post.channel_id, channel.id])
     lock_post(session, post, read_version)
     if post.status not in EDITABLE_STATUSES:
-        raise PlannerError(f"A {post.status.replace('_', ' ')} post can no longer be edited.")
+        raise PlannerError(
+            _("A %(status)s post can no longer be edited.", status=status_name(post.status))
+        )
     if channel is not None and channel.id != post.channel_id:
         if channel.brand_id != post.channel.brand_id:
-            raise PlannerError("A post can only move to a channel of the same brand.")
+            raise PlannerError(_("A post can only move to a channel of the same brand."))
         post.channel = channel
     new_text = post.text if text is None else text
     new_link = post.link if link is None else _clean_url(link, "link")
@@ -425,7 +442,7 @@ def move_post(
     _check_editable(actor)
     lock_post(session, post, read_version)
     if post.status not in EDITABLE_STATUSES:
-        raise PlannerError(f"A {post.status.replace('_', ' ')} post cannot be moved.")
+        raise PlannerError(_("A %(status)s post cannot be moved.", status=status_name(post.status)))
     before = post.scheduled_at
     warnings = _place(
         session,
@@ -461,7 +478,9 @@ def queue_post(
     _check_editable(actor)
     lock_post(session, post, read_version)
     if post.status not in EDITABLE_STATUSES:
-        raise PlannerError(f"A {post.status.replace('_', ' ')} post cannot be queued.")
+        raise PlannerError(
+            _("A %(status)s post cannot be queued.", status=status_name(post.status))
+        )
     _place(
         session, post, post.channel, scheduled_at=None, queue=True, now=now, exclude_post_id=post.id
     )
@@ -497,7 +516,10 @@ def retry_post(
     lock_post(session, post, read_version)
     if post.status != PostStatus.FAILED:
         raise PlannerError(
-            f"Only a failed post can be retried; this one is {post.status.replace('_', ' ')}."
+            _(
+                "Only a failed post can be retried; this one is %(status)s.",
+                status=status_name(post.status),
+            )
         )
     before, error = post.scheduled_at, post.last_error
     warnings = _place(
@@ -541,7 +563,9 @@ def retry_post(
 def delete_post(session: Session, post: Post, actor: User) -> None:
     _check_editable(actor)
     if post.status in (PostStatus.PUBLISHED, PostStatus.PUBLISHING, PostStatus.UNCONFIRMED):
-        raise PlannerError("A post that was (or may have been) published is kept for the record.")
+        raise PlannerError(
+            _("A post that was (or may have been) published is kept for the record.")
+        )
     audit.record(
         session,
         actor,

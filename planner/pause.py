@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ HELD_CHOICES = ("now", "requeue")
 def _check_admin(actor: User | str | None) -> None:
     # A person needs the admin role; the system (listening's crisis alert) may always pause.
     if isinstance(actor, User) and not actor.has_role(Role.ADMIN):
-        raise PlannerError("Only admins pause or resume a brand's publishing.")
+        raise PlannerError(_("Only admins pause or resume a brand's publishing."))
 
 
 def held_posts(session: Session, brand: Brand) -> list[Post]:
@@ -48,7 +49,7 @@ def pause_brand(session: Session, brand: Brand, actor: User | str | None, reason
     _check_admin(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise PlannerError("Say why publishing is paused: the team sees the reason.")
+        raise PlannerError(_("Say why publishing is paused: the team sees the reason."))
     already = brand.paused_at is not None
     if not already:
         brand.paused_at = utcnow()
@@ -79,9 +80,9 @@ def resume_brand(
     ("requeue", one post after the other in the order they were due). Returns those posts."""
     _check_admin(actor)
     if held not in HELD_CHOICES:
-        raise PlannerError("Choose what happens to the held posts: now or requeue.")
+        raise PlannerError(_("Choose what happens to the held posts: now or requeue."))
     if brand.paused_at is None:
-        raise PlannerError(f"Publishing for {brand.name} is not paused.")
+        raise PlannerError(_("Publishing for %(brand)s is not paused.", brand=brand.name))
     now = now or utcnow()
     lock_channels(session, [channel.id for channel in brand.channels])
     posts = held_posts(session, brand)
@@ -94,8 +95,12 @@ def resume_brand(
             found = next_free_slot(session, post.channel, now, exclude_post_id=post.id)
             if found is None:
                 raise PlannerError(
-                    f"No free slot within a year for the held post {post.id} on "
-                    f"{post.channel.name}: add windows or publish the held posts now."
+                    _(
+                        "No free slot within a year for the held post %(id)s on %(channel)s:"
+                        " add windows or publish the held posts now.",
+                        id=post.id,
+                        channel=post.channel.name,
+                    )
                 )
             when = found
         post.scheduled_at = when

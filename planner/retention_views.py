@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
@@ -42,7 +43,7 @@ def brand_data(brand_id: int) -> Any:
     if form.validate_on_submit():
         days = {name: form[name].data for name in ("raw_pages_days", "attempts_days", "audit_days")}
         if commit_or_flash(lambda: set_retention(db.session, brand.id, **days)):
-            flash("Retention saved; the nightly sweep applies it.", "success")
+            flash(_("Retention saved; the nightly sweep applies it."), "success")
             return redirect(url_for("retention.brand_data", brand_id=brand.id))
     return render_template("planner/brand_data.html", brand=brand, form=form), (
         400 if form.errors else 200

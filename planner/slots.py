@@ -22,7 +22,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext
+from babel.dates import format_skeleton
+from flask_babel import gettext, ngettext
 
 from core.i18n import current_language, local_datetime
 
@@ -598,20 +599,33 @@ def check_slot(
     check = SlotCheck()
     for other in posts.too_close(when, min_gap):
         check.errors.append(
-            f"Another post is scheduled at {_local_label(other, tz)}, only "
-            f"{_describe_duration(abs(other - when))} from {_local_label(when, tz)}; this channel "
-            f"needs at least {_describe_duration(min_gap)} between posts."
+            gettext(
+                "Another post is scheduled at %(other)s, only %(distance)s from %(when)s; this"
+                " channel needs at least %(gap)s between posts.",
+                other=describe_local_time(other, tz),
+                distance=_describe_duration(abs(other - when)),
+                when=describe_local_time(when, tz),
+                gap=_describe_duration(min_gap),
+            )
         )
     if max_per_day is not None:
         posts_that_day = posts.count_between(day_start, next_day_start)
         if posts_that_day >= max_per_day:
             check.errors.append(
-                f"{_local_day_label(local)} already has {_posts(posts_that_day)} on this channel; "
-                f"it allows at most {_posts(max_per_day)} a day."
+                gettext(
+                    "%(day)s already has %(count)s on this channel; it allows at most %(most)s a"
+                    " day.",
+                    day=_day_label(local, tz),
+                    count=_posts(posts_that_day),
+                    most=_posts(max_per_day),
+                )
             )
     if not in_window(windows, tz, when):
         check.warnings.append(
-            f"{_local_label(when, tz)} is outside the engagement windows for this channel."
+            gettext(
+                "%(when)s is outside the engagement windows for this channel.",
+                when=describe_local_time(when, tz),
+            )
         )
     return check
 
@@ -637,22 +651,25 @@ def _local_day_label(local: datetime) -> str:
 
 
 def _posts(count: int) -> str:
-    return f"{count} post" if count == 1 else f"{count} posts"
+    return ngettext("%(num)d post", "%(num)d posts", count)
+
+
+def _day_label(local: datetime, tz: ZoneInfo) -> str:
+    """A day as people read it: spelled out by hand in English, by Babel in other languages."""
+    if current_language() == "en":
+        return _local_day_label(local)
+    return format_skeleton("yMMMEd", local, tzinfo=tz, locale=current_language())
 
 
 def _describe_duration(duration: timedelta) -> str:
     seconds = round(duration.total_seconds())
     if seconds < 60:
-        return _plural(seconds, "second")
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
     minutes = seconds // 60
     hours, minutes = divmod(minutes, 60)
     parts = []
     if hours:
-        parts.append(_plural(hours, "hour"))
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
     if minutes:
-        parts.append(_plural(minutes, "minute"))
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
     return " ".join(parts)
-
-
-def _plural(count: int, unit: str) -> str:
-    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"

@@ -29,6 +29,7 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
 import regex
+from flask_babel import gettext as _
 
 PLATFORM_LIMITS: dict[str, int | None] = {
     "x": 280,
@@ -204,41 +205,70 @@ def validate_post_text(
     # ``has_media``: the post carries items from the media library.
     has_image = bool((image_url or "").strip()) or has_media
     if platform == "instagram" and not has_image:
-        errors.append("Instagram posts need an image.")
+        errors.append(_("Instagram posts need an image."))
     # Instagram's caption is optional when there is an image; everywhere else a post with no
     # text is almost certainly a mistake in the plan, so it is refused rather than published.
     if not published.strip() and not (platform == "instagram" and has_image):
-        errors.append(f"The {name} post has no text.")
+        errors.append(_("The %(platform)s post has no text.", platform=name))
 
     if limit is not None:
         length = count_text(platform, published)
         if length > limit:
-            unit = "characters"
+            words = {"platform": name, "limit": limit, "length": length, "over": length - limit}
             if platform == "x":
-                unit = "characters (links count 23, emoji and CJK characters count 2)"
+                errors.append(
+                    _(
+                        "%(platform)s allows %(limit)d characters (links count 23, emoji and CJK"
+                        " characters count 2); this post has %(length)d, %(over)d too many.",
+                        **words,
+                    )
+                )
             elif platform == "mastodon":
-                unit = "characters (links count 23)"
-            errors.append(
-                f"{name} allows {limit} {unit}; this post has {length}, {length - limit} too many."
-            )
+                errors.append(
+                    _(
+                        "%(platform)s allows %(limit)d characters (links count 23); this post has"
+                        " %(length)d, %(over)d too many.",
+                        **words,
+                    )
+                )
+            else:
+                errors.append(
+                    _(
+                        "%(platform)s allows %(limit)d characters; this post has %(length)d,"
+                        " %(over)d too many.",
+                        **words,
+                    )
+                )
 
     if platform == "bluesky":
         size = len(published.encode("utf-8"))
         if size > BLUESKY_MAX_BYTES:
             errors.append(
-                f"Bluesky allows {BLUESKY_MAX_BYTES} bytes of text; this post has {size} "
-                "(long emoji sequences and accents take several bytes each)."
+                _(
+                    "Bluesky allows %(limit)d bytes of text; this post has %(size)d (long emoji"
+                    " sequences and accents take several bytes each).",
+                    limit=BLUESKY_MAX_BYTES,
+                    size=size,
+                )
             )
     if platform == "instagram":
         hashtags = len(_HASHTAG.findall(published))
         if hashtags > INSTAGRAM_MAX_HASHTAGS:
             errors.append(
-                f"Instagram allows {INSTAGRAM_MAX_HASHTAGS} hashtags; this post has {hashtags}."
+                _(
+                    "Instagram allows %(limit)d hashtags; this post has %(count)d.",
+                    limit=INSTAGRAM_MAX_HASHTAGS,
+                    count=hashtags,
+                )
             )
         mentions = len(_AT_TAG.findall(published))
         if mentions > INSTAGRAM_MAX_MENTIONS:
             errors.append(
-                f"Instagram allows {INSTAGRAM_MAX_MENTIONS} @mentions; this post has {mentions}."
+                _(
+                    "Instagram allows %(limit)d @mentions; this post has %(count)d.",
+                    limit=INSTAGRAM_MAX_MENTIONS,
+                    count=mentions,
+                )
             )
     return errors
 

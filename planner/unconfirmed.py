@@ -5,20 +5,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.models import Role, User
 from planner.models import Post, PostStatus
 from planner.operations import URL_RE, PlannerError, lock_post, next_free_slot
+from planner.status_names import status_name
 
 
 def _check(post: Post, actor: User) -> None:
     if not actor.has_role(Role.EDITOR):
-        raise PlannerError("Viewers cannot change posts.")
+        raise PlannerError(_("Viewers cannot change posts."))
     if post.status != PostStatus.UNCONFIRMED:
         raise PlannerError(
-            f"This post is {post.status.replace('_', ' ')}; only unconfirmed posts are resolved."
+            _(
+                "This post is %(status)s; only unconfirmed posts are resolved.",
+                status=status_name(post.status),
+            )
         )
 
 
@@ -29,7 +34,7 @@ def confirm_published(
     _check(post, actor)
     public_url = (public_url or "").strip()
     if not URL_RE.match(public_url):
-        raise PlannerError("Give the post's full address on the platform (https://…).")
+        raise PlannerError(_("Give the post's full address on the platform (https://…)."))
     post.status = PostStatus.PUBLISHED.value
     post.public_url = public_url
     post.published_at = post.published_at or now
@@ -54,8 +59,10 @@ def confirm_not_published(session: Session, post: Post, actor: User, *, now: dat
     slot = next_free_slot(session, post.channel, now, exclude_post_id=post.id)
     if slot is None:
         raise PlannerError(
-            "No free slot in this channel's engagement windows within a year: "
-            "add windows, shorten the gap or raise the daily maximum."
+            _(
+                "No free slot in this channel's engagement windows within a year: add"
+                " windows, shorten the gap or raise the daily maximum."
+            )
         )
     before = post.scheduled_at
     post.status = PostStatus.SCHEDULED.value

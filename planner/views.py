@@ -27,6 +27,7 @@ from core import home as home_overview
 from core import tenants
 from core.auth import role_required
 from core.db import db, utcnow
+from core.i18n import local_datetime
 from core.models import AuditEntry, Role, User
 from core.pages import commit_or_flash
 from core.pages import flash_errors as _flash_errors
@@ -306,7 +307,7 @@ def _windows_from_form() -> tuple[list[slots.WindowSpec], list[str]]:
                 )
             )
         except ValueError:
-            errors.append(f"Row {number}: give the day, a start and an end as HH:MM.")
+            errors.append(_("Row %(row)d: give the day, a start and an end as HH:MM.", row=number))
     return specs, errors
 
 
@@ -321,7 +322,7 @@ def channel(channel_id: int) -> Any:
     windows_form = FlaskForm(prefix="windows")
     status = 200
     if request.method == "POST" and not current_user.has_role(Role.ADMIN):
-        abort(403, description="Only admins change channels.")
+        abort(403, description=_("Only admins change channels."))
     if request.form.get("action") == "windows":
         if windows_form.validate_on_submit():
             specs, errors = _windows_from_form()
@@ -335,7 +336,7 @@ def channel(channel_id: int) -> Any:
                 status = 400
             else:
                 db.session.commit()
-                flash("Engagement windows saved.", "success")
+                flash(_("Engagement windows saved."), "success")
                 return redirect(url_for("planner.channel", channel_id=channel.id))
         else:
             status = 400
@@ -356,7 +357,7 @@ def channel(channel_id: int) -> Any:
                 status = 400
             else:
                 db.session.commit()
-                flash("Channel saved.", "success")
+                flash(_("Channel saved."), "success")
                 return redirect(url_for("planner.channel", channel_id=channel.id))
         else:
             status = 400
@@ -722,7 +723,7 @@ def confirm_published(post_id: int) -> Any:
     if commit_or_flash(
         lambda: unconfirmed.confirm_published(db.session, post, current_user, url, now=utcnow())
     ):
-        flash("Recorded as published.", "success")
+        flash(_("Recorded as published."), "success")
     return redirect(url_for("planner.post_page", post_id=post.id))
 
 
@@ -733,8 +734,13 @@ def confirm_not_published(post_id: int) -> Any:
     if commit_or_flash(
         lambda: unconfirmed.confirm_not_published(db.session, post, current_user, now=utcnow())
     ):
-        when = post.scheduled_at.astimezone(post.channel.brand.zone)
+        zone = post.channel.brand.zone
         flash(
-            f"Back in the queue: {when:%A %d %B, %H:%M} ({post.channel.brand.timezone}).", "success"
+            _(
+                "Back in the queue: %(when)s (%(zone)s).",
+                when=local_datetime(post.scheduled_at, zone, "MMMMEEEEd"),
+                zone=post.channel.brand.timezone,
+            ),
+            "success",
         )
     return redirect(url_for("planner.post_page", post_id=post.id))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core.models import User
@@ -37,9 +38,11 @@ class Connector:
 
     def not_configured_message(self) -> str:
         names = ", ".join(self.settings)
-        return (
-            f"Connecting with {self.label} is not set up on this server: the operator sets "
-            f"{names} (see the README). The manual fields below still work."
+        return _(
+            "Connecting with %(platform)s is not set up on this server: the operator sets"
+            " %(names)s (see the README). The manual fields below still work.",
+            platform=self.label,
+            names=names,
         )
 
     def redirect_uri(self, config: Mapping[str, Any]) -> str:

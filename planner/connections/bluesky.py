@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
@@ -52,7 +53,7 @@ class BlueskyConnector(Connector):
 
     def _session_tokens(self, answer: Any, now: datetime) -> flow.Tokens:
         if not isinstance(answer, dict) or not answer.get("accessJwt"):
-            raise flow.ConnectProblem("Bluesky's answer held no session.")
+            raise flow.ConnectProblem(_("Bluesky's answer held no session."))
         access, refresh = str(answer["accessJwt"]), str(answer.get("refreshJwt") or "")
         return flow.Tokens(
             access_token=access,
@@ -71,8 +72,11 @@ class BlueskyConnector(Connector):
         )
         if response.status_code in (400, 401):
             raise flow.ConnectProblem(
-                f"Bluesky refused the handle and app password for {handle}; check both (an app "
-                "password, never the account password)."
+                _(
+                    "Bluesky refused the handle and app password for %(handle)s; check both (an"
+                    " app password, never the account password).",
+                    handle=handle,
+                )
             )
         response.raise_for_status()
         return self._session_tokens(response.json(), now)
@@ -83,11 +87,13 @@ class BlueskyConnector(Connector):
         password = (form.get("app_password") or "").strip()
         service = (form.get("service") or "").strip().rstrip("/") or DEFAULT_SERVICE
         if not handle or not password:
-            raise flow.ConnectProblem("Enter the handle and an app password.")
+            raise flow.ConnectProblem(_("Enter the handle and an app password."))
         try:
             parse_url(service)
         except OutboundBlocked as exc:
-            raise flow.ConnectProblem(f"This service address cannot be used ({exc}).") from None
+            raise flow.ConnectProblem(
+                _("This service address cannot be used (%(reason)s).", reason=exc)
+            ) from None
         now = utcnow()
         try:
             tokens = self.create_session(service, handle, password, config, now)
@@ -110,7 +116,7 @@ class BlueskyConnector(Connector):
             },
             now=now,
         )
-        return f"Bluesky connected as @{tokens.extra.get('handle') or handle}."
+        return _("Bluesky connected as @%(handle)s.", handle=tokens.extra.get("handle") or handle)
 
     def refresh(
         self,

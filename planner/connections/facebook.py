@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 from authlib.integrations.requests_client import OAuthError
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core.crypto import CredentialsUnreadable, decrypt_json, encrypt_json
@@ -121,7 +122,9 @@ class FacebookConnector(Connector):
         answer = response.json()
         if not response.ok or not isinstance(answer, dict):
             message = answer.get("error", {}).get("message") if isinstance(answer, dict) else None
-            raise flow.ConnectProblem(f"Facebook refused: {message or response.status_code}")
+            raise flow.ConnectProblem(
+                _("Facebook refused: %(reason)s", reason=message or response.status_code)
+            )
         return answer
 
     def long_lived_token(
@@ -143,7 +146,7 @@ class FacebookConnector(Connector):
             raise flow.token_call_problem(self.label, exc) from None
         token = str(long.get("access_token") or "")
         if not token:
-            raise flow.ConnectProblem("Facebook's answer held no access token.")
+            raise flow.ConnectProblem(_("Facebook's answer held no access token."))
         try:
             permissions = self._get(config, "me/permissions", token)
         except (requests.RequestException, ValueError) as exc:
@@ -222,7 +225,7 @@ class FacebookConnector(Connector):
         """After consent: keep the long-lived token for the pick, and what may be picked."""
         brand = session.get(Brand, attempt.get("brand_id"))
         if brand is None:
-            raise flow.ConnectProblem("The brand of this connection is gone.")
+            raise flow.ConnectProblem(_("The brand of this connection is gone."))
         token = self.long_lived_token(attempt, args, config)
         store[PICK_KEY] = {
             "brand_id": brand.id,
@@ -244,17 +247,19 @@ class FacebookConnector(Connector):
         flow.require_admin(actor)
         kept = store.pop(PICK_KEY, None) or {}
         if kept.get("user_id") != actor.id:
-            raise flow.ConnectProblem("Nothing is waiting to be picked; connect Facebook again.")
+            raise flow.ConnectProblem(_("Nothing is waiting to be picked; connect Facebook again."))
         brand = session.get(Brand, kept.get("brand_id"))
         try:
             user_token = decrypt_json(kept.get("token"), dict(config))["user_token"]
         except (CredentialsUnreadable, KeyError):
-            raise flow.ConnectProblem("Nothing is waiting to be picked; connect again.") from None
+            raise flow.ConnectProblem(
+                _("Nothing is waiting to be picked; connect again.")
+            ) from None
         if brand is None or not is_member(session, actor, brand.id):
-            raise flow.ConnectProblem("This brand is not one of yours.")
+            raise flow.ConnectProblem(_("This brand is not one of yours."))
         chosen = [c for c in self.choices(session, brand, user_token, config) if c.key in picked]
         if not chosen:
-            raise flow.ConnectProblem("Pick at least one Page or Instagram account.")
+            raise flow.ConnectProblem(_("Pick at least one Page or Instagram account."))
         reconnect_by = self.data_access_ends(user_token, config)
         done = []
         for choice in chosen:
@@ -280,7 +285,10 @@ class FacebookConnector(Connector):
                 reconnect_by=reconnect_by,
                 now=now,
             )
-            done.append(f"{'reconnected' if choice.channel else 'added'} {choice.name}")
+            if choice.channel:
+                done.append(_("reconnected %(name)s", name=choice.name))
+            else:
+                done.append(_("added %(name)s", name=choice.name))
         return brand, done
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -123,8 +124,10 @@ def take_attempt(
         or time.time() - attempt.get("at", 0) >= PENDING_SECONDS
     ):
         raise ConnectProblem(
-            "This answer does not belong to a connection started here (or it is older than "
-            "15 minutes). Nothing was changed; start the connection again."
+            _(
+                "This answer does not belong to a connection started here (or it is older than"
+                " 15 minutes). Nothing was changed; start the connection again."
+            )
         )
     return attempt
 
@@ -140,12 +143,13 @@ def refusal_message(label: str, args: Mapping[str, str]) -> str | None:
         "user_cancelled_login",
         "user_cancelled_authorize",
     }:
-        return (
-            f"{label} was not connected: the permission was declined on {label}'s page. "
-            "Connect again and allow it to post."
+        return _(
+            "%(platform)s was not connected: the permission was declined on %(platform)s's page."
+            " Connect again and allow it to post.",
+            platform=label,
         )
     detail = args.get("error_description") or error
-    return f"{label} refused the connection: {detail[:200]}"
+    return _("%(platform)s refused the connection: %(detail)s", platform=label, detail=detail[:200])
 
 
 # --- tokens -----------------------------------------------------------------------------------
@@ -176,7 +180,7 @@ def tokens_from(answer: Mapping[str, Any], now: datetime, *, scope_separator: st
     ``refresh_token_expires_in``); an answer without an access token is refused."""
     access = answer.get("access_token")
     if not isinstance(access, str) or not access:
-        raise ConnectProblem("The platform's answer held no access token.")
+        raise ConnectProblem(_("The platform's answer held no access token."))
     expires_in = _seconds(answer.get("expires_in"))
     refresh_in = _seconds(answer.get("refresh_token_expires_in"))
     scope = answer.get("scope") or ""
@@ -199,19 +203,37 @@ def check_scopes(label: str, granted: Iterable[str], required: Iterable[str]) ->
     missing = sorted(set(required) - set(granted))
     if missing:
         raise ConnectProblem(
-            f"{label} did not grant every permission PageOne needs (missing: "
-            f"{', '.join(missing)}). Nothing was saved; connect again and allow all of them."
+            _(
+                "%(platform)s did not grant every permission PageOne needs (missing: %(missing)s)."
+                " Nothing was saved; connect again and allow all of them.",
+                platform=label,
+                missing=", ".join(missing),
+            )
         )
 
 
 def token_call_problem(label: str, exc: Exception) -> ConnectProblem:
     """A failed code exchange as a message; never includes a token or secret."""
     if isinstance(exc, OAuthError):
-        detail = exc.description or exc.error or "an error"
-        return ConnectProblem(f"{label} refused to hand over the access: {str(detail)[:200]}")
+        detail = exc.description or exc.error or _("an error")
+        return ConnectProblem(
+            _(
+                "%(platform)s refused to hand over the access: %(detail)s",
+                platform=label,
+                detail=str(detail)[:200],
+            )
+        )
     if isinstance(exc, requests.RequestException):
-        return ConnectProblem(f"{label} could not be reached ({type(exc).__name__}); try again.")
-    return ConnectProblem(f"{label} answered in a way PageOne does not understand.")
+        return ConnectProblem(
+            _(
+                "%(platform)s could not be reached (%(error)s); try again.",
+                platform=label,
+                error=type(exc).__name__,
+            )
+        )
+    return ConnectProblem(
+        _("%(platform)s answered in a way PageOne does not understand.", platform=label)
+    )
 
 
 def exchange_code(
@@ -229,7 +251,7 @@ def exchange_code(
 
 def require_admin(actor: User) -> None:
     if not actor.has_role(Role.ADMIN):
-        raise ConnectProblem("Only admins connect channels.")
+        raise ConnectProblem(_("Only admins connect channels."))
 
 
 def read_credentials(channel: Channel, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any
 import requests
 from authlib.integrations.requests_client import OAuthError
 from flask import Flask, current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -211,12 +213,14 @@ class ConnectionHealth:
     def words(self) -> str:
         """The state in a few words for a badge."""
         if self.state is Health.EXPIRING:
-            return f"expiring in {self.days_left} day{'s' if self.days_left != 1 else ''}"
+            return ngettext(
+                "expiring in %(num)d day", "expiring in %(num)d days", self.days_left or 0
+            )
         return {
-            Health.CONNECTED: "connected",
-            Health.NEEDS_RECONNECT: "needs reconnect",
-            Health.MANUAL: "entered by hand",
-            Health.NOT_CONNECTED: "not connected",
+            Health.CONNECTED: _("connected"),
+            Health.NEEDS_RECONNECT: _("needs reconnect"),
+            Health.MANUAL: _("entered by hand"),
+            Health.NOT_CONNECTED: _("not connected"),
         }[self.state]
 
 

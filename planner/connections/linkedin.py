@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core.models import User
@@ -34,8 +35,10 @@ def organization_urn(text: str) -> str | None:
     number = text.removeprefix("urn:li:organization:")
     if not number.isdigit():
         raise flow.ConnectProblem(
-            "The organization page ID is the number in the page's admin address "
-            "(linkedin.com/company/12345/admin)."
+            _(
+                "The organization page ID is the number in the page's admin address"
+                " (linkedin.com/company/12345/admin)."
+            )
         )
     return f"urn:li:organization:{number}"
 
@@ -102,8 +105,11 @@ class LinkedInConnector(Connector):
         if organization:
             if organization not in self._administered(tokens.access_token, config):
                 raise flow.ConnectProblem(
-                    f"This LinkedIn member is not an approved administrator of {organization}; "
-                    "nothing was saved."
+                    _(
+                        "This LinkedIn member is not an approved administrator of"
+                        " %(organization)s; nothing was saved.",
+                        organization=organization,
+                    )
                 )
             author, account = organization, f"{organization} (by {name or member})"
         else:
@@ -118,7 +124,7 @@ class LinkedInConnector(Connector):
             credentials={"author_urn": author},
             now=now,
         )
-        return f"LinkedIn connected as {account}."
+        return _("LinkedIn connected as %(account)s.", account=account)
 
     def _get(self, url: str, access_token: str, config: Mapping[str, Any], **headers: str) -> Any:
         try:
@@ -137,7 +143,7 @@ class LinkedInConnector(Connector):
         """The member's URN (from OpenID Connect's userinfo) and name."""
         info = self._get(f"{config['LINKEDIN_API_URL']}/v2/userinfo", access_token, config)
         if not isinstance(info, dict) or not info.get("sub"):
-            raise flow.ConnectProblem("LinkedIn did not say which member connected; try again.")
+            raise flow.ConnectProblem(_("LinkedIn did not say which member connected; try again."))
         return f"urn:li:person:{info['sub']}", info.get("name")
 
     def _administered(self, access_token: str, config: Mapping[str, Any]) -> set[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,13 +36,15 @@ def instance_url(text: str) -> str:
     ``https://mastodon.social``."""
     text = (text or "").strip()
     if not text:
-        raise flow.ConnectProblem("Enter the address of the Mastodon instance.")
+        raise flow.ConnectProblem(_("Enter the address of the Mastodon instance."))
     if "://" not in text:
         text = f"https://{text.lstrip('@').split('@')[-1]}"
     try:
         scheme, host, port = parse_url(text)
     except OutboundBlocked as exc:
-        raise flow.ConnectProblem(f"This instance address cannot be used ({exc}).") from None
+        raise flow.ConnectProblem(
+            _("This instance address cannot be used (%(reason)s).", reason=exc)
+        ) from None
     default = {"http": 80, "https": 443}[scheme]
     netloc = host if port == default else f"{host}:{port}"
     if ":" in host and not host.startswith("["):
@@ -78,12 +81,20 @@ class MastodonConnector(Connector):
             answer = response.json() if response.ok else {}
         except (requests.RequestException, ValueError) as exc:
             raise flow.ConnectProblem(
-                f"The instance {instance} could not be reached ({type(exc).__name__})."
+                _(
+                    "The instance %(instance)s could not be reached (%(error)s).",
+                    instance=instance,
+                    error=type(exc).__name__,
+                )
             ) from None
         if not isinstance(answer, dict) or not answer.get("client_id"):
             raise flow.ConnectProblem(
-                f"{instance} did not accept PageOne as an app (HTTP {response.status_code}); "
-                "is it a Mastodon instance?"
+                _(
+                    "%(instance)s did not accept PageOne as an app (HTTP %(status)s); is it a"
+                    " Mastodon instance?",
+                    instance=instance,
+                    status=response.status_code,
+                )
             )
         if app is None:
             app = MastodonApp(instance_url=instance)
@@ -143,7 +154,7 @@ class MastodonConnector(Connector):
         instance = attempt["instance"]
         app = session.scalar(select(MastodonApp).where(MastodonApp.instance_url == instance))
         if app is None:
-            raise flow.ConnectProblem("The app on this instance is gone; connect again.")
+            raise flow.ConnectProblem(_("The app on this instance is gone; connect again."))
         client = self._client(app, config, redirect_uri=app.redirect_uri)
         answer = flow.exchange_code(
             client,
@@ -165,7 +176,9 @@ class MastodonConnector(Connector):
             credentials={"base_url": instance},
             now=now,
         )
-        return f"Mastodon connected{f' as {account}' if account else ''}."
+        if account:
+            return _("Mastodon connected as %(account)s.", account=account)
+        return _("Mastodon connected.")
 
     def _account(self, instance: str, access_token: str, config: Mapping[str, Any]) -> str | None:
         try:

@@ -20,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.auth import role_required
@@ -170,7 +171,7 @@ def pick_facebook() -> Any:
     if not commit_or_flash(make_channels):
         return redirect(url_for("planner.home"))
     brand, done = result
-    flash("Facebook: " + "; ".join(done) + ".", "success")
+    flash(_("Facebook: %(done)s.", done="; ".join(done)), "success")
     return redirect(url_for("planner.channels", brand_id=brand.id))
 
 
@@ -194,5 +195,5 @@ def disconnect(channel_id: int) -> Any:
         forget_connection(db.session, channel)
 
     if commit_or_flash(change):
-        flash("Disconnected: the tokens are forgotten; posts fail until it is connected again.")
+        flash(_("Disconnected: the tokens are forgotten; posts fail until it is connected again."))
     return redirect(_channel_page(channel.id))

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core.models import User
@@ -31,7 +32,7 @@ APP_ID = "6f1c7a52-4a0e-4c55-9b1e-50a9e0c1d2a1"
 def site_url(text: str) -> str:
     text = (text or "").strip().rstrip("/")
     if not text:
-        raise flow.ConnectProblem("Enter the address of the WordPress site.")
+        raise flow.ConnectProblem(_("Enter the address of the WordPress site."))
     if "://" not in text:
         text = f"https://{text}"
     try:
@@ -103,11 +104,11 @@ class WordPressConnector(Connector):
     ) -> str:
         if args.get("success") == "false":
             raise flow.ConnectProblem(
-                "WordPress was not connected: the application password was refused on the site."
+                _("WordPress was not connected: the application password was refused on the site.")
             )
         username, password = args.get("user_login", ""), args.get("password", "")
         if not username or not password:
-            raise flow.ConnectProblem("WordPress sent back no application password; try again.")
+            raise flow.ConnectProblem(_("WordPress sent back no application password; try again."))
         site = attempt["site"]
         try:
             with flow.http(config) as http:
@@ -123,14 +124,22 @@ class WordPressConnector(Connector):
             raise flow.token_call_problem(self.label, exc) from None
         if not isinstance(me, dict):
             raise flow.ConnectProblem(
-                f"{site} did not accept the new application password (HTTP "
-                f"{response.status_code}); nothing was saved."
+                _(
+                    "%(site)s did not accept the new application password (HTTP %(status)s);"
+                    " nothing was saved.",
+                    site=site,
+                    status=response.status_code,
+                )
             )
         capabilities = me.get("capabilities") if isinstance(me.get("capabilities"), dict) else {}
         if not capabilities.get("publish_posts"):
             raise flow.ConnectProblem(
-                f"The WordPress user {username} may not publish posts on {site}; connect with "
-                "an author, editor or administrator. Nothing was saved."
+                _(
+                    "The WordPress user %(user)s may not publish posts on %(site)s; connect with"
+                    " an author, editor or administrator. Nothing was saved.",
+                    user=username,
+                    site=site,
+                )
             )
         flow.store_tokens(
             session,
@@ -143,4 +152,4 @@ class WordPressConnector(Connector):
             credentials={"site_url": site, "username": username, "app_password": password},
             now=now,
         )
-        return f"WordPress connected as {username} on {site}."
+        return _("WordPress connected as %(user)s on %(site)s.", user=username, site=site)

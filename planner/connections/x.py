@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from core.models import User
@@ -79,7 +80,9 @@ class XConnector(Connector):
         flow.check_scopes(self.label, tokens.scopes, SCOPES)
         account = self._username(tokens.access_token, config)
         flow.store_tokens(session, channel, actor, tokens, config, account=account, now=now)
-        return f"X connected{f' as {account}' if account else ''}."
+        if account:
+            return _("X connected as %(account)s.", account=account)
+        return _("X connected.")
 
     def _username(self, access_token: str, config: Mapping[str, Any]) -> str | None:
         """The account's @name, to show on the channel page; the connection stands without."""

@@ -21,6 +21,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from planner.slots import MINUTES_PER_DAY, WindowSpec
 
 MIN_POSTS = 20  # posts with a 24-hour read before anything is proposed
@@ -77,18 +80,24 @@ def default_hours(defaults: Sequence[WindowSpec]) -> set[tuple[int, int]]:
 
 
 def method_text(posts: int) -> str:
-    base = (
-        "Empirical-Bayes shrinkage: each weekday-hour's mean engagement (interactions after "
-        "24 hours, relative to this channel's average post) is pulled towards the default "
-        f"windows with weight n/(n+{PRIOR_WEIGHT:g}), where n is the number of posts in that "
-        f"hour; default hours start {LIFT:.0%} above average."
+    base = _(
+        "Empirical-Bayes shrinkage: each weekday-hour's mean engagement (interactions after 24"
+        " hours, relative to this channel's average post) is pulled towards the default windows"
+        " with weight n/(n+%(prior)s), where n is the number of posts in that hour; default"
+        " hours start %(lift)s above average.",
+        prior=f"{PRIOR_WEIGHT:g}",
+        lift=f"{LIFT:.0%}",
     )
     if posts < MIN_POSTS:
-        return (
-            f"{base} Nothing is proposed until {MIN_POSTS} posts have a 24-hour read; this "
-            f"channel has {posts}."
+        more = _(
+            "Nothing is proposed until %(least)d posts have a 24-hour read; this channel has"
+            " %(count)d.",
+            least=MIN_POSTS,
+            count=posts,
         )
-    return f"{base} Based on {posts} posts."
+    else:
+        more = ngettext("Based on %(num)d post.", "Based on %(num)d posts.", posts)
+    return f"{base} {more}"
 
 
 def _usable(observations: Sequence[Observation]) -> list[Observation]:

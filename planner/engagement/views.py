@@ -6,11 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from core.auth import role_required
 from core.db import db
+from core.i18n import local_datetime
 from core.models import Role
 from core.pages import commit_or_flash
 from core.pages import member_brand as _brand
@@ -24,19 +28,32 @@ from .operations import accept_proposal, ignore_proposal
 
 bp = Blueprint("engagement", __name__)
 
+# The reads as people name them; ReadKind.label stays English for the stored skip reasons.
+READ_NAMES = {
+    ReadKind.HOUR: (_l("after 1 hour"), _l("1 h")),
+    ReadKind.DAY: (_l("after 24 hours"), _l("24 h")),
+    ReadKind.WEEK: (_l("after 7 days"), _l("7 d")),
+}
+FIGURE_NAMES = {
+    "likes": _l("likes"),
+    "comments": _l("comments"),
+    "shares": _l("shares"),
+    "impressions": _l("impressions"),
+}
+
 
 def _channel(channel_id: int) -> Channel:
     try:
         return channel_ops.channel_for(db.session, current_user, channel_id)
     except ops.NotFound:
-        abort(404, description="No such channel, or you are not a member of its brand.")
+        abort(404, description=_("No such channel, or you are not a member of its brand."))
 
 
 def _post(post_id: int) -> Post:
     try:
         return ops.post_for(db.session, current_user, post_id)
     except ops.NotFound:
-        abort(404, description="No such post, or you are not a member of its brand.")
+        abort(404, description=_("No such post, or you are not a member of its brand."))
 
 
 def _csv(body: str, name: str) -> Response:
@@ -76,8 +93,9 @@ def channel_analytics(channel_id: int) -> Any:
     rows = analytics.channel_posts(db.session, channel)
     zone = channel.brand.zone
     chart = {
-        "labels": [analytics.local(r.post.published_at, zone) for r in rows],
+        "labels": [local_datetime(r.post.published_at, zone) for r in rows],
         "series": {kind.value: [r.interactions(kind.value) for r in rows] for kind in ReadKind},
+        "names": {kind.value: str(READ_NAMES[kind][0]) for kind in ReadKind},
     }
     return render_template(
         "planner/engagement/channel.html",
@@ -87,7 +105,7 @@ def channel_analytics(channel_id: int) -> Any:
         chart=chart,
         zone=zone,
         local=analytics.local,
-        kinds=list(ReadKind),
+        kinds=[(kind.value, str(READ_NAMES[kind][1])) for kind in ReadKind],
         state=analytics.proposal_for(db.session, channel),
         windows_form=FlaskForm(prefix="windows"),
         answer_form=FlaskForm(),
@@ -109,8 +127,9 @@ def post_analytics(post_id: int) -> Any:
     reads = analytics.post_reads(db.session, post.id)
     done = [r for r in reads if r.status == "done"]
     chart = {
-        "labels": [ReadKind(r.kind).label for r in done],
+        "labels": [str(READ_NAMES[ReadKind(r.kind)][0]) for r in done],
         "series": {name: [getattr(r, name) for r in done] for name in analytics.FIGURES},
+        "names": {name: str(FIGURE_NAMES.get(name, name)) for name in analytics.FIGURES},
     }
     return render_template(
         "planner/engagement/post.html",
@@ -121,7 +140,7 @@ def post_analytics(post_id: int) -> Any:
         chart=chart,
         zone=post.channel.brand.zone,
         local=analytics.local,
-        labels={kind.value: kind.label for kind in ReadKind},
+        labels={kind.value: str(READ_NAMES[kind][0]) for kind in ReadKind},
     )
 
 
@@ -138,9 +157,9 @@ def post_analytics_csv(post_id: int) -> Any:
 def accept_learned(channel_id: int) -> Any:
     channel = _channel(channel_id)
     if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; try again.")
+        abort(400, description=_("The form expired; try again."))
     if commit_or_flash(lambda: accept_proposal(db.session, channel, current_user)):
-        flash("Learned windows saved as this channel's engagement windows.", "success")
+        flash(_("Learned windows saved as this channel's engagement windows."), "success")
     return redirect(url_for("planner.channel", channel_id=channel.id))
 
 
@@ -149,11 +168,14 @@ def accept_learned(channel_id: int) -> Any:
 def ignore_learned(channel_id: int) -> Any:
     channel = _channel(channel_id)
     if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; try again.")
+        abort(400, description=_("The form expired; try again."))
     if commit_or_flash(lambda: ignore_proposal(db.session, channel, current_user)):
         flash(
-            "Proposal ignored; it comes back once the channel has "
-            f"{analytics.SHOW_AGAIN_AFTER} more posts read.",
+            ngettext(
+                "Proposal ignored; it comes back once the channel has %(num)d more post read.",
+                "Proposal ignored; it comes back once the channel has %(num)d more posts read.",
+                analytics.SHOW_AGAIN_AFTER,
+            ),
             "success",
         )
     return redirect(url_for("planner.channel", channel_id=channel.id))

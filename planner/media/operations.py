@@ -14,15 +14,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.errors import NotFound, Refused
+from core.i18n import number
 from core.models import Role, User
 from core.tenants import Brand
 from planner.models import EDITABLE_STATUSES, Post, PostStatus
+from planner.status_names import status_name
 
 from .models import ALT_TEXT_MAX, MediaItem, MediaKind, PostMedia
 from .rules import media_errors
@@ -50,7 +54,7 @@ class Limits:
 
 def _check_editor(user: User) -> None:
     if not user.has_role(Role.EDITOR):
-        raise Refused("Viewers cannot change the media library.")
+        raise Refused(_("Viewers cannot change the media library."))
 
 
 def _clean_filename(name: str, extension: str) -> str:
@@ -64,8 +68,8 @@ def size_text(count: int) -> str:
     """A byte count as people read it (1 KB = 1,024 bytes)."""
     if count >= 1048576:
         if count >= 1 << 30:
-            return f"{count / (1 << 30):.1f}".removesuffix(".0") + " GB"
-        return f"{count / 1048576:.1f}".removesuffix(".0") + " MB"
+            return f"{number(round(count / (1 << 30), 1))} GB"
+        return f"{number(round(count / 1048576, 1))} MB"
     return f"{max(1, round(count / 1024))} KB"
 
 
@@ -102,10 +106,12 @@ def upload(
     kind = processing.sniff(data)
     limit = limits.video_bytes if kind == "video/mp4" else limits.image_bytes
     if len(data) > limit:
-        what = "Videos" if kind == "video/mp4" else "Images"
+        if kind == "video/mp4":
+            message = _("“%(name)s” is %(size)s; videos may be at most %(most)s.")
+        else:
+            message = _("“%(name)s” is %(size)s; images may be at most %(most)s.")
         raise Refused(
-            f"“{filename}” is {size_text(len(data))}; {what.lower()} may be at most "
-            f"{size_text(limit)}."
+            message % {"name": filename, "size": size_text(len(data)), "most": size_text(limit)}
         )
     digest = hashlib.sha256(data).hexdigest()
     existing = session.scalar(
@@ -116,12 +122,17 @@ def upload(
     try:
         checked = processing.check(data)
     except processing.MediaRefused as exc:
-        raise Refused(f"“{filename}”: {exc}") from None
+        raise Refused(_("“%(name)s”: %(problem)s", name=filename, problem=exc)) from None
     used = brand_usage(session, brand.id)
     if used + len(checked.data) > limits.brand_bytes:
         raise Refused(
-            f"{brand.name}'s media library is full ({size_text(used)} of "
-            f"{size_text(limits.brand_bytes)}): delete unused items first."
+            _(
+                "%(brand)s's media library is full (%(used)s of %(total)s): delete unused items"
+                " first.",
+                brand=brand.name,
+                used=size_text(used),
+                total=size_text(limits.brand_bytes),
+            )
         )
     key = f"brand-{brand.id}/{digest}.{checked.extension}"
     storage.put(key, checked.data, checked.content_type)
@@ -162,7 +173,7 @@ def upload(
 def item_for(session: Session, brand: Brand, media_id: int) -> MediaItem:
     item = session.get(MediaItem, media_id)
     if item is None or item.brand_id != brand.id:
-        raise NotFound("No such media item in this brand's library.")
+        raise NotFound(_("No such media item in this brand's library."))
     return item
 
 
@@ -170,9 +181,9 @@ def set_alt_text(session: Session, item: MediaItem, user: User, alt_text: str) -
     _check_editor(user)
     text = (alt_text or "").strip()
     if len(text) > ALT_TEXT_MAX:
-        raise Refused(f"Keep the alt text to {ALT_TEXT_MAX} characters or fewer.")
+        raise Refused(_("Keep the alt text to %(most)d characters or fewer.", most=ALT_TEXT_MAX))
     if not text and item.kind == MediaKind.IMAGE and _used_by_checked_posts(session, item.id):
-        raise Refused("This image is in a scheduled post: its alt text cannot be emptied.")
+        raise Refused(_("This image is in a scheduled post: its alt text cannot be emptied."))
     item.alt_text = text
     session.flush()
     audit.record(session, user, "media.described", "media", item.id, brand_id=item.brand_id)
@@ -209,8 +220,12 @@ def delete_item(session: Session, storage: Storage, item: MediaItem, user: User)
     used = usage_counts(session, [item.id]).get(item.id, 0)
     if used:
         raise Refused(
-            f"“{item.filename}” is attached to {used} post{'s' if used != 1 else ''}: "
-            "remove it from them first."
+            ngettext(
+                "“%(name)s” is attached to %(num)d post: remove it from them first.",
+                "“%(name)s” is attached to %(num)d posts: remove it from them first.",
+                used,
+                name=item.filename,
+            )
         )
     audit.record(session, user, "media.deleted", "media", item.id, brand_id=item.brand_id)
     keys = [item.storage_key, item.thumb_key]
@@ -251,7 +266,7 @@ def items_by_ids(session: Session, brand_id: int, media_ids: Sequence[int]) -> l
     """The brand's items in the order given; refuses unknown or foreign ids and repeats."""
     ids = [int(media_id) for media_id in media_ids]
     if len(set(ids)) != len(ids):
-        raise Refused("The same media item is attached twice.")
+        raise Refused(_("The same media item is attached twice."))
     items = {
         item.id: item
         for item in session.scalars(
@@ -260,7 +275,7 @@ def items_by_ids(session: Session, brand_id: int, media_ids: Sequence[int]) -> l
     }
     missing = [str(media_id) for media_id in ids if media_id not in items]
     if missing:
-        raise Refused(f"No media item {', '.join(missing)} in this brand's library.")
+        raise Refused(_("No media item %(ids)s in this brand's library.", ids=", ".join(missing)))
     return [items[media_id] for media_id in ids]
 
 
@@ -276,7 +291,9 @@ def attach(session: Session, post: Post, user: User, media_ids: Sequence[int]) -
     platform afterwards; the post's version moves on, so a re-send is of the new content."""
     _check_editor(user)
     if post.status not in EDITABLE_STATUSES:
-        raise Refused(f"A {post.status.replace('_', ' ')} post can no longer be edited.")
+        raise Refused(
+            _("A %(status)s post can no longer be edited.", status=status_name(post.status))
+        )
     items = items_by_ids(session, post.channel.brand_id, media_ids)
     if post.status in CHECKED_STATUSES:
         errors = media_errors(post.channel.platform, items, has_image_url=bool(post.image_url))
@@ -338,11 +355,11 @@ def read_public_token(
             if now - signed_at.timestamp() > max_age:
                 raise SignatureExpired("expired")
     except SignatureExpired:
-        raise NotFound("This media address has expired.") from None
+        raise NotFound(_("This media address has expired.")) from None
     except BadSignature:
-        raise NotFound("No such media.") from None
+        raise NotFound(_("No such media.")) from None
     if not isinstance(value, list) or not value or not isinstance(value[0], int):
-        raise NotFound("No such media.")
+        raise NotFound(_("No such media."))
     return value[0]
 
 

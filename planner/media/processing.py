@@ -9,6 +9,7 @@ import io
 import struct
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 try:  # HEIC/HEIF photos from phones; converted to JPEG on upload
@@ -106,8 +107,10 @@ def check(data: bytes) -> Checked:
     kind = sniff(data)
     if kind is None:
         raise MediaRefused(
-            "This file is not an image or video we can use: upload JPEG, PNG, WebP, GIF, "
-            "HEIC or MP4 (the file's content is checked, not its name)."
+            _(
+                "This file is not an image or video we can use: upload JPEG, PNG, WebP, GIF,"
+                " HEIC or MP4 (the file's content is checked, not its name)."
+            )
         )
     if kind == "video/mp4":
         return check_video(data)
@@ -122,10 +125,10 @@ def _open(data: bytes) -> Image.Image:
         image.load()
     except Image.DecompressionBombError:
         raise MediaRefused(
-            f"The image is too large: at most {MAX_PIXELS // 1_000_000} megapixels."
+            _("The image is too large: at most %(most)d megapixels.", most=MAX_PIXELS // 1_000_000)
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise MediaRefused("The image is damaged or incomplete; it could not be read.") from None
+        raise MediaRefused(_("The image is damaged or incomplete; it could not be read.")) from None
     return image
 
 
@@ -171,7 +174,11 @@ def check_image(data: bytes) -> Checked:
     elif fmt in IMAGE_TYPES:
         target = fmt
     else:
-        raise MediaRefused(f"{fmt or 'This'} images are not supported: use JPEG, PNG, WebP or GIF.")
+        if fmt:
+            raise MediaRefused(
+                _("%(format)s images are not supported: use JPEG, PNG, WebP or GIF.", format=fmt)
+            )
+        raise MediaRefused(_("This image type is not supported: use JPEG, PNG, WebP or GIF."))
     if animated and fmt == "GIF":
         # An animated GIF is kept as uploaded (GIF carries no EXIF); only its frame is read.
         first = image.copy()
@@ -179,7 +186,7 @@ def check_image(data: bytes) -> Checked:
             "image", data, "image/gif", image.width, image.height, thumbnail=thumbnail(first)
         )
     if animated:
-        raise MediaRefused("Animated WebP or PNG images are not supported; use a GIF or MP4.")
+        raise MediaRefused(_("Animated WebP or PNG images are not supported; use a GIF or MP4."))
     upright = ImageOps.exif_transpose(image)
     if upright is None:  # pragma: no cover - Pillow returns a copy when in_place is False
         upright = image
@@ -229,10 +236,10 @@ def mp4_facts(data: bytes) -> tuple[int, int, int]:
     ``tkhd``; raise :class:`MediaRefused` when the boxes are missing or inconsistent."""
     moov = _child(data, 0, len(data), b"moov")
     if moov is None:
-        raise MediaRefused("The video has no index (moov box); export it again as MP4.")
+        raise MediaRefused(_("The video has no index (moov box); export it again as MP4."))
     mvhd = _child(data, *moov, b"mvhd")
     if mvhd is None:
-        raise MediaRefused("The video's header (mvhd) is missing; it cannot be read.")
+        raise MediaRefused(_("The video's header (mvhd) is missing; it cannot be read."))
     start = mvhd[0]
     version = data[start]
     try:
@@ -241,9 +248,9 @@ def mp4_facts(data: bytes) -> tuple[int, int, int]:
         else:
             timescale, duration = struct.unpack(">II", data[start + 12 : start + 20])
     except struct.error:
-        raise MediaRefused("The video's header is damaged.") from None
+        raise MediaRefused(_("The video's header is damaged.")) from None
     if timescale == 0:
-        raise MediaRefused("The video's header gives no time scale.")
+        raise MediaRefused(_("The video's header gives no time scale."))
     width = height = 0
     for kind, payload, stop in _boxes(data, *moov):
         if kind != b"trak":
@@ -260,7 +267,7 @@ def mp4_facts(data: bytes) -> tuple[int, int, int]:
             width, height = w >> 16, h >> 16
             break
     if not width or not height:
-        raise MediaRefused("The MP4 file has no video track.")
+        raise MediaRefused(_("The MP4 file has no video track."))
     return round(duration * 1000 / timescale), width, height
 
 
@@ -318,7 +325,7 @@ def prepare_image(
     if expected > max_bytes * 1.2:
         factor *= (max_bytes / expected) ** 0.5
     image = _scaled(image, factor)
-    for _ in range(8):
+    for _attempt in range(8):
         out = encode(image, "JPEG", quality=PREPARE_QUALITY)
         if len(out) <= max_bytes:
             return Prepared(out, "image/jpeg", image.width, image.height)
@@ -326,7 +333,7 @@ def prepare_image(
         if max(image.size) * factor < 64:
             break
         image = _scaled(image, factor)
-    raise MediaRefused("The image cannot be made small enough for this platform.")
+    raise MediaRefused(_("The image cannot be made small enough for this platform."))
 
 
 def _scaled(image: Image.Image, factor: float) -> Image.Image:

@@ -13,6 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from flask_babel import gettext as _
+
+from core.i18n import number
+
 MB = 1024 * 1024
 
 
@@ -175,56 +179,107 @@ def media_errors(
     images = [item for item in items if item.kind == "image"]
     videos = [item for item in items if item.kind == "video"]
     if rules.needs_media and not items and not has_image_url:
-        errors.append(f"{rules.label} posts need an image or a video.")
+        errors.append(_("%(platform)s posts need an image or a video.", platform=rules.label))
     if images and rules.max_images == 0:
-        errors.append(f"{rules.label} posts carry no images; remove them.")
+        errors.append(_("%(platform)s posts carry no images; remove them.", platform=rules.label))
     elif len(images) > rules.max_images:
         errors.append(
-            f"{rules.label} takes at most {rules.max_images} images in a post; "
-            f"this one has {len(images)}."
+            _(
+                "%(platform)s takes at most %(most)d images in a post; this one has %(count)d.",
+                platform=rules.label,
+                most=rules.max_images,
+                count=len(images),
+            )
         )
     if videos and rules.max_videos == 0:
-        errors.append(f"PageOne sends no video to {rules.label}; remove the video.")
+        errors.append(
+            _("PageOne sends no video to %(platform)s; remove the video.", platform=rules.label)
+        )
     elif len(videos) > rules.max_videos:
-        errors.append(f"{rules.label} takes at most {rules.max_videos} video in a post.")
+        errors.append(
+            _(
+                "%(platform)s takes at most %(most)d video in a post.",
+                platform=rules.label,
+                most=rules.max_videos,
+            )
+        )
     if videos and images and not rules.mix and platform != "instagram":
-        errors.append(f"{rules.label} takes either images or a video in a post, not both.")
+        errors.append(
+            _(
+                "%(platform)s takes either images or a video in a post, not both.",
+                platform=rules.label,
+            )
+        )
     if platform == "x":
         gifs = [item for item in images if item.content_type == "image/gif"]
         if gifs and len(images) > 1:
-            errors.append("X takes an animated GIF on its own, without other images.")
+            errors.append(_("X takes an animated GIF on its own, without other images."))
     for item in images:
         if not item.alt_text.strip():
-            errors.append(f"Describe {_name(item)} (alt text) before scheduling.")
+            errors.append(_("Describe %(name)s (alt text) before scheduling.", name=_name(item)))
         elif len(item.alt_text) > rules.alt_max:
             errors.append(
-                f"The alt text of {_name(item)} is {len(item.alt_text)} characters; "
-                f"{rules.label} allows {rules.alt_max}."
+                _(
+                    "The alt text of %(name)s is %(length)d characters; %(platform)s allows"
+                    " %(most)d.",
+                    name=_name(item),
+                    length=len(item.alt_text),
+                    platform=rules.label,
+                    most=rules.alt_max,
+                )
             )
         if rules.max_pixels and item.width * item.height > rules.max_pixels:
-            errors.append(f"{_name(item)} has too many pixels for {rules.label}.")
+            errors.append(
+                _(
+                    "%(name)s has too many pixels for %(platform)s.",
+                    name=_name(item),
+                    platform=rules.label,
+                )
+            )
         if rules.min_aspect and item.height and item.width / item.height < rules.min_aspect:
             errors.append(
-                f"{_name(item)} is too tall for {rules.label} "
-                f"({item.width}×{item.height}); it takes 4:5 to 1.91:1. Crop it."
+                _(
+                    "%(name)s is too tall for %(platform)s (%(size)s); it takes 4:5 to 1.91:1."
+                    " Crop it.",
+                    name=_name(item),
+                    platform=rules.label,
+                    size=f"{item.width}×{item.height}",
+                )
             )
         if rules.max_aspect and item.height and item.width / item.height > rules.max_aspect:
             errors.append(
-                f"{_name(item)} is too wide for {rules.label} "
-                f"({item.width}×{item.height}); it takes 4:5 to 1.91:1. Crop it."
+                _(
+                    "%(name)s is too wide for %(platform)s (%(size)s); it takes 4:5 to 1.91:1."
+                    " Crop it.",
+                    name=_name(item),
+                    platform=rules.label,
+                    size=f"{item.width}×{item.height}",
+                )
             )
     for item in videos:
         if rules.max_videos == 0:
             break
         if item.bytes > rules.video_max_bytes:
             errors.append(
-                f"{_name(item)} is {item.bytes / MB:.0f} MB; {rules.label} takes video up to "
-                f"{rules.video_max_bytes // MB} MB."
+                _(
+                    "%(name)s is %(size)s MB; %(platform)s takes video up to %(most)d MB.",
+                    name=_name(item),
+                    size=number(round(item.bytes / MB)),
+                    platform=rules.label,
+                    most=rules.video_max_bytes // MB,
+                )
             )
         seconds = item.duration or 0.0
         if seconds < rules.video_min_seconds or seconds > rules.video_max_seconds:
             errors.append(
-                f"{_name(item)} lasts {seconds:g} s; {rules.label} takes video of "
-                f"{rules.video_min_seconds:g} to {rules.video_max_seconds:g} s."
+                _(
+                    "%(name)s lasts %(seconds)s s; %(platform)s takes video of %(shortest)s to"
+                    " %(longest)s s.",
+                    name=_name(item),
+                    seconds=number(seconds),
+                    platform=rules.label,
+                    shortest=number(rules.video_min_seconds),
+                    longest=number(rules.video_max_seconds),
+                )
             )
     return errors

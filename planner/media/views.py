@@ -18,6 +18,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from core.db import db
@@ -76,6 +78,7 @@ def library(brand_id: int) -> Any:
         size_text=media_ops.size_text,
         alt_max=ALT_TEXT_MAX,
         rules=RULES,
+        kind_names={"image": _("image"), "video": _("video")},
     )
 
 
@@ -94,7 +97,7 @@ def upload(brand_id: int) -> Any:
     brand = member_brand(brand_id)
     files = request.files.getlist("file")
     if not files:
-        errors = ["Choose a file to upload."]
+        errors = [_("Choose a file to upload.")]
         if _wants_json():
             return jsonify({"errors": errors}), 400
         flash_errors(errors)
@@ -122,7 +125,7 @@ def upload(brand_id: int) -> Any:
     db.session.commit()
     if _wants_json():
         return jsonify({"items": made}), 201
-    flash(f"Uploaded {len(made)} file{'s' if len(made) != 1 else ''}.", "success")
+    flash(ngettext("Uploaded %(num)d file.", "Uploaded %(num)d files.", len(made)), "success")
     return redirect(url_for("media.library", brand_id=brand.id))
 
 
@@ -135,7 +138,7 @@ def describe(media_id: int) -> Any:
             db.session, item, current_user, request.form.get("alt_text", "")
         )
     ):
-        flash(f"Alt text of “{item.filename}” saved.", "success")
+        flash(_("Alt text of “%(name)s” saved.", name=item.filename), "success")
     return redirect(request.form.get("next") or url_for("media.library", brand_id=item.brand_id))
 
 
@@ -145,7 +148,7 @@ def delete(media_id: int) -> Any:
     item = _member_item(media_id)
     brand_id, name = item.brand_id, item.filename
     if commit_or_flash(lambda: media_ops.delete_item(db.session, _storage(), item, current_user)):
-        flash(f"“{name}” deleted.", "success")
+        flash(_("“%(name)s” deleted.", name=name), "success")
     return redirect(url_for("media.library", brand_id=brand_id))
 
 
@@ -211,7 +214,7 @@ def attach(post_id: int) -> Any:
         except ValueError:
             order = 1e6 + len(chosen)
         chosen.append((order, media_id))
-    ordered = [media_id for _, media_id in sorted(chosen, key=lambda pair: pair[0])]
+    ordered = [media_id for _order, media_id in sorted(chosen, key=lambda pair: pair[0])]
 
     def change() -> None:
         for media_id in ordered:
@@ -229,7 +232,7 @@ def attach(post_id: int) -> Any:
         flash_errors(exc.errors)
         return redirect(url_for("planner.post_page", post_id=post_id) + "#media")
     db.session.commit()
-    flash("The post's media are saved.", "success")
+    flash(_("The post's media are saved."), "success")
     return redirect(url_for("planner.post_page", post_id=post_id) + "#media")
 
 

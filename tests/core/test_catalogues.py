@@ -130,17 +130,6 @@ NOT_YET_TRANSLATED = [
     # --- listening
     # --- end of listening
     # --- planner
-    "planner/channel.html",
-    "planner/compose.html",
-    "planner/engagement/_nav.html",
-    "planner/engagement/_proposal.html",
-    "planner/engagement/brand.html",
-    "planner/engagement/channel.html",
-    "planner/engagement/post.html",
-    "planner/group.html",
-    "planner/media.html",
-    "planner/post.html",
-    "planner/post_media.html",
     # --- end of planner
     # --- reviews
     # --- end of reviews

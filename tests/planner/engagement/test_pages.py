@@ -61,7 +61,7 @@ def test_channel_page_shows_chart_table_and_local_times(client, brand, users):
     page = client.get(f"/channels/{channel.id}/analytics").get_data(as_text=True)
     assert 'id="channel-chart"' in page and 'id="channel-table"' in page
     assert "chart.umd.min.js" in page
-    assert "2026-01-06 18:05" in page  # 17:05 UTC shown in Berlin time
+    assert "Jan 6, 2026, 18:05" in page  # 17:05 UTC shown in Berlin time, the locale's way
     assert f"/posts/{posts[0].id}/analytics" in page
 
 
