@@ -145,13 +145,19 @@ class _Accepted:
 
 def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[Placed]:
     """Organic results of a Google page, in page order."""
-    containers = [node for node in map(tree.css_first, _CONTAINERS) if node is not None]
-    if not containers and tree.body is not None:
-        containers = [tree.body]
-    for container in containers:
+    # Each container is looked up only once the narrower ones gave no results: on most pages
+    # the first is the only lookup (each is a selector parse and a walk up to its element).
+    any_container = False
+    for selector in _CONTAINERS:
+        container = tree.css_first(selector)
+        if container is None:
+            continue
+        any_container = True
         results = _heading_results(container, features) or _basic_results_in(container, features)
         if results:
             return results
+    if not any_container and tree.body is not None:
+        return _heading_results(tree.body, features) or _basic_results_in(tree.body, features)
     return []
 
 
