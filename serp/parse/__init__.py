@@ -14,6 +14,7 @@ from .images import MAX_WEB_ON_IMAGE_PAGE, image_results, is_image_page
 from .limits import TOO_COMPLEX, PageTooComplex, WorkBudget, check_markup, end_budget, start_budget
 from .model import FEATURE_KINDS, FeatureItem, Notes, PageFeature, Placed, SerpPage, SerpResult
 from .tree import parse_html
+from .urls import addresses_cleaned_once
 
 __all__ = [
     "ENGINES",
@@ -49,7 +50,8 @@ def read_serp(html: str, engine: str | None = None) -> tuple[SerpPage, WorkBudge
     budget = WorkBudget()
     token = start_budget(budget)
     try:
-        return _parse(html, engine), budget
+        with addresses_cleaned_once():
+            return _parse(html, engine), budget
     except PageTooComplex as exc:
         name = _known_engine(engine) or "unknown"
         return SerpPage(engine=name, blocked=True, reason=TOO_COMPLEX, detail=exc.detail), budget
