@@ -112,14 +112,16 @@ def _parse(html: str, engine: str | None) -> SerpPage:
         else:
             page.results = [item.result for item in placed]
             page.features = page_features(tree, name, placed, notes)
-    if not page.results and not looks_like_no_results(html):
-        reason = block_reason(html, tree)
+    # The block and no-results signals are looked for in the page lowered once.
+    lower = html.lower() if len(page.results) <= _FEW_RESULTS else None
+    if not page.results and not looks_like_no_results(html, lower):
+        reason = block_reason(html, tree, lower)
         if reason is not None:
             page.blocked, page.reason, page.features = True, reason, []
-    elif 0 < len(page.results) <= _FEW_RESULTS and not looks_like_no_results(html):
+    elif 0 < len(page.results) <= _FEW_RESULTS and not looks_like_no_results(html, lower):
         # A block page can carry a link or two that look like results (Google's "why did this
         # happen" help link): with a block page's own signals, a handful of results is no answer.
-        reason = block_reason(html, tree)
+        reason = block_reason(html, tree, lower)
         if reason in _BLOCK_PAGE_REASONS:
             page.blocked, page.reason, page.results, page.features = True, reason, [], []
     return page
