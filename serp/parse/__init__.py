@@ -11,9 +11,18 @@ from . import bing, brave, duckduckgo, google
 from .detect import block_reason, detect_engine, looks_like_no_results
 from .features import page_features
 from .images import MAX_WEB_ON_IMAGE_PAGE, image_results, is_image_page
-from .limits import TOO_COMPLEX, PageTooComplex, WorkBudget, check_markup, end_budget, start_budget
+from .limits import (
+    MAX_PAGE_CHARS,
+    TOO_COMPLEX,
+    PageTooComplex,
+    WorkBudget,
+    check_markup,
+    end_budget,
+    start_budget,
+)
 from .model import FEATURE_KINDS, FeatureItem, Notes, PageFeature, Placed, SerpPage, SerpResult
 from .tree import parse_html
+from .urls import addresses_cleaned_once
 
 __all__ = [
     "ENGINES",
@@ -49,7 +58,8 @@ def read_serp(html: str, engine: str | None = None) -> tuple[SerpPage, WorkBudge
     budget = WorkBudget()
     token = start_budget(budget)
     try:
-        return _parse(html, engine), budget
+        with addresses_cleaned_once():
+            return _parse(html, engine), budget
     except PageTooComplex as exc:
         name = _known_engine(engine) or "unknown"
         return SerpPage(engine=name, blocked=True, reason=TOO_COMPLEX, detail=exc.detail), budget
@@ -70,10 +80,14 @@ def _known_engine(engine: str | None) -> str | None:
 def _parse(html: str, engine: str | None) -> SerpPage:
     if not isinstance(html, str):
         html = html.decode("utf-8", "replace") if isinstance(html, bytes | bytearray) else ""
-    # Lexbor stops at NUL in some versions and NUL never carries meaning in a page. (Looking
-    # first spares copying the page, which almost never holds one.)
-    if "\x00" in html:
+    # Lexbor stops at NUL in some versions and NUL never carries meaning in a page. The tree
+    # is built from the page's UTF-8 (as selectolax would encode it), where NUL is looked for:
+    # in bytes the search runs at memory speed, in text past Latin-1 character by character.
+    # (A page past the size limit is refused before its tree is built: it is not encoded.)
+    data = html.encode("utf-8", "ignore") if len(html) <= MAX_PAGE_CHARS else None
+    if ("\x00" in html) if data is None else (b"\x00" in data):
         html = html.replace("\x00", "")
+        data = data.replace(b"\x00", b"") if data is not None else None
     name = _known_engine(engine) or detect_engine(html)
     page = SerpPage(engine=name)
     if not html.strip():
@@ -84,7 +98,7 @@ def _parse(html: str, engine: str | None) -> SerpPage:
     except PageTooComplex as exc:
         page.blocked, page.reason, page.detail = True, TOO_COMPLEX, exc.detail
         return page
-    tree = parse_html(html)
+    tree = parse_html(data if data is not None else html)
     notes = Notes()
     placed: list[Placed] = []
     if name in _PARSERS:
@@ -98,14 +112,16 @@ def _parse(html: str, engine: str | None) -> SerpPage:
         else:
             page.results = [item.result for item in placed]
             page.features = page_features(tree, name, placed, notes)
-    if not page.results and not looks_like_no_results(html):
-        reason = block_reason(html, tree)
+    # The block and no-results signals are looked for in the page lowered once.
+    lower = html.lower() if len(page.results) <= _FEW_RESULTS else None
+    if not page.results and not looks_like_no_results(html, lower):
+        reason = block_reason(html, tree, lower)
         if reason is not None:
             page.blocked, page.reason, page.features = True, reason, []
-    elif 0 < len(page.results) <= _FEW_RESULTS and not looks_like_no_results(html):
+    elif 0 < len(page.results) <= _FEW_RESULTS and not looks_like_no_results(html, lower):
         # A block page can carry a link or two that look like results (Google's "why did this
         # happen" help link): with a block page's own signals, a handful of results is no answer.
-        reason = block_reason(html, tree)
+        reason = block_reason(html, tree, lower)
         if reason in _BLOCK_PAGE_REASONS:
             page.blocked, page.reason, page.results, page.features = True, reason, [], []
     return page

@@ -181,9 +181,13 @@ def _visible_text(tree: LexborHTMLParser) -> str:
 _INVISIBLE = {"script", "style", "noscript", "template"}
 
 
-def block_reason(html: str, tree: LexborHTMLParser) -> str | None:
-    """Why a page without results is a block rather than a real answer, or None."""
-    lower = html.lower()
+def block_reason(html: str, tree: LexborHTMLParser, lower: str | None = None) -> str | None:
+    """Why a page without results is a block rather than a real answer, or None.
+
+    `lower`: `html.lower()`, when the caller has it (lowering a page costs more than a search).
+    """
+    if lower is None:
+        lower = html.lower()
     if any(signal in lower for signal in _CAPTCHA_SIGNALS):
         return "captcha"
     if any(signal in lower for signal in _UNUSUAL_TRAFFIC_SIGNALS):
@@ -195,7 +199,9 @@ def block_reason(html: str, tree: LexborHTMLParser) -> str | None:
     return None
 
 
-def looks_like_no_results(html: str) -> bool:
-    """Whether the page says the query matched nothing (a genuine answer, not a block)."""
-    lower = html.lower()
+def looks_like_no_results(html: str, lower: str | None = None) -> bool:
+    """Whether the page says the query matched nothing (a genuine answer, not a block).
+    `lower` as for `block_reason`."""
+    if lower is None:
+        lower = html.lower()
     return any(signal in lower for signal in _NO_RESULTS_SIGNALS)

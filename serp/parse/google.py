@@ -9,12 +9,12 @@ uses for ads and packs. Known class names are used only as extra signals.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .limits import MAX_DEPTH, spend, too_deep
+from .limits import MAX_DEPTH, kept, spend, too_deep
 from .model import Placed, SerpResult
 from .tree import ancestors, clean_text, contains, node_text
 from .urls import clean_result_url, cleaned_url, is_engine_internal, site_of, site_of_host
@@ -145,13 +145,19 @@ class _Accepted:
 
 def parse_results(tree: LexborHTMLParser, features: set[str]) -> list[Placed]:
     """Organic results of a Google page, in page order."""
-    containers = [node for node in map(tree.css_first, _CONTAINERS) if node is not None]
-    if not containers and tree.body is not None:
-        containers = [tree.body]
-    for container in containers:
+    # Each container is looked up only once the narrower ones gave no results: on most pages
+    # the first is the only lookup (each is a selector parse and a walk up to its element).
+    any_container = False
+    for selector in _CONTAINERS:
+        container = tree.css_first(selector)
+        if container is None:
+            continue
+        any_container = True
         results = _heading_results(container, features) or _basic_results_in(container, features)
         if results:
             return results
+    if not any_container and tree.body is not None:
+        return _heading_results(tree.body, features) or _basic_results_in(tree.body, features)
     return []
 
 
@@ -165,13 +171,13 @@ def _heading_results(container: LexborNode, features: set[str]) -> list[Placed]:
     titles = container.css(_TITLE_SELECTOR)[:_MAX_TITLES]
     candidates = [_candidate(title, container) for title in titles]
     h3_only = [candidate for candidate in candidates if candidate.title.tag == "h3"]
-    verdicts: dict[int, tuple[bool, str | None]] = {}
-    with_h3 = _results_in(h3_only, features, verdicts)
+    reads = _Reads()
+    with_h3 = _results_in(h3_only, features, reads)
     if not with_h3:
-        return _results_in(candidates, features, verdicts)
+        return _results_in(candidates, features, reads)
     if len(h3_only) == len(candidates):
         return with_h3
-    with_all = _results_in(candidates, set(), verdicts)
+    with_all = _results_in(candidates, set(), reads)
     if 2 * len(with_h3) >= len(with_all):
         if len(with_all) > len(with_h3):
             features.add("videos_or_news")
@@ -189,6 +195,20 @@ class _Candidate:
     site: str
     # Ancestors up to the results container, nearest first.
     chain: list[LexborNode]
+
+
+@dataclass(slots=True)
+class _Reads:
+    """What judging a page's titles read, kept for the second choice of title kind (which
+    reads again most of what the first did): each element's verdict, and per title or block
+    its shape, text, ad label and snippet."""
+
+    verdicts: dict[int, tuple[bool, str | None]] = field(default_factory=dict)
+    shapes: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # These with the units they cost, charged again when reused (limits.kept).
+    titles: dict[int, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    ad_labels: dict[int, tuple[bool, tuple[int, ...]]] = field(default_factory=dict)
+    snippets: dict[tuple[int, int], tuple[str, tuple[int, ...]]] = field(default_factory=dict)
 
 
 def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
@@ -210,11 +230,7 @@ def _candidate(title: LexborNode, container: LexborNode) -> _Candidate:
     )
 
 
-def _results_in(
-    candidates: list[_Candidate],
-    features: set[str],
-    verdicts: dict[int, tuple[bool, str | None]],
-) -> list[Placed]:
+def _results_in(candidates: list[_Candidate], features: set[str], reads: _Reads) -> list[Placed]:
     titles_under, sites_under = _census(candidates)
     results: list[Placed] = []
     accepted: list[_Accepted] = []
@@ -232,15 +248,17 @@ def _results_in(
             continue
         if url is None or is_engine_internal(url):
             continue
-        if _excluded_chain(candidate.chain, features, verdicts):
+        if _excluded_chain(candidate.chain, features, reads.verdicts):
             continue
-        shape = _shape(title)
+        shape = reads.shapes.get(title.mem_id)
+        if shape is None:
+            shape = reads.shapes[title.mem_id] = _shape(title)
         if accepted and _is_sitelink(title, shape, url, accepted[-1]):
             continue
         own_site = {candidate.site}
         block = _widest(candidate.title, candidate.chain, sites_under, own_site.issuperset)
         own_block = _widest(candidate.title, candidate.chain, titles_under, (1).__eq__)
-        if _has_ad_label(own_block):
+        if kept(reads.ad_labels, own_block.mem_id, _has_ad_label, own_block):
             features.add("ads")
             continue
         # A URL may appear twice (a featured snippet, then the same page as a plain result):
@@ -249,12 +267,17 @@ def _results_in(
         result = SerpResult(
             position=len(results) + 1,
             url=url,
-            title=node_text(title),
+            title=kept(reads.titles, title.mem_id, node_text, title),
             # Site links share the result's block; its snippet may sit beside them.
-            snippet=_snippet_of(own_block, anchor) or _snippet_of(block, anchor),
+            snippet=_kept_snippet(reads, own_block, anchor) or _kept_snippet(reads, block, anchor),
         )
         results.append(Placed(result, own_block, block))
     return results
+
+
+def _kept_snippet(reads: _Reads, block: LexborNode, anchor: LexborNode) -> str:
+    key = (block.mem_id, anchor.mem_id)
+    return kept(reads.snippets, key, _snippet_of, block, anchor)
 
 
 def _census(candidates: list[_Candidate]) -> tuple[dict[int, int], dict[int, set[str]]]:

@@ -10,8 +10,10 @@ parsers walk ancestors and subtrees per result. A page past these limits is refu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 # Chrome's own HTML parser stops nesting at 512 levels; a page deeper than that is not a page
 # anyone sees as written.
@@ -57,8 +59,12 @@ class WorkBudget:
 
     left: int = WORK_BUDGET
     spent: int = 0
+    # While a value that may be reused is computed: the units charged, in order (see `kept`).
+    steps: list[int] | None = None
 
     def spend(self, units: int) -> None:
+        if self.steps is not None:
+            self.steps.append(units)
         self.spent += units
         self.left -= units
         if self.left < 0:
@@ -76,6 +82,41 @@ def spend(units: int) -> None:
     budget = _current.get()
     if budget is not None:
         budget.spend(units)
+
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+def kept(
+    memo: dict[K, tuple[T, tuple[int, ...]]], key: K, compute: Callable[..., T], *args: object
+) -> T:
+    """`compute(*args)`, kept in `memo` under `key` for the rest of the parse.
+
+    Reusing a kept value charges the budget the units computing it did, in the same steps:
+    the budget counts what the parse reads, so a page spends (and is stopped at) the same
+    count whatever is reused.
+    """
+    found = memo.get(key)
+    if found is not None:
+        value, steps = found
+        for units in steps:
+            spend(units)
+        return value
+    budget = _current.get()
+    if budget is None:
+        value = compute(*args)
+        memo[key] = (value, ())
+        return value
+    outer, budget.steps = budget.steps, []
+    try:
+        value = compute(*args)
+    finally:
+        steps, budget.steps = budget.steps, outer
+        if outer is not None:
+            outer.extend(steps)
+    memo[key] = (value, tuple(steps))
+    return value
 
 
 def start_budget(budget: WorkBudget) -> object:

@@ -9,7 +9,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .limits import spend
 
 
-def parse_html(html: str) -> LexborHTMLParser:
+def parse_html(html: str | bytes) -> LexborHTMLParser:
+    """The page's tree, from its text or its UTF-8 bytes."""
     return LexborHTMLParser(html)
 
 

@@ -214,6 +214,47 @@ def test_the_work_budget_stops_a_parse_that_reads_too_much():
         budget.spend(1)
 
 
+def test_a_reading_reused_is_charged_the_units_it_cost_when_read():
+    memo: dict = {}
+
+    def read(units: list[int]) -> str:
+        for unit in units:
+            limits.spend(unit)
+        return "text"
+
+    budget = limits.WorkBudget()
+    token = limits.start_budget(budget)
+    try:
+        assert limits.kept(memo, "title", read, [3, 64, 1]) == "text"
+        assert budget.spent == 68
+        assert limits.kept(memo, "title", read, [1_000]) == "text"  # reused, not read again
+        assert budget.spent == 136
+        # Reused past the budget: stopped at the same step as reading would stop.
+        budget.left = 66
+        with pytest.raises(limits.PageTooComplex):
+            limits.kept(memo, "title", read, [])
+        assert budget.spent == 136 + 67
+    finally:
+        limits.end_budget(token)
+
+
+def test_a_page_with_nul_characters_reads_as_the_page_without_them():
+    page = (
+        "<html><head><title>coffee - Google Search</title></head><body><div id=rso>"
+        + "".join(
+            f"<div class=g><a href='https://site{n}.example/coffee'><h3>Coffee {n}</h3></a>"
+            f"<div class=VwiC3b>All about coffee, part {n}.</div></div>"
+            for n in range(5)
+        )
+        + "</div><a href='https://www.google.com/search?q=coffee'>more</a></body></html>"
+    )
+    with_nul = page.replace("<h3>", "<h3>\x00").replace("coffee, part", "cof\x00fee, part")
+    clean, _budget = read_serp(page)
+    read, _budget = read_serp(with_nul)
+    assert read.engine == "google" and len(read.results) == 5
+    assert read.to_dict(features=True) == clean.to_dict(features=True)
+
+
 def test_markup_shape_errs_high_against_the_tree_lexbor_builds():
     page = (
         "<html><body><div><ul><li>a<li>b<li><span>c</span></ul>"
