@@ -74,13 +74,16 @@ def needs_reply(review: Review) -> bool:
 
 
 def waited(review: Review, now: datetime) -> str:
-    """How long a review has waited for a reply, in words."""
+    """How long a review has waited for a reply: "waiting 3 days"."""
     seconds = max((now - review.created_at).total_seconds(), 0)
     days = int(seconds // 86400)
+    # Whole phrases: the duration after "waiting" takes another case than a duration alone.
     if days >= 2:
-        return ngettext("%(num)d day", "%(num)d days", days)
+        return ngettext("waiting %(num)d day", "waiting %(num)d days", days)
     hours = int(seconds // 3600)
-    return ngettext("%(num)d hour", "%(num)d hours", hours) if hours else _("under an hour")
+    if hours:
+        return ngettext("waiting %(num)d hour", "waiting %(num)d hours", hours)
+    return _("waiting under an hour")
 
 
 @dataclass

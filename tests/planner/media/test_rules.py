@@ -134,11 +134,11 @@ def test_video_too_long_for_the_platform_is_refused_before_scheduling(channel_of
         schedule(channels["bluesky"], users["editor"], [four_minutes], now)
     db.session.rollback()
     with pytest.raises(
-        Refused, match=r"“two-seconds.mp4” lasts 2 s; LinkedIn takes video of 3 to 1800 s"
+        Refused, match=r"“two-seconds.mp4” lasts 2 s; LinkedIn takes video of 3 to 1,800 s"
     ):
         schedule(channels["linkedin"], users["editor"], [two_seconds], now)
     db.session.rollback()
-    with pytest.raises(Refused, match=r"“half-hour.mp4” lasts 1900 s; Facebook takes video of"):
+    with pytest.raises(Refused, match=r"“half-hour.mp4” lasts 1,900 s; Facebook takes video of"):
         schedule(channels["facebook"], users["editor"], [half_hour], now)
     db.session.rollback()
     with pytest.raises(Refused, match="Bluesky takes either images or a video"):
