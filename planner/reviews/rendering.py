@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -56,7 +57,7 @@ def reviewer_name(author: str) -> str:
     """First name and the initial of the last: "maria de la cruz" → "Maria C."."""
     words = [w for w in author.replace("\u00a0", " ").split() if any(c.isalnum() for c in w)]
     if not words:
-        return "A customer"
+        return _("A customer")
     first = words[0][:1].upper() + words[0][1:]
     if len(words) == 1:
         return first
@@ -138,7 +139,7 @@ def _fit(platform: str, rendered: str, quote: str, link: str | None) -> str:
     quote = " ".join(quote.split()) if platform in ("x", "bluesky") else quote.strip()
     link_part = f" {link}" if link else ""
     limit = PLATFORM_LIMITS[platform]
-    for _ in range(8):
+    for _attempt in range(8):
         try:
             fitted = fit_text(platform, prefix + quote, suffix=suffix + link_part, limit=limit)
         except ValueError:

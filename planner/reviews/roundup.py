@@ -12,7 +12,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.i18n import local_date
+from core.i18n import language, local_date
 from core.models import User
 from core.tenants import Brand
 from planner.models import Platform, Post, PostSource
@@ -45,7 +45,6 @@ def build_roundup(
     query = facts_query(brand).where(and_(Review.created_at >= start, Review.created_at < end))
     facts = (replace(f, last_promoted_at=None) for f in facts_from_rows(session.execute(query)))
     chosen = with_reviews(session, ranking.rank(facts, now, limit=limit), now)
-    month_name = f"{calendar.month_name[month]} {year}"
     if not chosen:
         raise PlannerError(
             _(
@@ -54,31 +53,41 @@ def build_roundup(
             )
         )
     settings = settings_for(session, brand)
-    title = f"What our customers said in {month_name}"
     profile = settings.profile_url
-    note = f"Selected reviews of {brand.name} from {month_name}."
-    paragraphs = [note]
-    parts = [f"<p>{html.escape(note)}</p>"]
-    for item in chosen:
-        review = item.review
-        who = f"{stars(review.rating)} — {reviewer_name(review.author)} on "
-        who += source_name(review.source)
-        paragraphs.append(f"“{review.text}”\n{who}")
-        cite = html.escape(who)
-        if review.url:
-            cite = f'<a href="{html.escape(review.url, quote=True)}">{cite}</a>'
-        parts.append(
-            f"<blockquote><p>{html.escape(review.text)}</p><cite>{cite}</cite></blockquote>"
-        )
-    if profile:
-        closing = f"These are selected reviews. Read every review on the full profile: {profile}"
-        parts.append(
-            "<p>These are selected reviews. "
-            f'<a href="{html.escape(profile, quote=True)}">Read every review</a>.</p>'
-        )
-    else:
-        closing = "These are selected reviews."
-        parts.append(f"<p>{closing}</p>")
+    with language(brand.language):  # published on the brand's blog: in the brand's language
+        month_name = local_date(date(year, month, 1), skeleton="yMMMM")
+        title = _("What our customers said in %(month)s", month=month_name)
+        note = _("Selected reviews of %(brand)s from %(month)s.", brand=brand.name,
+                 month=month_name)  # fmt: skip
+        paragraphs = [note]
+        parts = [f"<p>{html.escape(note)}</p>"]
+        for item in chosen:
+            review = item.review
+            who = _(
+                "%(stars)s — %(reviewer)s on %(site)s",
+                stars=stars(review.rating),
+                reviewer=reviewer_name(review.author),
+                site=source_name(review.source),
+            )
+            paragraphs.append(f"“{review.text}”\n{who}")
+            cite = html.escape(who)
+            if review.url:
+                cite = f'<a href="{html.escape(review.url, quote=True)}">{cite}</a>'
+            parts.append(
+                f"<blockquote><p>{html.escape(review.text)}</p><cite>{cite}</cite></blockquote>"
+            )
+        selected = _("These are selected reviews.")
+        if profile:
+            closing = _(
+                "These are selected reviews. Read every review on the full profile: %(url)s",
+                url=profile,
+            )
+            read = html.escape(_("Read every review"))
+            link = f'<a href="{html.escape(profile, quote=True)}">{read}</a>'
+            parts.append(f"<p>{html.escape(selected)} {link}.</p>")
+        else:
+            closing = selected
+            parts.append(f"<p>{html.escape(closing)}</p>")
     paragraphs.append(closing)
     text = title + "\n\n" + "\n\n".join(paragraphs)
     return Roundup(title, "\n".join(parts), text, profile, [c.review for c in chosen])

@@ -269,6 +269,19 @@ def test_roundup_posts_selected_reviews_of_the_month_to_the_blog(client, users, 
     assert "Selected reviews of Acme Bakery from April 2026." in post.text
 
 
+def test_a_latvian_brands_roundup_is_written_in_latvian(client, users, brand, channels):
+    enable_page(brand)
+    brand.language = "lv"
+    data = csv_file(
+        "google,m1,5,,Labākā kūka pilsētā!,Anna Bērziņa,2026-04-10,lv,https://g.example/r/m1,,",
+    )
+    import_reviews(db.session, brand, data, actor="t", now=datetime.now(UTC))
+    roundup = build_roundup(db.session, brand, 2026, 4, now=datetime.now(UTC))
+    assert roundup.title.startswith("Ko mūsu klienti teica: 2026") and "aprīlis" in roundup.title
+    assert "Šīs ir atlasītas atsauksmes." in roundup.text
+    assert "Lasīt visas atsauksmes" in roundup.html and "What our customers" not in roundup.text
+
+
 def test_published_post_hook_records_an_owned_asset(brand, channels):
     post = Post(
         channel=channels["wordpress"],
