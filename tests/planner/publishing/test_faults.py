@@ -314,8 +314,11 @@ def assert_matches_the_platform(posts: dict, fake: FakeMastodon) -> None:
 
 
 def test_a_round_keeps_claiming_as_sends_finish_instead_of_one_pool_full_a_second(
-    pg_app, fake_mastodon
+    pg_app, fake_mastodon, monkeypatch
 ):
+    # A tick of 5 s instead of 1 s: the claim is about claiming again as sends finish, and a
+    # busy machine must not make two sends outlast the tick.
+    monkeypatch.setattr("planner.publishing.worker.TICK_SECONDS", 5.0)
     fake = fake_mastodon()
     mastodon_posts(pg_app, fake, 12, channels=1)
     worker = Publisher(pg_app, "w1", threads=2)
