@@ -292,11 +292,15 @@ class Publisher:
             # While claims fill the pool, more may be due: claim again as sends finish, until
             # the tick's time is nearly up. Claims wait for a quarter of the pool to be free, so
             # that a burst is claimed, marked and recorded in batches rather than post by post.
+            # A tick claims at least once, even when the upkeep above took its whole time (a
+            # slow database, a busy machine): otherwise due posts would wait for a quieter tick.
+            first = True
             while not self.stopping:
                 remaining = started + 0.8 * TICK_SECONDS - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 and not first:
                     break
-                free = self._wait_for_room(remaining)
+                first = False
+                free = self._wait_for_room(max(remaining, 0.0))
                 if free == 0:
                     continue
                 claimed = self._claim_and_send(free)
