@@ -5,22 +5,25 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.routing.rules import Rule
 from werkzeug.security import generate_password_hash
 
 import core.models  # noqa: F401  (registers the tables)
 import planner.models  # noqa: F401
 from app import create_app
-from core.db import Base, db
+from core.db import Base, db, make_engine
 from core.models import ApiToken, Role, User
 from planner.brands import add_member, create_brand
 
@@ -49,13 +52,110 @@ def postgres_url() -> str:
     return url
 
 
+# Every test gets an empty database with the full schema. Building it costs far more than the
+# average test (64 tables and their indexes), so the schema is built once per run and each test
+# starts from a copy of it (SQLite) or from the same schema emptied (PostgreSQL).
+
+# What PostgreSQL's public schema holds: tables, columns, indexes, constraints and triggers.
+# A test that migrated, dropped or altered anything leaves another fingerprint, and the next
+# test then gets the schema rebuilt from scratch.
+_PG_FINGERPRINT = text(
+    """
+    SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
+      SELECT table_name || '.' || column_name || ':' || data_type || ':' || is_nullable
+             || ':' || coalesce(column_default, '') AS item
+        FROM information_schema.columns WHERE table_schema = 'public'
+      UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
+      UNION ALL SELECT conrelid::regclass::text || ':' || conname || ':' || pg_get_constraintdef(oid)
+        FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+      UNION ALL SELECT tgrelid::regclass::text || ':' || tgname FROM pg_trigger WHERE NOT tgisinternal
+      UNION ALL SELECT 'sequence:' || sequencename FROM pg_sequences WHERE schemaname = 'public'
+    ) AS schema_items
+    """
+)
+# (database URL, tables the models define) -> fingerprint of the schema create_all built there.
+# Models a later import adds make a new key, so their tables are built too.
+_pg_built: dict[tuple[str, int], str] = {}
+
+
+def _empty_postgres(connection) -> None:
+    # Without foreign-key triggers the tables empty in any order; every one of them is emptied.
+    connection.execute(text("SET LOCAL session_replication_role = replica"))
+    for table in Base.metadata.sorted_tables:
+        connection.execute(text(f'DELETE FROM "{table.name}"'))
+    connection.execute(
+        text(
+            "SELECT setval(format('%I', sequencename)::regclass, start_value, false)"
+            " FROM pg_sequences WHERE schemaname = 'public'"
+        )
+    )
+
+
 def reset_schema(app: Flask) -> None:
     engine = app.extensions["pageone.db"]
     if engine.dialect.name == "postgresql":
+        built = (engine.url.render_as_string(hide_password=False), len(Base.metadata.tables))
         with engine.begin() as connection:
+            if _pg_built.get(built) == connection.execute(_PG_FINGERPRINT).scalar():
+                _empty_postgres(connection)
+                return
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
+        Base.metadata.create_all(engine)
+        with engine.begin() as connection:
+            _pg_built[built] = connection.execute(_PG_FINGERPRINT).scalar()
+        return
     Base.metadata.create_all(engine)
+
+
+@functools.cache
+def sqlite_schema_file(tables: int) -> Path:
+    """A SQLite file holding the empty schema of `tables` tables, built once per test run."""
+    path = Path(tempfile.mkdtemp(prefix="pageone-schema-")) / "schema.db"
+    engine = make_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    assert len(Base.metadata.tables) == tables
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@functools.cache
+def app_modules() -> None:
+    """Imports every module the app imports (so every model is defined) by building one app."""
+    create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+
+
+def _copy_sqlite_schema(database_url: str) -> bool:
+    """Starts a new SQLite file as a copy of the built schema; False when the URL is not one."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    target = Path(url.database)
+    if target.exists():
+        return False
+    shutil.copyfile(sqlite_schema_file(len(Base.metadata.tables)), target)
+    return True
+
+
+# Werkzeug compiles a URL builder for each of the app's ~1,300 rules, and every test builds an
+# app. A builder depends only on the rule's parts, so a run compiles each distinct one once.
+# Rules with defaults are compiled as usual (their defaults are folded into the builder).
+_compile_builder = Rule._compile_builder
+_builders: dict[tuple, object] = {}
+
+
+def _cached_builder(self: Rule, append_unknown: bool = True):
+    if self.defaults:
+        return _compile_builder(self, append_unknown)
+    key = (append_unknown, tuple(self._trace))
+    if key not in _builders:
+        _builders[key] = _compile_builder(self, append_unknown)
+    return _builders[key]
+
+
+Rule._compile_builder = _cached_builder
 
 
 class IsolatedClient(FlaskClient):
@@ -78,6 +178,8 @@ class IsolatedClient(FlaskClient):
 
 
 def make_app(database_url: str, **extra: object) -> Flask:
+    app_modules()
+    copied = _copy_sqlite_schema(database_url)
     app = create_app(
         {
             "TESTING": True,
@@ -95,7 +197,8 @@ def make_app(database_url: str, **extra: object) -> Flask:
         }
     )
     app.test_client_class = IsolatedClient
-    reset_schema(app)
+    if not copied:
+        reset_schema(app)
     return app
 
 
