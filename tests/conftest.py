@@ -66,9 +66,11 @@ _PG_FINGERPRINT = text(
              || ':' || coalesce(column_default, '') AS item
         FROM information_schema.columns WHERE table_schema = 'public'
       UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
-      UNION ALL SELECT conrelid::regclass::text || ':' || conname || ':' || pg_get_constraintdef(oid)
+      UNION ALL SELECT conrelid::regclass::text || ':' || conname || ':'
+             || pg_get_constraintdef(oid)
         FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-      UNION ALL SELECT tgrelid::regclass::text || ':' || tgname FROM pg_trigger WHERE NOT tgisinternal
+      UNION ALL SELECT tgrelid::regclass::text || ':' || tgname
+        FROM pg_trigger WHERE NOT tgisinternal
       UNION ALL SELECT 'sequence:' || sequencename FROM pg_sequences WHERE schemaname = 'public'
     ) AS schema_items
     """
