@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ahocorasick_rs import BytesAhoCorasick
 from selectolax.lexbor import LexborHTMLParser
 
 from .tree import clean_text
@@ -65,24 +66,14 @@ _SCAN_CHARS = 100_000
 # finds what searching the lowered text would (the Kelvin sign, which lowers to "k", is
 # replaced first), at a byte a character whatever the page's script, and lowering bytes is
 # cheaper than lowering text.
-#
-# Most signals are absent from most pages, and each absent one costs a search of the whole
-# sample. Many share a key ("bing" in "bing.com", "th.bing.com" and "- bing</title>"): a page
-# without the key holds none of them, which one search tells. Each signal goes with the first
-# key it holds (or None), keyed signals first so that a missing key counts their misses early.
-_SIGNAL_KEYS = (b"google", b"/url?", b"bing", b"duckduckgo", b"ddg", b"brave")
-
-
-def _with_keys(signals: tuple[str, ...]) -> tuple[tuple[bytes, bytes | None], ...]:
-    pairs = []
-    for signal in signals:
-        data = signal.encode("ascii")
-        pairs.append((data, next((key for key in _SIGNAL_KEYS if key in data), None)))
-    # The order of an engine's signals changes nothing but how soon the count can stop.
-    return tuple(sorted(pairs, key=lambda pair: pair[1] is None))
-
-
-_SIGNAL_BYTES = {engine: _with_keys(signals) for engine, signals in _ENGINE_SIGNALS.items()}
+_SIGNAL_BYTES = {
+    engine: tuple(signal.encode("ascii") for signal in signals)
+    for engine, signals in _ENGINE_SIGNALS.items()
+}
+# All of them are looked for in one pass over the sample (Aho-Corasick), not one search each:
+# most are absent from most pages, and each absent one would cost a search of the whole sample.
+_ALL_SIGNALS = sorted({signal for signals in _SIGNAL_BYTES.values() for signal in signals})
+_SIGNAL_FINDER = BytesAhoCorasick(_ALL_SIGNALS)
 
 _KELVIN = "\u212a"
 
@@ -93,23 +84,12 @@ def detect_engine(html: str) -> str:
     if _KELVIN in text:  # the one non-ASCII character that lowers to a signal's letter
         text = text.replace(_KELVIN, "k")
     sample = text.encode("utf-8", "surrogatepass").lower()
-    has_key: dict[bytes, bool] = {}
+    matches = _SIGNAL_FINDER.find_matches_as_indexes(sample, overlapping=True)
+    present = {_ALL_SIGNALS[index] for index, _start, _end in matches}
     best, best_score = "unknown", -1
     for engine, signals in _SIGNAL_BYTES.items():
-        # An engine wins only with more signals than the best so far (the first of equals
-        # wins): stop looking once its remaining signals cannot get it there.
-        score = 0
-        for index, (signal, key) in enumerate(signals):
-            if score + len(signals) - index <= best_score:
-                break
-            if key is not None:
-                if key not in has_key:
-                    has_key[key] = key in sample
-                if not has_key[key]:
-                    continue
-            if signal in sample:
-                score += 1
-        if score > best_score:
+        score = sum(signal in present for signal in signals)
+        if score > best_score:  # the first of equals wins
             best, best_score = engine, score
     # One weak hit (a link to bing.com from some article) is not evidence of the engine.
     return best if best_score >= 2 else "unknown"
