@@ -61,6 +61,10 @@ def test_a_blocked_check_is_a_gap_never_not_found(app, brand, users, engine_serv
     engine_server["page"] = lambda start: fixture_text("google_captcha.html")
     ops.update_query(db.session, query, None, {}, config=app.config, now=utcnow())
     query.next_check_at = utcnow()
+    # Its weekly slot half a day away, so that the retry comes first whatever the hour the
+    # test runs at (a slot due sooner than the retry takes its place; tested below).
+    local = utcnow().astimezone(ZoneInfo(brand.timezone))
+    query.schedule, query.weekday, query.hour = "weekly", local.weekday(), (local.hour + 12) % 24
     db.session.commit()
     before = utcnow()
     counts = run_due_checks(app, limit=10, worker_id="w1")
@@ -79,6 +83,24 @@ def test_a_blocked_check_is_a_gap_never_not_found(app, brand, users, engine_serv
     db.session.refresh(query)
     assert query.failures == 1
     assert before + timedelta(minutes=14) < query.next_check_at < before + timedelta(minutes=16)
+
+
+def test_a_blocked_check_waits_for_its_weekly_slot_when_the_slot_comes_before_the_retry(
+    app, brand, engine_server, monkeypatch
+):
+    # Monday 04:54:46 UTC; the query's slot is Monday 06:00 in Berlin (05:00 UTC), five minutes
+    # before the first retry would be: the regular check takes the retry's place.
+    monday = datetime(2026, 12, 7, 4, 54, 46, tzinfo=UTC)
+    monkeypatch.setattr(checks, "utcnow", lambda: monday)
+    engine_server["page"] = lambda start: fixture_text("google_captcha.html")
+    query = bing_query(app, brand)
+    query.schedule, query.weekday, query.hour = "weekly", 0, 6
+    query.next_check_at = monday
+    db.session.commit()
+    assert run_due_checks(app, limit=10, worker_id="w1")["blocked"] == 1
+    db.session.refresh(query)
+    assert query.failures == 1
+    assert query.next_check_at == datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
 
 
 def test_failures_back_off_and_retry_after_is_honoured():
